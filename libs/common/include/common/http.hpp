@@ -1,0 +1,82 @@
+#pragma once
+// Request and response as handlers see them: plain values, no socket or Beast types.
+#include <any>
+#include <chrono>
+#include <functional>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace common {
+
+struct Route;
+
+// Header list with case-insensitive lookup; keeps order and duplicates.
+class Headers {
+ public:
+  std::optional<std::string_view> get(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+  void add(std::string name, std::string value) { items_.emplace_back(std::move(name), std::move(value)); }
+  // Replaces every header of that name with one value.
+  void set(std::string name, std::string value);
+  void remove(std::string_view name);
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+struct Request {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // as received: path and query
+  std::string path;    // target without the query
+  std::string query;   // raw query without '?'
+  Headers headers;
+  std::string body;
+  std::string peer_ip;    // the socket's remote address
+  std::string client_ip;  // peer_ip, or the first X-Forwarded-For hop with TRUST_PROXY
+  bool tls = false;
+  std::string request_id;
+  std::chrono::steady_clock::time_point received{};
+
+  // Filled by the router.
+  const Route* route = nullptr;
+  std::vector<std::pair<std::string, std::string>> params;
+
+  // Filled by the route's authenticator: who is calling, and the key its rate limits use.
+  std::any principal;
+  std::string rate_key;
+
+  // Path parameter by name (percent-decoded); empty when absent.
+  std::string_view param(std::string_view name) const;
+  // First query parameter of that name, percent-decoded (and '+' as space).
+  std::optional<std::string> query_param(std::string_view name) const;
+  // Body parsed as JSON. Throws ApiError 415 unless Content-Type is application/json, 400 on
+  // invalid JSON (message names the position), and requires an object when object_only.
+  boost::json::value json(bool object_only = true) const;
+  // Bearer token from Authorization, or nullopt when absent or not a Bearer credential.
+  std::optional<std::string_view> bearer_token() const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(const boost::json::value& value, int status = 200);
+  static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);
+  static Response empty(int status = 204);
+};
+
+// Percent-decoding for paths and queries; nullopt on malformed escapes or NUL bytes.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_as_space);
+std::string percent_encode(std::string_view in);
+
+}  // namespace common

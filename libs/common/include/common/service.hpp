@@ -1,0 +1,100 @@
+#pragma once
+// What every service binary shares: configuration, the request pipeline (request id, client
+// ip, security headers, CORS, rate limits, routing, authentication, error style, access log,
+// metrics), the standard endpoints (health, readiness, metrics, OpenAPI, docs), its SQLite
+// store and graceful shutdown. A service's main() describes itself and adds its routes.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "common/config.hpp"
+#include "common/envelope.hpp"
+#include "common/limiter.hpp"
+#include "common/metrics.hpp"
+#include "common/router.hpp"
+#include "common/server.hpp"
+#include "store/database.hpp"
+
+namespace common {
+
+struct EmbeddedFile;
+
+struct ServiceInfo {
+  std::string name;            // "auth-server"; also the default DATA_DIR ./data/<name>
+  std::string summary;         // one line for --help
+  std::string metrics_prefix;  // "auth_server" -> auth_server_http_requests_total
+  ResponseStyle style = ResponseStyle::Envelope;
+  std::string host_env;        // AUTH_HOST
+  std::string port_env;        // AUTH_PORT
+  std::uint16_t default_port = 0;
+  std::string rate_limit_env;      // service-wide per-IP limit variable ("" = none)
+  std::string default_rate_limit;  // e.g. "20/min"
+  std::string docs_path = "/docs";
+  std::string openapi_json_path = "/openapi.json";
+  std::string openapi_yaml_path;   // "" = not served
+  std::string_view openapi_yaml;   // the embedded document
+  std::vector<std::string> liveness_aliases;   // more paths answering like /health
+  std::vector<std::string> readiness_aliases;  // more paths answering like /health/ready
+  std::string detailed_health_path;            // "" = none; components with status and latency
+  std::vector<OptionSpec> options; // the service's own settings
+};
+
+class Service {
+ public:
+  Service(ServiceInfo info, Config config);
+  ~Service();
+
+  const ServiceInfo& info() const;
+  const Config& config() const;
+  const std::filesystem::path& data_dir() const;
+  bool production() const;  // APP_ENV=production
+  metrics::Registry& metrics();
+  const Router& router() const;
+
+  // Route table.
+  void add(Route route);
+  void add(std::vector<Route> routes);
+  // An authenticator checks credentials for routes naming it; it throws ApiError 401/403
+  // and may set request.principal and request.rate_key.
+  void auth_scheme(std::string name, std::function<void(Request&)> authenticate);
+  // A rate-limit class, keyed by request.rate_key when the authenticator set one, else the
+  // client IP.
+  void limit_class(std::string name, LimitSpec spec);
+
+  // Health: readiness checks (all must pass for /health/ready) and extra /health fields.
+  void readiness_check(std::string name, std::function<bool()> check);
+  void health_fields(std::function<boost::json::object()> fields);
+
+  // Opens DATA_DIR/<file>, applies the migrations, wires readiness, query metrics and the
+  // shutdown checkpoint. The database lives as long as the service.
+  store::Database& open_database(const std::string& file, std::span<const EmbeddedFile> migrations);
+  // A secret from the environment, or in development one generated once into DATA_DIR.
+  std::string secret(std::string_view env, const std::function<std::string()>& make);
+
+  void use_tls(std::string certificate_pem, std::string private_key_pem);
+  void on_shutdown(std::function<void()> hook);
+  void post_work(std::function<void()> work);
+
+  // Checks the route table against the OpenAPI document; returns the mismatches.
+  std::vector<std::string> check_openapi() const;
+  // Listens, logs where, serves until SIGTERM/SIGINT, runs shutdown hooks. Exit code.
+  int run();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// main() of a service: parses configuration (--help, --version, --check-openapi), builds
+// the Service, lets `setup` add storage and routes, then runs. Returns the exit code:
+// 0 after a clean shutdown, 1 on a runtime failure, 2 on invalid configuration.
+int run_service(ServiceInfo info, int argc, char** argv, const std::function<void(Service&)>& setup);
+
+}  // namespace common

@@ -1,0 +1,417 @@
+// HTTP/1.1 sessions on Beast: one session type for plain TCP and TLS, explicit limits and
+// timeouts, requests on one connection answered strictly in order, graceful drain.
+#include "common/server.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+namespace common {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// "Sun, 06 Nov 1994 08:49:37 GMT", recomputed at most once a second per thread.
+const std::string& http_date() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cached_second = now;
+  }
+  return cached;
+}
+
+std::string address_text(const net::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_string();
+  return a.to_string();
+}
+
+// Status and message for a parse failure; 0 means "just close" (the peer went away).
+std::pair<int, const char*> classify(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) return {431, "request header fields too large"};
+  if (ec == http::error::body_limit) return {413, "request body too large"};
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return {0, nullptr};
+  // Any other parser error means the bytes were not HTTP/1.1 (request line, header, chunking).
+  if (ec.category() == http::make_error_code(http::error::bad_method).category()) return {400, "malformed request"};
+  return {0, nullptr};  // timeouts, resets, cancellation: the connection is just closed
+}
+
+}  // namespace
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void close_if_idle() = 0;
+};
+
+struct HttpServer::Impl {
+  Impl(ServerOptions o, RequestSink& s)
+      : options(std::move(o)),
+        sink(s),
+        ioc(options.io_threads > 0 ? options.io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        workers(options.worker_threads > 0 ? options.worker_threads
+                                           : std::max(1u, std::thread::hardware_concurrency())),
+        drain_timer(ioc) {}
+
+  ServerOptions options;
+  RequestSink& sink;
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::thread_pool workers;
+  net::steady_timer drain_timer;
+  std::chrono::steady_clock::time_point drain_deadline{};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> draining{false};
+  std::mutex sessions_mutex;
+  std::list<std::weak_ptr<SessionBase>> sessions;
+
+  void remember(const std::shared_ptr<SessionBase>& s) {
+    std::lock_guard lock(sessions_mutex);
+    if (sessions.size() > 64 && sessions.size() > 2 * connections.load())
+      sessions.remove_if([](const auto& w) { return w.expired(); });
+    sessions.push_back(s);
+  }
+
+  void accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void begin_drain();
+  void poll_drain();
+};
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(HttpServer::Impl& server, tcp::socket&& socket, Args&&... args)
+      : server_(server), stream_(std::move(socket), std::forward<Args>(args)...) {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    peer_ip_ = ec ? std::string("unknown") : address_text(ep.address());
+    ++server_.connections;
+  }
+  ~Session() override { --server_.connections; }
+
+  void start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->read_header();
+                              });
+    } else {
+      read_header();
+    }
+  }
+
+  void close_if_idle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->reading_ && self->buffer_.size() == 0 && !(self->parser_ && self->parser_->got_some()))
+        beast::get_lowest_layer(self->stream_).cancel();
+    });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void read_header() {
+    if (server_.draining && buffer_.size() == 0) return shutdown();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.default_body_limit);
+    reading_ = true;
+    beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    reading_ = false;
+    if (ec) return fail(ec);
+    ++server_.in_flight;
+    counted_ = true;
+    auto& msg = parser_->get();
+    std::size_t limit =
+        server_.sink.body_limit(std::string_view(msg.method_string()), std::string_view(msg.target()));
+    if (auto length = parser_->content_length(); length && *length > limit)
+      return reject(413, "request body too large");
+    parser_->body_limit(limit);
+    if (parser_->is_done()) return on_body({});
+    if (beast::iequals(msg[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, msg.version());
+      beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+      return http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code ec2, std::size_t) {
+        if (ec2) return self->fail(ec2);
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    reading_ = true;
+    beast::get_lowest_layer(stream_).expires_after(server_.options.body_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->reading_ = false;
+      self->on_body(ec);
+    });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec) return fail(ec);
+    auto msg = parser_->release();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (const auto& field : msg) req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    req.body = std::move(msg.body());
+    req.peer_ip = peer_ip_;
+    req.client_ip = peer_ip_;
+    req.tls = kTls;
+    req.received = std::chrono::steady_clock::now();
+    head_ = msg.method() == http::verb::head;
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    server_.sink.handle(std::move(req), [self = this->shared_from_this()](Response res) {
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->write(std::move(res), false); });
+    });
+  }
+
+  // Answers a request that cannot be read further, then closes.
+  void reject(int status, const char* message) {
+    if (!counted_) {
+      ++server_.in_flight;
+      counted_ = true;
+    }
+    version_ = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    head_ = false;
+    write(server_.sink.protocol_error(status, message, peer_ip_), true);
+  }
+
+  void fail(beast::error_code ec) {
+    auto [status, message] = classify(ec);
+    if (status != 0) return reject(status, message);
+    finish_request();
+    shutdown();
+  }
+
+  void write(Response res, bool close) {
+    auto out = std::make_shared<http::response<http::string_body>>();
+    out->version(version_);
+    out->result(static_cast<unsigned>(res.status));
+    for (const auto& [name, value] : res.headers.items()) out->insert(name, value);
+    out->set(http::field::date, http_date());
+    bool no_body = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
+    if (!no_body) {
+      out->body() = std::move(res.body);
+      out->prepare_payload();
+      if (head_) out->body().clear();  // keeps the Content-Length of the GET answer
+    }
+    close_ = close || !keep_alive_ || server_.draining;
+    out->keep_alive(!close_);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *out, [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) {
+      self->finish_request();
+      if (ec || self->close_) return self->shutdown();
+      self->read_header();
+    });
+  }
+
+  void finish_request() {
+    if (counted_) {
+      --server_.in_flight;
+      counted_ = false;
+    }
+  }
+
+  void shutdown() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  HttpServer::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string peer_ip_;
+  bool reading_ = false;
+  bool counted_ = false;
+  bool head_ = false;
+  bool keep_alive_ = true;
+  bool close_ = false;
+  unsigned version_ = 11;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (!ec) {
+    if (connections.load() >= options.max_connections || draining) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the cap: refuse at once rather than queue
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      if (tls) {
+        auto s = std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(*this, std::move(socket), *tls);
+        remember(s);
+        s->start();
+      } else {
+        auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+        remember(s);
+        s->start();
+      }
+    }
+  }
+  accept();
+}
+
+void HttpServer::Impl::begin_drain() {
+  if (draining.exchange(true)) return;
+  log::info("shutting down: no new connections, finishing in-flight requests",
+            {{"in_flight", in_flight.load()}, {"connections", connections.load()}});
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& w : sessions)
+      if (auto s = w.lock()) s->close_if_idle();
+  }
+  drain_deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
+  poll_drain();
+}
+
+void HttpServer::Impl::poll_drain() {
+  if ((in_flight.load() == 0 && connections.load() == 0) || std::chrono::steady_clock::now() >= drain_deadline) {
+    if (in_flight.load() != 0) log::warn("shutdown grace period over, abandoning requests", {{"in_flight", in_flight.load()}});
+    ioc.stop();
+    return;
+  }
+  // Connections that became idle since the last look are closed too.
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& w : sessions)
+      if (auto s = w.lock()) s->close_if_idle();
+  }
+  drain_timer.expires_after(std::chrono::milliseconds(25));
+  drain_timer.async_wait([this](beast::error_code ec) {
+    if (!ec) poll_drain();
+  });
+}
+
+HttpServer::HttpServer(ServerOptions options, RequestSink& sink) : impl_(std::make_unique<Impl>(std::move(options), sink)) {
+  if (!impl_->options.tls_certificate_pem.empty()) {
+    impl_->tls.emplace(ssl::context::tls_server);
+    auto& ctx = *impl_->tls;
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    ctx.use_certificate_chain(net::buffer(impl_->options.tls_certificate_pem));
+    ctx.use_private_key(net::buffer(impl_->options.tls_private_key_pem), ssl::context::pem);
+  }
+}
+
+HttpServer::~HttpServer() {
+  impl_->workers.stop();
+  impl_->workers.join();
+}
+
+std::uint16_t HttpServer::listen() {
+  auto& a = impl_->acceptor;
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + impl_->options.host + "'");
+  tcp::endpoint ep(address, impl_->options.port);
+  a.open(ep.protocol());
+  a.set_option(net::socket_base::reuse_address(true));
+  a.bind(ep, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " + ec.message());
+  a.listen(net::socket_base::max_listen_connections);
+  return a.local_endpoint().port();
+}
+
+void HttpServer::run() {
+  impl_->signals.async_wait([this](beast::error_code ec, int signal) {
+    if (ec) return;
+    log::info("signal received", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    impl_->begin_drain();
+  });
+  impl_->accept();
+  int threads = impl_->options.io_threads > 0 ? impl_->options.io_threads
+                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+void HttpServer::stop() {
+  net::post(impl_->ioc, [this] { impl_->begin_drain(); });
+}
+
+void HttpServer::post_work(std::function<void()> work) { net::post(impl_->workers, std::move(work)); }
+
+std::size_t HttpServer::open_connections() const { return impl_->connections.load(); }
+std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+bool HttpServer::tls() const { return impl_->tls.has_value(); }
+
+}  // namespace common

@@ -1,0 +1,125 @@
+#include "common/router.hpp"
+
+#include <stdexcept>
+
+#include "common/error.hpp"
+
+namespace common {
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (true) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::add(Route route) {
+  if (route.path.empty() || route.path.front() != '/')
+    throw std::invalid_argument("route path must start with '/': " + route.path);
+  if (!route.handler) throw std::invalid_argument("route without handler: " + route.method + " " + route.path);
+  Compiled compiled;
+  auto parts = split_path(route.path);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
+    Segment seg;
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      std::string_view name = part.substr(1, part.size() - 2);
+      seg.param = true;
+      if (!name.empty() && name.back() == '*') {
+        if (i + 1 != parts.size()) throw std::invalid_argument("{name*} must be the last segment: " + route.path);
+        seg.rest = true;
+        name.remove_suffix(1);
+      }
+      if (name.empty()) throw std::invalid_argument("empty parameter name in " + route.path);
+      seg.text = std::string(name);
+    } else {
+      if (part.find_first_of("{}") != std::string_view::npos)
+        throw std::invalid_argument("malformed segment in " + route.path);
+      seg.text = std::string(part);
+    }
+    compiled.segments.push_back(std::move(seg));
+  }
+  for (const auto& existing : routes_)
+    if (existing.method == route.method && existing.path == route.path)
+      throw std::invalid_argument("duplicate route " + route.method + " " + route.path);
+  routes_.push_back(std::move(route));
+  compiled_.push_back(std::move(compiled));
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Match result;
+  auto parts = split_path(path);
+  std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
+
+  // Specificity: compare segment by segment, a static segment beats a parameter.
+  auto more_specific = [&](std::size_t a, std::size_t b) {
+    const auto& sa = compiled_[a].segments;
+    const auto& sb = compiled_[b].segments;
+    for (std::size_t i = 0; i < std::min(sa.size(), sb.size()); ++i) {
+      if (sa[i].param != sb[i].param) return !sa[i].param;
+      if (sa[i].rest != sb[i].rest) return !sa[i].rest;
+    }
+    return sa.size() > sb.size();
+  };
+
+  std::optional<std::size_t> best_path;  // most specific template matching the path
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    const auto& segs = compiled_[r].segments;
+    bool rest = !segs.empty() && segs.back().rest;
+    if (rest ? parts.size() < segs.size() : parts.size() != segs.size()) continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+      if (segs[i].rest) break;
+      if (segs[i].param) ok = !parts[i].empty();
+      else ok = segs[i].text == parts[i];
+    }
+    if (!ok) continue;
+    if (!best_path || more_specific(r, *best_path)) best_path = r;
+  }
+  if (!best_path) return result;
+
+  // All methods registered for that same template.
+  const std::string& tmpl = routes_[*best_path].path;
+  const Route* chosen = nullptr;
+  std::size_t chosen_index = 0;
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    if (routes_[r].path != tmpl) continue;
+    result.allowed.push_back(routes_[r].method);
+    if (routes_[r].method == "GET") result.allowed.push_back("HEAD");
+    if (routes_[r].method == wanted) {
+      chosen = &routes_[r];
+      chosen_index = r;
+    }
+  }
+  if (!chosen) return result;
+
+  const auto& segs = compiled_[chosen_index].segments;
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (!segs[i].param) continue;
+    std::string raw;
+    if (segs[i].rest) {
+      for (std::size_t j = i; j < parts.size(); ++j) {
+        if (j > i) raw += '/';
+        raw += parts[j];
+      }
+    } else {
+      raw = std::string(parts[i]);
+    }
+    auto decoded = percent_decode(raw, false);
+    if (!decoded) throw ApiError::bad_request("malformed percent-encoding in path");
+    result.params.emplace_back(segs[i].text, std::move(*decoded));
+  }
+  result.route = chosen;
+  return result;
+}
+
+}  // namespace common

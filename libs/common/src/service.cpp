@@ -1,0 +1,649 @@
+#include "common/service.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "common/clock.hpp"
+#include "common/embedded.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/openapi.hpp"
+
+std::span<const common::EmbeddedFile> swagger_ui_assets();
+
+namespace common {
+
+namespace {
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  return true;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:016x}{:016x}", rng(), rng());
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool valid_ip(const std::string& text) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(text, ec);
+  return !ec;
+}
+
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("cannot read {} '{}'", what, path));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+struct Service::Impl : RequestSink {
+  ServiceInfo info;
+  Config config;
+  std::filesystem::path data_dir;
+  bool production = false;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::int64_t started_unix = unix_seconds();
+
+  metrics::Registry registry;
+  metrics::Family<metrics::Counter>* requests_total = nullptr;
+  metrics::Family<metrics::Histogram>* request_duration = nullptr;
+  metrics::Gauge* requests_in_flight = nullptr;
+  metrics::Family<metrics::Counter>* rate_limited = nullptr;
+
+  Router router;
+  std::map<std::string, std::function<void(Request&)>, std::less<>> auth_schemes;
+  std::map<std::string, std::unique_ptr<RateLimiter>, std::less<>> limit_classes;
+  std::unique_ptr<RateLimiter> global_limit;
+  std::vector<std::pair<std::string, std::function<bool()>>> readiness;
+  std::function<boost::json::object()> health_extra;
+  std::unique_ptr<store::Database> database;
+  std::vector<std::function<void()>> shutdown_hooks;
+  std::vector<std::string> cors_origins;
+  bool cors_any = false;
+  bool trust_proxy = false;
+  ServerOptions server_options;
+  std::unique_ptr<HttpServer> server;
+  std::string openapi_json;
+
+  Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
+
+  // RequestSink
+  std::size_t body_limit(std::string_view method, std::string_view target) const override {
+    auto path = target.substr(0, target.find('?'));
+    try {
+      auto m = router.match(method, path);
+      if (m.route && m.route->body_limit) return m.route->body_limit;
+    } catch (const ApiError&) {
+    }
+    return server_options.default_body_limit;
+  }
+
+  Response protocol_error(int status, std::string_view message, const std::string& peer_ip) override {
+    Response res = error_response(info.style, ApiError(status, std::string(message)));
+    Request req;
+    req.request_id = new_request_id();
+    req.client_ip = peer_ip;
+    decorate(req, res, nullptr);
+    requests_total->with({"-", "-", std::to_string(status)}).inc();
+    log::warn("rejected malformed request", {{"status", status}, {"reason", message}, {"client_ip", peer_ip}});
+    return res;
+  }
+
+  void handle(Request req, std::function<void(Response)> respond) override {
+    requests_in_flight->inc();
+    auto header_id = req.headers.get("X-Request-Id");
+    req.request_id = header_id && sane_request_id(*header_id) ? std::string(*header_id) : new_request_id();
+    if (trust_proxy) {
+      if (auto xff = req.headers.get("X-Forwarded-For")) {
+        std::string first = trim(xff->substr(0, xff->find(',')));
+        if (valid_ip(first)) req.client_ip = first;
+      }
+    }
+    LimitDecision shown{};
+    bool show_limit = false;
+    Response res;
+    try {
+      res = dispatch(req, shown, show_limit);
+      if (req.route && req.route->offload) {
+        // dispatch() only authorised; the handler runs on the worker pool.
+        server->post_work([this, req = std::move(req), respond, shown, show_limit]() mutable {
+          Response r = invoke(req);
+          finish(req, r, shown, show_limit);
+          respond(std::move(r));
+        });
+        return;
+      }
+      if (req.route) res = invoke(req);
+    } catch (const ApiError& e) {
+      res = error_response(info.style, e);
+    } catch (const std::exception& e) {
+      res = internal_error(req, e);
+    }
+    finish(req, res, shown, show_limit);
+    respond(std::move(res));
+  }
+
+  Response internal_error(const Request& req, const std::exception& e) {
+    log::error("unhandled error", {{"request_id", req.request_id}, {"error", e.what()}});
+    return error_response(info.style, ApiError(500, "internal server error"));
+  }
+
+  Response invoke(Request& req) {
+    try {
+      return req.route->handler(req);
+    } catch (const ApiError& e) {
+      return error_response(info.style, e);
+    } catch (const store::Error& e) {
+      if (e.is_busy()) return error_response(info.style, ApiError(503, "database busy, retry shortly"));
+      return internal_error(req, e);
+    } catch (const std::exception& e) {
+      return internal_error(req, e);
+    }
+  }
+
+  // Routing, CORS preflight, rate limits and authentication. Returns a response when the
+  // request ends here; otherwise req.route is set and the handler is still to run.
+  Response dispatch(Request& req, LimitDecision& shown, bool& show_limit) {
+    auto match = router.match(req.method, req.path);
+    if (req.method == "OPTIONS") {
+      if (match.allowed.empty()) throw ApiError::not_found("no such path");
+      return options_response(req, match.allowed);
+    }
+    if (!match.route) {
+      if (match.allowed.empty()) throw ApiError::not_found("no route for " + req.method + " " + req.path);
+      std::string allow = fmt::format("{}", fmt::join(match.allowed, ", "));
+      throw ApiError(405, "method " + req.method + " is not allowed here").with_header("Allow", allow);
+    }
+    req.params = std::move(match.params);
+    const Route& route = *match.route;
+    if (route.limit != "none" && global_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
+    if (route.auth != "public") auth_schemes.find(route.auth)->second(req);
+    if (route.limit != "none" && route.limit != "default") {
+      auto& limiter = *limit_classes.find(route.limit)->second;
+      apply_limit(limiter, route.limit, req.rate_key.empty() ? "ip:" + req.client_ip : req.rate_key, shown, show_limit);
+    }
+    req.route = match.route;
+    return {};
+  }
+
+  void apply_limit(RateLimiter& limiter, const std::string& name, const std::string& key, LimitDecision& shown,
+                   bool& show_limit) {
+    LimitDecision d = limiter.check(key);
+    if (!show_limit || d.remaining < shown.remaining || !d.allowed) shown = d;
+    show_limit = true;
+    if (!d.allowed) {
+      rate_limited->with({name}).inc();
+      throw ApiError(429, fmt::format("rate limit exceeded, retry in {} s", d.retry_after))
+          .with_header("Retry-After", std::to_string(d.retry_after));
+    }
+  }
+
+  Response options_response(const Request& req, const std::vector<std::string>& allowed) {
+    std::string allow = fmt::format("{}", fmt::join(allowed, ", ")) + ", OPTIONS";
+    auto origin = req.headers.get("Origin");
+    auto wanted = req.headers.get("Access-Control-Request-Method");
+    Response res = Response::empty(204);
+    res.headers.add("Allow", allow);
+    if (!origin || !wanted) return res;
+    if (!origin_allowed(*origin)) throw ApiError::forbidden("origin not allowed by CORS_ALLOWED_ORIGINS");
+    res.headers.add("Access-Control-Allow-Methods", allow);
+    std::string headers = "Authorization, Content-Type, X-Request-Id";
+    if (auto asked = req.headers.get("Access-Control-Request-Headers")) {
+      bool token_chars = std::all_of(asked->begin(), asked->end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ',' || c == ' ';
+      });
+      if (token_chars && asked->size() < 1024) headers = std::string(*asked);
+    }
+    res.headers.add("Access-Control-Allow-Headers", headers);
+    res.headers.add("Access-Control-Max-Age", "600");
+    return res;
+  }
+
+  bool origin_allowed(std::string_view origin) const {
+    if (cors_any) return true;
+    for (const auto& o : cors_origins)
+      if (o == origin) return true;
+    return false;
+  }
+
+  // Headers every response carries.
+  void decorate(const Request& req, Response& res, const Route* route) {
+    auto& h = res.headers;
+    h.set("X-Request-Id", req.request_id);
+    h.set("X-Content-Type-Options", "nosniff");
+    if (!h.has("X-Frame-Options")) h.add("X-Frame-Options", "DENY");
+    h.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (route && route->auth != "public") h.set("Cache-Control", "no-store");
+    if (req.tls) h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    if (auto origin = req.headers.get("Origin"); origin && origin_allowed(*origin)) {
+      h.set("Access-Control-Allow-Origin", cors_any ? "*" : std::string(*origin));
+      if (!cors_any) h.add("Vary", "Origin");
+      h.set("Access-Control-Expose-Headers",
+            "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After");
+    }
+  }
+
+  void finish(const Request& req, Response& res, const LimitDecision& shown, bool show_limit) {
+    const Route* route = req.route;
+    if (show_limit) {
+      res.headers.set("X-RateLimit-Limit", std::to_string(shown.limit));
+      res.headers.set("X-RateLimit-Remaining", std::to_string(shown.remaining));
+      res.headers.set("X-RateLimit-Reset", std::to_string(shown.reset_unix));
+    }
+    decorate(req, res, route);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
+    std::string tmpl = route ? route->path : "-";
+    requests_total->with({req.method, tmpl, std::to_string(res.status)}).inc();
+    request_duration->with({req.method, tmpl}).observe(seconds);
+    requests_in_flight->dec();
+    if (log::enabled(log::Level::Info)) {
+      log::info("request", {{"request_id", req.request_id},
+                            {"method", req.method},
+                            {"route", tmpl},
+                            {"path", req.path},
+                            {"status", res.status},
+                            {"duration_us", static_cast<std::int64_t>(seconds * 1e6)},
+                            {"client_ip", req.client_ip},
+                            {"bytes", res.body.size()}});
+    }
+  }
+
+  // Standard endpoints.
+  void add_standard_routes();
+  Response health();
+  Response ready();
+  Response detailed_health();
+  Response docs_page() const;
+  Response docs_asset(const Request& req) const;
+};
+
+void Service::Impl::add_standard_routes() {
+  router.add({.method = "GET", .path = "/health", .limit = "none", .handler = [this](Request&) { return health(); }});
+  router.add({.method = "GET", .path = "/health/ready", .limit = "none", .handler = [this](Request&) { return ready(); }});
+  for (const auto& alias : info.liveness_aliases)
+    router.add({.method = "GET", .path = alias, .limit = "none", .handler = [this](Request&) { return health(); }});
+  for (const auto& alias : info.readiness_aliases)
+    router.add({.method = "GET", .path = alias, .limit = "none", .handler = [this](Request&) { return ready(); }});
+  if (!info.detailed_health_path.empty())
+    router.add({.method = "GET", .path = info.detailed_health_path, .limit = "none",
+                .handler = [this](Request&) { return detailed_health(); }});
+  router.add({.method = "GET", .path = "/metrics", .limit = "none", .handler = [this](Request&) {
+                return Response::text(registry.render(), "text/plain; version=0.0.4; charset=utf-8");
+              }});
+  router.add({.method = "GET", .path = info.openapi_json_path, .handler = [this](Request&) {
+                Response r = Response::text(openapi_json, "application/json");
+                r.headers.add("Cache-Control", "public, max-age=300");
+                return r;
+              }});
+  if (!info.openapi_yaml_path.empty())
+    router.add({.method = "GET", .path = info.openapi_yaml_path, .handler = [this](Request&) {
+                  return Response::text(std::string(info.openapi_yaml), "application/yaml");
+                }});
+  router.add({.method = "GET", .path = info.docs_path, .handler = [this](Request&) { return docs_page(); }});
+  router.add({.method = "GET", .path = info.docs_path + "/{asset}", .handler = [this](Request& r) { return docs_asset(r); }});
+}
+
+Response Service::Impl::health() {
+  boost::json::object body;
+  body["status"] = "ok";
+  body["service"] = info.name;
+  body["version"] = PLATFORM_VERSION;
+  body["uptime"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  if (health_extra)
+    for (auto& kv : health_extra()) body[kv.key()] = kv.value();
+  return info.style == ResponseStyle::Envelope ? envelope_ok(std::move(body)) : Response::json(body);
+}
+
+Response Service::Impl::ready() {
+  boost::json::object checks;
+  bool all = true;
+  for (const auto& [name, check] : readiness) {
+    bool ok = false;
+    try {
+      ok = check();
+    } catch (const std::exception&) {
+    }
+    checks[name] = ok ? "ok" : "failing";
+    all = all && ok;
+  }
+  if (!all) {
+    std::string failing;
+    for (const auto& kv : checks)
+      if (kv.value() == "failing") failing += (failing.empty() ? "" : ", ") + std::string(kv.key());
+    return error_response(info.style, ApiError(503, "not ready: " + failing));
+  }
+  boost::json::object body{{"status", "ready"}, {"checks", checks}};
+  return info.style == ResponseStyle::Envelope ? envelope_ok(std::move(body)) : Response::json(body);
+}
+
+Response Service::Impl::detailed_health() {
+  boost::json::object components;
+  bool all = true;
+  for (const auto& [name, check] : readiness) {
+    auto begin = std::chrono::steady_clock::now();
+    bool ok = false;
+    try {
+      ok = check();
+    } catch (const std::exception&) {
+    }
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+    components[name] = {{"status", ok ? "healthy" : "unhealthy"}, {"latency_ms", std::round(ms * 1000) / 1000}};
+    all = all && ok;
+  }
+  boost::json::object body;
+  body["status"] = all ? "healthy" : "unhealthy";
+  body["service"] = info.name;
+  body["version"] = PLATFORM_VERSION;
+  body["uptime"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  body["components"] = std::move(components);
+  body["connections"] = server ? server->open_connections() : 0;
+  body["resident_memory_bytes"] = resident_bytes();
+  int status = all ? 200 : 503;
+  return info.style == ResponseStyle::Envelope ? envelope_ok(std::move(body), status) : Response::json(body, status);
+}
+
+Response Service::Impl::docs_page() const {
+  std::string html = fmt::format(R"(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{0} API</title>
+<link rel="stylesheet" href="{1}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{1}/swagger-ui-bundle.js"></script>
+<script src="{1}/init.js"></script>
+</body>
+</html>
+)",
+                                 info.name, info.docs_path);
+  Response r = Response::text(std::move(html), "text/html; charset=utf-8");
+  r.headers.add("Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+  return r;
+}
+
+Response Service::Impl::docs_asset(const Request& req) const {
+  auto name = req.param("asset");
+  if (name == "init.js") {
+    return Response::text(fmt::format("window.ui = SwaggerUIBundle({{ url: \"{}\", dom_id: \"#swagger-ui\", "
+                                      "deepLinking: true }});\n",
+                                      info.openapi_json_path),
+                          "application/javascript; charset=utf-8");
+  }
+  for (const auto& file : swagger_ui_assets()) {
+    if (file.name != name) continue;
+    const char* type = name.ends_with(".css") ? "text/css; charset=utf-8" : "application/javascript; charset=utf-8";
+    Response r = Response::text(std::string(file.data), type);
+    r.headers.add("Cache-Control", "public, max-age=86400");
+    return r;
+  }
+  throw ApiError::not_found("no such documentation asset");
+}
+
+Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>(std::move(info), std::move(config))) {
+  auto& i = *impl_;
+  const auto& c = i.config;
+  i.data_dir = c.get("DATA_DIR");
+  std::string env = c.get("APP_ENV");
+  if (env != "development" && env != "production" && env != "test")
+    throw ConfigError("APP_ENV must be development, production or test (got '" + env + "')");
+  i.production = env == "production";
+  if (!log::set_level(c.get("LOG_LEVEL"))) throw ConfigError("LOG_LEVEL must be debug, info, warn or error");
+  for (auto& o : c.get_list("CORS_ALLOWED_ORIGINS")) {
+    if (o == "*") i.cors_any = true;
+    else i.cors_origins.push_back(o);
+  }
+  i.trust_proxy = c.get_bool("TRUST_PROXY");
+  if (!i.info.rate_limit_env.empty()) i.global_limit = std::make_unique<RateLimiter>(c.get_limit(i.info.rate_limit_env));
+
+  auto& o = i.server_options;
+  o.host = c.get(i.info.host_env);
+  o.port = static_cast<std::uint16_t>(c.get_int(i.info.port_env, 0, 65535));
+  o.max_header_bytes = static_cast<std::size_t>(c.get_int("HTTP_MAX_HEADER_BYTES", 1024, 1 << 20));
+  o.default_body_limit = static_cast<std::size_t>(c.get_int("HTTP_MAX_BODY_BYTES", 1024, std::int64_t{1} << 32));
+  o.header_timeout = std::chrono::seconds(c.get_int("HTTP_HEADER_TIMEOUT_S", 1, 3600));
+  o.body_timeout = std::chrono::seconds(c.get_int("HTTP_BODY_TIMEOUT_S", 1, 3600));
+  o.max_connections = static_cast<std::size_t>(c.get_int("HTTP_MAX_CONNECTIONS", 1, 1'000'000));
+  o.io_threads = static_cast<int>(c.get_int("HTTP_THREADS", 0, 256));
+  o.worker_threads = static_cast<int>(c.get_int("WORKER_THREADS", 0, 256));
+  o.shutdown_grace = std::chrono::seconds(c.get_int("SHUTDOWN_GRACE_S", 0, 3600));
+  if (c.is_set("TLS_CERT_FILE") != c.is_set("TLS_KEY_FILE"))
+    throw ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  if (c.is_set("TLS_CERT_FILE"))
+    use_tls(read_file(c.get("TLS_CERT_FILE"), "TLS_CERT_FILE"), read_file(c.get("TLS_KEY_FILE"), "TLS_KEY_FILE"));
+
+  const std::string& p = i.info.metrics_prefix;
+  i.requests_total = &i.registry.counter(p + "_http_requests_total", "HTTP requests by method, route and status",
+                                         {"method", "path", "status"});
+  i.request_duration = &i.registry.histogram(p + "_http_request_duration_seconds",
+                                             "HTTP request latency by method and route", {"method", "path"});
+  i.requests_in_flight = &i.registry.gauge(p + "_http_requests_in_flight", "HTTP requests being handled").with({});
+  i.rate_limited = &i.registry.counter(p + "_rate_limited_total", "Requests refused by a rate limit", {"class"});
+  i.registry.gauge_callback(p + "_http_open_connections", "Open client connections",
+                            [this] { return impl_->server ? static_cast<double>(impl_->server->open_connections()) : 0.0; });
+  i.registry.gauge_callback("process_resident_memory_bytes", "Resident memory size in bytes", resident_bytes);
+  i.registry.gauge_callback("process_start_time_seconds", "Start time of the process since the unix epoch in seconds",
+                            [t = i.started_unix] { return static_cast<double>(t); });
+
+  try {
+    auto doc = yaml_to_json(i.info.openapi_yaml);
+    i.openapi_json = boost::json::serialize(doc);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("embedded OpenAPI document is invalid: ") + e.what());
+  }
+  i.add_standard_routes();
+}
+
+Service::~Service() = default;
+
+const ServiceInfo& Service::info() const { return impl_->info; }
+const Config& Service::config() const { return impl_->config; }
+const std::filesystem::path& Service::data_dir() const { return impl_->data_dir; }
+bool Service::production() const { return impl_->production; }
+metrics::Registry& Service::metrics() { return impl_->registry; }
+const Router& Service::router() const { return impl_->router; }
+
+void Service::add(Route route) {
+  if (route.auth != "public" && !impl_->auth_schemes.count(route.auth))
+    throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown auth '" + route.auth + "'");
+  if (route.limit != "none" && route.limit != "default" && !impl_->limit_classes.count(route.limit))
+    throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown limit '" + route.limit + "'");
+  impl_->router.add(std::move(route));
+}
+
+void Service::add(std::vector<Route> routes) {
+  for (auto& r : routes) add(std::move(r));
+}
+
+void Service::auth_scheme(std::string name, std::function<void(Request&)> authenticate) {
+  impl_->auth_schemes[std::move(name)] = std::move(authenticate);
+}
+
+void Service::limit_class(std::string name, LimitSpec spec) {
+  impl_->limit_classes[std::move(name)] = std::make_unique<RateLimiter>(spec);
+}
+
+void Service::readiness_check(std::string name, std::function<bool()> check) {
+  impl_->readiness.emplace_back(std::move(name), std::move(check));
+}
+
+void Service::health_fields(std::function<boost::json::object()> fields) { impl_->health_extra = std::move(fields); }
+
+store::Database& Service::open_database(const std::string& file, std::span<const EmbeddedFile> migrations) {
+  auto path = impl_->data_dir / file;
+  impl_->database = std::make_unique<store::Database>(path);
+  std::vector<std::pair<std::string_view, std::string_view>> files;
+  for (const auto& f : migrations) files.emplace_back(f.name, f.data);
+  auto list = store::migrations_from_files(files);
+  impl_->database->migrate(list);
+  auto& db = *impl_->database;
+  auto& histogram = impl_->registry
+                        .histogram(impl_->info.metrics_prefix + "_db_query_duration_seconds",
+                                   "Time spent in database read and write blocks")
+                        .with({});
+  db.set_query_observer([&histogram](double seconds) { histogram.observe(seconds); });
+  readiness_check("database", [&db] { return db.ping(); });
+  on_shutdown([&db] { db.checkpoint(); });
+  log::info("database ready", {{"path", path.string()}, {"schema_version", list.empty() ? 0 : list.back().version}});
+  return db;
+}
+
+std::string Service::secret(std::string_view env, const std::function<std::string()>& make) {
+  bool generated = false;
+  std::string value = resolve_secret(impl_->config, env, impl_->data_dir, impl_->production, make, &generated);
+  if (generated)
+    log::warn("using a generated development secret; set it explicitly for production",
+              {{"setting", env}, {"file", (impl_->data_dir / "secrets" / std::string(env)).string()}});
+  return value;
+}
+
+void Service::use_tls(std::string certificate_pem, std::string private_key_pem) {
+  impl_->server_options.tls_certificate_pem = std::move(certificate_pem);
+  impl_->server_options.tls_private_key_pem = std::move(private_key_pem);
+}
+
+void Service::on_shutdown(std::function<void()> hook) { impl_->shutdown_hooks.push_back(std::move(hook)); }
+
+void Service::post_work(std::function<void()> work) {
+  if (impl_->server) impl_->server->post_work(std::move(work));
+  else work();
+}
+
+std::vector<std::string> Service::check_openapi() const {
+  auto doc = yaml_to_json(impl_->info.openapi_yaml);
+  std::vector<std::string> problems;
+  if (!doc.is_object()) return {"the OpenAPI document is not an object"};
+  auto* version = doc.as_object().if_contains("openapi");
+  if (!version || !version->is_string() || !version->as_string().starts_with("3.1"))
+    problems.push_back("the document must declare openapi: 3.1.x");
+  for (auto& p : openapi_mismatches(impl_->router.routes(), doc.as_object())) problems.push_back(std::move(p));
+  return problems;
+}
+
+int Service::run() {
+  auto& i = *impl_;
+  i.server = std::make_unique<HttpServer>(i.server_options, i);
+  std::uint16_t port = i.server->listen();
+  std::string scheme = i.server->tls() ? "https" : "http";
+  std::string host = i.server_options.host.find(':') != std::string::npos ? "[" + i.server_options.host + "]"
+                                                                           : i.server_options.host;
+  log::info("listening", {{"url", fmt::format("{}://{}:{}", scheme, host, port)},
+                          {"docs", fmt::format("{}://{}:{}{}", scheme, host, port, i.info.docs_path)},
+                          {"routes", i.router.routes().size()}});
+  i.server->run();
+  for (auto it = i.shutdown_hooks.rbegin(); it != i.shutdown_hooks.rend(); ++it) {
+    try {
+      (*it)();
+    } catch (const std::exception& e) {
+      log::error("shutdown step failed", {{"error", e.what()}});
+    }
+  }
+  i.server.reset();
+  log::info("stopped");
+  return 0;
+}
+
+int run_service(ServiceInfo info, int argc, char** argv, const std::function<void(Service&)>& setup) {
+  log::set_service(info.name);
+  const std::string program = info.name;
+  Config config(info.name, info.summary);
+  config.declare(info.options);  // first: a service may override the common defaults below
+  config.declare({
+      {info.host_env, "127.0.0.1", "address to listen on"},
+      {info.port_env, std::to_string(info.default_port), "port to listen on"},
+      {"DATA_DIR", "./data/" + info.name, "directory for the database and generated files"},
+      {"APP_ENV", "development", "development, production (missing secrets are errors) or test"},
+      {"LOG_LEVEL", "info", "debug, info, warn or error"},
+      {"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call the API from a browser (* for any)"},
+      {"TRUST_PROXY", "false", "take the client IP from the first X-Forwarded-For hop"},
+      {"TLS_CERT_FILE", "", "PEM certificate chain; with TLS_KEY_FILE serves HTTPS"},
+      {"TLS_KEY_FILE", "", "PEM private key for TLS_CERT_FILE", true},
+      {"HTTP_MAX_HEADER_BYTES", "16384", "largest request line plus headers (431 beyond)"},
+      {"HTTP_MAX_BODY_BYTES", "1048576", "default largest request body (413 beyond)"},
+      {"HTTP_HEADER_TIMEOUT_S", "15", "seconds to wait for a complete request header, idle time included"},
+      {"HTTP_BODY_TIMEOUT_S", "60", "seconds to receive a request body"},
+      {"HTTP_MAX_CONNECTIONS", "10000", "open connections beyond which new ones are closed"},
+      {"HTTP_THREADS", "0", "I/O threads (0 = one per core)"},
+      {"WORKER_THREADS", "0", "threads for blocking work such as password hashing (0 = one per core)"},
+      {"SHUTDOWN_GRACE_S", "10", "seconds in-flight requests get to finish after SIGTERM"},
+  });
+  if (!info.rate_limit_env.empty())
+    config.declare({info.rate_limit_env, info.default_rate_limit, "service-wide limit per client IP (N/s, N/min, N/h, :burst)"});
+
+  try {
+    auto parsed = config.parse(argc, argv);
+    if (parsed.help) {
+      std::cout << config.usage();
+      return 0;
+    }
+    if (parsed.version) {
+      std::cout << info.name << " " << PLATFORM_VERSION << "\n";
+      return 0;
+    }
+    if (!parsed.positional.empty()) throw ConfigError("unexpected argument '" + parsed.positional.front() + "'");
+    if (parsed.check_openapi) {
+      // Route tables are built without opening storage or listening.
+      config.set("LOG_LEVEL", "error");
+      config.set("DATA_DIR", (std::filesystem::temp_directory_path() / ("openapi-check-" + std::to_string(getpid()))).string());
+    }
+    Service service(std::move(info), std::move(config));
+    if (!parsed.check_openapi) {
+      boost::json::object effective;
+      for (auto& [k, v] : service.config().effective()) effective[k] = v;
+      log::info("starting", {{"version", PLATFORM_VERSION}, {"config", effective}});
+    }
+    setup(service);
+    if (parsed.check_openapi) {
+      std::filesystem::remove_all(service.data_dir());
+      auto problems = service.check_openapi();
+      for (const auto& p : problems) std::cout << p << "\n";
+      std::cout << (problems.empty() ? "route table and OpenAPI document agree (" : "mismatches found (")
+                << service.router().routes().size() << " routes)\n";
+      return problems.empty() ? 0 : 1;
+    }
+    return service.run();
+  } catch (const ConfigError& e) {
+    std::cerr << program << ": configuration error: " << e.what() << "\n";
+    log::error("configuration error", {{"error", e.what()}});
+    return 2;
+  } catch (const std::exception& e) {
+    log::error("fatal error", {{"error", e.what()}});
+    return 1;
+  }
+}
+
+}  // namespace common

@@ -1,0 +1,172 @@
+#pragma once
+// store::Database: one SQLite file with a serialised writer and a pool of read connections.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "store/connection.hpp"
+#include "store/error.hpp"
+#include "store/migration.hpp"
+
+namespace store {
+
+struct DatabaseOptions {
+  int read_connections = 4;      // size of the read pool, >= 1
+  int busy_timeout_ms = 5000;    // per connection; also how long ping() waits for a reader
+  bool synchronous_full = true;  // false = synchronous=NORMAL: survives kill -9, not power loss
+};
+
+class Database {
+ public:
+  using Options = DatabaseOptions;
+  using QueryObserver = std::function<void(double seconds)>;
+
+  // Creates missing parent directories, opens the writer (creating the file, switching to
+  // WAL) and then the read-only pool. Throws Error.
+  explicit Database(std::filesystem::path file, Options options = {});
+  // Closes readers then the writer (SQLite checkpoints and removes the WAL on the last close).
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs f(Connection&) in BEGIN IMMEDIATE ... COMMIT under the writer mutex and returns its
+  // result only after COMMIT succeeded (durable per Options::synchronous_full). If f throws or
+  // COMMIT fails, everything is rolled back and the exception propagates. Calling write()
+  // from inside write() on the same thread throws Error instead of deadlocking.
+  template <class F>
+  auto write(F&& f) -> std::invoke_result_t<F&, Connection&>;
+
+  // Borrows a read-only connection (waits while all are busy) and runs f(Connection&) in one
+  // read transaction, so every query in f sees the same committed snapshot (taken at its first
+  // query). Inside write() it does not see the uncommitted writes; nesting read() in read()
+  // needs a second free connection and waits for one.
+  template <class F>
+  auto read(F&& f) -> std::invoke_result_t<F&, Connection&>;
+
+  // Applies, in ascending order, every migration newer than the newest applied one, each in
+  // its own transaction together with its schema_migrations row. Throws Error (applying
+  // nothing) if the list has duplicate/non-increasing versions, if the database holds a
+  // version the list lacks (a newer schema than this binary), or if a listed version older
+  // than the newest applied one was never applied. A failing migration is rolled back
+  // entirely; those before it stay applied.
+  void migrate(std::span<const Migration> migrations);
+  // Versions recorded in schema_migrations, ascending (empty before the first migrate()).
+  std::vector<int> applied_versions();
+
+  // True when a read connection answers SELECT 1 within busy_timeout_ms; never throws.
+  bool ping() noexcept;
+  // Writes a consistent snapshot to `dest` (via a temporary file in the same directory and an
+  // atomic rename) with the online backup API; writers are not blocked. Throws Error.
+  void backup_to(const std::filesystem::path& dest);
+  // Copies the WAL into the database and truncates it (for graceful shutdown). Throws Error,
+  // is_busy() when readers kept it from completing within the busy timeout.
+  void checkpoint();
+  std::filesystem::path path() const { return file_; }
+
+  // Called after every write()/read() block (also failed ones) with its duration in seconds,
+  // including the wait for the writer lock or a read connection. Exceptions from it are ignored.
+  void set_query_observer(QueryObserver observer);
+
+ private:
+  // Times one block and reports to the observer when it goes out of scope.
+  class Stopwatch {
+   public:
+    explicit Stopwatch(const Database& db) : db_(db), start_(std::chrono::steady_clock::now()) {}
+    ~Stopwatch() { db_.observe(start_); }
+    Stopwatch(const Stopwatch&) = delete;
+    Stopwatch& operator=(const Stopwatch&) = delete;
+
+   private:
+    const Database& db_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
+  // Holds the writer mutex; refuses re-entry from the thread that already holds it.
+  class WriterLock {
+   public:
+    explicit WriterLock(Database& db);
+    ~WriterLock();
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+
+   private:
+    Database& db_;
+  };
+
+  // A read connection borrowed from the pool and returned on destruction.
+  class ReadLease {
+   public:
+    explicit ReadLease(Database& db);                            // waits as long as needed
+    ReadLease(Database& db, std::chrono::milliseconds timeout);  // may come back empty
+    ~ReadLease();
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
+    explicit operator bool() const noexcept { return connection_ != nullptr; }
+    Connection& connection() const noexcept { return *connection_; }
+
+   private:
+    Database& db_;
+    Connection* connection_ = nullptr;
+  };
+
+  void observe(std::chrono::steady_clock::time_point start) const noexcept;
+  void check_migration_list(std::span<const Migration> migrations) const;
+  void apply_migration(const Migration& migration);
+
+  std::filesystem::path file_;
+  Options options_;
+
+  std::unique_ptr<Connection> writer_;
+  std::mutex writer_mutex_;
+  std::atomic<std::thread::id> writer_thread_{};
+
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> idle_readers_;
+  std::mutex readers_mutex_;
+  std::condition_variable reader_returned_;
+
+  mutable std::mutex observer_mutex_;
+  std::shared_ptr<const QueryObserver> observer_;
+};
+
+template <class F>
+auto Database::write(F&& f) -> std::invoke_result_t<F&, Connection&> {
+  using Result = std::invoke_result_t<F&, Connection&>;
+  Stopwatch watch(*this);
+  WriterLock lock(*this);
+  Transaction tx(*writer_, Transaction::Kind::immediate);
+  if constexpr (std::is_void_v<Result>) {
+    std::invoke(f, *writer_);
+    tx.commit();
+  } else {
+    Result result = std::invoke(f, *writer_);
+    tx.commit();
+    return result;
+  }
+}
+
+template <class F>
+auto Database::read(F&& f) -> std::invoke_result_t<F&, Connection&> {
+  using Result = std::invoke_result_t<F&, Connection&>;
+  Stopwatch watch(*this);
+  ReadLease lease(*this);
+  Transaction tx(lease.connection(), Transaction::Kind::deferred);
+  if constexpr (std::is_void_v<Result>) {
+    std::invoke(f, lease.connection());
+    tx.commit();
+  } else {
+    Result result = std::invoke(f, lease.connection());
+    tx.commit();
+    return result;
+  }
+}
+
+}  // namespace store

@@ -1,0 +1,326 @@
+#include "store/database.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <string>
+#include <system_error>
+
+#include "sqlite_error.hpp"
+#include "store/time.hpp"
+
+namespace store {
+namespace {
+
+constexpr std::string_view kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+// Creates the parent directory of `file` if it is missing; throws Error on failure.
+void create_parent_directories(const std::filesystem::path& file) {
+  const std::filesystem::path parent = file.parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) throw Error(SQLITE_CANTOPEN, "create directory " + parent.string() + ": " + ec.message());
+}
+
+ConnectionOptions connection_options(const DatabaseOptions& options, bool read_only) {
+  return ConnectionOptions{read_only, options.busy_timeout_ms, options.synchronous_full};
+}
+
+// Every version recorded in schema_migrations, ascending.
+std::vector<int> recorded_versions(Connection& connection) {
+  std::vector<int> versions;
+  const bool exists = connection
+                          .query_int(
+                              "SELECT count(*) FROM sqlite_schema "
+                              "WHERE type = 'table' AND name = 'schema_migrations'")
+                          .value_or(0) > 0;
+  if (!exists) return versions;
+  Query q = connection.prepare("SELECT version FROM schema_migrations ORDER BY version");
+  while (q->step()) versions.push_back(static_cast<int>(q->int64(0)));
+  return versions;
+}
+
+// Throws unless every applied version is known and no known version hides below an applied one.
+void check_against_database(std::span<const Migration> known, const std::vector<int>& applied) {
+  const int newest_applied = applied.empty() ? 0 : applied.back();
+  const std::set<int> applied_set(applied.begin(), applied.end());
+  std::set<int> known_set;
+  for (const Migration& m : known) known_set.insert(m.version);
+  for (int version : applied) {
+    if (known_set.count(version) == 0) {
+      throw Error(SQLITE_ERROR, "database has schema migration " + std::to_string(version) +
+                                    " applied, which this binary does not know (newest known: " +
+                                    std::to_string(known.empty() ? 0 : known.back().version) +
+                                    "); refusing to run against a newer or foreign schema");
+    }
+  }
+  for (const Migration& m : known) {
+    if (m.version < newest_applied && applied_set.count(m.version) == 0) {
+      throw Error(SQLITE_ERROR, "migration " + std::to_string(m.version) + " (" + m.name +
+                                    ") was never applied but newer migration " +
+                                    std::to_string(newest_applied) +
+                                    " was; a migration cannot be inserted before applied ones");
+    }
+  }
+}
+
+// Closes an sqlite3 handle on scope exit.
+struct HandleCloser {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+using Handle = std::unique_ptr<sqlite3, HandleCloser>;
+
+// Removes a temporary file (and SQLite's side files) unless it was renamed into place.
+class TempFile {
+ public:
+  explicit TempFile(std::filesystem::path path) : path_(std::move(path)) {}
+  ~TempFile() {
+    if (!kept_) {
+      std::error_code ec;
+      std::filesystem::remove(path_, ec);
+      std::filesystem::remove(path_.string() + "-journal", ec);
+      std::filesystem::remove(path_.string() + "-wal", ec);
+      std::filesystem::remove(path_.string() + "-shm", ec);
+    }
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  void keep() { kept_ = true; }
+
+ private:
+  std::filesystem::path path_;
+  bool kept_ = false;
+};
+
+std::filesystem::path temp_name_next_to(const std::filesystem::path& dest) {
+  std::random_device random;
+  return dest.string() + ".tmp-" + std::to_string(random()) + std::to_string(random());
+}
+
+// Flushes a file or directory to stable storage; throws Error on failure.
+void fsync_path(const std::filesystem::path& path, int open_flags) {
+  const int fd = ::open(path.c_str(), open_flags | O_CLOEXEC);
+  if (fd < 0) throw Error(SQLITE_IOERR, "open " + path.string() + " for fsync failed");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error(SQLITE_IOERR_FSYNC, "fsync " + path.string() + " failed");
+}
+
+// Copies the snapshot visible to `source` into the (new, empty) database `dest`.
+void copy_pages(sqlite3* source, sqlite3* dest) {
+  sqlite3_backup* backup = sqlite3_backup_init(dest, "main", source, "main");
+  if (backup == nullptr) detail::throw_error(dest, sqlite3_extended_errcode(dest), "backup_init");
+  constexpr int kPagesPerStep = 1024;
+  int rc = SQLITE_OK;
+  while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    rc = sqlite3_backup_step(backup, kPagesPerStep);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
+  }
+  const int finish = sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) detail::throw_error(nullptr, rc, "backup_step");
+  detail::check(dest, finish, "backup_finish");
+}
+
+}  // namespace
+
+// ---- construction ----
+
+Database::Database(std::filesystem::path file, Options options)
+    : file_(std::move(file)), options_(options) {
+  if (options_.read_connections < 1) {
+    throw Error(SQLITE_MISUSE, "Database: read_connections must be at least 1");
+  }
+  create_parent_directories(file_);
+  writer_ = std::make_unique<Connection>(file_, connection_options(options_, false));
+  // Make the new file's directory entry durable too (SQLite syncs only its journal's entry).
+  const std::filesystem::path dir = file_.parent_path().empty() ? "." : file_.parent_path();
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  const auto count = static_cast<std::size_t>(options_.read_connections);
+  readers_.reserve(count);
+  idle_readers_.reserve(count);  // never reallocates afterwards, so returning cannot throw
+  for (std::size_t i = 0; i < count; ++i) {
+    readers_.push_back(std::make_unique<Connection>(file_, connection_options(options_, true)));
+    idle_readers_.push_back(readers_.back().get());
+  }
+}
+
+Database::~Database() {
+  readers_.clear();
+  writer_.reset();
+}
+
+// ---- locks, leases, observer ----
+
+Database::WriterLock::WriterLock(Database& db) : db_(db) {
+  if (db_.writer_thread_.load() == std::this_thread::get_id()) {
+    throw Error(SQLITE_MISUSE,
+                "write() (or checkpoint/migrate) called inside write() on the same thread");
+  }
+  db_.writer_mutex_.lock();
+  db_.writer_thread_.store(std::this_thread::get_id());
+}
+
+Database::WriterLock::~WriterLock() {
+  db_.writer_thread_.store(std::thread::id());
+  db_.writer_mutex_.unlock();
+}
+
+Database::ReadLease::ReadLease(Database& db) : db_(db) {
+  std::unique_lock lock(db_.readers_mutex_);
+  db_.reader_returned_.wait(lock, [&] { return !db_.idle_readers_.empty(); });
+  connection_ = db_.idle_readers_.back();
+  db_.idle_readers_.pop_back();
+}
+
+Database::ReadLease::ReadLease(Database& db, std::chrono::milliseconds timeout) : db_(db) {
+  std::unique_lock lock(db_.readers_mutex_);
+  if (!db_.reader_returned_.wait_for(lock, timeout, [&] { return !db_.idle_readers_.empty(); })) {
+    return;
+  }
+  connection_ = db_.idle_readers_.back();
+  db_.idle_readers_.pop_back();
+}
+
+Database::ReadLease::~ReadLease() {
+  if (connection_ == nullptr) return;
+  {
+    std::lock_guard lock(db_.readers_mutex_);
+    db_.idle_readers_.push_back(connection_);
+  }
+  db_.reader_returned_.notify_one();
+}
+
+void Database::set_query_observer(QueryObserver observer) {
+  auto shared = observer ? std::make_shared<const QueryObserver>(std::move(observer)) : nullptr;
+  std::lock_guard lock(observer_mutex_);
+  observer_ = std::move(shared);
+}
+
+void Database::observe(std::chrono::steady_clock::time_point start) const noexcept {
+  std::shared_ptr<const QueryObserver> observer;
+  {
+    std::lock_guard lock(observer_mutex_);
+    observer = observer_;
+  }
+  if (!observer) return;
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  try {
+    (*observer)(elapsed.count());
+  } catch (...) {
+    // A metrics hook must never turn a successful write into a failure.
+  }
+}
+
+// ---- migrations ----
+
+void Database::check_migration_list(std::span<const Migration> migrations) const {
+  int previous = 0;
+  for (const Migration& m : migrations) {
+    if (m.version <= 0) {
+      throw Error(SQLITE_MISUSE, "migration \"" + m.name + "\": version must be at least 1");
+    }
+    if (m.version <= previous) {
+      throw Error(SQLITE_MISUSE, "migration " + std::to_string(m.version) + " (" + m.name +
+                                     ") follows " + std::to_string(previous) +
+                                     "; versions must be unique and strictly increasing");
+    }
+    previous = m.version;
+  }
+}
+
+void Database::migrate(std::span<const Migration> migrations) {
+  check_migration_list(migrations);
+  const std::vector<int> applied = write([&](Connection& c) {
+    c.exec(kCreateMigrationsTable);
+    std::vector<int> versions = recorded_versions(c);
+    check_against_database(migrations, versions);
+    return versions;
+  });
+  const int newest_applied = applied.empty() ? 0 : applied.back();
+  for (const Migration& m : migrations) {
+    if (m.version > newest_applied) apply_migration(m);
+  }
+}
+
+void Database::apply_migration(const Migration& m) {
+  try {
+    write([&](Connection& c) {
+      // Another process may have applied it since we looked.
+      if (c.query_int("SELECT 1 FROM schema_migrations WHERE version = ?", m.version)) return;
+      c.exec(m.sql);
+      if (!c.in_transaction()) {
+        throw Error(SQLITE_MISUSE, "the script ended the transaction itself (remove BEGIN/COMMIT)");
+      }
+      c.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)",
+                m.version, m.name, now_rfc3339());
+    });
+  } catch (const Error& e) {
+    throw Error(e.code(), "migration " + std::to_string(m.version) + " (" + m.name +
+                              ") failed and was rolled back: " + e.what());
+  }
+}
+
+std::vector<int> Database::applied_versions() {
+  return read([](Connection& c) { return recorded_versions(c); });
+}
+
+// ---- operations ----
+
+bool Database::ping() noexcept {
+  try {
+    ReadLease lease(*this, std::chrono::milliseconds(options_.busy_timeout_ms));
+    if (!lease) return false;
+    // Reads page 1, so a missing or unreadable file fails (SELECT 1 alone would not).
+    return lease.connection().query_int("SELECT count(*) FROM sqlite_schema").has_value();
+  } catch (...) {
+    return false;
+  }
+}
+
+void Database::backup_to(const std::filesystem::path& dest) {
+  create_parent_directories(dest);
+  TempFile temp(temp_name_next_to(dest));
+  {
+    sqlite3* raw = nullptr;
+    const int rc =
+        sqlite3_open_v2(temp.path().c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    Handle target(raw);
+    detail::check(raw, rc, "open backup file " + temp.path().string());
+
+    ReadLease lease(*this);
+    Transaction snapshot(lease.connection(), Transaction::Kind::deferred);
+    // Starting the read here pins one snapshot for all steps, so concurrent commits neither
+    // restart the copy nor leak into it.
+    lease.connection().query_int("SELECT count(*) FROM sqlite_schema");
+    copy_pages(lease.connection().handle(), target.get());
+    snapshot.commit();
+
+    detail::check(target.get(), sqlite3_close(target.release()), "close backup file");
+  }
+  fsync_path(temp.path(), O_RDONLY);
+  std::error_code ec;
+  std::filesystem::rename(temp.path(), dest, ec);
+  if (ec) throw Error(SQLITE_IOERR, "rename backup into " + dest.string() + ": " + ec.message());
+  temp.keep();
+  const std::filesystem::path dir = dest.parent_path().empty() ? "." : dest.parent_path();
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+}
+
+void Database::checkpoint() {
+  WriterLock lock(*this);
+  sqlite3* db = writer_->handle();
+  detail::check(
+      db, sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),
+      "wal_checkpoint(TRUNCATE)");
+}
+
+}  // namespace store

@@ -1,0 +1,69 @@
+#include "store/migration.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "store/error.hpp"
+
+namespace store {
+namespace {
+
+[[noreturn]] void malformed(std::string_view file, std::string_view why) {
+  throw Error(SQLITE_MISUSE, "migration file \"" + std::string(file) + "\": " + std::string(why) +
+                                 " (expected <digits>_<name>.sql, e.g. 0001_init.sql)");
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+// Parses "0001_init.sql" (a directory prefix is ignored) into version 1 and name "init".
+Migration parse_file(std::string_view file, std::string_view sql) {
+  std::string_view base = file.substr(file.find_last_of('/') + 1);  // npos + 1 == 0
+  constexpr std::string_view kSuffix = ".sql";
+  if (!base.ends_with(kSuffix)) malformed(file, "name must end in .sql");
+  base.remove_suffix(kSuffix.size());
+  const std::size_t underscore = base.find('_');
+  if (underscore == 0 || underscore == std::string_view::npos) {
+    malformed(file, "name must start with a version number and '_'");
+  }
+  const std::string_view digits = base.substr(0, underscore);
+  const std::string_view name = base.substr(underscore + 1);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    malformed(file, "version must be decimal digits");
+  }
+  int version = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+  if (ec != std::errc() || end != digits.data() + digits.size())
+    malformed(file, "version too large");
+  if (version <= 0) malformed(file, "version must be at least 1");
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) {
+    malformed(file, "name after the version must be letters, digits, '_' or '-'");
+  }
+  return Migration{version, std::string(name), sql};
+}
+
+}  // namespace
+
+std::vector<Migration> migrations_from_files(
+    std::span<const std::pair<std::string_view, std::string_view>> name_and_sql) {
+  std::vector<Migration> migrations;
+  migrations.reserve(name_and_sql.size());
+  for (const auto& [file, sql] : name_and_sql) migrations.push_back(parse_file(file, sql));
+  std::sort(migrations.begin(), migrations.end(),
+            [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  const auto duplicate = std::adjacent_find(
+      migrations.begin(), migrations.end(),
+      [](const Migration& a, const Migration& b) { return a.version == b.version; });
+  if (duplicate != migrations.end()) {
+    throw Error(SQLITE_MISUSE, "migration version " + std::to_string(duplicate->version) +
+                                   " appears twice (\"" + duplicate->name + "\" and \"" +
+                                   std::next(duplicate)->name + "\")");
+  }
+  return migrations;
+}
+
+}  // namespace store

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the build, the tests and the docs pages need: Debian packages and the npm
+# packages under tools/. Idempotent: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(
+  # build
+  cmake g++ ninja-build ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev libfmt-dev
+  libargon2-dev libyaml-cpp-dev catch2
+  # sanitizer and fuzzer runtimes
+  clang libclang-rt-14-dev
+  # independent clients used by the tests and benchmarks
+  curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml oathtool
+  wrk nginx-light procps
+)
+# Node.js: a machine may already carry a node build that bundles npm (and conflicts with
+# Debian's npm package); install Debian's only when the commands are absent.
+command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || DEB_PACKAGES+=(npm)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages (swagger-ui-dist for /docs, test clients) pinned by tools/package-lock.json.
+if [ ! -f tools/node_modules/.package-lock.json ] ||
+   [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing npm packages into tools/node_modules"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+fi
