@@ -2,6 +2,7 @@
 // timeouts, requests on one connection answered strictly in order, graceful drain.
 #include "common/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <ctime>
@@ -281,7 +282,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     } else {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      // Lingering close: drain what the client is still sending (bounded in time and bytes)
+      // so that closing with unread data does not reset the connection before the client
+      // has read our answer (e.g. a 413 sent while the body is still arriving).
+      stream_.expires_after(std::chrono::seconds(2));
+      linger();
     }
+  }
+
+  void linger() {
+    if (lingered_ > kMaxLingerBytes) return;
+    auto buf = std::make_shared<std::array<char, 16384>>();
+    stream_.async_read_some(net::buffer(*buf), [self = this->shared_from_this(), buf](beast::error_code ec, std::size_t n) {
+      self->lingered_ += n;
+      if (!ec) self->linger();
+    });
   }
 
   HttpServer::Impl& server_;
@@ -295,6 +310,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool keep_alive_ = true;
   bool close_ = false;
   unsigned version_ = 11;
+  std::size_t lingered_ = 0;
+  static constexpr std::size_t kMaxLingerBytes = 4 * 1024 * 1024;
 };
 
 void HttpServer::Impl::accept() {

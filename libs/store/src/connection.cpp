@@ -30,8 +30,7 @@ sqlite3* open_handle(const std::filesystem::path& file, bool read_only) {
 
 // ---- Query ----
 
-Query::Query(Connection& owner, std::unique_ptr<Statement> stmt) noexcept
-    : owner_(&owner), stmt_(std::move(stmt)) {}
+Query::Query(Connection& owner, std::unique_ptr<Statement> stmt) noexcept : owner_(&owner), stmt_(std::move(stmt)) {}
 
 Query& Query::operator=(Query&& other) noexcept {
   if (this != &other) {
@@ -116,9 +115,7 @@ void Connection::exec(std::string_view sql) {
   throw Error(sqlite3_extended_errcode(db_), "exec: " + message);
 }
 
-std::int64_t Connection::last_insert_rowid() const noexcept {
-  return sqlite3_last_insert_rowid(db_);
-}
+std::int64_t Connection::last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(db_); }
 
 int Connection::changes() const noexcept { return sqlite3_changes(db_); }
 

@@ -64,8 +64,7 @@ void check_against_database(std::span<const Migration> known, const std::vector<
   for (const Migration& m : known) {
     if (m.version < newest_applied && applied_set.count(m.version) == 0) {
       throw Error(SQLITE_ERROR, "migration " + std::to_string(m.version) + " (" + m.name +
-                                    ") was never applied but newer migration " +
-                                    std::to_string(newest_applied) +
+                                    ") was never applied but newer migration " + std::to_string(newest_applied) +
                                     " was; a migration cannot be inserted before applied ones");
     }
   }
@@ -133,8 +132,7 @@ void copy_pages(sqlite3* source, sqlite3* dest) {
 
 // ---- construction ----
 
-Database::Database(std::filesystem::path file, Options options)
-    : file_(std::move(file)), options_(options) {
+Database::Database(std::filesystem::path file, Options options) : file_(std::move(file)), options_(options) {
   if (options_.read_connections < 1) {
     throw Error(SQLITE_MISUSE, "Database: read_connections must be at least 1");
   }
@@ -161,8 +159,7 @@ Database::~Database() {
 
 Database::WriterLock::WriterLock(Database& db) : db_(db) {
   if (db_.writer_thread_.load() == std::this_thread::get_id()) {
-    throw Error(SQLITE_MISUSE,
-                "write() (or checkpoint/migrate) called inside write() on the same thread");
+    throw Error(SQLITE_MISUSE, "write() (or checkpoint/migrate) called inside write() on the same thread");
   }
   db_.writer_mutex_.lock();
   db_.writer_thread_.store(std::this_thread::get_id());
@@ -228,9 +225,8 @@ void Database::check_migration_list(std::span<const Migration> migrations) const
       throw Error(SQLITE_MISUSE, "migration \"" + m.name + "\": version must be at least 1");
     }
     if (m.version <= previous) {
-      throw Error(SQLITE_MISUSE, "migration " + std::to_string(m.version) + " (" + m.name +
-                                     ") follows " + std::to_string(previous) +
-                                     "; versions must be unique and strictly increasing");
+      throw Error(SQLITE_MISUSE, "migration " + std::to_string(m.version) + " (" + m.name + ") follows " +
+                                     std::to_string(previous) + "; versions must be unique and strictly increasing");
     }
     previous = m.version;
   }
@@ -259,12 +255,12 @@ void Database::apply_migration(const Migration& m) {
       if (!c.in_transaction()) {
         throw Error(SQLITE_MISUSE, "the script ended the transaction itself (remove BEGIN/COMMIT)");
       }
-      c.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)",
-                m.version, m.name, now_rfc3339());
+      c.execute("INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)", m.version, m.name,
+                now_rfc3339());
     });
   } catch (const Error& e) {
-    throw Error(e.code(), "migration " + std::to_string(m.version) + " (" + m.name +
-                              ") failed and was rolled back: " + e.what());
+    throw Error(e.code(),
+                "migration " + std::to_string(m.version) + " (" + m.name + ") failed and was rolled back: " + e.what());
   }
 }
 
@@ -290,9 +286,8 @@ void Database::backup_to(const std::filesystem::path& dest) {
   TempFile temp(temp_name_next_to(dest));
   {
     sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(temp.path().c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc = sqlite3_open_v2(temp.path().c_str(), &raw,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     Handle target(raw);
     detail::check(raw, rc, "open backup file " + temp.path().string());
 
@@ -318,9 +313,8 @@ void Database::backup_to(const std::filesystem::path& dest) {
 void Database::checkpoint() {
   WriterLock lock(*this);
   sqlite3* db = writer_->handle();
-  detail::check(
-      db, sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),
-      "wal_checkpoint(TRUNCATE)");
+  detail::check(db, sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),
+                "wal_checkpoint(TRUNCATE)");
 }
 
 }  // namespace store

@@ -5,9 +5,7 @@
 namespace store {
 
 Error::Error(int code, const std::string& message)
-    : std::runtime_error(message + " [" + sqlite3_errstr(code) + ", code " + std::to_string(code) +
-                         "]"),
-      code_(code) {}
+    : std::runtime_error(message + " [" + sqlite3_errstr(code) + ", code " + std::to_string(code) + "]"), code_(code) {}
 
 bool Error::is_constraint() const noexcept { return primary_code() == SQLITE_CONSTRAINT; }
 

@@ -16,8 +16,7 @@ namespace {
 }
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 // Parses "0001_init.sql" (a directory prefix is ignored) into version 1 and name "init".
@@ -37,8 +36,7 @@ Migration parse_file(std::string_view file, std::string_view sql) {
   }
   int version = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
-  if (ec != std::errc() || end != digits.data() + digits.size())
-    malformed(file, "version too large");
+  if (ec != std::errc() || end != digits.data() + digits.size()) malformed(file, "version too large");
   if (version <= 0) malformed(file, "version must be at least 1");
   if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) {
     malformed(file, "name after the version must be letters, digits, '_' or '-'");
@@ -55,13 +53,12 @@ std::vector<Migration> migrations_from_files(
   for (const auto& [file, sql] : name_and_sql) migrations.push_back(parse_file(file, sql));
   std::sort(migrations.begin(), migrations.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
-  const auto duplicate = std::adjacent_find(
-      migrations.begin(), migrations.end(),
-      [](const Migration& a, const Migration& b) { return a.version == b.version; });
+  const auto duplicate =
+      std::adjacent_find(migrations.begin(), migrations.end(),
+                         [](const Migration& a, const Migration& b) { return a.version == b.version; });
   if (duplicate != migrations.end()) {
-    throw Error(SQLITE_MISUSE, "migration version " + std::to_string(duplicate->version) +
-                                   " appears twice (\"" + duplicate->name + "\" and \"" +
-                                   std::next(duplicate)->name + "\")");
+    throw Error(SQLITE_MISUSE, "migration version " + std::to_string(duplicate->version) + " appears twice (\"" +
+                                   duplicate->name + "\" and \"" + std::next(duplicate)->name + "\")");
   }
   return migrations;
 }

@@ -41,8 +41,8 @@ Statement::Statement(sqlite3* db, std::string_view sql) : sql_(sql) {
     throw Error(SQLITE_TOOBIG, "prepare: SQL text too long");
   }
   const char* tail = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &stmt_, &tail);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, &tail);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt_);
     stmt_ = nullptr;
@@ -54,8 +54,7 @@ Statement::Statement(sqlite3* db, std::string_view sql) : sql_(sql) {
   if (has_more_sql(db, tail, sql.data() + sql.size())) {
     sqlite3_finalize(stmt_);
     stmt_ = nullptr;
-    throw Error(SQLITE_MISUSE,
-                "prepare \"" + excerpt(sql) + "\": more than one statement (use exec for scripts)");
+    throw Error(SQLITE_MISUSE, "prepare \"" + excerpt(sql) + "\": more than one statement (use exec for scripts)");
   }
 }
 
@@ -78,15 +77,12 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 
 void Statement::check_bind(int rc, int index) const {
   if (rc != SQLITE_OK) {
-    detail::throw_error(
-        sqlite3_db_handle(stmt_), rc,
-        "bind parameter " + std::to_string(index) + " of \"" + excerpt(sql_) + "\"");
+    detail::throw_error(sqlite3_db_handle(stmt_), rc,
+                        "bind parameter " + std::to_string(index) + " of \"" + excerpt(sql_) + "\"");
   }
 }
 
-void Statement::bind(int index, std::nullptr_t) {
-  check_bind(sqlite3_bind_null(stmt_, index), index);
-}
+void Statement::bind(int index, std::nullptr_t) { check_bind(sqlite3_bind_null(stmt_, index), index); }
 
 void Statement::bind(int index, std::nullopt_t) { bind(index, nullptr); }
 
@@ -98,17 +94,14 @@ void Statement::bind_integer(int index, std::int64_t value) {
   check_bind(sqlite3_bind_int64(stmt_, index, value), index);
 }
 
-void Statement::bind(int index, double value) {
-  check_bind(sqlite3_bind_double(stmt_, index, value), index);
-}
+void Statement::bind(int index, double value) { check_bind(sqlite3_bind_double(stmt_, index, value), index); }
 
 void Statement::bind(int index, bool value) { bind_integer(index, value ? 1 : 0); }
 
 void Statement::bind(int index, std::string_view text) {
   // A null data pointer would bind NULL; an empty view must stay an empty string.
   const char* data = text.data() != nullptr ? text.data() : "";
-  check_bind(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
-             index);
+  check_bind(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
 }
 
 void Statement::bind(int index, const char* text) {

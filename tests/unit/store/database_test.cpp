@@ -17,16 +17,13 @@ using store::Database;
 namespace {
 
 const store::Migration kSchema[] = {
-    {1, "items",
-     "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, payload BLOB);"},
+    {1, "items", "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, payload BLOB);"},
     {2, "owners",
      "CREATE TABLE owners(id INTEGER PRIMARY KEY);"
      "CREATE TABLE pets(id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES owners(id));"},
 };
 
-std::int64_t count_items(Connection& c) {
-  return c.query_int("SELECT count(*) FROM items").value();
-}
+std::int64_t count_items(Connection& c) { return c.query_int("SELECT count(*) FROM items").value(); }
 
 }  // namespace
 
@@ -41,9 +38,7 @@ TEST_CASE("write commits, read sees it, and failures roll back", "[store][databa
     return c.last_insert_rowid();
   });
   CHECK(id == 1);
-  CHECK(db.read([](Connection& c) {
-    return c.query_text("SELECT name FROM items WHERE id = 1");
-  }) == "first");
+  CHECK(db.read([](Connection& c) { return c.query_text("SELECT name FROM items WHERE id = 1"); }) == "first");
 
   SECTION("an exception inside write() rolls back everything it did") {
     CHECK_THROWS_AS(db.write([](Connection& c) {
@@ -91,8 +86,7 @@ TEST_CASE("a read() block sees one consistent snapshot", "[store][database]") {
 
   const auto [before, after, latest] = db.read([&](Connection& c) {
     const std::int64_t first = count_items(c);
-    std::thread writer(
-        [&] { db.write([](Connection& w) { w.execute("INSERT INTO items(name) VALUES('b')"); }); });
+    std::thread writer([&] { db.write([](Connection& w) { w.execute("INSERT INTO items(name) VALUES('b')"); }); });
     writer.join();  // committed while our snapshot is open
     const std::int64_t second = count_items(c);
     const std::int64_t fresh = db.read(count_items);  // another reader, new snapshot
@@ -104,8 +98,7 @@ TEST_CASE("a read() block sees one consistent snapshot", "[store][database]") {
   CHECK(db.read(count_items) == 2);
 }
 
-TEST_CASE("connections run in WAL with foreign keys and the chosen synchronous level",
-          "[store][database]") {
+TEST_CASE("connections run in WAL with foreign keys and the chosen synchronous level", "[store][database]") {
   store_test::TempDir dir;
   SECTION("defaults: WAL, FULL") {
     Database db(dir / "app.db");
@@ -155,8 +148,7 @@ TEST_CASE("one writer and many readers from several threads", "[store][database]
         try {
           if (i % 4 == 0) {
             db.write([&](Connection& c) {
-              c.execute("INSERT INTO items(name) VALUES(?)",
-                        "t" + std::to_string(t) + "-" + std::to_string(i));
+              c.execute("INSERT INTO items(name) VALUES(?)", "t" + std::to_string(t) + "-" + std::to_string(i));
             });
             ++writes;
           } else {
@@ -177,8 +169,7 @@ TEST_CASE("one writer and many readers from several threads", "[store][database]
   CHECK(db.read(count_items) == writes);
 }
 
-TEST_CASE("a second process-level writer gets is_busy after the busy timeout",
-          "[store][database]") {
+TEST_CASE("a second process-level writer gets is_busy after the busy timeout", "[store][database]") {
   store_test::TempDir dir;
   Database first(dir / "app.db", {.read_connections = 1});
   first.migrate(kSchema);
@@ -206,8 +197,7 @@ TEST_CASE("backup_to copies a consistent snapshot while writes continue", "[stor
   db.write([](Connection& c) {
     const std::string payload(8000, 'x');
     for (int i = 0; i < 1500; ++i) {
-      c.execute("INSERT INTO items(name, payload) VALUES(?, ?)", "bulk" + std::to_string(i),
-                store::Blob{payload});
+      c.execute("INSERT INTO items(name, payload) VALUES(?, ?)", "bulk" + std::to_string(i), store::Blob{payload});
     }
   });
 
@@ -231,9 +221,8 @@ TEST_CASE("backup_to copies a consistent snapshot while writes continue", "[stor
   writer.join();
 
   Database copy(backup, {.read_connections = 1});
-  const auto [rows, integrity] = copy.read([](Connection& c) {
-    return std::pair(count_items(c), c.query_text("PRAGMA integrity_check"));
-  });
+  const auto [rows, integrity] =
+      copy.read([](Connection& c) { return std::pair(count_items(c), c.query_text("PRAGMA integrity_check")); });
   CHECK(integrity == "ok");
   CHECK(rows >= 1500 + 2 * 20);
   CHECK((rows - 1500) % 2 == 0);

@@ -31,9 +31,8 @@ constexpr std::size_t kKillAfterAcks = 300;
     Database db(file, {.read_connections = 1});
     for (std::int64_t id = 1; id <= kMaxRows; ++id) {
       const std::string payload(static_cast<std::size_t>(100 + (id * 397) % 6000), 'p');
-      db.write([&](Connection& c) {
-        c.execute("INSERT INTO rows(id, payload) VALUES(?, ?)", id, store::Blob{payload});
-      });
+      db.write(
+          [&](Connection& c) { c.execute("INSERT INTO rows(id, payload) VALUES(?, ?)", id, store::Blob{payload}); });
       if (::write(ack_fd, &id, sizeof id) != static_cast<ssize_t>(sizeof id)) _exit(3);
       if (id % 50 == 0) db.checkpoint();  // also get killed during checkpoints
     }

@@ -26,8 +26,7 @@ std::int64_t scalar(Database& db, const std::string& sql) {
 }
 
 bool table_exists(Database& db, const std::string& name) {
-  return scalar(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '" + name +
-                        "'") == 1;
+  return scalar(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '" + name + "'") == 1;
 }
 
 std::string message_of(const std::function<void()>& f) {
@@ -50,12 +49,10 @@ TEST_CASE("migrations apply once and in ascending order", "[store][migration]") 
   CHECK(db.applied_versions() == std::vector<int>{1, 2, 3});
   CHECK(scalar(db, "SELECT count(*) FROM users") == 1);
   CHECK(scalar(db, "SELECT count(*) FROM roles") == 1);
-  CHECK(db.read([](Connection& c) {
-    return c.query_text("SELECT name FROM schema_migrations WHERE version = 3");
-  }) == "roles");
-  const auto applied_at = db.read([](Connection& c) {
-    return c.query_text("SELECT group_concat(applied_at) FROM schema_migrations");
-  });
+  CHECK(db.read([](Connection& c) { return c.query_text("SELECT name FROM schema_migrations WHERE version = 3"); }) ==
+        "roles");
+  const auto applied_at =
+      db.read([](Connection& c) { return c.query_text("SELECT group_concat(applied_at) FROM schema_migrations"); });
 
   SECTION("running again applies nothing") {
     db.migrate(kV1toV3);
@@ -81,8 +78,7 @@ TEST_CASE("a bad migration list is refused before anything is applied", "[store]
   const std::vector<Migration> out_of_order = {kV1toV3[1], kV1toV3[0]};
   const std::vector<Migration> duplicate = {kV1toV3[0], {1, "again", "SELECT 1;"}};
   const std::vector<Migration> zero = {{0, "zero", "SELECT 1;"}};
-  CHECK(message_of([&] { db.migrate(out_of_order); }).find("strictly increasing") !=
-        std::string::npos);
+  CHECK(message_of([&] { db.migrate(out_of_order); }).find("strictly increasing") != std::string::npos);
   CHECK_THROWS_AS(db.migrate(duplicate), store::Error);
   CHECK_THROWS_AS(db.migrate(zero), store::Error);
   CHECK(db.applied_versions().empty());
@@ -155,14 +151,12 @@ TEST_CASE("migrations_from_files parses NNNN_name.sql", "[store][migration]") {
   CHECK(store::migrations_from_files(Files{{"migrations/0003_dir.sql", ""}})[0].version == 3);
 
   for (std::string_view bad :
-       {"init.sql", "0001init.sql", "0001_.sql", "0001_init.txt", "0001_init", "abc_init.sql",
-        "_init.sql", "0000_zero.sql", "-1_neg.sql", "99999999999_big.sql", "0001_bad name.sql",
-        "0001_init.sql.bak"}) {
+       {"init.sql", "0001init.sql", "0001_.sql", "0001_init.txt", "0001_init", "abc_init.sql", "_init.sql",
+        "0000_zero.sql", "-1_neg.sql", "99999999999_big.sql", "0001_bad name.sql", "0001_init.sql.bak"}) {
     INFO(bad);
     CHECK_THROWS_AS(store::migrations_from_files(Files{{bad, ""}}), store::Error);
   }
-  CHECK_THROWS_AS(store::migrations_from_files(Files{{"1_a.sql", ""}, {"01_b.sql", ""}}),
-                  store::Error);
+  CHECK_THROWS_AS(store::migrations_from_files(Files{{"1_a.sql", ""}, {"01_b.sql", ""}}), store::Error);
 
   struct EmbeddedLike {
     std::string_view name;

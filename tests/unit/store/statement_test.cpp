@@ -102,8 +102,8 @@ TEST_CASE("bind and column round trips keep type and value", "[store][statement]
   SECTION("round trip through a table") {
     c.exec("CREATE TABLE t(i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)");
     const std::string blob = "\x00\x01\xff\x00"s;
-    CHECK(c.execute("INSERT INTO t VALUES(?, ?, ?, ?, ?)", std::int64_t{1} << 40, 3.25,
-                    "text\0more"s, Blob{blob}, std::optional<std::string>()) == 1);
+    CHECK(c.execute("INSERT INTO t VALUES(?, ?, ?, ?, ?)", std::int64_t{1} << 40, 3.25, "text\0more"s, Blob{blob},
+                    std::optional<std::string>()) == 1);
     Query q = c.prepare("SELECT i, r, s, b, n FROM t");
     REQUIRE(q->step());
     CHECK(q->int64(0) == std::int64_t{1} << 40);
@@ -200,8 +200,7 @@ TEST_CASE("SQL errors surface as store::Error with the extended code", "[store][
   }
 }
 
-TEST_CASE("the statement cache hands out one compiled statement per SQL text",
-          "[store][statement]") {
+TEST_CASE("the statement cache hands out one compiled statement per SQL text", "[store][statement]") {
   store_test::TempDir dir;
   Connection c(dir / "t.db");
   const std::string sql = "SELECT ?1 + 1";

@@ -57,8 +57,7 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Returns the cached statement for this exact SQL text (compiled on first use), reset and
-  // cleared.
+  // Returns the cached statement for this exact SQL text (compiled on first use), reset and cleared.
   Query prepare(std::string_view sql);
   // Runs an SQL script (any number of statements, no results); throws Error on the first failure.
   void exec(std::string_view sql);

@@ -61,7 +61,7 @@ class Database {
   // Versions recorded in schema_migrations, ascending (empty before the first migrate()).
   std::vector<int> applied_versions();
 
-  // True when a read connection answers SELECT 1 within busy_timeout_ms; never throws.
+  // True when a read connection can read the file (a query on sqlite_schema) within busy_timeout_ms; never throws.
   bool ping() noexcept;
   // Writes a consistent snapshot to `dest` (via a temporary file in the same directory and an
   // atomic rename) with the online backup API; writers are not blocked. Throws Error.

@@ -33,8 +33,7 @@ template <NamedFileRange Files>
 std::vector<Migration> migrations_from_files(const Files& files) {
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   for (const auto& file : files) pairs.emplace_back(file.name, file.data);
-  return migrations_from_files(
-      std::span<const std::pair<std::string_view, std::string_view>>(pairs));
+  return migrations_from_files(std::span<const std::pair<std::string_view, std::string_view>>(pairs));
 }
 
 }  // namespace store

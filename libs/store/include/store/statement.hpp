@@ -15,8 +15,8 @@ namespace store {
 
 // Integer types without a bind overload of their own (unsigned, long long, short...).
 template <class T>
-concept OtherInteger = std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, int> &&
-                       !std::same_as<T, std::int64_t>;
+concept OtherInteger =
+    std::integral<T> && !std::same_as<T, bool> && !std::same_as<T, int> && !std::same_as<T, std::int64_t>;
 
 // Bytes bound as a BLOB (a plain string_view binds as TEXT).
 struct Blob {

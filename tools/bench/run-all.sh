@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every benchmark; paste the output into docs/benchmarks.md with the date and machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${1:-build/bin}
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo
+/usr/bin/python3 tools/bench/http_health.py --bin "$BIN"
