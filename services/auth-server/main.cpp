@@ -1,9 +1,6 @@
 // auth-server: Panguard Auth Server (users, sessions, TOTP, GDPR, subscriptions).
 #include "common/embedded.hpp"
-#include "common/error.hpp"
 #include "common/service.hpp"
-#include "security/encoding.hpp"
-#include "security/random.hpp"
 
 std::span<const common::EmbeddedFile> auth_server_migrations();
 std::span<const common::EmbeddedFile> auth_server_openapi();
@@ -28,11 +25,8 @@ common::ServiceInfo describe() {
 }
 
 void setup(common::Service& service) {
-  auto jwt_secret = service.secret("JWT_SECRET", [] { return security::random_token(48); });
-  if (jwt_secret.size() < 32) throw common::ConfigError("JWT_SECRET must be at least 32 bytes");
-  auto totp_key = service.secret("TOTP_ENCRYPTION_KEY", [] { return security::random_hex(32); });
-  if (!security::hex_decode(totp_key) || totp_key.size() != 64)
-    throw common::ConfigError("TOTP_ENCRYPTION_KEY must be 64 hex characters (32 bytes)");
+  service.signing_secret("JWT_SECRET");
+  service.encryption_key("TOTP_ENCRYPTION_KEY");
   service.open_database("auth.db", auth_server_migrations());
 }
 

@@ -1,38 +1,19 @@
 #include "manager_tls.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include <boost/asio/ip/address.hpp>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "security/certificate.hpp"
 
 namespace manager {
 
 namespace {
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw common::ConfigError("cannot read " + path.string());
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_file(const std::filesystem::path& path, const std::string& data, mode_t mode) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw common::ConfigError("cannot write " + tmp.string());
-    ::chmod(tmp.c_str(), mode);
-    out << data;
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 bool is_loopback(const std::string& host) {
   boost::system::error_code ec;
@@ -44,7 +25,7 @@ bool is_loopback(const std::string& host) {
 std::pair<std::string, std::string> self_signed(const std::filesystem::path& dir, const std::string& host) {
   auto cert = dir / "cert.pem";
   auto key = dir / "key.pem";
-  if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return {read_file(cert), read_file(key)};
+  if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return {common::read_file(cert), common::read_file(key)};
   std::filesystem::create_directories(dir);
   char hostname[256] = {};
   ::gethostname(hostname, sizeof hostname - 1);
@@ -55,8 +36,8 @@ std::pair<std::string, std::string> self_signed(const std::filesystem::path& dir
   auto address = boost::asio::ip::make_address(host, ec);
   if (!ec && !address.is_unspecified() && !address.is_loopback()) ips.push_back(address.to_string());
   auto pair = security::self_signed_certificate("panguard-manager", dns, ips);
-  write_file(key, pair.private_key_pem, 0600);
-  write_file(cert, pair.certificate_pem, 0644);
+  common::write_file_atomic(key, pair.private_key_pem, 0600);
+  common::write_file_atomic(cert, pair.certificate_pem, 0644);
   common::log::info("generated a self-signed TLS certificate",
                     {{"certificate", cert.string()},
                      {"sha256", security::certificate_sha256_fingerprint(pair.certificate_pem)}});
@@ -90,7 +71,7 @@ void configure_tls(common::Service& service) {
   } else if (mode == "files") {
     if (!config.is_set("MANAGER_TLS_CERT") || !config.is_set("MANAGER_TLS_KEY"))
       throw common::ConfigError("MANAGER_TLS=files needs MANAGER_TLS_CERT and MANAGER_TLS_KEY");
-    service.use_tls(read_file(config.get("MANAGER_TLS_CERT")), read_file(config.get("MANAGER_TLS_KEY")));
+    service.use_tls(common::read_file(config.get("MANAGER_TLS_CERT")), common::read_file(config.get("MANAGER_TLS_KEY")));
   } else if (mode == "self-signed") {
     auto [cert, key] = self_signed(service.data_dir() / "tls", host);
     service.use_tls(std::move(cert), std::move(key));

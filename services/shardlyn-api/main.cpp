@@ -1,9 +1,6 @@
 // shardlyn-api: the Shardlyn control plane (identity, organisations, nodes, workloads, instances).
 #include "common/embedded.hpp"
-#include "common/error.hpp"
 #include "common/service.hpp"
-#include "security/encoding.hpp"
-#include "security/random.hpp"
 
 std::span<const common::EmbeddedFile> shardlyn_api_migrations();
 std::span<const common::EmbeddedFile> shardlyn_api_openapi();
@@ -34,11 +31,8 @@ common::ServiceInfo describe() {
 }
 
 void setup(common::Service& service) {
-  auto jwt_secret = service.secret("SHARDLYN_JWT_SECRET", [] { return security::random_token(48); });
-  if (jwt_secret.size() < 32) throw common::ConfigError("SHARDLYN_JWT_SECRET must be at least 32 bytes");
-  auto key = service.secret("SHARDLYN_ENCRYPTION_KEY", [] { return security::random_hex(32); });
-  if (!security::hex_decode(key) || key.size() != 64)
-    throw common::ConfigError("SHARDLYN_ENCRYPTION_KEY must be 64 hex characters (32 bytes)");
+  service.signing_secret("SHARDLYN_JWT_SECRET");
+  service.encryption_key("SHARDLYN_ENCRYPTION_KEY");
   service.open_database("shardlyn.db", shardlyn_api_migrations());
 }
 

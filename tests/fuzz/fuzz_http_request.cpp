@@ -45,10 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto msg = parser.release();
   common::Request req;
   req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  auto q = req.target.find('?');
-  req.path = req.target.substr(0, q);
-  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  req.set_target(std::string(msg.target()));
   for (const auto& field : msg) req.headers.add(std::string(field.name_string()), std::string(field.value()));
   req.body = std::move(msg.body());
 

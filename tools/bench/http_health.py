@@ -90,6 +90,7 @@ def start_nginx(workdir, body, content_type):
     port = free_port()
     root = os.path.join(workdir, "www")
     os.makedirs(root)
+    os.chmod(workdir, 0o755)
     with open(os.path.join(root, "health"), "wb") as f:
         f.write(body)
     conf = os.path.join(workdir, "nginx.conf")
@@ -121,7 +122,8 @@ http {{
         except OSError:
             time.sleep(0.01)
     proc.kill()
-    raise RuntimeError("nginx did not start")
+    with open(os.path.join(workdir, "error.log")) as f:
+        raise RuntimeError("nginx did not start:\n" + f.read())
 
 
 def main():
@@ -136,6 +138,7 @@ def main():
         sys.exit("wrk and nginx are needed: run tools/bootstrap-deps.sh")
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)  # nginx workers (user nobody) read the static file
         print("## Start-up time and idle memory\n")
         print("| binary | exec to first 200 from /health (ms) | idle RSS (MiB) |")
         print("|---|---|---|")

@@ -1,7 +1,5 @@
 #include "common/config.hpp"
 
-#include <sys/stat.h>
-
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 namespace common {
 
@@ -164,15 +163,7 @@ std::string resolve_secret(const Config& config, std::string_view env, const std
   std::filesystem::create_directories(dir);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   std::string value = make();
-  auto tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw ConfigError(fmt::format("cannot write {}", tmp.string()));
-    ::chmod(tmp.c_str(), 0600);
-    out << value << '\n';
-  }
-  std::filesystem::rename(tmp, file);
+  write_file_atomic(file, value + "\n", 0600);
   if (generated) *generated = true;
   return value;
 }

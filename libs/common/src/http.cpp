@@ -79,6 +79,13 @@ std::string percent_encode(std::string_view in) {
   return out;
 }
 
+void Request::set_target(std::string raw_target) {
+  target = std::move(raw_target);
+  auto q = target.find('?');
+  path = target.substr(0, q);
+  query = q == std::string::npos ? std::string() : target.substr(q + 1);
+}
+
 std::string_view Request::param(std::string_view name) const {
   for (const auto& [k, v] : params)
     if (k == name) return v;

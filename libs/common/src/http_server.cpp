@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -87,24 +88,30 @@ struct HttpServer::Impl {
       : options(std::move(o)),
         sink(s),
         ioc(options.io_threads > 0 ? options.io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-        acceptor(ioc),
-        signals(ioc, SIGINT, SIGTERM),
+        control(net::make_strand(ioc)),
+        acceptor(control),
+        signals(control, SIGINT, SIGTERM),
         workers(options.worker_threads > 0 ? options.worker_threads
                                            : std::max(1u, std::thread::hardware_concurrency())),
-        drain_timer(ioc) {}
+        drain_timer(control) {}
 
   ServerOptions options;
   RequestSink& sink;
+  // Declared before ioc: sessions still queued in ioc when it is destroyed (after a grace
+  // period ran out) decrement `connections` from their destructors.
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> draining{false};
   net::io_context ioc;
+  // The acceptor, the signal set and the drain timer are used from handlers on several I/O
+  // threads (accept loop, signal, stop(), drain polling); one strand serialises them.
+  net::strand<net::io_context::executor_type> control;
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::thread_pool workers;
   net::steady_timer drain_timer;
   std::chrono::steady_clock::time_point drain_deadline{};
-  std::atomic<std::size_t> connections{0};
-  std::atomic<std::size_t> in_flight{0};
-  std::atomic<bool> draining{false};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<SessionBase>> sessions;
 
@@ -160,7 +167,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (server_.draining && buffer_.size() == 0) return shutdown();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    parser_->body_limit(server_.options.default_body_limit);
+    // No body limit yet: Beast checks Content-Length against it while parsing the header,
+    // which would apply the default limit to routes that declare a larger one. on_header
+    // sets the route's limit before any body byte is read.
+    parser_->body_limit(boost::none);
     reading_ = true;
     beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
@@ -175,6 +185,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     ++server_.in_flight;
     counted_ = true;
     auto& msg = parser_->get();
+    // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; never more than one.
+    auto hosts = msg.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && msg.version() >= 11)) return reject(400, "missing or duplicate Host header");
+    // RFC 9112 6.1/6.3: a request Transfer-Encoding whose final coding is not chunked (or any
+    // Transfer-Encoding in HTTP/1.0) leaves the body length unknown: 400 and close, rather than
+    // reading the body as the next request (request smuggling).
+    if (msg.count(http::field::transfer_encoding) && (!parser_->chunked() || msg.version() < 11))
+      return reject(400, "unsupported Transfer-Encoding");
     std::size_t limit =
         server_.sink.body_limit(std::string_view(msg.method_string()), std::string_view(msg.target()));
     if (auto length = parser_->content_length(); length && *length > limit)
@@ -206,10 +224,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto msg = parser_->release();
     Request req;
     req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    auto q = req.target.find('?');
-    req.path = req.target.substr(0, q);
-    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    req.set_target(std::string(msg.target()));
     for (const auto& field : msg) req.headers.add(std::string(field.name_string()), std::string(field.value()));
     req.body = std::move(msg.body());
     req.peer_ip = peer_ip_;
@@ -220,8 +235,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
     server_.sink.handle(std::move(req), [self = this->shared_from_this()](Response res) {
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res)]() mutable { self->write(std::move(res), false); });
+      // Inline when already on the connection's strand (the usual, non-offloaded case).
+      net::dispatch(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable { self->write(std::move(res), false); });
     });
   }
 
@@ -422,7 +438,7 @@ void HttpServer::run() {
 }
 
 void HttpServer::stop() {
-  net::post(impl_->ioc, [this] { impl_->begin_drain(); });
+  net::post(impl_->control, [this] { impl_->begin_drain(); });
 }
 
 void HttpServer::post_work(std::function<void()> work) { net::post(impl_->workers, std::move(work)); }

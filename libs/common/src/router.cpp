@@ -22,6 +22,15 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 }  // namespace
 
+bool Router::same_shape(const std::vector<Segment>& a, const std::vector<Segment>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].param != b[i].param || a[i].rest != b[i].rest) return false;
+    if (!a[i].param && a[i].text != b[i].text) return false;
+  }
+  return true;
+}
+
 void Router::add(Route route) {
   if (route.path.empty() || route.path.front() != '/')
     throw std::invalid_argument("route path must start with '/': " + route.path);
@@ -39,7 +48,8 @@ void Router::add(Route route) {
         seg.rest = true;
         name.remove_suffix(1);
       }
-      if (name.empty()) throw std::invalid_argument("empty parameter name in " + route.path);
+      if (name.empty() || name.find_first_of("{}*") != std::string_view::npos)
+        throw std::invalid_argument("malformed parameter in " + route.path);
       seg.text = std::string(name);
     } else {
       if (part.find_first_of("{}") != std::string_view::npos)
@@ -48,8 +58,8 @@ void Router::add(Route route) {
     }
     compiled.segments.push_back(std::move(seg));
   }
-  for (const auto& existing : routes_)
-    if (existing.method == route.method && existing.path == route.path)
+  for (std::size_t r = 0; r < routes_.size(); ++r)
+    if (routes_[r].method == route.method && same_shape(compiled_[r].segments, compiled.segments))
       throw std::invalid_argument("duplicate route " + route.method + " " + route.path);
   routes_.push_back(std::move(route));
   compiled_.push_back(std::move(compiled));
@@ -87,12 +97,12 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   }
   if (!best_path) return result;
 
-  // All methods registered for that same template.
-  const std::string& tmpl = routes_[*best_path].path;
+  // All methods registered for the same template shape (parameter names aside).
+  const auto& shape = compiled_[*best_path].segments;
   const Route* chosen = nullptr;
   std::size_t chosen_index = 0;
   for (std::size_t r = 0; r < routes_.size(); ++r) {
-    if (routes_[r].path != tmpl) continue;
+    if (!same_shape(compiled_[r].segments, shape)) continue;
     result.allowed.push_back(routes_[r].method);
     if (routes_[r].method == "GET") result.allowed.push_back("HEAD");
     if (routes_[r].method == wanted) {

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <unordered_map>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -20,8 +22,11 @@
 #include "common/clock.hpp"
 #include "common/embedded.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/openapi.hpp"
+#include "security/aead.hpp"
+#include "security/random.hpp"
 
 std::span<const common::EmbeddedFile> swagger_ui_assets();
 
@@ -58,12 +63,6 @@ double resident_bytes() {
   long pages_total = 0, pages_resident = 0;
   statm >> pages_total >> pages_resident;
   return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
-}
-
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("cannot read {} '{}'", what, path));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -116,7 +115,7 @@ struct Service::Impl : RequestSink {
     req.request_id = new_request_id();
     req.client_ip = peer_ip;
     decorate(req, res, nullptr);
-    requests_total->with({"-", "-", std::to_string(status)}).inc();
+    requests_total->with({"OTHER", kNoRoute, std::to_string(status)}).inc();
     log::warn("rejected malformed request", {{"status", status}, {"reason", message}, {"client_ip", peer_ip}});
     return res;
   }
@@ -264,21 +263,53 @@ struct Service::Impl : RequestSink {
     }
     decorate(req, res, route);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count();
-    std::string tmpl = route ? route->path : "-";
-    requests_total->with({req.method, tmpl, std::to_string(res.status)}).inc();
-    request_duration->with({req.method, tmpl}).observe(seconds);
+    const std::string& tmpl = route ? route->path : kNoRoute;
+    auto [counter, histogram] = request_metrics(req, res.status);
+    counter->inc();
+    histogram->observe(seconds);
     requests_in_flight->dec();
-    if (log::enabled(log::Level::Info)) {
-      log::info("request", {{"request_id", req.request_id},
-                            {"method", req.method},
-                            {"route", tmpl},
-                            {"path", req.path},
-                            {"status", res.status},
-                            {"duration_us", static_cast<std::int64_t>(seconds * 1e6)},
-                            {"client_ip", req.client_ip},
-                            {"bytes", res.body.size()}});
-    }
+    log::access({.request_id = req.request_id,
+                 .method = req.method,
+                 .route = tmpl,
+                 .path = req.path,
+                 .client_ip = req.client_ip,
+                 .status = res.status,
+                 .duration_us = static_cast<long long>(seconds * 1e6),
+                 .bytes = res.body.size()});
   }
+
+  // The request counter and latency histogram for (route, method, status), cached per thread
+  // so the hot path takes no lock and builds no label strings after the first request.
+  // Unknown methods share one label so clients cannot grow the label set without bound.
+  std::pair<metrics::Counter*, metrics::Histogram*> request_metrics(const Request& req, int status) {
+    static const std::array<std::string, 8> kMethods{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"};
+    std::size_t method = 7;
+    for (std::size_t m = 0; m < 7; ++m)
+      if (req.method == kMethods[m]) method = m;
+    struct Key {
+      const void* owner;
+      const Route* route;
+      int status;
+      std::size_t method;
+      bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+      std::size_t operator()(const Key& k) const noexcept {
+        return std::hash<const void*>{}(k.route) ^ (static_cast<std::size_t>(k.status) << 3) ^ (k.method << 13) ^
+               std::hash<const void*>{}(k.owner);
+      }
+    };
+    thread_local std::unordered_map<Key, std::pair<metrics::Counter*, metrics::Histogram*>, KeyHash> cache;
+    Key key{this, req.route, status, method};
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    const std::string& tmpl = req.route ? req.route->path : kNoRoute;
+    std::pair<metrics::Counter*, metrics::Histogram*> found{
+        &requests_total->with({kMethods[method], tmpl, std::to_string(status)}),
+        &request_duration->with({kMethods[method], tmpl})};
+    cache.emplace(key, found);
+    return found;
+  }
+  static inline const std::string kNoRoute = "-";
 
   // Standard endpoints.
   void add_standard_routes();
@@ -444,7 +475,7 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   if (c.is_set("TLS_CERT_FILE") != c.is_set("TLS_KEY_FILE"))
     throw ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
   if (c.is_set("TLS_CERT_FILE"))
-    use_tls(read_file(c.get("TLS_CERT_FILE"), "TLS_CERT_FILE"), read_file(c.get("TLS_KEY_FILE"), "TLS_KEY_FILE"));
+    use_tls(read_file(c.get("TLS_CERT_FILE")), read_file(c.get("TLS_KEY_FILE")));
 
   const std::string& p = i.info.metrics_prefix;
   i.requests_total = &i.registry.counter(p + "_http_requests_total", "HTTP requests by method, route and status",
@@ -529,6 +560,19 @@ std::string Service::secret(std::string_view env, const std::function<std::strin
     log::warn("using a generated development secret; set it explicitly for production",
               {{"setting", env}, {"file", (impl_->data_dir / "secrets" / std::string(env)).string()}});
   return value;
+}
+
+std::string Service::signing_secret(std::string_view env) {
+  std::string value = secret(env, [] { return security::random_token(48); });
+  if (value.size() < 32) throw ConfigError(std::string(env) + " must be at least 32 bytes");
+  return value;
+}
+
+std::string Service::encryption_key(std::string_view env) {
+  std::string hex = secret(env, [] { return security::random_hex(32); });
+  auto key = security::parse_key_hex32(hex);
+  if (!key) throw ConfigError(std::string(env) + " must be 64 hex characters (32 bytes)");
+  return *key;
 }
 
 void Service::use_tls(std::string certificate_pem, std::string private_key_pem) {

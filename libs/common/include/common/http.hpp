@@ -54,6 +54,8 @@ struct Request {
   std::any principal;
   std::string rate_key;
 
+  // Sets target and splits it into path and query.
+  void set_target(std::string raw_target);
   // Path parameter by name (percent-decoded); empty when absent.
   std::string_view param(std::string_view name) const;
   // First query parameter of that name, percent-decoded (and '+' as space).

@@ -49,6 +49,8 @@ class Router {
   struct Compiled {
     std::vector<Segment> segments;
   };
+  // Same template apart from parameter names: /x/{id} and /x/{name} are one path.
+  static bool same_shape(const std::vector<Segment>& a, const std::vector<Segment>& b);
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
 };

@@ -77,6 +77,12 @@ class Service {
   // A secret from the environment, or in development one generated once into DATA_DIR.
   std::string secret(std::string_view env, const std::function<std::string()>& make);
 
+  // An HMAC signing secret of at least 32 bytes (generated in development).
+  std::string signing_secret(std::string_view env);
+  // A 32-byte AES-256-GCM key configured as 64 hex characters (generated in development);
+  // returns the raw 32 bytes.
+  std::string encryption_key(std::string_view env);
+
   void use_tls(std::string certificate_pem, std::string private_key_pem);
   void on_shutdown(std::function<void()> hook);
   void post_work(std::function<void()> work);
