@@ -10,6 +10,7 @@ Binaries come from $PLATFORM_BIN_DIR (set by CTest), default /work/main/build/bi
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -51,6 +52,11 @@ SERVICES = {
 }
 ALL_SERVICES = list(SERVICES)
 
+# For servers shared by many tests: service-wide rate limits high enough never to interfere
+# (the defaults are tested on servers of their own).
+RELAXED_LIMITS = {"AUTH_RATE_LIMIT": "100000/min", "MANAGER_RATE_LIMIT": "100000/min",
+                  "SHARDLYN_RATE_LIMIT": "10000/s"}
+
 
 def binary(name: str) -> Path:
     path = BIN_DIR / name
@@ -85,6 +91,7 @@ class Server:
     log_path: Path
     env: dict
     args: list = field(default_factory=list)
+    ca_file: Path | None = None  # what to verify TLS against; default DATA_DIR/tls/cert.pem
     exit_code: int | None = None
     killed: bool = False
 
@@ -94,7 +101,7 @@ class Server:
 
     @property
     def cert_path(self) -> Path:
-        return self.data_dir / "tls" / "cert.pem"
+        return self.ca_file or self.data_dir / "tls" / "cert.pem"
 
     @property
     def verify(self):
@@ -144,7 +151,8 @@ class Launcher:
         return self._tmp.mktemp(name.replace("-", "_"))
 
     def start(self, name: str, env: dict | None = None, args=(), data_dir: Path | None = None,
-              port: int | None = None, wait: bool = True, scheme: str | None = None) -> Server:
+              port: int | None = None, wait: bool = True, scheme: str | None = None,
+              ca_file: Path | None = None, max_open_files: int | None = None) -> Server:
         spec = SERVICES[name]
         data_dir = Path(data_dir) if data_dir else self.data_dir(name)
         last_log = ""
@@ -159,11 +167,16 @@ class Launcher:
             else:
                 use_scheme = scheme
             log_path = data_dir.parent / f"{data_dir.name}-{name}-{attempt}-{int(time.time() * 1000)}.log"
+            preexec = None
+            if max_open_files:
+                def preexec(n=max_open_files):
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
             with open(log_path, "wb") as log:
                 proc = subprocess.Popen([str(binary(name)), *args], env=full_env, stdout=log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        cwd=str(data_dir))
-            server = Server(name, spec, p, use_scheme, proc, data_dir, log_path, full_env, list(args))
+                                        cwd=str(data_dir), preexec_fn=preexec)
+            server = Server(name, spec, p, use_scheme, proc, data_dir, log_path, full_env, list(args),
+                            ca_file=Path(ca_file) if ca_file else None)
             self.servers.append(server)
             if not wait:
                 return server
@@ -179,9 +192,13 @@ class Launcher:
     def stop_all(self) -> list[str]:
         problems = []
         for s in self.servers:
+            was_running = s.running()
             s.stop()
             if s.killed:
                 problems.append(f"{s.name} (port {s.port}) ignored SIGTERM and had to be killed; log tail:\n"
+                                f"{s.log_text()[-2000:]}")
+            elif was_running and s.exit_code != 0:
+                problems.append(f"{s.name} (port {s.port}) exited with {s.exit_code} after SIGTERM; log tail:\n"
                                 f"{s.log_text()[-2000:]}")
         self.servers.clear()
         return problems
@@ -198,8 +215,12 @@ def wait_healthy(server: Server, timeout: float = START_TIMEOUT_S) -> bool:
                 raise requests.ConnectionError("certificate not written yet")
             r = requests.get(server.url("/health"), timeout=2, verify=verify)
             if r.status_code == 200:
-                return True
-        except requests.RequestException:
+                body = r.json()
+                body = body.get("data", body)
+                # the answer must come from this process, not from whoever else took the port
+                if body.get("service") == server.name and server.process.poll() is None:
+                    return True
+        except (requests.RequestException, ValueError, AttributeError):
             pass
         time.sleep(0.05)
     return False

@@ -5,6 +5,7 @@ graceful shutdown.
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_http_server.py
 """
 import json
+import os
 import select
 import signal
 import socket
@@ -17,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import RawConnection, assert_error_style, raw
+from conftest import RELAXED_LIMITS, RawConnection, assert_error_style, raw
 
 STYLE_SERVICES = ["auth-server", "shardlyn-api"]  # one of each error style
 
 
 @pytest.fixture(scope="module")
 def servers(module_launch):
-    return {name: module_launch(name) for name in STYLE_SERVICES}
+    return {name: module_launch(name, env=RELAXED_LIMITS) for name in STYLE_SERVICES}
 
 
 # --- limits ----------------------------------------------------------------------------------
@@ -506,3 +507,130 @@ def test_sigint_also_stops_cleanly(launch):
     msgs = _log_messages(server)
     assert any(m.get("msg") == "signal received" and m.get("signal") == "SIGINT" for m in msgs)
     assert msgs[-1].get("msg") == "stopped"
+
+
+# --- connection limits, body timeout, load -------------------------------------------------------
+
+
+def test_max_connections_refuses_extra_connections(launch):
+    server = launch("threat-cloud", env={"HTTP_MAX_CONNECTIONS": "3"})
+    time.sleep(0.3)  # let the start-up probe's connection wind down
+    held = []
+    try:
+        for _ in range(3):
+            c = raw(server)
+            c.send(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert c.read_response().status == 200
+            held.append(c)
+        extra = raw(server)
+        try:
+            extra.send(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert extra.closed_by_peer(timeout=5), "a connection beyond HTTP_MAX_CONNECTIONS was served"
+        extra.close()
+        # the held connections still work
+        for c in held:
+            c.send(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert c.read_response().status == 200
+        # freeing one makes room again
+        held.pop().close()
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                r = requests.get(server.url("/health"), timeout=5, headers={"Connection": "close"})
+                if r.status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "no room after a connection was closed"
+            time.sleep(0.1)
+    finally:
+        for c in held:
+            c.close()
+
+
+def test_body_timeout_drops_stalled_upload(launch):
+    server = launch("auth-server", env={"HTTP_BODY_TIMEOUT_S": "1"})
+    with raw(server) as conn:
+        conn.send(b"POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 10\r\n\r\n12345")
+        t0 = time.monotonic()
+        conn.sock.settimeout(0.5)
+        closed = False
+        while time.monotonic() < t0 + 8 and not closed:  # bounded
+            try:
+                chunk = conn.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if chunk:
+                conn.buf += chunk
+            else:
+                closed = True
+        elapsed = time.monotonic() - t0
+        assert closed, "stalled upload not dropped"
+        assert 0.5 <= elapsed <= 5, elapsed
+        # the server may answer 408 before closing; anything else would be wrong
+        assert conn.buf == b"" or conn.buf.startswith(b"HTTP/1.1 408"), conn.buf[:100]
+    assert server.get("/health").status_code == 200
+
+
+def test_many_pipelined_requests(servers):
+    server = servers["shardlyn-api"]
+    paths = ["/health", "/nope", "/health/ready", "/metrics"] * 15
+    expected = {"/health": 200, "/nope": 404, "/health/ready": 200, "/metrics": 200}
+    with raw(server) as conn:
+        conn.send(b"".join(f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: r{i}\r\n\r\n".encode()
+                           for i, p in enumerate(paths)))
+        for i, p in enumerate(paths):
+            resp = conn.read_response()
+            assert resp.status == expected[p], (i, p, resp)
+            assert resp.header("X-Request-Id") == f"r{i}"
+        assert conn.buf == b""
+
+
+def test_concurrent_clients(servers):
+    server = servers["auth-server"]
+
+    def worker(_):
+        with requests.Session() as s:
+            return [s.get(server.url("/health/ready"), timeout=10).status_code for _ in range(20)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = [code for batch in pool.map(worker, range(8)) for code in batch]
+    assert results == [200] * 160
+
+
+def _cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_accept_backs_off_when_out_of_file_descriptors(launch):
+    # With the descriptor limit reached, accept() fails (EMFILE) while the connection stays
+    # queued; re-arming at once would spin a core. The server must idle and recover.
+    server = launch("auth-server", max_open_files=64, env={"LOG_LEVEL": "warn"})
+    socks = []
+    try:
+        for _ in range(90):
+            socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        time.sleep(0.5)
+        c0 = _cpu_seconds(server.process.pid)
+        time.sleep(2.0)
+        used = _cpu_seconds(server.process.pid) - c0
+        assert used < 0.5, f"server burnt {used:.2f} s of CPU in 2 s while out of descriptors"
+    finally:
+        for s in socks:
+            s.close()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if requests.get(server.url("/health"), timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, "server did not recover after descriptors were freed"
+        time.sleep(0.2)
+    assert "Too many open files" in server.log_text()

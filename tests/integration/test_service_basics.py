@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import ALL_SERVICES, SERVICES, assert_error_style, raw
+from conftest import RELAXED_LIMITS, ALL_SERVICES, SERVICES, assert_error_style, raw
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def running(module_launch):
 
     def get(name):
         if name not in started:
-            started[name] = module_launch(name)
+            started[name] = module_launch(name, env=RELAXED_LIMITS)
         return started[name]
 
     return get

@@ -75,7 +75,8 @@ bool Config::is_set(std::string_view env) const {
 }
 
 std::string Config::get(std::string_view env) const {
-  if (auto it = values_.find(env); it != values_.end()) return it->second;
+  // An empty value counts as unset (compose files and charts pass VAR= for "not given").
+  if (auto it = values_.find(env); it != values_.end() && !it->second.empty()) return it->second;
   if (const auto* s = find(env)) return s->default_value;
   return {};
 }

@@ -121,9 +121,10 @@ boost::json::value Request::json(bool object_only) const {
   options.max_depth = 64;
   boost::json::value value = boost::json::parse(body, ec, {}, options);
   if (ec) {
-    // Find how far the parser got, to name the position.
+    // Find how far the parser got, to name the position; the reason is the first parse's.
     boost::json::stream_parser parser({}, options);
-    std::size_t consumed = parser.write_some(body.data(), body.size(), ec);
+    boost::system::error_code position_ec;
+    std::size_t consumed = parser.write_some(body.data(), body.size(), position_ec);
     throw ApiError::bad_request("invalid JSON at byte " + std::to_string(consumed) + ": " + ec.message());
   }
   if (object_only && !value.is_object()) throw ApiError::bad_request("request body must be a JSON object");

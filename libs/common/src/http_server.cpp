@@ -93,7 +93,8 @@ struct HttpServer::Impl {
         signals(control, SIGINT, SIGTERM),
         workers(options.worker_threads > 0 ? options.worker_threads
                                            : std::max(1u, std::thread::hardware_concurrency())),
-        drain_timer(control) {}
+        drain_timer(control),
+        accept_retry(control) {}
 
   ServerOptions options;
   RequestSink& sink;
@@ -111,6 +112,8 @@ struct HttpServer::Impl {
   net::signal_set signals;
   net::thread_pool workers;
   net::steady_timer drain_timer;
+  net::steady_timer accept_retry;  // back-off after a failed accept (EMFILE and the like)
+  bool accept_failing = false;     // on the control strand only
   std::chrono::steady_clock::time_point drain_deadline{};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<SessionBase>> sessions;
@@ -338,21 +341,32 @@ void HttpServer::Impl::accept() {
 
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-  if (!ec) {
-    if (connections.load() >= options.max_connections || draining) {
-      beast::error_code ignored;
-      socket.close(ignored);  // over the cap: refuse at once rather than queue
+  if (ec) {
+    // Out of file descriptors (EMFILE/ENFILE), buffers and the like: the pending connection
+    // stays queued and accepting again at once fails the same way, spinning a core. Back off.
+    if (!accept_failing) log::warn("accept failed; retrying every 100 ms", {{"error", ec.message()}});
+    accept_failing = true;
+    accept_retry.expires_after(std::chrono::milliseconds(100));
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) accept();
+    });
+    return;
+  }
+  if (accept_failing) log::info("accepting connections again");
+  accept_failing = false;
+  if (connections.load() >= options.max_connections || draining) {
+    beast::error_code ignored;
+    socket.close(ignored);  // over the cap: refuse at once rather than queue
+  } else {
+    socket.set_option(tcp::no_delay(true), ec);
+    if (tls) {
+      auto s = std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(*this, std::move(socket), *tls);
+      remember(s);
+      s->start();
     } else {
-      socket.set_option(tcp::no_delay(true), ec);
-      if (tls) {
-        auto s = std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(*this, std::move(socket), *tls);
-        remember(s);
-        s->start();
-      } else {
-        auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
-        remember(s);
-        s->start();
-      }
+      auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+      remember(s);
+      s->start();
     }
   }
   accept();
@@ -364,6 +378,7 @@ void HttpServer::Impl::begin_drain() {
             {{"in_flight", in_flight.load()}, {"connections", connections.load()}});
   beast::error_code ignored;
   acceptor.close(ignored);
+  accept_retry.cancel();
   signals.cancel(ignored);
   {
     std::lock_guard lock(sessions_mutex);

@@ -43,6 +43,7 @@ std::optional<LimitSpec> LimitSpec::parse(std::string_view text) {
   else return std::nullopt;
   spec.quota = *quota;
   spec.burst = burst.value_or(*quota);
+  if (spec.burst < 1) return std::nullopt;  // a bucket that never holds one token admits nothing
   return spec;
 }
 
@@ -79,10 +80,13 @@ double TokenBucket::seconds_until_full(const LimitSpec& spec) const {
 }
 
 RateLimiter::RateLimiter(LimitSpec spec, std::size_t max_keys)
-    : spec_(spec), max_per_shard_(std::max<std::size_t>(1, max_keys / kShards)), shards_(new Shard[kShards]) {}
+    : spec_(spec),
+      shard_count_(std::clamp<std::size_t>(max_keys, 1, kMaxShards)),
+      max_per_shard_(std::max<std::size_t>(1, max_keys / shard_count_)),
+      shards_(new Shard[shard_count_]) {}
 
 LimitDecision RateLimiter::check(std::string_view key, TokenBucket::Clock::time_point now) {
-  Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+  Shard& shard = shards_[std::hash<std::string_view>{}(key) % shard_count_];
   std::lock_guard lock(shard.mutex);
   auto found = shard.index.find(key);
   std::list<Entry>::iterator it;
@@ -116,7 +120,7 @@ LimitDecision RateLimiter::check(std::string_view key, TokenBucket::Clock::time_
 
 std::size_t RateLimiter::size() const {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < kShards; ++i) {
+  for (std::size_t i = 0; i < shard_count_; ++i) {
     std::lock_guard lock(shards_[i].mutex);
     n += shards_[i].lru.size();
   }

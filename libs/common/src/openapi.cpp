@@ -13,7 +13,8 @@ namespace {
 
 boost::json::value scalar_to_json(const YAML::Node& node) {
   const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return boost::json::string(text);  // quoted: always a string
+  // Quoted scalars carry the tag "!", an explicit !!str the full tag: both stay strings.
+  if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return boost::json::string(text);
   if (text == "null" || text == "Null" || text == "NULL" || text == "~" || text.empty()) return nullptr;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;

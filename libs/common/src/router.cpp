@@ -1,5 +1,6 @@
 #include "common/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/error.hpp"
@@ -81,7 +82,10 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     return sa.size() > sb.size();
   };
 
-  std::optional<std::size_t> best_path;  // most specific template matching the path
+  // Among the templates matching the path, the most specific one registered for the method
+  // wins (an explicit HEAD route first, else GET for HEAD); the methods of every matching
+  // template make up `allowed` for a 405.
+  std::optional<std::size_t> best, best_head;
   for (std::size_t r = 0; r < routes_.size(); ++r) {
     const auto& segs = compiled_[r].segments;
     bool rest = !segs.empty() && segs.back().rest;
@@ -93,24 +97,21 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       else ok = segs[i].text == parts[i];
     }
     if (!ok) continue;
-    if (!best_path || more_specific(r, *best_path)) best_path = r;
-  }
-  if (!best_path) return result;
-
-  // All methods registered for the same template shape (parameter names aside).
-  const auto& shape = compiled_[*best_path].segments;
-  const Route* chosen = nullptr;
-  std::size_t chosen_index = 0;
-  for (std::size_t r = 0; r < routes_.size(); ++r) {
-    if (!same_shape(compiled_[r].segments, shape)) continue;
-    result.allowed.push_back(routes_[r].method);
-    if (routes_[r].method == "GET") result.allowed.push_back("HEAD");
-    if (routes_[r].method == wanted) {
-      chosen = &routes_[r];
-      chosen_index = r;
+    auto add_allowed = [&](const std::string& m) {
+      if (std::find(result.allowed.begin(), result.allowed.end(), m) == result.allowed.end()) result.allowed.push_back(m);
+    };
+    add_allowed(routes_[r].method);
+    if (routes_[r].method == "GET") add_allowed("HEAD");
+    if (method == "HEAD" && routes_[r].method == "HEAD") {
+      if (!best_head || more_specific(r, *best_head)) best_head = r;
+    } else if (routes_[r].method == wanted) {
+      if (!best || more_specific(r, *best)) best = r;
     }
   }
-  if (!chosen) return result;
+  if (best_head) best = best_head;
+  if (!best) return result;
+  const Route* chosen = &routes_[*best];
+  std::size_t chosen_index = *best;
 
   const auto& segs = compiled_[chosen_index].segments;
   for (std::size_t i = 0; i < segs.size(); ++i) {

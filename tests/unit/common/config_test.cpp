@@ -171,11 +171,13 @@ TEST_CASE("config: get_int checks syntax and range", "[common][config]") {
   CHECK(c.get_int("AUTH_PORT", 1, 65535) == 8443);
   c.set("AUTH_PORT", "-5");
   CHECK(c.get_int("AUTH_PORT", -10, 10) == -5);
-  for (const char* bad : {"0", "65536", "abc", "", "12x", " 80", "1.5", "99999999999999999999999"}) {
+  for (const char* bad : {"0", "65536", "abc", "12x", " 80", "1.5", "99999999999999999999999"}) {
     INFO("'" << bad << "'");
     c.set("AUTH_PORT", bad);
     CHECK_THROWS_AS(c.get_int("AUTH_PORT", 1, 65535), ConfigError);
   }
+  c.set("AUTH_PORT", "");  // empty counts as unset: the default applies
+  CHECK(c.get_int("AUTH_PORT", 1, 65535) == 3000);
   c.set("AUTH_PORT", "70000");
   CHECK_THROWS_WITH(c.get_int("AUTH_PORT", 1, 65535),
                     Catch::Contains("AUTH_PORT") && Catch::Contains("1") && Catch::Contains("65535") &&

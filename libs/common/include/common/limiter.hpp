@@ -21,7 +21,8 @@ struct LimitSpec {
   double burst = 0;
 
   double rate_per_second() const { return quota / period.count(); }
-  // Parses "N", "N/s", "N/min", "N/h", each with an optional ":B" burst; nullopt when invalid.
+  // Parses "N", "N/s", "N/min", "N/h", each with an optional ":B" burst; nullopt when invalid
+  // (including a burst below 1, which could never admit a request).
   static std::optional<LimitSpec> parse(std::string_view text);
   std::string to_string() const;
 };
@@ -72,8 +73,9 @@ class RateLimiter {
     std::list<Entry> lru;  // front = most recently used
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
   };
-  static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kMaxShards = 16;
   LimitSpec spec_;
+  std::size_t shard_count_;  // fewer shards than keys, so the bound is exact
   std::size_t max_per_shard_;
   std::unique_ptr<Shard[]> shards_;
 };
