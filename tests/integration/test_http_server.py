@@ -189,9 +189,6 @@ def test_malformed_request_is_400(servers, name, case):
         assert conn.closed_by_peer(timeout=5)
 
 
-@pytest.mark.xfail(strict=True, reason="absolute-form request target is not accepted: Request::set_target "
-                   "(libs/common/src/http.cpp) keeps 'http://host/health' as the path, so routing 404s; "
-                   "RFC 9112 3.2.2 says a server MUST accept absolute-form")
 def test_absolute_form_target_is_accepted(servers):
     server = servers["auth-server"]
     with raw(server) as conn:

@@ -149,10 +149,6 @@ def test_tls_keep_alive_and_graceful_shutdown(launch):
     assert time.monotonic() - t0 < 8
 
 
-@pytest.mark.xfail(strict=True, reason="no HSTS on responses to unparsable requests over TLS: "
-                   "service.cpp Impl::protocol_error() decorates a default Request (tls=false), and "
-                   "RequestSink::protocol_error() is not told the connection is TLS, so 400/413/431 over "
-                   "https lack Strict-Transport-Security")
 def test_hsts_on_protocol_errors_over_tls(launch):
     server = launch("manager")
     r = server.get("/health", headers={"X-Big": "a" * 20000})

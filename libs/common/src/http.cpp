@@ -80,6 +80,14 @@ std::string percent_encode(std::string_view in) {
 }
 
 void Request::set_target(std::string raw_target) {
+  // Absolute form (RFC 9112 3.2.2), e.g. from a forward proxy: route by its path.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (raw_target.size() > scheme.size() && iequals(std::string_view(raw_target).substr(0, scheme.size()), scheme)) {
+      auto slash = raw_target.find_first_of("/?", scheme.size());
+      raw_target = slash == std::string::npos ? "/" : (raw_target[slash] == '?' ? "/" : "") + raw_target.substr(slash);
+      break;
+    }
+  }
   target = std::move(raw_target);
   auto q = target.find('?');
   path = target.substr(0, q);

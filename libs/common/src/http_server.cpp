@@ -252,7 +252,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     version_ = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     head_ = false;
-    write(server_.sink.protocol_error(status, message, peer_ip_), true);
+    write(server_.sink.protocol_error(status, message, peer_ip_, kTls), true);
   }
 
   void fail(beast::error_code ec) {

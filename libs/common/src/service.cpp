@@ -109,11 +109,12 @@ struct Service::Impl : RequestSink {
     return server_options.default_body_limit;
   }
 
-  Response protocol_error(int status, std::string_view message, const std::string& peer_ip) override {
+  Response protocol_error(int status, std::string_view message, const std::string& peer_ip, bool tls) override {
     Response res = error_response(info.style, ApiError(status, std::string(message)));
     Request req;
     req.request_id = new_request_id();
     req.client_ip = peer_ip;
+    req.tls = tls;
     decorate(req, res, nullptr);
     requests_total->with({"OTHER", kNoRoute, std::to_string(status)}).inc();
     log::warn("rejected malformed request", {{"status", status}, {"reason", message}, {"client_ip", peer_ip}});

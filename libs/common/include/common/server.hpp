@@ -37,8 +37,8 @@ class RequestSink {
   virtual std::size_t body_limit(std::string_view method, std::string_view target) const = 0;
   // Handles one request; `respond` may be called from any thread, exactly once.
   virtual void handle(Request request, std::function<void(Response)> respond) = 0;
-  // The response for a request that could not be parsed (400, 408, 413, 431).
-  virtual Response protocol_error(int status, std::string_view message, const std::string& peer_ip) = 0;
+  // The response for a request that could not be parsed (400, 413, 431).
+  virtual Response protocol_error(int status, std::string_view message, const std::string& peer_ip, bool tls) = 0;
 };
 
 class HttpServer {
