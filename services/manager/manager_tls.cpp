@@ -25,7 +25,8 @@ bool is_loopback(const std::string& host) {
 std::pair<std::string, std::string> self_signed(const std::filesystem::path& dir, const std::string& host) {
   auto cert = dir / "cert.pem";
   auto key = dir / "key.pem";
-  if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return {common::read_file(cert), common::read_file(key)};
+  if (std::filesystem::exists(cert) && std::filesystem::exists(key))
+    return {common::read_file(cert), common::read_file(key)};
   std::filesystem::create_directories(dir);
   char hostname[256] = {};
   ::gethostname(hostname, sizeof hostname - 1);
@@ -38,9 +39,9 @@ std::pair<std::string, std::string> self_signed(const std::filesystem::path& dir
   auto pair = security::self_signed_certificate("panguard-manager", dns, ips);
   common::write_file_atomic(key, pair.private_key_pem, 0600);
   common::write_file_atomic(cert, pair.certificate_pem, 0644);
-  common::log::info("generated a self-signed TLS certificate",
-                    {{"certificate", cert.string()},
-                     {"sha256", security::certificate_sha256_fingerprint(pair.certificate_pem)}});
+  common::log::info(
+      "generated a self-signed TLS certificate",
+      {{"certificate", cert.string()}, {"sha256", security::certificate_sha256_fingerprint(pair.certificate_pem)}});
   return {pair.certificate_pem, pair.private_key_pem};
 }
 
@@ -71,7 +72,8 @@ void configure_tls(common::Service& service) {
   } else if (mode == "files") {
     if (!config.is_set("MANAGER_TLS_CERT") || !config.is_set("MANAGER_TLS_KEY"))
       throw common::ConfigError("MANAGER_TLS=files needs MANAGER_TLS_CERT and MANAGER_TLS_KEY");
-    service.use_tls(common::read_file(config.get("MANAGER_TLS_CERT")), common::read_file(config.get("MANAGER_TLS_KEY")));
+    service.use_tls(common::read_file(config.get("MANAGER_TLS_CERT")),
+                    common::read_file(config.get("MANAGER_TLS_KEY")));
   } else if (mode == "self-signed") {
     auto [cert, key] = self_signed(service.data_dir() / "tls", host);
     service.use_tls(std::move(cert), std::move(key));

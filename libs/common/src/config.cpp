@@ -43,9 +43,18 @@ Config::Parsed Config::parse(int argc, const char* const* argv, const std::funct
   Parsed parsed;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") { parsed.help = true; continue; }
-    if (arg == "--version") { parsed.version = true; continue; }
-    if (arg == "--check-openapi") { parsed.check_openapi = true; continue; }
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      parsed.version = true;
+      continue;
+    }
+    if (arg == "--check-openapi") {
+      parsed.check_openapi = true;
+      continue;
+    }
     if (arg.substr(0, 2) != "--") {
       parsed.positional.emplace_back(arg);
       continue;
@@ -101,7 +110,8 @@ bool Config::get_bool(std::string_view env) const {
 LimitSpec Config::get_limit(std::string_view env) const {
   std::string raw = get(env);
   auto spec = LimitSpec::parse(raw);
-  if (!spec) throw ConfigError(fmt::format("{} must look like N, N/s, N/min or N/h with optional :burst (got '{}')", env, raw));
+  if (!spec)
+    throw ConfigError(fmt::format("{} must look like N, N/s, N/min or N/h with optional :burst (got '{}')", env, raw));
   return *spec;
 }
 
@@ -122,17 +132,19 @@ std::vector<std::string> split_list(std::string_view text) {
 void Config::set(std::string_view env, std::string value) { values_[std::string(env)] = std::move(value); }
 
 std::string Config::usage() const {
-  std::string out = fmt::format("{} - {}\n\nUsage: {} [options]\n\nEvery option is also read from the environment "
-                                "variable in brackets; a flag wins over the environment.\n\n",
-                                program_, summary_, program_);
+  std::string out = fmt::format(
+      "{} - {}\n\nUsage: {} [options]\n\nEvery option is also read from the environment "
+      "variable in brackets; a flag wins over the environment.\n\n",
+      program_, summary_, program_);
   for (const auto& s : specs_) {
     out += fmt::format("  {:<32} [{}] {}", flag_name(s.env) + " VALUE", s.env, s.help);
     if (!s.default_value.empty() && !s.secret) out += fmt::format(" (default: {})", s.default_value);
     out += '\n';
   }
-  out += "\n  --check-openapi                  compare the route table with the OpenAPI document and exit\n"
-         "  --version                        print the version and exit\n"
-         "  --help                           this text\n";
+  out +=
+      "\n  --check-openapi                  compare the route table with the OpenAPI document and exit\n"
+      "  --version                        print the version and exit\n"
+      "  --help                           this text\n";
   return out;
 }
 

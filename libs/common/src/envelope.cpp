@@ -38,10 +38,8 @@ Response envelope_page(boost::json::array items, std::int64_t total, const PageR
   boost::json::object body;
   body["ok"] = true;
   body["data"] = std::move(items);
-  body["pagination"] = {{"total", total},
-                        {"page", page.page},
-                        {"limit", page.limit},
-                        {"pages", (total + page.limit - 1) / page.limit}};
+  body["pagination"] = {
+      {"total", total}, {"page", page.page}, {"limit", page.limit}, {"pages", (total + page.limit - 1) / page.limit}};
   return Response::json(body);
 }
 

@@ -122,8 +122,7 @@ boost::json::value Request::json(bool object_only) const {
   auto semi = type.find(';');
   auto mime = type.substr(0, semi);
   while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
-  if (!iequals(mime, "application/json"))
-    throw ApiError(415, "Content-Type must be application/json");
+  if (!iequals(mime, "application/json")) throw ApiError(415, "Content-Type must be application/json");
   boost::system::error_code ec;
   boost::json::parse_options options;
   options.max_depth = 64;

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -87,7 +87,8 @@ struct HttpServer::Impl {
   Impl(ServerOptions o, RequestSink& s)
       : options(std::move(o)),
         sink(s),
-        ioc(options.io_threads > 0 ? options.io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        ioc(options.io_threads > 0 ? options.io_threads
+                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         control(net::make_strand(ioc)),
         acceptor(control),
         signals(control, SIGINT, SIGTERM),
@@ -147,10 +148,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void start() {
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (!ec) self->read_header();
-                              });
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec) self->read_header();
+      });
     } else {
       read_header();
     }
@@ -176,10 +176,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(boost::none);
     reading_ = true;
     beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -196,8 +195,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // reading the body as the next request (request smuggling).
     if (msg.count(http::field::transfer_encoding) && (!parser_->chunked() || msg.version() < 11))
       return reject(400, "unsupported Transfer-Encoding");
-    std::size_t limit =
-        server_.sink.body_limit(std::string_view(msg.method_string()), std::string_view(msg.target()));
+    std::size_t limit = server_.sink.body_limit(std::string_view(msg.method_string()), std::string_view(msg.target()));
     if (auto length = parser_->content_length(); length && *length > limit)
       return reject(413, "request body too large");
     parser_->body_limit(limit);
@@ -205,10 +203,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (beast::iequals(msg[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, msg.version());
       beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-      return http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code ec2, std::size_t) {
-        if (ec2) return self->fail(ec2);
-        self->read_body();
-      });
+      return http::async_write(stream_, *cont,
+                               [self = this->shared_from_this(), cont](beast::error_code ec2, std::size_t) {
+                                 if (ec2) return self->fail(ec2);
+                                 self->read_body();
+                               });
     }
     read_body();
   }
@@ -312,10 +311,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void linger() {
     if (lingered_ > kMaxLingerBytes) return;
     auto buf = std::make_shared<std::array<char, 16384>>();
-    stream_.async_read_some(net::buffer(*buf), [self = this->shared_from_this(), buf](beast::error_code ec, std::size_t n) {
-      self->lingered_ += n;
-      if (!ec) self->linger();
-    });
+    stream_.async_read_some(net::buffer(*buf),
+                            [self = this->shared_from_this(), buf](beast::error_code ec, std::size_t n) {
+                              self->lingered_ += n;
+                              if (!ec) self->linger();
+                            });
   }
 
   HttpServer::Impl& server_;
@@ -334,9 +334,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
-  });
+  acceptor.async_accept(net::make_strand(ioc),
+                        [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -391,7 +390,8 @@ void HttpServer::Impl::begin_drain() {
 
 void HttpServer::Impl::poll_drain() {
   if ((in_flight.load() == 0 && connections.load() == 0) || std::chrono::steady_clock::now() >= drain_deadline) {
-    if (in_flight.load() != 0) log::warn("shutdown grace period over, abandoning requests", {{"in_flight", in_flight.load()}});
+    if (in_flight.load() != 0)
+      log::warn("shutdown grace period over, abandoning requests", {{"in_flight", in_flight.load()}});
     ioc.stop();
     return;
   }
@@ -407,7 +407,8 @@ void HttpServer::Impl::poll_drain() {
   });
 }
 
-HttpServer::HttpServer(ServerOptions options, RequestSink& sink) : impl_(std::make_unique<Impl>(std::move(options), sink)) {
+HttpServer::HttpServer(ServerOptions options, RequestSink& sink)
+    : impl_(std::make_unique<Impl>(std::move(options), sink)) {
   if (!impl_->options.tls_certificate_pem.empty()) {
     impl_->tls.emplace(ssl::context::tls_server);
     auto& ctx = *impl_->tls;
@@ -432,7 +433,9 @@ std::uint16_t HttpServer::listen() {
   a.open(ep.protocol());
   a.set_option(net::socket_base::reuse_address(true));
   a.bind(ep, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
+                             ": " + ec.message());
   a.listen(net::socket_base::max_listen_connections);
   return a.local_endpoint().port();
 }

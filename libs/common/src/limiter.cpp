@@ -37,10 +37,14 @@ std::optional<LimitSpec> LimitSpec::parse(std::string_view text) {
   }
   auto quota = number(text);
   if (!quota) return std::nullopt;
-  if (unit == "s" || unit == "sec" || unit == "second") spec.period = std::chrono::seconds(1);
-  else if (unit == "min" || unit == "m" || unit == "minute") spec.period = std::chrono::seconds(60);
-  else if (unit == "h" || unit == "hour") spec.period = std::chrono::seconds(3600);
-  else return std::nullopt;
+  if (unit == "s" || unit == "sec" || unit == "second")
+    spec.period = std::chrono::seconds(1);
+  else if (unit == "min" || unit == "m" || unit == "minute")
+    spec.period = std::chrono::seconds(60);
+  else if (unit == "h" || unit == "hour")
+    spec.period = std::chrono::seconds(3600);
+  else
+    return std::nullopt;
   spec.quota = *quota;
   spec.burst = burst.value_or(*quota);
   if (spec.burst < 1) return std::nullopt;  // a bucket that never holds one token admits nothing
@@ -109,12 +113,14 @@ LimitDecision RateLimiter::check(std::string_view key, TokenBucket::Clock::time_
   d.remaining = static_cast<std::int64_t>(std::floor(it->bucket.tokens()));
   auto wall = std::chrono::system_clock::now();
   auto full_in = std::chrono::duration<double>(it->bucket.seconds_until_full(spec_));
-  d.reset_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                     (wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(full_in)).time_since_epoch())
-                     .count() +
-                 (full_in.count() > 0 ? 1 : 0);
+  d.reset_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(full_in)).time_since_epoch())
+          .count() +
+      (full_in.count() > 0 ? 1 : 0);
   if (!d.allowed)
-    d.retry_after = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(it->bucket.seconds_until_token(spec_))));
+    d.retry_after =
+        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(it->bucket.seconds_until_token(spec_))));
   return d;
 }
 

@@ -40,9 +40,12 @@ std::string label_set(const std::vector<std::string>& names, const Labels& value
 std::string escape_help(std::string_view help) {
   std::string out;
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -57,10 +60,14 @@ std::string escape_label(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -157,12 +164,11 @@ std::string Registry::render() const {
       // Read count after the buckets so +Inf never shows fewer than the last bucket.
       std::uint64_t total = std::max(h.count(), counts.empty() ? std::uint64_t{0} : counts.back());
       for (std::size_t i = 0; i < counts.size(); ++i) {
-        out += f->name() + "_bucket" +
-               label_set(f->label_names(), labels, "le=\"" + number(h.bounds()[i]) + "\"") + " " +
-               std::to_string(counts[i]) + "\n";
+        out += f->name() + "_bucket" + label_set(f->label_names(), labels, "le=\"" + number(h.bounds()[i]) + "\"") +
+               " " + std::to_string(counts[i]) + "\n";
       }
-      out += f->name() + "_bucket" + label_set(f->label_names(), labels, "le=\"+Inf\"") + " " +
-             std::to_string(total) + "\n";
+      out += f->name() + "_bucket" + label_set(f->label_names(), labels, "le=\"+Inf\"") + " " + std::to_string(total) +
+             "\n";
       out += f->name() + "_sum" + label_set(f->label_names(), labels) + " " + number(h.sum()) + "\n";
       out += f->name() + "_count" + label_set(f->label_names(), labels) + " " + std::to_string(total) + "\n";
     });

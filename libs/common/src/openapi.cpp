@@ -87,7 +87,8 @@ std::vector<std::string> openapi_mismatches(const std::vector<Route>& routes, co
     std::string path = r.path;
     if (auto star = path.rfind("*}"); star != std::string::npos && star + 2 == path.size()) path.erase(star, 1);
     routed.emplace(r.method, path);
-    if (!documented.count({r.method, path})) problems.push_back("route " + r.method + " " + path + " is not documented");
+    if (!documented.count({r.method, path}))
+      problems.push_back("route " + r.method + " " + path + " is not documented");
   }
   for (const auto& [method, path] : documented)
     if (!routed.count({method, path})) problems.push_back("documented " + method + " " + path + " has no route");

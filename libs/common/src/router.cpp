@@ -93,12 +93,15 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     bool ok = true;
     for (std::size_t i = 0; i < segs.size() && ok; ++i) {
       if (segs[i].rest) break;
-      if (segs[i].param) ok = !parts[i].empty();
-      else ok = segs[i].text == parts[i];
+      if (segs[i].param)
+        ok = !parts[i].empty();
+      else
+        ok = segs[i].text == parts[i];
     }
     if (!ok) continue;
     auto add_allowed = [&](const std::string& m) {
-      if (std::find(result.allowed.begin(), result.allowed.end(), m) == result.allowed.end()) result.allowed.push_back(m);
+      if (std::find(result.allowed.begin(), result.allowed.end(), m) == result.allowed.end())
+        result.allowed.push_back(m);
     };
     add_allowed(routes_[r].method);
     if (routes_[r].method == "GET") add_allowed("HEAD");

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <unordered_map>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -13,11 +12,12 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <unordered_map>
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/asio/ip/address.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
 #include "common/embedded.hpp"
@@ -188,7 +188,8 @@ struct Service::Impl : RequestSink {
     }
     req.params = std::move(match.params);
     const Route& route = *match.route;
-    if (route.limit != "none" && global_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
+    if (route.limit != "none" && global_limit)
+      apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
     if (route.auth != "public") auth_schemes.find(route.auth)->second(req);
     if (route.limit != "none" && route.limit != "default") {
       auto& limiter = *limit_classes.find(route.limit)->second;
@@ -283,7 +284,8 @@ struct Service::Impl : RequestSink {
   // so the hot path takes no lock and builds no label strings after the first request.
   // Unknown methods share one label so clients cannot grow the label set without bound.
   std::pair<metrics::Counter*, metrics::Histogram*> request_metrics(const Request& req, int status) {
-    static const std::array<std::string, 8> kMethods{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"};
+    static const std::array<std::string, 8> kMethods{"GET",   "HEAD",   "POST",    "PUT",
+                                                     "PATCH", "DELETE", "OPTIONS", "OTHER"};
     std::size_t method = 7;
     for (std::size_t m = 0; m < 7; ++m)
       if (req.method == kMethods[m]) method = m;
@@ -323,14 +325,16 @@ struct Service::Impl : RequestSink {
 
 void Service::Impl::add_standard_routes() {
   router.add({.method = "GET", .path = "/health", .limit = "none", .handler = [this](Request&) { return health(); }});
-  router.add({.method = "GET", .path = "/health/ready", .limit = "none", .handler = [this](Request&) { return ready(); }});
+  router.add(
+      {.method = "GET", .path = "/health/ready", .limit = "none", .handler = [this](Request&) { return ready(); }});
   for (const auto& alias : info.liveness_aliases)
     router.add({.method = "GET", .path = alias, .limit = "none", .handler = [this](Request&) { return health(); }});
   for (const auto& alias : info.readiness_aliases)
     router.add({.method = "GET", .path = alias, .limit = "none", .handler = [this](Request&) { return ready(); }});
   if (!info.detailed_health_path.empty())
-    router.add({.method = "GET", .path = info.detailed_health_path, .limit = "none",
-                .handler = [this](Request&) { return detailed_health(); }});
+    router.add({.method = "GET", .path = info.detailed_health_path, .limit = "none", .handler = [this](Request&) {
+                  return detailed_health();
+                }});
   router.add({.method = "GET", .path = "/metrics", .limit = "none", .handler = [this](Request&) {
                 return Response::text(registry.render(), "text/plain; version=0.0.4; charset=utf-8");
               }});
@@ -344,7 +348,8 @@ void Service::Impl::add_standard_routes() {
                   return Response::text(std::string(info.openapi_yaml), "application/yaml");
                 }});
   router.add({.method = "GET", .path = info.docs_path, .handler = [this](Request&) { return docs_page(); }});
-  router.add({.method = "GET", .path = info.docs_path + "/{asset}", .handler = [this](Request& r) { return docs_asset(r); }});
+  router.add(
+      {.method = "GET", .path = info.docs_path + "/{asset}", .handler = [this](Request& r) { return docs_asset(r); }});
 }
 
 Response Service::Impl::health() {
@@ -456,11 +461,14 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   i.production = env == "production";
   if (!log::set_level(c.get("LOG_LEVEL"))) throw ConfigError("LOG_LEVEL must be debug, info, warn or error");
   for (auto& o : c.get_list("CORS_ALLOWED_ORIGINS")) {
-    if (o == "*") i.cors_any = true;
-    else i.cors_origins.push_back(o);
+    if (o == "*")
+      i.cors_any = true;
+    else
+      i.cors_origins.push_back(o);
   }
   i.trust_proxy = c.get_bool("TRUST_PROXY");
-  if (!i.info.rate_limit_env.empty()) i.global_limit = std::make_unique<RateLimiter>(c.get_limit(i.info.rate_limit_env));
+  if (!i.info.rate_limit_env.empty())
+    i.global_limit = std::make_unique<RateLimiter>(c.get_limit(i.info.rate_limit_env));
 
   auto& o = i.server_options;
   o.host = c.get(i.info.host_env);
@@ -475,8 +483,7 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   o.shutdown_grace = std::chrono::seconds(c.get_int("SHUTDOWN_GRACE_S", 0, 3600));
   if (c.is_set("TLS_CERT_FILE") != c.is_set("TLS_KEY_FILE"))
     throw ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
-  if (c.is_set("TLS_CERT_FILE"))
-    use_tls(read_file(c.get("TLS_CERT_FILE")), read_file(c.get("TLS_KEY_FILE")));
+  if (c.is_set("TLS_CERT_FILE")) use_tls(read_file(c.get("TLS_CERT_FILE")), read_file(c.get("TLS_KEY_FILE")));
 
   const std::string& p = i.info.metrics_prefix;
   i.requests_total = &i.registry.counter(p + "_http_requests_total", "HTTP requests by method, route and status",
@@ -485,8 +492,9 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
                                              "HTTP request latency by method and route", {"method", "path"});
   i.requests_in_flight = &i.registry.gauge(p + "_http_requests_in_flight", "HTTP requests being handled").with({});
   i.rate_limited = &i.registry.counter(p + "_rate_limited_total", "Requests refused by a rate limit", {"class"});
-  i.registry.gauge_callback(p + "_http_open_connections", "Open client connections",
-                            [this] { return impl_->server ? static_cast<double>(impl_->server->open_connections()) : 0.0; });
+  i.registry.gauge_callback(p + "_http_open_connections", "Open client connections", [this] {
+    return impl_->server ? static_cast<double>(impl_->server->open_connections()) : 0.0;
+  });
   i.registry.gauge_callback("process_resident_memory_bytes", "Resident memory size in bytes", resident_bytes);
   i.registry.gauge_callback("process_start_time_seconds", "Start time of the process since the unix epoch in seconds",
                             [t = i.started_unix] { return static_cast<double>(t); });
@@ -511,9 +519,11 @@ const Router& Service::router() const { return impl_->router; }
 
 void Service::add(Route route) {
   if (route.auth != "public" && !impl_->auth_schemes.count(route.auth))
-    throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown auth '" + route.auth + "'");
+    throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown auth '" + route.auth +
+                                "'");
   if (route.limit != "none" && route.limit != "default" && !impl_->limit_classes.count(route.limit))
-    throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown limit '" + route.limit + "'");
+    throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown limit '" + route.limit +
+                                "'");
   impl_->router.add(std::move(route));
 }
 
@@ -584,8 +594,10 @@ void Service::use_tls(std::string certificate_pem, std::string private_key_pem) 
 void Service::on_shutdown(std::function<void()> hook) { impl_->shutdown_hooks.push_back(std::move(hook)); }
 
 void Service::post_work(std::function<void()> work) {
-  if (impl_->server) impl_->server->post_work(std::move(work));
-  else work();
+  if (impl_->server)
+    impl_->server->post_work(std::move(work));
+  else
+    work();
 }
 
 std::vector<std::string> Service::check_openapi() const {
@@ -604,8 +616,8 @@ int Service::run() {
   i.server = std::make_unique<HttpServer>(i.server_options, i);
   std::uint16_t port = i.server->listen();
   std::string scheme = i.server->tls() ? "https" : "http";
-  std::string host = i.server_options.host.find(':') != std::string::npos ? "[" + i.server_options.host + "]"
-                                                                           : i.server_options.host;
+  std::string host =
+      i.server_options.host.find(':') != std::string::npos ? "[" + i.server_options.host + "]" : i.server_options.host;
   log::info("listening", {{"url", fmt::format("{}://{}:{}", scheme, host, port)},
                           {"docs", fmt::format("{}://{}:{}{}", scheme, host, port, i.info.docs_path)},
                           {"routes", i.router.routes().size()}});
@@ -647,7 +659,8 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"SHUTDOWN_GRACE_S", "10", "seconds in-flight requests get to finish after SIGTERM"},
   });
   if (!info.rate_limit_env.empty())
-    config.declare({info.rate_limit_env, info.default_rate_limit, "service-wide limit per client IP (N/s, N/min, N/h, :burst)"});
+    config.declare(
+        {info.rate_limit_env, info.default_rate_limit, "service-wide limit per client IP (N/s, N/min, N/h, :burst)"});
 
   try {
     auto parsed = config.parse(argc, argv);
@@ -663,7 +676,8 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
     if (parsed.check_openapi) {
       // Route tables are built without opening storage or listening.
       config.set("LOG_LEVEL", "error");
-      config.set("DATA_DIR", (std::filesystem::temp_directory_path() / ("openapi-check-" + std::to_string(getpid()))).string());
+      config.set("DATA_DIR",
+                 (std::filesystem::temp_directory_path() / ("openapi-check-" + std::to_string(getpid()))).string());
     }
     Service service(std::move(info), std::move(config));
     if (!parsed.check_openapi) {

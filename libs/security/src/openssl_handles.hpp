@@ -15,7 +15,7 @@ namespace security::detail {
 
 template <typename T, void (*Free)(T*)>
 struct OpenSslDeleter {
-    void operator()(T* p) const noexcept { Free(p); }
+  void operator()(T* p) const noexcept { Free(p); }
 };
 
 template <typename T, void (*Free)(T*)>
@@ -50,11 +50,9 @@ BioPtr memory_bio(std::string_view text);
 std::string bio_contents(BIO* bio);
 
 inline const unsigned char* bytes(std::string_view s) noexcept {
-    return reinterpret_cast<const unsigned char*>(s.data());
+  return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-inline unsigned char* bytes(std::string& s) noexcept {
-    return reinterpret_cast<unsigned char*>(s.data());
-}
+inline unsigned char* bytes(std::string& s) noexcept { return reinterpret_cast<unsigned char*>(s.data()); }
 
 }  // namespace security::detail

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iterator>
-#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -179,9 +179,8 @@ TEST_CASE("config: get_int checks syntax and range", "[common][config]") {
   c.set("AUTH_PORT", "");  // empty counts as unset: the default applies
   CHECK(c.get_int("AUTH_PORT", 1, 65535) == 3000);
   c.set("AUTH_PORT", "70000");
-  CHECK_THROWS_WITH(c.get_int("AUTH_PORT", 1, 65535),
-                    Catch::Contains("AUTH_PORT") && Catch::Contains("1") && Catch::Contains("65535") &&
-                        Catch::Contains("70000"));
+  CHECK_THROWS_WITH(c.get_int("AUTH_PORT", 1, 65535), Catch::Contains("AUTH_PORT") && Catch::Contains("1") &&
+                                                          Catch::Contains("65535") && Catch::Contains("70000"));
 }
 
 TEST_CASE("config: get_bool", "[common][config]") {
@@ -278,8 +277,8 @@ TEST_CASE("config: resolve_secret prefers the configured value", "[common][confi
   c.set("JWT_SECRET", "from-env");
   bool generated = true;
   int made = 0;
-  auto value = common::resolve_secret(c, "JWT_SECRET", dir.path(), false, [&] { return ++made, std::string("x"); },
-                                      &generated);
+  auto value = common::resolve_secret(
+      c, "JWT_SECRET", dir.path(), false, [&] { return ++made, std::string("x"); }, &generated);
   CHECK(value == "from-env");
   CHECK_FALSE(generated);
   CHECK(made == 0);

@@ -73,9 +73,8 @@ TEST_CASE("envelope: pages = ceil(total / limit)", "[common][envelope]") {
   struct Case {
     std::int64_t total, limit, pages;
   };
-  for (auto c : {Case{0, 50, 0}, Case{1, 50, 1}, Case{49, 50, 1}, Case{50, 50, 1}, Case{51, 50, 2},
-                 Case{100, 50, 2}, Case{101, 50, 3}, Case{342, 50, 7}, Case{5, 1, 5}, Case{0, 1, 0},
-                 Case{401, 200, 3}}) {
+  for (auto c : {Case{0, 50, 0}, Case{1, 50, 1}, Case{49, 50, 1}, Case{50, 50, 1}, Case{51, 50, 2}, Case{100, 50, 2},
+                 Case{101, 50, 3}, Case{342, 50, 7}, Case{5, 1, 5}, Case{0, 1, 0}, Case{401, 200, 3}}) {
     INFO("total " << c.total << " limit " << c.limit);
     auto body = body_of(common::envelope_page(json::array{}, c.total, page_of(1, c.limit)));
     CHECK(body.at("pagination").at("pages") == c.pages);
@@ -170,12 +169,12 @@ TEST_CASE("envelope: invalid page or limit is a 400 validation_error naming the 
     const char* limit_name;
     const char* names;
   };
-  for (auto c : {Case{"page=0", "limit", "page"}, Case{"page=-1", "limit", "page"},
-                 Case{"page=abc", "limit", "page"}, Case{"page=", "limit", "page"}, Case{"page=1.5", "limit", "page"},
-                 Case{"limit=abc", "limit", "limit"}, Case{"limit=-1", "limit", "limit"},
-                 Case{"limit=0", "limit", "limit"}, Case{"limit=", "limit", "limit"},
-                 Case{"limit=10abc", "limit", "limit"}, Case{"limit=99999999999999999999999", "limit", "limit"},
-                 Case{"per_page=0", "per_page", "per_page"}, Case{"page=2&per_page=x", "per_page", "per_page"}}) {
+  for (auto c :
+       {Case{"page=0", "limit", "page"}, Case{"page=-1", "limit", "page"}, Case{"page=abc", "limit", "page"},
+        Case{"page=", "limit", "page"}, Case{"page=1.5", "limit", "page"}, Case{"limit=abc", "limit", "limit"},
+        Case{"limit=-1", "limit", "limit"}, Case{"limit=0", "limit", "limit"}, Case{"limit=", "limit", "limit"},
+        Case{"limit=10abc", "limit", "limit"}, Case{"limit=99999999999999999999999", "limit", "limit"},
+        Case{"per_page=0", "per_page", "per_page"}, Case{"page=2&per_page=x", "per_page", "per_page"}}) {
     INFO(c.query);
     try {
       (void)common::parse_page(with_query(c.query), c.limit_name);

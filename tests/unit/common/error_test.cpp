@@ -18,15 +18,14 @@ TEST_CASE("error: default_code per status", "[common][error]") {
     int status;
     const char* code;
   };
-  for (auto c : {Case{400, "bad_request"}, Case{401, "unauthorized"}, Case{403, "forbidden"},
-                 Case{404, "not_found"}, Case{405, "method_not_allowed"}, Case{409, "conflict"},
-                 Case{413, "payload_too_large"}, Case{415, "unsupported_media_type"},
-                 Case{429, "rate_limited"}, Case{431, "header_fields_too_large"}, Case{500, "internal_error"},
-                 Case{501, "not_implemented"}, Case{502, "bad_gateway"}, Case{503, "service_unavailable"},
-                 Case{504, "gateway_timeout"},
-                 // Unlisted statuses fall back by class.
-                 Case{418, "bad_request"}, Case{422, "bad_request"}, Case{505, "internal_error"},
-                 Case{599, "internal_error"}}) {
+  for (auto c :
+       {Case{400, "bad_request"}, Case{401, "unauthorized"}, Case{403, "forbidden"}, Case{404, "not_found"},
+        Case{405, "method_not_allowed"}, Case{409, "conflict"}, Case{413, "payload_too_large"},
+        Case{415, "unsupported_media_type"}, Case{429, "rate_limited"}, Case{431, "header_fields_too_large"},
+        Case{500, "internal_error"}, Case{501, "not_implemented"}, Case{502, "bad_gateway"},
+        Case{503, "service_unavailable"}, Case{504, "gateway_timeout"},
+        // Unlisted statuses fall back by class.
+        Case{418, "bad_request"}, Case{422, "bad_request"}, Case{505, "internal_error"}, Case{599, "internal_error"}}) {
     INFO(c.status);
     CHECK(std::string(common::default_code(c.status)) == c.code);
   }

@@ -228,8 +228,7 @@ TEST_CASE("http: Request::json on truncated, empty or trailing-garbage bodies is
   }
 }
 
-TEST_CASE("http: Request::json names the error for truncated, empty or trailing-garbage bodies",
-          "[common][http]") {
+TEST_CASE("http: Request::json names the error for truncated, empty or trailing-garbage bodies", "[common][http]") {
   // BUG: Request::json re-runs stream_parser::write_some to find the position, which resets
   // the error_code when the input is merely incomplete or followed by extra data, so the
   // message ends in ": Success" instead of saying what is wrong.

@@ -139,8 +139,7 @@ TEST_CASE("metrics: unlabelled histogram with default latency buckets", "[common
   CHECK(counts.back() <= h.count());
 }
 
-TEST_CASE("metrics: families render in a stable order: counters, gauges, callbacks, histograms",
-          "[common][metrics]") {
+TEST_CASE("metrics: families render in a stable order: counters, gauges, callbacks, histograms", "[common][metrics]") {
   m::Registry registry;
   registry.histogram("h_seconds", "H.", {}, {1}).with({}).observe(1);
   registry.gauge_callback("cb", "Callback.", [] { return 1.0; });

@@ -68,8 +68,8 @@ TEST_CASE("openapi: plain scalars follow the YAML 1.2 core schema", "[common][op
   }
   SECTION("everything else is a string") {
     // YAML 1.1 booleans, versions, dates and words stay strings in 1.2.
-    for (const char* s : {"yes", "no", "on", "off", "3.1.0", "1.2.3.4", "2026-01-31", "hello world", "1_000",
-                          "12abc", "tRUE", "nul", "0.0.0.0/0", "application/json"}) {
+    for (const char* s : {"yes", "no", "on", "off", "3.1.0", "1.2.3.4", "2026-01-31", "hello world", "1_000", "12abc",
+                          "tRUE", "nul", "0.0.0.0/0", "application/json"}) {
       INFO(s);
       auto v = scalar(s);
       REQUIRE(v.is_string());
@@ -80,16 +80,16 @@ TEST_CASE("openapi: plain scalars follow the YAML 1.2 core schema", "[common][op
 
 TEST_CASE("openapi: quoted scalars always stay strings", "[common][openapi]") {
   for (auto [yaml, expected] : std::vector<std::pair<std::string, std::string>>{{"\"123\"", "123"},
-                                                                                  {"'123'", "123"},
-                                                                                  {"\"1.5\"", "1.5"},
-                                                                                  {"'true'", "true"},
-                                                                                  {"\"false\"", "false"},
-                                                                                  {"\"null\"", "null"},
-                                                                                  {"'~'", "~"},
-                                                                                  {"\"\"", ""},
-                                                                                  {"''", ""},
-                                                                                  {"\"a: b\"", "a: b"},
-                                                                                  {"\"tab\\there\"", "tab\there"}}) {
+                                                                                {"'123'", "123"},
+                                                                                {"\"1.5\"", "1.5"},
+                                                                                {"'true'", "true"},
+                                                                                {"\"false\"", "false"},
+                                                                                {"\"null\"", "null"},
+                                                                                {"'~'", "~"},
+                                                                                {"\"\"", ""},
+                                                                                {"''", ""},
+                                                                                {"\"a: b\"", "a: b"},
+                                                                                {"\"tab\\there\"", "tab\there"}}) {
     INFO(yaml);
     auto v = scalar(yaml);
     REQUIRE(v.is_string());

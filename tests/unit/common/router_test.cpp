@@ -178,8 +178,7 @@ TEST_CASE("router: an explicitly registered HEAD route answers HEAD", "[common][
   CHECK(tag_of(m) == "HEAD /probe");
 }
 
-TEST_CASE("router: a duplicate route is rejected, the same path with another method is not",
-          "[common][router]") {
+TEST_CASE("router: a duplicate route is rejected, the same path with another method is not", "[common][router]") {
   Router router;
   router.add(route("GET", "/items/{id}"));
   CHECK_THROWS_AS(router.add(route("GET", "/items/{id}")), std::invalid_argument);

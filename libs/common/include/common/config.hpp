@@ -18,7 +18,7 @@ struct OptionSpec {
   std::string env;            // AUTH_PORT
   std::string default_value;  // "" = unset
   std::string help;
-  bool secret = false;        // masked when printed
+  bool secret = false;  // masked when printed
 };
 
 class Config {

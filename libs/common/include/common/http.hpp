@@ -2,8 +2,8 @@
 // Request and response as handlers see them: plain values, no socket or Beast types.
 #include <any>
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>

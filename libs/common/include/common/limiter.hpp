@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>

@@ -56,7 +56,8 @@ const std::vector<double>& latency_buckets();
 template <class M>
 class Family {
  public:
-  Family(std::string name, std::string help, std::vector<std::string> label_names, std::function<std::unique_ptr<M>()> make)
+  Family(std::string name, std::string help, std::vector<std::string> label_names,
+         std::function<std::unique_ptr<M>()> make)
       : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)), make_(std::move(make)) {}
   // The child for these label values, created on first use; references stay valid.
   M& with(const Labels& values);

@@ -14,14 +14,14 @@ using Handler = std::function<Response(Request&)>;
 
 // One line of a service's route table: what it answers and how it is guarded.
 struct Route {
-  std::string method;              // "GET", "POST", ...
-  std::string path;                // template: /v1/nodes/{id}/power/start
-  std::string auth = "public";     // authenticator name the service registered ("public" needs none)
-  std::string permission;          // permission the authenticator checks, if any
-  std::string limit = "default";   // rate-limit class; "none" exempts the route
+  std::string method;             // "GET", "POST", ...
+  std::string path;               // template: /v1/nodes/{id}/power/start
+  std::string auth = "public";    // authenticator name the service registered ("public" needs none)
+  std::string permission;         // permission the authenticator checks, if any
+  std::string limit = "default";  // rate-limit class; "none" exempts the route
   Handler handler;
-  std::size_t body_limit = 0;      // bytes; 0 = the server's default
-  bool offload = false;            // run on the worker pool (password hashing, big exports)
+  std::size_t body_limit = 0;  // bytes; 0 = the server's default
+  bool offload = false;        // run on the worker pool (password hashing, big exports)
 };
 
 class Router {
@@ -31,9 +31,9 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
   struct Match {
-    const Route* route = nullptr;                                // set when path and method match
-    std::vector<std::pair<std::string, std::string>> params;     // decoded path parameters
-    std::vector<std::string> allowed;                            // methods for the path (405 Allow)
+    const Route* route = nullptr;                             // set when path and method match
+    std::vector<std::pair<std::string, std::string>> params;  // decoded path parameters
+    std::vector<std::string> allowed;                         // methods for the path (405 Allow)
   };
   // Finds the most specific route (static segments beat parameters, left to right).
   // HEAD matches GET routes. Returns allowed methods when only the method is wrong.

@@ -15,18 +15,18 @@ namespace common {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;                         // 0 = any free port
-  std::string tls_certificate_pem;                // empty = plain TCP
+  std::uint16_t port = 0;           // 0 = any free port
+  std::string tls_certificate_pem;  // empty = plain TCP
   std::string tls_private_key_pem;
-  std::size_t max_header_bytes = 16 * 1024;       // request line + headers; more is 431
-  std::size_t default_body_limit = 1024 * 1024;   // routes may declare their own; more is 413
-  std::chrono::seconds header_timeout{15};        // idle keep-alive wait plus the whole header
+  std::size_t max_header_bytes = 16 * 1024;      // request line + headers; more is 431
+  std::size_t default_body_limit = 1024 * 1024;  // routes may declare their own; more is 413
+  std::chrono::seconds header_timeout{15};       // idle keep-alive wait plus the whole header
   std::chrono::seconds body_timeout{60};
   std::chrono::seconds write_timeout{60};
-  std::chrono::seconds shutdown_grace{10};        // in-flight work gets this long after SIGTERM
-  std::size_t max_connections = 10000;            // beyond this new connections are closed at once
-  int io_threads = 0;                             // 0 = one per core
-  int worker_threads = 0;                         // pool for offloaded handlers; 0 = one per core
+  std::chrono::seconds shutdown_grace{10};  // in-flight work gets this long after SIGTERM
+  std::size_t max_connections = 10000;      // beyond this new connections are closed at once
+  int io_threads = 0;                       // 0 = one per core
+  int worker_threads = 0;                   // pool for offloaded handlers; 0 = one per core
 };
 
 // What the server hands requests to.

@@ -30,19 +30,19 @@ struct ServiceInfo {
   std::string summary;         // one line for --help
   std::string metrics_prefix;  // "auth_server" -> auth_server_http_requests_total
   ResponseStyle style = ResponseStyle::Envelope;
-  std::string host_env;        // AUTH_HOST
-  std::string port_env;        // AUTH_PORT
+  std::string host_env;  // AUTH_HOST
+  std::string port_env;  // AUTH_PORT
   std::uint16_t default_port = 0;
   std::string rate_limit_env;      // service-wide per-IP limit variable ("" = none)
   std::string default_rate_limit;  // e.g. "20/min"
   std::string docs_path = "/docs";
   std::string openapi_json_path = "/openapi.json";
-  std::string openapi_yaml_path;   // "" = not served
-  std::string_view openapi_yaml;   // the embedded document
+  std::string openapi_yaml_path;               // "" = not served
+  std::string_view openapi_yaml;               // the embedded document
   std::vector<std::string> liveness_aliases;   // more paths answering like /health
   std::vector<std::string> readiness_aliases;  // more paths answering like /health/ready
   std::string detailed_health_path;            // "" = none; components with status and latency
-  std::vector<OptionSpec> options; // the service's own settings
+  std::vector<OptionSpec> options;             // the service's own settings
 };
 
 class Service {

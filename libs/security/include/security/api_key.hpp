@@ -9,11 +9,11 @@
 namespace security {
 
 struct ApiKey {
-    std::string id;
-    std::string secret;
+  std::string id;
+  std::string secret;
 
-    // "<id>.<secret>".
-    std::string full() const;
+  // "<id>.<secret>".
+  std::string full() const;
 };
 
 // id = id_prefix + 12 random hex characters, secret = base64url of 32 random bytes. Throws
@@ -28,7 +28,6 @@ std::optional<ApiKey> parse_api_key(std::string_view text);
 std::string api_key_digest(std::string_view server_key, std::string_view secret);
 
 // True iff api_key_digest(server_key, secret) equals stored_digest (constant-time compare).
-bool api_key_matches(std::string_view server_key, std::string_view secret,
-                     std::string_view stored_digest);
+bool api_key_matches(std::string_view server_key, std::string_view secret, std::string_view stored_digest);
 
 }  // namespace security

@@ -8,8 +8,8 @@
 namespace security {
 
 struct CertificatePair {
-    std::string certificate_pem;
-    std::string private_key_pem;  // PKCS#8, unencrypted
+  std::string certificate_pem;
+  std::string private_key_pem;  // PKCS#8, unencrypted
 };
 
 // An X.509 v3 certificate for common_name, self-signed with a fresh P-256 key and SHA-256,
@@ -18,10 +18,8 @@ struct CertificatePair {
 // CA:FALSE, keyUsage digitalSignature and extendedKeyUsage serverAuth (critical where RFC 5280
 // says so). Throws std::invalid_argument for an unparsable IP address, an empty or non-ASCII
 // DNS name, or valid_days < 1; std::runtime_error if OpenSSL fails.
-CertificatePair self_signed_certificate(std::string_view common_name,
-                                        const std::vector<std::string>& dns_names,
-                                        const std::vector<std::string>& ip_addresses,
-                                        int valid_days = 825);
+CertificatePair self_signed_certificate(std::string_view common_name, const std::vector<std::string>& dns_names,
+                                        const std::vector<std::string>& ip_addresses, int valid_days = 825);
 
 // SHA-256 of the DER certificate as uppercase hex pairs joined by ':', exactly like
 // `openssl x509 -noout -fingerprint -sha256`; throws std::invalid_argument if the text holds

@@ -10,11 +10,11 @@ namespace security {
 
 // The current parameters: m = 19456 KiB, t = 2, p = 1, 16-byte salt, 32-byte tag.
 struct PasswordParameters {
-    std::uint32_t memory_kib = 19456;
-    std::uint32_t iterations = 2;
-    std::uint32_t parallelism = 1;
-    std::uint32_t salt_bytes = 16;
-    std::uint32_t tag_bytes = 32;
+  std::uint32_t memory_kib = 19456;
+  std::uint32_t iterations = 2;
+  std::uint32_t parallelism = 1;
+  std::uint32_t salt_bytes = 16;
+  std::uint32_t tag_bytes = 32;
 };
 
 // The parameters password_hash() uses.
