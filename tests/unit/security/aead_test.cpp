@@ -6,17 +6,13 @@
 #include <string>
 
 #include "security/encoding.hpp"
+#include "unhex.hpp"
 #include "security/random.hpp"
 
 using namespace security;
 
 namespace {
 
-std::string unhex(std::string_view hex) {
-  auto bytes = hex_decode(hex);
-  REQUIRE(bytes);
-  return *bytes;
-}
 
 std::string flip_bit(std::string text, std::size_t index, int bit = 0) {
   text[index] = static_cast<char>(text[index] ^ (1 << bit));

@@ -5,18 +5,9 @@
 #include <string>
 
 #include "security/encoding.hpp"
+#include "unhex.hpp"
 
 using namespace security;
-
-namespace {
-
-std::string unhex(std::string_view hex) {
-  auto bytes = hex_decode(hex);
-  REQUIRE(bytes);
-  return *bytes;
-}
-
-}  // namespace
 
 TEST_CASE("SHA-256 matches FIPS 180-2 examples", "[digest]") {
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
