@@ -1,12 +1,23 @@
 // manager: Panguard Manager (agents, heartbeats, threat events, policies, SSE, dashboard).
+#include "agents.hpp"
 #include "common/embedded.hpp"
 #include "common/service.hpp"
+#include "fleet_auth.hpp"
 #include "manager_tls.hpp"
+#include "routes.hpp"
 
 std::span<const common::EmbeddedFile> manager_migrations();
 std::span<const common::EmbeddedFile> manager_openapi();
 
 namespace {
+
+std::vector<common::OptionSpec> options() {
+  auto out = manager::tls_options();
+  out.push_back({"MANAGER_MAX_AGENTS", "10000", "most agents that may register"});
+  out.push_back({"MANAGER_STALE_AFTER_S", "90", "seconds without a heartbeat before an agent is stale"});
+  out.push_back({"MANAGER_OFFLINE_AFTER_S", "300", "seconds without a heartbeat before an agent is offline"});
+  return out;
+}
 
 common::ServiceInfo describe() {
   return {
@@ -20,13 +31,27 @@ common::ServiceInfo describe() {
       .rate_limit_env = "MANAGER_RATE_LIMIT",
       .default_rate_limit = "60/min",
       .openapi_yaml = manager_openapi().front().data,
-      .options = manager::tls_options(),
+      .options = options(),
   };
+}
+
+manager::AgentSettings agent_settings(const common::Config& c) {
+  manager::AgentSettings s{.max_agents = c.get_int("MANAGER_MAX_AGENTS", 1, 10'000'000),
+                           .stale_after_s = c.get_int("MANAGER_STALE_AFTER_S", 1, 86400),
+                           .offline_after_s = c.get_int("MANAGER_OFFLINE_AFTER_S", 1, 30 * 86400)};
+  if (s.offline_after_s <= s.stale_after_s)
+    throw common::ConfigError("MANAGER_OFFLINE_AFTER_S must be greater than MANAGER_STALE_AFTER_S");
+  return s;
 }
 
 void setup(common::Service& service) {
   manager::configure_tls(service);
-  service.open_database("manager.db", manager_migrations());
+  auto& db = service.open_database("manager.db", manager_migrations());
+  auto& agents = service.make<manager::Agents>(db, agent_settings(service.config()));
+  std::optional<std::string> fleet_token;
+  if (service.config().is_set("MANAGER_AUTH_TOKEN")) fleet_token = service.config().get("MANAGER_AUTH_TOKEN");
+  manager::install_fleet_auth(service, fleet_token, agents);
+  manager::add_agent_routes(service, agents);
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ struct Service::Impl : RequestSink {
   std::vector<std::pair<std::string, std::function<bool()>>> readiness;
   std::function<boost::json::object()> health_extra;
   std::unique_ptr<store::Database> database;
+  std::vector<std::shared_ptr<void>> owned;  // after `database`: destroyed before it
   std::vector<std::function<void()>> shutdown_hooks;
   std::vector<std::string> cors_origins;
   bool cors_any = false;
@@ -590,6 +591,8 @@ void Service::use_tls(std::string certificate_pem, std::string private_key_pem) 
   impl_->server_options.tls_certificate_pem = std::move(certificate_pem);
   impl_->server_options.tls_private_key_pem = std::move(private_key_pem);
 }
+
+void Service::keep(std::shared_ptr<void> object) { impl_->owned.push_back(std::move(object)); }
 
 void Service::on_shutdown(std::function<void()> hook) { impl_->shutdown_hooks.push_back(std::move(hook)); }
 

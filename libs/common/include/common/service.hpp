@@ -83,6 +83,16 @@ class Service {
   // returns the raw 32 bytes.
   std::string encryption_key(std::string_view env);
 
+  // Creates an object that lives as long as the service (domain objects routes refer to);
+  // destroyed before the database closes.
+  template <class T, class... Args>
+  T& make(Args&&... args) {
+    auto object = std::make_shared<T>(std::forward<Args>(args)...);
+    keep(object);
+    return *object;
+  }
+  void keep(std::shared_ptr<void> object);
+
   void use_tls(std::string certificate_pem, std::string private_key_pem);
   void on_shutdown(std::function<void()> hook);
   void post_work(std::function<void()> work);

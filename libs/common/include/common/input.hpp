@@ -1,0 +1,52 @@
+#pragma once
+// Reading fields of a JSON request body with validation. Every accessor throws ApiError 400
+// (code validation_error) whose message names the field and the rule it broke; unknown
+// fields are ignored by construction.
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace common::input {
+
+struct Text {
+  std::size_t min = 1;
+  std::size_t max = 255;
+  bool single_line = true;  // reject control characters (names, ids); free text allows \n and \t
+};
+
+std::string text(const boost::json::object& body, std::string_view field, Text rule = {});
+std::optional<std::string> optional_text(const boost::json::object& body, std::string_view field, Text rule = {});
+
+double number(const boost::json::object& body, std::string_view field, double min, double max);
+std::optional<double> optional_number(const boost::json::object& body, std::string_view field, double min, double max);
+
+std::int64_t integer(const boost::json::object& body, std::string_view field, std::int64_t min, std::int64_t max);
+std::optional<std::int64_t> optional_integer(const boost::json::object& body, std::string_view field, std::int64_t min,
+                                             std::int64_t max);
+
+std::optional<bool> optional_boolean(const boost::json::object& body, std::string_view field);
+
+std::string one_of(const boost::json::object& body, std::string_view field, std::initializer_list<std::string_view> allowed);
+std::optional<std::string> optional_one_of(const boost::json::object& body, std::string_view field,
+                                           std::initializer_list<std::string_view> allowed);
+
+// An array of strings (absent = empty), at most max_items, each following `rule`.
+std::vector<std::string> text_list(const boost::json::object& body, std::string_view field, std::size_t max_items,
+                                   Text rule = {});
+
+// An object-valued field (absent = nullopt); anything else is a validation error.
+std::optional<boost::json::object> optional_object(const boost::json::object& body, std::string_view field);
+
+// An RFC 3339 timestamp as unix seconds.
+std::optional<std::int64_t> optional_timestamp(const boost::json::object& body, std::string_view field);
+
+// Checks a string against a Text rule (also for query parameters); `what` names it in errors.
+void check_text(std::string_view value, std::string_view what, Text rule);
+
+}  // namespace common::input

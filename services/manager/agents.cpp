@@ -1,0 +1,192 @@
+#include "agents.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "security/digest.hpp"
+#include "security/random.hpp"
+
+namespace manager {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, hostname, os, arch, ip, version, machine_id, endpoint, tags, mode, registered_at, last_heartbeat";
+
+std::string json_list(const std::vector<std::string>& items) {
+  boost::json::array a;
+  for (const auto& i : items) a.emplace_back(i);
+  return boost::json::serialize(a);
+}
+
+void set_optional(boost::json::object& o, const char* key, const std::optional<std::string>& v) {
+  if (v) o[key] = *v;
+  else o[key] = nullptr;
+}
+
+}  // namespace
+
+std::string Agents::status_at(std::int64_t last, std::int64_t now) const {
+  std::int64_t age = now - last;
+  if (age <= settings_.stale_after_s) return "online";
+  if (age <= settings_.offline_after_s) return "stale";
+  return "offline";
+}
+
+// The agent's API shape from a row selected with kColumns.
+static boost::json::object agent_json(const store::Statement& row, const Agents& agents, std::int64_t now) {
+  boost::json::object a;
+  a["agentId"] = row.text(0);
+  a["hostname"] = row.text(1);
+  boost::json::object platform{{"os", row.text(2)}, {"arch", row.text(3)}};
+  set_optional(platform, "ip", row.text_or_null(4));
+  a["platform"] = std::move(platform);
+  a["version"] = row.text(5);
+  set_optional(a, "machineId", row.text_or_null(6));
+  set_optional(a, "endpoint", row.text_or_null(7));
+  a["tags"] = boost::json::parse(row.text(8));
+  set_optional(a, "mode", row.text_or_null(9));
+  a["registeredAt"] = common::rfc3339_from_unix(row.int64(10));
+  a["lastHeartbeat"] = common::rfc3339_from_unix(row.int64(11));
+  a["status"] = agents.status_at(row.int64(11), now);
+  return a;
+}
+
+Agents::Registered Agents::enroll(const Registration& r) {
+  std::string token = "agt_" + security::random_token(32);
+  std::string token_hash = security::sha256_hex(token);
+  std::int64_t now = common::unix_seconds();
+  return db_.write([&](store::Connection& c) {
+    std::optional<std::string> existing;
+    if (r.machine_id) existing = c.query_text("SELECT id FROM agents WHERE machine_id = ?", *r.machine_id);
+    else
+      existing = c.query_text("SELECT id FROM agents WHERE machine_id IS NULL AND hostname = ? AND os = ? AND arch = ?",
+                              r.hostname, r.os, r.arch);
+    Registered out;
+    out.token = token;
+    std::string id;
+    if (existing) {
+      id = *existing;
+      c.execute(
+          "UPDATE agents SET hostname = ?, os = ?, arch = ?, ip = ?, version = ?, endpoint = ?, tags = ?, "
+          "token_hash = ?, last_heartbeat = ? WHERE id = ?",
+          r.hostname, r.os, r.arch, r.ip, r.version, r.endpoint, json_list(r.tags), token_hash, now, id);
+    } else {
+      if (c.query_int("SELECT count(*) FROM agents").value_or(0) >= settings_.max_agents)
+        throw common::ApiError::conflict("the fleet is full: MANAGER_MAX_AGENTS agents are registered");
+      id = security::random_id("ag-", 12);
+      c.execute(
+          "INSERT INTO agents (id, hostname, os, arch, ip, version, machine_id, endpoint, tags, token_hash, "
+          "registered_at, last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          id, r.hostname, r.os, r.arch, r.ip, r.version, r.machine_id, r.endpoint, json_list(r.tags), token_hash, now,
+          now);
+      out.created = true;
+    }
+    auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?");
+    q->bind_all(id);
+    q->step();
+    out.agent = agent_json(*q, *this, now);
+    return out;
+  });
+}
+
+std::optional<boost::json::object> Agents::heartbeat(const std::string& id, const Heartbeat& h) {
+  std::int64_t now = common::unix_seconds();
+  return db_.write([&](store::Connection& c) -> std::optional<boost::json::object> {
+    int changed = h.version ? c.execute("UPDATE agents SET last_heartbeat = ?, mode = ?, version = ? WHERE id = ?", now,
+                                        h.mode, *h.version, id)
+                            : c.execute("UPDATE agents SET last_heartbeat = ?, mode = ? WHERE id = ?", now, h.mode, id);
+    if (changed == 0) return std::nullopt;
+    c.execute(
+        "INSERT INTO agent_metrics (agent_id, at, cpu_usage, mem_usage, active_monitors, threat_count, "
+        "events_processed, mode, uptime) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        id, now, h.cpu_usage, h.mem_usage, h.active_monitors, h.threat_count, h.events_processed, h.mode, h.uptime);
+    auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?");
+    q->bind_all(id);
+    q->step();
+    return agent_json(*q, *this, now);
+  });
+}
+
+std::pair<boost::json::array, std::int64_t> Agents::list(const AgentFilter& f) {
+  std::int64_t now = common::unix_seconds();
+  std::string where = " WHERE 1 = 1";
+  if (f.status == "online") where += " AND last_heartbeat >= :stale";
+  else if (f.status == "stale") where += " AND last_heartbeat < :stale AND last_heartbeat >= :offline";
+  else if (f.status == "offline") where += " AND last_heartbeat < :offline";
+  if (f.os) where += " AND os = :os";
+  if (f.tag) where += " AND EXISTS (SELECT 1 FROM json_each(agents.tags) WHERE value = :tag)";
+  if (f.search) where += " AND (instr(lower(hostname), lower(:search)) > 0 OR instr(id, :search) > 0 OR instr(ifnull(ip, ''), :search) > 0)";
+  auto bind = [&](store::Statement& s) {
+    auto has = [&](const char* name) { return s.sql().find(name) != std::string::npos; };
+    if (has(":stale")) s.bind(":stale", now - settings_.stale_after_s);
+    if (has(":offline")) s.bind(":offline", now - settings_.offline_after_s);
+    if (f.os) s.bind(":os", *f.os);
+    if (f.tag) s.bind(":tag", *f.tag);
+    if (f.search) s.bind(":search", *f.search);
+  };
+  return db_.read([&](store::Connection& c) {
+    auto count = c.prepare("SELECT count(*) FROM agents" + where);
+    bind(*count);
+    count->step();
+    std::int64_t total = count->int64(0);
+    auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents" + where +
+                       " ORDER BY registered_at, id LIMIT :limit OFFSET :offset");
+    bind(*q);
+    q->bind(":limit", f.page.limit);
+    q->bind(":offset", f.page.offset());
+    boost::json::array items;
+    while (q->step()) items.push_back(agent_json(*q, *this, now));
+    return std::make_pair(std::move(items), total);
+  });
+}
+
+std::optional<boost::json::object> Agents::find(const std::string& id) {
+  std::int64_t now = common::unix_seconds();
+  return db_.read([&](store::Connection& c) -> std::optional<boost::json::object> {
+    auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?");
+    q->bind_all(id);
+    if (!q->step()) return std::nullopt;
+    return agent_json(*q, *this, now);
+  });
+}
+
+bool Agents::remove(const std::string& id) {
+  return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM agents WHERE id = ?", id) > 0; });
+}
+
+bool Agents::token_matches(const std::string& id, std::string_view token) {
+  auto stored = db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
+  // Hash first so the comparison time does not depend on whether the agent exists.
+  std::string presented = security::sha256_hex(token);
+  return stored && security::constant_time_equal(presented, *stored);
+}
+
+std::optional<std::pair<boost::json::array, std::int64_t>> Agents::metrics(const std::string& id, std::int64_t since,
+                                                                           const common::PageRequest& page) {
+  return db_.read([&](store::Connection& c) -> std::optional<std::pair<boost::json::array, std::int64_t>> {
+    if (!c.query_int("SELECT 1 FROM agents WHERE id = ?", id)) return std::nullopt;
+    std::int64_t total =
+        c.query_int("SELECT count(*) FROM agent_metrics WHERE agent_id = ? AND at >= ?", id, since).value_or(0);
+    auto q = c.prepare(
+        "SELECT at, cpu_usage, mem_usage, active_monitors, threat_count, events_processed, mode, uptime "
+        "FROM agent_metrics WHERE agent_id = ? AND at >= ? ORDER BY at, rowid LIMIT ? OFFSET ?");
+    q->bind_all(id, since, page.limit, page.offset());
+    boost::json::array out;
+    while (q->step()) {
+      out.push_back({{"timestamp", common::rfc3339_from_unix(q->int64(0))},
+                     {"cpuUsage", q->real(1)},
+                     {"memUsage", q->real(2)},
+                     {"activeMonitors", q->int64(3)},
+                     {"threatCount", q->int64(4)},
+                     {"eventsProcessed", q->int64(5)},
+                     {"mode", q->text(6)},
+                     {"uptime", q->int64(7)}});
+    }
+    return std::make_pair(std::move(out), total);
+  });
+}
+
+}  // namespace manager

@@ -1,0 +1,76 @@
+#pragma once
+// Agents: registration (idempotent per machine), per-agent tokens, heartbeats with a stored
+// metrics history, and status derived from the last heartbeat.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "common/envelope.hpp"
+#include "store/database.hpp"
+
+namespace manager {
+
+struct AgentSettings {
+  std::int64_t max_agents = 10000;
+  std::int64_t stale_after_s = 90;
+  std::int64_t offline_after_s = 300;
+};
+
+struct Registration {
+  std::string hostname, os, arch, version;
+  std::optional<std::string> ip, endpoint, machine_id;
+  std::vector<std::string> tags;
+};
+
+struct Heartbeat {
+  double cpu_usage = 0, mem_usage = 0;
+  std::int64_t active_monitors = 0, threat_count = 0, events_processed = 0, uptime = 0;
+  std::string mode;
+  std::optional<std::string> version;
+};
+
+struct AgentFilter {
+  std::optional<std::string> status, os, tag, search;
+  common::PageRequest page;
+};
+
+class Agents {
+ public:
+  Agents(store::Database& db, AgentSettings settings) : db_(db), settings_(settings) {}
+
+  struct Registered {
+    boost::json::object agent;
+    std::string token;  // shown once
+    bool created = false;
+  };
+  // A new agent, or the existing one (same machineId, else same hostname/os/arch) with a fresh
+  // token. Throws ApiError 409 when the fleet is full.
+  Registered enroll(const Registration& r);
+  // Records a heartbeat; nullopt when the agent does not exist.
+  std::optional<boost::json::object> heartbeat(const std::string& id, const Heartbeat& h);
+  std::pair<boost::json::array, std::int64_t> list(const AgentFilter& filter);
+  std::optional<boost::json::object> find(const std::string& id);
+  bool remove(const std::string& id);
+  // True when `token` is this agent's own token (constant-time comparison of hashes).
+  bool token_matches(const std::string& id, std::string_view token);
+  // A page of heartbeat samples since `since` (unix seconds), oldest first, with the total;
+  // nullopt when the agent does not exist.
+  std::optional<std::pair<boost::json::array, std::int64_t>> metrics(const std::string& id, std::int64_t since,
+                                                                     const common::PageRequest& page);
+
+  // online / stale / offline for a last heartbeat at `last`, seen at `now`.
+  std::string status_at(std::int64_t last, std::int64_t now) const;
+  const AgentSettings& settings() const { return settings_; }
+
+ private:
+  store::Database& db_;
+  AgentSettings settings_;
+};
+
+}  // namespace manager

@@ -1,0 +1,205 @@
+"""Manager agents over TLS (verified against the generated certificate): registration,
+per-agent tokens, heartbeats, metrics history, listing with filters, deregistration."""
+import sqlite3
+import time
+
+import pytest
+
+from conftest import RELAXED_LIMITS, assert_error_style
+
+FLEET = "f" * 40
+
+
+@pytest.fixture(scope="module")
+def manager(module_launch):
+    return module_launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_STALE_AFTER_S="2",
+                                             MANAGER_OFFLINE_AFTER_S="4"))
+
+
+def fleet(token=FLEET):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def register(manager, **fields):
+    body = {"hostname": "web-1", "os": "linux", "arch": "x86_64", "version": "1.2.0"}
+    body.update(fields)
+    return manager.request("POST", "/api/agents/register", json=body, headers=fleet())
+
+
+HEARTBEAT = {"timestamp": "2026-11-22T10:00:00Z", "cpuUsage": 12.5, "memUsage": 40, "activeMonitors": 3,
+             "threatCount": 1, "eventsProcessed": 1200, "mode": "protection", "uptime": 3600}
+
+
+def test_register_returns_agent_and_token(manager):
+    r = register(manager, hostname="reg-1", ip="10.0.0.7", tags=["prod", "web"], endpoint="https://10.0.0.7:9000")
+    assert r.status_code == 201, r.text
+    a = r.json()["data"]
+    assert a["agentId"].startswith("ag-") and len(a["agentId"]) == 15
+    assert a["platform"] == {"os": "linux", "arch": "x86_64", "ip": "10.0.0.7"}
+    assert a["tags"] == ["prod", "web"] and a["status"] == "online" and a["agentToken"].startswith("agt_")
+    # Only a hash of the token is stored.
+    db = sqlite3.connect(manager.data_dir / "manager.db")
+    stored = db.execute("SELECT token_hash FROM agents WHERE id = ?", (a["agentId"],)).fetchone()[0]
+    assert a["agentToken"] not in stored and len(stored) == 64
+
+
+def test_reregistration_is_idempotent_and_rotates_the_token(manager):
+    first = register(manager, hostname="same-host", machineId="m-123").json()["data"]
+    again = register(manager, hostname="renamed", machineId="m-123")
+    assert again.status_code == 200
+    second = again.json()["data"]
+    assert second["agentId"] == first["agentId"] and second["hostname"] == "renamed"
+    assert second["agentToken"] != first["agentToken"]
+    url = f"/api/agents/{first['agentId']}"
+    assert manager.get(url, headers=fleet(first["agentToken"])).status_code == 401
+    assert manager.get(url, headers=fleet(second["agentToken"])).status_code == 200
+    # Without machineId the identity is hostname + os + arch.
+    x = register(manager, hostname="plain").json()["data"]
+    y = register(manager, hostname="plain").json()["data"]
+    z = register(manager, hostname="plain", arch="arm64").json()["data"]
+    assert x["agentId"] == y["agentId"] != z["agentId"]
+
+
+def test_agent_token_is_scoped_to_its_own_agent(manager):
+    a = register(manager, hostname="scope-a").json()["data"]
+    b = register(manager, hostname="scope-b").json()["data"]
+    r = manager.request("POST", f"/api/agents/{b['agentId']}/heartbeat", json=HEARTBEAT, headers=fleet(a["agentToken"]))
+    assert r.status_code == 401
+    assert_error_style(manager, r.json(), 401)
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    # An agent token is not a fleet token.
+    assert manager.get("/api/agents", headers=fleet(a["agentToken"])).status_code == 401
+    assert manager.request("POST", "/api/agents/register", json={}, headers=fleet(a["agentToken"])).status_code == 401
+
+
+def test_heartbeat_records_metrics_history(manager):
+    a = register(manager, hostname="hb-1").json()["data"]
+    token = fleet(a["agentToken"])
+    for i in range(3):
+        body = dict(HEARTBEAT, cpuUsage=10 + i, version="1.3.0" if i == 2 else None)
+        body = {k: v for k, v in body.items() if v is not None}
+        r = manager.request("POST", f"/api/agents/{a['agentId']}/heartbeat", json=body, headers=token)
+        assert r.status_code == 200, r.text
+        data = r.json()["data"]
+        assert data["status"] == "online" and data["mode"] == "protection" and data["policyVersion"] == 0
+    assert data["version"] == "1.3.0"
+    r = manager.get(f"/api/agents/{a['agentId']}/metrics", headers=token)
+    assert r.status_code == 200
+    body = r.json()
+    assert [s["cpuUsage"] for s in body["data"]] == [10, 11, 12]
+    assert body["pagination"] == {"total": 3, "page": 1, "limit": 50, "pages": 1}
+    r = manager.get(f"/api/agents/{a['agentId']}/metrics?since=2999-01-01T00:00:00Z", headers=token)
+    assert r.json()["data"] == []
+    assert manager.get(f"/api/agents/{a['agentId']}/metrics?since=yesterday", headers=token).status_code == 400
+
+
+@pytest.mark.parametrize("field,value", [
+    ("cpuUsage", 101), ("cpuUsage", "high"), ("memUsage", -1), ("activeMonitors", 1.5), ("mode", "sleeping"),
+    ("uptime", -3), ("timestamp", "not-a-time"), ("eventsProcessed", None),
+])
+def test_heartbeat_validation(manager, field, value):
+    a = register(manager, hostname="hb-validate").json()["data"]
+    body = dict(HEARTBEAT)
+    if value is None:
+        del body[field]
+    else:
+        body[field] = value
+    r = manager.request("POST", f"/api/agents/{a['agentId']}/heartbeat", json=body, headers=fleet())
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "validation_error" and field in r.json()["error"]
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"os": "linux", "arch": "x86_64", "version": "1"}, "hostname"),
+    ({"hostname": "", "os": "linux", "arch": "x86_64", "version": "1"}, "hostname"),
+    ({"hostname": "a\u0000b", "os": "linux", "arch": "x86_64", "version": "1"}, "hostname"),
+    ({"hostname": "h", "os": "linux", "arch": "x86_64", "version": "1", "tags": "prod"}, "tags"),
+    ({"hostname": "h", "os": "linux", "arch": "x86_64", "version": "1", "endpoint": "ftp://x"}, "endpoint"),
+    ({"hostname": "h", "os": 7, "arch": "x86_64", "version": "1"}, "os"),
+])
+def test_registration_validation(manager, body, field):
+    r = manager.request("POST", "/api/agents/register", json=body, headers=fleet())
+    assert r.status_code == 400, r.text
+    assert field in r.json()["error"]
+
+
+def test_registration_requires_json(manager):
+    r = manager.request("POST", "/api/agents/register", data="hostname=x", headers=fleet())
+    assert r.status_code == 415
+
+
+def test_unknown_agent_is_404_for_the_fleet(manager):
+    assert manager.get("/api/agents/ag-000000000000", headers=fleet()).status_code == 404
+    r = manager.request("POST", "/api/agents/ag-000000000000/heartbeat", json=HEARTBEAT, headers=fleet())
+    assert r.status_code == 404
+    assert manager.request("DELETE", "/api/agents/ag-000000000000", headers=fleet()).status_code == 404
+
+
+def test_list_filters_and_pagination(manager):
+    a = register(manager, hostname="list-linux", tags=["edge"]).json()["data"]
+    register(manager, hostname="list-windows", os="windows")
+    r = manager.get("/api/agents?os=windows", headers=fleet())
+    assert {x["hostname"] for x in r.json()["data"]} == {"list-windows"}
+    r = manager.get("/api/agents?tag=edge", headers=fleet())
+    assert [x["agentId"] for x in r.json()["data"]] == [a["agentId"]]
+    r = manager.get("/api/agents?search=LIST-", headers=fleet())
+    assert len(r.json()["data"]) == 2
+    r = manager.get("/api/agents?limit=1&page=2", headers=fleet())
+    body = r.json()
+    assert len(body["data"]) == 1 and body["pagination"]["limit"] == 1 and body["pagination"]["page"] == 2
+    assert manager.get("/api/agents?limit=1000", headers=fleet()).json()["pagination"]["limit"] == 200
+    assert manager.get("/api/agents?status=sleepy", headers=fleet()).status_code == 400
+    assert manager.get("/api/agents?page=0", headers=fleet()).status_code == 400
+    assert manager.get("/api/agents").status_code == 401
+
+
+def test_status_is_derived_from_heartbeats(manager):
+    a = register(manager, hostname="status-1").json()["data"]
+    url = f"/api/agents/{a['agentId']}"
+    assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
+    time.sleep(2.5)
+    assert manager.get(url, headers=fleet()).json()["data"]["status"] == "stale"
+    ids = {x["agentId"] for x in manager.get("/api/agents?status=stale&limit=200", headers=fleet()).json()["data"]}
+    assert a["agentId"] in ids
+    time.sleep(2)
+    assert manager.get(url, headers=fleet()).json()["data"]["status"] == "offline"
+    manager.request("POST", f"{url}/heartbeat", json=HEARTBEAT, headers=fleet(a["agentToken"]))
+    assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
+
+
+def test_deregistered_agent_token_stops_working(manager):
+    a = register(manager, hostname="gone").json()["data"]
+    url = f"/api/agents/{a['agentId']}"
+    r = manager.request("DELETE", url, headers=fleet())
+    assert r.status_code == 200 and r.json()["data"] == {"agentId": a["agentId"], "deregistered": True}
+    assert manager.request("POST", f"{url}/heartbeat", json=HEARTBEAT, headers=fleet(a["agentToken"])).status_code == 401
+    assert manager.get(url, headers=fleet()).status_code == 404
+
+
+def test_agent_limit_is_409(launch):
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_MAX_AGENTS="2"))
+    for i in range(2):
+        assert register(server, hostname=f"cap-{i}").status_code == 201
+    r = register(server, hostname="cap-2")
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
+    assert register(server, hostname="cap-0").status_code == 200  # re-registration still works
+
+
+def test_agents_survive_restart(launch):
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET))
+    a = register(server, hostname="persist").json()["data"]
+    assert server.stop() == 0
+    again = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET), data_dir=server.data_dir)
+    r = again.get(f"/api/agents/{a['agentId']}", headers=fleet(a["agentToken"]))
+    assert r.status_code == 200 and r.json()["data"]["hostname"] == "persist"
+
+
+def test_without_fleet_token_loopback_is_trusted(launch):
+    server = launch("manager", env=dict(RELAXED_LIMITS))
+    r = server.request("POST", "/api/agents/register", json={"hostname": "lo", "os": "linux", "arch": "x86_64",
+                                                             "version": "1"})
+    assert r.status_code == 201
+    # With TRUST_PROXY a forwarded non-loopback client is not trusted.
+    proxied = launch("manager", env=dict(RELAXED_LIMITS, TRUST_PROXY="true"))
+    r = proxied.get("/api/agents", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.status_code == 401
