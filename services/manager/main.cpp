@@ -16,6 +16,8 @@ std::vector<common::OptionSpec> options() {
   out.push_back({"MANAGER_MAX_AGENTS", "10000", "most agents that may register"});
   out.push_back({"MANAGER_STALE_AFTER_S", "90", "seconds without a heartbeat before an agent is stale"});
   out.push_back({"MANAGER_OFFLINE_AFTER_S", "300", "seconds without a heartbeat before an agent is offline"});
+  out.push_back({"MANAGER_CORRELATION_WINDOW_S", "300", "seconds within which threats on different agents correlate"});
+  out.push_back({"MANAGER_THREAT_RETENTION_DAYS", "30", "days threats are kept"});
   return out;
 }
 
@@ -51,7 +53,13 @@ void setup(common::Service& service) {
   std::optional<std::string> fleet_token;
   if (service.config().is_set("MANAGER_AUTH_TOKEN")) fleet_token = service.config().get("MANAGER_AUTH_TOKEN");
   manager::install_fleet_auth(service, fleet_token, agents);
+  auto& threats = service.make<manager::Threats>(
+      db, manager::ThreatSettings{
+              .correlation_window_s = service.config().get_int("MANAGER_CORRELATION_WINDOW_S", 1, 7 * 86400),
+              .retention_days = service.config().get_int("MANAGER_THREAT_RETENTION_DAYS", 1, 3650)});
+  service.every("threat retention", std::chrono::hours(1), [&threats] { threats.purge_expired(); });
   manager::add_agent_routes(service, agents);
+  manager::add_threat_routes(service, agents, threats);
 }
 
 }  // namespace

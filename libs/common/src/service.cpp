@@ -10,7 +10,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <random>
 #include <unordered_map>
 
@@ -90,6 +92,19 @@ struct Service::Impl : RequestSink {
   std::unique_ptr<store::Database> database;
   std::vector<std::shared_ptr<void>> owned;  // after `database`: destroyed before it
   std::vector<std::function<void()>> shutdown_hooks;
+  struct Job {
+    std::string name;
+    std::chrono::seconds interval;
+    std::function<void()> run;
+  };
+  std::vector<Job> jobs;
+  std::mutex jobs_mutex;
+  std::condition_variable jobs_wake;
+  bool jobs_stop = false;
+  std::thread jobs_thread;
+
+  void start_jobs();
+  void stop_jobs();
   std::vector<std::string> cors_origins;
   bool cors_any = false;
   bool trust_proxy = false;
@@ -323,6 +338,41 @@ struct Service::Impl : RequestSink {
   Response docs_page() const;
   Response docs_asset(const Request& req) const;
 };
+
+void Service::Impl::start_jobs() {
+  if (jobs.empty()) return;
+  jobs_thread = std::thread([this] {
+    using clock = std::chrono::steady_clock;
+    std::vector<clock::time_point> due;
+    for (const auto& j : jobs) due.push_back(clock::now() + j.interval);
+    std::unique_lock lock(jobs_mutex);
+    while (!jobs_stop) {
+      auto next = std::min_element(due.begin(), due.end());
+      if (jobs_wake.wait_until(lock, *next, [this] { return jobs_stop; })) break;
+      auto& job = jobs[static_cast<std::size_t>(next - due.begin())];
+      lock.unlock();
+      auto begin = clock::now();
+      try {
+        job.run();
+        log::debug("job finished", {{"job", job.name},
+                                    {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin).count()}});
+      } catch (const std::exception& e) {
+        log::error("job failed", {{"job", job.name}, {"error", e.what()}});
+      }
+      lock.lock();
+      *next = clock::now() + job.interval;
+    }
+  });
+}
+
+void Service::Impl::stop_jobs() {
+  {
+    std::lock_guard lock(jobs_mutex);
+    jobs_stop = true;
+  }
+  jobs_wake.notify_all();
+  if (jobs_thread.joinable()) jobs_thread.join();
+}
 
 void Service::Impl::add_standard_routes() {
   router.add({.method = "GET", .path = "/health", .limit = "none", .handler = [this](Request&) { return health(); }});
@@ -592,6 +642,10 @@ void Service::use_tls(std::string certificate_pem, std::string private_key_pem) 
   impl_->server_options.tls_private_key_pem = std::move(private_key_pem);
 }
 
+void Service::every(std::string name, std::chrono::seconds interval, std::function<void()> job) {
+  impl_->jobs.push_back({std::move(name), std::max(interval, std::chrono::seconds(1)), std::move(job)});
+}
+
 void Service::keep(std::shared_ptr<void> object) { impl_->owned.push_back(std::move(object)); }
 
 void Service::on_shutdown(std::function<void()> hook) { impl_->shutdown_hooks.push_back(std::move(hook)); }
@@ -624,7 +678,9 @@ int Service::run() {
   log::info("listening", {{"url", fmt::format("{}://{}:{}", scheme, host, port)},
                           {"docs", fmt::format("{}://{}:{}{}", scheme, host, port, i.info.docs_path)},
                           {"routes", i.router.routes().size()}});
+  i.start_jobs();
   i.server->run();
+  i.stop_jobs();
   for (auto it = i.shutdown_hooks.rbegin(); it != i.shutdown_hooks.rend(); ++it) {
     try {
       (*it)();

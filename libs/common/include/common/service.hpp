@@ -3,6 +3,7 @@
 // ip, security headers, CORS, rate limits, routing, authentication, error style, access log,
 // metrics), the standard endpoints (health, readiness, metrics, OpenAPI, docs), its SQLite
 // store and graceful shutdown. A service's main() describes itself and adds its routes.
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -95,6 +96,9 @@ class Service {
 
   void use_tls(std::string certificate_pem, std::string private_key_pem);
   void on_shutdown(std::function<void()> hook);
+  // Runs `job` every `interval` on a background thread while the service serves (first run
+  // one interval after start); a failing run is logged and the schedule goes on.
+  void every(std::string name, std::chrono::seconds interval, std::function<void()> job);
   void post_work(std::function<void()> work);
 
   // Checks the route table against the OpenAPI document; returns the mismatches.

@@ -1,0 +1,243 @@
+#include "threats.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/clock.hpp"
+#include "security/random.hpp"
+
+namespace manager {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, agent_id, event_id, occurred_at, received_at, source, severity, original_severity, category, description, "
+    "raw, host, metadata, conclusion, confidence, action, source_ip, file_hash";
+
+void set_optional(boost::json::object& o, const char* key, const std::optional<std::string>& v) {
+  if (v) o[key] = *v;
+  else o[key] = nullptr;
+}
+
+std::optional<std::string> first_string(const boost::json::object& metadata, std::initializer_list<const char*> keys) {
+  for (const char* key : keys)
+    if (auto* v = metadata.if_contains(key); v && v->is_string() && !v->as_string().empty())
+      return std::string(v->as_string());
+  return std::nullopt;
+}
+
+// Threat ids correlated with `id`, in a stable order.
+boost::json::array links_of(store::Connection& c, const std::string& id) {
+  auto q = c.prepare("SELECT related_id FROM threat_links WHERE threat_id = ? ORDER BY related_id");
+  q->bind_all(id);
+  boost::json::array out;
+  while (q->step()) out.emplace_back(q->text(0));
+  return out;
+}
+
+boost::json::object threat_json(store::Connection& c, const store::Statement& row) {
+  boost::json::object t;
+  t["id"] = row.text(0);
+  t["agentId"] = row.text(1);
+  t["eventId"] = row.text(2);
+  t["timestamp"] = common::rfc3339_from_unix(row.int64(3));
+  t["receivedAt"] = common::rfc3339_from_unix(row.int64(4));
+  t["source"] = row.text(5);
+  t["severity"] = row.text(6);
+  t["originalSeverity"] = row.text(7);
+  t["category"] = row.text(8);
+  t["description"] = row.text(9);
+  set_optional(t, "raw", row.text_or_null(10));
+  set_optional(t, "host", row.text_or_null(11));
+  t["metadata"] = boost::json::parse(row.text(12));
+  boost::json::object verdict{{"conclusion", row.text(13)}, {"confidence", row.int64(14)}};
+  set_optional(verdict, "action", row.text_or_null(15));
+  t["verdict"] = std::move(verdict);
+  set_optional(t, "sourceIp", row.text_or_null(16));
+  set_optional(t, "fileHash", row.text_or_null(17));
+  t["correlatedWith"] = links_of(c, row.text(0));
+  return t;
+}
+
+std::optional<boost::json::object> load(store::Connection& c, const std::string& id) {
+  auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM threats WHERE id = ?");
+  q->bind_all(id);
+  if (!q->step()) return std::nullopt;
+  return threat_json(c, *q);
+}
+
+boost::json::object counts(store::Connection& c, const std::string& sql, std::int64_t since) {
+  auto q = c.prepare(sql);
+  q->bind_all(since);
+  boost::json::object out;
+  while (q->step()) out[q->text(0)] = q->int64(1);
+  return out;
+}
+
+boost::json::array top(store::Connection& c, const std::string& sql, std::int64_t since, const char* key) {
+  auto q = c.prepare(sql);
+  q->bind_all(since);
+  boost::json::array out;
+  while (q->step()) out.push_back({{key, q->text(0)}, {"count", q->int64(1)}});
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> Threats::source_ip_of(const boost::json::object& metadata) {
+  auto raw = first_string(metadata, {"sourceIP", "remoteAddress", "src_ip", "source_ip", "attacker_ip", "client_ip"});
+  if (!raw) return std::nullopt;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(*raw, ec);
+  if (ec) return std::nullopt;  // not an address: nothing to correlate on
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+std::optional<std::string> Threats::file_hash_of(const boost::json::object& metadata) {
+  auto raw = first_string(metadata, {"sha256", "sha1", "md5", "fileHash", "hash", "malwareHash"});
+  if (!raw || (raw->size() != 32 && raw->size() != 40 && raw->size() != 64)) return std::nullopt;
+  std::string hash;
+  for (char ch : *raw) {
+    if (!std::isxdigit(static_cast<unsigned char>(ch))) return std::nullopt;
+    hash.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  return hash;
+}
+
+Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector<ThreatReport>& reports) {
+  std::int64_t now = common::unix_seconds();
+  return db_.write([&](store::Connection& c) {
+    Ingested out;
+    std::vector<std::string> stored;
+    for (const auto& r : reports) {
+      if (c.query_int("SELECT 1 FROM threats WHERE agent_id = ? AND event_id = ?", agent_id, r.event_id)) {
+        ++out.duplicates;
+        continue;
+      }
+      std::string id = security::random_id("th-", 12);
+      auto ip = source_ip_of(r.metadata);
+      auto hash = file_hash_of(r.metadata);
+      c.execute("INSERT INTO threats (" + std::string(kColumns) +
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity, r.category,
+                r.description, r.raw, r.host, boost::json::serialize(r.metadata), r.conclusion, r.confidence, r.action,
+                ip, hash);
+      ++out.accepted;
+      stored.push_back(id);
+
+      // Link to other agents' threats in the window that share an indicator.
+      for (auto [reason, column, value] : {std::tuple{"source_ip", "source_ip", ip}, std::tuple{"file_hash", "file_hash", hash}}) {
+        if (!value) continue;
+        std::vector<std::string> related;
+        std::vector<std::string> agents{agent_id};
+        {
+          auto q = c.prepare(std::string("SELECT id, agent_id FROM threats WHERE ") + column +
+                             " = ? AND agent_id != ? AND occurred_at BETWEEN ? AND ?");
+          q->bind_all(*value, agent_id, r.occurred_at - settings_.correlation_window_s,
+                      r.occurred_at + settings_.correlation_window_s);
+          while (q->step()) {
+            related.push_back(q->text(0));
+            agents.push_back(q->text(1));
+          }
+        }
+        if (related.empty()) continue;
+        for (const auto& other : related) {
+          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", id, other, reason);
+          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", other, id, reason);
+          out.correlated.push_back(other);
+        }
+        std::sort(agents.begin(), agents.end());
+        agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
+        if (static_cast<std::int64_t>(agents.size()) >= settings_.escalate_at_agents) {
+          c.execute("UPDATE threats SET severity = 'critical' WHERE id = ?", id);
+          for (const auto& other : related) c.execute("UPDATE threats SET severity = 'critical' WHERE id = ?", other);
+        }
+      }
+    }
+    for (const auto& id : stored) out.threats.push_back(*load(c, id));
+    return out;
+  });
+}
+
+std::pair<boost::json::array, std::int64_t> Threats::list(const ThreatFilter& f) {
+  std::string where = " WHERE 1 = 1";
+  if (f.since) where += " AND occurred_at >= :since";
+  if (f.until) where += " AND occurred_at <= :until";
+  if (f.severity) where += " AND severity = :severity";
+  if (f.category) where += " AND category = :category";
+  if (f.agent_id) where += " AND agent_id = :agent";
+  if (f.conclusion) where += " AND conclusion = :conclusion";
+  auto bind = [&](store::Statement& s) {
+    if (f.since) s.bind(":since", *f.since);
+    if (f.until) s.bind(":until", *f.until);
+    if (f.severity) s.bind(":severity", *f.severity);
+    if (f.category) s.bind(":category", *f.category);
+    if (f.agent_id) s.bind(":agent", *f.agent_id);
+    if (f.conclusion) s.bind(":conclusion", *f.conclusion);
+  };
+  return db_.read([&](store::Connection& c) {
+    std::int64_t total = 0;
+    {
+      auto count = c.prepare("SELECT count(*) FROM threats" + where);
+      bind(*count);
+      count->step();
+      total = count->int64(0);
+    }
+    std::vector<std::string> ids;
+    {
+      auto q = c.prepare("SELECT id FROM threats" + where +
+                         " ORDER BY occurred_at DESC, id LIMIT :limit OFFSET :offset");
+      bind(*q);
+      q->bind(":limit", f.page.limit);
+      q->bind(":offset", f.page.offset());
+      while (q->step()) ids.push_back(q->text(0));
+    }
+    boost::json::array items;
+    for (const auto& id : ids) items.push_back(*load(c, id));
+    return std::make_pair(std::move(items), total);
+  });
+}
+
+std::optional<boost::json::object> Threats::find(const std::string& id) {
+  return db_.read([&](store::Connection& c) { return load(c, id); });
+}
+
+boost::json::object Threats::summary(std::int64_t since) {
+  return db_.read([&](store::Connection& c) {
+    boost::json::object s;
+    s["since"] = common::rfc3339_from_unix(since);
+    s["total"] = c.query_int("SELECT count(*) FROM threats WHERE occurred_at >= ?", since).value_or(0);
+    s["bySeverity"] = counts(c, "SELECT severity, count(*) FROM threats WHERE occurred_at >= ? GROUP BY severity", since);
+    s["byCategory"] = counts(c, "SELECT category, count(*) FROM threats WHERE occurred_at >= ? GROUP BY category", since);
+    s["topAgents"] = top(c,
+                         "SELECT agent_id, count(*) AS n FROM threats WHERE occurred_at >= ? GROUP BY agent_id "
+                         "ORDER BY n DESC, agent_id LIMIT 10",
+                         since, "agentId");
+    s["topSourceIps"] = top(c,
+                            "SELECT source_ip, count(*) AS n FROM threats WHERE occurred_at >= ? AND source_ip IS NOT "
+                            "NULL GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT 10",
+                            since, "ip");
+    // A correlated group: one shared indicator (source IP or file hash) seen on 2+ agents.
+    s["correlatedGroups"] =
+        c.query_int(
+             "SELECT (SELECT count(*) FROM (SELECT 1 FROM threats WHERE occurred_at >= ?1 AND source_ip IS NOT NULL "
+             "GROUP BY source_ip HAVING count(DISTINCT agent_id) >= 2)) + (SELECT count(*) FROM (SELECT 1 FROM threats "
+             "WHERE occurred_at >= ?1 AND file_hash IS NOT NULL GROUP BY file_hash HAVING count(DISTINCT agent_id) >= 2))",
+             since)
+            .value_or(0);
+    return s;
+  });
+}
+
+std::int64_t Threats::purge_expired() {
+  std::int64_t cutoff = common::unix_seconds() - settings_.retention_days * 86400;
+  return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM threats WHERE received_at < ?", cutoff); });
+}
+
+}  // namespace manager

@@ -1,0 +1,66 @@
+#pragma once
+// Threat events from agents: idempotent batch ingestion, cross-agent correlation within a
+// window (shared source IP or file hash), escalation to critical when seen on 3+ agents,
+// queries, a summary, and retention.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "common/envelope.hpp"
+#include "store/database.hpp"
+
+namespace manager {
+
+struct ThreatSettings {
+  std::int64_t correlation_window_s = 300;
+  std::int64_t retention_days = 30;
+  std::int64_t escalate_at_agents = 3;
+};
+
+struct ThreatReport {
+  std::string event_id, source, severity, category, description;
+  std::optional<std::string> raw, host, action;
+  boost::json::object metadata;
+  std::int64_t occurred_at = 0;
+  std::string conclusion;
+  std::int64_t confidence = 0;
+};
+
+struct ThreatFilter {
+  std::optional<std::int64_t> since, until;
+  std::optional<std::string> severity, category, agent_id, conclusion;
+  common::PageRequest page;
+};
+
+class Threats {
+ public:
+  Threats(store::Database& db, ThreatSettings settings) : db_(db), settings_(settings) {}
+
+  struct Ingested {
+    std::int64_t accepted = 0, duplicates = 0;
+    boost::json::array threats;   // the stored threats, with correlatedWith
+    std::vector<std::string> correlated;  // ids of threats that gained a link
+  };
+  // Stores a batch for one agent in one transaction.
+  Ingested ingest(const std::string& agent_id, const std::vector<ThreatReport>& reports);
+  std::pair<boost::json::array, std::int64_t> list(const ThreatFilter& filter);
+  std::optional<boost::json::object> find(const std::string& id);
+  boost::json::object summary(std::int64_t since);
+  // Deletes threats received before the retention period; returns how many.
+  std::int64_t purge_expired();
+
+  // The first metadata value among the keys agents use for an attacker IP / a file hash.
+  static std::optional<std::string> source_ip_of(const boost::json::object& metadata);
+  static std::optional<std::string> file_hash_of(const boost::json::object& metadata);
+
+ private:
+  store::Database& db_;
+  ThreatSettings settings_;
+};
+
+}  // namespace manager
