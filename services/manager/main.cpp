@@ -58,7 +58,9 @@ void setup(common::Service& service) {
               .correlation_window_s = service.config().get_int("MANAGER_CORRELATION_WINDOW_S", 1, 7 * 86400),
               .retention_days = service.config().get_int("MANAGER_THREAT_RETENTION_DAYS", 1, 3650)});
   service.every("threat retention", std::chrono::hours(1), [&threats] { threats.purge_expired(); });
-  manager::add_agent_routes(service, agents);
+  auto& policies = service.make<manager::Policies>(db);
+  manager::add_agent_routes(service, agents, policies);
+  manager::add_policy_routes(service, policies);
   manager::add_threat_routes(service, agents, threats);
 }
 

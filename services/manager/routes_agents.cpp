@@ -53,22 +53,21 @@ common::ApiError agent_not_found() { return common::ApiError::not_found("agent n
 
 }  // namespace
 
-void add_agent_routes(common::Service& service, Agents& agents) {
+void add_agent_routes(common::Service& service, Agents& agents, Policies& policies) {
   service.add({
       {.method = "POST", .path = "/api/agents/register", .auth = "fleet",
        .handler = [&agents](common::Request& req) {
-         auto reg = agents.enroll(parse_registration(req.json().as_object()));
+         auto reg = agents.enroll(parse_registration(req.json_object()));
          auto body = std::move(reg.agent);
          body["agentToken"] = reg.token;
          return common::envelope_ok(std::move(body), reg.created ? 201 : 200);
        }},
       {.method = "POST", .path = "/api/agents/{id}/heartbeat", .auth = "agent",
-       .handler = [&agents](common::Request& req) {
-         auto agent = agents.heartbeat(std::string(req.param("id")), parse_heartbeat(req.json().as_object()));
+       .handler = [&agents, &policies](common::Request& req) {
+         std::string id(req.param("id"));
+         auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()));
          if (!agent) throw agent_not_found();
-         // No policy has been published through this manager yet: version 0 tells the agent
-         // there is nothing to fetch.
-         (*agent)["policyVersion"] = 0;
+         (*agent)["policyVersion"] = policies.version_for(id);  // 0 while no policy exists
          return common::envelope_ok(std::move(*agent));
        }},
       {.method = "GET", .path = "/api/agents", .auth = "fleet",

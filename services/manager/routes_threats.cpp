@@ -87,7 +87,7 @@ void add_threat_routes(common::Service& service, Agents& agents, Threats& threat
       {.method = "POST", .path = "/api/agents/{id}/events", .auth = "agent",
        .handler = [&agents, &threats](common::Request& req) {
          std::string id(req.param("id"));
-         auto batch = parse_batch(req.json().as_object());
+         auto batch = parse_batch(req.json_object());
          if (!agents.find(id)) throw common::ApiError::not_found("agent not found");
          auto result = threats.ingest(id, batch);
          return common::envelope_ok(boost::json::object{

@@ -138,6 +138,8 @@ boost::json::value Request::json(bool object_only) const {
   return value;
 }
 
+boost::json::object Request::json_object() const { return std::move(json(true).as_object()); }
+
 std::optional<std::string_view> Request::bearer_token() const {
   auto auth = headers.get("Authorization");
   if (!auth) return std::nullopt;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 namespace common {
@@ -63,6 +64,8 @@ struct Request {
   // Body parsed as JSON. Throws ApiError 415 unless Content-Type is application/json, 400 on
   // invalid JSON (message names the position), and requires an object when object_only.
   boost::json::value json(bool object_only = true) const;
+  // The body as a JSON object, by value (so no reference into a temporary can dangle).
+  boost::json::object json_object() const;
   // Bearer token from Authorization, or nullopt when absent or not a Bearer credential.
   std::optional<std::string_view> bearer_token() const;
 };

@@ -1,0 +1,51 @@
+// Policy routes: publish, active, history, per-agent effective policy and overrides.
+#include "common/error.hpp"
+#include "common/input.hpp"
+#include "routes.hpp"
+
+namespace manager {
+
+void add_policy_routes(common::Service& service, Policies& policies) {
+  service.add({
+      {.method = "POST", .path = "/api/policy", .auth = "fleet",
+       .handler = [&policies](common::Request& req) {
+         const auto body = req.json_object();
+         if (common::input::optional_boolean(body, "broadcast").value_or(false))
+           throw common::ApiError(501, "pushing policies to agent endpoints is not available yet; agents fetch the "
+                                       "new version when their heartbeat answer shows it (policyVersion)",
+                                  common::codes::kNotImplemented);
+         return common::envelope_ok(policies.publish(parse_policy(body)), 201);
+       }},
+      {.method = "GET", .path = "/api/policy/active", .auth = "fleet",
+       .handler = [&policies](common::Request&) {
+         auto p = policies.active();
+         if (!p) throw common::ApiError::not_found("no policy has been published yet");
+         return common::envelope_ok(std::move(*p));
+       }},
+      {.method = "GET", .path = "/api/policy/history", .auth = "fleet",
+       .handler = [&policies](common::Request& req) {
+         auto page = common::parse_page(req);
+         auto [items, total] = policies.history(page);
+         return common::envelope_page(std::move(items), total, page);
+       }},
+      {.method = "GET", .path = "/api/policy/agent/{id}", .auth = "agent",
+       .handler = [&policies](common::Request& req) {
+         auto p = policies.for_agent(std::string(req.param("id")));
+         if (!p) throw common::ApiError::not_found("no policy has been published yet");
+         return common::envelope_ok(std::move(*p));
+       }},
+      {.method = "PUT", .path = "/api/policy/agent/{id}", .auth = "fleet",
+       .handler = [&policies](common::Request& req) {
+         return common::envelope_ok(
+             policies.override_for(std::string(req.param("id")), parse_policy(req.json_object())));
+       }},
+      {.method = "DELETE", .path = "/api/policy/agent/{id}", .auth = "fleet",
+       .handler = [&policies](common::Request& req) {
+         std::string id(req.param("id"));
+         if (!policies.clear_override(id)) throw common::ApiError::not_found("this agent has no policy override");
+         return common::envelope_ok(boost::json::object{{"agentId", id}, {"override", false}});
+       }},
+  });
+}
+
+}  // namespace manager
