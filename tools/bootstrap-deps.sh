@@ -15,6 +15,8 @@ DEB_PACKAGES=(
   # independent clients used by the tests and benchmarks
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml oathtool
   wrk nginx-light procps
+  # headless browser for the dashboard tests (driven by npm playwright-core)
+  chromium
 )
 # Node.js: a machine may already carry a node build that bundles npm (and conflicts with
 # Debian's npm package); install Debian's only when the commands are absent.

@@ -153,6 +153,38 @@ std::optional<boost::json::object> Agents::find(const std::string& id) {
   });
 }
 
+std::vector<Agents::Transition> Agents::sweep() {
+  std::int64_t now = common::unix_seconds();
+  return db_.write([&](store::Connection& c) {
+    std::vector<Transition> changes;
+    {
+      auto q = c.prepare("SELECT id, hostname, last_heartbeat, last_status FROM agents");
+      while (q->step()) {
+        std::string status = status_at(q->int64(2), now);
+        if (status != q->text(3)) changes.push_back({q->text(0), q->text(1), q->text(3), status});
+      }
+    }
+    for (const auto& t : changes) c.execute("UPDATE agents SET last_status = ? WHERE id = ?", t.to, t.agent_id);
+    return changes;
+  });
+}
+
+Agents::Counts Agents::counts() {
+  std::int64_t now = common::unix_seconds();
+  return db_.read([&](store::Connection& c) {
+    Counts out;
+    auto q = c.prepare("SELECT os, last_heartbeat FROM agents");
+    while (q->step()) {
+      ++out.total;
+      std::string status = status_at(q->int64(1), now);
+      (status == "online" ? out.online : status == "stale" ? out.stale : out.offline)++;
+      auto& n = out.by_os[q->text(0)];
+      n = (n.is_int64() ? n.as_int64() : 0) + 1;
+    }
+    return out;
+  });
+}
+
 bool Agents::remove(const std::string& id) {
   return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM agents WHERE id = ?", id) > 0; });
 }

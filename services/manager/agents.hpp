@@ -64,6 +64,18 @@ class Agents {
   std::optional<std::pair<boost::json::array, std::int64_t>> metrics(const std::string& id, std::int64_t since,
                                                                      const common::PageRequest& page);
 
+  struct Transition {
+    std::string agent_id, hostname, from, to;
+  };
+  // Compares every agent's derived status with the last announced one, records and returns
+  // the changes (for agent_online / agent_stale / agent_offline events).
+  std::vector<Transition> sweep();
+  struct Counts {
+    std::int64_t total = 0, online = 0, stale = 0, offline = 0;
+    boost::json::object by_os;
+  };
+  Counts counts();
+
   // online / stale / offline for a last heartbeat at `last`, seen at `now`.
   std::string status_at(std::int64_t last, std::int64_t now) const;
   const AgentSettings& settings() const { return settings_; }

@@ -30,6 +30,13 @@ void install_fleet_auth(common::Service& service, std::optional<std::string> fle
     req.rate_key = "fleet";
   });
 
+  service.auth_scheme("fleet_stream", [fleet, fleet_token](common::Request& req) {
+    if (fleet(req)) return;
+    auto query = req.query_param("token");
+    if (fleet_token && query && security::constant_time_equal(*query, *fleet_token)) return;
+    throw common::ApiError::unauthorized("missing or invalid fleet token");
+  });
+
   service.auth_scheme("agent", [fleet, &agents](common::Request& req) {
     std::string id(req.param("id"));
     if (fleet(req)) {

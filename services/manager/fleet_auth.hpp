@@ -9,8 +9,10 @@
 
 namespace manager {
 
-// Registers the "fleet" and "agent" authenticators. Routes naming "agent" must have an {id}
-// path parameter: the agent token is accepted for that agent only.
+// Registers the "fleet", "fleet_stream" and "agent" authenticators. Routes naming "agent"
+// must have an {id} path parameter: the agent token is accepted for that agent only.
+// "fleet_stream" also takes the fleet token as ?token=, because browsers' EventSource cannot
+// send an Authorization header.
 void install_fleet_auth(common::Service& service, std::optional<std::string> fleet_token, Agents& agents);
 
 }  // namespace manager

@@ -1,7 +1,9 @@
 // manager: Panguard Manager (agents, heartbeats, threat events, policies, SSE, dashboard).
-#include "agents.hpp"
+#include <boost/json/serialize.hpp>
+
 #include "common/embedded.hpp"
 #include "common/service.hpp"
+#include "fleet.hpp"
 #include "fleet_auth.hpp"
 #include "manager_tls.hpp"
 #include "routes.hpp"
@@ -18,6 +20,7 @@ std::vector<common::OptionSpec> options() {
   out.push_back({"MANAGER_OFFLINE_AFTER_S", "300", "seconds without a heartbeat before an agent is offline"});
   out.push_back({"MANAGER_CORRELATION_WINDOW_S", "300", "seconds within which threats on different agents correlate"});
   out.push_back({"MANAGER_THREAT_RETENTION_DAYS", "30", "days threats are kept"});
+  out.push_back({"MANAGER_SSE_KEEPALIVE_S", "30", "seconds between keep-alive comments on event streams"});
   return out;
 }
 
@@ -46,22 +49,44 @@ manager::AgentSettings agent_settings(const common::Config& c) {
   return s;
 }
 
+manager::ThreatSettings threat_settings(const common::Config& c) {
+  return {.correlation_window_s = c.get_int("MANAGER_CORRELATION_WINDOW_S", 1, 7 * 86400),
+          .retention_days = c.get_int("MANAGER_THREAT_RETENTION_DAYS", 1, 3650)};
+}
+
+// Status transitions found by the sweep become agent_online / agent_stale / agent_offline.
+void announce_transitions(manager::Fleet& fleet) {
+  for (const auto& t : fleet.agents.sweep())
+    fleet.events.publish("agent_" + t.to, boost::json::serialize(boost::json::object{
+                                              {"agentId", t.agent_id}, {"hostname", t.hostname},
+                                              {"status", t.to}, {"previous", t.from}}));
+}
+
 void setup(common::Service& service) {
+  const auto& config = service.config();
   manager::configure_tls(service);
   auto& db = service.open_database("manager.db", manager_migrations());
-  auto& agents = service.make<manager::Agents>(db, agent_settings(service.config()));
+  auto& fleet = service.make<manager::Fleet>(db, agent_settings(config), threat_settings(config));
   std::optional<std::string> fleet_token;
-  if (service.config().is_set("MANAGER_AUTH_TOKEN")) fleet_token = service.config().get("MANAGER_AUTH_TOKEN");
-  manager::install_fleet_auth(service, fleet_token, agents);
-  auto& threats = service.make<manager::Threats>(
-      db, manager::ThreatSettings{
-              .correlation_window_s = service.config().get_int("MANAGER_CORRELATION_WINDOW_S", 1, 7 * 86400),
-              .retention_days = service.config().get_int("MANAGER_THREAT_RETENTION_DAYS", 1, 3650)});
-  service.every("threat retention", std::chrono::hours(1), [&threats] { threats.purge_expired(); });
-  auto& policies = service.make<manager::Policies>(db);
-  manager::add_agent_routes(service, agents, policies);
-  manager::add_policy_routes(service, policies);
-  manager::add_threat_routes(service, agents, threats);
+  if (config.is_set("MANAGER_AUTH_TOKEN")) fleet_token = config.get("MANAGER_AUTH_TOKEN");
+  manager::install_fleet_auth(service, fleet_token, fleet.agents);
+  manager::add_agent_routes(service, fleet);
+  manager::add_threat_routes(service, fleet);
+  manager::add_policy_routes(service, fleet);
+  manager::add_stream_routes(service, fleet);
+  manager::add_dashboard_routes(service);
+
+  auto sweep_every = std::chrono::seconds(std::clamp<std::int64_t>(fleet.agents.settings().stale_after_s / 3, 1, 10));
+  service.every("agent status sweep", sweep_every, [&fleet] { announce_transitions(fleet); });
+  service.every("threat retention", std::chrono::hours(1), [&fleet] { fleet.threats.purge_expired(); });
+  service.every("event stream keep-alive", std::chrono::seconds(config.get_int("MANAGER_SSE_KEEPALIVE_S", 1, 3600)),
+                [&fleet] { fleet.events.keepalive(); });
+  service.health_fields([&fleet] {
+    return boost::json::object{{"agents", fleet.agents.counts().total}, {"running", true},
+                               {"streams", fleet.events.subscribers()}};
+  });
+  service.metrics().gauge_callback("manager_event_stream_subscribers", "Open event-stream connections",
+                                   [&fleet] { return static_cast<double>(fleet.events.subscribers()); });
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Agent routes: register, heartbeat, list, get, metrics history, deregister.
 #include "routes.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
@@ -53,11 +55,17 @@ common::ApiError agent_not_found() { return common::ApiError::not_found("agent n
 
 }  // namespace
 
-void add_agent_routes(common::Service& service, Agents& agents, Policies& policies) {
+void add_agent_routes(common::Service& service, Fleet& fleet) {
+  auto& agents = fleet.agents;
+  auto& policies = fleet.policies;
   service.add({
       {.method = "POST", .path = "/api/agents/register", .auth = "fleet",
-       .handler = [&agents](common::Request& req) {
+       .handler = [&agents, &fleet](common::Request& req) {
          auto reg = agents.enroll(parse_registration(req.json_object()));
+         if (reg.created)
+           fleet.events.publish("agent_online", boost::json::serialize(boost::json::object{
+                                                    {"agentId", reg.agent["agentId"]}, {"hostname", reg.agent["hostname"]},
+                                                    {"status", "online"}, {"reason", "registered"}}));
          auto body = std::move(reg.agent);
          body["agentToken"] = reg.token;
          return common::envelope_ok(std::move(body), reg.created ? 201 : 200);

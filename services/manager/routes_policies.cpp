@@ -1,20 +1,27 @@
 // Policy routes: publish, active, history, per-agent effective policy and overrides.
+#include <boost/json/serialize.hpp>
+
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "routes.hpp"
 
 namespace manager {
 
-void add_policy_routes(common::Service& service, Policies& policies) {
+void add_policy_routes(common::Service& service, Fleet& fleet) {
+  auto& policies = fleet.policies;
   service.add({
       {.method = "POST", .path = "/api/policy", .auth = "fleet",
-       .handler = [&policies](common::Request& req) {
+       .handler = [&policies, &fleet](common::Request& req) {
          const auto body = req.json_object();
          if (common::input::optional_boolean(body, "broadcast").value_or(false))
            throw common::ApiError(501, "pushing policies to agent endpoints is not available yet; agents fetch the "
                                        "new version when their heartbeat answer shows it (policyVersion)",
                                   common::codes::kNotImplemented);
-         return common::envelope_ok(policies.publish(parse_policy(body)), 201);
+         auto policy = policies.publish(parse_policy(body));
+         fleet.events.publish("policy_created", boost::json::serialize(boost::json::object{
+                                                    {"policyId", policy["policyId"]}, {"version", policy["version"]},
+                                                    {"name", policy["name"]}, {"appliedTo", policy["appliedTo"]}}));
+         return common::envelope_ok(std::move(policy), 201);
        }},
       {.method = "GET", .path = "/api/policy/active", .auth = "fleet",
        .handler = [&policies](common::Request&) {

@@ -80,16 +80,38 @@ std::optional<std::string> query_enum(const common::Request& req, const char* na
   throw common::ApiError::validation(std::string("query parameter '") + name + "' must be one of: " + list);
 }
 
+// threats_reported for what was stored, threat_correlated for new links.
+void announce(Fleet& fleet, const std::string& agent_id, const Threats::Ingested& result) {
+  if (result.accepted == 0) return;
+  boost::json::array ids, critical;
+  for (const auto& t : result.threats) {
+    ids.push_back(t.as_object().at("id"));
+    if (t.as_object().at("severity") == "critical") critical.push_back(t.as_object().at("id"));
+  }
+  fleet.events.publish("threats_reported", boost::json::serialize(boost::json::object{
+                                               {"agentId", agent_id}, {"accepted", result.accepted},
+                                               {"duplicates", result.duplicates}, {"threatIds", ids}}));
+  if (!result.correlated.empty()) {
+    boost::json::array related(result.correlated.begin(), result.correlated.end());
+    fleet.events.publish("threat_correlated", boost::json::serialize(boost::json::object{
+                                                  {"agentId", agent_id}, {"threatIds", ids},
+                                                  {"correlatedWith", related}, {"critical", critical}}));
+  }
+}
+
 }  // namespace
 
-void add_threat_routes(common::Service& service, Agents& agents, Threats& threats) {
+void add_threat_routes(common::Service& service, Fleet& fleet) {
+  auto& agents = fleet.agents;
+  auto& threats = fleet.threats;
   service.add({
       {.method = "POST", .path = "/api/agents/{id}/events", .auth = "agent",
-       .handler = [&agents, &threats](common::Request& req) {
+       .handler = [&agents, &threats, &fleet](common::Request& req) {
          std::string id(req.param("id"));
          auto batch = parse_batch(req.json_object());
          if (!agents.find(id)) throw common::ApiError::not_found("agent not found");
          auto result = threats.ingest(id, batch);
+         announce(fleet, id, result);
          return common::envelope_ok(boost::json::object{
              {"accepted", result.accepted}, {"duplicates", result.duplicates}, {"threats", std::move(result.threats)}});
        },

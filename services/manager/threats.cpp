@@ -235,6 +235,24 @@ boost::json::object Threats::summary(std::int64_t since) {
   });
 }
 
+boost::json::array Threats::timeline(std::int64_t since, std::int64_t bucket_s) {
+  std::int64_t start = since - since % bucket_s;
+  std::int64_t now = common::unix_seconds();
+  std::vector<std::int64_t> counts(static_cast<std::size_t>((now - start) / bucket_s + 1), 0);
+  db_.read([&](store::Connection& c) {
+    auto q = c.prepare("SELECT (occurred_at - ?1) / ?2, count(*) FROM threats WHERE occurred_at >= ?1 AND occurred_at <= ?3 GROUP BY 1");
+    q->bind_all(start, bucket_s, now);
+    while (q->step()) {
+      auto i = q->int64(0);
+      if (i >= 0 && i < static_cast<std::int64_t>(counts.size())) counts[static_cast<std::size_t>(i)] = q->int64(1);
+    }
+  });
+  boost::json::array out;
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    out.push_back({{"start", common::rfc3339_from_unix(start + static_cast<std::int64_t>(i) * bucket_s)}, {"count", counts[i]}});
+  return out;
+}
+
 std::int64_t Threats::purge_expired() {
   std::int64_t cutoff = common::unix_seconds() - settings_.retention_days * 86400;
   return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM threats WHERE received_at < ?", cutoff); });

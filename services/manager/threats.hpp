@@ -51,6 +51,9 @@ class Threats {
   std::pair<boost::json::array, std::int64_t> list(const ThreatFilter& filter);
   std::optional<boost::json::object> find(const std::string& id);
   boost::json::object summary(std::int64_t since);
+  // Threat counts per `bucket_s` interval from `since` to now, oldest first, empty buckets
+  // included: [{"start": RFC 3339, "count": n}, ...].
+  boost::json::array timeline(std::int64_t since, std::int64_t bucket_s);
   // Deletes threats received before the retention period; returns how many.
   std::int64_t purge_expired();
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -24,7 +25,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -160,6 +163,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->reading_ && self->buffer_.size() == 0 && !(self->parser_ && self->parser_->got_some()))
         beast::get_lowest_layer(self->stream_).cancel();
+      if (self->body_stream_) self->body_stream_->cancel();  // ends the body; the connection then closes
     });
   }
 
@@ -262,6 +266,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void write(Response res, bool close) {
+    bool streamed = res.stream && res.status >= 200 && res.status != 204 && res.status != 304;
+    if (streamed) return write_stream(std::move(res));
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(version_);
     out->result(static_cast<unsigned>(res.status));
@@ -281,6 +287,80 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (ec || self->close_) return self->shutdown();
       self->read_header();
     });
+  }
+
+  // Header now, then the body as the stream produces it (chunked; HTTP/1.0: raw until close).
+  void write_stream(Response res) {
+    body_stream_ = std::move(res.stream);
+    auto header = std::make_shared<http::response<http::empty_body>>();
+    header->version(version_);
+    header->result(static_cast<unsigned>(res.status));
+    for (const auto& [name, value] : res.headers.items()) header->insert(name, value);
+    header->set(http::field::date, http_date());
+    legacy_stream_ = version_ < 11;
+    close_ = legacy_stream_ || !keep_alive_ || server_.draining;
+    header->keep_alive(!close_);
+    if (!legacy_stream_) header->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    http::async_write_header(stream_, *serializer,
+                             [self = this->shared_from_this(), header, serializer](beast::error_code ec, std::size_t) {
+                               if (ec) return self->abort_stream();
+                               if (self->head_) {
+                                 self->body_stream_->cancel();
+                                 return self->end_stream();
+                               }
+                               self->pull();
+                             });
+  }
+
+  void pull() {
+    // Waiting for the producer is not a slow client: no deadline until there is data to send.
+    beast::get_lowest_layer(stream_).expires_never();
+    body_stream_->next([self = this->shared_from_this()](std::string chunk, bool last) {
+      net::post(self->stream_.get_executor(),
+                [self, chunk = std::move(chunk), last]() mutable { self->send_chunk(std::move(chunk), last); });
+    });
+  }
+
+  void send_chunk(std::string chunk, bool last) {
+    if (!body_stream_) return;
+    if (chunk.empty()) {
+      if (last) return end_stream();
+      return pull();
+    }
+    auto data = std::make_shared<std::string>(std::move(chunk));
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    auto after = [self = this->shared_from_this(), data, last](beast::error_code ec, std::size_t) {
+      if (ec) return self->abort_stream();
+      if (last) return self->end_stream();
+      self->pull();
+    };
+    if (legacy_stream_) net::async_write(stream_, net::buffer(*data), std::move(after));
+    else net::async_write(stream_, http::make_chunk(net::buffer(*data)), std::move(after));
+  }
+
+  void end_stream() {
+    body_stream_.reset();
+    if (legacy_stream_ || head_) {
+      finish_request();
+      return close_ || legacy_stream_ ? shutdown() : read_header();
+    }
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    net::async_write(stream_, http::make_chunk_last(), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->finish_request();
+      if (ec || self->close_ || self->server_.draining) return self->shutdown();
+      self->read_header();
+    });
+  }
+
+  // The client went away or a write failed: tell the producer and drop the connection.
+  void abort_stream() {
+    if (body_stream_) body_stream_->cancel();
+    body_stream_.reset();
+    finish_request();
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
   }
 
   void finish_request() {
@@ -330,6 +410,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool close_ = false;
   unsigned version_ = 11;
   std::size_t lingered_ = 0;
+  std::shared_ptr<ResponseStream> body_stream_;  // set while a streamed body is being sent
+  bool legacy_stream_ = false;                  // HTTP/1.0: no chunking, body ends at close
   static constexpr std::size_t kMaxLingerBytes = 4 * 1024 * 1024;
 };
 

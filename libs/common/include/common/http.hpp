@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,10 +71,25 @@ struct Request {
   std::optional<std::string_view> bearer_token() const;
 };
 
+// A response body produced over time (server-sent events, large exports). The session asks
+// for the next piece with next(); the stream answers through `deliver` exactly once per call,
+// from any thread and possibly much later; `last` ends the body. Sent with chunked transfer
+// encoding (HTTP/1.0 clients: until the connection closes).
+class ResponseStream {
+ public:
+  using Deliver = std::function<void(std::string chunk, bool last)>;
+  virtual ~ResponseStream() = default;
+  virtual void next(Deliver deliver) = 0;
+  // The connection is going away (client gone, server draining): a pending next() must
+  // deliver promptly with last = true, and so must every later call.
+  virtual void cancel() = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  std::shared_ptr<ResponseStream> stream;  // when set, the body comes from it instead
 
   static Response json(const boost::json::value& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);

@@ -1,0 +1,47 @@
+// Opens the fleet dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core), signs in with the token, waits for live data, then waits for a live
+// update triggered by the test through a file flag, and saves a screenshot.
+// Usage: node dashboard.mjs BASE_URL TOKEN SCREENSHOT TRIGGER_FILE DONE_FILE
+const { writeFileSync } = require("node:fs");
+const { chromium } = require("playwright-core");
+
+const [base, token, screenshot, triggerFile, doneFile] = process.argv.slice(2);
+
+(async () => {
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+});
+const result = { errors: [], requests: [] };
+try {
+  const page = await browser.newPage({ ignoreHTTPSErrors: false });
+  page.on("pageerror", (e) => result.errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") result.errors.push(m.text()); });
+  page.on("request", (r) => result.requests.push(r.url()));
+  await page.goto(base + "/dashboard");
+  await page.waitForSelector("#login:not([hidden])");
+  await page.fill("#token", token);
+  await page.click("#login button[type=submit]");
+  await page.waitForSelector("#dashboard:not([hidden])");
+  await page.waitForFunction(() => document.querySelector("#total").textContent !== "-");
+  await page.waitForSelector("#live.on", { timeout: 10000 });
+  result.total = await page.textContent("#total");
+  result.agentRows = await page.$$eval("#agents tbody tr", (rows) => rows.length);
+  result.threatRows = await page.$$eval("#threats tbody tr", (rows) => rows.length);
+  result.chartBars = await page.$$eval("#chart rect", (r) => r.length);
+  // Ask the test to cause an event, then wait for it to show up live.
+  writeFileSync(triggerFile, "go");
+  await page.waitForSelector("#events li[data-type=agent_online]", { timeout: 15000 });
+  await page.waitForFunction((n) => Number(document.querySelector("#total").textContent) === n,
+                             Number(result.total) + 1, { timeout: 10000 });
+  result.totalAfter = await page.textContent("#total");
+  await page.screenshot({ path: screenshot, fullPage: true });
+  result.ok = true;
+} catch (e) {
+  result.failure = String(e);
+} finally {
+  await browser.close();
+  writeFileSync(doneFile, JSON.stringify(result));
+}
+})();
