@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev libfmt-dev
-  libargon2-dev libyaml-cpp-dev catch2
+  libargon2-dev libyaml-cpp-dev libcurl4-openssl-dev catch2
   # sanitizer and fuzzer runtimes
   clang libclang-rt-14-dev
   # independent clients used by the tests and benchmarks

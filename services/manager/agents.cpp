@@ -169,6 +169,17 @@ std::vector<Agents::Transition> Agents::sweep() {
   });
 }
 
+std::vector<Agents::PushTarget> Agents::push_targets() {
+  std::int64_t online_since = common::unix_seconds() - settings_.stale_after_s;
+  return db_.read([&](store::Connection& c) {
+    std::vector<PushTarget> out;
+    auto q = c.prepare("SELECT id, endpoint, token_hash FROM agents WHERE endpoint IS NOT NULL AND last_heartbeat >= ? ORDER BY id");
+    q->bind_all(online_since);
+    while (q->step()) out.push_back({q->text(0), q->text(1), q->text(2)});
+    return out;
+  });
+}
+
 Agents::Counts Agents::counts() {
   std::int64_t now = common::unix_seconds();
   return db_.read([&](store::Connection& c) {

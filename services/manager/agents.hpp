@@ -70,6 +70,11 @@ class Agents {
   // Compares every agent's derived status with the last announced one, records and returns
   // the changes (for agent_online / agent_stale / agent_offline events).
   std::vector<Transition> sweep();
+  struct PushTarget {
+    std::string agent_id, endpoint, token_hash;
+  };
+  // Online agents that registered an endpoint for policy pushes.
+  std::vector<PushTarget> push_targets();
   struct Counts {
     std::int64_t total = 0, online = 0, stale = 0, offline = 0;
     boost::json::object by_os;

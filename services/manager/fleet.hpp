@@ -5,6 +5,7 @@
 #include "agents.hpp"
 #include "common/event_hub.hpp"
 #include "policies.hpp"
+#include "policy_push.hpp"
 #include "threats.hpp"
 
 namespace manager {
@@ -17,6 +18,7 @@ struct Fleet {
   Threats threats;
   Policies policies;
   common::EventHub events;
+  PushSettings push;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

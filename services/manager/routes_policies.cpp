@@ -3,6 +3,7 @@
 
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "policy_push.hpp"
 #include "routes.hpp"
 
 namespace manager {
@@ -13,16 +14,15 @@ void add_policy_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST", .path = "/api/policy", .auth = "fleet",
        .handler = [&policies, &fleet](common::Request& req) {
          const auto body = req.json_object();
-         if (common::input::optional_boolean(body, "broadcast").value_or(false))
-           throw common::ApiError(501, "pushing policies to agent endpoints is not available yet; agents fetch the "
-                                       "new version when their heartbeat answer shows it (policyVersion)",
-                                  common::codes::kNotImplemented);
+         bool broadcast = common::input::optional_boolean(body, "broadcast").value_or(false);
          auto policy = policies.publish(parse_policy(body));
          fleet.events.publish("policy_created", boost::json::serialize(boost::json::object{
                                                     {"policyId", policy["policyId"]}, {"version", policy["version"]},
                                                     {"name", policy["name"]}, {"appliedTo", policy["appliedTo"]}}));
+         if (broadcast) policy["broadcast"] = push_policy(policy, fleet.agents.push_targets(), fleet.push);
          return common::envelope_ok(std::move(policy), 201);
-       }},
+       },
+       .offload = true},  // a broadcast waits on agents: never on an I/O thread
       {.method = "GET", .path = "/api/policy/active", .auth = "fleet",
        .handler = [&policies](common::Request&) {
          auto p = policies.active();

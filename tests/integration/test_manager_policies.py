@@ -119,6 +119,69 @@ def test_policy_body_validation(manager):
     assert manager.request("POST", "/api/policy", json={"name": "x", "rules": []}).status_code == 401
 
 
-def test_broadcast_is_a_clear_501(manager):
-    r = publish(manager, broadcast=True)
-    assert r.status_code == 501 and r.json()["code"] == "not_implemented" and "policyVersion" in r.json()["error"]
+class AgentEndpoint:
+    """A stand-in agent push endpoint on 127.0.0.1 that records what it receives."""
+
+    def __init__(self, status=200):
+        import http.server
+        import threading
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.path, dict(self.headers), body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_broadcast_pushes_signed_policy_and_reports_per_agent(launch):
+    import hashlib
+    import hmac
+    import json
+    from conftest import free_port
+
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET))
+    good, failing = AgentEndpoint(200), AgentEndpoint(503)
+    try:
+        ok_agent = server.request("POST", "/api/agents/register", headers=auth(), json={
+            "hostname": "push-ok", "os": "linux", "arch": "x86_64", "version": "1", "endpoint": good.url + "/"}).json()["data"]
+        bad_agent = server.request("POST", "/api/agents/register", headers=auth(), json={
+            "hostname": "push-503", "os": "linux", "arch": "x86_64", "version": "1", "endpoint": failing.url}).json()["data"]
+        gone_agent = server.request("POST", "/api/agents/register", headers=auth(), json={
+            "hostname": "push-gone", "os": "linux", "arch": "x86_64", "version": "1",
+            "endpoint": f"http://127.0.0.1:{free_port()}"}).json()["data"]
+        server.request("POST", "/api/agents/register", headers=auth(), json={
+            "hostname": "push-none", "os": "linux", "arch": "x86_64", "version": "1"})  # polls instead
+
+        r = server.request("POST", "/api/policy", headers=auth(), json={"name": "pushed", "rules": RULES, "broadcast": True})
+        assert r.status_code == 201, r.text
+        data = r.json()["data"]
+        report = {x["agentId"]: x for x in data["broadcast"]["results"]}
+        assert data["broadcast"]["attempted"] == 3 and data["broadcast"]["succeeded"] == 1
+        assert report[ok_agent["agentId"]] == {"agentId": ok_agent["agentId"], "ok": True, "attempts": 1, "status": 200}
+        assert report[bad_agent["agentId"]]["status"] == 503 and report[bad_agent["agentId"]]["attempts"] == 2
+        assert report[gone_agent["agentId"]]["ok"] is False and "error" in report[gone_agent["agentId"]]
+        assert len(failing.received) == 2  # one retry
+
+        path, headers, body = good.received[0]
+        assert path == "/api/policy/push"
+        pushed = json.loads(body)
+        assert pushed["policy"]["version"] == data["version"] and "timestamp" in pushed
+        key = hashlib.sha256(ok_agent["agentToken"].encode()).hexdigest().encode()
+        expected = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        assert headers["X-Manager-Signature"] == expected
+    finally:
+        good.close()
+        failing.close()

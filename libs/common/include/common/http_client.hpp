@@ -1,0 +1,32 @@
+#pragma once
+// Outbound HTTP(S) for calls a service makes to others (agent endpoints, webhooks, provider
+// APIs), through libcurl: certificate verification on, bounded time, no redirects followed.
+// Blocking: call it from the worker pool or a background job, never from an I/O thread.
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace common {
+
+struct OutboundRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{5000};  // whole exchange, connect included
+  std::string ca_file;                      // extra trust anchor (PEM), e.g. a self-signed agent
+  std::size_t max_response_bytes = 1 << 20;
+};
+
+struct OutboundResponse {
+  int status = 0;      // 0 when no HTTP answer arrived (see error)
+  std::string body;
+  std::string error;   // transport failure: "timed out", "connection refused", ...
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+OutboundResponse send(const OutboundRequest& request);
+
+}  // namespace common

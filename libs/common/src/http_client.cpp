@@ -1,0 +1,78 @@
+#include "common/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+namespace common {
+
+namespace {
+
+struct Sink {
+  std::string* body;
+  std::size_t limit;
+  bool overflow = false;
+};
+
+std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  std::size_t n = size * count;
+  if (sink->body->size() + n > sink->limit) {
+    sink->overflow = true;
+    return 0;  // aborts the transfer
+  }
+  sink->body->append(data, n);
+  return n;
+}
+
+}  // namespace
+
+OutboundResponse send(const OutboundRequest& request) {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+
+  OutboundResponse out;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) {
+    out.error = "cannot create an HTTP client";
+    return out;
+  }
+  CURL* h = curl.get();
+  Sink sink{&out.body, request.max_response_bytes};
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!request.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name + ": " + value;
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
+  headers.reset(curl_slist_append(headers.release(), "Expect:"));  // no 100-continue round trip
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+
+  CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) {
+    out.error = sink.overflow ? "response too large" : curl_easy_strerror(rc);
+    out.body.clear();
+    return out;
+  }
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  out.status = static_cast<int>(status);
+  return out;
+}
+
+}  // namespace common
