@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(
-  # build
+BUILD_PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev libfmt-dev
-  libargon2-dev libyaml-cpp-dev libcurl4-openssl-dev catch2
+  libargon2-dev libyaml-cpp-dev libcurl4-openssl-dev
+)
+TEST_PACKAGES=(
+  catch2
   # sanitizer and fuzzer runtimes
   clang libclang-rt-14-dev
   # independent clients used by the tests and benchmarks
@@ -18,6 +20,10 @@ DEB_PACKAGES=(
   # headless browser for the dashboard tests (driven by npm playwright-core)
   chromium
 )
+# BOOTSTRAP_BUILD_ONLY=1 (container image builds): only what compiling needs.
+DEB_PACKAGES=("${BUILD_PACKAGES[@]}")
+[ "${BOOTSTRAP_BUILD_ONLY:-0}" = 1 ] || DEB_PACKAGES+=("${TEST_PACKAGES[@]}")
+
 # Node.js: a machine may already carry a node build that bundles npm (and conflicts with
 # Debian's npm package); install Debian's only when the commands are absent.
 command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
