@@ -42,15 +42,6 @@ Heartbeat parse_heartbeat(const boost::json::object& b) {
   return h;
 }
 
-std::optional<std::string> query_one_of(const common::Request& req, const char* name,
-                                        std::initializer_list<std::string_view> allowed) {
-  auto v = req.query_param(name);
-  if (!v) return std::nullopt;
-  for (auto a : allowed)
-    if (*v == a) return v;
-  throw common::ApiError::validation(std::string("query parameter '") + name + "' must be one of: online, stale, offline");
-}
-
 common::ApiError agent_not_found() { return common::ApiError::not_found("agent not found"); }
 
 }  // namespace
@@ -81,7 +72,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET", .path = "/api/agents", .auth = "fleet",
        .handler = [&agents](common::Request& req) {
          AgentFilter f;
-         f.status = query_one_of(req, "status", {"online", "stale", "offline"});
+         f.status = in::query_one_of(req, "status", {"online", "stale", "offline"});
          f.os = req.query_param("os");
          f.tag = req.query_param("tag");
          f.search = req.query_param("search");
@@ -98,12 +89,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        }},
       {.method = "GET", .path = "/api/agents/{id}/metrics", .auth = "agent",
        .handler = [&agents](common::Request& req) {
-         std::int64_t since = common::unix_seconds() - 24 * 3600;
-         if (auto s = req.query_param("since")) {
-           auto t = common::parse_rfc3339(*s);
-           if (!t) throw common::ApiError::validation("query parameter 'since' must be an RFC 3339 timestamp");
-           since = *t;
-         }
+         std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);
          auto page = common::parse_page(req);
          auto samples = agents.metrics(std::string(req.param("id")), since, page);
          if (!samples) throw agent_not_found();

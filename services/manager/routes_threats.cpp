@@ -61,25 +61,6 @@ std::vector<ThreatReport> parse_batch(const boost::json::object& body) {
   return out;
 }
 
-std::optional<std::int64_t> query_time(const common::Request& req, const char* name) {
-  auto v = req.query_param(name);
-  if (!v) return std::nullopt;
-  auto t = common::parse_rfc3339(*v);
-  if (!t) throw common::ApiError::validation(std::string("query parameter '") + name + "' must be an RFC 3339 timestamp");
-  return t;
-}
-
-std::optional<std::string> query_enum(const common::Request& req, const char* name,
-                                      std::initializer_list<std::string_view> allowed) {
-  auto v = req.query_param(name);
-  if (!v) return std::nullopt;
-  for (auto a : allowed)
-    if (*v == a) return v;
-  std::string list;
-  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  throw common::ApiError::validation(std::string("query parameter '") + name + "' must be one of: " + list);
-}
-
 // threats_reported for what was stored, threat_correlated for new links.
 void announce(Fleet& fleet, const std::string& agent_id, const Threats::Ingested& result) {
   if (result.accepted == 0) return;
@@ -119,10 +100,10 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET", .path = "/api/threats", .auth = "fleet",
        .handler = [&threats](common::Request& req) {
          ThreatFilter f;
-         f.since = query_time(req, "since");
-         f.until = query_time(req, "until");
-         f.severity = query_enum(req, "severity", {"info", "low", "medium", "high", "critical"});
-         f.conclusion = query_enum(req, "conclusion", {"benign", "suspicious", "malicious"});
+         f.since = in::query_timestamp(req, "since");
+         f.until = in::query_timestamp(req, "until");
+         f.severity = in::query_one_of(req, "severity", {"info", "low", "medium", "high", "critical"});
+         f.conclusion = in::query_one_of(req, "conclusion", {"benign", "suspicious", "malicious"});
          f.category = req.query_param("category");
          f.agent_id = req.query_param("agentId");
          f.page = common::parse_page(req);

@@ -160,4 +160,21 @@ std::optional<std::int64_t> optional_timestamp(const boost::json::object& body, 
   return t;
 }
 
+std::optional<std::string> query_one_of(const Request& req, std::string_view name,
+                                        std::initializer_list<std::string_view> allowed) {
+  auto v = req.query_param(name);
+  if (!v) return std::nullopt;
+  for (auto a : allowed)
+    if (*v == a) return v;
+  throw ApiError::validation(fmt::format("query parameter '{}' must be one of: {}", name, fmt::join(allowed, ", ")));
+}
+
+std::optional<std::int64_t> query_timestamp(const Request& req, std::string_view name) {
+  auto v = req.query_param(name);
+  if (!v) return std::nullopt;
+  auto t = parse_rfc3339(*v);
+  if (!t) throw ApiError::validation(fmt::format("query parameter '{}' must be an RFC 3339 timestamp", name));
+  return t;
+}
+
 }  // namespace common::input

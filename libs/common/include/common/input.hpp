@@ -12,6 +12,8 @@
 
 #include <boost/json/object.hpp>
 
+#include "common/http.hpp"
+
 namespace common::input {
 
 struct Text {
@@ -45,6 +47,11 @@ std::optional<boost::json::object> optional_object(const boost::json::object& bo
 
 // An RFC 3339 timestamp as unix seconds.
 std::optional<std::int64_t> optional_timestamp(const boost::json::object& body, std::string_view field);
+
+// Query parameters: absent = nullopt; present but invalid = ApiError 400 naming it.
+std::optional<std::string> query_one_of(const Request& req, std::string_view name,
+                                        std::initializer_list<std::string_view> allowed);
+std::optional<std::int64_t> query_timestamp(const Request& req, std::string_view name);
 
 // Checks a string against a Text rule (also for query parameters); `what` names it in errors.
 void check_text(std::string_view value, std::string_view what, Text rule);
