@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -90,8 +92,8 @@ struct HttpServer::Impl {
   Impl(ServerOptions o, RequestSink& s)
       : options(std::move(o)),
         sink(s),
-        ioc(options.io_threads > 0 ? options.io_threads
-                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        loops(make_loops(options.io_threads)),
+        ioc(*loops.front()),
         control(net::make_strand(ioc)),
         acceptor(control),
         signals(control, SIGINT, SIGTERM),
@@ -107,7 +109,12 @@ struct HttpServer::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> draining{false};
-  net::io_context ioc;
+  // One event loop per I/O thread, connections spread over them round-robin: a connection's
+  // handlers always run on the thread that owns it, with no cross-thread wake-ups.
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::atomic<std::size_t> next_loop{0};
+  net::io_context& ioc;  // loops[0]: also runs the control strand
   // The acceptor, the signal set and the drain timer are used from handlers on several I/O
   // threads (accept loop, signal, stop(), drain polling); one strand serialises them.
   net::strand<net::io_context::executor_type> control;
@@ -121,6 +128,17 @@ struct HttpServer::Impl {
   std::chrono::steady_clock::time_point drain_deadline{};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<SessionBase>> sessions;
+
+  static std::vector<std::unique_ptr<net::io_context>> make_loops(int threads) {
+    std::size_t n = threads > 0 ? static_cast<std::size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (std::size_t i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
+
+  void stop_loops() {
+    for (auto& loop : loops) loop->stop();
+  }
 
   void remember(const std::shared_ptr<SessionBase>& s) {
     std::lock_guard lock(sessions_mutex);
@@ -416,7 +434,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(ioc),
+  auto& loop = *loops[next_loop++ % loops.size()];
+  acceptor.async_accept(loop.get_executor(),
                         [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
@@ -474,7 +493,7 @@ void HttpServer::Impl::poll_drain() {
   if ((in_flight.load() == 0 && connections.load() == 0) || std::chrono::steady_clock::now() >= drain_deadline) {
     if (in_flight.load() != 0)
       log::warn("shutdown grace period over, abandoning requests", {{"in_flight", in_flight.load()}});
-    ioc.stop();
+    stop_loops();
     return;
   }
   // Connections that became idle since the last look are closed too.
@@ -529,10 +548,9 @@ void HttpServer::run() {
     impl_->begin_drain();
   });
   impl_->accept();
-  int threads = impl_->options.io_threads > 0 ? impl_->options.io_threads
-                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (auto& loop : impl_->loops) impl_->keep_running.emplace_back(loop->get_executor());
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  for (std::size_t i = 1; i < impl_->loops.size(); ++i) pool.emplace_back([this, i] { impl_->loops[i]->run(); });
   impl_->ioc.run();
   for (auto& t : pool) t.join();
 }
