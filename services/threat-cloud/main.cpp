@@ -1,8 +1,18 @@
 // threat-cloud: Panguard Threat Cloud (IoCs, feeds, campaigns, MITRE heatmap, geo, audit log).
+#include <chrono>
+
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/service.hpp"
 #include "security/api_key.hpp"
+
+#include "api_keys.hpp"
+#include "audit.hpp"
+#include "backups.hpp"
+#include "iocs.hpp"
+#include "routes.hpp"
+#include "sightings.hpp"
+#include "stats.hpp"
 
 std::span<const common::EmbeddedFile> threat_cloud_migrations();
 std::span<const common::EmbeddedFile> threat_cloud_openapi();
@@ -19,17 +29,58 @@ common::ServiceInfo describe() {
       .port_env = "TC_PORT",
       .default_port = 8080,
       .openapi_yaml = threat_cloud_openapi().front().data,
-      .options = {{"TC_DB_PATH", "", "database file (default DATA_DIR/threat-cloud.db)"},
-                  {"TC_API_KEYS", "", "comma-separated bootstrap admin API keys, each at least 32 characters", true}},
+      .options =
+          {{"TC_DB_PATH", "", "database file (default DATA_DIR/threat-cloud.db)"},
+           {"TC_API_KEYS", "", "comma-separated bootstrap admin API keys, each at least 32 characters", true},
+           {"TC_PUBLIC_READS", "false", "serve IoC lookups and feeds without a key (limited per client IP)"},
+           {"TC_RATE_LIMIT_READ", "600/min", "per-key limit for lookups and lists (N/s, N/min, N/h, :burst)"},
+           {"TC_RATE_LIMIT_WRITE", "120/min", "per-key limit for uploads and changes"},
+           {"TC_RATE_LIMIT_FEED", "60/min", "per-key limit for blocklists and feeds"},
+           {"TC_RATE_LIMIT_ADMIN", "60/min", "per-key limit for key management and the audit log"},
+           {"TC_BACKUP_DIR", "",
+            "directory for online backups, relative to DATA_DIR (POST /api/admin/backup, and daily); unset = off"},
+           {"TC_BACKUP_KEEP", "7", "how many backups to keep"},
+           {"TC_IOC_EXPIRE_DAYS", "365",
+            "active IoCs unseen for this many days become expired (checked at start and hourly)"}},
   };
 }
 
 void setup(common::Service& service) {
-  auto keys = service.secret("TC_API_KEYS", [] { return security::generate_api_key("tc").full(); });
-  for (const auto& key : common::split_list(keys))
+  auto keys_text = service.secret("TC_API_KEYS", [] { return security::generate_api_key("tc").full(); });
+  for (const auto& key : common::split_list(keys_text))
     if (key.size() < 32) throw common::ConfigError("every key in TC_API_KEYS must be at least 32 characters");
-  std::string db = service.config().get("TC_DB_PATH");
-  service.open_database(db.empty() ? "threat-cloud.db" : db, threat_cloud_migrations());
+  const auto& config = service.config();
+  // Per-key rate-limit classes (per client IP for anonymous public reads).
+  service.limit_class("read", config.get_limit("TC_RATE_LIMIT_READ"));
+  service.limit_class("write", config.get_limit("TC_RATE_LIMIT_WRITE"));
+  service.limit_class("feed", config.get_limit("TC_RATE_LIMIT_FEED"));
+  service.limit_class("admin", config.get_limit("TC_RATE_LIMIT_ADMIN"));
+  std::string db_file = config.get("TC_DB_PATH");
+  auto& db = service.open_database(db_file.empty() ? "threat-cloud.db" : db_file, threat_cloud_migrations());
+
+  auto& keys = service.make<tc::ApiKeys>(db, common::split_list(keys_text));
+  auto& iocs = service.make<tc::Iocs>(db);
+  auto& sightings = service.make<tc::Sightings>(db);
+  auto& stats = service.make<tc::Stats>(db);
+  auto& audit = service.make<tc::AuditLog>(db);
+  std::string backup_dir = config.get("TC_BACKUP_DIR");  // relative to DATA_DIR
+  auto& backups =
+      service.make<tc::Backups>(db, backup_dir.empty() ? std::filesystem::path() : service.data_dir() / backup_dir,
+                                static_cast<int>(config.get_int("TC_BACKUP_KEEP", 1, 1000)));
+  auto expire_after = std::chrono::days(config.get_int("TC_IOC_EXPIRE_DAYS", 1, 36500));
+  iocs.expire_unseen(expire_after);  // at start, then hourly
+  service.every("expire-iocs", std::chrono::hours(1), [&iocs, expire_after] { iocs.expire_unseen(expire_after); });
+  if (backups.configured())
+    service.every("backup", std::chrono::hours(24), [&backups] { backups.run(tc::Actor{"system", "127.0.0.1"}); });
+
+  tc::install_auth_schemes(service, keys, config.get_bool("TC_PUBLIC_READS"));
+  service.add(tc::key_routes(keys));
+  service.add(tc::ioc_routes(iocs));
+  service.add(tc::sighting_routes(iocs, sightings));
+  service.add(tc::feed_routes(iocs));
+  service.add(tc::stats_routes(stats));
+  service.add(tc::audit_routes(audit));
+  service.add(tc::admin_routes(backups));
 }
 
 }  // namespace

@@ -1,0 +1,350 @@
+#include "iocs.hpp"
+
+#include <algorithm>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "security/random.hpp"
+
+namespace tc {
+
+namespace {
+
+#define TC_IOC_COLUMNS                                                                                        \
+  "id, type, value, normalized_value, threat_type, source, source_reliability, confidence, reputation, tlp, " \
+  "first_seen, last_seen, sightings, status, tags, mitre_techniques, country, asn, metadata, created_at, updated_at"
+
+constexpr std::string_view kSelectByKey = "SELECT " TC_IOC_COLUMNS " FROM iocs WHERE type = ? AND normalized_value = ?";
+constexpr std::string_view kSelectById = "SELECT " TC_IOC_COLUMNS " FROM iocs WHERE id = ?";
+constexpr std::string_view kInsert =
+    "INSERT INTO iocs (" TC_IOC_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kMerge =
+    "UPDATE iocs SET threat_type = ?, source = ?, source_reliability = ?, confidence = ?, reputation = ?, tlp = ?, "
+    "first_seen = ?, last_seen = ?, sightings = sightings + 1, status = ?, tags = ?, mitre_techniques = ?, "
+    "country = ?, asn = ?, metadata = ?, updated_at = ? WHERE id = ?";
+constexpr std::string_view kPatch =
+    "UPDATE iocs SET status = coalesce(?, status), tlp = coalesce(?, tlp), tags = coalesce(?, tags), "
+    "confidence = coalesce(?, confidence), updated_at = ? WHERE id = ? RETURNING " TC_IOC_COLUMNS;
+constexpr std::string_view kExpire =
+    "UPDATE iocs SET status = 'expired', updated_at = ? WHERE status = 'active' AND last_seen < ?";
+constexpr std::string_view kListColumns = "SELECT " TC_IOC_COLUMNS " FROM iocs";
+constexpr std::string_view kCount = "SELECT count(*) FROM iocs";
+
+// Bounds on what merging uploads may accumulate in one IoC.
+constexpr std::size_t kMaxStoredTags = 100;
+constexpr std::size_t kMaxStoredMetadata = 64 * 1024;
+
+std::string json_list(const std::vector<std::string>& items) {
+  boost::json::array a;
+  for (const auto& s : items) a.emplace_back(s);
+  return boost::json::serialize(a);
+}
+
+std::vector<std::string> parse_list(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.as_array())
+    if (item.is_string()) out.emplace_back(item.as_string());
+  return out;
+}
+
+boost::json::object parse_object(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+
+// Adds the items of `more` not yet in `into`, keeping the order of first appearance.
+void merge_list(std::vector<std::string>& into, const std::vector<std::string>& more) {
+  for (const auto& s : more)
+    if (std::find(into.begin(), into.end(), s) == into.end()) into.push_back(s);
+}
+
+Ioc read_ioc(const store::Statement& q) {
+  Ioc i;
+  i.id = q.text(0);
+  i.type = parse_type(q.text(1)).value_or(IocType::Ip);
+  i.value = q.text(2);
+  i.normalized_value = q.text(3);
+  i.threat_type = q.text(4);
+  i.source = q.text(5);
+  i.source_reliability = q.text(6);
+  i.confidence = static_cast<int>(q.int64(7));
+  i.reputation = static_cast<int>(q.int64(8));
+  i.tlp = q.text(9);
+  i.first_seen = q.text(10);
+  i.last_seen = q.text(11);
+  i.sightings = q.int64(12);
+  i.status = q.text(13);
+  i.tags = parse_list(q.text(14));
+  i.mitre_techniques = parse_list(q.text(15));
+  i.country = q.text_or_null(16);
+  i.asn = q.int64_or_null(17);
+  i.metadata = parse_object(q.text(18));
+  i.created_at = q.text(19);
+  i.updated_at = q.text(20);
+  return i;
+}
+
+std::optional<Ioc> select_by_key(store::Connection& c, const Classified& key) {
+  auto q = c.prepare(kSelectByKey);
+  q->bind_all(type_name(key.type), key.normalized);
+  if (!q->step()) return std::nullopt;
+  return read_ioc(*q);
+}
+
+std::string_view sort_column(std::string_view field) {
+  if (field == "firstSeen") return "first_seen";
+  if (field == "reputation") return "reputation";
+  if (field == "confidence") return "confidence";
+  if (field == "sightings") return "sightings";
+  if (field == "value") return "normalized_value";
+  if (field == "createdAt") return "created_at";
+  return "last_seen";
+}
+
+std::string like_pattern(std::string_view text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+}  // namespace
+
+std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id) {
+  auto q = c.prepare(kSelectById);
+  q->bind_all(id);
+  if (!q->step()) return std::nullopt;
+  return read_ioc(*q);
+}
+
+std::string_view verdict_of(const Ioc* ioc) {
+  if (!ioc) return "unknown";
+  if (ioc->status == "revoked") return "clean";
+  if (ioc->status == "expired") return "expired";
+  if (ioc->reputation >= 70) return "malicious";
+  if (ioc->reputation >= 40) return "suspicious";
+  return "low_risk";
+}
+
+UpsertResult Iocs::upsert(const std::vector<IocSubmission>& submissions, const Actor& by) {
+  return db_.write([&](store::Connection& c) {
+    UpsertResult result;
+    result.ids.reserve(submissions.size());
+    const std::string now = common::rfc3339_now();
+    for (const auto& s : submissions) {
+      auto existing = select_by_key(c, s.classified);
+      if (!existing) {
+        std::string id = security::random_id("ioc_", 16);
+        std::string first = s.first_seen.value_or(s.last_seen.value_or(now));
+        std::string last = s.last_seen.value_or(std::max(first, now));
+        std::vector<std::string> tags, techniques;
+        merge_list(tags, s.tags);
+        merge_list(techniques, s.mitre_techniques);
+        c.execute(kInsert, id, type_name(s.classified.type), s.value, s.classified.normalized,
+                  s.threat_type.value_or("unknown"), s.source.value_or("api"), s.source_reliability.value_or("F"),
+                  s.confidence.value_or(50), s.reputation.value_or(50), s.tlp.value_or("clear"), first, last,
+                  std::int64_t{1}, s.status.value_or("active"), json_list(tags), json_list(techniques), s.country,
+                  s.asn, boost::json::serialize(s.metadata.value_or(boost::json::object{})), now, now);
+        ++result.created;
+        result.ids.push_back(std::move(id));
+        continue;
+      }
+      Ioc& e = *existing;
+      merge_list(e.tags, s.tags);
+      merge_list(e.mitre_techniques, s.mitre_techniques);
+      if (s.metadata)
+        for (const auto& [k, v] : *s.metadata) e.metadata[k] = v;
+      std::string metadata = boost::json::serialize(e.metadata);
+      // Merging must not let one IoC grow without bound over many uploads.
+      if (e.tags.size() > kMaxStoredTags || e.mitre_techniques.size() > kMaxStoredTags)
+        throw common::ApiError::validation("'tags' and 'mitreTechniques' of " + s.classified.normalized +
+                                           " would exceed " + std::to_string(kMaxStoredTags) + " items");
+      if (metadata.size() > kMaxStoredMetadata)
+        throw common::ApiError::validation("'metadata' of " + s.classified.normalized + " would exceed " +
+                                           std::to_string(kMaxStoredMetadata / 1024) + " KiB");
+      std::string seen = s.last_seen.value_or(now);
+      std::string first = std::min(e.first_seen, s.first_seen.value_or(seen));
+      std::string last = std::max(e.last_seen, seen);
+      // A new upload revives an expired IoC; revoked and under_review need a decision.
+      std::string status = s.status.value_or(e.status == "expired" ? "active" : e.status);
+      c.execute(kMerge, s.threat_type.value_or(e.threat_type), s.source.value_or(e.source),
+                s.source_reliability.value_or(e.source_reliability), s.confidence.value_or(e.confidence),
+                s.reputation.value_or(e.reputation), s.tlp.value_or(e.tlp), first, last, status, json_list(e.tags),
+                json_list(e.mitre_techniques), s.country ? s.country : e.country, s.asn ? s.asn : e.asn, metadata, now,
+                e.id);
+      ++result.updated;
+      result.ids.push_back(e.id);
+    }
+    boost::json::object details{{"created", result.created}, {"updated", result.updated}};
+    if (result.ids.size() <= 20) {
+      boost::json::array ids;
+      for (const auto& id : result.ids) ids.emplace_back(id);
+      details["ids"] = std::move(ids);
+    }
+    record_audit(c, by, "ioc.upload", "ioc", result.ids.size() == 1 ? result.ids.front() : "", details);
+    return result;
+  });
+}
+
+std::pair<std::vector<Ioc>, std::int64_t> Iocs::list(const IocFilter& f, std::int64_t limit,
+                                                     std::int64_t offset) const {
+  // The WHERE clause is assembled from fixed fragments; every value is a bound parameter.
+  std::string where;
+  std::vector<std::string> texts;
+  std::vector<std::int64_t> numbers;
+  struct Bind {
+    bool text;
+    std::size_t index;
+  };
+  std::vector<Bind> binds;
+  auto add_text = [&](const char* clause, std::string value) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += clause;
+    binds.push_back({true, texts.size()});
+    texts.push_back(std::move(value));
+  };
+  auto add_number = [&](const char* clause, std::int64_t value) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += clause;
+    binds.push_back({false, numbers.size()});
+    numbers.push_back(value);
+  };
+  if (f.type) add_text("type = ?", std::string(type_name(*f.type)));
+  if (f.source) add_text("source = ?", *f.source);
+  if (f.status) add_text("status = ?", *f.status);
+  if (f.tlp) add_text("tlp = ?", *f.tlp);
+  if (f.tag) add_text("EXISTS (SELECT 1 FROM json_each(iocs.tags) WHERE json_each.value = ?)", *f.tag);
+  if (f.min_reputation) add_number("reputation >= ?", *f.min_reputation);
+  if (f.max_reputation) add_number("reputation <= ?", *f.max_reputation);
+  if (f.since) add_text("last_seen >= ?", *f.since);
+  if (f.search) add_text("normalized_value LIKE ? ESCAPE '\\'", like_pattern(*f.search));
+
+  const char* direction = f.descending ? " DESC" : " ASC";
+  std::string order = " ORDER BY " + std::string(sort_column(f.sort)) + direction + ", rowid" + direction;
+  std::string count_sql = std::string(kCount) + where;
+  std::string list_sql = std::string(kListColumns) + where + order + " LIMIT ? OFFSET ?";
+
+  auto bind = [&](store::Statement& q) {
+    int index = 0;
+    for (const auto& b : binds) {
+      if (b.text)
+        q.bind(++index, std::string_view(texts[b.index]));
+      else
+        q.bind(++index, numbers[b.index]);
+    }
+    return index;
+  };
+  return db_.read([&](store::Connection& c) {
+    std::int64_t total = 0;
+    {
+      auto q = c.prepare(count_sql);
+      bind(*q);
+      if (q->step()) total = q->int64(0);
+    }
+    std::vector<Ioc> items;
+    auto q = c.prepare(list_sql);
+    int index = bind(*q);
+    q->bind(index + 1, limit);
+    q->bind(index + 2, offset);
+    while (q->step()) items.push_back(read_ioc(*q));
+    return std::pair{std::move(items), total};
+  });
+}
+
+namespace {
+
+// "SELECT <what> FROM iocs WHERE <the feed's conditions> ORDER BY <order>", from fixed fragments.
+std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order) {
+  std::string sql = "SELECT " + std::string(what) + " FROM iocs WHERE status = 'active' AND reputation >= ?";
+  if (!query.types.empty()) {
+    sql += " AND type IN (";
+    for (std::size_t i = 0; i < query.types.size(); ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+  }
+  if (query.tlp) sql += " AND tlp = ?";
+  if (query.since) sql += " AND last_seen >= ?";
+  if (query.shareable_only) sql += " AND tlp IN ('clear', 'green')";
+  return sql + " ORDER BY " + std::string(order);
+}
+
+void bind_feed(store::Statement& q, const FeedQuery& query) {
+  int index = 0;
+  q.bind(++index, query.min_reputation);
+  for (auto t : query.types) q.bind(++index, type_name(t));
+  if (query.tlp) q.bind(++index, std::string_view(*query.tlp));
+  if (query.since) q.bind(++index, std::string_view(*query.since));
+}
+
+}  // namespace
+
+void Iocs::feed(const FeedQuery& query, const std::function<void(std::string_view)>& each) const {
+  std::string sql = feed_sql(query, "DISTINCT normalized_value", "normalized_value");
+  db_.read([&](store::Connection& c) {
+    auto q = c.prepare(sql);
+    bind_feed(*q, query);
+    while (q->step()) each(q->text(0));
+  });
+}
+
+void Iocs::feed_iocs(const FeedQuery& query, const std::function<void(const Ioc&)>& each) const {
+  std::string sql = feed_sql(query, TC_IOC_COLUMNS, "type, normalized_value");
+  db_.read([&](store::Connection& c) {
+    auto q = c.prepare(sql);
+    bind_feed(*q, query);
+    while (q->step()) each(read_ioc(*q));
+  });
+}
+
+std::optional<Ioc> Iocs::find(const Classified& key) const {
+  return db_.read([&](store::Connection& c) { return select_by_key(c, key); });
+}
+
+std::vector<std::optional<Ioc>> Iocs::find_many(const std::vector<std::optional<Classified>>& keys) const {
+  return db_.read([&](store::Connection& c) {
+    std::vector<std::optional<Ioc>> out;
+    out.reserve(keys.size());
+    for (const auto& key : keys) out.push_back(key ? select_by_key(c, *key) : std::nullopt);
+    return out;
+  });
+}
+
+std::int64_t Iocs::expire_unseen(std::chrono::seconds unseen) {
+  std::string cutoff = common::rfc3339_from_unix(common::unix_seconds() - unseen.count());
+  return db_.write([&](store::Connection& c) { return c.execute(kExpire, common::rfc3339_now(), cutoff); });
+}
+
+std::optional<Ioc> Iocs::update(std::string_view id, const IocPatch& patch, const Actor& by) {
+  std::optional<std::string> tags;
+  if (patch.tags) {
+    std::vector<std::string> unique;
+    merge_list(unique, *patch.tags);
+    tags = json_list(unique);
+  }
+  return db_.write([&](store::Connection& c) -> std::optional<Ioc> {
+    auto q = c.prepare(kPatch);
+    q->bind_all(patch.status, patch.tlp, tags, patch.confidence, common::rfc3339_now(), id);
+    if (!q->step()) return std::nullopt;
+    Ioc ioc = read_ioc(*q);
+    while (q->step()) {
+    }
+    boost::json::object details;
+    if (patch.status) details["status"] = *patch.status;
+    if (patch.tlp) details["tlp"] = *patch.tlp;
+    if (patch.tags) details["tags"] = ioc.tags.size();
+    if (patch.confidence) details["confidence"] = *patch.confidence;
+    record_audit(c, by, "ioc.update", "ioc", ioc.id, details);
+    return ioc;
+  });
+}
+
+}  // namespace tc
