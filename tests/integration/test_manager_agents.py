@@ -157,11 +157,12 @@ def test_status_is_derived_from_heartbeats(manager):
     a = register(manager, hostname="status-1").json()["data"]
     url = f"/api/agents/{a['agentId']}"
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
-    time.sleep(2.5)
+    # Ages are whole seconds: stale means 3-4 s without a heartbeat, offline 5 s or more.
+    time.sleep(3.2)
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "stale"
     ids = {x["agentId"] for x in manager.get("/api/agents?status=stale&limit=200", headers=fleet()).json()["data"]}
     assert a["agentId"] in ids
-    time.sleep(2)
+    time.sleep(2.1)
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "offline"
     manager.request("POST", f"{url}/heartbeat", json=HEARTBEAT, headers=fleet(a["agentToken"]))
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
