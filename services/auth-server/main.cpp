@@ -1,6 +1,16 @@
-// auth-server: Panguard Auth Server (users, sessions, TOTP, GDPR, subscriptions).
+// auth-server: Panguard Auth Server (users, sessions, TOTP two-factor, GDPR, subscriptions).
+#include <chrono>
+
+#include "accounts.hpp"
+#include "admin.hpp"
 #include "common/embedded.hpp"
 #include "common/service.hpp"
+#include "config.hpp"
+#include "gdpr.hpp"
+#include "mailer.hpp"
+#include "routes.hpp"
+#include "tokens.hpp"
+#include "totp.hpp"
 
 std::span<const common::EmbeddedFile> auth_server_migrations();
 std::span<const common::EmbeddedFile> auth_server_openapi();
@@ -8,7 +18,7 @@ std::span<const common::EmbeddedFile> auth_server_openapi();
 namespace {
 
 common::ServiceInfo describe() {
-  return {
+  common::ServiceInfo info{
       .name = "auth-server",
       .summary = "Panguard Auth Server: registration, login, sessions, TOTP two-factor, GDPR, subscriptions",
       .metrics_prefix = "auth_server",
@@ -22,12 +32,44 @@ common::ServiceInfo describe() {
       .options = {{"JWT_SECRET", "", "HMAC key for access tokens (at least 32 bytes)", true},
                   {"TOTP_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for TOTP secrets", true}},
   };
+  for (auto& option : auth::setting_options()) info.options.push_back(std::move(option));
+  return info;
 }
 
+// The domain objects, owned by the service (routes refer to them).
+struct AuthServer {
+  AuthServer(common::Service& service, store::Database& db, const std::string& jwt_secret, const std::string& totp_key)
+      : settings(auth::read_settings(service.config())),
+        tokens(jwt_secret, settings.access_ttl_s),
+        outbox(service.data_dir() / "outbox", settings.mail_from),
+        two_factor(db, totp_key),
+        accounts(db, settings, tokens, outbox, two_factor),
+        administration(db, two_factor),
+        privacy(db, two_factor) {}
+  auth::Settings settings;
+  auth::AccessTokens tokens;
+  auth::Outbox outbox;
+  auth::TwoFactor two_factor;
+  auth::Accounts accounts;
+  auth::Administration administration;
+  auth::Privacy privacy;
+};
 void setup(common::Service& service) {
-  service.signing_secret("JWT_SECRET");
-  service.encryption_key("TOTP_ENCRYPTION_KEY");
-  service.open_database("auth.db", auth_server_migrations());
+  std::string jwt_secret = service.signing_secret("JWT_SECRET");
+  std::string totp_key = service.encryption_key("TOTP_ENCRYPTION_KEY");
+  store::Database& db = service.open_database("auth.db", auth_server_migrations());
+  auto& server = service.make<AuthServer>(service, db, jwt_secret, totp_key);
+  auth::add_auth_schemes(service, server.tokens, db);
+  service.limit_class("register", server.settings.register_limit);
+  service.limit_class("login", server.settings.login_limit);
+  service.limit_class("reset", server.settings.reset_limit);
+  service.limit_class("totp", server.settings.totp_limit);
+  auth::add_auth_routes(service, server.accounts);
+  auth::add_totp_routes(service, server.two_factor);
+  auth::add_gdpr_routes(service, server.privacy);
+  auth::add_admin_routes(service, server.administration);
+  service.every("purge ended sessions and spent tokens", std::chrono::seconds(server.settings.purge_interval_s),
+                [&server] { server.accounts.purge_expired(); });
 }
 
 }  // namespace

@@ -1,0 +1,98 @@
+#pragma once
+// The account use cases behind /api/auth: registration, login with lockout, refresh-token
+// rotation, sessions, password change and email verification. Each runs its writes in one
+// transaction together with its audit entries. Failures are common::ApiError values.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "mailer.hpp"
+#include "sessions.hpp"
+#include "store/database.hpp"
+#include "tokens.hpp"
+#include "totp.hpp"
+#include "users.hpp"
+
+namespace auth {
+
+// A signed-in session: the account, the session with its refresh token, the access token.
+struct SignedIn {
+  User user;
+  IssuedSession session;
+  AccessToken access;
+};
+
+class Accounts {
+ public:
+  Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, const Outbox& outbox,
+           const TwoFactor& two_factor);
+
+  // Creates the account, signs it in and mails a verification link. For an email that is
+  // already registered nothing changes, its owner gets a notice, and the result is empty. The
+  // password is hashed either way, so both take the same time. Slow: call off the I/O threads.
+  std::optional<SignedIn> register_account(const std::string& email, const std::string& name,
+                                           const std::string& password, const Client& client);
+
+  // A second factor offered at login: a TOTP code or a backup code (at most one is used).
+  struct SecondFactor {
+    std::optional<std::string> totp_code;
+    std::optional<std::string> backup_code;
+  };
+
+  // Checks the password (against a dummy hash for unknown emails: same time, same answer),
+  // then, with two-factor on, the code. Empty when two-factor is on and no code was given.
+  // 401 invalid_credentials or invalid_code (both count towards the lockout), 403
+  // account_suspended, 429 account_locked with Retry-After.
+  std::optional<SignedIn> login(const std::string& email, const std::string& password, const SecondFactor& factor,
+                                const Client& client);
+
+  // Exchanges a refresh token for a new pair; 401 when unknown, expired or revoked. A token
+  // that was already exchanged revokes its session.
+  SignedIn refresh(const std::string& refresh_token, const Client& client);
+
+  void logout(const Principal& caller, const Client& client);
+  User me(const Principal& caller);
+
+  // Fields of PATCH /api/auth/me; absent ones stay as they are.
+  struct ProfileChange {
+    std::optional<std::string> name;
+    std::optional<std::string> email;
+    std::optional<std::string> current_password;  // needed to change the email address
+  };
+  // Renames, and/or moves the account to a new address: the password must be given (400
+  // without, 401 invalid_credentials when wrong), the address must be free (409), it becomes
+  // unverified and a verification mail goes to it, a notice to the old one. Slow.
+  User update_profile(const Principal& caller, const ProfileChange& change, const Client& client);
+  std::vector<Session> sessions(const Principal& caller);
+  // 404 unless it is a live session of the caller.
+  void revoke_session(const Principal& caller, const std::string& session_id, const Client& client);
+  // 401 invalid_credentials when current is wrong; ends every other session. Slow.
+  void change_password(const Principal& caller, const std::string& current, const std::string& replacement,
+                       const Client& client);
+  // 400 invalid_token when unknown, used or expired.
+  void verify_email(const std::string& token, const Client& client);
+  // Mails a one-hour, single-use reset link when the address belongs to an account; says
+  // nothing either way.
+  void forgot_password(const std::string& email, const Client& client);
+  // Sets the password with a reset token, ends every session and lifts a lockout; 400
+  // invalid_token when unknown, used or expired. Slow.
+  void reset_password(const std::string& token, const std::string& password, const Client& client);
+
+  // Housekeeping: deletes sessions ended more than AUTH_SESSION_RETENTION_DAYS ago and mail
+  // tokens spent or expired more than a day ago.
+  void purge_expired();
+
+ private:
+  SignedIn sign_in(store::Connection& c, const User& user, const Client& client);
+  void mail_verification(const User& user, const std::string& token);
+
+  store::Database& db_;
+  const Settings& settings_;
+  const AccessTokens& tokens_;
+  const Outbox& outbox_;
+  const TwoFactor& two_factor_;
+};
+
+}  // namespace auth

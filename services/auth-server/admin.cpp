@@ -1,0 +1,108 @@
+#include "admin.hpp"
+
+#include "common/error.hpp"
+#include "store/time.hpp"
+
+namespace auth {
+
+namespace {
+
+constexpr std::string_view kRecentAudit =
+    "SELECT id, at, action, user_id, actor_id, ip, detail FROM audit_log WHERE user_id = ? ORDER BY seq DESC LIMIT 20";
+constexpr std::string_view kCountUsers = "SELECT COUNT(*), COALESCE(SUM(suspended), 0) FROM users";
+constexpr std::string_view kCountByTier = "SELECT COUNT(*) FROM users WHERE tier = ?";
+constexpr std::string_view kCountByRole = "SELECT COUNT(*) FROM users WHERE role = ?";
+constexpr std::string_view kSignups =
+    "SELECT strftime('%Y-%m-%d', created_at, 'unixepoch') AS day, COUNT(*) FROM users WHERE created_at >= ? "
+    "GROUP BY day ORDER BY day";
+
+constexpr const char* kTiers[] = {"community", "solo", "pro", "business", "enterprise"};
+constexpr const char* kRoles[] = {"user", "admin"};
+
+}  // namespace
+
+Administration::Administration(store::Database& db, const TwoFactor& two_factor) : db_(db), two_factor_(two_factor) {}
+
+Page<User> Administration::users(const users::Search& filter, std::int64_t limit, std::int64_t offset) {
+  return db_.read([&](store::Connection& c) { return users::search(c, filter, limit, offset); });
+}
+
+UserDetail Administration::user(const std::string& id) {
+  auto detail = db_.read([&](store::Connection& c) -> std::optional<UserDetail> {
+    auto user = users::by_id(c, id);
+    if (!user) return std::nullopt;
+    UserDetail d{*user, sessions::live_for_user(c, id), two_factor_.status_of(c, id), {}};
+    auto q = c.prepare(kRecentAudit);
+    q->bind_all(id);
+    while (q->step())
+      d.recent_audit.push_back(
+          {q->text(0), q->int64(1), q->text(2), q->text_or_null(3), q->text_or_null(4), q->text(5), q->text(6)});
+    return d;
+  });
+  if (!detail) throw common::ApiError::not_found("no such user");
+  return std::move(*detail);
+}
+
+User Administration::update_user(const Principal& admin, const std::string& id, const UserChange& change,
+                                 const Client& client) {
+  return db_.write([&](store::Connection& c) {
+    auto before = users::by_id(c, id);
+    if (!before) throw common::ApiError::not_found("no such user");
+    if (id == admin.user_id)
+      throw common::ApiError::conflict("administrators cannot change their own role, tier or suspension");
+    users::set_admin_fields(c, id, change.role, change.tier, change.suspended);
+    if (change.role && *change.role != before->role)
+      audit::record(c, audit::kRoleChanged, id, client.ip, {{"from", before->role}, {"to", *change.role}},
+                    admin.user_id);
+    if (change.tier && *change.tier != before->tier)
+      audit::record(c, audit::kTierChanged, id, client.ip, {{"from", before->tier}, {"to", *change.tier}},
+                    admin.user_id);
+    if (change.suspended && *change.suspended != before->suspended) {
+      int ended = *change.suspended ? sessions::revoke_all(c, id, "", "account suspended") : 0;
+      audit::record(c, *change.suspended ? audit::kSuspended : audit::kUnsuspended, id, client.ip,
+                    {{"sessionsEnded", ended}}, admin.user_id);
+    }
+    return *users::by_id(c, id);
+  });
+}
+
+Page<Session> Administration::sessions(const std::optional<std::string>& user_id, std::int64_t limit,
+                                       std::int64_t offset) {
+  return db_.read([&](store::Connection& c) { return sessions::all_live(c, user_id, limit, offset); });
+}
+
+void Administration::revoke_session(const Principal& admin, const std::string& id, const Client& client) {
+  bool revoked = db_.write([&](store::Connection& c) {
+    auto session = sessions::live_by_id(c, id);
+    if (!session) return false;
+    sessions::revoke(c, id, "revoked by administrator");
+    audit::record(c, audit::kSessionRevoked, session->user_id, client.ip, {{"sessionId", id}}, admin.user_id);
+    return true;
+  });
+  if (!revoked) throw common::ApiError::not_found("no such session");
+}
+
+Page<audit::Entry> Administration::audit_entries(const audit::Filter& filter, std::int64_t limit, std::int64_t offset) {
+  return db_.read([&](store::Connection& c) { return audit::list(c, filter, limit, offset); });
+}
+
+Stats Administration::stats() {
+  return db_.read([&](store::Connection& c) {
+    Stats s;
+    {
+      auto q = c.prepare(kCountUsers);
+      q->step();
+      s.users = q->int64(0);
+      s.suspended = q->int64(1);
+    }
+    for (const char* tier : kTiers) s.by_tier.emplace_back(tier, c.query_int(kCountByTier, tier).value_or(0));
+    for (const char* role : kRoles) s.by_role.emplace_back(role, c.query_int(kCountByRole, role).value_or(0));
+    auto q = c.prepare(kSignups);
+    q->bind_all(store::unix_now() - 30 * 86400);
+    while (q->step()) s.signups_per_day.emplace_back(q->text(0), q->int64(1));
+    s.active_sessions = sessions::count_live(c);
+    return s;
+  });
+}
+
+}  // namespace auth

@@ -1,0 +1,50 @@
+#include "config.hpp"
+
+#include "common/error.hpp"
+
+namespace auth {
+
+std::vector<common::OptionSpec> setting_options() {
+  return {
+      {"AUTH_ACCESS_TTL_S", "900", "lifetime of access tokens (JWT) in seconds"},
+      {"AUTH_SESSION_TTL_S", "2592000", "lifetime of a session and its refresh token in seconds"},
+      {"AUTH_LOCKOUT_THRESHOLD", "5", "consecutive failed logins before an account is locked"},
+      {"AUTH_LOCKOUT_BASE_S", "60", "first lockout in seconds; doubles with each further failure"},
+      {"AUTH_LOCKOUT_MAX_S", "3600", "longest lockout in seconds"},
+      {"AUTH_REGISTER_LIMIT", "5/h", "registrations per client IP (N/s, N/min, N/h, :burst)"},
+      {"AUTH_LOGIN_LIMIT", "40/h:10",
+       "logins per client IP (40/h:10 = a burst of 10, one more every 90 s: 10 per 15 minutes)"},
+      {"AUTH_RESET_LIMIT", "20/h:5", "forgot/reset password requests per client IP (20/h:5 = 5 per 15 minutes)"},
+      {"AUTH_TOTP_LIMIT", "5/min", "two-factor verify/disable attempts per user"},
+      {"AUTH_SESSION_RETENTION_DAYS", "30", "days ended sessions are kept before they are deleted"},
+      {"AUTH_PURGE_INTERVAL_S", "3600", "seconds between runs of the job deleting ended sessions and spent tokens"},
+      {"PANGUARD_BASE_URL", "http://localhost:3000", "base URL for links in mails"},
+      {"SMTP_FROM", "Panguard <no-reply@panguard.local>", "sender of mails"},
+  };
+}
+
+Settings read_settings(const common::Config& config) {
+  Settings s;
+  s.access_ttl_s = config.get_int("AUTH_ACCESS_TTL_S", 60, 86400);
+  s.session_ttl_s = config.get_int("AUTH_SESSION_TTL_S", 300, 366 * 86400);
+  s.lockout_threshold = static_cast<int>(config.get_int("AUTH_LOCKOUT_THRESHOLD", 1, 1000));
+  s.lockout_base_s = config.get_int("AUTH_LOCKOUT_BASE_S", 1, 86400);
+  s.lockout_max_s = config.get_int("AUTH_LOCKOUT_MAX_S", 1, 30 * 86400);
+  if (s.lockout_max_s < s.lockout_base_s)
+    throw common::ConfigError("AUTH_LOCKOUT_MAX_S must not be below AUTH_LOCKOUT_BASE_S");
+  s.session_retention_s = config.get_int("AUTH_SESSION_RETENTION_DAYS", 0, 3650) * 86400;
+  s.purge_interval_s = config.get_int("AUTH_PURGE_INTERVAL_S", 1, 86400);
+  s.register_limit = config.get_limit("AUTH_REGISTER_LIMIT");
+  s.login_limit = config.get_limit("AUTH_LOGIN_LIMIT");
+  s.reset_limit = config.get_limit("AUTH_RESET_LIMIT");
+  s.totp_limit = config.get_limit("AUTH_TOTP_LIMIT");
+  s.base_url = config.get("PANGUARD_BASE_URL");
+  while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
+  s.mail_from = config.get("SMTP_FROM");
+  for (char c : s.mail_from + s.base_url)
+    if (static_cast<unsigned char>(c) < 0x20)
+      throw common::ConfigError("SMTP_FROM and PANGUARD_BASE_URL must be one line");
+  return s;
+}
+
+}  // namespace auth

@@ -1,0 +1,112 @@
+// GDPR routes: consents, data export, account deletion.
+#include <boost/json.hpp>
+
+#include "common/clock.hpp"
+#include "common/envelope.hpp"
+#include "common/input.hpp"
+#include "input.hpp"
+#include "routes.hpp"
+
+namespace auth {
+
+namespace {
+
+namespace json = boost::json;
+
+json::value time_or_null(const std::optional<std::int64_t>& t) {
+  return t ? json::value(common::rfc3339_from_unix(*t)) : json::value(nullptr);
+}
+
+json::object consents_json(const Consents& c) {
+  return {{"termsVersion", c.terms_version ? json::value(*c.terms_version) : json::value(nullptr)},
+          {"termsAcceptedAt", time_or_null(c.terms_accepted_at)},
+          {"marketing", c.marketing},
+          {"marketingUpdatedAt", time_or_null(c.marketing_updated_at)}};
+}
+
+json::object export_json(const PersonalData& d) {
+  json::object profile = user_json(d.user);
+  profile["suspended"] = d.user.suspended;
+  profile["updatedAt"] = common::rfc3339_from_unix(d.user.updated_at);
+  json::array sessions, audit;
+  for (const auto& [s, revoked_at] : d.sessions)
+    sessions.push_back({{"id", s.id},
+                        {"ip", s.ip},
+                        {"userAgent", s.user_agent},
+                        {"createdAt", common::rfc3339_from_unix(s.created_at)},
+                        {"lastUsedAt", common::rfc3339_from_unix(s.last_used_at)},
+                        {"expiresAt", common::rfc3339_from_unix(s.expires_at)},
+                        {"revokedAt", time_or_null(revoked_at)}});
+  for (const auto& e : d.audit) {
+    json::value detail;
+    try {
+      detail = json::parse(e.detail);
+    } catch (const std::exception&) {
+      detail = json::object{};
+    }
+    audit.push_back({{"id", e.id},
+                     {"at", common::rfc3339_from_unix(e.at)},
+                     {"action", e.action},
+                     {"ip", e.ip},
+                     {"detail", std::move(detail)}});
+  }
+  return {
+      {"exportedAt", common::rfc3339_now()},
+      {"profile", std::move(profile)},
+      {"sessions", std::move(sessions)},
+      {"twoFactor", {{"enabled", d.two_factor.enabled}, {"backupCodesRemaining", d.two_factor.backup_codes_remaining}}},
+      {"consents", consents_json(d.consents)},
+      {"subscriptions", json::array{}},
+      {"auditEntries", std::move(audit)}};
+}
+
+}  // namespace
+
+void add_gdpr_routes(common::Service& service, Privacy& privacy) {
+  Privacy* p = &privacy;
+  service.add({
+      {.method = "GET",
+       .path = "/api/auth/export-data",
+       .auth = "user",
+       .handler =
+           [p](common::Request& req) {
+             const auto& caller = principal_of(req);
+             auto res = common::Response::json(export_json(p->export_data(caller, client_of(req))));
+             res.headers.add("Content-Disposition",
+                             "attachment; filename=\"panguard-export-" + caller.user_id + ".json\"");
+             return res;
+           },
+       .offload = true},
+      {.method = "DELETE",
+       .path = "/api/auth/delete-account",
+       .auth = "user",
+       .handler =
+           [p](common::Request& req) {
+             auto body = req.json_object();
+             auto erased = p->delete_account(principal_of(req), input::password(body, "password"));
+             json::object tables;
+             for (const auto& [table, rows] : erased) tables[table] = rows;
+             return common::envelope_ok(json::object{{"deleted", true}, {"tables", std::move(tables)}});
+           },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/auth/consents",
+       .auth = "user",
+       .handler =
+           [p](common::Request& req) { return common::envelope_ok(consents_json(p->consents(principal_of(req)))); }},
+      {.method = "PUT",
+       .path = "/api/auth/consents",
+       .auth = "user",
+       .handler =
+           [p](common::Request& req) {
+             auto body = req.json_object();
+             ConsentChange change{common::input::optional_text(body, "termsVersion", {.min = 1, .max = 32}),
+                                  common::input::optional_boolean(body, "marketing")};
+             if (!change.terms_version && !change.marketing)
+               throw common::ApiError::validation("'termsVersion' or 'marketing' is required");
+             return common::envelope_ok(consents_json(p->change_consents(principal_of(req), change, client_of(req))));
+           }},
+  });
+}
+
+}  // namespace auth

@@ -1,0 +1,73 @@
+#include "tokens.hpp"
+
+#include "common/error.hpp"
+#include "store/time.hpp"
+
+namespace auth {
+
+namespace {
+
+constexpr std::string_view kLiveCaller =
+    "SELECT u.role, u.tier, u.suspended FROM sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?";
+
+std::string string_claim(const boost::json::object& claims, std::string_view name) {
+  auto* v = claims.if_contains(name);
+  if (!v || !v->is_string() || v->as_string().empty()) return {};
+  return std::string(v->as_string());
+}
+
+}  // namespace
+
+AccessTokens::AccessTokens(std::string secret, std::int64_t ttl_s)
+    : codec_(security::JwtCodec::hs256(std::move(secret), kIssuer)), ttl_s_(ttl_s) {}
+
+AccessToken AccessTokens::issue(const User& user, std::string_view session_id) const {
+  std::int64_t now = store::unix_now();
+  boost::json::object claims{{"sub", user.id},    {"sid", session_id}, {"role", user.role},
+                             {"tier", user.tier}, {"iat", now},        {"exp", now + ttl_s_}};
+  return {codec_.sign(std::move(claims)), now + ttl_s_};
+}
+
+Principal AccessTokens::authenticate(store::Database& db, std::string_view token) const {
+  auto claims = codec_.verify(token);
+  if (!claims) throw common::ApiError::unauthorized("invalid or expired access token");
+  Principal p{string_claim(*claims, "sub"), string_claim(*claims, "sid"), {}, {}};
+  if (p.user_id.empty() || p.session_id.empty()) throw common::ApiError::unauthorized("invalid access token");
+  bool found = false, suspended = false;
+  db.read([&](store::Connection& c) {
+    auto q = c.prepare(kLiveCaller);
+    q->bind_all(p.session_id, p.user_id, store::unix_now());
+    if (!q->step()) return;
+    found = true;
+    p.role = q->text(0);
+    p.tier = q->text(1);
+    suspended = q->int64(2) != 0;
+  });
+  if (!found) throw common::ApiError::unauthorized("session has ended; sign in again");
+  if (suspended) throw common::ApiError(403, "account suspended", "account_suspended");
+  return p;
+}
+
+void add_auth_schemes(common::Service& service, const AccessTokens& tokens, store::Database& db) {
+  auto authenticate = [&tokens, &db](common::Request& req) -> const Principal& {
+    auto bearer = req.bearer_token();
+    if (!bearer) throw common::ApiError::unauthorized();
+    req.principal = tokens.authenticate(db, *bearer);
+    const auto& p = std::any_cast<const Principal&>(req.principal);
+    req.rate_key = "user:" + p.user_id;
+    return p;
+  };
+  service.auth_scheme("user", [authenticate](common::Request& req) { authenticate(req); });
+  service.auth_scheme("admin", [authenticate](common::Request& req) {
+    if (authenticate(req).role != "admin") throw common::ApiError::forbidden("administrator role required");
+  });
+}
+
+const Principal& principal_of(const common::Request& request) {
+  const auto* p = std::any_cast<Principal>(&request.principal);
+  if (!p) throw std::logic_error("route without an auth scheme reads the principal");
+  return *p;
+}
+
+}  // namespace auth

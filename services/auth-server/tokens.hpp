@@ -1,0 +1,55 @@
+#pragma once
+// Access tokens: HS256 JWTs naming a user and a session, and the "user" and "admin" auth
+// schemes that accept them only while the session is live and the account exists.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/http.hpp"
+#include "common/service.hpp"
+#include "security/jwt.hpp"
+#include "store/database.hpp"
+#include "users.hpp"
+
+namespace auth {
+
+inline constexpr const char* kIssuer = "panguard-auth";
+
+// Who is calling: set by the auth schemes as request.principal.
+struct Principal {
+  std::string user_id;
+  std::string session_id;
+  std::string role;
+  std::string tier;
+};
+
+struct AccessToken {
+  std::string token;
+  std::int64_t expires_at = 0;  // unix seconds
+};
+
+class AccessTokens {
+ public:
+  // Throws std::invalid_argument when the secret is shorter than 32 bytes.
+  AccessTokens(std::string secret, std::int64_t ttl_s);
+
+  // A token with claims iss, sub, sid, role, tier, iat, exp = iat + ttl.
+  AccessToken issue(const User& user, std::string_view session_id) const;
+
+  // The caller behind a bearer token: the signature, algorithm, issuer and expiry must verify,
+  // the session must be live and the user must exist (throws ApiError 401), and the account
+  // must not be suspended (ApiError 403).
+  Principal authenticate(store::Database& db, std::string_view token) const;
+
+ private:
+  security::JwtCodec codec_;
+  std::int64_t ttl_s_;
+};
+
+// Registers "user" (any signed-in account) and "admin" (role admin, else 403) on the service.
+void add_auth_schemes(common::Service& service, const AccessTokens& tokens, store::Database& db);
+
+// The principal the auth scheme stored on the request.
+const Principal& principal_of(const common::Request& request);
+
+}  // namespace auth

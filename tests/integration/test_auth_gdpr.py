@@ -1,0 +1,125 @@
+"""auth-server GDPR: consent records, the data export (a JSON attachment), and account
+erasure in one transaction with audit entries kept without personal data.
+
+Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_gdpr.py
+"""
+import re
+
+import pyotp
+import pytest
+
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, ok_data, post, query, register,
+                          unique_email)
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+@pytest.fixture(scope="module")
+def server(module_launch):
+    return module_launch("auth-server", env=AUTH_ENV)
+
+
+def put_consents(server, token, body):
+    return server.request("PUT", "/api/auth/consents", json=body, headers=bearer(token))
+
+
+def delete_account(server, token, password=PASSWORD):
+    return server.request("DELETE", "/api/auth/delete-account", json={"password": password}, headers=bearer(token))
+
+
+def test_consents(server):
+    reg = register(server)
+    empty = ok_data(server.get("/api/auth/consents", headers=bearer(reg["token"])))
+    assert empty == {"termsVersion": None, "termsAcceptedAt": None, "marketing": False, "marketingUpdatedAt": None}
+    c = ok_data(put_consents(server, reg["token"], {"termsVersion": "2026-01", "unknown": 1}))
+    assert c["termsVersion"] == "2026-01" and RFC3339.fullmatch(c["termsAcceptedAt"])
+    assert c["marketing"] is False and c["marketingUpdatedAt"] is None
+    c = ok_data(put_consents(server, reg["token"], {"marketing": True}))
+    assert c["marketing"] is True and RFC3339.fullmatch(c["marketingUpdatedAt"]) and c["termsVersion"] == "2026-01"
+    assert ok_data(server.get("/api/auth/consents", headers=bearer(reg["token"]))) == c
+    for body in ({}, {"marketing": "yes"}, {"termsVersion": ""}, {"termsVersion": "x" * 33}, {"termsVersion": 3}):
+        error_of(server, put_consents(server, reg["token"], body), 400, "validation_error")
+    rows = query(server, "SELECT detail FROM audit_log WHERE user_id = ? AND action = 'consent.changed' ORDER BY seq",
+                 reg["user"]["id"])
+    assert [r["detail"] for r in rows] == ['{"termsVersion":"2026-01"}', '{"marketing":true}']
+    error_of(server, server.get("/api/auth/consents"), 401)
+
+
+def test_export(server):
+    addr = unique_email("export")
+    reg = register(server, addr, name="Exporter")
+    ok_data(login(server, addr))
+    ok_data(post(server, "/api/auth/logout", token=reg["token"]))
+    other = ok_data(login(server, addr))
+    ok_data(put_consents(server, other["token"], {"termsVersion": "v1", "marketing": True}))
+    r = server.get("/api/auth/export-data", headers=bearer(other["token"]))
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.headers["Content-Disposition"] == f'attachment; filename="panguard-export-{reg["user"]["id"]}.json"'
+    assert r.headers["Cache-Control"] == "no-store"
+    data = r.json()
+    assert "ok" not in data  # a file, not the envelope
+    assert set(data) == {"exportedAt", "profile", "sessions", "twoFactor", "consents", "subscriptions", "auditEntries"}
+    assert data["profile"]["email"] == addr and data["profile"]["name"] == "Exporter"
+    assert len(data["sessions"]) == 3
+    assert sum(1 for s in data["sessions"] if s["revokedAt"]) == 1
+    assert data["consents"]["termsVersion"] == "v1" and data["consents"]["marketing"] is True
+    assert data["twoFactor"] == {"enabled": False, "backupCodesRemaining": 0}
+    assert data["subscriptions"] == []
+    actions = [e["action"] for e in data["auditEntries"]]
+    assert actions[:2] == ["user.registered", "login.succeeded"] and "session.logout" in actions
+    # no credentials, hashes or secrets
+    text = r.text
+    assert "argon2" not in text and reg["refreshToken"] not in text and "refresh_hash" not in text
+    [row] = query(server, "SELECT refresh_hash FROM sessions WHERE id = (SELECT id FROM sessions WHERE user_id = ? "
+                          "LIMIT 1)", reg["user"]["id"])
+    assert row["refresh_hash"] not in text
+    assert query(server, "SELECT COUNT(*) AS n FROM audit_log WHERE user_id = ? AND action = 'data.exported'",
+                 reg["user"]["id"])[0]["n"] == 1
+
+
+def test_delete_account(server):
+    addr = unique_email("erase")
+    reg = register(server, addr)
+    uid = reg["user"]["id"]
+    second = ok_data(login(server, addr))
+    ok_data(post(server, "/api/auth/refresh", {"refreshToken": second["refreshToken"]}))  # a retired token
+    setup = ok_data(post(server, "/api/auth/totp/setup", {"password": PASSWORD}, token=reg["token"]))
+    ok_data(post(server, "/api/auth/totp/verify", {"code": pyotp.TOTP(setup["secret"]).now()}, token=reg["token"]))
+    ok_data(put_consents(server, reg["token"], {"termsVersion": "v1"}))
+    login(server, addr, "wrong password")
+
+    error_of(server, delete_account(server, reg["token"], "wrong password"), 401, "invalid_credentials")
+    error_of(server, server.request("DELETE", "/api/auth/delete-account", json={}, headers=bearer(reg["token"])), 400,
+             "validation_error")
+    data = ok_data(delete_account(server, reg["token"]))
+    assert data["deleted"] is True
+    t = data["tables"]
+    assert t["users"] == 1 and t["sessions"] == 2 and t["retired_refresh_tokens"] == 1
+    assert t["totp"] == 1 and t["backup_codes"] == 10 and t["consents"] == 1 and t["mail_tokens"] == 1
+    assert t["audit_log"] >= 5
+
+    for table, column in (("users", "id"), ("sessions", "user_id"), ("totp", "user_id"), ("backup_codes", "user_id"),
+                          ("consents", "user_id"), ("mail_tokens", "user_id")):
+        assert not query(server, f"SELECT 1 FROM {table} WHERE {column} = ?", uid), table
+    # audit entries stay, without personal data
+    entries = query(server, "SELECT action, ip, detail FROM audit_log WHERE user_id = ? OR actor_id = ?", uid, uid)
+    assert entries and all(e["ip"] == "" and e["detail"] == "{}" for e in entries)
+    assert entries[-1]["action"] == "account.deleted"
+    assert not query(server, "SELECT 1 FROM audit_log WHERE detail LIKE ?", f"%{addr}%")
+
+    # gone: tokens fail, login fails, the address is free again
+    error_of(server, server.get("/api/auth/me", headers=bearer(reg["token"])), 401)
+    error_of(server, login(server, addr), 401, "invalid_credentials")
+    assert register(server, addr)["user"]["id"] != uid
+
+
+def test_only_admin_cannot_delete_account(launch):
+    server = launch("auth-server", env=AUTH_ENV)
+    a = register(server)
+    execute(server, "UPDATE users SET role = 'admin' WHERE id = ?", a["user"]["id"])
+    error_of(server, delete_account(server, a["token"]), 409, "conflict")
+    b = register(server)
+    execute(server, "UPDATE users SET role = 'admin' WHERE id = ?", b["user"]["id"])
+    ok_data(delete_account(server, a["token"]))
+    error_of(server, delete_account(server, b["token"]), 409, "conflict")

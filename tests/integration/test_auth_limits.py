@@ -1,0 +1,208 @@
+"""auth-server abuse protection and durability: per-IP limits on login and registration,
+per-account lockout with exponential back-off, and accounts acknowledged just before a
+kill -9 surviving the restart.
+
+Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_limits.py
+"""
+import threading
+import time
+
+import pytest
+import requests
+
+from auth_helpers import (AUTH_ENV, PASSWORD, error_of, execute, login, ok_data, post, query, register, unique_email)
+from conftest import RELAXED_LIMITS
+
+
+def test_login_limit_10_per_15_minutes_per_ip(launch):
+    server = launch("auth-server", env={**RELAXED_LIMITS, "AUTH_REGISTER_LIMIT": "100000/min"})
+    addr = unique_email("limit")
+    register(server, addr)
+    statuses = []
+    for i in range(10):
+        r = login(server, addr, PASSWORD if i % 2 else "wrong password")
+        statuses.append(r.status_code)
+        assert r.headers["X-RateLimit-Limit"] == "10"
+        assert int(r.headers["X-RateLimit-Remaining"]) == 9 - i
+    assert statuses == [401, 200] * 5
+    r = login(server, addr)
+    err = error_of(server, r, 429, "rate_limited")
+    assert "rate limit" in err["error"]
+    assert int(r.headers["Retry-After"]) >= 1
+    assert r.headers["X-RateLimit-Remaining"] == "0"
+    # another client IP is not affected; other routes are not affected either
+    ok_data(server.get("/health"))
+    # registration has its own bucket
+    register(server)
+
+
+def test_register_limit_5_per_hour_per_ip(launch):
+    server = launch("auth-server", env={**RELAXED_LIMITS, "AUTH_LOGIN_LIMIT": "100000/min"})
+    for _ in range(5):
+        register(server)
+    r = post(server, "/api/auth/register", {"email": unique_email(), "name": "N", "password": PASSWORD})
+    error_of(server, r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 60  # one token per 12 minutes
+    assert r.headers["X-RateLimit-Limit"] == "5"
+    assert query(server, "SELECT COUNT(*) AS n FROM users")[0]["n"] == 5
+
+
+def test_limit_settings_are_validated(launch, tmp_path):
+    import subprocess
+    from conftest import binary, base_env
+    env = base_env(tmp_path)
+    env["AUTH_LOGIN_LIMIT"] = "ten per minute"
+    r = subprocess.run([str(binary("auth-server"))], env=env, capture_output=True, timeout=30)
+    assert r.returncode == 2
+    assert b"AUTH_LOGIN_LIMIT" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def relaxed(module_launch):
+    return module_launch("auth-server", env=AUTH_ENV)
+
+
+def account_row(server, uid):
+    return query(server, "SELECT failed_logins, locked_until FROM users WHERE id = ?", uid)[0]
+
+
+def test_lockout_is_exponential(relaxed):
+    server = relaxed
+    addr = unique_email("lock")
+    uid = register(server, addr)["user"]["id"]
+    for _ in range(4):
+        error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")
+    assert account_row(server, uid)["locked_until"] == 0
+    error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")  # 5th: locked
+    row = account_row(server, uid)
+    assert row["failed_logins"] == 5
+    assert 55 <= row["locked_until"] - time.time() <= 61
+
+    # while locked even the right password is refused, without checking it
+    r = login(server, addr)
+    error_of(server, r, 429, "account_locked")
+    assert 55 <= int(r.headers["Retry-After"]) <= 61
+    assert account_row(server, uid)["failed_logins"] == 5
+
+    # the lock ran out (moved into the past); the next failure locks twice as long
+    execute(server, "UPDATE users SET locked_until = 1 WHERE id = ?", uid)
+    error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")
+    assert 115 <= account_row(server, uid)["locked_until"] - time.time() <= 121
+    r = login(server, addr)
+    error_of(server, r, 429, "account_locked")
+    assert 115 <= int(r.headers["Retry-After"]) <= 121
+
+    # a successful login after the lock clears the counter
+    execute(server, "UPDATE users SET locked_until = 1 WHERE id = ?", uid)
+    ok_data(login(server, addr))
+    assert tuple(account_row(server, uid)) == (0, 0)
+    actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq", uid)]
+    assert actions.count("account.locked") == 2
+    assert actions.count("login.failed") == 6
+    assert actions.count("login.locked") == 2
+    assert actions[-1] == "login.succeeded"
+
+
+def test_lockout_caps_at_the_maximum(relaxed):
+    server = relaxed
+    addr = unique_email("cap")
+    uid = register(server, addr)["user"]["id"]
+    execute(server, "UPDATE users SET failed_logins = 30 WHERE id = ?", uid)
+    error_of(server, login(server, addr, "wrong password"), 401)
+    assert 3590 <= account_row(server, uid)["locked_until"] - time.time() <= 3601
+
+
+def test_unknown_emails_are_never_locked(relaxed):
+    addr = unique_email("ghost")
+    for _ in range(7):
+        error_of(relaxed, login(relaxed, addr, "wrong password"), 401, "invalid_credentials")
+
+
+def test_lockout_settings(launch):
+    server = launch("auth-server", env={**AUTH_ENV, "AUTH_LOCKOUT_THRESHOLD": "2", "AUTH_LOCKOUT_BASE_S": "1"})
+    addr = unique_email("fast")
+    register(server, addr)
+    error_of(server, login(server, addr, "wrong password"), 401)
+    error_of(server, login(server, addr, "wrong password"), 401)
+    r = login(server, addr)
+    error_of(server, r, 429, "account_locked")
+    assert r.headers["Retry-After"] == "1"
+    time.sleep(1.2)
+    ok_data(login(server, addr))
+
+
+# --- durability --------------------------------------------------------------------------------
+
+
+def test_acknowledged_registrations_survive_kill_9(launch):
+    server = launch("auth-server", env=AUTH_ENV)
+    acknowledged = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker(n):
+        with requests.Session() as s:
+            i = 0
+            while not stop.is_set():
+                addr = f"burst-{n}-{i}-{unique_email('k')}"
+                i += 1
+                try:
+                    r = s.post(server.url("/api/auth/register"), timeout=10,
+                               json={"email": addr, "name": f"Burst {n}", "password": PASSWORD})
+                except requests.RequestException:
+                    return
+                if r.status_code == 201:
+                    with lock:
+                        acknowledged.append(addr)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acknowledged) >= 30:
+                break
+        time.sleep(0.01)
+    server.process.kill()  # SIGKILL mid-burst
+    server.process.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acknowledged) >= 30
+
+    again = launch("auth-server", env=AUTH_ENV, data_dir=server.data_dir)
+    assert query(again, "PRAGMA integrity_check")[0][0] == "ok"
+    stored = {r["email"] for r in query(again, "SELECT email FROM users")}
+    missing = [a for a in acknowledged if a not in stored]
+    assert not missing, f"{len(missing)} acknowledged accounts lost after kill -9"
+    with requests.Session() as s:
+        for addr in acknowledged:
+            r = s.post(again.url("/api/auth/login"), json={"email": addr, "password": PASSWORD}, timeout=10)
+            assert r.status_code == 200, (addr, r.text)
+
+
+# --- housekeeping ------------------------------------------------------------------------------
+
+
+def test_ended_sessions_and_spent_tokens_are_purged(launch):
+    server = launch("auth-server", env={**AUTH_ENV, "AUTH_PURGE_INTERVAL_S": "1"})
+    addr = unique_email("purge")
+    old = register(server, addr)
+    live = ok_data(login(server, addr))
+    ok_data(post(server, "/api/auth/refresh", {"refreshToken": old["refreshToken"]}))  # leaves a retired token
+    ok_data(post(server, "/api/auth/logout", token=ok_data(login(server, addr))["token"]))  # ended just now: kept
+    uid = old["user"]["id"]
+    old_sid = query(server, "SELECT id FROM sessions WHERE user_id = ? ORDER BY rowid LIMIT 1", uid)[0]["id"]
+    execute(server, "UPDATE sessions SET revoked_at = 1000 WHERE id = ?", old_sid)  # ended long ago
+    execute(server, "UPDATE mail_tokens SET expires_at = 1000 WHERE user_id = ?", uid)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not query(server, "SELECT 1 FROM sessions WHERE id = ?", old_sid):
+            break
+        time.sleep(0.2)
+    assert not query(server, "SELECT 1 FROM sessions WHERE id = ?", old_sid)
+    assert not query(server, "SELECT 1 FROM retired_refresh_tokens WHERE session_id = ?", old_sid)
+    assert not query(server, "SELECT 1 FROM mail_tokens WHERE user_id = ?", uid)
+    assert len(query(server, "SELECT 1 FROM sessions WHERE user_id = ?", uid)) == 2  # live + recently ended
+    ok_data(server.get("/api/auth/me", headers={"Authorization": f"Bearer {live['token']}"}))
