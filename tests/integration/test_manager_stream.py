@@ -132,6 +132,16 @@ def test_graceful_shutdown_ends_streams(launch):
     assert b"stream closed by the server" in b"".join(body)
 
 
+def test_service_wide_limit_refuses_the_61st_request_per_minute(launch):
+    server = launch("manager", env={"MANAGER_AUTH_TOKEN": FLEET})  # default MANAGER_RATE_LIMIT=60/min
+    statuses = [server.get("/api/agents", headers=auth()).status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
+    r = server.get("/api/agents", headers=auth())
+    assert int(r.headers["Retry-After"]) >= 1 and r.headers["X-RateLimit-Limit"] == "60"
+    assert r.json()["code"] == "rate_limited"
+    assert server.get("/health").status_code == 200  # probes are never limited
+
+
 def test_overview(manager):
     o = manager.get("/api/overview", headers=auth()).json()["data"]
     assert o["totalAgents"] == o["onlineAgents"] + o["staleAgents"] + o["offlineAgents"] >= 1
@@ -153,15 +163,25 @@ def test_dashboard_in_headless_chromium(launch, tmp_path):
     deadline = time.monotonic() + 60
     while not trigger.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    if trigger.exists():
-        register(server, "dash-2")  # must appear live, without a reload
+    if trigger.exists():  # both must appear live, without a reload
+        b = register(server, "dash-2")
+        server.request("POST", f"/api/agents/{b['agentId']}/events", headers=auth(b["agentToken"]),
+                       json={"threats": [{"event": {"id": "d-2", "source": "x", "severity": "critical",
+                                                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                                    "category": "ransomware", "description": ""},
+                                          "verdict": {"conclusion": "malicious", "confidence": 97}}]})
     proc.communicate(timeout=60)
     result = json.loads(done.read_text())
     assert result.get("ok"), result
     assert result["total"] == "1" and result["totalAfter"] == "2"
     assert result["agentRows"] == 1 and result["threatRows"] == 1 and result["chartBars"] == 24
+    assert result["threatRowsAfter"] == 2
     assert result["errors"] == []
     assert all(u.startswith(server.base_url) for u in result["requests"]), result["requests"]  # no external assets
     assert shot.stat().st_size > 10_000
+    # Kept as a test artefact next to the build.
+    artefacts = Path(os.environ.get("PLATFORM_BIN_DIR", SOURCE_DIR / "build" / "bin")).parent / "test-artefacts"
+    artefacts.mkdir(parents=True, exist_ok=True)
+    (artefacts / "manager-dashboard.png").write_bytes(shot.read_bytes())
     r = server.get("/dashboard")
     assert "script-src 'self'" in r.headers["Content-Security-Policy"] and "<script src=\"/dashboard/dashboard.js\">" in r.text

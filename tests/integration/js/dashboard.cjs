@@ -33,6 +33,10 @@ try {
   // Ask the test to cause an event, then wait for it to show up live.
   writeFileSync(triggerFile, "go");
   await page.waitForSelector("#events li[data-type=agent_online]", { timeout: 15000 });
+  await page.waitForSelector("#events li[data-type=threats_reported]", { timeout: 15000 });
+  await page.waitForFunction((n) => document.querySelectorAll("#threats tbody tr").length === n,
+                             result.threatRows + 1, { timeout: 10000 });
+  result.threatRowsAfter = await page.$$eval("#threats tbody tr", (rows) => rows.length);
   await page.waitForFunction((n) => Number(document.querySelector("#total").textContent) === n,
                              Number(result.total) + 1, { timeout: 10000 });
   result.totalAfter = await page.textContent("#total");
