@@ -6,3 +6,4 @@ BIN=${1:-build/bin}
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 /usr/bin/python3 tools/bench/http_health.py --bin "$BIN"
+/usr/bin/python3 tools/bench/manager.py --bin "$BIN"
