@@ -196,6 +196,10 @@ Agents::Counts Agents::counts() {
   });
 }
 
+std::int64_t Agents::total() {
+  return db_.read([](store::Connection& c) { return c.query_int("SELECT count(*) FROM agents").value_or(0); });
+}
+
 bool Agents::remove(const std::string& id) {
   return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM agents WHERE id = ?", id) > 0; });
 }

@@ -80,6 +80,7 @@ class Agents {
     boost::json::object by_os;
   };
   Counts counts();
+  std::int64_t total();
 
   // online / stale / offline for a last heartbeat at `last`, seen at `now`.
   std::string status_at(std::int64_t last, std::int64_t now) const;

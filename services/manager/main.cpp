@@ -82,7 +82,7 @@ void setup(common::Service& service) {
   service.every("event stream keep-alive", std::chrono::seconds(config.get_int("MANAGER_SSE_KEEPALIVE_S", 1, 3600)),
                 [&fleet] { fleet.events.keepalive(); });
   service.health_fields([&fleet] {
-    return boost::json::object{{"agents", fleet.agents.counts().total}, {"running", true},
+    return boost::json::object{{"agents", fleet.agents.total()}, {"running", true},
                                {"streams", fleet.events.subscribers()}};
   });
   service.metrics().gauge_callback("manager_event_stream_subscribers", "Open event-stream connections",

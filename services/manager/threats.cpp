@@ -39,28 +39,62 @@ boost::json::array links_of(store::Connection& c, const std::string& id) {
   return out;
 }
 
-boost::json::object threat_json(store::Connection& c, const store::Statement& row) {
+// One threat's stored fields, whether read back or just written.
+struct ThreatFields {
+  std::string id, agent_id, event_id;
+  std::int64_t occurred_at = 0, received_at = 0;
+  std::string source, severity, original_severity, category, description;
+  std::optional<std::string> raw, host;
+  boost::json::object metadata;
+  std::string conclusion;
+  std::int64_t confidence = 0;
+  std::optional<std::string> action, source_ip, file_hash;
+};
+
+boost::json::object threat_json(const ThreatFields& f, boost::json::array correlated) {
   boost::json::object t;
-  t["id"] = row.text(0);
-  t["agentId"] = row.text(1);
-  t["eventId"] = row.text(2);
-  t["timestamp"] = common::rfc3339_from_unix(row.int64(3));
-  t["receivedAt"] = common::rfc3339_from_unix(row.int64(4));
-  t["source"] = row.text(5);
-  t["severity"] = row.text(6);
-  t["originalSeverity"] = row.text(7);
-  t["category"] = row.text(8);
-  t["description"] = row.text(9);
-  set_optional(t, "raw", row.text_or_null(10));
-  set_optional(t, "host", row.text_or_null(11));
-  t["metadata"] = boost::json::parse(row.text(12));
-  boost::json::object verdict{{"conclusion", row.text(13)}, {"confidence", row.int64(14)}};
-  set_optional(verdict, "action", row.text_or_null(15));
+  t["id"] = f.id;
+  t["agentId"] = f.agent_id;
+  t["eventId"] = f.event_id;
+  t["timestamp"] = common::rfc3339_from_unix(f.occurred_at);
+  t["receivedAt"] = common::rfc3339_from_unix(f.received_at);
+  t["source"] = f.source;
+  t["severity"] = f.severity;
+  t["originalSeverity"] = f.original_severity;
+  t["category"] = f.category;
+  t["description"] = f.description;
+  set_optional(t, "raw", f.raw);
+  set_optional(t, "host", f.host);
+  t["metadata"] = f.metadata;
+  boost::json::object verdict{{"conclusion", f.conclusion}, {"confidence", f.confidence}};
+  set_optional(verdict, "action", f.action);
   t["verdict"] = std::move(verdict);
-  set_optional(t, "sourceIp", row.text_or_null(16));
-  set_optional(t, "fileHash", row.text_or_null(17));
-  t["correlatedWith"] = links_of(c, row.text(0));
+  set_optional(t, "sourceIp", f.source_ip);
+  set_optional(t, "fileHash", f.file_hash);
+  t["correlatedWith"] = std::move(correlated);
   return t;
+}
+
+boost::json::object threat_json(store::Connection& c, const store::Statement& row) {
+  ThreatFields f{.id = row.text(0),
+                 .agent_id = row.text(1),
+                 .event_id = row.text(2),
+                 .occurred_at = row.int64(3),
+                 .received_at = row.int64(4),
+                 .source = row.text(5),
+                 .severity = row.text(6),
+                 .original_severity = row.text(7),
+                 .category = row.text(8),
+                 .description = row.text(9),
+                 .raw = row.text_or_null(10),
+                 .host = row.text_or_null(11),
+                 .metadata = boost::json::parse(row.text(12)).as_object(),
+                 .conclusion = row.text(13),
+                 .confidence = row.int64(14),
+                 .action = row.text_or_null(15),
+                 .source_ip = row.text_or_null(16),
+                 .file_hash = row.text_or_null(17)};
+  return threat_json(f, links_of(c, f.id));
 }
 
 std::optional<boost::json::object> load(store::Connection& c, const std::string& id) {
@@ -114,24 +148,27 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
   std::int64_t now = common::unix_seconds();
   return db_.write([&](store::Connection& c) {
     Ingested out;
-    std::vector<std::string> stored;
     for (const auto& r : reports) {
-      if (c.query_int("SELECT 1 FROM threats WHERE agent_id = ? AND event_id = ?", agent_id, r.event_id)) {
-        ++out.duplicates;
-        continue;
-      }
       std::string id = security::random_id("th-", 12);
       auto ip = source_ip_of(r.metadata);
       auto hash = file_hash_of(r.metadata);
-      c.execute("INSERT INTO threats (" + std::string(kColumns) +
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity, r.category,
-                r.description, r.raw, r.host, boost::json::serialize(r.metadata), r.conclusion, r.confidence, r.action,
-                ip, hash);
+      // The UNIQUE (agent_id, event_id) constraint makes a retried event a no-op.
+      int inserted = c.execute("INSERT INTO threats (" + std::string(kColumns) +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                   "ON CONFLICT (agent_id, event_id) DO NOTHING",
+                               id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity,
+                               r.category, r.description, r.raw, r.host, boost::json::serialize(r.metadata),
+                               r.conclusion, r.confidence, r.action, ip, hash);
+      if (inserted == 0) {
+        ++out.duplicates;
+        continue;
+      }
       ++out.accepted;
-      stored.push_back(id);
+      std::string severity = r.severity;
+      boost::json::array correlated;
 
-      // Link to other agents' threats in the window that share an indicator.
+      // Link to other agents' threats in the window that share an indicator. Threats of one
+      // batch come from one agent, so nothing later in the batch changes this one.
       for (auto [reason, column, value] : {std::tuple{"source_ip", "source_ip", ip}, std::tuple{"file_hash", "file_hash", hash}}) {
         if (!value) continue;
         std::vector<std::string> related;
@@ -151,16 +188,26 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
           c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", id, other, reason);
           c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", other, id, reason);
           out.correlated.push_back(other);
+          if (std::find(correlated.begin(), correlated.end(), boost::json::value(other)) == correlated.end())
+            correlated.emplace_back(other);
         }
         std::sort(agents.begin(), agents.end());
         agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
         if (static_cast<std::int64_t>(agents.size()) >= settings_.escalate_at_agents) {
+          severity = "critical";
           c.execute("UPDATE threats SET severity = 'critical' WHERE id = ?", id);
           for (const auto& other : related) c.execute("UPDATE threats SET severity = 'critical' WHERE id = ?", other);
         }
       }
+      std::sort(correlated.begin(), correlated.end(),
+                [](const auto& a, const auto& b) { return a.as_string() < b.as_string(); });
+      ThreatFields f{.id = id, .agent_id = agent_id, .event_id = r.event_id, .occurred_at = r.occurred_at,
+                     .received_at = now, .source = r.source, .severity = severity, .original_severity = r.severity,
+                     .category = r.category, .description = r.description, .raw = r.raw, .host = r.host,
+                     .metadata = r.metadata, .conclusion = r.conclusion, .confidence = r.confidence,
+                     .action = r.action, .source_ip = ip, .file_hash = hash};
+      out.threats.push_back(threat_json(f, std::move(correlated)));
     }
-    for (const auto& id : stored) out.threats.push_back(*load(c, id));
     return out;
   });
 }
