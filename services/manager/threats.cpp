@@ -174,8 +174,11 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
         std::vector<std::string> related;
         std::vector<std::string> agents{agent_id};
         {
-          auto q = c.prepare(std::string("SELECT id, agent_id FROM threats WHERE ") + column +
-                             " = ? AND agent_id != ? AND occurred_at BETWEEN ? AND ?");
+          // Two index ranges (agents before and after this one) instead of `agent_id != ?`.
+          std::string col(column);
+          auto q = c.prepare("SELECT id, agent_id FROM threats WHERE " + col + " = ?1 AND agent_id < ?2 AND " +
+                             "occurred_at BETWEEN ?3 AND ?4 UNION ALL SELECT id, agent_id FROM threats WHERE " + col +
+                             " = ?1 AND agent_id > ?2 AND occurred_at BETWEEN ?3 AND ?4");
           q->bind_all(*value, agent_id, r.occurred_at - settings_.correlation_window_s,
                       r.occurred_at + settings_.correlation_window_s);
           while (q->step()) {
