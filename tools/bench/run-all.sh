@@ -7,3 +7,4 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(grep -m1 'model name' /
 echo
 /usr/bin/python3 tools/bench/http_health.py --bin "$BIN"
 /usr/bin/python3 tools/bench/manager.py --bin "$BIN"
+/usr/bin/python3 tools/bench/manager_sse.py --bin "$BIN"
