@@ -20,6 +20,7 @@ std::vector<common::OptionSpec> options() {
   out.push_back({"MANAGER_OFFLINE_AFTER_S", "300", "seconds without a heartbeat before an agent is offline"});
   out.push_back({"MANAGER_CORRELATION_WINDOW_S", "300", "seconds within which threats on different agents correlate"});
   out.push_back({"MANAGER_THREAT_RETENTION_DAYS", "30", "days threats are kept"});
+  out.push_back({"MANAGER_RETENTION_SWEEP_S", "3600", "seconds between purges of threats past the retention"});
   out.push_back({"MANAGER_SSE_KEEPALIVE_S", "30", "seconds between keep-alive comments on event streams"});
   return out;
 }
@@ -78,7 +79,8 @@ void setup(common::Service& service) {
 
   auto sweep_every = std::chrono::seconds(std::clamp<std::int64_t>(fleet.agents.settings().stale_after_s / 3, 1, 10));
   service.every("agent status sweep", sweep_every, [&fleet] { announce_transitions(fleet); });
-  service.every("threat retention", std::chrono::hours(1), [&fleet] { fleet.threats.purge_expired(); });
+  service.every("threat retention", std::chrono::seconds(config.get_int("MANAGER_RETENTION_SWEEP_S", 1, 86400)),
+                [&fleet] { fleet.threats.purge_expired(); });
   service.every("event stream keep-alive", std::chrono::seconds(config.get_int("MANAGER_SSE_KEEPALIVE_S", 1, 3600)),
                 [&fleet] { fleet.events.keepalive(); });
   service.health_fields([&fleet] {

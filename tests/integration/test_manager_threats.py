@@ -202,3 +202,18 @@ def test_acknowledged_threats_survive_kill_9(launch):
     stored = {row[0] for row in db.execute("SELECT event_id FROM threats")}
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged events lost"
+
+
+def test_retention_job_purges_old_threats(launch):
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_THREAT_RETENTION_DAYS="1",
+                                        MANAGER_RETENTION_SWEEP_S="1"))
+    agent = new_agent(server, "retention")
+    ids = [t["id"] for t in send(server, agent, [report("old-1"), report("new-1")]).json()["data"]["threats"]]
+    db = sqlite3.connect(server.data_dir / "manager.db", timeout=10)
+    with db:
+        db.execute("UPDATE threats SET received_at = received_at - 2 * 86400 WHERE id = ?", (ids[0],))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.get(f"/api/threats/{ids[0]}", headers=auth()).status_code == 200:
+        time.sleep(0.2)
+    assert server.get(f"/api/threats/{ids[0]}", headers=auth()).status_code == 404
+    assert server.get(f"/api/threats/{ids[1]}", headers=auth()).status_code == 200
