@@ -22,6 +22,8 @@ std::vector<common::OptionSpec> options() {
   out.push_back({"MANAGER_THREAT_RETENTION_DAYS", "30", "days threats are kept"});
   out.push_back({"MANAGER_RETENTION_SWEEP_S", "3600", "seconds between purges of threats past the retention"});
   out.push_back({"MANAGER_SSE_KEEPALIVE_S", "30", "seconds between keep-alive comments on event streams"});
+  // Heartbeats and threat batches wait on commits; more workers let them share commits.
+  out.push_back({"WORKER_THREADS", "16", "threads for database writes and other blocking work"});
   return out;
 }
 

@@ -68,7 +68,9 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
          if (!agent) throw agent_not_found();
          (*agent)["policyVersion"] = policies.version_for(id);  // 0 while no policy exists
          return common::envelope_ok(std::move(*agent));
-       }},
+       },
+       // On the worker pool: concurrent heartbeats then share commits (group commit).
+       .offload = true},
       {.method = "GET", .path = "/api/agents", .auth = "fleet",
        .handler = [&agents](common::Request& req) {
          AgentFilter f;

@@ -96,7 +96,8 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
          return common::envelope_ok(boost::json::object{
              {"accepted", result.accepted}, {"duplicates", result.duplicates}, {"threats", std::move(result.threats)}});
        },
-       .body_limit = 16 * 1024 * 1024},
+       .body_limit = 16 * 1024 * 1024,
+       .offload = true},
       {.method = "GET", .path = "/api/threats", .auth = "fleet",
        .handler = [&threats](common::Request& req) {
          ThreatFilter f;

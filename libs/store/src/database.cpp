@@ -157,6 +157,53 @@ Database::~Database() {
 
 // ---- locks, leases, observer ----
 
+void Database::run_write(const std::function<void(Connection&)>& block) {
+  if (writer_thread_.load() == std::this_thread::get_id())
+    throw Error(SQLITE_MISUSE, "write() (or checkpoint/migrate) called inside write() on the same thread");
+  PendingWrite me{.block = &block};
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (leading_) {
+      queue_changed_.wait(lock);
+      continue;
+    }
+    leading_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    commit_batch(batch);
+    lock.lock();
+    for (auto* p : batch) p->done = true;
+    leading_ = false;
+    queue_changed_.notify_all();
+  }
+  if (me.error) std::rethrow_exception(me.error);
+}
+
+void Database::commit_batch(const std::vector<PendingWrite*>& batch) {
+  try {
+    WriterLock lock(*this);
+    Transaction tx(*writer_, Transaction::Kind::immediate);
+    for (auto* p : batch) {
+      writer_->exec("SAVEPOINT write_block");
+      try {
+        (*p->block)(*writer_);
+        writer_->exec("RELEASE write_block");
+      } catch (...) {
+        p->error = std::current_exception();
+        writer_->exec("ROLLBACK TO write_block");
+        writer_->exec("RELEASE write_block");
+      }
+    }
+    tx.commit();
+  } catch (...) {
+    // BEGIN or COMMIT failed: nothing of this batch is durable, so every block fails.
+    for (auto* p : batch)
+      if (!p->error) p->error = std::current_exception();
+  }
+}
+
 Database::WriterLock::WriterLock(Database& db) : db_(db) {
   if (db_.writer_thread_.load() == std::this_thread::get_id()) {
     throw Error(SQLITE_MISUSE, "write() (or checkpoint/migrate) called inside write() on the same thread");

@@ -3,10 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <type_traits>
@@ -117,6 +119,22 @@ class Database {
     Connection* connection_ = nullptr;
   };
 
+  // Group commit: concurrent write() calls are queued; one caller at a time leads, running
+  // every queued block in one transaction (each inside its own SAVEPOINT, so a block that
+  // throws undoes only itself) and committing once, so many writers share one fsync. Each
+  // caller returns only after the commit that holds its block.
+  struct PendingWrite {
+    const std::function<void(Connection&)>* block = nullptr;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  void run_write(const std::function<void(Connection&)>& block);
+  void commit_batch(const std::vector<PendingWrite*>& batch);
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::vector<PendingWrite*> queue_;
+  bool leading_ = false;
+
   void observe(std::chrono::steady_clock::time_point start) const noexcept;
   void check_migration_list(std::span<const Migration> migrations) const;
   void apply_migration(const Migration& migration);
@@ -141,15 +159,12 @@ template <class F>
 auto Database::write(F&& f) -> std::invoke_result_t<F&, Connection&> {
   using Result = std::invoke_result_t<F&, Connection&>;
   Stopwatch watch(*this);
-  WriterLock lock(*this);
-  Transaction tx(*writer_, Transaction::Kind::immediate);
   if constexpr (std::is_void_v<Result>) {
-    std::invoke(f, *writer_);
-    tx.commit();
+    run_write([&](Connection& c) { std::invoke(f, c); });
   } else {
-    Result result = std::invoke(f, *writer_);
-    tx.commit();
-    return result;
+    std::optional<Result> result;
+    run_write([&](Connection& c) { result.emplace(std::invoke(f, c)); });
+    return std::move(*result);
   }
 }
 
