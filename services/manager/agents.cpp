@@ -22,8 +22,10 @@ std::string json_list(const std::vector<std::string>& items) {
 }
 
 void set_optional(boost::json::object& o, const char* key, const std::optional<std::string>& v) {
-  if (v) o[key] = *v;
-  else o[key] = nullptr;
+  if (v)
+    o[key] = *v;
+  else
+    o[key] = nullptr;
 }
 
 }  // namespace
@@ -60,7 +62,8 @@ Agents::Registered Agents::enroll(const Registration& r) {
   std::int64_t now = common::unix_seconds();
   return db_.write([&](store::Connection& c) {
     std::optional<std::string> existing;
-    if (r.machine_id) existing = c.query_text("SELECT id FROM agents WHERE machine_id = ?", *r.machine_id);
+    if (r.machine_id)
+      existing = c.query_text("SELECT id FROM agents WHERE machine_id = ?", *r.machine_id);
     else
       existing = c.query_text("SELECT id FROM agents WHERE machine_id IS NULL AND hostname = ? AND os = ? AND arch = ?",
                               r.hostname, r.os, r.arch);
@@ -113,12 +116,18 @@ std::optional<boost::json::object> Agents::heartbeat(const std::string& id, cons
 std::pair<boost::json::array, std::int64_t> Agents::list(const AgentFilter& f) {
   std::int64_t now = common::unix_seconds();
   std::string where = " WHERE 1 = 1";
-  if (f.status == "online") where += " AND last_heartbeat >= :stale";
-  else if (f.status == "stale") where += " AND last_heartbeat < :stale AND last_heartbeat >= :offline";
-  else if (f.status == "offline") where += " AND last_heartbeat < :offline";
+  if (f.status == "online")
+    where += " AND last_heartbeat >= :stale";
+  else if (f.status == "stale")
+    where += " AND last_heartbeat < :stale AND last_heartbeat >= :offline";
+  else if (f.status == "offline")
+    where += " AND last_heartbeat < :offline";
   if (f.os) where += " AND os = :os";
   if (f.tag) where += " AND EXISTS (SELECT 1 FROM json_each(agents.tags) WHERE value = :tag)";
-  if (f.search) where += " AND (instr(lower(hostname), lower(:search)) > 0 OR instr(id, :search) > 0 OR instr(ifnull(ip, ''), :search) > 0)";
+  if (f.search)
+    where +=
+        " AND (instr(lower(hostname), lower(:search)) > 0 OR instr(id, :search) > 0 OR instr(ifnull(ip, ''), :search) "
+        "> 0)";
   auto bind = [&](store::Statement& s) {
     auto has = [&](const char* name) { return s.sql().find(name) != std::string::npos; };
     if (has(":stale")) s.bind(":stale", now - settings_.stale_after_s);
@@ -173,7 +182,8 @@ std::vector<Agents::PushTarget> Agents::push_targets() {
   std::int64_t online_since = common::unix_seconds() - settings_.stale_after_s;
   return db_.read([&](store::Connection& c) {
     std::vector<PushTarget> out;
-    auto q = c.prepare("SELECT id, endpoint, token_hash FROM agents WHERE endpoint IS NOT NULL AND last_heartbeat >= ? ORDER BY id");
+    auto q = c.prepare(
+        "SELECT id, endpoint, token_hash FROM agents WHERE endpoint IS NOT NULL AND last_heartbeat >= ? ORDER BY id");
     q->bind_all(online_since);
     while (q->step()) out.push_back({q->text(0), q->text(1), q->text(2)});
     return out;
@@ -205,7 +215,8 @@ bool Agents::remove(const std::string& id) {
 }
 
 bool Agents::token_matches(const std::string& id, std::string_view token) {
-  auto stored = db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
+  auto stored =
+      db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
   // Hash first so the comparison time does not depend on whether the agent exists.
   std::string presented = security::sha256_hex(token);
   return stored && security::constant_time_equal(presented, *stored);

@@ -60,9 +60,10 @@ manager::ThreatSettings threat_settings(const common::Config& c) {
 // Status transitions found by the sweep become agent_online / agent_stale / agent_offline.
 void announce_transitions(manager::Fleet& fleet) {
   for (const auto& t : fleet.agents.sweep())
-    fleet.events.publish("agent_" + t.to, boost::json::serialize(boost::json::object{
-                                              {"agentId", t.agent_id}, {"hostname", t.hostname},
-                                              {"status", t.to}, {"previous", t.from}}));
+    fleet.events.publish(
+        "agent_" + t.to,
+        boost::json::serialize(boost::json::object{
+            {"agentId", t.agent_id}, {"hostname", t.hostname}, {"status", t.to}, {"previous", t.from}}));
 }
 
 void setup(common::Service& service) {
@@ -86,8 +87,8 @@ void setup(common::Service& service) {
   service.every("event stream keep-alive", std::chrono::seconds(config.get_int("MANAGER_SSE_KEEPALIVE_S", 1, 3600)),
                 [&fleet] { fleet.events.keepalive(); });
   service.health_fields([&fleet] {
-    return boost::json::object{{"agents", fleet.agents.total()}, {"running", true},
-                               {"streams", fleet.events.subscribers()}};
+    return boost::json::object{
+        {"agents", fleet.agents.total()}, {"running", true}, {"streams", fleet.events.subscribers()}};
   });
   service.metrics().gauge_callback("manager_event_stream_subscribers", "Open event-stream connections",
                                    [&fleet] { return static_cast<double>(fleet.events.subscribers()); });

@@ -28,7 +28,8 @@ bool ip_or_cidr(std::string_view text) {
   auto bits = text.substr(slash + 1);
   int prefix = -1;
   auto [ptr, err] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
-  return err == std::errc() && ptr == bits.data() + bits.size() && prefix >= 0 && prefix <= (address.is_v4() ? 32 : 128);
+  return err == std::errc() && ptr == bits.data() + bits.size() && prefix >= 0 &&
+         prefix <= (address.is_v4() ? 32 : 128);
 }
 
 boost::json::object parse_rule(const boost::json::object& r) {
@@ -76,8 +77,10 @@ boost::json::object policy_json(const store::Statement& row) {
   p["version"] = row.int64(0);
   p["scope"] = row.text(2);
   p["name"] = row.text(3);
-  if (auto d = row.text_or_null(4)) p["description"] = *d;
-  else p["description"] = nullptr;
+  if (auto d = row.text_or_null(4))
+    p["description"] = *d;
+  else
+    p["description"] = nullptr;
   p["rules"] = boost::json::parse(row.text(5));
   p["updatedAt"] = common::rfc3339_from_unix(row.int64(6));
   return p;
@@ -92,9 +95,10 @@ std::optional<boost::json::object> load(store::Connection& c, std::int64_t versi
 
 std::int64_t insert(store::Connection& c, const PolicyDraft& d, const char* scope) {
   std::int64_t version = c.query_int("SELECT ifnull(max(version), 0) + 1 FROM policies").value_or(1);
-  c.execute("INSERT INTO policies (version, id, scope, name, description, rules, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            version, security::random_id("pol-", 8), scope, d.name, d.description, boost::json::serialize(d.rules),
-            common::unix_seconds());
+  c.execute(
+      "INSERT INTO policies (version, id, scope, name, description, rules, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      version, security::random_id("pol-", 8), scope, d.name, d.description, boost::json::serialize(d.rules),
+      common::unix_seconds());
   return version;
 }
 
@@ -175,9 +179,10 @@ boost::json::object Policies::override_for(const std::string& agent_id, const Po
   return db_.write([&](store::Connection& c) {
     require_agent(c, agent_id);
     std::int64_t version = insert(c, draft, "agent");
-    c.execute("INSERT INTO agent_policies (agent_id, version) VALUES (?, ?) "
-              "ON CONFLICT (agent_id) DO UPDATE SET version = excluded.version",
-              agent_id, version);
+    c.execute(
+        "INSERT INTO agent_policies (agent_id, version) VALUES (?, ?) "
+        "ON CONFLICT (agent_id) DO UPDATE SET version = excluded.version",
+        agent_id, version);
     auto policy = *load(c, version);
     policy["appliedTo"] = 1;
     return policy;

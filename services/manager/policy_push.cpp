@@ -14,7 +14,8 @@ namespace manager {
 
 boost::json::object push_policy(const boost::json::object& policy, const std::vector<Agents::PushTarget>& targets,
                                 const PushSettings& settings) {
-  std::string body = boost::json::serialize(boost::json::object{{"policy", policy}, {"timestamp", common::rfc3339_now()}});
+  std::string body =
+      boost::json::serialize(boost::json::object{{"policy", policy}, {"timestamp", common::rfc3339_now()}});
   std::vector<boost::json::object> results(targets.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {

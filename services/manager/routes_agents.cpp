@@ -50,59 +50,79 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
   auto& agents = fleet.agents;
   auto& policies = fleet.policies;
   service.add({
-      {.method = "POST", .path = "/api/agents/register", .auth = "fleet",
-       .handler = [&agents, &fleet](common::Request& req) {
-         auto reg = agents.enroll(parse_registration(req.json_object()));
-         if (reg.created)
-           fleet.events.publish("agent_online", boost::json::serialize(boost::json::object{
-                                                    {"agentId", reg.agent["agentId"]}, {"hostname", reg.agent["hostname"]},
-                                                    {"status", "online"}, {"reason", "registered"}}));
-         auto body = std::move(reg.agent);
-         body["agentToken"] = reg.token;
-         return common::envelope_ok(std::move(body), reg.created ? 201 : 200);
-       }},
-      {.method = "POST", .path = "/api/agents/{id}/heartbeat", .auth = "agent",
-       .handler = [&agents, &policies](common::Request& req) {
-         std::string id(req.param("id"));
-         auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()));
-         if (!agent) throw agent_not_found();
-         (*agent)["policyVersion"] = policies.version_for(id);  // 0 while no policy exists
-         return common::envelope_ok(std::move(*agent));
-       },
+      {.method = "POST",
+       .path = "/api/agents/register",
+       .auth = "fleet",
+       .handler =
+           [&agents, &fleet](common::Request& req) {
+             auto reg = agents.enroll(parse_registration(req.json_object()));
+             if (reg.created)
+               fleet.events.publish("agent_online",
+                                    boost::json::serialize(boost::json::object{{"agentId", reg.agent["agentId"]},
+                                                                               {"hostname", reg.agent["hostname"]},
+                                                                               {"status", "online"},
+                                                                               {"reason", "registered"}}));
+             auto body = std::move(reg.agent);
+             body["agentToken"] = reg.token;
+             return common::envelope_ok(std::move(body), reg.created ? 201 : 200);
+           }},
+      {.method = "POST",
+       .path = "/api/agents/{id}/heartbeat",
+       .auth = "agent",
+       .handler =
+           [&agents, &policies](common::Request& req) {
+             std::string id(req.param("id"));
+             auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()));
+             if (!agent) throw agent_not_found();
+             (*agent)["policyVersion"] = policies.version_for(id);  // 0 while no policy exists
+             return common::envelope_ok(std::move(*agent));
+           },
        // On the worker pool: concurrent heartbeats then share commits (group commit).
        .offload = true},
-      {.method = "GET", .path = "/api/agents", .auth = "fleet",
-       .handler = [&agents](common::Request& req) {
-         AgentFilter f;
-         f.status = in::query_one_of(req, "status", {"online", "stale", "offline"});
-         f.os = req.query_param("os");
-         f.tag = req.query_param("tag");
-         f.search = req.query_param("search");
-         if (f.search) common::input::check_text(*f.search, "search", {.max = 253});
-         f.page = common::parse_page(req);
-         auto [items, total] = agents.list(f);
-         return common::envelope_page(std::move(items), total, f.page);
-       }},
-      {.method = "GET", .path = "/api/agents/{id}", .auth = "agent",
-       .handler = [&agents](common::Request& req) {
-         auto agent = agents.find(std::string(req.param("id")));
-         if (!agent) throw agent_not_found();
-         return common::envelope_ok(std::move(*agent));
-       }},
-      {.method = "GET", .path = "/api/agents/{id}/metrics", .auth = "agent",
-       .handler = [&agents](common::Request& req) {
-         std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);
-         auto page = common::parse_page(req);
-         auto samples = agents.metrics(std::string(req.param("id")), since, page);
-         if (!samples) throw agent_not_found();
-         return common::envelope_page(std::move(samples->first), samples->second, page);
-       }},
-      {.method = "DELETE", .path = "/api/agents/{id}", .auth = "fleet",
-       .handler = [&agents](common::Request& req) {
-         std::string id(req.param("id"));
-         if (!agents.remove(id)) throw agent_not_found();
-         return common::envelope_ok(boost::json::object{{"agentId", id}, {"deregistered", true}});
-       }},
+      {.method = "GET",
+       .path = "/api/agents",
+       .auth = "fleet",
+       .handler =
+           [&agents](common::Request& req) {
+             AgentFilter f;
+             f.status = in::query_one_of(req, "status", {"online", "stale", "offline"});
+             f.os = req.query_param("os");
+             f.tag = req.query_param("tag");
+             f.search = req.query_param("search");
+             if (f.search) common::input::check_text(*f.search, "search", {.max = 253});
+             f.page = common::parse_page(req);
+             auto [items, total] = agents.list(f);
+             return common::envelope_page(std::move(items), total, f.page);
+           }},
+      {.method = "GET",
+       .path = "/api/agents/{id}",
+       .auth = "agent",
+       .handler =
+           [&agents](common::Request& req) {
+             auto agent = agents.find(std::string(req.param("id")));
+             if (!agent) throw agent_not_found();
+             return common::envelope_ok(std::move(*agent));
+           }},
+      {.method = "GET",
+       .path = "/api/agents/{id}/metrics",
+       .auth = "agent",
+       .handler =
+           [&agents](common::Request& req) {
+             std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);
+             auto page = common::parse_page(req);
+             auto samples = agents.metrics(std::string(req.param("id")), since, page);
+             if (!samples) throw agent_not_found();
+             return common::envelope_page(std::move(samples->first), samples->second, page);
+           }},
+      {.method = "DELETE",
+       .path = "/api/agents/{id}",
+       .auth = "fleet",
+       .handler =
+           [&agents](common::Request& req) {
+             std::string id(req.param("id"));
+             if (!agents.remove(id)) throw agent_not_found();
+             return common::envelope_ok(boost::json::object{{"agentId", id}, {"deregistered", true}});
+           }},
   });
 }
 

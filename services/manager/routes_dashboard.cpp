@@ -20,9 +20,10 @@ common::Response asset(std::string_view name) {
     if (file.name != name) continue;
     auto res = common::Response::text(std::string(file.data), content_type(name));
     // Only this origin's script and style; the page reads the API with fetch.
-    res.headers.add("Content-Security-Policy",
-                    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    res.headers.add(
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     res.headers.add("Cache-Control", "no-cache");
     return res;
   }
@@ -34,12 +35,14 @@ common::Response asset(std::string_view name) {
 void add_dashboard_routes(common::Service& service) {
   service.add({
       {.method = "GET", .path = "/dashboard", .handler = [](common::Request&) { return asset("dashboard.html"); }},
-      {.method = "GET", .path = "/dashboard/{asset}",
-       .handler = [](common::Request& req) {
-         auto name = req.param("asset");
-         if (name == "dashboard.html") throw common::ApiError::not_found("no such dashboard file");
-         return asset(name);
-       }},
+      {.method = "GET",
+       .path = "/dashboard/{asset}",
+       .handler =
+           [](common::Request& req) {
+             auto name = req.param("asset");
+             if (name == "dashboard.html") throw common::ApiError::not_found("no such dashboard file");
+             return asset(name);
+           }},
   });
 }
 

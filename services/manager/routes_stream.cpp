@@ -12,8 +12,8 @@ namespace manager {
 
 namespace {
 
-const std::set<std::string> kEventTypes{"agent_online",     "agent_offline",     "agent_stale",   "threats_reported",
-                                        "threat_correlated", "policy_created"};
+const std::set<std::string> kEventTypes{"agent_online",     "agent_offline",     "agent_stale",
+                                        "threats_reported", "threat_correlated", "policy_created"};
 
 std::set<std::string> parse_types(const common::Request& req) {
   std::set<std::string> types;
@@ -29,8 +29,10 @@ std::set<std::string> parse_types(const common::Request& req) {
 
 std::optional<std::uint64_t> last_event_id(const common::Request& req) {
   std::optional<std::string> raw;
-  if (auto h = req.headers.get("Last-Event-ID")) raw = std::string(*h);
-  else raw = req.query_param("lastEventId");
+  if (auto h = req.headers.get("Last-Event-ID"))
+    raw = std::string(*h);
+  else
+    raw = req.query_param("lastEventId");
   if (!raw || raw->empty()) return std::nullopt;
   std::uint64_t id = 0;
   auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), id);
@@ -42,47 +44,54 @@ std::optional<std::uint64_t> last_event_id(const common::Request& req) {
 
 void add_stream_routes(common::Service& service, Fleet& fleet) {
   service.add({
-      {.method = "GET", .path = "/api/events/stream", .auth = "fleet_stream",
-       .handler = [&fleet](common::Request& req) {
-         auto types = parse_types(req);
-         common::Response res;
-         res.headers.add("Content-Type", "text/event-stream; charset=utf-8");
-         res.headers.add("Cache-Control", "no-cache");
-         res.headers.add("X-Accel-Buffering", "no");  // proxies must not buffer the stream
-         boost::json::array subscribed(types.begin(), types.end());
-         res.stream = fleet.events.subscribe(
-             last_event_id(req), std::move(types),
-             boost::json::serialize(boost::json::object{{"time", common::rfc3339_now()}, {"types", subscribed}}));
-         return res;
-       }},
-      {.method = "GET", .path = "/api/overview", .auth = "fleet",
-       .handler = [&fleet](common::Request&) {
-         auto counts = fleet.agents.counts();
-         std::int64_t now = common::unix_seconds();
-         auto day = fleet.threats.summary(now - 86400);
-         auto week = fleet.threats.summary(now - 7 * 86400);
-         boost::json::array top;
-         for (const auto& [category, count] : day["byCategory"].as_object())
-           top.push_back({{"category", category}, {"count", count}});
-         std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
-           return a.as_object().at("count").as_int64() > b.as_object().at("count").as_int64();
-         });
-         if (top.size() > 5) top.resize(5);
-         auto active = fleet.policies.active();
-         return common::envelope_ok(boost::json::object{
-             {"totalAgents", counts.total},
-             {"onlineAgents", counts.online},
-             {"staleAgents", counts.stale},
-             {"offlineAgents", counts.offline},
-             {"agentsByOs", counts.by_os},
-             {"threatSummary", {{"last24h", day["total"]}, {"last7d", week["total"]}, {"bySeverity24h", day["bySeverity"]}}},
-             {"topThreats", top},
-             {"threatTimeline", fleet.threats.timeline(now - 23 * 3600, 3600)},
-             {"activePolicyVersion", active ? active->at("version") : boost::json::value(nullptr)},
-             {"uptimeMs", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                fleet.started)
-                              .count()}});
-       }},
+      {.method = "GET",
+       .path = "/api/events/stream",
+       .auth = "fleet_stream",
+       .handler =
+           [&fleet](common::Request& req) {
+             auto types = parse_types(req);
+             common::Response res;
+             res.headers.add("Content-Type", "text/event-stream; charset=utf-8");
+             res.headers.add("Cache-Control", "no-cache");
+             res.headers.add("X-Accel-Buffering", "no");  // proxies must not buffer the stream
+             boost::json::array subscribed(types.begin(), types.end());
+             res.stream = fleet.events.subscribe(
+                 last_event_id(req), std::move(types),
+                 boost::json::serialize(boost::json::object{{"time", common::rfc3339_now()}, {"types", subscribed}}));
+             return res;
+           }},
+      {.method = "GET",
+       .path = "/api/overview",
+       .auth = "fleet",
+       .handler =
+           [&fleet](common::Request&) {
+             auto counts = fleet.agents.counts();
+             std::int64_t now = common::unix_seconds();
+             auto day = fleet.threats.summary(now - 86400);
+             auto week = fleet.threats.summary(now - 7 * 86400);
+             boost::json::array top;
+             for (const auto& [category, count] : day["byCategory"].as_object())
+               top.push_back({{"category", category}, {"count", count}});
+             std::sort(top.begin(), top.end(), [](const auto& a, const auto& b) {
+               return a.as_object().at("count").as_int64() > b.as_object().at("count").as_int64();
+             });
+             if (top.size() > 5) top.resize(5);
+             auto active = fleet.policies.active();
+             return common::envelope_ok(boost::json::object{
+                 {"totalAgents", counts.total},
+                 {"onlineAgents", counts.online},
+                 {"staleAgents", counts.stale},
+                 {"offlineAgents", counts.offline},
+                 {"agentsByOs", counts.by_os},
+                 {"threatSummary",
+                  {{"last24h", day["total"]}, {"last7d", week["total"]}, {"bySeverity24h", day["bySeverity"]}}},
+                 {"topThreats", top},
+                 {"threatTimeline", fleet.threats.timeline(now - 23 * 3600, 3600)},
+                 {"activePolicyVersion", active ? active->at("version") : boost::json::value(nullptr)},
+                 {"uptimeMs", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                    fleet.started)
+                                  .count()}});
+           }},
   });
 }
 

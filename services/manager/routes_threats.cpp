@@ -69,14 +69,16 @@ void announce(Fleet& fleet, const std::string& agent_id, const Threats::Ingested
     ids.push_back(t.as_object().at("id"));
     if (t.as_object().at("severity") == "critical") critical.push_back(t.as_object().at("id"));
   }
-  fleet.events.publish("threats_reported", boost::json::serialize(boost::json::object{
-                                               {"agentId", agent_id}, {"accepted", result.accepted},
-                                               {"duplicates", result.duplicates}, {"threatIds", ids}}));
+  fleet.events.publish("threats_reported", boost::json::serialize(boost::json::object{{"agentId", agent_id},
+                                                                                      {"accepted", result.accepted},
+                                                                                      {"duplicates", result.duplicates},
+                                                                                      {"threatIds", ids}}));
   if (!result.correlated.empty()) {
     boost::json::array related(result.correlated.begin(), result.correlated.end());
-    fleet.events.publish("threat_correlated", boost::json::serialize(boost::json::object{
-                                                  {"agentId", agent_id}, {"threatIds", ids},
-                                                  {"correlatedWith", related}, {"critical", critical}}));
+    fleet.events.publish(
+        "threat_correlated",
+        boost::json::serialize(boost::json::object{
+            {"agentId", agent_id}, {"threatIds", ids}, {"correlatedWith", related}, {"critical", critical}}));
   }
 }
 
@@ -86,50 +88,63 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
   auto& agents = fleet.agents;
   auto& threats = fleet.threats;
   service.add({
-      {.method = "POST", .path = "/api/agents/{id}/events", .auth = "agent",
-       .handler = [&agents, &threats, &fleet](common::Request& req) {
-         std::string id(req.param("id"));
-         auto batch = parse_batch(req.json_object());
-         if (!agents.find(id)) throw common::ApiError::not_found("agent not found");
-         auto result = threats.ingest(id, batch);
-         announce(fleet, id, result);
-         return common::envelope_ok(boost::json::object{
-             {"accepted", result.accepted}, {"duplicates", result.duplicates}, {"threats", std::move(result.threats)}});
-       },
+      {.method = "POST",
+       .path = "/api/agents/{id}/events",
+       .auth = "agent",
+       .handler =
+           [&agents, &threats, &fleet](common::Request& req) {
+             std::string id(req.param("id"));
+             auto batch = parse_batch(req.json_object());
+             if (!agents.find(id)) throw common::ApiError::not_found("agent not found");
+             auto result = threats.ingest(id, batch);
+             announce(fleet, id, result);
+             return common::envelope_ok(boost::json::object{{"accepted", result.accepted},
+                                                            {"duplicates", result.duplicates},
+                                                            {"threats", std::move(result.threats)}});
+           },
        .body_limit = 16 * 1024 * 1024,
        .offload = true},
-      {.method = "GET", .path = "/api/threats", .auth = "fleet",
-       .handler = [&threats](common::Request& req) {
-         ThreatFilter f;
-         f.since = in::query_timestamp(req, "since");
-         f.until = in::query_timestamp(req, "until");
-         f.severity = in::query_one_of(req, "severity", {"info", "low", "medium", "high", "critical"});
-         f.conclusion = in::query_one_of(req, "conclusion", {"benign", "suspicious", "malicious"});
-         f.category = req.query_param("category");
-         f.agent_id = req.query_param("agentId");
-         f.page = common::parse_page(req);
-         auto [items, total] = threats.list(f);
-         return common::envelope_page(std::move(items), total, f.page);
-       }},
-      {.method = "GET", .path = "/api/threats/summary", .auth = "fleet",
-       .handler = [&threats](common::Request& req) {
-         static const std::pair<const char*, std::int64_t> kPeriods[] = {
-             {"1h", 3600}, {"6h", 6 * 3600}, {"24h", 86400}, {"7d", 7 * 86400}, {"30d", 30 * 86400}};
-         std::string period = req.query_param("period").value_or("24h");
-         for (auto [name, seconds] : kPeriods) {
-           if (period != name) continue;
-           auto summary = threats.summary(common::unix_seconds() - seconds);
-           summary["period"] = period;
-           return common::envelope_ok(std::move(summary));
-         }
-         throw common::ApiError::validation("query parameter 'period' must be one of: 1h, 6h, 24h, 7d, 30d");
-       }},
-      {.method = "GET", .path = "/api/threats/{id}", .auth = "fleet",
-       .handler = [&threats](common::Request& req) {
-         auto t = threats.find(std::string(req.param("id")));
-         if (!t) throw common::ApiError::not_found("threat not found");
-         return common::envelope_ok(std::move(*t));
-       }},
+      {.method = "GET",
+       .path = "/api/threats",
+       .auth = "fleet",
+       .handler =
+           [&threats](common::Request& req) {
+             ThreatFilter f;
+             f.since = in::query_timestamp(req, "since");
+             f.until = in::query_timestamp(req, "until");
+             f.severity = in::query_one_of(req, "severity", {"info", "low", "medium", "high", "critical"});
+             f.conclusion = in::query_one_of(req, "conclusion", {"benign", "suspicious", "malicious"});
+             f.category = req.query_param("category");
+             f.agent_id = req.query_param("agentId");
+             f.page = common::parse_page(req);
+             auto [items, total] = threats.list(f);
+             return common::envelope_page(std::move(items), total, f.page);
+           }},
+      {.method = "GET",
+       .path = "/api/threats/summary",
+       .auth = "fleet",
+       .handler =
+           [&threats](common::Request& req) {
+             static const std::pair<const char*, std::int64_t> kPeriods[] = {
+                 {"1h", 3600}, {"6h", 6 * 3600}, {"24h", 86400}, {"7d", 7 * 86400}, {"30d", 30 * 86400}};
+             std::string period = req.query_param("period").value_or("24h");
+             for (auto [name, seconds] : kPeriods) {
+               if (period != name) continue;
+               auto summary = threats.summary(common::unix_seconds() - seconds);
+               summary["period"] = period;
+               return common::envelope_ok(std::move(summary));
+             }
+             throw common::ApiError::validation("query parameter 'period' must be one of: 1h, 6h, 24h, 7d, 30d");
+           }},
+      {.method = "GET",
+       .path = "/api/threats/{id}",
+       .auth = "fleet",
+       .handler =
+           [&threats](common::Request& req) {
+             auto t = threats.find(std::string(req.param("id")));
+             if (!t) throw common::ApiError::not_found("threat not found");
+             return common::envelope_ok(std::move(*t));
+           }},
   });
 }
 

@@ -19,8 +19,10 @@ constexpr const char* kColumns =
     "raw, host, metadata, conclusion, confidence, action, source_ip, file_hash";
 
 void set_optional(boost::json::object& o, const char* key, const std::optional<std::string>& v) {
-  if (v) o[key] = *v;
-  else o[key] = nullptr;
+  if (v)
+    o[key] = *v;
+  else
+    o[key] = nullptr;
 }
 
 std::optional<std::string> first_string(const boost::json::object& metadata, std::initializer_list<const char*> keys) {
@@ -169,7 +171,8 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
 
       // Link to other agents' threats in the window that share an indicator. Threats of one
       // batch come from one agent, so nothing later in the batch changes this one.
-      for (auto [reason, column, value] : {std::tuple{"source_ip", "source_ip", ip}, std::tuple{"file_hash", "file_hash", hash}}) {
+      for (auto [reason, column, value] :
+           {std::tuple{"source_ip", "source_ip", ip}, std::tuple{"file_hash", "file_hash", hash}}) {
         if (!value) continue;
         std::vector<std::string> related;
         std::vector<std::string> agents{agent_id};
@@ -188,8 +191,10 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
         }
         if (related.empty()) continue;
         for (const auto& other : related) {
-          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", id, other, reason);
-          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", other, id, reason);
+          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", id, other,
+                    reason);
+          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", other, id,
+                    reason);
           out.correlated.push_back(other);
           if (std::find(correlated.begin(), correlated.end(), boost::json::value(other)) == correlated.end())
             correlated.emplace_back(other);
@@ -204,11 +209,24 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
       }
       std::sort(correlated.begin(), correlated.end(),
                 [](const auto& a, const auto& b) { return a.as_string() < b.as_string(); });
-      ThreatFields f{.id = id, .agent_id = agent_id, .event_id = r.event_id, .occurred_at = r.occurred_at,
-                     .received_at = now, .source = r.source, .severity = severity, .original_severity = r.severity,
-                     .category = r.category, .description = r.description, .raw = r.raw, .host = r.host,
-                     .metadata = r.metadata, .conclusion = r.conclusion, .confidence = r.confidence,
-                     .action = r.action, .source_ip = ip, .file_hash = hash};
+      ThreatFields f{.id = id,
+                     .agent_id = agent_id,
+                     .event_id = r.event_id,
+                     .occurred_at = r.occurred_at,
+                     .received_at = now,
+                     .source = r.source,
+                     .severity = severity,
+                     .original_severity = r.severity,
+                     .category = r.category,
+                     .description = r.description,
+                     .raw = r.raw,
+                     .host = r.host,
+                     .metadata = r.metadata,
+                     .conclusion = r.conclusion,
+                     .confidence = r.confidence,
+                     .action = r.action,
+                     .source_ip = ip,
+                     .file_hash = hash};
       out.threats.push_back(threat_json(f, std::move(correlated)));
     }
     return out;
@@ -241,8 +259,8 @@ std::pair<boost::json::array, std::int64_t> Threats::list(const ThreatFilter& f)
     }
     std::vector<std::string> ids;
     {
-      auto q = c.prepare("SELECT id FROM threats" + where +
-                         " ORDER BY occurred_at DESC, id LIMIT :limit OFFSET :offset");
+      auto q =
+          c.prepare("SELECT id FROM threats" + where + " ORDER BY occurred_at DESC, id LIMIT :limit OFFSET :offset");
       bind(*q);
       q->bind(":limit", f.page.limit);
       q->bind(":offset", f.page.offset());
@@ -263,8 +281,10 @@ boost::json::object Threats::summary(std::int64_t since) {
     boost::json::object s;
     s["since"] = common::rfc3339_from_unix(since);
     s["total"] = c.query_int("SELECT count(*) FROM threats WHERE occurred_at >= ?", since).value_or(0);
-    s["bySeverity"] = counts(c, "SELECT severity, count(*) FROM threats WHERE occurred_at >= ? GROUP BY severity", since);
-    s["byCategory"] = counts(c, "SELECT category, count(*) FROM threats WHERE occurred_at >= ? GROUP BY category", since);
+    s["bySeverity"] =
+        counts(c, "SELECT severity, count(*) FROM threats WHERE occurred_at >= ? GROUP BY severity", since);
+    s["byCategory"] =
+        counts(c, "SELECT category, count(*) FROM threats WHERE occurred_at >= ? GROUP BY category", since);
     s["topAgents"] = top(c,
                          "SELECT agent_id, count(*) AS n FROM threats WHERE occurred_at >= ? GROUP BY agent_id "
                          "ORDER BY n DESC, agent_id LIMIT 10",
@@ -278,7 +298,8 @@ boost::json::object Threats::summary(std::int64_t since) {
         c.query_int(
              "SELECT (SELECT count(*) FROM (SELECT 1 FROM threats WHERE occurred_at >= ?1 AND source_ip IS NOT NULL "
              "GROUP BY source_ip HAVING count(DISTINCT agent_id) >= 2)) + (SELECT count(*) FROM (SELECT 1 FROM threats "
-             "WHERE occurred_at >= ?1 AND file_hash IS NOT NULL GROUP BY file_hash HAVING count(DISTINCT agent_id) >= 2))",
+             "WHERE occurred_at >= ?1 AND file_hash IS NOT NULL GROUP BY file_hash HAVING count(DISTINCT agent_id) >= "
+             "2))",
              since)
             .value_or(0);
     return s;
@@ -290,7 +311,9 @@ boost::json::array Threats::timeline(std::int64_t since, std::int64_t bucket_s) 
   std::int64_t now = common::unix_seconds();
   std::vector<std::int64_t> counts(static_cast<std::size_t>((now - start) / bucket_s + 1), 0);
   db_.read([&](store::Connection& c) {
-    auto q = c.prepare("SELECT (occurred_at - ?1) / ?2, count(*) FROM threats WHERE occurred_at >= ?1 AND occurred_at <= ?3 GROUP BY 1");
+    auto q = c.prepare(
+        "SELECT (occurred_at - ?1) / ?2, count(*) FROM threats WHERE occurred_at >= ?1 AND occurred_at <= ?3 GROUP BY "
+        "1");
     q->bind_all(start, bucket_s, now);
     while (q->step()) {
       auto i = q->int64(0);
@@ -299,13 +322,15 @@ boost::json::array Threats::timeline(std::int64_t since, std::int64_t bucket_s) 
   });
   boost::json::array out;
   for (std::size_t i = 0; i < counts.size(); ++i)
-    out.push_back({{"start", common::rfc3339_from_unix(start + static_cast<std::int64_t>(i) * bucket_s)}, {"count", counts[i]}});
+    out.push_back(
+        {{"start", common::rfc3339_from_unix(start + static_cast<std::int64_t>(i) * bucket_s)}, {"count", counts[i]}});
   return out;
 }
 
 std::int64_t Threats::purge_expired() {
   std::int64_t cutoff = common::unix_seconds() - settings_.retention_days * 86400;
-  return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM threats WHERE received_at < ?", cutoff); });
+  return db_.write(
+      [&](store::Connection& c) { return c.execute("DELETE FROM threats WHERE received_at < ?", cutoff); });
 }
 
 }  // namespace manager

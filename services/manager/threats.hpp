@@ -43,7 +43,7 @@ class Threats {
 
   struct Ingested {
     std::int64_t accepted = 0, duplicates = 0;
-    boost::json::array threats;   // the stored threats, with correlatedWith
+    boost::json::array threats;           // the stored threats, with correlatedWith
     std::vector<std::string> correlated;  // ids of threats that gained a link
   };
   // Stores a batch for one agent in one transaction.

@@ -108,7 +108,7 @@ std::uint64_t EventHub::publish(const std::string& type, const std::string& data
 }
 
 std::shared_ptr<ResponseStream> EventHub::subscribe(std::optional<std::uint64_t> last_event_id,
-                                                   std::set<std::string> types, const std::string& connected_data) {
+                                                    std::set<std::string> types, const std::string& connected_data) {
   auto s = std::make_shared<Subscriber>();
   s->types = std::move(types);
   s->backlog_limit = limits_.subscriber_backlog;
@@ -146,8 +146,8 @@ void EventHub::close_all() {
 
 std::size_t EventHub::subscribers() const {
   std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(std::count_if(subscribers_.begin(), subscribers_.end(),
-                                                [](const auto& w) { return !w.expired(); }));
+  return static_cast<std::size_t>(
+      std::count_if(subscribers_.begin(), subscribers_.end(), [](const auto& w) { return !w.expired(); }));
 }
 
 std::uint64_t EventHub::last_id() const {

@@ -15,7 +15,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -24,15 +23,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -354,8 +354,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (last) return self->end_stream();
       self->pull();
     };
-    if (legacy_stream_) net::async_write(stream_, net::buffer(*data), std::move(after));
-    else net::async_write(stream_, http::make_chunk(net::buffer(*data)), std::move(after));
+    if (legacy_stream_)
+      net::async_write(stream_, net::buffer(*data), std::move(after));
+    else
+      net::async_write(stream_, http::make_chunk(net::buffer(*data)), std::move(after));
   }
 
   void end_stream() {
@@ -365,11 +367,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return close_ || legacy_stream_ ? shutdown() : read_header();
     }
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-    net::async_write(stream_, http::make_chunk_last(), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->finish_request();
-      if (ec || self->close_ || self->server_.draining) return self->shutdown();
-      self->read_header();
-    });
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->finish_request();
+                       if (ec || self->close_ || self->server_.draining) return self->shutdown();
+                       self->read_header();
+                     });
   }
 
   // The client went away or a write failed: tell the producer and drop the connection.
@@ -429,7 +432,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   unsigned version_ = 11;
   std::size_t lingered_ = 0;
   std::shared_ptr<ResponseStream> body_stream_;  // set while a streamed body is being sent
-  bool legacy_stream_ = false;                  // HTTP/1.0: no chunking, body ends at close
+  bool legacy_stream_ = false;                   // HTTP/1.0: no chunking, body ends at close
   static constexpr std::size_t kMaxLingerBytes = 4 * 1024 * 1024;
 };
 

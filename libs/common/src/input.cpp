@@ -84,16 +84,19 @@ double number(const boost::json::object& body, std::string_view field, double mi
   return *value;
 }
 
-std::optional<std::int64_t> optional_integer(const boost::json::object& body, std::string_view field,
-                                             std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> optional_integer(const boost::json::object& body, std::string_view field, std::int64_t min,
+                                             std::int64_t max) {
   const auto* v = find(body, field);
   if (!v) return std::nullopt;
   std::int64_t i = 0;
-  if (v->is_int64()) i = v->as_int64();
-  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) i = static_cast<std::int64_t>(v->as_uint64());
+  if (v->is_int64())
+    i = v->as_int64();
+  else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    i = static_cast<std::int64_t>(v->as_uint64());
   else if (v->is_double() && std::trunc(v->as_double()) == v->as_double() && std::fabs(v->as_double()) < 9e15)
     i = static_cast<std::int64_t>(v->as_double());
-  else fail(field, "must be a whole number");
+  else
+    fail(field, "must be a whole number");
   if (i < min || i > max) fail(field, fmt::format("must be between {} and {}", min, max));
   return i;
 }
@@ -121,7 +124,8 @@ std::optional<std::string> optional_one_of(const boost::json::object& body, std:
   fail(field, fmt::format("must be one of: {}", fmt::join(allowed, ", ")));
 }
 
-std::string one_of(const boost::json::object& body, std::string_view field, std::initializer_list<std::string_view> allowed) {
+std::string one_of(const boost::json::object& body, std::string_view field,
+                   std::initializer_list<std::string_view> allowed) {
   auto value = optional_one_of(body, field, allowed);
   if (!value) fail(field, "is required");
   return *value;

@@ -6,14 +6,14 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -354,8 +354,10 @@ void Service::Impl::start_jobs() {
       auto begin = clock::now();
       try {
         job.run();
-        log::debug("job finished", {{"job", job.name},
-                                    {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin).count()}});
+        log::debug(
+            "job finished",
+            {{"job", job.name},
+             {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin).count()}});
       } catch (const std::exception& e) {
         log::error("job failed", {{"job", job.name}, {"error", e.what()}});
       }

@@ -6,13 +6,12 @@
 #include <string>
 
 #include "security/encoding.hpp"
-#include "unhex.hpp"
 #include "security/random.hpp"
+#include "unhex.hpp"
 
 using namespace security;
 
 namespace {
-
 
 std::string flip_bit(std::string text, std::size_t index, int bit = 0) {
   text[index] = static_cast<char>(text[index] ^ (1 << bit));

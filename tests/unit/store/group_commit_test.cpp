@@ -1,7 +1,7 @@
 // store::Database::write under concurrency: blocks from many threads share commits, each
 // caller gets its own result, and a block that throws undoes only itself.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -59,7 +59,8 @@ TEST_CASE("group commit: a constraint error in one block leaves the others commi
     threads.emplace_back([&] {
       for (int i = 0; i < 100; ++i) {
         try {
-          db.write([&](store::Connection& c) { c.execute("INSERT INTO u (k) VALUES (?)", "key-" + std::to_string(i)); });
+          db.write(
+              [&](store::Connection& c) { c.execute("INSERT INTO u (k) VALUES (?)", "key-" + std::to_string(i)); });
         } catch (const store::Error& e) {
           if (e.is_constraint()) ++conflicts;
         }

@@ -20,9 +20,9 @@ namespace common {
 class EventHub {
  public:
   struct Limits {
-    std::size_t replay_events = 1000;        // kept for Last-Event-ID
+    std::size_t replay_events = 1000;          // kept for Last-Event-ID
     std::size_t subscriber_backlog = 1 << 20;  // bytes queued for one slow subscriber
-    int retry_ms = 3000;                     // the `retry:` hint sent first
+    int retry_ms = 3000;                       // the `retry:` hint sent first
   };
   EventHub() : EventHub(Limits{}) {}
   explicit EventHub(Limits limits);

@@ -21,9 +21,9 @@ struct OutboundRequest {
 };
 
 struct OutboundResponse {
-  int status = 0;      // 0 when no HTTP answer arrived (see error)
+  int status = 0;  // 0 when no HTTP answer arrived (see error)
   std::string body;
-  std::string error;   // transport failure: "timed out", "connection refused", ...
+  std::string error;  // transport failure: "timed out", "connection refused", ...
   bool ok() const { return status >= 200 && status < 300; }
 };
 

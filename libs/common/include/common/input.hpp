@@ -34,7 +34,8 @@ std::optional<std::int64_t> optional_integer(const boost::json::object& body, st
 
 std::optional<bool> optional_boolean(const boost::json::object& body, std::string_view field);
 
-std::string one_of(const boost::json::object& body, std::string_view field, std::initializer_list<std::string_view> allowed);
+std::string one_of(const boost::json::object& body, std::string_view field,
+                   std::initializer_list<std::string_view> allowed);
 std::optional<std::string> optional_one_of(const boost::json::object& body, std::string_view field,
                                            std::initializer_list<std::string_view> allowed);
 
