@@ -58,7 +58,8 @@ Consents Privacy::consents(const Principal& caller) {
   return db_.read([&](store::Connection& c) { return read_consents(c, caller.user_id); });
 }
 
-Consents Privacy::change_consents(const Principal& caller, const ConsentChange& change, const Client& client) {
+Consents Privacy::change_consents(const Principal& caller, const ConsentChange& change,
+                                  const identity::Client& client) {
   return db_.write([&](store::Connection& c) {
     std::int64_t now = store::unix_now();
     Consents before = read_consents(c, caller.user_id);
@@ -76,7 +77,7 @@ Consents Privacy::change_consents(const Principal& caller, const ConsentChange& 
   });
 }
 
-PersonalData Privacy::export_data(const Principal& caller, const Client& client) {
+PersonalData Privacy::export_data(const Principal& caller, const identity::Client& client) {
   PersonalData data = db_.read([&](store::Connection& c) {
     auto user = users::by_id(c, caller.user_id);
     if (!user) throw common::ApiError::unauthorized("account no longer exists");
@@ -86,7 +87,7 @@ PersonalData Privacy::export_data(const Principal& caller, const Client& client)
       q->bind_all(caller.user_id);
       while (q->step())
         d.sessions.push_back(
-            {Session{q->text(0), q->text(1), q->text(2), q->text(3), q->int64(4), q->int64(5), q->int64(6)},
+            {identity::Session{q->text(0), q->text(1), q->text(2), q->text(3), q->int64(4), q->int64(5), q->int64(6)},
              q->int64_or_null(7)});
     }
     auto q = c.prepare(kAudit);

@@ -25,6 +25,6 @@ void add_gdpr_routes(common::Service& service, Privacy& privacy);
 
 // Shared by the route files: the public shape of an account, and who is calling.
 boost::json::object user_json(const User& user);
-Client client_of(const common::Request& request);
+identity::Client client_of(const common::Request& request);
 
 }  // namespace auth

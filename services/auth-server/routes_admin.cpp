@@ -59,7 +59,7 @@ json::object admin_user_json(const User& u) {
   return o;
 }
 
-json::object admin_session_json(const Session& s) {
+json::object admin_session_json(const identity::Session& s) {
   return {{"id", s.id},
           {"userId", s.user_id},
           {"ip", s.ip},
