@@ -89,11 +89,11 @@ struct Shardlyn {
   }
   static shardlyn::PlatformSettings platform_settings(const common::Config& c) {
     shardlyn::PlatformSettings s;
-    s.invite_ttl_s = c.get_int("SHARDLYN_INVITE_TTL_S", 60, 90LL * 86400);
+    s.invite_ttl_s = c.get_int("SHARDLYN_INVITE_TTL_S", 1, 90LL * 86400);
     s.helpscout_secret = c.get("SHARDLYN_HELPSCOUT_SECRET");
     s.support_email = c.get("SHARDLYN_SUPPORT_EMAIL");
     s.backup_dir = c.get("SHARDLYN_SYSTEM_BACKUP_DIR");
-    s.backup_interval_s = c.get_int("SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", 60, 30LL * 86400);
+    s.backup_interval_s = c.get_int("SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", 1, 30LL * 86400);
     s.backup_keep = c.get_int("SHARDLYN_SYSTEM_BACKUP_KEEP", 1, 1000);
     return s;
   }

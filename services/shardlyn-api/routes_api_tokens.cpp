@@ -71,7 +71,7 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
            [p](common::Request& req) {
              auto body = req.json_object();
              auto name = common::input::text(body, "name", {.min = 1, .max = 100});
-             auto expires_in = common::input::optional_integer(body, "expires_in", 60, p->settings().max_token_ttl_s);
+             auto expires_in = common::input::optional_integer(body, "expires_in", 1, p->settings().max_token_ttl_s);
              bool root = common::input::optional_boolean(body, "root").value_or(false);
              auto [record, token] =
                  p->create_api_token(caller_of(req), name, expires_in, requested_permissions(body), root);
