@@ -63,7 +63,7 @@ bool exists(store::Connection& db, std::string_view id) {
 
 std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db, std::string_view user_id) {
   auto q = db.prepare(std::string(kOrgColumns) +
-                      ", members m WHERE m.org_id = o.id AND m.user_id = ? ORDER BY m.joined_at, o.id");
+                      ", members m WHERE m.org_id = o.id AND m.user_id = ? ORDER BY m.joined_at, m.rowid");
   // The role is read in a second statement: keeps the column list shared with find().
   q->bind_all(user_id);
   std::vector<std::pair<Organization, std::string>> out;
@@ -73,7 +73,7 @@ std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db,
 }
 
 std::optional<std::string> first_of_user(store::Connection& db, std::string_view user_id) {
-  return db.query_text("SELECT org_id FROM members WHERE user_id = ? ORDER BY joined_at, org_id LIMIT 1", user_id);
+  return db.query_text("SELECT org_id FROM members WHERE user_id = ? ORDER BY joined_at, rowid LIMIT 1", user_id);
 }
 
 std::pair<std::vector<Organization>, std::int64_t> all(store::Connection& db, std::int64_t limit, std::int64_t offset) {
