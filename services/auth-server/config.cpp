@@ -19,7 +19,6 @@ std::vector<common::OptionSpec> setting_options() {
       {"AUTH_SESSION_RETENTION_DAYS", "30", "days ended sessions are kept before they are deleted"},
       {"AUTH_PURGE_INTERVAL_S", "3600", "seconds between runs of the job deleting ended sessions and spent tokens"},
       {"PANGUARD_BASE_URL", "http://localhost:3000", "base URL for links in mails"},
-      {"SMTP_FROM", "Panguard <no-reply@panguard.local>", "sender of mails"},
   };
 }
 
@@ -40,10 +39,8 @@ Settings read_settings(const common::Config& config) {
   s.totp_limit = config.get_limit("AUTH_TOTP_LIMIT");
   s.base_url = config.get("PANGUARD_BASE_URL");
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
-  s.mail_from = config.get("SMTP_FROM");
-  for (char c : s.mail_from + s.base_url)
-    if (static_cast<unsigned char>(c) < 0x20)
-      throw common::ConfigError("SMTP_FROM and PANGUARD_BASE_URL must be one line");
+  for (char c : s.base_url)
+    if (static_cast<unsigned char>(c) < 0x20) throw common::ConfigError("PANGUARD_BASE_URL must be one line");
   return s;
 }
 

@@ -19,7 +19,6 @@ struct Settings {
   std::int64_t lockout_base_s = 60;               // first lock; doubles with every further failure
   std::int64_t lockout_max_s = 3600;              // longest lock
   std::string base_url;                           // PANGUARD_BASE_URL, for links in mails
-  std::string mail_from;                          // SMTP_FROM
   common::LimitSpec register_limit, login_limit, reset_limit, totp_limit;
 };
 

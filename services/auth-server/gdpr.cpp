@@ -36,6 +36,7 @@ constexpr std::pair<const char*, std::string_view> kErase[] = {
     {"totp", "DELETE FROM totp WHERE user_id = ?"},
     {"consents", "DELETE FROM consents WHERE user_id = ?"},
     {"mail_tokens", "DELETE FROM mail_tokens WHERE user_id = ?"},
+    {"mail_queue", "DELETE FROM mail_queue WHERE recipient = (SELECT email FROM users WHERE id = ?)"},
     {"retired_refresh_tokens",
      "DELETE FROM retired_refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)"},
     {"sessions", "DELETE FROM sessions WHERE user_id = ?"},

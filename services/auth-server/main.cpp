@@ -4,10 +4,10 @@
 #include "accounts.hpp"
 #include "admin.hpp"
 #include "common/embedded.hpp"
+#include "common/mail.hpp"
 #include "common/service.hpp"
 #include "config.hpp"
 #include "gdpr.hpp"
-#include "mailer.hpp"
 #include "routes.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
@@ -33,6 +33,7 @@ common::ServiceInfo describe() {
                   {"TOTP_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for TOTP secrets", true}},
   };
   for (auto& option : auth::setting_options()) info.options.push_back(std::move(option));
+  for (auto& option : common::mail_options("Panguard <no-reply@panguard.local>")) info.options.push_back(option);
   return info;
 }
 
@@ -41,14 +42,14 @@ struct AuthServer {
   AuthServer(common::Service& service, store::Database& db, const std::string& jwt_secret, const std::string& totp_key)
       : settings(auth::read_settings(service.config())),
         tokens(jwt_secret, settings.access_ttl_s),
-        outbox(service.data_dir() / "outbox", settings.mail_from),
+        mail(db, common::Mailer(common::read_mail_settings(service.config(), service.data_dir(), "X-Panguard-Mail"))),
         two_factor(db, totp_key),
-        accounts(db, settings, tokens, outbox, two_factor),
+        accounts(db, settings, tokens, mail, two_factor),
         administration(db, two_factor),
         privacy(db, two_factor) {}
   auth::Settings settings;
   auth::AccessTokens tokens;
-  auth::Outbox outbox;
+  common::MailQueue mail;
   auth::TwoFactor two_factor;
   auth::Accounts accounts;
   auth::Administration administration;
@@ -68,6 +69,7 @@ void setup(common::Service& service) {
   auth::add_totp_routes(service, server.two_factor);
   auth::add_gdpr_routes(service, server.privacy);
   auth::add_admin_routes(service, server.administration);
+  service.every("retry undelivered mail", server.mail.retry_interval(), [&server] { server.mail.deliver_due(); });
   service.every("purge ended sessions and spent tokens", std::chrono::seconds(server.settings.purge_interval_s),
                 [&server] { server.accounts.purge_expired(); });
 }
