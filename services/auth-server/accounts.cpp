@@ -17,9 +17,9 @@ common::ApiError invalid_credentials() { return {401, "invalid email or password
 
 }  // namespace
 
-Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, const Outbox& outbox,
+Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, common::MailQueue& mail,
                    const TwoFactor& two_factor)
-    : db_(db), settings_(settings), tokens_(tokens), outbox_(outbox), two_factor_(two_factor) {}
+    : db_(db), settings_(settings), tokens_(tokens), mail_(mail), two_factor_(two_factor) {}
 
 SignedIn Accounts::sign_in(store::Connection& c, const User& user, const identity::Client& client) {
   SignedIn out{user, identity::sessions::create(c, user.id, client.ip, client.user_agent, settings_.session_ttl_s), {}};
@@ -27,17 +27,13 @@ SignedIn Accounts::sign_in(store::Connection& c, const User& user, const identit
   return out;
 }
 
-void Accounts::mail_verification(const User& user, const std::string& token) {
-  try {
-    outbox_.send({user.email, "Verify your Panguard email address",
-                  "Hello " + user.name + ",\n\nplease confirm your email address by opening this link:\n\n" +
-                      settings_.base_url + "/verify-email?token=" + token + "\n\nor by entering this code: " + token +
-                      "\n\nThe link is valid for 24 hours. If you did not create a Panguard account, ignore this "
-                      "mail.\n",
-                  "verify-email"});
-  } catch (const std::exception& e) {
-    common::log::error("verification mail not sent", {{"user_id", user.id}, {"error", e.what()}});
-  }
+std::int64_t Accounts::mail_verification(store::Connection& c, const User& user, const std::string& token) {
+  return common::MailQueue::enqueue(
+      c, {user.email, "Verify your Panguard email address",
+          "Hello " + user.name + ",\n\nplease confirm your email address by opening this link:\n\n" +
+              settings_.base_url + "/verify-email?token=" + token + "\n\nor by entering this code: " + token +
+              "\n\nThe link is valid for 24 hours. If you did not create a Panguard account, ignore this mail.\n",
+          "verify-email"});
 }
 
 std::optional<SignedIn> Accounts::register_account(const std::string& email, const std::string& name,
@@ -49,26 +45,23 @@ std::optional<SignedIn> Accounts::register_account(const std::string& email, con
   user.name = name;
   user.password_hash = security::password_hash(password);
   user.created_at = user.updated_at = now;
-  std::string verify_token;
+  std::int64_t mail = 0;
   auto signed_in = db_.write([&](store::Connection& c) -> std::optional<SignedIn> {
-    if (!users::insert(c, user)) return std::nullopt;
-    verify_token = identity::mail_tokens::create(c, user.id, kVerifyEmail, settings_.verify_email_ttl_s);
+    if (!users::insert(c, user)) {
+      mail = common::MailQueue::enqueue(
+          c, {email, "Sign-up attempt for your Panguard account",
+              "Hello,\n\nsomeone tried to create a Panguard account with this email address, which already has "
+              "one. Nothing was changed.\n\nIf this was you, sign in instead or reset your password. If not, you "
+              "can ignore this mail.\n",
+              "account-exists"});
+      return std::nullopt;
+    }
+    auto verify_token = identity::mail_tokens::create(c, user.id, kVerifyEmail, settings_.verify_email_ttl_s);
     audit::record(c, audit::kRegistered, user.id, client.ip);
+    mail = mail_verification(c, user, verify_token);
     return sign_in(c, user, client);
   });
-  if (signed_in) {
-    mail_verification(user, verify_token);
-  } else {
-    try {
-      outbox_.send({email, "Sign-up attempt for your Panguard account",
-                    "Hello,\n\nsomeone tried to create a Panguard account with this email address, which already "
-                    "has one. Nothing was changed.\n\nIf this was you, sign in instead or reset your password. If "
-                    "not, you can ignore this mail.\n",
-                    "account-exists"});
-    } catch (const std::exception& e) {
-      common::log::error("account-exists notice not sent", {{"error", e.what()}});
-    }
-  }
+  mail_.send_now({mail});
   return signed_in;
 }
 
@@ -167,9 +160,10 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
     if (!security::password_verify(*change.current_password, before.password_hash))
       throw common::ApiError(401, "current password is incorrect", "invalid_credentials");
   }
-  std::string verify_token;
+  std::vector<std::int64_t> mails;
   User after = db_.write([&](store::Connection& c) {
     if (change.name) users::set_name(c, caller.user_id, *change.name);
+    std::string verify_token;
     if (new_email) {
       if (users::by_email(c, *change.email)) throw common::ApiError::conflict("email address already in use");
       users::set_email(c, caller.user_id, *change.email);
@@ -179,19 +173,17 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
     }
     auto user = users::by_id(c, caller.user_id);
     if (!user) throw common::ApiError::unauthorized("account no longer exists");
+    if (new_email) {
+      mails.push_back(mail_verification(c, *user, verify_token));
+      mails.push_back(common::MailQueue::enqueue(
+          c, {before.email, "Your Panguard email address was changed",
+              "Hello " + user->name + ",\n\nthe email address of your Panguard account was changed to " + user->email +
+                  ". If you did not do this, reset your password and contact support.\n",
+              "email-changed"}));
+    }
     return *user;
   });
-  if (new_email) {
-    mail_verification(after, verify_token);
-    try {
-      outbox_.send({before.email, "Your Panguard email address was changed",
-                    "Hello " + after.name + ",\n\nthe email address of your Panguard account was changed to " +
-                        after.email + ". If you did not do this, reset your password and contact support.\n",
-                    "email-changed"});
-    } catch (const std::exception& e) {
-      common::log::error("email-changed notice not sent", {{"user_id", after.id}, {"error", e.what()}});
-    }
-  }
+  mail_.send_now(mails);
   return after;
 }
 
@@ -244,27 +236,22 @@ void Accounts::purge_expired() {
 }
 
 void Accounts::forgot_password(const std::string& email, const identity::Client& client) {
-  std::optional<User> user;
-  std::string token;
-  db_.write([&](store::Connection& c) {
-    user = users::by_email(c, email);
-    if (!user) return;
-    token = identity::mail_tokens::create(c, user->id, kResetPassword, settings_.reset_ttl_s);
+  std::int64_t mail = db_.write([&](store::Connection& c) -> std::int64_t {
+    auto user = users::by_email(c, email);
+    if (!user) return 0;
+    auto token = identity::mail_tokens::create(c, user->id, kResetPassword, settings_.reset_ttl_s);
     audit::record(c, audit::kPasswordResetRequested, user->id, client.ip);
+    return common::MailQueue::enqueue(
+        c, {user->email, "Reset your Panguard password",
+            "Hello " + user->name +
+                ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard account. Open this link "
+                "to choose a new one:\n\n" +
+                settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
+                "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this mail; "
+                "your password stays as it is.\n",
+            "reset-password"});
   });
-  if (!user) return;
-  try {
-    outbox_.send({user->email, "Reset your Panguard password",
-                  "Hello " + user->name +
-                      ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard "
-                      "account. Open this link to choose a new one:\n\n" +
-                      settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
-                      "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this "
-                      "mail; your password stays as it is.\n",
-                  "reset-password"});
-  } catch (const std::exception& e) {
-    common::log::error("password reset mail not sent", {{"user_id", user->id}, {"error", e.what()}});
-  }
+  if (mail) mail_.send_now({mail});
 }
 
 void Accounts::reset_password(const std::string& token, const std::string& password, const identity::Client& client) {

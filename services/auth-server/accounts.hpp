@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mail.hpp"
 #include "config.hpp"
 #include "identity/sessions.hpp"
-#include "mailer.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
@@ -26,7 +26,7 @@ struct SignedIn {
 
 class Accounts {
  public:
-  Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, const Outbox& outbox,
+  Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, common::MailQueue& mail,
            const TwoFactor& two_factor);
 
   // Creates the account, signs it in and mails a verification link. For an email that is
@@ -86,12 +86,13 @@ class Accounts {
 
  private:
   SignedIn sign_in(store::Connection& c, const User& user, const identity::Client& client);
-  void mail_verification(const User& user, const std::string& token);
+  // Queues the verification mail in the caller's transaction; returns its queue id.
+  std::int64_t mail_verification(store::Connection& c, const User& user, const std::string& token);
 
   store::Database& db_;
   const Settings& settings_;
   const AccessTokens& tokens_;
-  const Outbox& outbox_;
+  common::MailQueue& mail_;
   const TwoFactor& two_factor_;
 };
 

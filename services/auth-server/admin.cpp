@@ -31,7 +31,8 @@ UserDetail Administration::user(const std::string& id) {
   auto detail = db_.read([&](store::Connection& c) -> std::optional<UserDetail> {
     auto user = users::by_id(c, id);
     if (!user) return std::nullopt;
-    UserDetail d{*user, identity::sessions::live_for_user(c, id), two_factor_.status_of(c, id), {}};
+    UserDetail d{
+        *user, identity::sessions::live_for_user(c, id), two_factor_.status_of(c, id), {}, billing::of_user(c, id)};
     auto q = c.prepare(kRecentAudit);
     q->bind_all(id);
     while (q->step())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "audit.hpp"
+#include "billing.hpp"
 #include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
@@ -21,7 +22,8 @@ struct UserDetail {
   User user;
   std::vector<identity::Session> sessions;
   TotpStatus two_factor;
-  std::vector<audit::Entry> recent_audit;  // newest first
+  std::vector<audit::Entry> recent_audit;   // newest first
+  std::vector<Subscription> subscriptions;  // newest change first
 };
 
 // Changes an admin may make; absent ones stay.

@@ -33,9 +33,14 @@ constexpr std::string_view kScrubAudit =
 // answer names every table touched).
 constexpr std::pair<const char*, std::string_view> kErase[] = {
     {"backup_codes", "DELETE FROM backup_codes WHERE user_id = ?"},
+    {"usage_counters", "DELETE FROM usage_counters WHERE user_id = ?"},
+    // Provider events stay (a replay must still change nothing) without the links to the person.
+    {"billing_events", "UPDATE billing_events SET user_id = NULL, subscription_id = NULL WHERE user_id = ?"},
+    {"subscriptions", "DELETE FROM subscriptions WHERE user_id = ?"},
     {"totp", "DELETE FROM totp WHERE user_id = ?"},
     {"consents", "DELETE FROM consents WHERE user_id = ?"},
     {"mail_tokens", "DELETE FROM mail_tokens WHERE user_id = ?"},
+    {"mail_queue", "DELETE FROM mail_queue WHERE recipient = (SELECT email FROM users WHERE id = ?)"},
     {"retired_refresh_tokens",
      "DELETE FROM retired_refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)"},
     {"sessions", "DELETE FROM sessions WHERE user_id = ?"},
@@ -95,6 +100,8 @@ PersonalData Privacy::export_data(const Principal& caller, const identity::Clien
     while (q->step())
       d.audit.push_back(
           {q->text(0), q->int64(1), q->text(2), q->text_or_null(3), q->text_or_null(4), q->text(5), q->text(6)});
+    d.subscriptions = billing::of_user(c, caller.user_id);
+    d.usage = usage::counters_of(c, caller.user_id);
     return d;
   });
   db_.write([&](store::Connection& c) { audit::record(c, audit::kDataExported, caller.user_id, client.ip); });

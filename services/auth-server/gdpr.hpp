@@ -10,10 +10,12 @@
 #include <boost/json/object.hpp>
 
 #include "audit.hpp"
+#include "billing.hpp"
 #include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
+#include "usage.hpp"
 
 namespace auth {
 
@@ -37,6 +39,8 @@ struct PersonalData {
   TotpStatus two_factor;
   Consents consents;
   std::vector<audit::Entry> audit;
+  std::vector<Subscription> subscriptions;
+  std::vector<UsageCounter> usage;
 };
 
 // Rows erased per table.
