@@ -34,8 +34,9 @@ User create_with_org(store::Connection& db, std::string_view email, std::string_
 
 }  // namespace
 
-Accounts::Accounts(store::Database& db, const Access& access, const identity::TotpStore& totp, AccountSettings settings)
-    : db_(db), access_(access), totp_(totp), settings_(settings) {}
+Accounts::Accounts(store::Database& db, const Access& access, const identity::TotpStore& totp, common::MailQueue& mail,
+                   AccountSettings settings)
+    : db_(db), access_(access), totp_(totp), mail_(mail), settings_(std::move(settings)) {}
 
 bool Accounts::bootstrap_needed() {
   return db_.read([](store::Connection& db) { return users::count(db) == 0; });
@@ -159,14 +160,22 @@ void Accounts::change_password(const Caller& caller, std::string_view current, s
   });
 }
 
-std::optional<std::pair<User, std::string>> Accounts::reset_token(std::string_view email, const audit::Actor& from) {
-  return db_.write([&](store::Connection& db) -> std::optional<std::pair<User, std::string>> {
+void Accounts::forgot_password(std::string_view email, const audit::Actor& from) {
+  auto queued = db_.write([&](store::Connection& db) -> std::optional<std::int64_t> {
     auto user = users::find_by_email(db, email);
     if (!user) return std::nullopt;
     std::string token = identity::mail_tokens::create(db, user->id, kResetPurpose, settings_.reset_ttl_s);
     audit::record(db, "auth.password_reset_requested", as(from, user->id), {}, user->id);
-    return std::make_pair(*user, token);
+    std::string body = "Hello " + user->name +
+                       ",\n\nsomeone asked to reset the password of your Shardlyn account. To choose a new one, "
+                       "open\n\n  " +
+                       settings_.app_url + "/reset-password?token=" + token +
+                       "\n\nor send this token to POST /v1/auth/reset-password:\n\n  " + token +
+                       "\n\nThe link works once, for " + std::to_string(settings_.reset_ttl_s / 60) +
+                       " minutes. If you did not ask for it, ignore this mail.\n";
+    return common::MailQueue::enqueue(db, {user->email, "Reset your Shardlyn password", body, "reset-password"});
   });
+  if (queued) mail_.send_now({*queued});
 }
 
 void Accounts::reset_password(std::string_view token, std::string_view replacement, const audit::Actor& from) {

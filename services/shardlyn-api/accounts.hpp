@@ -9,6 +9,7 @@
 
 #include "access.hpp"
 #include "audit.hpp"
+#include "common/mail.hpp"
 #include "identity/lockout.hpp"
 #include "identity/totp_store.hpp"
 #include "store/database.hpp"
@@ -31,12 +32,14 @@ struct AccountSettings {
   std::int64_t refresh_ttl_s = 30 * 24 * 3600;
   std::int64_t challenge_ttl_s = 300;
   std::int64_t reset_ttl_s = 3600;
+  std::string app_url = "http://localhost:3000";  // the web app; reset links point there
   identity::LockoutPolicy lockout;
 };
 
 class Accounts {
  public:
-  Accounts(store::Database& db, const Access& access, const identity::TotpStore& totp, AccountSettings settings);
+  Accounts(store::Database& db, const Access& access, const identity::TotpStore& totp, common::MailQueue& mail,
+           AccountSettings settings);
 
   bool bootstrap_needed();
   // The first platform admin, with an organisation of their own; 409 once anyone exists.
@@ -62,8 +65,9 @@ class Accounts {
   // Sets the password behind a reset token (400 for an unknown, used or expired token) and
   // ends every session.
   void reset_password(std::string_view token, std::string_view replacement, const audit::Actor& from);
-  // A reset token for the address, or nullopt when no such account exists.
-  std::optional<std::pair<User, std::string>> reset_token(std::string_view email, const audit::Actor& from);
+  // Mails a reset link to the address when an account uses it (nothing happens otherwise, so
+  // the answer does not tell whether the address is registered).
+  void forgot_password(std::string_view email, const audit::Actor& from);
 
   identity::TotpStatus mfa_status(const Caller& caller);
   identity::TotpEnrolment mfa_enroll(const Caller& caller);
@@ -81,6 +85,7 @@ class Accounts {
   store::Database& db_;
   const Access& access_;
   const identity::TotpStore& totp_;
+  common::MailQueue& mail_;
   AccountSettings settings_;
 };
 

@@ -5,6 +5,7 @@
 #include "accounts.hpp"
 #include "common/embedded.hpp"
 #include "common/error.hpp"
+#include "common/mail.hpp"
 #include "common/service.hpp"
 #include "github.hpp"
 #include "identity/totp_store.hpp"
@@ -18,7 +19,7 @@ std::span<const common::EmbeddedFile> shardlyn_api_openapi();
 namespace {
 
 common::ServiceInfo describe() {
-  return {
+  common::ServiceInfo info{
       .name = "shardlyn-api",
       .summary = "Shardlyn control plane: nodes, workloads and game servers on your own machines",
       .metrics_prefix = "shardlyn",
@@ -60,8 +61,11 @@ common::ServiceInfo describe() {
               {"SHARDLYN_SYSTEM_BACKUP_DIR", "", "directory for periodic copies of shardlyn.db (unset: off)"},
               {"SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", "86400", "seconds between system backups"},
               {"SHARDLYN_SYSTEM_BACKUP_KEEP", "7", "system backups kept"},
+              {"SHARDLYN_APP_URL", "http://localhost:3000", "the web app's address; links in mails point there"},
           },
   };
+  for (auto& option : common::mail_options("Shardlyn <no-reply@shardlyn.local>")) info.options.push_back(option);
+  return info;
 }
 
 common::LimitSpec limit(const common::Config& config, std::string_view env) {
@@ -76,8 +80,9 @@ struct Shardlyn {
       : access(db, std::move(jwt_secret), security::hmac_sha256(key32, "shardlyn api token digests"),
                service.config().get_bool("SHARDLYN_INTEGRATION_API")),
         totp(key32, "Shardlyn"),
-        accounts(db, access, totp, account_settings(service.config())),
-        platform(db, access, platform_settings(service.config())),
+        mail(db, common::Mailer(common::read_mail_settings(service.config(), service.data_dir(), "X-Shardlyn-Mail"))),
+        accounts(db, access, totp, mail, account_settings(service.config())),
+        platform(db, access, mail, platform_settings(service.config())),
         github(db, access, accounts, github_settings(service.config())) {}
 
   static shardlyn::AccountSettings account_settings(const common::Config& c) {
@@ -85,6 +90,7 @@ struct Shardlyn {
     s.lockout.threshold = static_cast<int>(c.get_int("SHARDLYN_LOCKOUT_THRESHOLD", 1, 1000));
     s.lockout.base_s = c.get_int("SHARDLYN_LOCKOUT_SECONDS", 1, 86400);
     s.lockout.max_s = std::max<std::int64_t>(s.lockout.base_s, 3600);
+    s.app_url = c.get("SHARDLYN_APP_URL");
     return s;
   }
   static shardlyn::PlatformSettings platform_settings(const common::Config& c) {
@@ -95,6 +101,7 @@ struct Shardlyn {
     s.backup_dir = c.get("SHARDLYN_SYSTEM_BACKUP_DIR");
     s.backup_interval_s = c.get_int("SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", 1, 30LL * 86400);
     s.backup_keep = c.get_int("SHARDLYN_SYSTEM_BACKUP_KEEP", 1, 1000);
+    s.app_url = c.get("SHARDLYN_APP_URL");
     return s;
   }
   static shardlyn::GitHubSettings github_settings(const common::Config& c) {
@@ -105,6 +112,7 @@ struct Shardlyn {
 
   shardlyn::Access access;
   identity::TotpStore totp;
+  common::MailQueue mail;
   shardlyn::Accounts accounts;
   shardlyn::Platform platform;
   shardlyn::GitHub github;
@@ -131,6 +139,7 @@ void setup(common::Service& service) {
   if (!settings.backup_dir.empty())
     service.every("system backup", std::chrono::seconds(settings.backup_interval_s),
                   [&app] { app.platform.run_system_backup(); });
+  service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
 }
 

@@ -18,8 +18,8 @@ void require_owner_for(const Caller& c, std::string_view what) {
 
 }  // namespace
 
-Platform::Platform(store::Database& db, const Access& access, PlatformSettings settings)
-    : db_(db), access_(access), settings_(std::move(settings)) {}
+Platform::Platform(store::Database& db, const Access& access, common::MailQueue& mail, PlatformSettings settings)
+    : db_(db), access_(access), mail_(mail), settings_(std::move(settings)) {}
 
 std::vector<std::pair<Organization, std::string>> Platform::organizations_of(const Caller& caller) {
   return db_.read([&](store::Connection& db) { return organizations::of_user(db, caller.user_id); });
@@ -59,11 +59,22 @@ std::vector<Member> Platform::members(const Caller& caller) {
 }
 
 std::pair<Invite, std::string> Platform::invite(const Caller& caller, std::string_view email, std::string_view role) {
-  return db_.write([&](store::Connection& db) {
-    auto result = organizations::invite(db, caller.org_id, email, role, caller.user_id, settings_.invite_ttl_s);
+  std::int64_t mail = 0;
+  auto result = db_.write([&](store::Connection& db) {
+    auto created = organizations::invite(db, caller.org_id, email, role, caller.user_id, settings_.invite_ttl_s);
     audit::record(db, "member.invited", actor(caller), caller.org_id, {}, {{"email", email}, {"role", role}});
-    return result;
+    auto org = organizations::find(db, caller.org_id);
+    std::string body = caller.email + " invited you to join " + org->name + " on Shardlyn as " + std::string(role) +
+                       ".\n\nTo accept, open\n\n  " + settings_.app_url + "/invites/" + created.second +
+                       "\n\nor, signed in with this address, POST /v1/invites/" + created.second +
+                       "/accept.\nThe invite is valid for " + std::to_string(settings_.invite_ttl_s / 3600) +
+                       " hours.\n";
+    mail = common::MailQueue::enqueue(
+        db, {std::string(email), "Invitation to " + org->name + " on Shardlyn", body, "invite"});
+    return created;
   });
+  mail_.send_now({mail});
+  return result;
 }
 
 void Platform::remove_member(const Caller& caller, std::string_view user_id) {

@@ -15,6 +15,7 @@
 #include "access.hpp"
 #include "api_tokens.hpp"
 #include "audit.hpp"
+#include "common/mail.hpp"
 #include "organizations.hpp"
 #include "store/database.hpp"
 #include "users.hpp"
@@ -29,6 +30,7 @@ struct PlatformSettings {
   std::string backup_dir;        // system backups of shardlyn.db ("" = off)
   std::int64_t backup_interval_s = 0;
   std::int64_t backup_keep = 7;
+  std::string app_url = "http://localhost:3000";  // the web app; invite links point there
 };
 
 struct MemberPermissions {
@@ -78,7 +80,7 @@ struct SshKey {
 
 class Platform {
  public:
-  Platform(store::Database& db, const Access& access, PlatformSettings settings);
+  Platform(store::Database& db, const Access& access, common::MailQueue& mail, PlatformSettings settings);
   store::Database& db() { return db_; }
   const PlatformSettings& settings() const { return settings_; }
 
@@ -154,6 +156,7 @@ class Platform {
  private:
   store::Database& db_;
   const Access& access_;
+  common::MailQueue& mail_;
   PlatformSettings settings_;
 };
 

@@ -196,13 +196,20 @@ void Platform::delete_webhook_token(const Caller& caller, std::string_view id) {
 json::object Platform::send_support_message(const Caller& caller, std::string_view subject, std::string_view message) {
   std::string id = security::uuid_v4();
   std::int64_t now = store::unix_now();
-  db_.write([&](store::Connection& db) {
+  auto mail = db_.write([&](store::Connection& db) -> std::optional<std::int64_t> {
     db.execute(
         "INSERT INTO support_messages (id, user_id, email, subject, message, created_at) VALUES (?, ?, ?, ?, ?, ?)", id,
         caller.user_id, caller.email, subject, message, now);
     audit::record(db, "support.message_sent", actor(caller), {}, {}, {{"id", id}});
+    if (settings_.support_email.empty()) return std::nullopt;
+    std::string body = "From: " + caller.email + " (user " + caller.user_id + ")\nMessage id: " + id + "\n\n" +
+                       std::string(message) + "\n";
+    return common::MailQueue::enqueue(
+        db, {settings_.support_email, "[Support] " + std::string(subject), body, "support-message"});
   });
-  return {{"id", id}, {"subject", subject}, {"created_at", common::rfc3339_from_unix(now)}};
+  if (mail) mail_.send_now({*mail});
+  return {
+      {"id", id}, {"subject", subject}, {"mailed", mail.has_value()}, {"created_at", common::rfc3339_from_unix(now)}};
 }
 
 std::string Platform::helpscout_signature(const Caller& caller) const {

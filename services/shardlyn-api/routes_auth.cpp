@@ -99,6 +99,29 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github, Platform& 
              auto body = req.json_object();
              return tokens(a->refresh(fields::token(body, "refresh_token"), anonymous(req)));
            }},
+      {.method = "POST",
+       .path = "/v1/auth/forgot-password",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             a->forgot_password(fields::email(body, "email"), anonymous(req));
+             return common::Response::json(
+                 json::object{{"message", "If an account uses this address, a reset link has been mailed to it."}},
+                 202);
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/reset-password",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto token = fields::token(body, "token");
+             auto password = fields::new_password(body, "new_password");
+             a->reset_password(token, password, anonymous(req));
+             return common::Response::json(json::object{{"message", "password changed; every session has ended"}});
+           },
+       .offload = true},
       {.method = "GET",
        .path = "/v1/auth/github",
        .handler =

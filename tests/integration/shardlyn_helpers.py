@@ -122,3 +122,18 @@ def shardlyn(module_launch):
     server = module_launch("shardlyn-api", env=SHARDLYN_ENV)
     server.admin = bootstrap(server)
     return server
+
+
+def outbox(server, to: str | None = None) -> list:
+    """Messages in DATA_DIR/outbox (oldest first), parsed, optionally only those to one address."""
+    import email
+    import email.policy
+    folder = server.data_dir / "outbox"
+    if not folder.exists():
+        return []
+    messages = []
+    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if to is None or msg["To"] == to:
+            messages.append(msg)
+    return messages
