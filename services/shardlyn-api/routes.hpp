@@ -29,6 +29,10 @@ std::vector<Endpoint> settings_routes(Platform& platform);
 std::vector<Endpoint> admin_routes(Platform& platform);
 
 boost::json::object user_json(const User& user);
+// A list that fits on one page, in the Shardlyn list shape {items, total, page, per_page}.
+common::Response whole_list(boost::json::array items);
+// One page of accounts (page, per_page, search), for /v1/users and /v1/admin/users.
+common::Response user_page(Platform& platform, const common::Request& req);
 // The request's origin for the audit trail (no user yet).
 audit::Actor anonymous(const common::Request& req);
 audit::Actor actor_of(const Caller& caller);

@@ -115,16 +115,6 @@ json::object org_admin_json(const Organization& o) {
           {"created_at", common::rfc3339_from_unix(o.created_at)}};
 }
 
-common::Response user_page(Platform* p, common::Request& req) {
-  auto page = common::parse_page(req, "per_page");
-  auto search = req.query_param("search");
-  if (search) common::input::check_text(*search, "query parameter 'search'", {.min = 1, .max = 100});
-  auto [items, total] = p->users(search, page.limit, page.offset());
-  json::array out;
-  for (const auto& u : items) out.push_back(user_json(u));
-  return common::bare_page(std::move(out), total, page);
-}
-
 }  // namespace
 
 std::vector<Endpoint> admin_routes(Platform& platform) {
@@ -170,9 +160,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            [p](common::Request&) {
              json::array items;
              for (const auto& plan : p->plans()) items.push_back(plan_json(plan));
-             std::int64_t n = static_cast<std::int64_t>(items.size());
-             return common::Response::json(
-                 json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+             return whole_list(std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/admin/plans",
@@ -275,7 +263,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
-       .handler = [p](common::Request& req) { return user_page(p, req); }},
+       .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/admin/users/{id}/suspend",
        .auth = Auth::Admin,

@@ -58,9 +58,7 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
              bool root = req.query_param("root").value_or("false") == "true";
              json::array items;
              for (const auto& t : p->api_tokens(caller_of(req), root)) items.push_back(token_json(t));
-             std::int64_t n = static_cast<std::int64_t>(items.size());
-             return common::Response::json(
-                 json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+             return whole_list(std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/api-tokens",

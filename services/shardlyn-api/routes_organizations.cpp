@@ -77,9 +77,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
                o["role"] = role;
                items.push_back(std::move(o));
              }
-             std::int64_t n = static_cast<std::int64_t>(items.size());
-             return common::Response::json(
-                 json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+             return whole_list(std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/organizations",
@@ -136,9 +134,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
                                 {"name", m.name},
                                 {"role", m.role},
                                 {"joined_at", common::rfc3339_from_unix(m.joined_at)}});
-             std::int64_t n = static_cast<std::int64_t>(items.size());
-             return common::Response::json(
-                 json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+             return whole_list(std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/organizations/{orgId}/members/invite",
@@ -222,9 +218,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            [p](common::Request& req) {
              json::array items;
              for (const auto& i : p->invites(caller_of(req))) items.push_back(invite_json(i));
-             std::int64_t n = static_cast<std::int64_t>(items.size());
-             return common::Response::json(
-                 json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+             return whole_list(std::move(items));
            }},
       {.method = "DELETE",
        .path = "/v1/organizations/{orgId}/invites/{inviteId}",

@@ -127,9 +127,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            [p](common::Request& req) {
              json::array items;
              for (const auto& t : p->webhook_tokens(caller_of(req))) items.push_back(webhook_token_json(t));
-             std::int64_t n = static_cast<std::int64_t>(items.size());
-             return common::Response::json(
-                 json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+             return whole_list(std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/webhook-tokens",

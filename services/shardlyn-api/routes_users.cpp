@@ -10,6 +10,21 @@ namespace shardlyn {
 
 namespace json = boost::json;
 
+common::Response whole_list(json::array items) {
+  auto n = static_cast<std::int64_t>(items.size());
+  return common::Response::json(json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+}
+
+common::Response user_page(Platform& platform, const common::Request& req) {
+  auto page = common::parse_page(req, "per_page");
+  auto search = req.query_param("search");
+  if (search) common::input::check_text(*search, "query parameter 'search'", {.min = 1, .max = 100});
+  auto [items, total] = platform.users(search, page.limit, page.offset());
+  json::array out;
+  for (const auto& u : items) out.push_back(user_json(u));
+  return common::bare_page(std::move(out), total, page);
+}
+
 std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
   Accounts* a = &accounts;
   Platform* p = &platform;
@@ -44,16 +59,7 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
        .path = "/v1/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
-       .handler =
-           [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
-             auto search = req.query_param("search");
-             if (search) common::input::check_text(*search, "query parameter 'search'", {.min = 1, .max = 100});
-             auto [items, total] = p->users(search, page.limit, page.offset());
-             json::array out;
-             for (const auto& u : items) out.push_back(user_json(u));
-             return common::bare_page(std::move(out), total, page);
-           }},
+       .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/users",
        .auth = Auth::Admin,
