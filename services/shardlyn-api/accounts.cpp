@@ -88,13 +88,18 @@ LoginResult Accounts::login(std::string_view email, std::string_view password, c
     throw bad_credentials();
   }
   if (user->suspended) throw common::ApiError(403, "account suspended");
+  // Hashes made with weaker parameters than today's are upgraded while the password is at hand.
+  std::optional<std::string> upgraded;
+  if (security::password_needs_rehash(user->password_hash)) upgraded = security::password_hash(password);
   return db_.write([&](store::Connection& db) {
-    identity::lockout::clear(db, user->id);
+    if (upgraded) users::replace_password_hash(db, user->id, user->password_hash, *upgraded);
     LoginResult out;
     if (totp_.enabled(db, user->id)) {
+      // The failure counter is cleared only once the second factor is in too.
       out.challenge_token = access_.sign(kChallengeType, user->id, settings_.challenge_ttl_s);
       audit::record(db, "auth.mfa_challenged", as(from, user->id), {}, user->id);
     } else {
+      identity::lockout::clear(db, user->id);
       out.tokens = start_session(db, *user, from, user_agent);
     }
     return out;
@@ -106,15 +111,22 @@ SignIn Accounts::complete_challenge(std::string_view challenge_token, std::strin
   auto user_id = access_.verify(kChallengeType, challenge_token);
   if (!user_id) throw common::ApiError::unauthorized("invalid or expired challenge token");
   bool accepted = false;
+  std::int64_t now = store::unix_now();
   auto result = db_.write([&](store::Connection& db) -> std::optional<SignIn> {
     auto user = users::find(db, *user_id);
     if (!user) return std::nullopt;
     if (user->suspended) throw common::ApiError(403, "account suspended");
+    if (user->locked_until > now)
+      throw common::ApiError(429, "account locked after repeated failed attempts; try again later")
+          .with_header("Retry-After", std::to_string(user->locked_until - now));
     if (!totp_.use_any(db, user->id, code)) {
-      audit::record(db, "auth.mfa_failed", as(from, user->id), {}, user->id);
+      // Wrong codes count towards the account's lockout like wrong passwords.
+      std::int64_t locked = identity::lockout::record_failure(db, user->id, now, settings_.lockout);
+      audit::record(db, locked ? "auth.account_locked" : "auth.mfa_failed", as(from, user->id), {}, user->id);
       return std::nullopt;
     }
     accepted = true;
+    identity::lockout::clear(db, user->id);
     return start_session(db, *user, from, user_agent);
   });
   if (!result) throw common::ApiError::unauthorized(accepted ? "account not found" : "invalid code");

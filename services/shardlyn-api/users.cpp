@@ -64,6 +64,11 @@ void set_password(store::Connection& db, std::string_view id, std::string_view p
   db.execute(kSetPassword, password_hash, store::unix_now(), id);
 }
 
+void replace_password_hash(store::Connection& db, std::string_view id, std::string_view old_hash,
+                           std::string_view new_hash) {
+  db.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", new_hash, id, old_hash);
+}
+
 void link_github(store::Connection& db, std::string_view id, std::string_view github_id) {
   db.execute(kLinkGithub, github_id, store::unix_now(), id);
 }

@@ -37,6 +37,9 @@ std::int64_t count(store::Connection& db);
 std::optional<User> create(store::Connection& db, std::string_view email, std::string_view name,
                            std::string_view password_hash, bool platform_admin);
 void set_password(store::Connection& db, std::string_view id, std::string_view password_hash);
+// Swaps the hash only while it is still `old_hash` (a concurrent password change wins).
+void replace_password_hash(store::Connection& db, std::string_view id, std::string_view old_hash,
+                           std::string_view new_hash);
 void link_github(store::Connection& db, std::string_view id, std::string_view github_id);
 bool set_suspended(store::Connection& db, std::string_view id, bool suspended);
 bool remove(store::Connection& db, std::string_view id);

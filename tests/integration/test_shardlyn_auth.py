@@ -419,3 +419,38 @@ def test_github_upstream_failure_is_502(launch, github):
 def test_github_without_configuration_is_501(shardlyn):
     expect_error(shardlyn, shardlyn.get("/v1/auth/github", allow_redirects=False), 501, "SHARDLYN_GITHUB_CLIENT_ID")
     expect_error(shardlyn, shardlyn.get("/v1/auth/github/callback", params={"code": "c", "state": "s"}), 501)
+
+
+def test_wrong_mfa_codes_lock_the_account(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOCKOUT_THRESHOLD": "3",
+                                         "SHARDLYN_LOCKOUT_SECONDS": "3600"})
+    bootstrap(server)
+    account = register(server, "mfalock")
+    totp, _ = enable_mfa(account)
+    challenge = expect(post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD}),
+                       200)["challenge_token"]
+    for _ in range(3):
+        expect_error(server, post(server, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": "000000"}), 401)
+    r = post(server, "/v1/auth/mfa/challenge", {"challenge_token": challenge, "code": next_code(totp)})
+    expect_error(server, r, 429, "locked")
+    assert int(r.headers["Retry-After"]) > 0
+    # The password alone does not clear the lock.
+    expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD}), 429)
+
+
+def test_password_changes_are_rate_limited_per_user(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "5/min"})
+    statuses = []
+    admin = bootstrap(server)  # bootstrap and login: 2 of the IP's 5
+    for _ in range(3):
+        statuses.append(admin.post("/v1/users/me/password", {"current_password": "wrong-password",
+                                                             "new_password": "whatever password"}).status_code)
+    assert statuses == [401, 401, 401]
+    # The password route counts per user, apart from the IP's sign-in budget.
+    statuses = [admin.post("/v1/users/me/password", {"current_password": "wrong-password",
+                                                     "new_password": "whatever password"}).status_code
+                for _ in range(3)]
+    assert statuses[-1] == 429
+    expect_error(server, admin.post("/v1/users/me/password", {"current_password": PASSWORD,
+                                                              "new_password": "whatever password"}), 429)

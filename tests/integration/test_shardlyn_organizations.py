@@ -6,8 +6,8 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_organizations
 import time
 import uuid
 
-from shardlyn_helpers import (SHARDLYN_ENV, bootstrap, expect, expect_error, register, shardlyn,  # noqa: F401
-                              unique_email)
+from shardlyn_helpers import (SHARDLYN_ENV, bootstrap, expect, expect_error, outbox, register,  # noqa: F401
+                              shardlyn, unique_email)
 
 
 def join(owner, member, role="user"):
@@ -125,6 +125,9 @@ def test_invites(shardlyn):
     invite = expect(owner.post(f"/v1/organizations/{org}/members/invite", {"email": guest.email, "role": "admin"}),
                     201)
     assert invite["email"] == guest.email and invite["role"] == "admin" and len(invite["token"]) >= 40
+    mails = outbox(shardlyn, guest.email)
+    assert len(mails) == 1 and mails[0]["X-Shardlyn-Mail"] == "invite"
+    assert f"/v1/invites/{invite['token']}/accept" in mails[0].get_content()
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/invite", {"email": guest.email}), 409)
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/invite", {"email": owner.email}), 409)
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/invite", {"email": "not-an-email"}), 400,
