@@ -154,6 +154,13 @@ SignIn Accounts::open_session(const User& user, const audit::Actor& from, std::s
   return db_.write([&](store::Connection& db) { return start_session(db, user, from, user_agent); });
 }
 
+void Accounts::logout(const Caller& caller) {
+  db_.write([&](store::Connection& db) {
+    identity::sessions::revoke(db, caller.session_id, "logout");
+    audit::record(db, "auth.logout", actor_of(caller), {}, caller.user_id);
+  });
+}
+
 User Accounts::me(std::string_view user_id) {
   auto user = db_.read([&](store::Connection& db) { return users::find(db, user_id); });
   if (!user) throw common::ApiError::not_found("user not found");

@@ -59,6 +59,10 @@ class Accounts {
   // Signs in an account found by other means (GitHub).
   SignIn open_session(const User& user, const audit::Actor& from, std::string_view user_agent);
 
+  std::int64_t challenge_ttl() const { return settings_.challenge_ttl_s; }
+  // Ends the caller's session (its refresh token stops working too).
+  void logout(const Caller& caller);
+
   User me(std::string_view user_id);
   // 401 when the current password is wrong; ends every other session.
   void change_password(const Caller& caller, std::string_view current, std::string_view replacement);

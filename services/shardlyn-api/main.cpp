@@ -126,7 +126,7 @@ void setup(common::Service& service) {
   service.limit_class("login", limit(service.config(), "SHARDLYN_LOGIN_RATE_LIMIT"));
   service.limit_class("mfa", limit(service.config(), "SHARDLYN_MFA_RATE_LIMIT"));
   service.limit_class("support", limit(service.config(), "SHARDLYN_SUPPORT_RATE_LIMIT"));
-  app.access.add(service, shardlyn::auth_routes(app.accounts, app.github, app.platform));
+  app.access.add(service, shardlyn::auth_routes(app.accounts, app.github));
   app.access.add(service, shardlyn::user_routes(app.accounts, app.platform));
   app.access.add(service, shardlyn::api_token_routes(app.platform));
   app.access.add(service, shardlyn::organization_routes(app.platform));

@@ -15,8 +15,8 @@
 
 namespace shardlyn {
 
-// Auth Endpoints and MFA Endpoints. Needs the "login", "mfa" and "reset" limit classes.
-std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github, Platform& platform);
+// Auth Endpoints (plus logout) and MFA Endpoints. Needs the "login", "mfa" and "reset" limit classes.
+std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github);
 // User Endpoints.
 std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform);
 // Organization Endpoints (organisations, members, invites) and the Permissions Endpoint.

@@ -60,10 +60,9 @@ std::string cookie(const common::Request& req, std::string_view name) {
 
 }  // namespace
 
-std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github, Platform& platform) {
+std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
   Accounts* a = &accounts;
   GitHub* gh = &github;
-  (void)platform;
   return {
       {.method = "POST",
        .path = "/v1/auth/login",
@@ -75,8 +74,9 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github, Platform& 
              auto password = fields::password(body, "password");
              auto result = a->login(email, password, anonymous(req), user_agent(req));
              if (result.tokens) return tokens(*result.tokens);
-             return common::Response::json(json::object{
-                 {"mfa_required", true}, {"challenge_token", result.challenge_token}, {"expires_in", 300}});
+             return common::Response::json(json::object{{"mfa_required", true},
+                                                        {"challenge_token", result.challenge_token},
+                                                        {"expires_in", a->challenge_ttl()}});
            },
        .offload = true},
       {.method = "POST",
@@ -98,6 +98,14 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github, Platform& 
            [a](common::Request& req) {
              auto body = req.json_object();
              return tokens(a->refresh(fields::token(body, "refresh_token"), anonymous(req)));
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/logout",
+       .auth = Auth::User,
+       .handler =
+           [a](common::Request& req) {
+             a->logout(caller_of(req));
+             return common::Response::empty(204);
            }},
       {.method = "POST",
        .path = "/v1/auth/forgot-password",

@@ -172,6 +172,15 @@ def test_refresh_rotates_and_reuse_revokes_the_family(shardlyn):
     expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {}), 400, "refresh_token")
 
 
+def test_logout_ends_the_session_and_its_refresh_token(shardlyn):
+    account = register(shardlyn, "logout")
+    other = login(shardlyn, account.email)
+    expect(account.post("/v1/auth/logout"), 204)
+    expect_error(shardlyn, account.get("/v1/users/me"), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {"refresh_token": account.refresh}), 401)
+    expect(shardlyn.get("/v1/users/me", headers=bearer(other["access_token"])), 200)
+
+
 # --- password ------------------------------------------------------------------------------
 
 
