@@ -42,7 +42,8 @@ common::ServiceInfo describe() {
               {"SHARDLYN_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for secrets at rest", true},
               {"SHARDLYN_INTEGRATION_API", "true", "accept API tokens (shardlyn_api_...); false switches them off"},
               {"SHARDLYN_LOGIN_RATE_LIMIT", "10/min",
-               "per client IP: login, register, refresh, bootstrap, OAuth callback"},
+               "sign-in routes per client IP (login, register, refresh, bootstrap, password reset, OAuth callback); "
+               "password change per user"},
               {"SHARDLYN_MFA_RATE_LIMIT", "5/min", "MFA attempts per client (IP for the challenge, user otherwise)"},
               {"SHARDLYN_SUPPORT_RATE_LIMIT", "10/h", "support messages per user"},
               {"SHARDLYN_LOCKOUT_THRESHOLD", "5", "failed logins before an account is locked"},

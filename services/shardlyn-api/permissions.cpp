@@ -28,7 +28,6 @@ const std::vector<PermissionInfo>& permission_catalogue() {
       {"members.invite", "Organization", "Invite members and withdraw invites"},
       {"members.manage", "Organization", "Remove members, change roles and permission overrides"},
       {"api_tokens.manage", "Organization", "Create, list and revoke the organization's API tokens"},
-      {"audit.read", "Organization", "Read the organization's audit log"},
       {"nodes.read", "Nodes", "List nodes, inventory and metrics"},
       {"nodes.create", "Nodes", "Create node registration tokens"},
       {"nodes.update", "Nodes", "Update, cordon, drain and migrate nodes"},
