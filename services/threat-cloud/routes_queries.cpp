@@ -161,7 +161,8 @@ common::Response trends(const Analytics& analytics, common::Request& req) {
                               {"stable", json(stable)}});
 }
 
-// An ATT&CK Navigator layer (format 4.5) scoring each technique by its number of events.
+// An ATT&CK Navigator layer (format 4.5) scoring each technique by its number of events (the
+// format wants a gradient with maxValue > minValue, so an empty map still spans 0..1).
 boost::json::object navigator_layer(const AttackCatalog& attack, const EventCounts& counts, std::int64_t max) {
   boost::json::array techniques;
   std::map<std::string, bool> parents_with_children;
@@ -189,7 +190,7 @@ boost::json::object navigator_layer(const AttackCatalog& attack, const EventCoun
           {"layout", {{"layout", "side"}, {"aggregateFunction", "sum"}, {"showID", true}, {"showName", true}}},
           {"hideDisabled", false},
           {"techniques", std::move(techniques)},
-          {"gradient", {{"colors", {"#ffffffff", "#ffb000ff", "#d62728ff"}}, {"minValue", 0}, {"maxValue", max}}},
+          {"gradient", {{"colors", {"#ffffffff", "#ffb000ff", "#d62728ff"}}, {"minValue", 0}, {"maxValue", std::max<std::int64_t>(max, 1)}}},
           {"legendItems", boost::json::array{}},
           {"metadata", {{{"name", "generatedAt"}, {"value", common::rfc3339_now()}}}},
           {"showTacticRowBackground", false},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -229,6 +230,41 @@ def test_trends(launch):
 # --- MITRE ATT&CK -----------------------------------------------------------------------------
 
 
+def check_navigator_layer(layer: dict, techniques: dict):
+    """The rules of the ATT&CK Navigator layer format 4.5 (mitre-attack/attack-navigator,
+    layers/spec/v4.5/layerformat.md) that a layer must meet to open."""
+    assert isinstance(layer["name"], str) and layer["name"]
+    assert layer["domain"] in ("enterprise-attack", "mobile-attack", "ics-attack")
+    versions = layer["versions"]
+    assert versions["layer"] == "4.5"
+    assert tuple(int(x) for x in versions["navigator"].split(".")) >= (4, 9, 0)
+    assert layer.get("sorting", 0) in (0, 1, 2, 3)
+    layout = layer.get("layout", {})
+    assert layout.get("layout", "side") in ("side", "flat", "mini")
+    assert layout.get("aggregateFunction", "average") in ("average", "min", "max", "sum")
+    gradient = layer["gradient"]
+    assert len(gradient["colors"]) >= 2 and all(re.fullmatch(r"#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", c)
+                                                for c in gradient["colors"])
+    assert gradient["maxValue"] > gradient["minValue"]
+    for t in layer["techniques"]:
+        assert re.fullmatch(r"T\d{4}(\.\d{3})?", t["techniqueID"]) and t["techniqueID"] in techniques
+        assert isinstance(t.get("score", 0), (int, float)) and isinstance(t.get("enabled", True), bool)
+        if "tactic" in t:
+            assert t["tactic"] in techniques[t["techniqueID"]]["tactics"]
+        if t.get("showSubtechniques"):
+            assert not techniques[t["techniqueID"]]["subtechnique"]
+    for m in layer.get("metadata", []):
+        assert isinstance(m["name"], str) and isinstance(m["value"], str)
+
+
+def test_navigator_layer_of_an_empty_map(launch):
+    server = launch("threat-cloud", env=PLAIN)
+    attack = {t["id"]: t for t in json.loads(ATTACK.read_text())["techniques"]}
+    layer = server.get("/api/query/mitre-heatmap", params={"format": "navigator"}, headers=ADMIN).json()
+    check_navigator_layer(layer, attack)
+    assert layer["techniques"] == []
+
+
 def test_mitre_heatmap_and_navigator_layer(series):
     attack = json.loads(ATTACK.read_text())
     techniques = {t["id"]: t for t in attack["techniques"]}
@@ -258,6 +294,7 @@ def test_mitre_heatmap_and_navigator_layer(series):
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
     assert "attachment" in r.headers["Content-Disposition"]
     layer = r.json()
+    check_navigator_layer(layer, techniques)
     assert layer["versions"]["layer"] == "4.5" and layer["versions"]["attack"] == "18"
     assert layer["domain"] == "enterprise-attack" and layer["gradient"]["maxValue"] == 4
     scored = {t["techniqueID"]: t for t in layer["techniques"]}

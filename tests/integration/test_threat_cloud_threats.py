@@ -152,6 +152,15 @@ def test_validation_errors(plain):
     assert r.status_code == 415
 
 
+def test_bodies_over_8_mib_are_refused(plain):
+    big = {"events": [threat_event(attackSourceIP="192.0.2.99", region="r" * 64, industry="i" * 64,
+                                   sigmaRuleMatched="s" * 256)] * 1000}
+    big["padding"] = "x" * (8 * 1024 * 1024)
+    r = plain.request("POST", "/api/threats", json=big, headers=ADMIN)
+    assert r.status_code == 413
+    assert_error_style(plain, r.json())
+
+
 def test_scopes(plain):
     read = create_key(plain, ["read"])["key"]
     write = create_key(plain, ["write"])["key"]
