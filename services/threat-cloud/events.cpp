@@ -23,10 +23,9 @@ namespace {
 
 constexpr std::string_view kInsertEvent =
     "INSERT INTO threat_events (id, event_hash, origin, source_ip, anonymized, attack_type, techniques, sigma_rule, "
-    "severity, region, industry, country, occurred_at, received_at, reported_by, details) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_hash) DO NOTHING";
+    "severity, region, industry, country, occurred_at, received_at, reported_by, details, ioc_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kEventByHash = "SELECT id FROM threat_events WHERE event_hash = ?";
-constexpr std::string_view kSetEventIoc = "UPDATE threat_events SET ioc_id = ? WHERE id = ?";
 constexpr std::string_view kIocByKey =
     "SELECT id, confidence, reputation, status, first_seen, last_seen, mitre_techniques, tags, country "
     "FROM iocs WHERE type = ? AND normalized_value = ?";
@@ -175,59 +174,49 @@ ThreatEvent read_event(const store::Statement& q) {
 IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, EventOrigin origin, bool anonymize,
                                   const Actor& by) {
   const OriginTraits o = traits(origin);
-  // Resolve countries before taking the writer (the first call loads the range files).
-  std::vector<std::string> sources;
-  std::vector<std::optional<std::string>> countries;
-  sources.reserve(events.size());
-  countries.reserve(events.size());
+  // Everything that needs no database is done before taking the writer (the first country
+  // lookup also loads the range files).
+  struct Stored {
+    std::string source, techniques, details, hash;
+    std::optional<std::string> country;
+  };
+  std::vector<Stored> rows;
+  rows.reserve(events.size());
   for (const auto& e : events) {
-    sources.push_back(anonymize ? anonymize_source(e.source_ip) : e.source_ip);
-    countries.push_back(geo_.country(sources.back()));
+    Stored r;
+    r.source = anonymize ? anonymize_source(e.source_ip) : e.source_ip;
+    r.country = geo_.country(r.source);
+    r.techniques = json_list(e.techniques);
+    r.details = boost::json::serialize(e.details);
+    boost::json::array identity{o.name,     r.source, e.attack_type,           r.techniques,  e.sigma_rule.value_or(""),
+                                e.severity, e.region, e.industry.value_or(""), e.occurred_at, r.details};
+    r.hash = security::sha256_hex(boost::json::serialize(identity));
+    rows.push_back(std::move(r));
   }
   return db_.write([&](store::Connection& c) {
     IngestResult result;
     const std::string now = common::rfc3339_now();
     for (std::size_t i = 0; i < events.size(); ++i) {
       const auto& e = events[i];
-      const std::string& source = sources[i];
-      std::string techniques = json_list(e.techniques);
-      std::string details = boost::json::serialize(e.details);
-      boost::json::array identity{o.name,
-                                  source,
-                                  e.attack_type,
-                                  techniques,
-                                  e.sigma_rule ? *e.sigma_rule : "",
-                                  e.severity,
-                                  e.region,
-                                  e.industry ? *e.industry : "",
-                                  e.occurred_at,
-                                  details};
-      std::string hash = security::sha256_hex(boost::json::serialize(identity));
-      std::string id = security::random_id("evt_", 16);
-      if (c.execute(kInsertEvent, id, hash, o.name, source, anonymize ? 1 : 0, e.attack_type, techniques, e.sigma_rule,
-                    e.severity, e.region, e.industry, countries[i], e.occurred_at, now, by.key_id, details) == 0) {
+      const auto& r = rows[i];
+      if (auto stored = c.query_text(kEventByHash, r.hash)) {  // earlier in this batch too
         ++result.duplicates;
-        result.ids.push_back(c.query_text(kEventByHash, hash).value_or(""));
+        result.ids.push_back(std::move(*stored));
         continue;
       }
-      ++result.accepted;
-      result.ids.push_back(id);
-
-      auto source_key = classify(source, IocType::Ip);
+      std::string id = security::random_id("evt_", 16);
+      auto source_key = classify(r.source, IocType::Ip);
       std::vector<std::string> tags{"threat-event"};
       boost::json::object metadata;
       if (anonymize) {
         tags.emplace_back("anonymized");
-        metadata["prefixLength"] = source.find(':') == std::string::npos ? 16 : 48;
+        metadata["prefixLength"] = r.source.find(':') == std::string::npos ? 16 : 48;
       }
-      IocTouch touch{&*source_key,  source,
-                     e.attack_type, e.techniques,
-                     tags,          countries[i],
-                     metadata,      severity_reputation(e.severity),
+      IocTouch touch{&*source_key,  r.source,  e.attack_type, e.techniques,
+                     tags,          r.country, metadata,      severity_reputation(e.severity),
                      e.occurred_at, id};
       auto [ioc_id, created] = touch_ioc(c, touch, o, by, now);
       (created ? result.iocs_created : result.iocs_updated) += 1;
-      c.execute(kSetEventIoc, ioc_id, id);
       for (const auto& key : e.related_iocs) {
         IocTouch related{&key,
                          key.normalized,
@@ -239,9 +228,13 @@ IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, Ev
                          severity_reputation(e.severity),
                          e.occurred_at,
                          id};
-        auto [rid, rcreated] = touch_ioc(c, related, o, by, now);
-        (rcreated ? result.iocs_created : result.iocs_updated) += 1;
+        (touch_ioc(c, related, o, by, now).second ? result.iocs_created : result.iocs_updated) += 1;
       }
+      c.execute(kInsertEvent, id, r.hash, o.name, r.source, anonymize ? 1 : 0, e.attack_type, r.techniques,
+                e.sigma_rule, e.severity, e.region, e.industry, r.country, e.occurred_at, now, by.key_id, r.details,
+                ioc_id);
+      ++result.accepted;
+      result.ids.push_back(std::move(id));
     }
     boost::json::object audit{{"accepted", result.accepted}, {"duplicates", result.duplicates}};
     if (anonymize) audit["anonymized"] = true;
