@@ -190,6 +190,7 @@ IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, Ev
     r.details = boost::json::serialize(e.details);
     boost::json::array identity{o.name,     r.source, e.attack_type,           r.techniques,  e.sigma_rule.value_or(""),
                                 e.severity, e.region, e.industry.value_or(""), e.occurred_at, r.details};
+    for (const auto& key : e.related_iocs) identity.emplace_back(key.normalized);
     r.hash = security::sha256_hex(boost::json::serialize(identity));
     rows.push_back(std::move(r));
   }

@@ -7,6 +7,7 @@
 //     records a positive sighting of it,
 //   - does the same for the further IoCs a trap report names (hashes, URLs, domains).
 // Uploads may be anonymised: the source becomes its /16 (IPv4) or /48 (IPv6) network address.
+// The event hash covers every stored field and, for trap reports, the IoCs the report names.
 #include <cstdint>
 #include <optional>
 #include <string>

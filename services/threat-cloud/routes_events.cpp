@@ -129,7 +129,9 @@ EventSubmission parse_trap_report(const AttackCatalog& attack, const boost::json
     e.details["endedAt"] = text;
   }
   for (const char* list : {"usernames", "commands"}) {
-    auto items = input::text_list(o, list, kMaxObservations, {.min = 1, .max = 1024});
+    // Commands may span lines (here-documents, scripts pasted into a shell).
+    auto items = input::text_list(o, list, kMaxObservations,
+                                  {.min = 1, .max = 1024, .single_line = std::string_view(list) == "usernames"});
     if (!items.empty()) {
       boost::json::array a;
       for (auto& s : items) a.emplace_back(s);

@@ -240,8 +240,14 @@ def test_trap_report_feeds_events_and_iocs(tc):
     assert data["accepted"] == 1 and data["duplicates"] == 1
     assert lookup(tc, "203.0.113.45")["ioc"]["threatType"] == "credential_stuffing"
     assert lookup(tc, "c2.malware.example")["ioc"]["sightings"] == 2
+    # a report that differs only in what it names is no duplicate; commands may span lines
+    r = tc.request("POST", "/api/trap-intel", json=trap_report(malwareHashes=["a" * 64],
+                                                                commands=["cat <<EOF > x\nrm -rf /\nEOF"]),
+                   headers=ADMIN)
+    assert r.status_code == 201 and r.json()["data"]["accepted"] == 1
+    assert lookup(tc, "a" * 64)["ioc"]["type"] == "hash_sha256"
     entries = tc.get("/api/audit-log", params={"action": "trap.report"}, headers=ADMIN).json()["data"]
-    assert [e["details"]["accepted"] for e in entries] == [1, 1]
+    assert [e["details"]["accepted"] for e in entries] == [1, 1, 1]
 
 
 def test_trap_report_errors(tc):
@@ -257,6 +263,7 @@ def test_trap_report_errors(tc):
         (trap_report(domains=["exa mple"]), "domains[0]"),
         (trap_report(mitreTechniques=["T0000"]), "mitreTechniques[0]"),
         (trap_report(usernames=["x"] * 101), "usernames"),
+        (trap_report(usernames=["root\nadmin"]), "usernames"),
         (trap_report(severity="extreme"), "severity"),
         ([trap_report(), trap_report(attackerIP=None)], "reports[1].attackerIP"),
         ([], "body"),
