@@ -22,17 +22,16 @@ constexpr std::size_t kPatternClusterMin = 5;
 constexpr std::int64_t kDayTimelineAfter = 14 * 24 * 3600;
 constexpr std::int64_t kMaxCampaignIocs = 200;
 
-// Columns of a campaign with its aggregates over its events (c = campaigns).
 constexpr std::string_view kSelectCampaign =
     "SELECT c.id, c.name, c.description, c.kind, c.status, c.severity, c.first_seen, c.last_seen, c.created_at, "
-    "c.updated_at, c.created_by, "
-    "(SELECT count(*) FROM threat_events e WHERE e.campaign_id = c.id), "
-    "(SELECT count(DISTINCT source_ip) FROM threat_events e WHERE e.campaign_id = c.id), "
-    "(SELECT count(DISTINCT ioc_id) FROM threat_events e WHERE e.campaign_id = c.id), "
-    "(SELECT json_group_array(DISTINCT attack_type) FROM threat_events e WHERE e.campaign_id = c.id), "
-    "(SELECT json_group_array(DISTINCT j.value) FROM threat_events e, json_each(e.techniques) j "
-    " WHERE e.campaign_id = c.id) "
-    "FROM campaigns c";
+    "c.updated_at, c.created_by FROM campaigns c";
+// What a campaign's events add up to, in two passes over them.
+constexpr std::string_view kAggregates =
+    "SELECT count(*), count(DISTINCT source_ip), count(DISTINCT ioc_id), json_group_array(DISTINCT attack_type) "
+    "FROM threat_events WHERE campaign_id = ?";
+constexpr std::string_view kTechniquesOf =
+    "SELECT json_group_array(DISTINCT j.value) FROM threat_events e, json_each(e.techniques) j "
+    "WHERE e.campaign_id = ?";
 constexpr std::string_view kFilter =
     " WHERE (?1 IS NULL OR c.status = ?1) AND (?2 IS NULL OR c.kind = ?2) AND (?3 IS NULL OR c.severity = ?3)"
     " AND (?4 IS NULL OR coalesce(c.last_seen, c.created_at) >= ?4)";
@@ -96,19 +95,38 @@ Campaign read_campaign(const store::Statement& q) {
   c.created_at = q.text(8);
   c.updated_at = q.text(9);
   c.created_by = q.text(10);
-  c.event_count = q.int64(11);
-  c.unique_sources = q.int64(12);
-  c.ioc_count = q.int64(13);
-  c.attack_types = sorted_list(q.text(14));
-  c.techniques = sorted_list(q.text(15));
   return c;
+}
+
+// Fills the counts and lists that come from the campaign's events.
+void add_aggregates(store::Connection& c, Campaign& campaign) {
+  {
+    auto q = c.prepare(kAggregates);
+    q->bind_all(campaign.id);
+    if (q->step()) {
+      campaign.event_count = q->int64(0);
+      campaign.unique_sources = q->int64(1);
+      campaign.ioc_count = q->int64(2);
+      campaign.attack_types = sorted_list(q->text(3));
+    }
+  }
+  campaign.techniques = sorted_list(c.query_text(kTechniquesOf, campaign.id).value_or("[]"));
+}
+
+// Every campaign the statement yields, with its aggregates.
+std::vector<Campaign> read_campaigns(store::Connection& c, store::Query q) {
+  std::vector<Campaign> out;
+  while (q->step()) out.push_back(read_campaign(*q));
+  for (auto& campaign : out) add_aggregates(c, campaign);
+  return out;
 }
 
 std::optional<Campaign> load(store::Connection& c, std::string_view id) {
   auto q = c.prepare(std::string(kSelectCampaign) + " WHERE c.id = ?");
   q->bind_all(id);
-  if (!q->step()) return std::nullopt;
-  return read_campaign(*q);
+  auto found = read_campaigns(c, std::move(q));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
 }
 
 std::string new_id() {
@@ -306,11 +324,9 @@ std::pair<std::vector<Campaign>, std::int64_t> Campaigns::list(const CampaignFil
       q->bind_all(f.status, f.kind, f.severity, f.since);
       if (q->step()) total = q->int64(0);
     }
-    std::vector<Campaign> out;
     auto q = c.prepare(list_sql);
     q->bind_all(f.status, f.kind, f.severity, f.since, limit, offset);
-    while (q->step()) out.push_back(read_campaign(*q));
-    return std::pair{std::move(out), total};
+    return std::pair{read_campaigns(c, std::move(q)), total};
   });
 }
 
@@ -367,11 +383,9 @@ CampaignStats Campaigns::stats() const {
 std::vector<Campaign> Campaigns::for_ioc(std::string_view ioc_id) const {
   const std::string sql = std::string(kSelectCampaign) + std::string(kForIoc) + std::string(kOrder);
   return db_.read([&](store::Connection& c) {
-    std::vector<Campaign> out;
     auto q = c.prepare(sql);
     q->bind_all(ioc_id);
-    while (q->step()) out.push_back(read_campaign(*q));
-    return out;
+    return read_campaigns(c, std::move(q));
   });
 }
 
