@@ -19,6 +19,8 @@ TEST_PACKAGES=(
   wrk nginx-light procps
   # headless browser for the dashboard tests (driven by npm playwright-core)
   chromium
+  # threat-cloud's geographic queries: IP-to-country ranges and ISO 3166 country names
+  tor-geoipdb iso-codes
 )
 # BOOTSTRAP_BUILD_ONLY=1 (container image builds): only what compiling needs.
 DEB_PACKAGES=("${BUILD_PACKAGES[@]}")

@@ -174,7 +174,7 @@ ApiKeys::Verdict ApiKeys::authenticate(std::string_view token) const {
   return {Caller{.key_id = key->id, .name = row->name, .scope = highest(split_scopes(row->scopes))}};
 }
 
-void install_auth_schemes(common::Service& service, const ApiKeys& keys, bool public_reads) {
+void install_auth_schemes(common::Service& service, const ApiKeys& keys, bool public_reads, bool anonymous_uploads) {
   auto check = [&keys](common::Request& req, Scope needed, bool anonymous_ok) {
     auto token = req.bearer_token();
     if (!token) {
@@ -204,6 +204,9 @@ void install_auth_schemes(common::Service& service, const ApiKeys& keys, bool pu
   service.auth_scheme("admin", [check](common::Request& req) { check(req, Scope::Admin, false); });
   service.auth_scheme("public-read",
                       [check, public_reads](common::Request& req) { check(req, Scope::Read, public_reads); });
+  service.auth_scheme("public-write", [check, anonymous_uploads](common::Request& req) {
+    check(req, Scope::Write, anonymous_uploads);
+  });
 }
 
 }  // namespace tc

@@ -76,7 +76,9 @@ class ApiKeys {
 
 // Registers the auth schemes "read", "write", "admin" (that scope or a higher one) and
 // "public-read" (like "read", but anonymous callers pass when public_reads is set; they are
-// then limited per client IP).
-void install_auth_schemes(common::Service& service, const ApiKeys& keys, bool public_reads);
+// then limited per client IP) and "public-write" (like "write", but anonymous callers pass
+// when anonymous_uploads is set, limited per client IP).
+void install_auth_schemes(common::Service& service, const ApiKeys& keys, bool public_reads,
+                          bool anonymous_uploads = false);
 
 }  // namespace tc

@@ -7,6 +7,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "json_text.hpp"
 #include "security/random.hpp"
 
 namespace tc {
@@ -36,29 +37,6 @@ constexpr std::string_view kCount = "SELECT count(*) FROM iocs";
 // Bounds on what merging uploads may accumulate in one IoC.
 constexpr std::size_t kMaxStoredTags = 100;
 constexpr std::size_t kMaxStoredMetadata = 64 * 1024;
-
-std::string json_list(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const auto& s : items) a.emplace_back(s);
-  return boost::json::serialize(a);
-}
-
-std::vector<std::string> parse_list(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& item : v.as_array())
-    if (item.is_string()) out.emplace_back(item.as_string());
-  return out;
-}
-
-boost::json::object parse_object(const std::string& text) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.as_object());
-}
 
 // Adds the items of `more` not yet in `into`, keeping the order of first appearance.
 void merge_list(std::vector<std::string>& into, const std::vector<std::string>& more) {

@@ -1,21 +1,31 @@
 // threat-cloud: Panguard Threat Cloud (IoCs, feeds, campaigns, MITRE heatmap, geo, audit log).
 #include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/service.hpp"
 #include "security/api_key.hpp"
 
+#include "analytics.hpp"
 #include "api_keys.hpp"
 #include "audit.hpp"
 #include "backups.hpp"
+#include "campaigns.hpp"
+#include "events.hpp"
+#include "geoip.hpp"
 #include "iocs.hpp"
+#include "mitre.hpp"
 #include "routes.hpp"
 #include "sightings.hpp"
 #include "stats.hpp"
 
 std::span<const common::EmbeddedFile> threat_cloud_migrations();
 std::span<const common::EmbeddedFile> threat_cloud_openapi();
+std::span<const common::EmbeddedFile> threat_cloud_assets();
 
 namespace {
 
@@ -41,8 +51,38 @@ common::ServiceInfo describe() {
             "directory for online backups, relative to DATA_DIR (POST /api/admin/backup, and daily); unset = off"},
            {"TC_BACKUP_KEEP", "7", "how many backups to keep"},
            {"TC_IOC_EXPIRE_DAYS", "365",
-            "active IoCs unseen for this many days become expired (checked at start and hourly)"}},
+            "active IoCs unseen for this many days become expired (checked at start and hourly)"},
+           {"TC_ANONYMIZE_UPLOADS", "true",
+            "cut attacker IPs of POST /api/threats to /16 (IPv4) and /48 (IPv6) before anything is stored"},
+           {"TC_ANONYMOUS_UPLOADS", "false", "accept POST /api/threats without a key (limited per client IP)"},
+           {"TC_GEOIP_FILE", "/usr/share/tor/geoip,/usr/share/tor/geoip6",
+            "comma list of IP-to-country range files (start,end,CC: Tor geoip/geoip6 or ip-location-db CSV); off = "
+            "none"},
+           {"TC_COUNTRY_NAMES_FILE", "/usr/share/iso-codes/json/iso_3166-1.json",
+            "ISO 3166-1 country names (iso-codes)"},
+           {"TC_CORRELATION_INTERVAL", "300", "seconds between runs of the campaign correlation job"},
+           {"TC_CORRELATION_LOOKBACK_HOURS", "168", "the job looks at uncorrelated events received this recently"},
+           {"TC_CAMPAIGN_DORMANT_DAYS", "7", "automatic campaigns without events for this many days become dormant"}},
   };
+}
+
+std::string_view asset(std::string_view name) {
+  for (const auto& file : threat_cloud_assets())
+    if (file.name == name) return file.data;
+  throw std::logic_error("missing embedded asset " + std::string(name));
+}
+
+// The configured range files; an explicitly configured file must exist, the default ones
+// (Debian tor-geoipdb) may be absent and then geographic queries answer 501, as with "off".
+std::vector<std::filesystem::path> geoip_files(const common::Config& config) {
+  std::vector<std::filesystem::path> files;
+  if (config.get("TC_GEOIP_FILE") == "off") return files;
+  for (const auto& f : config.get_list("TC_GEOIP_FILE")) {
+    if (config.is_set("TC_GEOIP_FILE") && !std::filesystem::exists(f))
+      throw common::ConfigError("TC_GEOIP_FILE: " + f + " does not exist");
+    files.emplace_back(f);
+  }
+  return files;
 }
 
 void setup(common::Service& service) {
@@ -73,14 +113,30 @@ void setup(common::Service& service) {
   if (backups.configured())
     service.every("backup", std::chrono::hours(24), [&backups] { backups.run(tc::Actor{"system", "127.0.0.1"}); });
 
-  tc::install_auth_schemes(service, keys, config.get_bool("TC_PUBLIC_READS"));
+  // Threat events, campaigns and the queries over them.
+  auto& attack = service.make<tc::AttackCatalog>(asset("enterprise-attack-techniques.json"));
+  auto& geo = service.make<tc::GeoIp>(geoip_files(config), config.get("TC_COUNTRY_NAMES_FILE"));
+  auto& events = service.make<tc::ThreatEvents>(db, geo);
+  auto& campaigns = service.make<tc::Campaigns>(
+      db, tc::CorrelationSettings{
+              .lookback = std::chrono::hours(config.get_int("TC_CORRELATION_LOOKBACK_HOURS", 1, 24 * 3650)),
+              .dormant_after = std::chrono::days(config.get_int("TC_CAMPAIGN_DORMANT_DAYS", 1, 3650))});
+  service.every("correlate-campaigns", std::chrono::seconds(config.get_int("TC_CORRELATION_INTERVAL", 1, 86400)),
+                [&campaigns] {
+                  campaigns.correlate(tc::Actor{"system", "127.0.0.1"});
+                });
+
+  tc::install_auth_schemes(service, keys, config.get_bool("TC_PUBLIC_READS"), config.get_bool("TC_ANONYMOUS_UPLOADS"));
   service.add(tc::key_routes(keys));
-  service.add(tc::ioc_routes(iocs));
+  service.add(tc::ioc_routes(iocs, {&events, &campaigns}));
   service.add(tc::sighting_routes(iocs, sightings));
   service.add(tc::feed_routes(iocs));
   service.add(tc::stats_routes(stats));
   service.add(tc::audit_routes(audit));
   service.add(tc::admin_routes(backups));
+  service.add(tc::event_routes(events, attack, config.get_bool("TC_ANONYMIZE_UPLOADS")));
+  service.add(tc::campaign_routes(campaigns));
+  service.add(tc::query_routes(service.make<tc::Analytics>(db), attack, geo));
 }
 
 }  // namespace

@@ -18,19 +18,39 @@ class Sightings;
 class Stats;
 class Backups;
 struct Ioc;
+class ThreatEvents;
+class Campaigns;
+class AttackCatalog;
+class GeoIp;
+class Analytics;
+struct Campaign;
+struct ThreatEvent;
+
+// What an IoC lookup adds when present: the threat events the IoC was the source of and the
+// campaigns holding them (relatedThreats, campaigns).
+struct LookupContext {
+  const ThreatEvents* events = nullptr;
+  const Campaigns* campaigns = nullptr;
+};
 
 // The caller of an authenticated request, for the audit log.
 Actor actor_of(const common::Request& req);
 
 std::vector<common::Route> key_routes(ApiKeys& keys);
-std::vector<common::Route> ioc_routes(Iocs& iocs);
+std::vector<common::Route> ioc_routes(Iocs& iocs, LookupContext related = {});
 std::vector<common::Route> feed_routes(Iocs& iocs);
 std::vector<common::Route> sighting_routes(Iocs& iocs, Sightings& sightings);
 std::vector<common::Route> stats_routes(Stats& stats);
 std::vector<common::Route> audit_routes(AuditLog& log);
 std::vector<common::Route> admin_routes(Backups& backups);
+std::vector<common::Route> event_routes(ThreatEvents& events, const AttackCatalog& attack, bool anonymize);
+std::vector<common::Route> campaign_routes(Campaigns& campaigns);
+std::vector<common::Route> query_routes(const Analytics& analytics, const AttackCatalog& attack, const GeoIp& geo);
 
 // The JSON shape of an IoC (routes_iocs.cpp).
 boost::json::object ioc_json(const Ioc& ioc);
+// The JSON shapes of a campaign and a threat event (routes_campaigns.cpp).
+boost::json::object campaign_json(const Campaign& campaign);
+boost::json::object event_json(const ThreatEvent& event);
 
 }  // namespace tc

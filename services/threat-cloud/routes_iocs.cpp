@@ -7,10 +7,13 @@
 #include <boost/json/serialize.hpp>
 
 #include "api_keys.hpp"
+#include "batch.hpp"
+#include "campaigns.hpp"
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "events.hpp"
 #include "iocs.hpp"
 #include "query.hpp"
 #include "routes.hpp"
@@ -162,19 +165,6 @@ IocSubmission parse_submission(const boost::json::object& o) {
   return s;
 }
 
-// Parses the batch element at `index`; its validation errors name the element ("iocs[3].value").
-IocSubmission parse_element(const boost::json::value& v, std::size_t index) {
-  std::string where = "iocs[" + std::to_string(index) + "]";
-  if (!v.is_object()) invalid(where, "must be an object");
-  try {
-    return parse_submission(v.as_object());
-  } catch (const common::ApiError& e) {
-    std::string message = e.what();  // "'field' rule"
-    if (e.status() != 400 || !message.starts_with('\'')) throw;
-    throw common::ApiError(400, "'" + where + "." + message.substr(1), e.code());
-  }
-}
-
 common::Response upload(Iocs& iocs, common::Request& req) {
   auto body_value = req.json();
   const auto& body = body_value.as_object();
@@ -184,7 +174,7 @@ common::Response upload(Iocs& iocs, common::Request& req) {
     const auto& a = list->as_array();
     if (a.empty() || a.size() > kMaxBatch) invalid("iocs", "must have 1 to " + std::to_string(kMaxBatch) + " items");
     submissions.reserve(a.size());
-    for (std::size_t i = 0; i < a.size(); ++i) submissions.push_back(parse_element(a[i], i));
+    for (std::size_t i = 0; i < a.size(); ++i) submissions.push_back(parse_element(a[i], "iocs", i, parse_submission));
   } else {
     submissions.push_back(parse_submission(body));
   }
@@ -225,7 +215,9 @@ common::Response list(Iocs& iocs, common::Request& req) {
   return common::envelope_page(std::move(out), total, page);
 }
 
-common::Response lookup_one(Iocs& iocs, common::Request& req) {
+constexpr std::int64_t kRelatedThreats = 20;
+
+common::Response lookup_one(Iocs& iocs, const LookupContext& related, common::Request& req) {
   std::string value(req.param("value"));
   auto type = query::one_of(req, "type", kTypeNames);
   auto hint = type ? parse_type(*type) : std::nullopt;
@@ -241,7 +233,18 @@ common::Response lookup_one(Iocs& iocs, common::Request& req) {
                           {"normalizedValue", key->normalized},
                           {"verdict", verdict_of(ioc ? &*ioc : nullptr)}};
   if (ioc) out["ioc"] = ioc_json(*ioc);
-  // relatedThreats and campaigns join in when threat events and campaigns exist here.
+  boost::json::array threats, campaigns;
+  std::int64_t threats_total = 0;
+  if (ioc && related.events) {
+    auto [events, total] = related.events->for_ioc(ioc->id, kRelatedThreats);
+    for (const auto& e : events) threats.push_back(event_json(e));
+    threats_total = total;
+  }
+  if (ioc && related.campaigns)
+    for (const auto& c : related.campaigns->for_ioc(ioc->id)) campaigns.push_back(campaign_json(c));
+  out["relatedThreats"] = std::move(threats);
+  out["relatedThreatsTotal"] = threats_total;
+  out["campaigns"] = std::move(campaigns);
   return common::envelope_ok(std::move(out));
 }
 
@@ -316,7 +319,7 @@ common::Response patch(Iocs& iocs, common::Request& req) {
 
 }  // namespace
 
-std::vector<common::Route> ioc_routes(Iocs& iocs) {
+std::vector<common::Route> ioc_routes(Iocs& iocs, LookupContext related) {
   using common::Request;
   return {
       {.method = "POST",
@@ -336,7 +339,7 @@ std::vector<common::Route> ioc_routes(Iocs& iocs) {
        .path = "/api/iocs/{value}",
        .auth = "public-read",
        .limit = "read",
-       .handler = [&iocs](Request& r) { return lookup_one(iocs, r); }},
+       .handler = [&iocs, related](Request& r) { return lookup_one(iocs, related, r); }},
       {.method = "POST",
        .path = "/api/iocs/lookup",
        .auth = "public-read",

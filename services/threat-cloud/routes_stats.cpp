@@ -33,7 +33,15 @@ common::Response stats(const Stats& stats, common::Request& req) {
        {"last24h", {{"newIocs", s.new_last_24h}, {"seenIocs", s.seen_last_24h}, {"sightings", s.sightings_last_24h}}},
        {"topThreatTypes", top_list(s.top_threat_types, "threatType")},
        {"topTechniques", top_list(s.top_techniques, "technique")},
-       {"topCountries", top_list(s.top_countries, "country")}});
+       {"topCountries", top_list(s.top_countries, "country")},
+       {"threats",
+        {{"total", s.threats.total},
+         {"last24h", s.threats.last_24h},
+         {"uniqueSources", s.threats.unique_sources},
+         {"activeCampaigns", s.threats.active_campaigns},
+         {"topAttackTypes", top_list(s.threats.top_attack_types, "attackType")},
+         {"topTechniques", top_list(s.threats.top_techniques, "technique")},
+         {"topRegions", top_list(s.threats.top_regions, "region")}}}});
 }
 
 }  // namespace

@@ -29,6 +29,24 @@ const std::string kSightings =
     "SELECT count(*) FROM sightings s JOIN iocs ON iocs.id = s.ioc_id WHERE s.created_at >= ?2 AND " +
     std::string(kVisible);
 
+constexpr std::string_view kEventTotals =
+    "SELECT count(*), coalesce(sum(occurred_at >= ?), 0), count(DISTINCT source_ip) FROM threat_events";
+constexpr std::string_view kAttackTypes =
+    "SELECT attack_type, count(*) FROM threat_events GROUP BY attack_type ORDER BY 2 DESC, 1 LIMIT 10";
+constexpr std::string_view kEventTechniques =
+    "SELECT j.value, count(*) FROM threat_events, json_each(threat_events.techniques) AS j GROUP BY j.value "
+    "ORDER BY 2 DESC, 1 LIMIT 10";
+constexpr std::string_view kRegions =
+    "SELECT region, count(*) FROM threat_events GROUP BY region ORDER BY 2 DESC, 1 LIMIT 10";
+constexpr std::string_view kActiveCampaigns = "SELECT count(*) FROM campaigns WHERE status = 'active'";
+
+IocStats::Counts event_counts(store::Connection& c, std::string_view sql) {
+  IocStats::Counts out;
+  auto q = c.prepare(sql);
+  while (q->step()) out.emplace_back(q->text(0), q->int64(1));
+  return out;
+}
+
 IocStats::Counts counts(store::Connection& c, const std::string& sql, int shareable) {
   IocStats::Counts out;
   auto q = c.prepare(sql);
@@ -65,6 +83,19 @@ IocStats Stats::compute(bool shareable_only) const {
     s.top_threat_types = counts(c, kThreatTypes, shareable);
     s.top_techniques = counts(c, kTechniques, shareable);
     s.top_countries = counts(c, kCountries, shareable);
+    {
+      auto q = c.prepare(kEventTotals);
+      q->bind_all(day_ago);
+      if (q->step()) {
+        s.threats.total = q->int64(0);
+        s.threats.last_24h = q->int64(1);
+        s.threats.unique_sources = q->int64(2);
+      }
+    }
+    s.threats.active_campaigns = c.query_int(kActiveCampaigns).value_or(0);
+    s.threats.top_attack_types = event_counts(c, kAttackTypes);
+    s.threats.top_techniques = event_counts(c, kEventTechniques);
+    s.threats.top_regions = event_counts(c, kRegions);
     return s;
   });
 }

@@ -19,6 +19,11 @@ struct IocStats {
   std::int64_t sightings_last_24h = 0;                     // sighting reports in the last 24 hours
   Counts top_threat_types, top_techniques, top_countries;  // active IoCs, at most 10 each
   std::string generated_at;
+  // Threat events (uploads and trap reports) and campaigns.
+  struct Threats {
+    std::int64_t total = 0, last_24h = 0, unique_sources = 0, active_campaigns = 0;
+    Counts top_attack_types, top_techniques, top_regions;  // at most 10 each
+  } threats;
 };
 
 class Stats {

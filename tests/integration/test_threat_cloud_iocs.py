@@ -3,16 +3,13 @@ lookup (single and bulk), patch, and durability across kill -9, driven over HTTP
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
 import time
 import urllib.parse
 
 import pytest
-import requests
 
 from conftest import assert_error_style
-from threat_cloud_helpers import ADMIN, RELAXED, assert_validation, auth, create_key, upload
+from threat_cloud_helpers import ADMIN, RELAXED, assert_validation, auth, create_key, upload, write_until_killed
 
 MD5 = "D41D8CD98F00B204E9800998ECF8427E"
 SHA1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
@@ -377,39 +374,12 @@ def test_patch(tc):
 
 def test_kill_9_during_batch_writes_keeps_every_acknowledged_ioc(launch):
     server = launch("threat-cloud", env=RELAXED)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
 
-    def writer(n: int):
-        batch_no = 0
-        with requests.Session() as s:
-            while not stop.is_set():
-                batch_no += 1
-                values = [f"w{n}-b{batch_no}-{i}.durable.example" for i in range(100)]
-                try:
-                    r = s.post(server.url("/api/iocs"), json={"iocs": [{"value": v} for v in values]},
-                               headers=ADMIN, timeout=10)
-                except requests.RequestException:
-                    return  # the server died under us: this batch was never acknowledged
-                if r.status_code in (200, 201):
-                    with lock:
-                        acknowledged.extend(values)
+    def batch(n: int, batch_no: int):
+        values = [f"w{n}-b{batch_no}-{i}.durable.example" for i in range(100)]
+        return {"iocs": [{"value": v} for v in values]}, values
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with lock:
-            if len(acknowledged) >= 1500:
-                break
-        time.sleep(0.05)
-    server.process.send_signal(signal.SIGKILL)
-    server.process.wait(timeout=10)
-    stop.set()
-    for t in threads:
-        t.join(timeout=15)
+    acknowledged = write_until_killed(server, "/api/iocs", batch)
     assert len(acknowledged) >= 300, "too few batches were acknowledged before the kill"
 
     again = launch("threat-cloud", env=RELAXED, data_dir=server.data_dir)
