@@ -11,8 +11,8 @@ import time
 from contextlib import closing
 from datetime import datetime, timezone
 
-from shardlyn_helpers import (SHARDLYN_ENV, bearer, bootstrap, expect, expect_error, register, shardlyn,  # noqa: F401
-                              token_client)
+from shardlyn_helpers import (SHARDLYN_ENV, bearer, bootstrap, expect, expect_error, login, register,  # noqa: F401
+                              shardlyn, token_client)
 
 TOKEN = re.compile(r"^shardlyn_api_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
@@ -135,3 +135,19 @@ def test_integration_api_switch(launch):
     token = owner.api_token()
     expect_error(server, token_client(server, token["token"]).get("/v1/settings"), 401, "SHARDLYN_INTEGRATION_API")
     expect(owner.get("/v1/settings"), 200)
+
+
+def test_every_use_is_audited_durably_across_kill_9(launch):
+    server = launch("shardlyn-api", env=SHARDLYN_ENV)
+    admin = bootstrap(server)
+    token = admin.api_token(permissions=["settings.read"])
+    client = token_client(server, token["token"])
+    for _ in range(25):
+        expect(client.get("/v1/settings"), 200)
+    server.process.kill()
+    server.process.wait(timeout=10)
+    restarted = launch("shardlyn-api", env=SHARDLYN_ENV, data_dir=server.data_dir)
+    fresh = login(restarted, admin.email)
+    audit = expect(restarted.get("/v1/admin/audit-logs", params={"action": "api_token.used"},
+                                 headers=bearer(fresh["access_token"])), 200)
+    assert audit["total"] == 25 and {e["token_id"] for e in audit["items"]} == {token["id"]}

@@ -415,6 +415,20 @@ def test_github_links_an_existing_account_by_verified_email(launch, github):
     assert me["email"] == "octo@example.com" and me["github_linked"] is True
 
 
+def test_github_account_without_a_verified_email_is_refused(launch):
+    stand_in = GitHubStandIn(email="unverified@example.com", github_id=777, verified=False)
+    try:
+        server = launch("shardlyn-api", env={**SHARDLYN_ENV, **stand_in.env()})
+        browser = requests.Session()
+        state = urllib.parse.parse_qs(urllib.parse.urlparse(
+            browser.get(server.url("/v1/auth/github"), allow_redirects=False).headers["Location"]).query)["state"][0]
+        expect_error(server, browser.get(server.url("/v1/auth/github/callback"),
+                                         params={"code": "good-code", "state": state}), 400, "verified")
+        assert expect(server.get("/v1/auth/bootstrap/status"), 200) == {"needs_bootstrap": True}
+    finally:
+        stand_in.close()
+
+
 def test_github_upstream_failure_is_502(launch, github):
     env = {**SHARDLYN_ENV, **github.env(), "SHARDLYN_GITHUB_API_URL": github.base + "/missing"}
     server = launch("shardlyn-api", env=env)
