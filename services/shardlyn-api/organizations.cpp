@@ -9,9 +9,14 @@ namespace shardlyn::organizations {
 
 namespace {
 
+// The organisation's columns (org_from_row reads the first six) and, for of_user, the role.
 constexpr std::string_view kOrgColumns =
     "SELECT o.id, o.name, COALESCE(o.created_by, ''), o.created_at, o.updated_at, "
     "(SELECT COUNT(*) FROM members m2 WHERE m2.org_id = o.id) FROM organizations o ";
+constexpr std::string_view kOrgsOfUser =
+    "SELECT o.id, o.name, COALESCE(o.created_by, ''), o.created_at, o.updated_at, "
+    "(SELECT COUNT(*) FROM members m2 WHERE m2.org_id = o.id), m.role FROM organizations o "
+    "JOIN members m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY m.joined_at, m.rowid";
 constexpr std::string_view kInsertOrg =
     "INSERT INTO organizations (id, name, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)";
 constexpr std::string_view kInsertMember = "INSERT INTO members (org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)";
@@ -62,13 +67,10 @@ bool exists(store::Connection& db, std::string_view id) {
 }
 
 std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db, std::string_view user_id) {
-  auto q = db.prepare(std::string(kOrgColumns) +
-                      ", members m WHERE m.org_id = o.id AND m.user_id = ? ORDER BY m.joined_at, m.rowid");
-  // The role is read in a second statement: keeps the column list shared with find().
+  auto q = db.prepare(kOrgsOfUser);
   q->bind_all(user_id);
   std::vector<std::pair<Organization, std::string>> out;
-  while (q->step()) out.emplace_back(org_from_row(*q), std::string());
-  for (auto& [org, role] : out) role = role_of(db, org.id, user_id);
+  while (q->step()) out.emplace_back(org_from_row(*q), q->text(6));
   return out;
 }
 
