@@ -12,9 +12,9 @@ namespace tc {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kActions{"key.create", "key.revoke",   "ioc.upload",
-                                                   "ioc.update", "ioc.sighting", "admin.backup"};
-constexpr std::array<std::string_view, 3> kEntityTypes{"api_key", "ioc", "backup"};
+constexpr std::array<std::string_view, 8> kActions{"key.create",   "key.revoke",   "ioc.upload",  "ioc.update",
+                                                   "ioc.sighting", "admin.backup", "rule.upload", "source.save"};
+constexpr std::array<std::string_view, 5> kEntityTypes{"api_key", "ioc", "backup", "rule", "source"};
 
 common::Response list_audit(const AuditLog& log, common::Request& req) {
   auto page = common::parse_page(req);
