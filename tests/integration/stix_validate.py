@@ -14,15 +14,19 @@ from pathlib import Path
 
 def errors(schema_dir: Path, schema: str, document) -> list[str]:
     import jsonschema
-    from referencing import Registry, Resource
 
-    resources = []
+    schemas = {}
     for path in sorted(schema_dir.rglob("*.json")):
         contents = json.loads(path.read_text())
-        resources.append((contents["$id"], Resource.from_contents(contents)))
-    registry = Registry().with_resources(resources)
+        schemas[contents["$id"]] = contents
     root = json.loads((schema_dir / schema).read_text())
-    validator = jsonschema.Draft202012Validator(root, registry=registry)
+    try:  # jsonschema >= 4.18 resolves $ref through `referencing`
+        from referencing import Registry, Resource
+        registry = Registry().with_resources((uri, Resource.from_contents(c)) for uri, c in schemas.items())
+        validator = jsonschema.Draft202012Validator(root, registry=registry)
+    except ImportError:  # Debian bookworm's python3-jsonschema (4.10)
+        resolver = jsonschema.RefResolver.from_schema(root, store=schemas)
+        validator = jsonschema.Draft202012Validator(root, resolver=resolver)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
 
 
