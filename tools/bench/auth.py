@@ -18,39 +18,17 @@ import concurrent.futures
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
 import requests
 
+from manager import free_port, wrk  # the same wrk invocation and parsing as the manager benchmarks
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "correct horse battery staple"
 UNLIMITED = "100000000/min"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wrk(url, duration, connections, headers=(), script=None, env=None):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
-    for h in headers:
-        cmd += ["-H", h]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True,
-                         env=dict(os.environ, **(env or {}))).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0}
 
 
 class AuthServer:
@@ -131,19 +109,21 @@ def main():
                 token = server.register(f"bench-{alg.lower()}@example.com")
                 healths, mes = [], []
                 for _ in range(args.rounds):
-                    healths.append(wrk(server.base + "/health", d, c))
-                    mes.append(wrk(server.base + "/api/auth/me", d, c, headers=[f"Authorization: Bearer {token}"]))
+                    healths.append(wrk(server.base + "/health", d, connections=c))
+                    mes.append(wrk(server.base + "/api/auth/me", d, os.path.join(HERE, "lua", "auth_me.lua"),
+                                   {"ACCESS_TOKEN": token}, connections=c))
                 health, me = mean_of(healths), mean_of(mes)
                 me_rows.append((alg, health, me))
                 if alg == "HS256":
                     reference = argon2_reference(runs_per_core=10)
-                    login = wrk(server.base + "/api/auth/login", d * args.rounds, args.login_connections,
-                                script=os.path.join(HERE, "lua", "auth_login.lua"),
-                                env={"LOGIN_EMAIL": "bench-hs256@example.com", "LOGIN_PASSWORD": PASSWORD})
+                    login = wrk(server.base + "/api/auth/login", d * args.rounds,
+                                os.path.join(HERE, "lua", "auth_login.lua"),
+                                {"LOGIN_EMAIL": "bench-hs256@example.com", "LOGIN_PASSWORD": PASSWORD},
+                                connections=args.login_connections)
             finally:
                 server.stop()
 
-    print(f"## auth-server, wrk -t2\n")
+    print("## auth-server, wrk -t2\n")
     print(f"Authenticated `GET /api/auth/me` against `GET /health` on the same server ({c} connections, "
           f"{args.rounds} alternating rounds of {d} s each, means):\n")
     print("| tokens | request | req/s | p50 (ms) | p99 (ms) | non-2xx | ratio to /health |")
