@@ -88,7 +88,8 @@ void settle_tier(store::Connection& c, std::string_view user_id, const json::obj
 }
 
 [[noreturn]] void provider_failed(const common::OutboundResponse& r) {
-  if (r.status == 0 && r.error.find("timed out") != std::string::npos)
+  // libcurl says "Timeout was reached" (CURLE_OPERATION_TIMEDOUT).
+  if (r.status == 0 && (r.error.find("Timeout") != std::string::npos || r.error.find("timed out") != std::string::npos))
     throw common::ApiError(504, "the billing provider did not answer in time", common::codes::kGatewayTimeout);
   if (r.status == 0) throw common::ApiError(502, "the billing provider is unreachable: " + r.error);
   throw common::ApiError(502, "the billing provider answered HTTP " + std::to_string(r.status));
@@ -103,7 +104,7 @@ json::object call_provider(const BillingSettings& settings, const std::string& u
                                               {"Accept", "application/json"},
                                               {"Idempotency-Key", idempotency_key}},
                                   .body = json::serialize(body),
-                                  .timeout = std::chrono::milliseconds(10000)};
+                                  .timeout = settings.timeout};
   if (!settings.api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + settings.api_key);
   auto response = common::send(request);
   if (!response.ok()) provider_failed(response);

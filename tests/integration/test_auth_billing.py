@@ -30,6 +30,7 @@ class Provider:
         self.received = []
         self.status = 200
         self.body = None  # bytes; None = a checkout URL built from the request
+        self.delay = 0.0  # seconds before answering
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +38,7 @@ class Provider:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
                 outer.received.append({"path": self.path, "headers": dict(self.headers), "body": raw})
+                time.sleep(outer.delay)
                 body = outer.body
                 if body is None:
                     reference = json.loads(raw).get("reference", "none")
@@ -81,6 +83,7 @@ def reset_provider(provider):
     provider.received.clear()
     provider.status = 200
     provider.body = None
+    provider.delay = 0.0
 
 
 def rfc3339(dt: datetime) -> str:
@@ -210,6 +213,28 @@ def test_provider_unreachable(launch):
     reg = register(server)
     err = error_of(server, post(server, "/api/billing/checkout", {"tier": "solo"}, token=reg["token"]), 502)
     assert "unreachable" in err["error"]
+
+
+def test_provider_timeout_is_504(launch, provider):
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_CHECKOUT_URL": provider.url + "/v1/checkouts",
+                                        "BILLING_TIMEOUT_S": "1"})
+    reg = register(server)
+    provider.delay = 2.5
+    err = error_of(server, post(server, "/api/billing/checkout", {"tier": "solo"}, token=reg["token"]), 504,
+                   "gateway_timeout")
+    assert "did not answer" in err["error"]
+    assert audit(server, reg["user"]["id"], "billing.checkout_started") == []
+
+
+def test_webhook_size_and_rate_limits(launch):
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "3/min"})
+    big = json.dumps({"id": "evt_big", "type": "subscription.updated", "pad": "x" * 70000}).encode()
+    error_of(server, webhook(server, None, raw=big), 413)
+    statuses = [webhook(server, event("invoice.upcoming", f"sub_{i}")).status_code for i in range(4)]
+    assert statuses[:2] == [200, 200] and statuses[-1] == 429, statuses
+    r = webhook(server, event("invoice.upcoming", "sub_x"))
+    error_of(server, r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
 
 
 def test_unconfigured_billing_is_501(launch):
