@@ -73,14 +73,30 @@ def argon2_reference(runs_per_core):
         return sum(pool.map(worker, range(cores)))
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid, run):
+    """Runs run() (a wrk call) and adds the server's CPU microseconds per request."""
+    before = cpu_seconds(pid)
+    result = run()
+    requests_done = result["rps"] * result["seconds"]
+    result["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(requests_done, 1)
+    return result
+
+
 def mean_of(runs):
-    return {k: sum(r[k] for r in runs) / len(runs) for k in ("rps", "p50", "p99")} | {
+    return {k: sum(r[k] for r in runs) / len(runs) for k in ("rps", "p50", "p99", "cpu_us")} | {
         "non2xx": sum(r["non2xx"] for r in runs)}
 
 
 def row(name, r, ref):
     return (f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} | "
-            f"{r['rps'] / ref:.2f} |")
+            f"{r['rps'] / ref['rps']:.2f} | {r['cpu_us']:.1f} | {r['cpu_us'] / ref['cpu_us']:.2f} |")
 
 
 def main():
@@ -109,9 +125,11 @@ def main():
                 token = server.register(f"bench-{alg.lower()}@example.com")
                 healths, mes = [], []
                 for _ in range(args.rounds):
-                    healths.append(wrk(server.base + "/health", d, connections=c))
-                    mes.append(wrk(server.base + "/api/auth/me", d, os.path.join(HERE, "lua", "auth_me.lua"),
-                                   {"ACCESS_TOKEN": token}, connections=c))
+                    pid = server.proc.pid
+                    healths.append(measured(pid, lambda: wrk(server.base + "/health", d, connections=c) | {"seconds": d}))
+                    mes.append(measured(pid, lambda: wrk(server.base + "/api/auth/me", d,
+                                                         os.path.join(HERE, "lua", "auth_me.lua"),
+                                                         {"ACCESS_TOKEN": token}, connections=c) | {"seconds": d}))
                 health, me = mean_of(healths), mean_of(mes)
                 me_rows.append((alg, health, me))
                 if alg == "HS256":
@@ -126,11 +144,12 @@ def main():
     print("## auth-server, wrk -t2\n")
     print(f"Authenticated `GET /api/auth/me` against `GET /health` on the same server ({c} connections, "
           f"{args.rounds} alternating rounds of {d} s each, means):\n")
-    print("| tokens | request | req/s | p50 (ms) | p99 (ms) | non-2xx | ratio to /health |")
-    print("|---|---|---|---|---|---|---|")
+    print("| tokens | request | req/s | p50 (ms) | p99 (ms) | non-2xx | ratio to /health | server CPU (us/req) "
+          "| CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for alg, health, me in me_rows:
-        print(row(f"{alg} | GET /health (reference)", health, health["rps"]))
-        print(row(f"{alg} | GET /api/auth/me", me, health["rps"]))
+        print(row(f"{alg} | GET /health (reference)", health, health))
+        print(row(f"{alg} | GET /api/auth/me", me, health))
     print(f"\nLogins (`POST /api/auth/login`, Argon2id m=19456 KiB t=2 p=1, {args.login_connections} connections, "
           f"{d * args.rounds} s) "
           f"against the `argon2` CLI's hash rate with the same parameters on all {os.cpu_count()} cores:\n")
