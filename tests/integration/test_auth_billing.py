@@ -432,3 +432,28 @@ def test_admin_sees_subscriptions(server):
     d = ok_data(server.get(f"/api/admin/users/{reg['user']['id']}", headers=bearer(admin["token"])))
     assert [s["id"] for s in d["subscriptions"]] == [sub_id]
     assert d["user"]["tier"] == "solo"
+
+
+def test_acknowledged_events_survive_kill_9(launch):
+    """Webhook events answered 200 during a burst are all applied after a SIGKILL and a restart,
+    and a replay of any of them is still recognised."""
+    env = {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "100000/min"}
+    server = launch("auth-server", env=env)
+    users = [register(server) for _ in range(3)]
+    acknowledged = []
+    for i in range(60):  # bounded burst
+        user = users[i % len(users)]
+        e = event("subscription.created", f"sub_k9_{i}", userId=user["user"]["id"], tier="solo",
+                  currentPeriodEnd=in_days(30))
+        if webhook(server, e).status_code == 200:
+            acknowledged.append(e)
+    server.process.kill()
+    server.process.wait(timeout=10)
+    assert len(acknowledged) == 60
+
+    again = launch("auth-server", env=env, data_dir=server.data_dir)
+    assert query(again, "PRAGMA integrity_check")[0][0] == "ok"
+    stored = {r["id"] for r in query(again, "SELECT id FROM subscriptions WHERE id LIKE 'sub_k9_%'")}
+    assert stored == {e["data"]["subscriptionId"] for e in acknowledged}
+    assert all(tier_of(again, u["user"]["id"]) == "solo" for u in users)
+    assert ok_data(webhook(again, acknowledged[-1]))["duplicate"] is True
