@@ -49,8 +49,11 @@ struct AccessTokens::Verified {
 
 security::JwtCodec signing_codec(common::Service& service) {
   const auto& config = service.config();
-  if (!config.is_set("JWT_PRIVATE_KEY_FILE"))
+  if (!config.is_set("JWT_PRIVATE_KEY_FILE")) {
+    if (service.production() && !config.is_set("JWT_SECRET"))
+      throw common::ConfigError("JWT_SECRET or JWT_PRIVATE_KEY_FILE is required when APP_ENV=production");
     return security::JwtCodec::hs256(service.signing_secret("JWT_SECRET"), kIssuer);
+  }
   std::string pem = common::read_file(config.get("JWT_PRIVATE_KEY_FILE"));
   try {
     return security::JwtCodec::from_private_key_pem(std::move(pem), kIssuer);
