@@ -266,13 +266,16 @@ EventOutcome Billing::apply(const BillingEvent& e) {
 }
 
 int Billing::expire_lapsed() {
-  return db_.write([&](store::Connection& c) {
+  auto lapsed = [](store::Connection& c) {
     std::vector<std::string> ids;
-    {
-      auto q = c.prepare(kLapsed);
-      q->bind_all(store::unix_now());
-      while (q->step()) ids.push_back(q->text(0));
-    }
+    auto q = c.prepare(kLapsed);
+    q->bind_all(store::unix_now());
+    while (q->step()) ids.push_back(q->text(0));
+    return ids;
+  };
+  if (db_.read(lapsed).empty()) return 0;  // the usual case: no write transaction at all
+  return db_.write([&](store::Connection& c) {
+    auto ids = lapsed(c);  // again, inside the write: an event may have renewed one meanwhile
     for (const auto& id : ids) {
       auto sub = by_id(c, id);
       sub->status = "expired";
