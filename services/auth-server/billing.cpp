@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "audit.hpp"
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/http_client.hpp"
 #include "plans.hpp"
@@ -192,12 +193,12 @@ BillingStatus Billing::cancel(const Principal& caller, const Client& client) {
                 {{"subscriptionId", sub->id}, {"userId", sub->user_id}, {"cancelAtPeriodEnd", true}},
                 "cancel-" + sub->id);
   db_.write([&](store::Connection& c) {
-    auto now = by_id(c, sub->id);
-    if (!now) return;
-    now->cancel_at_period_end = true;
-    save(c, *now);
+    auto current = by_id(c, sub->id);
+    if (!current) return;
+    current->cancel_at_period_end = true;
+    save(c, *current);
     json::object detail{{"subscriptionId", sub->id}};
-    if (now->current_period_end) detail["endsAt"] = *now->current_period_end;
+    if (current->current_period_end) detail["endsAt"] = common::rfc3339_from_unix(*current->current_period_end);
     audit::record(c, audit::kBillingCancelRequested, caller.user_id, client.ip, detail);
   });
   return status(caller);
