@@ -359,7 +359,8 @@ def test_subscription_lifecycle(server, provider):
     assert json.loads(call["body"]) == {"subscriptionId": sub_id, "userId": uid, "cancelAtPeriodEnd": True}
     assert s["tier"] == "business" and s["subscription"]["cancelAtPeriodEnd"] is True
     assert s["subscription"]["status"] == "active" and s["planExpiresAt"] == next_end
-    assert len(audit(server, uid, "billing.cancel_requested")) == 1
+    [requested] = audit(server, uid, "billing.cancel_requested")
+    assert requested["subscriptionId"] == sub_id and requested["endsAt"] == next_end
     error_of(server, post(server, "/api/billing/cancel", token=token), 409, "conflict")
     assert len(provider.received) == 1
     # the provider confirms; then the subscription expires
