@@ -4,6 +4,7 @@ provider's signed webhooks changing subscriptions and tiers, once per event id.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_billing.py
 """
+import concurrent.futures
 import hashlib
 import hmac
 import json
@@ -458,3 +459,15 @@ def test_acknowledged_events_survive_kill_9(launch):
     assert stored == {e["data"]["subscriptionId"] for e in acknowledged}
     assert all(tier_of(again, u["user"]["id"]) == "solo" for u in users)
     assert ok_data(webhook(again, acknowledged[-1]))["duplicate"] is True
+
+
+def test_concurrent_deliveries_of_one_event_apply_once(server):
+    reg = register(server)
+    uid = reg["user"]["id"]
+    e = event("subscription.created", "sub_" + uuid.uuid4().hex[:16], userId=uid, tier="business",
+              currentPeriodEnd=in_days(30))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = [ok_data(r) for r in pool.map(lambda _: webhook(server, e), range(8))]
+    assert sum(1 for a in answers if a["applied"]) == 1
+    assert sum(1 for a in answers if a["duplicate"]) == 7
+    assert len(audit(server, uid, "billing.tier_changed")) == 1 and tier_of(server, uid) == "business"
