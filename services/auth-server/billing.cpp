@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "audit.hpp"
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/http_client.hpp"
 #include "plans.hpp"
@@ -88,7 +89,8 @@ void settle_tier(store::Connection& c, std::string_view user_id, const json::obj
 }
 
 [[noreturn]] void provider_failed(const common::OutboundResponse& r) {
-  if (r.status == 0 && r.error.find("timed out") != std::string::npos)
+  // libcurl says "Timeout was reached" (CURLE_OPERATION_TIMEDOUT).
+  if (r.status == 0 && (r.error.find("Timeout") != std::string::npos || r.error.find("timed out") != std::string::npos))
     throw common::ApiError(504, "the billing provider did not answer in time", common::codes::kGatewayTimeout);
   if (r.status == 0) throw common::ApiError(502, "the billing provider is unreachable: " + r.error);
   throw common::ApiError(502, "the billing provider answered HTTP " + std::to_string(r.status));
@@ -103,7 +105,7 @@ json::object call_provider(const BillingSettings& settings, const std::string& u
                                               {"Accept", "application/json"},
                                               {"Idempotency-Key", idempotency_key}},
                                   .body = json::serialize(body),
-                                  .timeout = std::chrono::milliseconds(10000)};
+                                  .timeout = settings.timeout};
   if (!settings.api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + settings.api_key);
   auto response = common::send(request);
   if (!response.ok()) provider_failed(response);
@@ -191,12 +193,12 @@ BillingStatus Billing::cancel(const Principal& caller, const identity::Client& c
                 {{"subscriptionId", sub->id}, {"userId", sub->user_id}, {"cancelAtPeriodEnd", true}},
                 "cancel-" + sub->id);
   db_.write([&](store::Connection& c) {
-    auto now = by_id(c, sub->id);
-    if (!now) return;
-    now->cancel_at_period_end = true;
-    save(c, *now);
+    auto current = by_id(c, sub->id);
+    if (!current) return;
+    current->cancel_at_period_end = true;
+    save(c, *current);
     json::object detail{{"subscriptionId", sub->id}};
-    if (now->current_period_end) detail["endsAt"] = *now->current_period_end;
+    if (current->current_period_end) detail["endsAt"] = common::rfc3339_from_unix(*current->current_period_end);
     audit::record(c, audit::kBillingCancelRequested, caller.user_id, client.ip, detail);
   });
   return status(caller);
@@ -265,13 +267,16 @@ EventOutcome Billing::apply(const BillingEvent& e) {
 }
 
 int Billing::expire_lapsed() {
-  return db_.write([&](store::Connection& c) {
+  auto lapsed = [](store::Connection& c) {
     std::vector<std::string> ids;
-    {
-      auto q = c.prepare(kLapsed);
-      q->bind_all(store::unix_now());
-      while (q->step()) ids.push_back(q->text(0));
-    }
+    auto q = c.prepare(kLapsed);
+    q->bind_all(store::unix_now());
+    while (q->step()) ids.push_back(q->text(0));
+    return ids;
+  };
+  if (db_.read(lapsed).empty()) return 0;  // the usual case: no write transaction at all
+  return db_.write([&](store::Connection& c) {
+    auto ids = lapsed(c);  // again, inside the write: an event may have renewed one meanwhile
     for (const auto& id : ids) {
       auto sub = by_id(c, id);
       sub->status = "expired";

@@ -3,6 +3,7 @@
 // provider's HTTP API, and the provider's signed webhook events, applied once per event id.
 // A subscription grants its tier while active or past due, and after a cancellation until the
 // end of the paid period; the account's tier follows. Failures are common::ApiError values.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,11 +17,12 @@
 namespace auth {
 
 struct BillingSettings {
-  std::string checkout_url;    // BILLING_CHECKOUT_URL: the provider creates checkout sessions here
-  std::string cancel_url;      // BILLING_CANCEL_URL: the provider cancels subscriptions here
-  std::string api_key;         // BILLING_API_KEY: sent as a bearer token to the provider (optional)
-  std::string webhook_secret;  // BILLING_WEBHOOK_SECRET: HMAC-SHA256 key of webhook signatures
-  std::string return_url;      // where the provider sends the user back (PANGUARD_BASE_URL/billing)
+  std::string checkout_url;                  // BILLING_CHECKOUT_URL: the provider creates checkout sessions here
+  std::string cancel_url;                    // BILLING_CANCEL_URL: the provider cancels subscriptions here
+  std::string api_key;                       // BILLING_API_KEY: sent as a bearer token to the provider (optional)
+  std::string webhook_secret;                // BILLING_WEBHOOK_SECRET: HMAC-SHA256 key of webhook signatures
+  std::string return_url;                    // where the provider sends the user back (PANGUARD_BASE_URL/billing)
+  std::chrono::milliseconds timeout{10000};  // BILLING_TIMEOUT_S: a provider call, connect included
 };
 
 struct Subscription {

@@ -23,6 +23,7 @@ std::vector<common::OptionSpec> setting_options() {
       {"BILLING_CHECKOUT_URL", "", "billing provider endpoint creating checkout sessions (POST)"},
       {"BILLING_CANCEL_URL", "", "billing provider endpoint cancelling a subscription at period end (POST)"},
       {"BILLING_API_KEY", "", "bearer token sent to the billing provider", true},
+      {"BILLING_TIMEOUT_S", "10", "seconds a call to the billing provider may take (504 beyond)"},
       {"BILLING_WEBHOOK_SECRET", "", "HMAC-SHA256 key of the provider's X-Signature on webhooks", true},
       {"BILLING_SWEEP_INTERVAL_S", "60",
        "seconds between runs of the job expiring subscriptions whose cancellation took effect"},
@@ -58,6 +59,7 @@ Settings read_settings(const common::Config& config) {
       throw common::ConfigError(std::string(env) + " must be an http:// or https:// URL");
   }
   s.billing_api_key = config.get("BILLING_API_KEY");
+  s.billing_timeout_s = config.get_int("BILLING_TIMEOUT_S", 1, 60);
   s.billing_webhook_secret = config.get("BILLING_WEBHOOK_SECRET");
   s.usage_service_token = config.get("USAGE_SERVICE_TOKEN");
   if (!s.usage_service_token.empty() && s.usage_service_token.size() < 16)

@@ -22,11 +22,12 @@ struct Settings {
   std::int64_t lockout_max_s = 3600;              // longest lock
   std::string base_url;                           // PANGUARD_BASE_URL, for links in mails
   common::LimitSpec register_limit, login_limit, reset_limit, totp_limit, webhook_limit;
-  std::string billing_checkout_url;    // BILLING_CHECKOUT_URL ("" = checkout not configured)
-  std::string billing_cancel_url;      // BILLING_CANCEL_URL ("" = cancellation not configured)
-  std::string billing_api_key;         // BILLING_API_KEY (optional bearer token for the provider)
-  std::string billing_webhook_secret;  // BILLING_WEBHOOK_SECRET ("" = webhook not configured)
-  std::string usage_service_token;     // USAGE_SERVICE_TOKEN ("" = usage reports not accepted)
+  std::string billing_checkout_url;     // BILLING_CHECKOUT_URL ("" = checkout not configured)
+  std::string billing_cancel_url;       // BILLING_CANCEL_URL ("" = cancellation not configured)
+  std::string billing_api_key;          // BILLING_API_KEY (optional bearer token for the provider)
+  std::string billing_webhook_secret;   // BILLING_WEBHOOK_SECRET ("" = webhook not configured)
+  std::int64_t billing_timeout_s = 10;  // BILLING_TIMEOUT_S: longest wait for the provider
+  std::string usage_service_token;      // USAGE_SERVICE_TOKEN ("" = usage reports not accepted)
 };
 
 // The options describe() declares for the settings above.

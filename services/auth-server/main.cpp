@@ -51,7 +51,8 @@ struct AuthServer {
         administration(db, two_factor),
         privacy(db, two_factor),
         billing(db, {settings.billing_checkout_url, settings.billing_cancel_url, settings.billing_api_key,
-                     settings.billing_webhook_secret, settings.base_url + "/billing"}),
+                     settings.billing_webhook_secret, settings.base_url + "/billing",
+                     std::chrono::seconds(settings.billing_timeout_s)}),
         usage(db, settings.usage_service_token) {}
   auth::Settings settings;
   auth::AccessTokens tokens;

@@ -112,8 +112,9 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
        .path = "/api/auth/me",
        .auth = "user",
        .handler =
-           [a](common::Request& req) {
-             return common::envelope_ok(json::object{{"user", user_json(a->me(principal_of(req)))}});
+           [](common::Request& req) {
+             // The account was read with the session check: no second query.
+             return common::envelope_ok(json::object{{"user", user_json(principal_of(req).account)}});
            }},
       {.method = "PATCH",
        .path = "/api/auth/me",

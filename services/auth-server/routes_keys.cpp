@@ -8,6 +8,7 @@ void add_key_routes(common::Service& service, const AccessTokens& tokens) {
   service.add({
       {.method = "GET",
        .path = "/.well-known/jwks.json",
+       .limit = "none",  // verifiers of several services may share an address; the answer is constant
        .handler =
            [t](common::Request&) {
              // A standard document for JWT libraries, so not wrapped in the envelope.

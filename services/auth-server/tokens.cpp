@@ -1,5 +1,8 @@
 #include "tokens.hpp"
 
+#include <mutex>
+#include <unordered_map>
+
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "store/time.hpp"
@@ -8,22 +11,49 @@ namespace auth {
 
 namespace {
 
-constexpr std::string_view kLiveCaller =
-    "SELECT u.role, u.tier, u.suspended FROM sessions s JOIN users u ON u.id = s.user_id "
-    "WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?";
-
 std::string string_claim(const boost::json::object& claims, std::string_view name) {
   auto* v = claims.if_contains(name);
   if (!v || !v->is_string() || v->as_string().empty()) return {};
   return std::string(v->as_string());
 }
 
+// Most requests present a token seen before (clients reuse theirs until it expires), so a
+// token whose signature, algorithm and issuer verified is remembered by its exact text with
+// its subject, session and expiry: a repeat skips the signature check and the decoding. Expiry
+// is still enforced, and the session and account are always read from the database.
+constexpr std::size_t kMaxVerified = 10000;
+
 }  // namespace
+
+struct AccessTokens::Verified {
+  struct Entry {
+    std::string user_id, session_id;
+    std::int64_t exp = 0;
+  };
+  std::mutex mutex;
+  std::unordered_map<std::string, Entry> tokens;
+
+  std::optional<Entry> find(std::string_view token) {
+    std::lock_guard lock(mutex);
+    auto it = tokens.find(std::string(token));
+    if (it == tokens.end()) return std::nullopt;
+    return it->second;
+  }
+  void add(std::string_view token, Entry entry, std::int64_t now) {
+    std::lock_guard lock(mutex);
+    if (tokens.size() >= kMaxVerified) std::erase_if(tokens, [now](const auto& kv) { return kv.second.exp < now; });
+    if (tokens.size() >= kMaxVerified) tokens.clear();  // bounded memory, whatever arrives
+    tokens.emplace(std::string(token), std::move(entry));
+  }
+};
 
 security::JwtCodec signing_codec(common::Service& service) {
   const auto& config = service.config();
-  if (!config.is_set("JWT_PRIVATE_KEY_FILE"))
+  if (!config.is_set("JWT_PRIVATE_KEY_FILE")) {
+    if (service.production() && !config.is_set("JWT_SECRET"))
+      throw common::ConfigError("JWT_SECRET or JWT_PRIVATE_KEY_FILE is required when APP_ENV=production");
     return security::JwtCodec::hs256(service.signing_secret("JWT_SECRET"), kIssuer);
+  }
   std::string pem = common::read_file(config.get("JWT_PRIVATE_KEY_FILE"));
   try {
     return security::JwtCodec::from_private_key_pem(std::move(pem), kIssuer);
@@ -32,7 +62,10 @@ security::JwtCodec signing_codec(common::Service& service) {
   }
 }
 
-AccessTokens::AccessTokens(security::JwtCodec codec, std::int64_t ttl_s) : codec_(std::move(codec)), ttl_s_(ttl_s) {}
+AccessTokens::AccessTokens(security::JwtCodec codec, std::int64_t ttl_s)
+    : codec_(std::move(codec)), ttl_s_(ttl_s), verified_(std::make_unique<Verified>()) {}
+
+AccessTokens::~AccessTokens() = default;
 
 boost::json::object AccessTokens::jwks() const {
   boost::json::array keys;
@@ -48,22 +81,28 @@ AccessToken AccessTokens::issue(const User& user, std::string_view session_id) c
 }
 
 Principal AccessTokens::authenticate(store::Database& db, std::string_view token) const {
-  auto claims = codec_.verify(token);
-  if (!claims) throw common::ApiError::unauthorized("invalid or expired access token");
-  Principal p{string_claim(*claims, "sub"), string_claim(*claims, "sid"), {}, {}};
-  if (p.user_id.empty() || p.session_id.empty()) throw common::ApiError::unauthorized("invalid access token");
-  bool found = false, suspended = false;
-  db.read([&](store::Connection& c) {
-    auto q = c.prepare(kLiveCaller);
-    q->bind_all(p.session_id, p.user_id, store::unix_now());
-    if (!q->step()) return;
-    found = true;
-    p.role = q->text(0);
-    p.tier = q->text(1);
-    suspended = q->int64(2) != 0;
-  });
-  if (!found) throw common::ApiError::unauthorized("session has ended; sign in again");
-  if (suspended) throw common::ApiError(403, "account suspended", "account_suspended");
+  std::int64_t now = store::unix_now();
+  Principal p;
+  if (auto seen = verified_->find(token)) {
+    if (seen->exp <= now - codec_.leeway().count())  // the codec's own expiry rule
+      throw common::ApiError::unauthorized("invalid or expired access token");
+    p.user_id = std::move(seen->user_id);
+    p.session_id = std::move(seen->session_id);
+  } else {
+    auto claims = codec_.verify(token);
+    if (!claims) throw common::ApiError::unauthorized("invalid or expired access token");
+    p.user_id = string_claim(*claims, "sub");
+    p.session_id = string_claim(*claims, "sid");
+    if (p.user_id.empty() || p.session_id.empty()) throw common::ApiError::unauthorized("invalid access token");
+    auto* exp = claims->if_contains("exp");
+    if (exp && exp->is_int64()) verified_->add(token, {p.user_id, p.session_id, exp->as_int64()}, now);
+  }
+  auto account = db.read([&](store::Connection& c) { return users::by_live_session(c, p.session_id, p.user_id, now); });
+  if (!account) throw common::ApiError::unauthorized("session has ended; sign in again");
+  if (account->suspended) throw common::ApiError(403, "account suspended", "account_suspended");
+  p.role = account->role;
+  p.tier = account->tier;
+  p.account = std::move(*account);
   return p;
 }
 

@@ -3,6 +3,7 @@
 // session, and the "user" and "admin" auth schemes that accept them only while the session is
 // live and the account exists.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,7 @@ struct Principal {
   std::string session_id;
   std::string role;
   std::string tier;
+  User account;  // as read when the token was checked (same snapshot as the session check)
 };
 
 struct AccessToken {
@@ -32,6 +34,7 @@ struct AccessToken {
 class AccessTokens {
  public:
   AccessTokens(security::JwtCodec codec, std::int64_t ttl_s);
+  ~AccessTokens();
 
   // A token with claims iss, sub, sid, role, tier, iat, exp = iat + ttl.
   AccessToken issue(const User& user, std::string_view session_id) const;
@@ -46,8 +49,10 @@ class AccessTokens {
   boost::json::object jwks() const;
 
  private:
+  struct Verified;  // tokens whose signature already verified, by their exact text
   security::JwtCodec codec_;
   std::int64_t ttl_s_;
+  std::unique_ptr<Verified> verified_;
 };
 
 // The signing codec: RS256/ES256 from the PEM in JWT_PRIVATE_KEY_FILE when set (ConfigError

@@ -4,6 +4,7 @@ provider's signed webhooks changing subscriptions and tiers, once per event id.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_billing.py
 """
+import concurrent.futures
 import hashlib
 import hmac
 import json
@@ -30,6 +31,7 @@ class Provider:
         self.received = []
         self.status = 200
         self.body = None  # bytes; None = a checkout URL built from the request
+        self.delay = 0.0  # seconds before answering
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +39,7 @@ class Provider:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
                 outer.received.append({"path": self.path, "headers": dict(self.headers), "body": raw})
+                time.sleep(outer.delay)
                 body = outer.body
                 if body is None:
                     reference = json.loads(raw).get("reference", "none")
@@ -81,6 +84,7 @@ def reset_provider(provider):
     provider.received.clear()
     provider.status = 200
     provider.body = None
+    provider.delay = 0.0
 
 
 def rfc3339(dt: datetime) -> str:
@@ -212,6 +216,28 @@ def test_provider_unreachable(launch):
     assert "unreachable" in err["error"]
 
 
+def test_provider_timeout_is_504(launch, provider):
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_CHECKOUT_URL": provider.url + "/v1/checkouts",
+                                        "BILLING_TIMEOUT_S": "1"})
+    reg = register(server)
+    provider.delay = 2.5
+    err = error_of(server, post(server, "/api/billing/checkout", {"tier": "solo"}, token=reg["token"]), 504,
+                   "gateway_timeout")
+    assert "did not answer" in err["error"]
+    assert audit(server, reg["user"]["id"], "billing.checkout_started") == []
+
+
+def test_webhook_size_and_rate_limits(launch):
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "3/min"})
+    big = json.dumps({"id": "evt_big", "type": "subscription.updated", "pad": "x" * 70000}).encode()
+    error_of(server, webhook(server, None, raw=big), 413)
+    statuses = [webhook(server, event("invoice.upcoming", f"sub_{i}")).status_code for i in range(4)]
+    assert statuses[:2] == [200, 200] and statuses[-1] == 429, statuses
+    r = webhook(server, event("invoice.upcoming", "sub_x"))
+    error_of(server, r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
+
+
 def test_unconfigured_billing_is_501(launch):
     server = launch("auth-server", env=AUTH_ENV)
     reg = register(server)
@@ -334,7 +360,8 @@ def test_subscription_lifecycle(server, provider):
     assert json.loads(call["body"]) == {"subscriptionId": sub_id, "userId": uid, "cancelAtPeriodEnd": True}
     assert s["tier"] == "business" and s["subscription"]["cancelAtPeriodEnd"] is True
     assert s["subscription"]["status"] == "active" and s["planExpiresAt"] == next_end
-    assert len(audit(server, uid, "billing.cancel_requested")) == 1
+    [requested] = audit(server, uid, "billing.cancel_requested")
+    assert requested["subscriptionId"] == sub_id and requested["endsAt"] == next_end
     error_of(server, post(server, "/api/billing/cancel", token=token), 409, "conflict")
     assert len(provider.received) == 1
     # the provider confirms; then the subscription expires
@@ -407,3 +434,40 @@ def test_admin_sees_subscriptions(server):
     d = ok_data(server.get(f"/api/admin/users/{reg['user']['id']}", headers=bearer(admin["token"])))
     assert [s["id"] for s in d["subscriptions"]] == [sub_id]
     assert d["user"]["tier"] == "solo"
+
+
+def test_acknowledged_events_survive_kill_9(launch):
+    """Webhook events answered 200 during a burst are all applied after a SIGKILL and a restart,
+    and a replay of any of them is still recognised."""
+    env = {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "100000/min"}
+    server = launch("auth-server", env=env)
+    users = [register(server) for _ in range(3)]
+    acknowledged = []
+    for i in range(60):  # bounded burst
+        user = users[i % len(users)]
+        e = event("subscription.created", f"sub_k9_{i}", userId=user["user"]["id"], tier="solo",
+                  currentPeriodEnd=in_days(30))
+        if webhook(server, e).status_code == 200:
+            acknowledged.append(e)
+    server.process.kill()
+    server.process.wait(timeout=10)
+    assert len(acknowledged) == 60
+
+    again = launch("auth-server", env=env, data_dir=server.data_dir)
+    assert query(again, "PRAGMA integrity_check")[0][0] == "ok"
+    stored = {r["id"] for r in query(again, "SELECT id FROM subscriptions WHERE id LIKE 'sub_k9_%'")}
+    assert stored == {e["data"]["subscriptionId"] for e in acknowledged}
+    assert all(tier_of(again, u["user"]["id"]) == "solo" for u in users)
+    assert ok_data(webhook(again, acknowledged[-1]))["duplicate"] is True
+
+
+def test_concurrent_deliveries_of_one_event_apply_once(server):
+    reg = register(server)
+    uid = reg["user"]["id"]
+    e = event("subscription.created", "sub_" + uuid.uuid4().hex[:16], userId=uid, tier="business",
+              currentPeriodEnd=in_days(30))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = [ok_data(r) for r in pool.map(lambda _: webhook(server, e), range(8))]
+    assert sum(1 for a in answers if a["applied"]) == 1
+    assert sum(1 for a in answers if a["duplicate"]) == 7
+    assert len(audit(server, uid, "billing.tier_changed")) == 1 and tier_of(server, uid) == "business"

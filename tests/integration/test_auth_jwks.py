@@ -97,16 +97,18 @@ def test_algorithm_switching_is_refused(keyed):
 
 
 def test_hs256_serves_an_empty_key_set(launch):
-    server = launch("auth-server", env=AUTH_ENV)
-    r = server.get("/.well-known/jwks.json")
-    assert r.status_code == 200 and r.json() == {"keys": []}
+    server = launch("auth-server")  # default limits: 20 requests per minute per IP
+    for _ in range(25):  # the key set is not rate limited (verifiers may share an address)
+        r = server.get("/.well-known/jwks.json")
+        assert r.status_code == 200 and r.json() == {"keys": []}
+    assert "X-RateLimit-Limit" not in r.headers and r.headers["Cache-Control"] == "public, max-age=300"
     assert jwt.get_unverified_header(register(server)["token"])["alg"] == "HS256"
 
 
-def run_with_key(tmp_path, key_file):
+def run_with_key(tmp_path, key_file, **extra):
     data = tmp_path / "data"
     env = base_env(data)
-    env.update({SERVICES["auth-server"].port_env: str(free_port()), "JWT_PRIVATE_KEY_FILE": str(key_file)})
+    env.update({SERVICES["auth-server"].port_env: str(free_port()), "JWT_PRIVATE_KEY_FILE": str(key_file), **extra})
     proc = subprocess.run([str(binary("auth-server"))], env=env, cwd=tmp_path, capture_output=True, text=True,
                           timeout=20)
     return proc.returncode, proc.stderr
@@ -124,3 +126,14 @@ def test_unusable_key_file_stops_the_server(tmp_path, case):
     rc, err = run_with_key(tmp_path, key)
     assert rc == 2, err
     assert "JWT_PRIVATE_KEY_FILE" in err or str(key) in err, err
+
+
+def test_production_takes_a_key_file_instead_of_a_secret(launch, tmp_path):
+    totp_key = "ab" * 32
+    rc, err = run_with_key(tmp_path, "", APP_ENV="production", TOTP_ENCRYPTION_KEY=totp_key)
+    assert rc == 2 and "JWT_SECRET or JWT_PRIVATE_KEY_FILE" in err, err
+    key, _ = genkey(tmp_path / "es.pem", KEYS["ES256"])
+    server = launch("auth-server", env={**AUTH_ENV, "APP_ENV": "production", "TOTP_ENCRYPTION_KEY": totp_key,
+                                        "JWT_PRIVATE_KEY_FILE": str(key)})
+    assert jwt.get_unverified_header(register(server)["token"])["alg"] == "ES256"
+    assert not (server.data_dir / "secrets" / "JWT_SECRET").exists()

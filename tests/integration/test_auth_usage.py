@@ -124,6 +124,8 @@ def test_report_authentication_and_input(server):
         err = error_of(server, report(server, bad), 400, "validation_error")
         assert re.search(r"userId|meter|increment|value", err["error"]), err
     error_of(server, report(server, {"userId": "usr_nobody", "meter": "apiCalls", "increment": 1}), 404)
+    r = server.request("POST", "/api/usage/report", data="userId=x", headers=bearer(SERVICE_TOKEN))
+    error_of(server, r, 415)
     assert not query(server, "SELECT 1 FROM usage_counters WHERE user_id = ?", uid)
 
 
