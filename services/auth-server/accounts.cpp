@@ -3,6 +3,8 @@
 #include "audit.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "identity/lockout.hpp"
+#include "identity/mail_tokens.hpp"
 #include "security/password.hpp"
 #include "store/time.hpp"
 
@@ -15,31 +17,27 @@ common::ApiError invalid_credentials() { return {401, "invalid email or password
 
 }  // namespace
 
-Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, const Outbox& outbox,
+Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, common::MailQueue& mail,
                    const TwoFactor& two_factor)
-    : db_(db), settings_(settings), tokens_(tokens), outbox_(outbox), two_factor_(two_factor) {}
+    : db_(db), settings_(settings), tokens_(tokens), mail_(mail), two_factor_(two_factor) {}
 
-SignedIn Accounts::sign_in(store::Connection& c, const User& user, const Client& client) {
-  SignedIn out{user, sessions::create(c, user.id, client.ip, client.user_agent, settings_.session_ttl_s), {}};
+SignedIn Accounts::sign_in(store::Connection& c, const User& user, const identity::Client& client) {
+  SignedIn out{user, identity::sessions::create(c, user.id, client.ip, client.user_agent, settings_.session_ttl_s), {}};
   out.access = tokens_.issue(user, out.session.session.id);
   return out;
 }
 
-void Accounts::mail_verification(const User& user, const std::string& token) {
-  try {
-    outbox_.send({user.email, "Verify your Panguard email address",
-                  "Hello " + user.name + ",\n\nplease confirm your email address by opening this link:\n\n" +
-                      settings_.base_url + "/verify-email?token=" + token + "\n\nor by entering this code: " + token +
-                      "\n\nThe link is valid for 24 hours. If you did not create a Panguard account, ignore this "
-                      "mail.\n",
-                  "verify-email"});
-  } catch (const std::exception& e) {
-    common::log::error("verification mail not sent", {{"user_id", user.id}, {"error", e.what()}});
-  }
+std::int64_t Accounts::mail_verification(store::Connection& c, const User& user, const std::string& token) {
+  return common::MailQueue::enqueue(
+      c, {user.email, "Verify your Panguard email address",
+          "Hello " + user.name + ",\n\nplease confirm your email address by opening this link:\n\n" +
+              settings_.base_url + "/verify-email?token=" + token + "\n\nor by entering this code: " + token +
+              "\n\nThe link is valid for 24 hours. If you did not create a Panguard account, ignore this mail.\n",
+          "verify-email"});
 }
 
 std::optional<SignedIn> Accounts::register_account(const std::string& email, const std::string& name,
-                                                   const std::string& password, const Client& client) {
+                                                   const std::string& password, const identity::Client& client) {
   std::int64_t now = store::unix_now();
   User user;
   user.id = users::new_id();
@@ -47,31 +45,28 @@ std::optional<SignedIn> Accounts::register_account(const std::string& email, con
   user.name = name;
   user.password_hash = security::password_hash(password);
   user.created_at = user.updated_at = now;
-  std::string verify_token;
+  std::int64_t mail = 0;
   auto signed_in = db_.write([&](store::Connection& c) -> std::optional<SignedIn> {
-    if (!users::insert(c, user)) return std::nullopt;
-    verify_token = users::create_mail_token(c, user.id, MailTokenPurpose::VerifyEmail, settings_.verify_email_ttl_s);
+    if (!users::insert(c, user)) {
+      mail = common::MailQueue::enqueue(
+          c, {email, "Sign-up attempt for your Panguard account",
+              "Hello,\n\nsomeone tried to create a Panguard account with this email address, which already has "
+              "one. Nothing was changed.\n\nIf this was you, sign in instead or reset your password. If not, you "
+              "can ignore this mail.\n",
+              "account-exists"});
+      return std::nullopt;
+    }
+    auto verify_token = identity::mail_tokens::create(c, user.id, kVerifyEmail, settings_.verify_email_ttl_s);
     audit::record(c, audit::kRegistered, user.id, client.ip);
+    mail = mail_verification(c, user, verify_token);
     return sign_in(c, user, client);
   });
-  if (signed_in) {
-    mail_verification(user, verify_token);
-  } else {
-    try {
-      outbox_.send({email, "Sign-up attempt for your Panguard account",
-                    "Hello,\n\nsomeone tried to create a Panguard account with this email address, which already "
-                    "has one. Nothing was changed.\n\nIf this was you, sign in instead or reset your password. If "
-                    "not, you can ignore this mail.\n",
-                    "account-exists"});
-    } catch (const std::exception& e) {
-      common::log::error("account-exists notice not sent", {{"error", e.what()}});
-    }
-  }
+  mail_.send_now({mail});
   return signed_in;
 }
 
 std::optional<SignedIn> Accounts::login(const std::string& email, const std::string& password,
-                                        const SecondFactor& factor, const Client& client) {
+                                        const SecondFactor& factor, const identity::Client& client) {
   auto user = db_.read([&](store::Connection& c) { return users::by_email(c, email); });
   std::int64_t now = store::unix_now();
   if (user && user->locked_until > now) {
@@ -88,8 +83,8 @@ std::optional<SignedIn> Accounts::login(const std::string& email, const std::str
   }
   // Counts a failure towards the lockout, in the same transaction as its audit entry.
   auto record_failure = [&](store::Connection& c, std::string_view action, std::string_view reason) {
-    std::int64_t locked_until = users::record_failure(c, user->id, now, settings_.lockout_threshold,
-                                                      settings_.lockout_base_s, settings_.lockout_max_s);
+    identity::LockoutPolicy policy{settings_.lockout_threshold, settings_.lockout_base_s, settings_.lockout_max_s};
+    std::int64_t locked_until = identity::lockout::record_failure(c, user->id, now, policy);
     audit::record(c, action, user->id, client.ip, {{"reason", reason}});
     if (locked_until > now)
       audit::record(c, audit::kAccountLocked, user->id, client.ip, {{"lockedUntil", locked_until}});
@@ -114,7 +109,7 @@ std::optional<SignedIn> Accounts::login(const std::string& email, const std::str
       }
       if (!factor.totp_code) audit::record(c, audit::kBackupCodeUsed, user->id, client.ip);
     }
-    users::clear_failures(c, user->id);
+    identity::lockout::clear(c, user->id);
     audit::record(c, audit::kLoginSucceeded, user->id, client.ip, {{"twoFactor", two_factor}});
     return sign_in(c, *user, client);
   });
@@ -127,14 +122,14 @@ std::optional<SignedIn> Accounts::login(const std::string& email, const std::str
   return signed_in;
 }
 
-SignedIn Accounts::refresh(const std::string& refresh_token, const Client& client) {
+SignedIn Accounts::refresh(const std::string& refresh_token, const identity::Client& client) {
   auto result = db_.write([&](store::Connection& c) -> std::optional<SignedIn> {
-    Rotation r = sessions::rotate(c, refresh_token, client.ip);
-    if (r.outcome == Rotation::Outcome::Reused) {
+    identity::Rotation r = identity::sessions::rotate(c, refresh_token, client.ip);
+    if (r.outcome == identity::Rotation::Outcome::Reused) {
       audit::record(c, audit::kRefreshReuse, r.user_id, client.ip, {{"sessionId", r.session_id}});
       return std::nullopt;
     }
-    if (r.outcome != Rotation::Outcome::Rotated) return std::nullopt;
+    if (r.outcome != identity::Rotation::Outcome::Rotated) return std::nullopt;
     auto user = users::by_id(c, r.user_id);
     if (!user || user->suspended) return std::nullopt;
     return SignedIn{*user, std::move(r.issued), tokens_.issue(*user, r.session_id)};
@@ -143,9 +138,9 @@ SignedIn Accounts::refresh(const std::string& refresh_token, const Client& clien
   return std::move(*result);
 }
 
-void Accounts::logout(const Principal& caller, const Client& client) {
+void Accounts::logout(const Principal& caller, const identity::Client& client) {
   db_.write([&](store::Connection& c) {
-    sessions::revoke(c, caller.session_id, "logout");
+    identity::sessions::revoke(c, caller.session_id, "logout");
     audit::record(c, audit::kLogout, caller.user_id, client.ip, {{"sessionId", caller.session_id}});
   });
 }
@@ -156,7 +151,7 @@ User Accounts::me(const Principal& caller) {
   return *user;
 }
 
-User Accounts::update_profile(const Principal& caller, const ProfileChange& change, const Client& client) {
+User Accounts::update_profile(const Principal& caller, const ProfileChange& change, const identity::Client& client) {
   User before = me(caller);
   bool new_email = change.email && *change.email != before.email;
   if (new_email) {
@@ -165,43 +160,41 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
     if (!security::password_verify(*change.current_password, before.password_hash))
       throw common::ApiError(401, "current password is incorrect", "invalid_credentials");
   }
-  std::string verify_token;
+  std::vector<std::int64_t> mails;
   User after = db_.write([&](store::Connection& c) {
     if (change.name) users::set_name(c, caller.user_id, *change.name);
+    std::string verify_token;
     if (new_email) {
       if (users::by_email(c, *change.email)) throw common::ApiError::conflict("email address already in use");
       users::set_email(c, caller.user_id, *change.email);
-      users::spend_mail_tokens(c, caller.user_id, MailTokenPurpose::VerifyEmail);
-      verify_token =
-          users::create_mail_token(c, caller.user_id, MailTokenPurpose::VerifyEmail, settings_.verify_email_ttl_s);
+      identity::mail_tokens::spend_all(c, caller.user_id, kVerifyEmail);
+      verify_token = identity::mail_tokens::create(c, caller.user_id, kVerifyEmail, settings_.verify_email_ttl_s);
       audit::record(c, audit::kEmailChanged, caller.user_id, client.ip);
     }
     auto user = users::by_id(c, caller.user_id);
     if (!user) throw common::ApiError::unauthorized("account no longer exists");
+    if (new_email) {
+      mails.push_back(mail_verification(c, *user, verify_token));
+      mails.push_back(common::MailQueue::enqueue(
+          c, {before.email, "Your Panguard email address was changed",
+              "Hello " + user->name + ",\n\nthe email address of your Panguard account was changed to " + user->email +
+                  ". If you did not do this, reset your password and contact support.\n",
+              "email-changed"}));
+    }
     return *user;
   });
-  if (new_email) {
-    mail_verification(after, verify_token);
-    try {
-      outbox_.send({before.email, "Your Panguard email address was changed",
-                    "Hello " + after.name + ",\n\nthe email address of your Panguard account was changed to " +
-                        after.email + ". If you did not do this, reset your password and contact support.\n",
-                    "email-changed"});
-    } catch (const std::exception& e) {
-      common::log::error("email-changed notice not sent", {{"user_id", after.id}, {"error", e.what()}});
-    }
-  }
+  mail_.send_now(mails);
   return after;
 }
 
-std::vector<Session> Accounts::sessions(const Principal& caller) {
-  return db_.read([&](store::Connection& c) { return sessions::live_for_user(c, caller.user_id); });
+std::vector<identity::Session> Accounts::sessions(const Principal& caller) {
+  return db_.read([&](store::Connection& c) { return identity::sessions::live_for_user(c, caller.user_id); });
 }
 
-void Accounts::revoke_session(const Principal& caller, const std::string& session_id, const Client& client) {
+void Accounts::revoke_session(const Principal& caller, const std::string& session_id, const identity::Client& client) {
   bool revoked = db_.write([&](store::Connection& c) {
-    if (!sessions::live(c, session_id, caller.user_id)) return false;
-    sessions::revoke(c, session_id, "revoked by user");
+    if (!identity::sessions::live(c, session_id, caller.user_id)) return false;
+    identity::sessions::revoke(c, session_id, "revoked by user");
     audit::record(c, audit::kSessionRevoked, caller.user_id, client.ip, {{"sessionId", session_id}});
     return true;
   });
@@ -209,21 +202,21 @@ void Accounts::revoke_session(const Principal& caller, const std::string& sessio
 }
 
 void Accounts::change_password(const Principal& caller, const std::string& current, const std::string& replacement,
-                               const Client& client) {
+                               const identity::Client& client) {
   User user = me(caller);
   if (!security::password_verify(current, user.password_hash))
     throw common::ApiError(401, "current password is incorrect", "invalid_credentials");
   std::string hash = security::password_hash(replacement);
   db_.write([&](store::Connection& c) {
     users::set_password(c, user.id, hash);
-    int ended = sessions::revoke_all(c, user.id, caller.session_id, "password changed");
+    int ended = identity::sessions::revoke_all(c, user.id, caller.session_id, "password changed");
     audit::record(c, audit::kPasswordChanged, user.id, client.ip, {{"sessionsEnded", ended}});
   });
 }
 
-void Accounts::verify_email(const std::string& token, const Client& client) {
+void Accounts::verify_email(const std::string& token, const identity::Client& client) {
   bool ok = db_.write([&](store::Connection& c) {
-    auto user_id = users::consume_mail_token(c, token, MailTokenPurpose::VerifyEmail);
+    auto user_id = identity::mail_tokens::consume(c, token, kVerifyEmail);
     if (!user_id) return false;
     users::set_email_verified(c, *user_id);
     audit::record(c, audit::kEmailVerified, *user_id, client.ip);
@@ -235,46 +228,41 @@ void Accounts::verify_email(const std::string& token, const Client& client) {
 void Accounts::purge_expired() {
   std::int64_t now = store::unix_now();
   auto purged = db_.write([&](store::Connection& c) {
-    return std::pair{sessions::purge_ended(c, now - settings_.session_retention_s),
-                     users::purge_mail_tokens(c, now - 86400)};
+    return std::pair{identity::sessions::purge_ended(c, now - settings_.session_retention_s),
+                     identity::mail_tokens::purge(c, now - 86400)};
   });
   if (purged.first || purged.second)
     common::log::info("purged expired records", {{"sessions", purged.first}, {"mail_tokens", purged.second}});
 }
 
-void Accounts::forgot_password(const std::string& email, const Client& client) {
-  std::optional<User> user;
-  std::string token;
-  db_.write([&](store::Connection& c) {
-    user = users::by_email(c, email);
-    if (!user) return;
-    token = users::create_mail_token(c, user->id, MailTokenPurpose::ResetPassword, settings_.reset_ttl_s);
+void Accounts::forgot_password(const std::string& email, const identity::Client& client) {
+  std::int64_t mail = db_.write([&](store::Connection& c) -> std::int64_t {
+    auto user = users::by_email(c, email);
+    if (!user) return 0;
+    auto token = identity::mail_tokens::create(c, user->id, kResetPassword, settings_.reset_ttl_s);
     audit::record(c, audit::kPasswordResetRequested, user->id, client.ip);
+    return common::MailQueue::enqueue(
+        c, {user->email, "Reset your Panguard password",
+            "Hello " + user->name +
+                ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard account. Open this link "
+                "to choose a new one:\n\n" +
+                settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
+                "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this mail; "
+                "your password stays as it is.\n",
+            "reset-password"});
   });
-  if (!user) return;
-  try {
-    outbox_.send({user->email, "Reset your Panguard password",
-                  "Hello " + user->name +
-                      ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard "
-                      "account. Open this link to choose a new one:\n\n" +
-                      settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
-                      "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this "
-                      "mail; your password stays as it is.\n",
-                  "reset-password"});
-  } catch (const std::exception& e) {
-    common::log::error("password reset mail not sent", {{"user_id", user->id}, {"error", e.what()}});
-  }
+  if (mail) mail_.send_now({mail});
 }
 
-void Accounts::reset_password(const std::string& token, const std::string& password, const Client& client) {
+void Accounts::reset_password(const std::string& token, const std::string& password, const identity::Client& client) {
   std::string hash = security::password_hash(password);
   bool ok = db_.write([&](store::Connection& c) {
-    auto user_id = users::consume_mail_token(c, token, MailTokenPurpose::ResetPassword);
+    auto user_id = identity::mail_tokens::consume(c, token, kResetPassword);
     if (!user_id) return false;
     users::set_password(c, *user_id, hash);
-    users::clear_failures(c, *user_id);
-    users::spend_mail_tokens(c, *user_id, MailTokenPurpose::ResetPassword);
-    int ended = sessions::revoke_all(c, *user_id, "", "password reset");
+    identity::lockout::clear(c, *user_id);
+    identity::mail_tokens::spend_all(c, *user_id, kResetPassword);
+    int ended = identity::sessions::revoke_all(c, *user_id, "", "password reset");
     audit::record(c, audit::kPasswordReset, *user_id, client.ip, {{"sessionsEnded", ended}});
     return true;
   });

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mail.hpp"
 #include "config.hpp"
-#include "mailer.hpp"
-#include "sessions.hpp"
+#include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
@@ -20,20 +20,20 @@ namespace auth {
 // A signed-in session: the account, the session with its refresh token, the access token.
 struct SignedIn {
   User user;
-  IssuedSession session;
+  identity::IssuedSession session;
   AccessToken access;
 };
 
 class Accounts {
  public:
-  Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, const Outbox& outbox,
+  Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, common::MailQueue& mail,
            const TwoFactor& two_factor);
 
   // Creates the account, signs it in and mails a verification link. For an email that is
   // already registered nothing changes, its owner gets a notice, and the result is empty. The
   // password is hashed either way, so both take the same time. Slow: call off the I/O threads.
   std::optional<SignedIn> register_account(const std::string& email, const std::string& name,
-                                           const std::string& password, const Client& client);
+                                           const std::string& password, const identity::Client& client);
 
   // A second factor offered at login: a TOTP code or a backup code (at most one is used).
   struct SecondFactor {
@@ -46,13 +46,13 @@ class Accounts {
   // 401 invalid_credentials or invalid_code (both count towards the lockout), 403
   // account_suspended, 429 account_locked with Retry-After.
   std::optional<SignedIn> login(const std::string& email, const std::string& password, const SecondFactor& factor,
-                                const Client& client);
+                                const identity::Client& client);
 
   // Exchanges a refresh token for a new pair; 401 when unknown, expired or revoked. A token
   // that was already exchanged revokes its session.
-  SignedIn refresh(const std::string& refresh_token, const Client& client);
+  SignedIn refresh(const std::string& refresh_token, const identity::Client& client);
 
-  void logout(const Principal& caller, const Client& client);
+  void logout(const Principal& caller, const identity::Client& client);
   User me(const Principal& caller);
 
   // Fields of PATCH /api/auth/me; absent ones stay as they are.
@@ -64,34 +64,35 @@ class Accounts {
   // Renames, and/or moves the account to a new address: the password must be given (400
   // without, 401 invalid_credentials when wrong), the address must be free (409), it becomes
   // unverified and a verification mail goes to it, a notice to the old one. Slow.
-  User update_profile(const Principal& caller, const ProfileChange& change, const Client& client);
-  std::vector<Session> sessions(const Principal& caller);
+  User update_profile(const Principal& caller, const ProfileChange& change, const identity::Client& client);
+  std::vector<identity::Session> sessions(const Principal& caller);
   // 404 unless it is a live session of the caller.
-  void revoke_session(const Principal& caller, const std::string& session_id, const Client& client);
+  void revoke_session(const Principal& caller, const std::string& session_id, const identity::Client& client);
   // 401 invalid_credentials when current is wrong; ends every other session. Slow.
   void change_password(const Principal& caller, const std::string& current, const std::string& replacement,
-                       const Client& client);
+                       const identity::Client& client);
   // 400 invalid_token when unknown, used or expired.
-  void verify_email(const std::string& token, const Client& client);
+  void verify_email(const std::string& token, const identity::Client& client);
   // Mails a one-hour, single-use reset link when the address belongs to an account; says
   // nothing either way.
-  void forgot_password(const std::string& email, const Client& client);
+  void forgot_password(const std::string& email, const identity::Client& client);
   // Sets the password with a reset token, ends every session and lifts a lockout; 400
   // invalid_token when unknown, used or expired. Slow.
-  void reset_password(const std::string& token, const std::string& password, const Client& client);
+  void reset_password(const std::string& token, const std::string& password, const identity::Client& client);
 
   // Housekeeping: deletes sessions ended more than AUTH_SESSION_RETENTION_DAYS ago and mail
   // tokens spent or expired more than a day ago.
   void purge_expired();
 
  private:
-  SignedIn sign_in(store::Connection& c, const User& user, const Client& client);
-  void mail_verification(const User& user, const std::string& token);
+  SignedIn sign_in(store::Connection& c, const User& user, const identity::Client& client);
+  // Queues the verification mail in the caller's transaction; returns its queue id.
+  std::int64_t mail_verification(store::Connection& c, const User& user, const std::string& token);
 
   store::Database& db_;
   const Settings& settings_;
   const AccessTokens& tokens_;
-  const Outbox& outbox_;
+  common::MailQueue& mail_;
   const TwoFactor& two_factor_;
 };
 

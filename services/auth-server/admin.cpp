@@ -31,7 +31,8 @@ UserDetail Administration::user(const std::string& id) {
   auto detail = db_.read([&](store::Connection& c) -> std::optional<UserDetail> {
     auto user = users::by_id(c, id);
     if (!user) return std::nullopt;
-    UserDetail d{*user, sessions::live_for_user(c, id), two_factor_.status_of(c, id), {}};
+    UserDetail d{
+        *user, identity::sessions::live_for_user(c, id), two_factor_.status_of(c, id), {}, billing::of_user(c, id)};
     auto q = c.prepare(kRecentAudit);
     q->bind_all(id);
     while (q->step())
@@ -44,7 +45,7 @@ UserDetail Administration::user(const std::string& id) {
 }
 
 User Administration::update_user(const Principal& admin, const std::string& id, const UserChange& change,
-                                 const Client& client) {
+                                 const identity::Client& client) {
   return db_.write([&](store::Connection& c) {
     auto before = users::by_id(c, id);
     if (!before) throw common::ApiError::not_found("no such user");
@@ -58,7 +59,7 @@ User Administration::update_user(const Principal& admin, const std::string& id, 
       audit::record(c, audit::kTierChanged, id, client.ip, {{"from", before->tier}, {"to", *change.tier}},
                     admin.user_id);
     if (change.suspended && *change.suspended != before->suspended) {
-      int ended = *change.suspended ? sessions::revoke_all(c, id, "", "account suspended") : 0;
+      int ended = *change.suspended ? identity::sessions::revoke_all(c, id, "", "account suspended") : 0;
       audit::record(c, *change.suspended ? audit::kSuspended : audit::kUnsuspended, id, client.ip,
                     {{"sessionsEnded", ended}}, admin.user_id);
     }
@@ -66,16 +67,16 @@ User Administration::update_user(const Principal& admin, const std::string& id, 
   });
 }
 
-Page<Session> Administration::sessions(const std::optional<std::string>& user_id, std::int64_t limit,
-                                       std::int64_t offset) {
-  return db_.read([&](store::Connection& c) { return sessions::all_live(c, user_id, limit, offset); });
+Page<identity::Session> Administration::sessions(const std::optional<std::string>& user_id, std::int64_t limit,
+                                                 std::int64_t offset) {
+  return db_.read([&](store::Connection& c) { return identity::sessions::all_live(c, user_id, limit, offset); });
 }
 
-void Administration::revoke_session(const Principal& admin, const std::string& id, const Client& client) {
+void Administration::revoke_session(const Principal& admin, const std::string& id, const identity::Client& client) {
   bool revoked = db_.write([&](store::Connection& c) {
-    auto session = sessions::live_by_id(c, id);
+    auto session = identity::sessions::live_by_id(c, id);
     if (!session) return false;
-    sessions::revoke(c, id, "revoked by administrator");
+    identity::sessions::revoke(c, id, "revoked by administrator");
     audit::record(c, audit::kSessionRevoked, session->user_id, client.ip, {{"sessionId", id}}, admin.user_id);
     return true;
   });
@@ -100,7 +101,7 @@ Stats Administration::stats() {
     auto q = c.prepare(kSignups);
     q->bind_all(store::unix_now() - 30 * 86400);
     while (q->step()) s.signups_per_day.emplace_back(q->text(0), q->int64(1));
-    s.active_sessions = sessions::count_live(c);
+    s.active_sessions = identity::sessions::count_live(c);
     return s;
   });
 }

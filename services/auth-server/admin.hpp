@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "audit.hpp"
-#include "sessions.hpp"
+#include "billing.hpp"
+#include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
@@ -19,9 +20,10 @@ namespace auth {
 // Everything an admin sees about one account.
 struct UserDetail {
   User user;
-  std::vector<Session> sessions;
+  std::vector<identity::Session> sessions;
   TotpStatus two_factor;
-  std::vector<audit::Entry> recent_audit;  // newest first
+  std::vector<audit::Entry> recent_audit;   // newest first
+  std::vector<Subscription> subscriptions;  // newest change first
 };
 
 // Changes an admin may make; absent ones stay.
@@ -51,10 +53,11 @@ class Administration {
   // 404 when there is no such account.
   UserDetail user(const std::string& id);
   // 404 unknown account; 409 for the admin's own account. Suspending ends every session.
-  User update_user(const Principal& admin, const std::string& id, const UserChange& change, const Client& client);
-  Page<Session> sessions(const std::optional<std::string>& user_id, std::int64_t limit, std::int64_t offset);
+  User update_user(const Principal& admin, const std::string& id, const UserChange& change,
+                   const identity::Client& client);
+  Page<identity::Session> sessions(const std::optional<std::string>& user_id, std::int64_t limit, std::int64_t offset);
   // 404 unless the session is live.
-  void revoke_session(const Principal& admin, const std::string& id, const Client& client);
+  void revoke_session(const Principal& admin, const std::string& id, const identity::Client& client);
   Page<audit::Entry> audit_entries(const audit::Filter& filter, std::int64_t limit, std::int64_t offset);
   Stats stats();
 

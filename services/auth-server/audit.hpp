@@ -40,6 +40,9 @@ inline constexpr const char* kRoleChanged = "admin.role_changed";
 inline constexpr const char* kTierChanged = "admin.tier_changed";
 inline constexpr const char* kSuspended = "admin.suspended";
 inline constexpr const char* kUnsuspended = "admin.unsuspended";
+inline constexpr const char* kBillingCheckoutStarted = "billing.checkout_started";
+inline constexpr const char* kBillingCancelRequested = "billing.cancel_requested";
+inline constexpr const char* kBillingTierChanged = "billing.tier_changed";
 
 // Appends an entry about user_id (empty: unknown account), done by actor_id (empty: the user
 // themself).

@@ -19,7 +19,16 @@ std::vector<common::OptionSpec> setting_options() {
       {"AUTH_SESSION_RETENTION_DAYS", "30", "days ended sessions are kept before they are deleted"},
       {"AUTH_PURGE_INTERVAL_S", "3600", "seconds between runs of the job deleting ended sessions and spent tokens"},
       {"PANGUARD_BASE_URL", "http://localhost:3000", "base URL for links in mails"},
-      {"SMTP_FROM", "Panguard <no-reply@panguard.local>", "sender of mails"},
+      {"JWT_PRIVATE_KEY_FILE", "", "PEM private key (RSA >= 2048 bits or EC P-256): RS256/ES256 access tokens, JWKS"},
+      {"BILLING_CHECKOUT_URL", "", "billing provider endpoint creating checkout sessions (POST)"},
+      {"BILLING_CANCEL_URL", "", "billing provider endpoint cancelling a subscription at period end (POST)"},
+      {"BILLING_API_KEY", "", "bearer token sent to the billing provider", true},
+      {"BILLING_WEBHOOK_SECRET", "", "HMAC-SHA256 key of the provider's X-Signature on webhooks", true},
+      {"BILLING_SWEEP_INTERVAL_S", "60",
+       "seconds between runs of the job expiring subscriptions whose cancellation took effect"},
+      {"USAGE_RETENTION_DAYS", "90", "days daily usage counters are kept"},
+      {"BILLING_WEBHOOK_LIMIT", "600/min", "webhook deliveries per client IP"},
+      {"USAGE_SERVICE_TOKEN", "", "bearer token other services use to report usage (POST /api/usage/report)", true},
   };
 }
 
@@ -38,12 +47,25 @@ Settings read_settings(const common::Config& config) {
   s.login_limit = config.get_limit("AUTH_LOGIN_LIMIT");
   s.reset_limit = config.get_limit("AUTH_RESET_LIMIT");
   s.totp_limit = config.get_limit("AUTH_TOTP_LIMIT");
+  s.webhook_limit = config.get_limit("BILLING_WEBHOOK_LIMIT");
+  s.billing_sweep_interval_s = config.get_int("BILLING_SWEEP_INTERVAL_S", 1, 86400);
+  s.usage_retention_days = static_cast<int>(config.get_int("USAGE_RETENTION_DAYS", 1, 3650));
+  s.billing_checkout_url = config.get("BILLING_CHECKOUT_URL");
+  s.billing_cancel_url = config.get("BILLING_CANCEL_URL");
+  for (const auto* env : {"BILLING_CHECKOUT_URL", "BILLING_CANCEL_URL"}) {
+    std::string url = config.get(env);
+    if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
+      throw common::ConfigError(std::string(env) + " must be an http:// or https:// URL");
+  }
+  s.billing_api_key = config.get("BILLING_API_KEY");
+  s.billing_webhook_secret = config.get("BILLING_WEBHOOK_SECRET");
+  s.usage_service_token = config.get("USAGE_SERVICE_TOKEN");
+  if (!s.usage_service_token.empty() && s.usage_service_token.size() < 16)
+    throw common::ConfigError("USAGE_SERVICE_TOKEN must be at least 16 characters");
   s.base_url = config.get("PANGUARD_BASE_URL");
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
-  s.mail_from = config.get("SMTP_FROM");
-  for (char c : s.mail_from + s.base_url)
-    if (static_cast<unsigned char>(c) < 0x20)
-      throw common::ConfigError("SMTP_FROM and PANGUARD_BASE_URL must be one line");
+  for (char c : s.base_url)
+    if (static_cast<unsigned char>(c) < 0x20) throw common::ConfigError("PANGUARD_BASE_URL must be one line");
   return s;
 }
 

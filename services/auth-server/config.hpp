@@ -15,12 +15,18 @@ struct Settings {
   std::int64_t reset_ttl_s = 3600;                // password reset link lifetime
   std::int64_t session_retention_s = 30 * 86400;  // ended sessions kept this long (export, admin view)
   std::int64_t purge_interval_s = 3600;           // how often the housekeeping job runs
+  std::int64_t billing_sweep_interval_s = 60;     // how often lapsed cancellations are expired
+  int usage_retention_days = 90;                  // daily usage counters kept this long
   int lockout_threshold = 5;                      // consecutive failures before the first lock
   std::int64_t lockout_base_s = 60;               // first lock; doubles with every further failure
   std::int64_t lockout_max_s = 3600;              // longest lock
   std::string base_url;                           // PANGUARD_BASE_URL, for links in mails
-  std::string mail_from;                          // SMTP_FROM
-  common::LimitSpec register_limit, login_limit, reset_limit, totp_limit;
+  common::LimitSpec register_limit, login_limit, reset_limit, totp_limit, webhook_limit;
+  std::string billing_checkout_url;    // BILLING_CHECKOUT_URL ("" = checkout not configured)
+  std::string billing_cancel_url;      // BILLING_CANCEL_URL ("" = cancellation not configured)
+  std::string billing_api_key;         // BILLING_API_KEY (optional bearer token for the provider)
+  std::string billing_webhook_secret;  // BILLING_WEBHOOK_SECRET ("" = webhook not configured)
+  std::string usage_service_token;     // USAGE_SERVICE_TOKEN ("" = usage reports not accepted)
 };
 
 // The options describe() declares for the settings above.

@@ -33,9 +33,14 @@ constexpr std::string_view kScrubAudit =
 // answer names every table touched).
 constexpr std::pair<const char*, std::string_view> kErase[] = {
     {"backup_codes", "DELETE FROM backup_codes WHERE user_id = ?"},
+    {"usage_counters", "DELETE FROM usage_counters WHERE user_id = ?"},
+    // Provider events stay (a replay must still change nothing) without the links to the person.
+    {"billing_events", "UPDATE billing_events SET user_id = NULL, subscription_id = NULL WHERE user_id = ?"},
+    {"subscriptions", "DELETE FROM subscriptions WHERE user_id = ?"},
     {"totp", "DELETE FROM totp WHERE user_id = ?"},
     {"consents", "DELETE FROM consents WHERE user_id = ?"},
     {"mail_tokens", "DELETE FROM mail_tokens WHERE user_id = ?"},
+    {"mail_queue", "DELETE FROM mail_queue WHERE recipient = (SELECT email FROM users WHERE id = ?)"},
     {"retired_refresh_tokens",
      "DELETE FROM retired_refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)"},
     {"sessions", "DELETE FROM sessions WHERE user_id = ?"},
@@ -58,7 +63,8 @@ Consents Privacy::consents(const Principal& caller) {
   return db_.read([&](store::Connection& c) { return read_consents(c, caller.user_id); });
 }
 
-Consents Privacy::change_consents(const Principal& caller, const ConsentChange& change, const Client& client) {
+Consents Privacy::change_consents(const Principal& caller, const ConsentChange& change,
+                                  const identity::Client& client) {
   return db_.write([&](store::Connection& c) {
     std::int64_t now = store::unix_now();
     Consents before = read_consents(c, caller.user_id);
@@ -76,7 +82,7 @@ Consents Privacy::change_consents(const Principal& caller, const ConsentChange& 
   });
 }
 
-PersonalData Privacy::export_data(const Principal& caller, const Client& client) {
+PersonalData Privacy::export_data(const Principal& caller, const identity::Client& client) {
   PersonalData data = db_.read([&](store::Connection& c) {
     auto user = users::by_id(c, caller.user_id);
     if (!user) throw common::ApiError::unauthorized("account no longer exists");
@@ -86,7 +92,7 @@ PersonalData Privacy::export_data(const Principal& caller, const Client& client)
       q->bind_all(caller.user_id);
       while (q->step())
         d.sessions.push_back(
-            {Session{q->text(0), q->text(1), q->text(2), q->text(3), q->int64(4), q->int64(5), q->int64(6)},
+            {identity::Session{q->text(0), q->text(1), q->text(2), q->text(3), q->int64(4), q->int64(5), q->int64(6)},
              q->int64_or_null(7)});
     }
     auto q = c.prepare(kAudit);
@@ -94,6 +100,8 @@ PersonalData Privacy::export_data(const Principal& caller, const Client& client)
     while (q->step())
       d.audit.push_back(
           {q->text(0), q->int64(1), q->text(2), q->text_or_null(3), q->text_or_null(4), q->text(5), q->text(6)});
+    d.subscriptions = billing::of_user(c, caller.user_id);
+    d.usage = usage::counters_of(c, caller.user_id);
     return d;
   });
   db_.write([&](store::Connection& c) { audit::record(c, audit::kDataExported, caller.user_id, client.ip); });

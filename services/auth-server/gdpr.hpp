@@ -10,10 +10,12 @@
 #include <boost/json/object.hpp>
 
 #include "audit.hpp"
-#include "sessions.hpp"
+#include "billing.hpp"
+#include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
+#include "usage.hpp"
 
 namespace auth {
 
@@ -33,10 +35,12 @@ struct ConsentChange {
 // Everything held about an account (credentials, hashes and secrets excepted).
 struct PersonalData {
   User user;
-  std::vector<std::pair<Session, std::optional<std::int64_t>>> sessions;  // every one, with revoked_at
+  std::vector<std::pair<identity::Session, std::optional<std::int64_t>>> sessions;  // every one, with revoked_at
   TotpStatus two_factor;
   Consents consents;
   std::vector<audit::Entry> audit;
+  std::vector<Subscription> subscriptions;
+  std::vector<UsageCounter> usage;
 };
 
 // Rows erased per table.
@@ -47,9 +51,9 @@ class Privacy {
   Privacy(store::Database& db, const TwoFactor& two_factor);
 
   Consents consents(const Principal& caller);
-  Consents change_consents(const Principal& caller, const ConsentChange& change, const Client& client);
+  Consents change_consents(const Principal& caller, const ConsentChange& change, const identity::Client& client);
   // Records an export in the audit trail and returns the data.
-  PersonalData export_data(const Principal& caller, const Client& client);
+  PersonalData export_data(const Principal& caller, const identity::Client& client);
   // Checks the password (401 invalid_credentials), refuses the only administrator (409), then
   // erases the account and everything linked to it, keeps its audit entries without personal
   // data (ip and details cleared; the request's ip is not recorded either) and returns the rows removed or cleared per

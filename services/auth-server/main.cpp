@@ -3,14 +3,16 @@
 
 #include "accounts.hpp"
 #include "admin.hpp"
+#include "billing.hpp"
 #include "common/embedded.hpp"
+#include "common/mail.hpp"
 #include "common/service.hpp"
 #include "config.hpp"
 #include "gdpr.hpp"
-#include "mailer.hpp"
 #include "routes.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
+#include "usage.hpp"
 
 std::span<const common::EmbeddedFile> auth_server_migrations();
 std::span<const common::EmbeddedFile> auth_server_openapi();
@@ -29,47 +31,64 @@ common::ServiceInfo describe() {
       .rate_limit_env = "AUTH_RATE_LIMIT",
       .default_rate_limit = "20/min",
       .openapi_yaml = auth_server_openapi().front().data,
-      .options = {{"JWT_SECRET", "", "HMAC key for access tokens (at least 32 bytes)", true},
+      .options = {{"JWT_SECRET", "",
+                   "HMAC key for HS256 access tokens (at least 32 bytes; unused with JWT_PRIVATE_KEY_FILE)", true},
                   {"TOTP_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for TOTP secrets", true}},
   };
   for (auto& option : auth::setting_options()) info.options.push_back(std::move(option));
+  for (auto& option : common::mail_options("Panguard <no-reply@panguard.local>")) info.options.push_back(option);
   return info;
 }
 
 // The domain objects, owned by the service (routes refer to them).
 struct AuthServer {
-  AuthServer(common::Service& service, store::Database& db, const std::string& jwt_secret, const std::string& totp_key)
+  AuthServer(common::Service& service, store::Database& db, security::JwtCodec codec, const std::string& totp_key)
       : settings(auth::read_settings(service.config())),
-        tokens(jwt_secret, settings.access_ttl_s),
-        outbox(service.data_dir() / "outbox", settings.mail_from),
+        tokens(std::move(codec), settings.access_ttl_s),
+        mail(db, common::Mailer(common::read_mail_settings(service.config(), service.data_dir(), "X-Panguard-Mail"))),
         two_factor(db, totp_key),
-        accounts(db, settings, tokens, outbox, two_factor),
+        accounts(db, settings, tokens, mail, two_factor),
         administration(db, two_factor),
-        privacy(db, two_factor) {}
+        privacy(db, two_factor),
+        billing(db, {settings.billing_checkout_url, settings.billing_cancel_url, settings.billing_api_key,
+                     settings.billing_webhook_secret, settings.base_url + "/billing"}),
+        usage(db, settings.usage_service_token) {}
   auth::Settings settings;
   auth::AccessTokens tokens;
-  auth::Outbox outbox;
+  common::MailQueue mail;
   auth::TwoFactor two_factor;
   auth::Accounts accounts;
   auth::Administration administration;
   auth::Privacy privacy;
+  auth::Billing billing;
+  auth::Usage usage;
 };
 void setup(common::Service& service) {
-  std::string jwt_secret = service.signing_secret("JWT_SECRET");
+  security::JwtCodec codec = auth::signing_codec(service);
   std::string totp_key = service.encryption_key("TOTP_ENCRYPTION_KEY");
   store::Database& db = service.open_database("auth.db", auth_server_migrations());
-  auto& server = service.make<AuthServer>(service, db, jwt_secret, totp_key);
+  auto& server = service.make<AuthServer>(service, db, std::move(codec), totp_key);
   auth::add_auth_schemes(service, server.tokens, db);
   service.limit_class("register", server.settings.register_limit);
   service.limit_class("login", server.settings.login_limit);
   service.limit_class("reset", server.settings.reset_limit);
   service.limit_class("totp", server.settings.totp_limit);
+  service.limit_class("webhook", server.settings.webhook_limit);
   auth::add_auth_routes(service, server.accounts);
   auth::add_totp_routes(service, server.two_factor);
   auth::add_gdpr_routes(service, server.privacy);
   auth::add_admin_routes(service, server.administration);
+  auth::add_billing_routes(service, server.billing);
+  auth::add_usage_routes(service, server.usage);
+  auth::add_key_routes(service, server.tokens);
+  service.every("retry undelivered mail", server.mail.retry_interval(), [&server] { server.mail.deliver_due(); });
   service.every("purge ended sessions and spent tokens", std::chrono::seconds(server.settings.purge_interval_s),
-                [&server] { server.accounts.purge_expired(); });
+                [&server] {
+                  server.accounts.purge_expired();
+                  server.usage.purge(server.settings.usage_retention_days);
+                });
+  service.every("expire cancelled subscriptions", std::chrono::seconds(server.settings.billing_sweep_interval_s),
+                [&server] { server.billing.expire_lapsed(); });
 }
 
 }  // namespace

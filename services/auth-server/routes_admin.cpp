@@ -59,7 +59,7 @@ json::object admin_user_json(const User& u) {
   return o;
 }
 
-json::object admin_session_json(const Session& s) {
+json::object admin_session_json(const identity::Session& s) {
   return {{"id", s.id},
           {"userId", s.user_id},
           {"ip", s.ip},
@@ -116,15 +116,17 @@ void add_admin_routes(common::Service& service, Administration& administration) 
        .handler =
            [a](common::Request& req) {
              auto d = a->user(std::string(req.param("id")));
-             json::array sessions, audit;
+             json::array sessions, audit, subscriptions;
              for (const auto& s : d.sessions) sessions.push_back(admin_session_json(s));
+             for (const auto& s : d.subscriptions) subscriptions.push_back(subscription_json(s));
              for (const auto& e : d.recent_audit) audit.push_back(audit_json(e));
              return common::envelope_ok(json::object{
                  {"user", admin_user_json(d.user)},
                  {"sessions", std::move(sessions)},
                  {"twoFactor",
                   {{"enabled", d.two_factor.enabled}, {"backupCodesRemaining", d.two_factor.backup_codes_remaining}}},
-                 {"recentAudit", std::move(audit)}});
+                 {"recentAudit", std::move(audit)},
+                 {"subscriptions", std::move(subscriptions)}});
            }},
       {.method = "PATCH",
        .path = "/api/admin/users/{id}",

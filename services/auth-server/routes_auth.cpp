@@ -21,6 +21,10 @@ json::object user_json(const User& u) {
           {"createdAt", common::rfc3339_from_unix(u.created_at)}};
 }
 
+json::value time_or_null(const std::optional<std::int64_t>& unix_seconds) {
+  return unix_seconds ? json::value(common::rfc3339_from_unix(*unix_seconds)) : json::value(nullptr);
+}
+
 namespace {
 
 json::object signed_in_json(const SignedIn& s) {
@@ -30,7 +34,7 @@ json::object signed_in_json(const SignedIn& s) {
           {"expiresAt", common::rfc3339_from_unix(s.access.expires_at)}};
 }
 
-json::object session_json(const Session& s, std::string_view current) {
+json::object session_json(const identity::Session& s, std::string_view current) {
   return {{"id", s.id},
           {"ip", s.ip},
           {"userAgent", s.user_agent},
@@ -44,8 +48,8 @@ json::object message(std::string_view text) { return {{"message", text}}; }
 
 }  // namespace
 
-Client client_of(const common::Request& req) {
-  Client c{req.client_ip, {}};
+identity::Client client_of(const common::Request& req) {
+  identity::Client c{req.client_ip, {}};
   if (auto ua = req.headers.get("User-Agent")) {
     // Printable ASCII only: no control characters, no UTF-8 sequence cut in half.
     for (char ch : ua->substr(0, 256)) c.user_agent += (ch >= 0x20 && ch < 0x7f) ? ch : '?';

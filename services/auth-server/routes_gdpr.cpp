@@ -13,10 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-json::value time_or_null(const std::optional<std::int64_t>& t) {
-  return t ? json::value(common::rfc3339_from_unix(*t)) : json::value(nullptr);
-}
-
 json::object consents_json(const Consents& c) {
   return {{"termsVersion", c.terms_version ? json::value(*c.terms_version) : json::value(nullptr)},
           {"termsAcceptedAt", time_or_null(c.terms_accepted_at)},
@@ -28,7 +24,13 @@ json::object export_json(const PersonalData& d) {
   json::object profile = user_json(d.user);
   profile["suspended"] = d.user.suspended;
   profile["updatedAt"] = common::rfc3339_from_unix(d.user.updated_at);
-  json::array sessions, audit;
+  json::array sessions, audit, subscriptions, usage;
+  for (const auto& s : d.subscriptions) subscriptions.push_back(subscription_json(s));
+  for (const auto& u : d.usage)
+    usage.push_back({{"meter", u.meter},
+                     {"period", u.period.empty() ? json::value(nullptr) : json::value(u.period)},
+                     {"value", u.value},
+                     {"updatedAt", common::rfc3339_from_unix(u.updated_at)}});
   for (const auto& [s, revoked_at] : d.sessions)
     sessions.push_back({{"id", s.id},
                         {"ip", s.ip},
@@ -56,7 +58,8 @@ json::object export_json(const PersonalData& d) {
       {"sessions", std::move(sessions)},
       {"twoFactor", {{"enabled", d.two_factor.enabled}, {"backupCodesRemaining", d.two_factor.backup_codes_remaining}}},
       {"consents", consents_json(d.consents)},
-      {"subscriptions", json::array{}},
+      {"subscriptions", std::move(subscriptions)},
+      {"usage", std::move(usage)},
       {"auditEntries", std::move(audit)}};
 }
 

@@ -1,6 +1,7 @@
 #include "tokens.hpp"
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "store/time.hpp"
 
 namespace auth {
@@ -19,8 +20,25 @@ std::string string_claim(const boost::json::object& claims, std::string_view nam
 
 }  // namespace
 
-AccessTokens::AccessTokens(std::string secret, std::int64_t ttl_s)
-    : codec_(security::JwtCodec::hs256(std::move(secret), kIssuer)), ttl_s_(ttl_s) {}
+security::JwtCodec signing_codec(common::Service& service) {
+  const auto& config = service.config();
+  if (!config.is_set("JWT_PRIVATE_KEY_FILE"))
+    return security::JwtCodec::hs256(service.signing_secret("JWT_SECRET"), kIssuer);
+  std::string pem = common::read_file(config.get("JWT_PRIVATE_KEY_FILE"));
+  try {
+    return security::JwtCodec::from_private_key_pem(std::move(pem), kIssuer);
+  } catch (const std::invalid_argument& e) {
+    throw common::ConfigError(std::string("JWT_PRIVATE_KEY_FILE: ") + e.what());
+  }
+}
+
+AccessTokens::AccessTokens(security::JwtCodec codec, std::int64_t ttl_s) : codec_(std::move(codec)), ttl_s_(ttl_s) {}
+
+boost::json::object AccessTokens::jwks() const {
+  boost::json::array keys;
+  if (codec_.algorithm() != security::JwtAlgorithm::HS256) keys.push_back(codec_.public_jwk());
+  return {{"keys", std::move(keys)}};
+}
 
 AccessToken AccessTokens::issue(const User& user, std::string_view session_id) const {
   std::int64_t now = store::unix_now();

@@ -1,6 +1,7 @@
 #pragma once
-// Access tokens: HS256 JWTs naming a user and a session, and the "user" and "admin" auth
-// schemes that accept them only while the session is live and the account exists.
+// Access tokens: JWTs (HS256, or RS256/ES256 with JWT_PRIVATE_KEY_FILE) naming a user and a
+// session, and the "user" and "admin" auth schemes that accept them only while the session is
+// live and the account exists.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,8 +31,7 @@ struct AccessToken {
 
 class AccessTokens {
  public:
-  // Throws std::invalid_argument when the secret is shorter than 32 bytes.
-  AccessTokens(std::string secret, std::int64_t ttl_s);
+  AccessTokens(security::JwtCodec codec, std::int64_t ttl_s);
 
   // A token with claims iss, sub, sid, role, tier, iat, exp = iat + ttl.
   AccessToken issue(const User& user, std::string_view session_id) const;
@@ -41,10 +41,18 @@ class AccessTokens {
   // must not be suspended (ApiError 403).
   Principal authenticate(store::Database& db, std::string_view token) const;
 
+  // The JSON Web Key Set of the verification key: {"keys": [jwk]}, or {"keys": []} with HS256
+  // (a shared secret is never published).
+  boost::json::object jwks() const;
+
  private:
   security::JwtCodec codec_;
   std::int64_t ttl_s_;
 };
+
+// The signing codec: RS256/ES256 from the PEM in JWT_PRIVATE_KEY_FILE when set (ConfigError
+// naming it when unreadable or not an RSA >= 2048 / P-256 key), else HS256 with JWT_SECRET.
+security::JwtCodec signing_codec(common::Service& service);
 
 // Registers "user" (any signed-in account) and "admin" (role admin, else 403) on the service.
 void add_auth_schemes(common::Service& service, const AccessTokens& tokens, store::Database& db);

@@ -21,21 +21,10 @@ constexpr std::string_view kById =
 constexpr std::string_view kInsert =
     "INSERT INTO users (id, email, name, password_hash, role, tier, email_verified, suspended, failed_logins, "
     "locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?) ON CONFLICT (email) DO NOTHING";
-constexpr std::string_view kFailures = "SELECT failed_logins FROM users WHERE id = ?";
-constexpr std::string_view kSetFailures = "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?";
-constexpr std::string_view kClearFailures =
-    "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ? AND (failed_logins != 0 OR locked_until != 0)";
 constexpr std::string_view kSetPassword = "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kSetVerified = "UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ?";
-constexpr std::string_view kInsertToken =
-    "INSERT INTO mail_tokens (hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?)";
-constexpr std::string_view kConsumeToken =
-    "UPDATE mail_tokens SET used_at = ? WHERE hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? "
-    "RETURNING user_id";
 constexpr std::string_view kSetName = "UPDATE users SET name = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kSetEmail = "UPDATE users SET email = ?, email_verified = 0, updated_at = ? WHERE id = ?";
-constexpr std::string_view kSpendTokens =
-    "UPDATE mail_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL";
 
 constexpr std::string_view kFilter =
     " FROM users WHERE (?1 IS NULL OR email LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\') "
@@ -47,14 +36,7 @@ constexpr std::string_view kAdminFields =
     "UPDATE users SET role = COALESCE(?, role), tier = COALESCE(?, tier), suspended = COALESCE(?, suspended), "
     "updated_at = ? WHERE id = ?";
 
-constexpr std::string_view kPurgeTokens =
-    "DELETE FROM mail_tokens WHERE (used_at IS NOT NULL AND used_at < ?1) OR expires_at < ?1";
-
 constexpr std::string_view kUpgradeHash = "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?";
-
-const char* purpose_name(MailTokenPurpose p) {
-  return p == MailTokenPurpose::VerifyEmail ? "verify_email" : "reset_password";
-}
 
 User from_row(const store::Statement& q) {
   User u;
@@ -122,22 +104,6 @@ bool insert(store::Connection& db, const User& u) {
                     u.created_at, u.updated_at) == 1;
 }
 
-std::int64_t record_failure(store::Connection& db, std::string_view id, std::int64_t now, int threshold,
-                            std::int64_t base_s, std::int64_t max_s) {
-  std::int64_t failures = db.query_int(kFailures, id).value_or(0) + 1;
-  std::int64_t locked_until = 0;
-  if (failures >= threshold) {
-    std::int64_t doublings = std::min<std::int64_t>(failures - threshold, 40);
-    std::int64_t lock = base_s;
-    for (std::int64_t i = 0; i < doublings && lock < max_s; ++i) lock *= 2;
-    locked_until = now + std::min(lock, max_s);
-  }
-  db.execute(kSetFailures, failures, locked_until, id);
-  return locked_until;
-}
-
-void clear_failures(store::Connection& db, std::string_view id) { db.execute(kClearFailures, id); }
-
 void set_password(store::Connection& db, std::string_view id, std::string_view password_hash) {
   db.execute(kSetPassword, password_hash, store::unix_now(), id);
 }
@@ -156,24 +122,5 @@ void set_name(store::Connection& db, std::string_view id, std::string_view name)
 void set_email(store::Connection& db, std::string_view id, std::string_view email) {
   db.execute(kSetEmail, email, store::unix_now(), id);
 }
-
-std::string create_mail_token(store::Connection& db, std::string_view user_id, MailTokenPurpose purpose,
-                              std::int64_t ttl_s) {
-  std::string token = security::random_token(32);
-  std::int64_t now = store::unix_now();
-  db.execute(kInsertToken, security::sha256_hex(token), user_id, purpose_name(purpose), now, now + ttl_s);
-  return token;
-}
-
-std::optional<std::string> consume_mail_token(store::Connection& db, std::string_view token, MailTokenPurpose purpose) {
-  std::int64_t now = store::unix_now();
-  return db.query_text(kConsumeToken, now, security::sha256_hex(token), purpose_name(purpose), now);
-}
-
-void spend_mail_tokens(store::Connection& db, std::string_view user_id, MailTokenPurpose purpose) {
-  db.execute(kSpendTokens, store::unix_now(), user_id, purpose_name(purpose));
-}
-
-int purge_mail_tokens(store::Connection& db, std::int64_t cutoff) { return db.execute(kPurgeTokens, cutoff); }
 
 }  // namespace auth::users

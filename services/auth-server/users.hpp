@@ -1,5 +1,5 @@
 #pragma once
-// Accounts and their single-use mail tokens: rows and the SQL that reads and writes them.
+// Accounts: rows and the SQL that reads and writes them.
 // Every function runs on a connection inside the caller's transaction.
 #include <cstdint>
 #include <optional>
@@ -28,7 +28,9 @@ struct User {
   bool two_factor_enabled = false;  // read only: TOTP confirmed
 };
 
-enum class MailTokenPurpose { VerifyEmail, ResetPassword };
+// Purposes of the single-use mail tokens (identity::mail_tokens).
+inline constexpr std::string_view kVerifyEmail = "verify_email";
+inline constexpr std::string_view kResetPassword = "reset_password";
 
 namespace users {
 
@@ -56,12 +58,6 @@ void set_admin_fields(store::Connection& db, std::string_view id, const std::opt
 // Inserts the account; false (and nothing written) when the email is already taken.
 bool insert(store::Connection& db, const User& user);
 
-// Counts a failed login; once `threshold` is reached the account is locked for
-// base_s * 2^(failures - threshold) seconds, at most max_s. Returns the new lock end (0 = none).
-std::int64_t record_failure(store::Connection& db, std::string_view id, std::int64_t now, int threshold,
-                            std::int64_t base_s, std::int64_t max_s);
-void clear_failures(store::Connection& db, std::string_view id);
-
 void set_password(store::Connection& db, std::string_view id, std::string_view password_hash);
 // Replaces the hash only if it is still `old_hash` (a rehash must not undo a password change).
 void upgrade_password_hash(store::Connection& db, std::string_view id, std::string_view old_hash,
@@ -70,19 +66,6 @@ void set_email_verified(store::Connection& db, std::string_view id);
 void set_name(store::Connection& db, std::string_view id, std::string_view name);
 // Changes the address and marks it unverified (the caller checked it is free).
 void set_email(store::Connection& db, std::string_view id, std::string_view email);
-
-// A new single-use token for purpose, valid ttl_s seconds; only its hash is stored.
-std::string create_mail_token(store::Connection& db, std::string_view user_id, MailTokenPurpose purpose,
-                              std::int64_t ttl_s);
-// Marks the token used and returns its user, or nullopt when unknown, used, expired or for
-// another purpose.
-std::optional<std::string> consume_mail_token(store::Connection& db, std::string_view token, MailTokenPurpose purpose);
-
-// Marks every unused token of that purpose used (e.g. after a password reset).
-void spend_mail_tokens(store::Connection& db, std::string_view user_id, MailTokenPurpose purpose);
-
-// Deletes mail tokens used or expired before `cutoff`; returns how many.
-int purge_mail_tokens(store::Connection& db, std::int64_t cutoff);
 
 }  // namespace users
 }  // namespace auth

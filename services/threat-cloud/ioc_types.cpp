@@ -75,7 +75,33 @@ std::optional<int> port(std::string_view s) {
   return value;
 }
 
+// A network in CIDR notation with the host bits cleared ("192.0.2.0/24"); a full-length
+// prefix (/32, /128) is the plain address.
+std::optional<std::string> normalize_cidr(std::string_view s) {
+  auto slash = s.find('/');
+  auto bits_text = s.substr(slash + 1);
+  if (bits_text.empty() || bits_text.size() > 3 || !std::all_of(bits_text.begin(), bits_text.end(), is_digit))
+    return std::nullopt;
+  int bits = 0;
+  std::from_chars(bits_text.data(), bits_text.data() + bits_text.size(), bits);
+  std::string text(s.substr(0, slash));
+  bool v6 = text.find(':') != std::string::npos;
+  unsigned char addr[16] = {};
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), addr) != 1) return std::nullopt;
+  int size = v6 ? 16 : 4;
+  if (bits > size * 8) return std::nullopt;
+  for (int i = 0; i < size; ++i) {
+    int keep = std::clamp(bits - i * 8, 0, 8);
+    addr[i] = static_cast<unsigned char>(addr[i] & (0xff00 >> keep));
+  }
+  char out[INET6_ADDRSTRLEN];
+  if (!inet_ntop(v6 ? AF_INET6 : AF_INET, addr, out, sizeof out)) return std::nullopt;
+  if (bits == size * 8) return v6 ? ipv6(out) : std::optional<std::string>(out);
+  return std::string(out) + "/" + std::to_string(bits);
+}
+
 std::optional<std::string> normalize_ip(std::string_view s) {
+  if (s.find('/') != std::string_view::npos) return normalize_cidr(s);
   if (s.starts_with('[')) {  // [v6] or [v6]:port
     auto close = s.find(']');
     if (close == std::string_view::npos) return std::nullopt;

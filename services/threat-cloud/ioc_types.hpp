@@ -27,7 +27,8 @@ struct Classified {
 
 // Normalises `value` as `type`; nullopt when it is not a valid value of that type.
 //   ip:     IPv4 or IPv6 without port or brackets, canonical text (IPv6 compressed, lower case;
-//           IPv4-mapped IPv6 becomes the IPv4 address)
+//           IPv4-mapped IPv6 becomes the IPv4 address); or a CIDR network with its host bits
+//           cleared ("192.0.2.0/24"), a /32 or /128 being the plain address
 //   domain: lower case ASCII, no trailing dot, labels 1-63, total <= 253, IDN bytes kept as given
 //   url:    lower-case scheme and host, default port removed, empty path "/", fragment dropped
 //   hash_*: lower-case hex of 32 / 40 / 64 characters

@@ -44,6 +44,10 @@ void merge_list(std::vector<std::string>& into, const std::vector<std::string>& 
     if (std::find(into.begin(), into.end(), s) == into.end()) into.push_back(s);
 }
 
+}  // namespace
+
+const std::string_view kIocColumns = TC_IOC_COLUMNS;
+
 Ioc read_ioc(const store::Statement& q) {
   Ioc i;
   i.id = q.text(0);
@@ -69,6 +73,8 @@ Ioc read_ioc(const store::Statement& q) {
   i.updated_at = q.text(20);
   return i;
 }
+
+namespace {
 
 std::optional<Ioc> select_by_key(store::Connection& c, const Classified& key) {
   auto q = c.prepare(kSelectByKey);
@@ -236,50 +242,6 @@ std::pair<std::vector<Ioc>, std::int64_t> Iocs::list(const IocFilter& f, std::in
     q->bind(index + 2, offset);
     while (q->step()) items.push_back(read_ioc(*q));
     return std::pair{std::move(items), total};
-  });
-}
-
-namespace {
-
-// "SELECT <what> FROM iocs WHERE <the feed's conditions> ORDER BY <order>", from fixed fragments.
-std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order) {
-  std::string sql = "SELECT " + std::string(what) + " FROM iocs WHERE status = 'active' AND reputation >= ?";
-  if (!query.types.empty()) {
-    sql += " AND type IN (";
-    for (std::size_t i = 0; i < query.types.size(); ++i) sql += i ? ", ?" : "?";
-    sql += ")";
-  }
-  if (query.tlp) sql += " AND tlp = ?";
-  if (query.since) sql += " AND last_seen >= ?";
-  if (query.shareable_only) sql += " AND tlp IN ('clear', 'green')";
-  return sql + " ORDER BY " + std::string(order);
-}
-
-void bind_feed(store::Statement& q, const FeedQuery& query) {
-  int index = 0;
-  q.bind(++index, query.min_reputation);
-  for (auto t : query.types) q.bind(++index, type_name(t));
-  if (query.tlp) q.bind(++index, std::string_view(*query.tlp));
-  if (query.since) q.bind(++index, std::string_view(*query.since));
-}
-
-}  // namespace
-
-void Iocs::feed(const FeedQuery& query, const std::function<void(std::string_view)>& each) const {
-  std::string sql = feed_sql(query, "DISTINCT normalized_value", "normalized_value");
-  db_.read([&](store::Connection& c) {
-    auto q = c.prepare(sql);
-    bind_feed(*q, query);
-    while (q->step()) each(q->text(0));
-  });
-}
-
-void Iocs::feed_iocs(const FeedQuery& query, const std::function<void(const Ioc&)>& each) const {
-  std::string sql = feed_sql(query, TC_IOC_COLUMNS, "type, normalized_value");
-  db_.read([&](store::Connection& c) {
-    auto q = c.prepare(sql);
-    bind_feed(*q, query);
-    while (q->step()) each(read_ioc(*q));
   });
 }
 

@@ -85,6 +85,11 @@ struct IocPatch {
   std::optional<int> confidence;
 };
 
+// The columns read_ioc expects, in order, for "SELECT <kIocColumns> FROM iocs ...".
+extern const std::string_view kIocColumns;
+// The IoC in the current row of a statement selecting kIocColumns.
+Ioc read_ioc(const store::Statement& q);
+
 // The IoC with this id, read on `c` (inside the caller's transaction); nullopt when absent.
 std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id);
 
@@ -99,6 +104,9 @@ struct FeedQuery {
   std::optional<std::string> tlp;    // exactly this TLP
   std::optional<std::string> since;  // canonical RFC 3339: last seen at or after
   bool shareable_only = false;       // only TLP clear and green (anonymous callers)
+  // Agent updates: IoCs changed at or after this time in any status (so agents also learn
+  // what to drop), ordered by change time; min_reputation then does not filter.
+  std::optional<std::string> changed_since;
 };
 
 class Iocs {
@@ -114,10 +122,6 @@ class Iocs {
   std::optional<Ioc> find(const Classified& key) const;
   // One result per key, in order, from one consistent snapshot.
   std::vector<std::optional<Ioc>> find_many(const std::vector<std::optional<Classified>>& keys) const;
-  // Calls `each` with every normalised value of the feed, sorted, from one snapshot.
-  void feed(const FeedQuery& query, const std::function<void(std::string_view)>& each) const;
-  // Calls `each` with every IoC of the feed, ordered by type and value, from one snapshot.
-  void feed_iocs(const FeedQuery& query, const std::function<void(const Ioc&)>& each) const;
   // Marks active IoCs last seen longer than `unseen` ago as expired; returns how many.
   std::int64_t expire_unseen(std::chrono::seconds unseen);
   // nullopt when there is no IoC with that id.

@@ -16,11 +16,16 @@
 #include "backups.hpp"
 #include "campaigns.hpp"
 #include "events.hpp"
+#include "feed_stream.hpp"
 #include "geoip.hpp"
+#include "import_command.hpp"
 #include "iocs.hpp"
 #include "mitre.hpp"
+#include "reputation.hpp"
 #include "routes.hpp"
+#include "rules.hpp"
 #include "sightings.hpp"
+#include "sources.hpp"
 #include "stats.hpp"
 
 std::span<const common::EmbeddedFile> threat_cloud_migrations();
@@ -38,6 +43,8 @@ common::ServiceInfo describe() {
       .host_env = "TC_HOST",
       .port_env = "TC_PORT",
       .default_port = 8080,
+      .rate_limit_env = "TC_RATE_LIMIT",
+      .default_rate_limit = "3000/min",
       .openapi_yaml = threat_cloud_openapi().front().data,
       .options =
           {{"TC_DB_PATH", "", "database file (default DATA_DIR/threat-cloud.db)"},
@@ -62,7 +69,8 @@ common::ServiceInfo describe() {
             "ISO 3166-1 country names (iso-codes)"},
            {"TC_CORRELATION_INTERVAL", "300", "seconds between runs of the campaign correlation job"},
            {"TC_CORRELATION_LOOKBACK_HOURS", "168", "the job looks at uncorrelated events received this recently"},
-           {"TC_CAMPAIGN_DORMANT_DAYS", "7", "automatic campaigns without events for this many days become dormant"}},
+           {"TC_CAMPAIGN_DORMANT_DAYS", "7", "automatic campaigns without events for this many days become dormant"},
+           {"TC_REPUTATION_INTERVAL", "3600", "seconds between runs of the reputation job"}},
   };
 }
 
@@ -129,11 +137,19 @@ void setup(common::Service& service) {
                   correlated.with({}).inc(static_cast<double>(run.events_correlated));
                 });
 
-  tc::install_auth_schemes(service, keys, config.get_bool("TC_PUBLIC_READS"), config.get_bool("TC_ANONYMOUS_UPLOADS"));
+  auto& reputation = service.make<tc::ReputationJob>(db);
+  service.every("reputation", std::chrono::seconds(config.get_int("TC_REPUTATION_INTERVAL", 1, 7 * 86400)),
+                [&reputation] { reputation.run(); });
+  auto& sources = service.make<tc::Sources>(db);
+  auto& rules = service.make<tc::Rules>(db);
+
+  bool public_reads = config.get_bool("TC_PUBLIC_READS");
+  tc::install_auth_schemes(service, keys, public_reads, config.get_bool("TC_ANONYMOUS_UPLOADS"));
   service.add(tc::key_routes(keys));
   service.add(tc::ioc_routes(iocs, {&events, &campaigns}));
   service.add(tc::sighting_routes(iocs, sightings));
-  service.add(tc::feed_routes(iocs));
+  tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); }};
+  service.add(tc::feed_routes(feed_source));
   service.add(tc::stats_routes(stats));
   service.add(tc::audit_routes(audit));
   service.add(tc::admin_routes(backups));
@@ -143,8 +159,16 @@ void setup(common::Service& service) {
                                 {"origin", "result"})));
   service.add(tc::campaign_routes(campaigns));
   service.add(tc::query_routes(service.make<tc::Analytics>(db), attack, geo));
+  service.add(tc::source_routes(sources));
+  service.add(tc::rule_routes(rules, feed_source));
+  auto& taxii = service.make<tc::TaxiiAccess>(keys, public_reads, config.get_limit("TC_RATE_LIMIT_READ"), &db);
+  service.add(tc::taxii_routes(taxii));
 }
 
 }  // namespace
 
-int main(int argc, char** argv) { return common::run_service(describe(), argc, argv, setup); }
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "import")
+    return tc::import_command(argc - 2, argv + 2, threat_cloud_migrations());
+  return common::run_service(describe(), argc, argv, setup);
+}

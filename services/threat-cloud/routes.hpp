@@ -7,7 +7,9 @@
 #include <boost/json/object.hpp>
 
 #include "audit.hpp"
+#include "common/limiter.hpp"
 #include "common/router.hpp"
+#include "store/database.hpp"
 
 namespace common::metrics {
 class Counter;
@@ -39,12 +41,27 @@ struct LookupContext {
   const Campaigns* campaigns = nullptr;
 };
 
+struct FeedSource;
+class Sources;
+class Rules;
+
+// What the TAXII routes need to check callers themselves (their errors are TAXII messages):
+// the keys, whether anonymous reads are allowed, and the read limit per key.
+struct TaxiiAccess {
+  const ApiKeys& keys;
+  bool public_reads = false;
+  common::LimitSpec read_limit;
+  store::Database* db = nullptr;
+  // Sets req.principal or throws ApiError 401.
+  void authenticate(common::Request& req) const;
+};
+
 // The caller of an authenticated request, for the audit log.
 Actor actor_of(const common::Request& req);
 
 std::vector<common::Route> key_routes(ApiKeys& keys);
 std::vector<common::Route> ioc_routes(Iocs& iocs, LookupContext related = {});
-std::vector<common::Route> feed_routes(Iocs& iocs);
+std::vector<common::Route> feed_routes(const FeedSource& source);
 std::vector<common::Route> sighting_routes(Iocs& iocs, Sightings& sightings);
 std::vector<common::Route> stats_routes(Stats& stats);
 std::vector<common::Route> audit_routes(AuditLog& log);
@@ -54,6 +71,9 @@ std::vector<common::Route> event_routes(ThreatEvents& events, const AttackCatalo
                                         common::metrics::Family<common::metrics::Counter>& counted);
 std::vector<common::Route> campaign_routes(Campaigns& campaigns);
 std::vector<common::Route> query_routes(const Analytics& analytics, const AttackCatalog& attack, const GeoIp& geo);
+std::vector<common::Route> source_routes(Sources& sources);
+std::vector<common::Route> rule_routes(Rules& rules, const FeedSource& source);
+std::vector<common::Route> taxii_routes(const TaxiiAccess& access);
 
 // The JSON shape of an IoC (routes_iocs.cpp).
 boost::json::object ioc_json(const Ioc& ioc);

@@ -1,5 +1,6 @@
-// /api/feeds: text/plain blocklists (one normalised value per line after '#' header lines) and
-// the JSON/CSV IoC feed, all with ETag / If-None-Match.
+// /api/feeds: text/plain blocklists (one normalised value per line after '#' header lines),
+// the JSON/CSV IoC feed and the STIX 2.1 bundle, all streamed from one snapshot, with
+// ETag / If-None-Match.
 #include <algorithm>
 #include <any>
 #include <array>
@@ -8,6 +9,10 @@
 
 #include <boost/json/serialize.hpp>
 #include "api_keys.hpp"
+#include "feed_stream.hpp"
+#include "feeds.hpp"
+#include "security/random.hpp"
+#include "stix.hpp"
 
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
@@ -74,9 +79,10 @@ FeedQuery feed_query(const common::Request& req, std::vector<IocType> types, std
   return query;
 }
 
-// The ETag of a feed: its filters and entries, not the generation time.
-std::string feed_etag(const std::string& filters, const std::string& entries) {
-  return "\"" + security::sha256_hex(filters + "\n" + entries).substr(0, 32) + "\"";
+// The ETag of a feed: its filters and the snapshot's change counter, not the generation time,
+// so a feed is revalidated without reading its entries.
+std::string feed_etag(const std::string& filters, std::int64_t version) {
+  return "\"" + security::sha256_hex(filters + "\n" + std::to_string(version)).substr(0, 32) + "\"";
 }
 
 std::optional<common::Response> not_modified(const common::Request& req, const std::string& etag) {
@@ -87,22 +93,43 @@ std::optional<common::Response> not_modified(const common::Request& req, const s
   return res;
 }
 
-common::Response blocklist(const Iocs& iocs, const Blocklist& list, common::Request& req) {
+// Sends `head`, then what `row` appends for each entry of the reader, then `tail(count)`.
+FillBody rows_body(std::shared_ptr<FeedReader> reader, std::string head,
+                   std::function<void(FeedReader&, std::string&, std::int64_t index)> row,
+                   std::function<std::string(std::int64_t count)> tail) {
+  return [reader = std::move(reader), head = std::move(head), row = std::move(row), tail = std::move(tail),
+          started = false, count = std::int64_t{0}](std::string& out) mutable {
+    if (!started) {
+      out += head;
+      started = true;
+    }
+    for (int i = 0; i < 512; ++i) {
+      if (!reader->next()) {
+        if (tail) out += tail(count);
+        return false;
+      }
+      row(*reader, out, count++);
+    }
+    return true;
+  };
+}
+
+common::Response blocklist(const FeedSource& source, const Blocklist& list, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, list.types, filters);
-  std::string entries;
-  std::int64_t count = 0;
-  iocs.feed(query, [&](std::string_view value) {
-    entries.append(value);
-    entries.push_back('\n');
-    ++count;
-  });
-  std::string etag = feed_etag(filters, entries);
+  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values);
+  std::string etag = feed_etag(filters, reader->feed_version());
   if (auto res = not_modified(req, etag)) return std::move(*res);
-  std::string body = "# Panguard Threat Cloud " + std::string(list.title) + "\n# Generated: " + common::rfc3339_now() +
-                     "\n# Entries: " + std::to_string(count) + "\n# Filters: " + filters + "\n";
-  body += entries;
-  auto res = common::Response::text(std::move(body));
+  std::string head = "# Panguard Threat Cloud " + std::string(list.title) + "\n# Generated: " + common::rfc3339_now() +
+                     "\n# Entries: " + std::to_string(reader->count()) + "\n# Filters: " + filters + "\n";
+  auto res = streamed(source, "text/plain; charset=utf-8",
+                      rows_body(
+                          std::move(reader), std::move(head),
+                          [](FeedReader& r, std::string& out, std::int64_t) {
+                            out += r.value();
+                            out += '\n';
+                          },
+                          nullptr));
   res.headers.set("ETag", etag);
   return res;
 }
@@ -118,52 +145,78 @@ std::string csv_field(std::string_view s) {
   return out + "\"";
 }
 
-common::Response ioc_feed(const Iocs& iocs, common::Request& req) {
+void csv_row(const Ioc& i, std::string& out) {
+  std::string tags;
+  for (const auto& t : i.tags) tags += (tags.empty() ? "" : ";") + t;
+  out += std::string(type_name(i.type)) + "," + csv_field(i.normalized_value) + "," + csv_field(i.threat_type) + "," +
+         std::to_string(i.reputation) + "," + std::to_string(i.confidence) + "," + i.tlp + "," + i.first_seen + "," +
+         i.last_seen + "," + csv_field(tags) + "\r\n";
+}
+
+boost::json::object feed_entry(const Ioc& i) {
+  boost::json::array tags;
+  for (const auto& t : i.tags) tags.emplace_back(t);
+  return {{"type", type_name(i.type)},  {"value", i.normalized_value}, {"threatType", i.threat_type},
+          {"reputation", i.reputation}, {"confidence", i.confidence},  {"tlp", i.tlp},
+          {"firstSeen", i.first_seen},  {"lastSeen", i.last_seen},     {"tags", std::move(tags)}};
+}
+
+common::Response ioc_feed(const FeedSource& source, common::Request& req) {
   auto format = query::one_of(req, "format", kFeedFormats).value_or("json");
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
-  boost::json::array entries;
-  std::string csv = "type,value,threatType,reputation,confidence,tlp,firstSeen,lastSeen,tags\r\n";
-  iocs.feed_iocs(query, [&](const Ioc& i) {
-    if (format == "csv") {
-      std::string tags;
-      for (const auto& t : i.tags) tags += (tags.empty() ? "" : ";") + t;
-      csv += std::string(type_name(i.type)) + "," + csv_field(i.normalized_value) + "," + csv_field(i.threat_type) +
-             "," + std::to_string(i.reputation) + "," + std::to_string(i.confidence) + "," + i.tlp + "," +
-             i.first_seen + "," + i.last_seen + "," + csv_field(tags) + "\r\n";
-      return;
-    }
-    boost::json::array tags;
-    for (const auto& t : i.tags) tags.emplace_back(t);
-    entries.push_back({{"type", type_name(i.type)},
-                       {"value", i.normalized_value},
-                       {"threatType", i.threat_type},
-                       {"reputation", i.reputation},
-                       {"confidence", i.confidence},
-                       {"tlp", i.tlp},
-                       {"firstSeen", i.first_seen},
-                       {"lastSeen", i.last_seen},
-                       {"tags", std::move(tags)}});
-  });
-  if (format == "csv") {
-    std::string etag = feed_etag(filters + ", format=csv", csv);
-    if (auto res = not_modified(req, etag)) return std::move(*res);
-    auto res = common::Response::text(std::move(csv), "text/csv; charset=utf-8");
-    res.headers.set("ETag", etag);
-    return res;
-  }
-  std::string etag = feed_etag(filters, boost::json::serialize(entries));
+  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
+  std::string etag = feed_etag(filters + ", format=" + format, reader->feed_version());
   if (auto res = not_modified(req, etag)) return std::move(*res);
-  auto total = static_cast<std::int64_t>(entries.size());
-  auto res = common::envelope_ok(
-      {{"generatedAt", common::rfc3339_now()}, {"totalEntries", total}, {"entries", std::move(entries)}});
+  common::Response res;
+  if (format == "csv") {
+    res = streamed(source, "text/csv; charset=utf-8",
+                   rows_body(
+                       std::move(reader), "type,value,threatType,reputation,confidence,tlp,firstSeen,lastSeen,tags\r\n",
+                       [](FeedReader& r, std::string& out, std::int64_t) { csv_row(r.ioc(), out); }, nullptr));
+  } else {
+    // The envelope written piece by piece; totalEntries follows the entries it counts.
+    std::string head = R"({"ok":true,"data":{"generatedAt":")" + common::rfc3339_now() + R"(","entries":[)";
+    res = streamed(source, "application/json",
+                   rows_body(
+                       std::move(reader), std::move(head),
+                       [](FeedReader& r, std::string& out, std::int64_t index) {
+                         if (index) out += ',';
+                         out += boost::json::serialize(feed_entry(r.ioc()));
+                       },
+                       [](std::int64_t count) { return R"(],"totalEntries":)" + std::to_string(count) + "}}"; }));
+  }
+  res.headers.set("ETag", etag);
+  return res;
+}
+
+// A STIX 2.1 bundle: the TLP marking definitions, then one indicator per IoC of the feed.
+common::Response stix_feed(const FeedSource& source, common::Request& req) {
+  std::string filters;
+  FeedQuery query = feed_query(req, {}, filters);
+  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
+  std::string etag = feed_etag(filters + ", format=stix", reader->feed_version());
+  if (auto res = not_modified(req, etag)) return std::move(*res);
+  std::string markings = boost::json::serialize(stix::tlp_markings());
+  std::string head = R"({"type":"bundle","id":"bundle--)" + security::uuid_v4() + R"(","objects":[)" +
+                     markings.substr(1, markings.size() - 2);
+  auto res = streamed(source, std::string(stix::kStixMediaType),
+                      rows_body(
+                          std::move(reader), std::move(head),
+                          [](FeedReader& r, std::string& out, std::int64_t) {
+                            if (auto o = stix::indicator(r.ioc())) {
+                              out += ',';
+                              out += boost::json::serialize(*o);
+                            }
+                          },
+                          [](std::int64_t) { return std::string("]}"); }));
   res.headers.set("ETag", etag);
   return res;
 }
 
 }  // namespace
 
-std::vector<common::Route> feed_routes(Iocs& iocs) {
+std::vector<common::Route> feed_routes(const FeedSource& source) {
   static const std::array<Blocklist, 4> kLists{{
       {"/api/feeds/ip-blocklist", "IP blocklist", {IocType::Ip}},
       {"/api/feeds/domain-blocklist", "domain blocklist", {IocType::Domain}},
@@ -175,14 +228,20 @@ std::vector<common::Route> feed_routes(Iocs& iocs) {
                     .path = "/api/feeds/iocs",
                     .auth = "public-read",
                     .limit = "feed",
-                    .handler = [&iocs](common::Request& r) { return ioc_feed(iocs, r); },
+                    .handler = [source](common::Request& r) { return ioc_feed(source, r); },
+                    .offload = true});
+  routes.push_back({.method = "GET",
+                    .path = "/api/feeds/stix",
+                    .auth = "public-read",
+                    .limit = "feed",
+                    .handler = [source](common::Request& r) { return stix_feed(source, r); },
                     .offload = true});
   for (const auto& list : kLists)
     routes.push_back({.method = "GET",
                       .path = list.path,
                       .auth = "public-read",
                       .limit = "feed",
-                      .handler = [&iocs, &list](common::Request& r) { return blocklist(iocs, list, r); },
+                      .handler = [source, &list](common::Request& r) { return blocklist(source, list, r); },
                       .offload = true});
   return routes;
 }

@@ -83,7 +83,7 @@ def test_user_detail(server, admin):
     reg = register(server, addr)
     login(server, addr, "wrong password")
     d = ok_data(get(server, admin["token"], f"/api/admin/users/{reg['user']['id']}"))
-    assert set(d) == {"user", "sessions", "twoFactor", "recentAudit"}
+    assert set(d) == {"user", "sessions", "twoFactor", "recentAudit", "subscriptions"}
     assert d["user"]["email"] == addr and d["user"]["failedLogins"] == 1
     assert len(d["sessions"]) == 1 and d["sessions"][0]["userId"] == reg["user"]["id"]
     assert d["twoFactor"] == {"enabled": False, "backupCodesRemaining": 0}

@@ -59,13 +59,14 @@ def test_export(server):
     assert r.headers["Cache-Control"] == "no-store"
     data = r.json()
     assert "ok" not in data  # a file, not the envelope
-    assert set(data) == {"exportedAt", "profile", "sessions", "twoFactor", "consents", "subscriptions", "auditEntries"}
+    assert set(data) == {"exportedAt", "profile", "sessions", "twoFactor", "consents", "subscriptions", "usage",
+                         "auditEntries"}
     assert data["profile"]["email"] == addr and data["profile"]["name"] == "Exporter"
     assert len(data["sessions"]) == 3
     assert sum(1 for s in data["sessions"] if s["revokedAt"]) == 1
     assert data["consents"]["termsVersion"] == "v1" and data["consents"]["marketing"] is True
     assert data["twoFactor"] == {"enabled": False, "backupCodesRemaining": 0}
-    assert data["subscriptions"] == []
+    assert data["subscriptions"] == [] and data["usage"] == []
     actions = [e["action"] for e in data["auditEntries"]]
     assert actions[:2] == ["user.registered", "login.succeeded"] and "session.logout" in actions
     # no credentials, hashes or secrets

@@ -11,6 +11,7 @@ RELAXED = {
     "TC_RATE_LIMIT_WRITE": "100000/min",
     "TC_RATE_LIMIT_FEED": "100000/min",
     "TC_RATE_LIMIT_ADMIN": "100000/min",
+    "TC_RATE_LIMIT": "100000/min",
 }
 
 

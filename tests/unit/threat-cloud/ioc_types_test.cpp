@@ -42,7 +42,8 @@ TEST_CASE("IPv4: canonical, port stripped, malformed rejected") {
   CHECK_FALSE(normalize(IocType::Ip, "1.2.3"));
   CHECK_FALSE(normalize(IocType::Ip, "1.2.3.4.5"));
   CHECK_FALSE(normalize(IocType::Ip, "01.2.3.4"));  // leading zeros are ambiguous (octal)
-  CHECK_FALSE(normalize(IocType::Ip, "1.2.3.4/24"));
+  CHECK(normalize(IocType::Ip, "1.2.3.4/24") == "1.2.3.0/24");  // a network (Spamhaus DROP)
+  CHECK_FALSE(normalize(IocType::Ip, "1.2.3.4/24:80"));
   CHECK_FALSE(normalize(IocType::Ip, "1.2. 3.4"));
   CHECK_FALSE(normalize(IocType::Ip, ""));
 }

@@ -1,6 +1,21 @@
 #pragma once
 // Login sessions and their rotating refresh tokens. Every function runs on a connection
 // inside the caller's transaction; refresh tokens are stored only as SHA-256 digests.
+//
+// A session is one refresh-token family: each rotation retires the presented token, and
+// presenting a retired one again revokes the whole session (someone kept a copy).
+//
+// Tables the service's migrations must create (a `users` table with TEXT `id` is referenced):
+//   CREATE TABLE sessions (
+//     id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+//     refresh_hash TEXT NOT NULL UNIQUE, ip TEXT NOT NULL, user_agent TEXT NOT NULL,
+//     created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+//     revoked_at INTEGER, revoke_reason TEXT) STRICT;
+//   CREATE INDEX sessions_by_user ON sessions (user_id, revoked_at);
+//   CREATE TABLE retired_refresh_tokens (
+//     hash TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+//     retired_at INTEGER NOT NULL) STRICT;
+//   CREATE INDEX retired_refresh_tokens_by_session ON retired_refresh_tokens (session_id);
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,7 +25,7 @@
 
 #include "store/connection.hpp"
 
-namespace auth {
+namespace identity {
 
 // Where a request came from, recorded on sessions and audit entries.
 struct Client {
@@ -72,4 +87,4 @@ int revoke_all(store::Connection& db, std::string_view user_id, std::string_view
 int purge_ended(store::Connection& db, std::int64_t cutoff);
 
 }  // namespace sessions
-}  // namespace auth
+}  // namespace identity

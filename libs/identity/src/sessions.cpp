@@ -1,10 +1,10 @@
-#include "sessions.hpp"
+#include "identity/sessions.hpp"
 
 #include "security/digest.hpp"
 #include "security/random.hpp"
 #include "store/time.hpp"
 
-namespace auth::sessions {
+namespace identity::sessions {
 
 namespace {
 
@@ -152,4 +152,4 @@ int revoke_all(store::Connection& db, std::string_view user_id, std::string_view
 
 int purge_ended(store::Connection& db, std::int64_t cutoff) { return db.execute(kPurge, cutoff); }
 
-}  // namespace auth::sessions
+}  // namespace identity::sessions

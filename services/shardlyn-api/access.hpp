@@ -1,0 +1,107 @@
+#pragma once
+// The route table's guard model and the authenticators behind it. Every endpoint declares
+//   auth:       Public, User (JWT only), Member (JWT or API token), Admin (platform admin JWT or
+//               a root API token holding the route's permission)
+//   org scope:  None, Path ({orgId} in the path) or Current (X-Organization-Id, the API token's
+//               organisation, else the user's first organisation)
+//   permission: a key of the catalogue the caller must hold in that organisation
+// An organisation the caller does not belong to is a 404, a missing permission a 403.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/http.hpp"
+#include "common/router.hpp"
+#include "common/service.hpp"
+#include "permissions.hpp"
+#include "security/jwt.hpp"
+#include "store/database.hpp"
+
+namespace shardlyn {
+
+enum class Auth { Public, User, Member, Admin };
+enum class OrgScope { None, Path, Current };
+
+std::string_view auth_name(Auth auth);        // "public", "jwt", "jwt_or_api_token", "admin"
+std::string_view scope_name(OrgScope scope);  // "none", "path", "current"
+
+// One line of the route table.
+struct Endpoint {
+  std::string method;
+  std::string path;
+  Auth auth = Auth::Public;
+  OrgScope org = OrgScope::None;
+  std::string permission;
+  std::string limit = "default";
+  common::Handler handler;
+  bool offload = false;
+  std::size_t body_limit = 0;
+};
+
+// Who is calling, set as request.principal by the authenticators.
+struct Caller {
+  std::string user_id;
+  std::string email;
+  bool platform_admin = false;
+  std::string session_id;  // JWT callers
+  std::string token_id;    // API-token callers
+  bool root_token = false;
+  std::string org_id;  // the organisation the route acts on (scope Path or Current)
+  std::string role;    // the user's role there ("" for root tokens)
+  PermissionSet permissions;
+  std::string ip;
+};
+
+// Access tokens: HS256 JWTs with sub (user id), sid (session id) and typ "access".
+struct AccessToken {
+  std::string token;
+  std::int64_t expires_in = 0;
+};
+
+inline constexpr std::string_view kApiTokenPrefix = "shardlyn_api_";
+
+class Access {
+ public:
+  static constexpr std::int64_t kAccessTtl = 900;
+
+  // token_key: the HMAC key API-token secrets are hashed under.
+  Access(store::Database& db, std::string jwt_secret, std::string token_key, bool integration_api);
+
+  AccessToken issue(std::string_view user_id, std::string_view session_id) const;
+  // Short-lived signed tokens of another type (the MFA challenge): claims sub and typ.
+  std::string sign(std::string_view type, std::string_view subject, std::int64_t ttl_s) const;
+  // The subject of a valid, unexpired token of that type, or nullopt.
+  std::optional<std::string> verify(std::string_view type, std::string_view token) const;
+
+  const std::string& token_key() const { return token_key_; }
+
+  // Adds the endpoints to the service, registering one authenticator per distinct guard.
+  void add(common::Service& service, std::vector<Endpoint> endpoints);
+  const std::vector<Endpoint>& endpoints() const { return table_; }
+
+  // Compares the guards declared in the OpenAPI document (x-shardlyn-auth, x-shardlyn-org,
+  // x-shardlyn-permission on every operation of these paths) with the table; the mismatches.
+  std::vector<std::string> check_document(std::string_view openapi_yaml) const;
+
+ private:
+  void authenticate(common::Request& req, Auth auth, OrgScope scope, const std::string& permission) const;
+  Caller from_jwt(std::string_view token) const;
+  Caller from_api_token(std::string_view token, std::string_view ip) const;
+  void resolve_org(common::Request& req, Caller& caller, OrgScope scope) const;
+
+  store::Database& db_;
+  security::JwtCodec codec_;
+  std::string token_key_;
+  bool integration_api_;
+  std::vector<Endpoint> table_;       // without handlers: what was declared
+  std::set<std::string> registered_;  // authenticator names already given to the service
+};
+
+// The caller the authenticator stored on the request.
+const Caller& caller_of(const common::Request& request);
+
+}  // namespace shardlyn

@@ -1,0 +1,41 @@
+#pragma once
+// shardlyn-api's route table, one function per group of the API reference, and what the route
+// files share: the public shapes of resources and who a request comes from.
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "access.hpp"
+#include "accounts.hpp"
+#include "audit.hpp"
+#include "github.hpp"
+#include "platform.hpp"
+#include "users.hpp"
+
+namespace shardlyn {
+
+// Auth Endpoints (plus logout) and MFA Endpoints. Needs the "login", "mfa" and "reset" limit classes.
+std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github);
+// User Endpoints.
+std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform);
+// Organization Endpoints (organisations, members, invites) and the Permissions Endpoint.
+std::vector<Endpoint> organization_routes(Platform& platform);
+// API Token Endpoints.
+std::vector<Endpoint> api_token_routes(Platform& platform);
+// Settings, Webhook Token, Support and System Endpoints.
+std::vector<Endpoint> settings_routes(Platform& platform);
+// Admin Endpoints (platform administration and admin settings).
+std::vector<Endpoint> admin_routes(Platform& platform);
+
+boost::json::object user_json(const User& user);
+// A list that fits on one page, in the Shardlyn list shape {items, total, page, per_page}.
+common::Response whole_list(boost::json::array items);
+// One page of accounts (page, per_page, search), for /v1/users and /v1/admin/users.
+common::Response user_page(Platform& platform, const common::Request& req);
+// The request's origin for the audit trail (no user yet).
+audit::Actor anonymous(const common::Request& req);
+audit::Actor actor_of(const Caller& caller);
+std::string user_agent(const common::Request& req);
+
+}  // namespace shardlyn

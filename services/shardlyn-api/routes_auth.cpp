@@ -1,0 +1,236 @@
+// Auth Endpoints and MFA Endpoints.
+#include <boost/json.hpp>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/input.hpp"
+#include "fields.hpp"
+#include "routes.hpp"
+
+namespace shardlyn {
+
+namespace json = boost::json;
+
+json::object user_json(const User& u) {
+  return {{"id", u.id},
+          {"email", u.email},
+          {"name", u.name},
+          {"is_admin", u.platform_admin},
+          {"suspended", u.suspended},
+          {"mfa_enabled", u.mfa_enabled},
+          {"github_linked", u.github_id.has_value()},
+          {"created_at", common::rfc3339_from_unix(u.created_at)}};
+}
+
+audit::Actor anonymous(const common::Request& req) { return {{}, {}, req.client_ip}; }
+audit::Actor actor_of(const Caller& c) { return {c.user_id, c.token_id, c.ip}; }
+
+std::string user_agent(const common::Request& req) {
+  std::string out;
+  if (auto ua = req.headers.get("User-Agent"))
+    for (char ch : ua->substr(0, 256)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+  return out;
+}
+
+namespace {
+
+common::Response tokens(const SignIn& s) {
+  return common::Response::json(json::object{{"access_token", s.access.token},
+                                             {"refresh_token", s.refresh_token},
+                                             {"expires_in", s.access.expires_in},
+                                             {"token_type", "Bearer"}});
+}
+
+// The value of one cookie of the request ("" when absent).
+std::string cookie(const common::Request& req, std::string_view name) {
+  auto header = req.headers.get("Cookie");
+  if (!header) return {};
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    auto end = rest.find(';');
+    std::string_view pair = rest.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.starts_with(name) && pair.size() > name.size() && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
+  Accounts* a = &accounts;
+  GitHub* gh = &github;
+  return {
+      {.method = "POST",
+       .path = "/v1/auth/login",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto email = fields::email(body, "email");
+             auto password = fields::password(body, "password");
+             auto result = a->login(email, password, anonymous(req), user_agent(req));
+             if (result.tokens) return tokens(*result.tokens);
+             return common::Response::json(json::object{{"mfa_required", true},
+                                                        {"challenge_token", result.challenge_token},
+                                                        {"expires_in", a->challenge_ttl()}});
+           },
+       .offload = true},
+      {.method = "POST",
+       .path = "/v1/auth/register",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto email = fields::email(body, "email");
+             auto password = fields::new_password(body, "password");
+             auto name = fields::optional_name(body, "name").value_or(email.substr(0, email.find('@')));
+             return common::Response::json(user_json(a->register_account(email, password, name, anonymous(req))), 201);
+           },
+       .offload = true},
+      {.method = "POST",
+       .path = "/v1/auth/refresh",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             return tokens(a->refresh(fields::token(body, "refresh_token"), anonymous(req)));
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/logout",
+       .auth = Auth::User,
+       .handler =
+           [a](common::Request& req) {
+             a->logout(caller_of(req));
+             return common::Response::empty(204);
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/forgot-password",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             a->forgot_password(fields::email(body, "email"), anonymous(req));
+             return common::Response::json(
+                 json::object{{"message", "If an account uses this address, a reset link has been mailed to it."}},
+                 202);
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/reset-password",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto token = fields::token(body, "token");
+             auto password = fields::new_password(body, "new_password");
+             a->reset_password(token, password, anonymous(req));
+             return common::Response::json(json::object{{"message", "password changed; every session has ended"}});
+           },
+       .offload = true},
+      {.method = "GET",
+       .path = "/v1/auth/github",
+       .handler =
+           [gh](common::Request& req) {
+             auto redirect = gh->start();
+             auto res = common::Response::empty(302);
+             res.headers.add("Location", redirect.location);
+             res.headers.add("Set-Cookie", std::string(GitHub::kCookie) + "=" + redirect.nonce +
+                                               "; Path=/v1/auth/github; Max-Age=600; HttpOnly; SameSite=Lax" +
+                                               (req.tls ? "; Secure" : ""));
+             return res;
+           }},
+      {.method = "GET",
+       .path = "/v1/auth/github/callback",
+       .limit = "login",
+       .handler =
+           [gh](common::Request& req) {
+             if (auto error = req.query_param("error"))
+               throw common::ApiError::unauthorized("GitHub sign-in was not granted: " + error->substr(0, 100));
+             auto code = req.query_param("code");
+             auto state = req.query_param("state");
+             if (!code || code->empty() || code->size() > 512)
+               throw common::ApiError::validation("query parameter 'code' is required");
+             if (!state || state->empty() || state->size() > 2048)
+               throw common::ApiError::validation("query parameter 'state' is required");
+             auto signed_in = gh->finish(*code, *state, cookie(req, GitHub::kCookie), anonymous(req), user_agent(req));
+             auto res = tokens(signed_in);
+             res.headers.add("Set-Cookie", std::string(GitHub::kCookie) + "=; Path=/v1/auth/github; Max-Age=0");
+             return res;
+           },
+       .offload = true},
+      {.method = "GET",
+       .path = "/v1/auth/bootstrap/status",
+       .handler =
+           [a](common::Request&) {
+             return common::Response::json(json::object{{"needs_bootstrap", a->bootstrap_needed()}});
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/bootstrap",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto email = fields::email(body, "email");
+             auto password = fields::new_password(body, "password");
+             auto name = fields::name(body, "name");
+             return common::Response::json(user_json(a->bootstrap(email, password, name, anonymous(req))), 201);
+           },
+       .offload = true},
+      {.method = "GET",
+       .path = "/v1/auth/mfa/status",
+       .auth = Auth::User,
+       .handler =
+           [a](common::Request& req) {
+             auto s = a->mfa_status(caller_of(req));
+             return common::Response::json(
+                 json::object{{"enabled", s.enabled}, {"backup_codes_remaining", s.backup_codes_remaining}});
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/mfa/enroll",
+       .auth = Auth::User,
+       .limit = "mfa",
+       .handler =
+           [a](common::Request& req) {
+             auto e = a->mfa_enroll(caller_of(req));
+             json::array codes;
+             for (const auto& c : e.backup_codes) codes.emplace_back(c);
+             return common::Response::json(json::object{
+                 {"secret", e.secret}, {"otpauth_uri", e.otpauth_uri}, {"backup_codes", std::move(codes)}});
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/mfa/verify",
+       .auth = Auth::User,
+       .limit = "mfa",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             a->mfa_verify(caller_of(req), fields::code(body, "code"));
+             return common::Response::json(json::object{{"enabled", true}});
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/mfa/disable",
+       .auth = Auth::User,
+       .limit = "mfa",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             a->mfa_disable(caller_of(req), fields::code(body, "code"));
+             return common::Response::json(json::object{{"enabled", false}});
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/mfa/challenge",
+       .limit = "mfa",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto challenge = fields::token(body, "challenge_token");
+             auto code = fields::code(body, "code");
+             return tokens(a->complete_challenge(challenge, code, anonymous(req), user_agent(req)));
+           }},
+  };
+}
+
+}  // namespace shardlyn

@@ -1,0 +1,98 @@
+// User Endpoints.
+#include <boost/json.hpp>
+
+#include "common/envelope.hpp"
+#include "common/input.hpp"
+#include "fields.hpp"
+#include "routes.hpp"
+
+namespace shardlyn {
+
+namespace json = boost::json;
+
+common::Response whole_list(json::array items) {
+  auto n = static_cast<std::int64_t>(items.size());
+  return common::Response::json(json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+}
+
+common::Response user_page(Platform& platform, const common::Request& req) {
+  auto page = common::parse_page(req, "per_page");
+  auto search = req.query_param("search");
+  if (search) common::input::check_text(*search, "query parameter 'search'", {.min = 1, .max = 100});
+  auto [items, total] = platform.users(search, page.limit, page.offset());
+  json::array out;
+  for (const auto& u : items) out.push_back(user_json(u));
+  return common::bare_page(std::move(out), total, page);
+}
+
+std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
+  Accounts* a = &accounts;
+  Platform* p = &platform;
+  return {
+      {.method = "GET",
+       .path = "/v1/users/me",
+       .auth = Auth::User,
+       .handler =
+           [a, p](common::Request& req) {
+             const auto& c = caller_of(req);
+             auto out = user_json(a->me(c.user_id));
+             json::array orgs;
+             for (const auto& [org, role] : p->organizations_of(c))
+               orgs.push_back({{"id", org.id}, {"name", org.name}, {"role", role}});
+             out["organizations"] = std::move(orgs);
+             return common::Response::json(out);
+           }},
+      {.method = "POST",
+       .path = "/v1/users/me/password",
+       .auth = Auth::User,
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto current = fields::password(body, "current_password");
+             auto replacement = fields::new_password(body, "new_password");
+             a->change_password(caller_of(req), current, replacement);
+             return common::Response::json(json::object{{"message", "password changed; other sessions signed out"}});
+           },
+       .offload = true},
+      {.method = "GET",
+       .path = "/v1/users",
+       .auth = Auth::Admin,
+       .permission = "admin.users",
+       .handler = [p](common::Request& req) { return user_page(*p, req); }},
+      {.method = "POST",
+       .path = "/v1/users",
+       .auth = Auth::Admin,
+       .permission = "admin.users",
+       .handler =
+           [p](common::Request& req) {
+             auto body = req.json_object();
+             auto email = fields::email(body, "email");
+             auto password = fields::new_password(body, "password");
+             auto name = fields::optional_name(body, "name").value_or(email.substr(0, email.find('@')));
+             bool admin = common::input::optional_boolean(body, "is_admin").value_or(false);
+             return common::Response::json(user_json(p->create_user(caller_of(req), email, password, name, admin)),
+                                           201);
+           },
+       .offload = true},
+      {.method = "GET",
+       .path = "/v1/users/{id}",
+       .auth = Auth::Admin,
+       .permission = "admin.users",
+       .handler =
+           [p](common::Request& req) {
+             return common::Response::json(user_json(p->user(fields::uuid_param(req, "id", "user"))));
+           }},
+      {.method = "DELETE",
+       .path = "/v1/users/{id}",
+       .auth = Auth::Admin,
+       .permission = "admin.users",
+       .handler =
+           [p](common::Request& req) {
+             p->delete_user(caller_of(req), fields::uuid_param(req, "id", "user"));
+             return common::Response::empty(204);
+           }},
+  };
+}
+
+}  // namespace shardlyn

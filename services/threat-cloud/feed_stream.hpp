@@ -1,0 +1,30 @@
+#pragma once
+// Response bodies produced piece by piece on the worker pool, so a feed of a million entries
+// is sent without a million-entry buffer and without blocking an I/O thread.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/http.hpp"
+
+namespace tc {
+
+// Where streamed feeds read from and run: the database file their snapshots open, and the
+// worker pool that produces their bodies.
+struct FeedSource {
+  std::filesystem::path database;
+  std::function<void(std::function<void()>)> post;
+};
+
+// Appends the next part of a body to `out` and returns false once the body is complete.
+using FillBody = std::function<bool(std::string& out)>;
+
+// A ResponseStream that calls `fill` on the worker pool until a piece of about 64 KiB is
+// ready; `fill` (and what it holds, such as a snapshot) is released when the body ends.
+std::shared_ptr<common::ResponseStream> stream_body(const FeedSource& source, FillBody fill);
+
+// A streamed response with this status, content type and body.
+common::Response streamed(const FeedSource& source, std::string content_type, FillBody fill);
+
+}  // namespace tc

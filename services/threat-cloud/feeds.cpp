@@ -1,0 +1,133 @@
+#include "feeds.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "common/error.hpp"
+
+namespace tc {
+
+namespace {
+
+constexpr std::string_view kFeedVersion = "SELECT version FROM feed_version WHERE id = 1";
+
+// "SELECT <what> FROM iocs WHERE <the feed's conditions> ORDER BY <order>", from fixed fragments.
+std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order) {
+  std::string sql = "SELECT " + std::string(what) + " FROM iocs WHERE " + std::string(kRedistributable);
+  if (query.changed_since)
+    sql += " AND updated_at >= ?";
+  else
+    sql += " AND status = 'active' AND reputation >= ?";
+  if (!query.types.empty()) {
+    sql += " AND type IN (";
+    for (std::size_t i = 0; i < query.types.size(); ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+  }
+  if (query.tlp) sql += " AND tlp = ?";
+  if (query.since) sql += " AND last_seen >= ?";
+  if (query.shareable_only) sql += " AND tlp IN ('clear', 'green')";
+  if (order.empty()) return sql;
+  return sql + " ORDER BY " + std::string(order);
+}
+
+void bind_feed(store::Statement& q, const FeedQuery& query) {
+  int index = 0;
+  if (query.changed_since)
+    q.bind(++index, std::string_view(*query.changed_since));
+  else
+    q.bind(++index, query.min_reputation);
+  for (auto t : query.types) q.bind(++index, type_name(t));
+  if (query.tlp) q.bind(++index, std::string_view(*query.tlp));
+  if (query.since) q.bind(++index, std::string_view(*query.since));
+}
+
+std::string_view feed_order(const FeedQuery& query) {
+  return query.changed_since ? "updated_at, id" : "type, normalized_value";
+}
+
+}  // namespace
+
+std::atomic<int> Snapshot::open_{0};
+
+Snapshot::Snapshot(const std::filesystem::path& file) {
+  if (open_.fetch_add(1) >= kMaxOpen) {
+    open_.fetch_sub(1);
+    throw common::ApiError(503, "too many feeds are being read at once, retry shortly");
+  }
+  try {
+    connection_ = std::make_unique<store::Connection>(file, store::ConnectionOptions{.read_only = true});
+    transaction_ = std::make_unique<store::Transaction>(*connection_, store::Transaction::Kind::deferred);
+  } catch (...) {
+    open_.fetch_sub(1);
+    throw;
+  }
+}
+
+Snapshot::~Snapshot() {
+  transaction_.reset();  // a read transaction: ending it only releases the snapshot
+  connection_.reset();
+  open_.fetch_sub(1);
+}
+
+std::int64_t Snapshot::feed_version() { return connection_->query_int(kFeedVersion).value_or(0); }
+
+FeedReader::FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows)
+    : snapshot_(file), query_(query), rows_kind_(rows) {}
+
+FeedReader::~FeedReader() { rows_.reset(); }
+
+std::int64_t FeedReader::count() {
+  auto q = snapshot_.connection().prepare(feed_sql(query_, "count(*)", ""));
+  bind_feed(*q, query_);
+  return q->step() ? q->int64(0) : 0;
+}
+
+bool FeedReader::next() {
+  if (!rows_) {
+    std::string what = rows_kind_ == Rows::Values ? "normalized_value" : std::string(kIocColumns);
+    rows_.emplace(snapshot_.connection().prepare(feed_sql(query_, what, feed_order(query_))));
+    bind_feed(**rows_, query_);
+  }
+  return (*rows_)->step();
+}
+
+std::string FeedReader::value() const { return (*rows_)->text(0); }
+
+Ioc FeedReader::ioc() const { return read_ioc(**rows_); }
+
+IndicatorPage indicator_page(store::Database& db, const IndicatorQuery& query) {
+  std::string sql = "SELECT " + std::string(kIocColumns) + " FROM iocs WHERE status = 'active' AND type != 'cve' AND " +
+                    std::string(kRedistributable);
+  if (query.added_after) sql += " AND updated_at > ?";
+  if (query.after) sql += " AND (updated_at, id) > (?, ?)";
+  if (query.version) sql += " AND updated_at = ?";
+  if (query.shareable_only) sql += " AND tlp IN ('clear', 'green')";
+  if (query.ids) {
+    sql += " AND id IN (SELECT value FROM json_each(?))";
+  }
+  sql += " ORDER BY updated_at, id LIMIT ?";
+  return db.read([&](store::Connection& c) {
+    auto q = c.prepare(sql);
+    int index = 0;
+    if (query.added_after) q->bind(++index, std::string_view(*query.added_after));
+    if (query.after) {
+      q->bind(++index, std::string_view(query.after->first));
+      q->bind(++index, std::string_view(query.after->second));
+    }
+    if (query.version) q->bind(++index, std::string_view(*query.version));
+    if (query.ids) {
+      boost::json::array ids;
+      for (const auto& id : *query.ids) ids.emplace_back(id);
+      q->bind(++index, std::string_view(boost::json::serialize(ids)));
+    }
+    q->bind(++index, query.limit + 1);
+    IndicatorPage page;
+    while (q->step()) page.items.push_back(read_ioc(*q));
+    if (static_cast<std::int64_t>(page.items.size()) > query.limit) {
+      page.items.pop_back();
+      page.more = true;
+    }
+    return page;
+  });
+}
+
+}  // namespace tc

@@ -1,0 +1,162 @@
+#include "import_command.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+#include "common/embedded.hpp"
+#include "feed_formats.hpp"
+#include "iocs.hpp"
+#include "sources.hpp"
+#include "store/database.hpp"
+
+namespace tc {
+
+namespace {
+
+constexpr std::size_t kBatch = 5000;
+
+constexpr const char* kUsage =
+    "usage: threat-cloud import --format FORMAT FILE [--source NAME] [--reliability A-F] [--licence TEXT]\n"
+    "                           [--redistribution yes|no] [--tlp clear|green|amber|amber+strict|red] [--db PATH]\n"
+    "formats: feodo, urlhaus-csv, urlhaus-text, threatfox, spamhaus-drop, ipsum, plain, stix\n"
+    "The database is --db, else TC_DB_PATH (relative to DATA_DIR), else DATA_DIR/threat-cloud.db\n"
+    "(DATA_DIR defaults to ./data/threat-cloud).\n";
+
+int usage_error(const std::string& message) {
+  std::cerr << "threat-cloud import: " << message << "\n" << kUsage;
+  return 2;
+}
+
+std::filesystem::path default_database() {
+  const char* data_dir = std::getenv("DATA_DIR");
+  const char* db = std::getenv("TC_DB_PATH");
+  std::filesystem::path dir = data_dir && *data_dir ? data_dir : "./data/threat-cloud";
+  return dir / (db && *db ? db : "threat-cloud.db");
+}
+
+template <std::size_t N>
+bool one_of(const std::string& v, const std::string_view (&allowed)[N]) {
+  for (auto a : allowed)
+    if (a == v) return true;
+  return false;
+}
+
+}  // namespace
+
+int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> migrations) {
+  std::string format, file, tlp = "clear";
+  std::optional<std::string> source, reliability, licence, redistribution, db_path;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::optional<std::string>& into) {
+      if (i + 1 >= argc) return false;
+      into = argv[++i];
+      return true;
+    };
+    std::optional<std::string> v;
+    if (arg == "--format" && value(v))
+      format = *v;
+    else if (arg == "--source" && value(source))
+      continue;
+    else if (arg == "--reliability" && value(reliability))
+      continue;
+    else if (arg == "--licence" && value(licence))
+      continue;
+    else if (arg == "--redistribution" && value(redistribution))
+      continue;
+    else if (arg == "--tlp" && value(v))
+      tlp = *v;
+    else if (arg == "--db" && value(db_path))
+      continue;
+    else if (arg == "--help" || arg == "-h")
+      return std::cout << kUsage, 0;
+    else if (!arg.starts_with("--") && file.empty())
+      file = arg;
+    else
+      return usage_error("unexpected argument '" + arg + "'");
+  }
+  const FeedFormat* fmt = find_feed_format(format);
+  if (!fmt) return usage_error(format.empty() ? "--format is required" : "unknown format '" + format + "'");
+  if (file.empty()) return usage_error("FILE is required");
+  if (reliability && !one_of(*reliability, kReliabilities)) return usage_error("--reliability must be A-F");
+  if (!one_of(tlp, kTlps)) return usage_error("--tlp must be clear, green, amber, amber+strict or red");
+  if (redistribution && *redistribution != "yes" && *redistribution != "no")
+    return usage_error("--redistribution must be yes or no");
+  if (source && (source->empty() || source->size() > 128)) return usage_error("--source must be 1-128 characters");
+
+  Source src{.name = source.value_or(std::string(fmt->source)),
+             .reliability = reliability.value_or(std::string(fmt->reliability)),
+             .licence = licence.value_or(std::string(fmt->licence)),
+             .redistribution = redistribution ? *redistribution == "yes" : fmt->redistribution,
+             .url = std::string(fmt->url)};
+
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cerr << "threat-cloud import: cannot read " << file << "\n";
+    return 1;
+  }
+  try {
+    store::Database db(db_path ? std::filesystem::path(*db_path) : default_database());
+    std::vector<std::pair<std::string_view, std::string_view>> files;
+    for (const auto& f : migrations) files.emplace_back(f.name, f.data);
+    auto list = store::migrations_from_files(files);
+    db.migrate(list);
+    db.write([&](store::Connection& c) { save_source(c, src); });
+
+    Iocs iocs(db);
+    const Actor by{"import", "127.0.0.1"};
+    std::vector<IocSubmission> batch;
+    std::int64_t created = 0, updated = 0;
+    auto flush = [&] {
+      if (batch.empty()) return;
+      auto result = iocs.upsert(batch, by);
+      created += result.created;
+      updated += result.updated;
+      batch.clear();
+    };
+    auto report = parse_feed(format, in, [&](ParsedIoc p) {
+      IocSubmission s;
+      s.value = std::move(p.value);
+      s.classified = std::move(p.key);
+      s.threat_type = std::move(p.threat_type);
+      s.source = src.name;
+      s.source_reliability = src.reliability;
+      s.tlp = tlp;
+      s.confidence = p.confidence;
+      s.reputation = p.reputation;
+      s.first_seen = std::move(p.first_seen);
+      s.last_seen = std::move(p.last_seen);
+      s.tags = std::move(p.tags);
+      batch.push_back(std::move(s));
+      if (batch.size() >= kBatch) flush();
+    });
+    flush();
+    boost::json::array errors;
+    for (const auto& e : report.errors) errors.emplace_back(e);
+    boost::json::object out{{"format", format},
+                            {"file", file},
+                            {"source", src.name},
+                            {"reliability", src.reliability},
+                            {"licence", src.licence},
+                            {"redistribution", src.redistribution},
+                            {"lines", report.lines},
+                            {"imported", report.entries},
+                            {"created", created},
+                            {"updated", updated},
+                            {"malformed", report.malformed},
+                            {"skipped", report.skipped},
+                            {"errors", std::move(errors)}};
+    std::cout << boost::json::serialize(out) << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "threat-cloud import: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace tc

@@ -1,0 +1,62 @@
+// /api/sources: reliability, licence and redistribution flag of each IoC source.
+#include "common/envelope.hpp"
+#include "common/input.hpp"
+#include "routes.hpp"
+#include "sources.hpp"
+
+namespace tc {
+
+namespace {
+
+namespace input = common::input;
+
+boost::json::object source_json(const Source& s) {
+  boost::json::object o{{"name", s.name},       {"reliability", s.reliability},
+                        {"licence", s.licence}, {"redistribution", s.redistribution},
+                        {"url", s.url},         {"iocs", s.iocs}};
+  if (!s.created_at.empty()) {
+    o["createdAt"] = s.created_at;
+    o["updatedAt"] = s.updated_at;
+  }
+  return o;
+}
+
+common::Response save(Sources& sources, common::Request& req) {
+  auto body = req.json_object();
+  Source s;
+  s.name = std::string(req.param("name"));
+  input::check_text(s.name, "name", {.min = 1, .max = 128});
+  s.reliability = input::one_of(body, "reliability", {"A", "B", "C", "D", "E", "F"});
+  s.licence = input::optional_text(body, "licence", {.min = 0, .max = 200}).value_or("");
+  auto redistribution = input::optional_boolean(body, "redistribution");
+  if (!redistribution) throw common::ApiError::validation("'redistribution' is required (true or false)");
+  s.redistribution = *redistribution;
+  s.url = input::optional_text(body, "url", {.min = 0, .max = 2048}).value_or("");
+  return common::envelope_ok(source_json(sources.save(s, actor_of(req))));
+}
+
+common::Response list(const Sources& sources) {
+  boost::json::array items;
+  for (const auto& s : sources.list()) items.push_back(source_json(s));
+  return common::envelope_ok(std::move(items));
+}
+
+}  // namespace
+
+std::vector<common::Route> source_routes(Sources& sources) {
+  using common::Request;
+  return {
+      {.method = "GET",
+       .path = "/api/sources",
+       .auth = "read",
+       .limit = "read",
+       .handler = [&sources](Request&) { return list(sources); }},
+      {.method = "PUT",
+       .path = "/api/sources/{name}",
+       .auth = "admin",
+       .limit = "admin",
+       .handler = [&sources](Request& r) { return save(sources, r); }},
+  };
+}
+
+}  // namespace tc

@@ -1,0 +1,273 @@
+// /taxii2/: a read-only TAXII 2.1 server with one collection of indicators. Responses use the
+// TAXII media type and errors are TAXII error messages, authentication and rate limits
+// included, so these routes check keys and limits themselves.
+#include <algorithm>
+#include <any>
+#include <mutex>
+
+#include <boost/json/serialize.hpp>
+
+#include "api_keys.hpp"
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/limiter.hpp"
+#include "feeds.hpp"
+#include "query.hpp"
+#include "routes.hpp"
+#include "security/digest.hpp"
+#include "stix.hpp"
+
+namespace tc {
+
+namespace {
+
+constexpr std::string_view kCollectionId = "8f6d3e9a-2c41-4b7e-9a53-1d0c7e4b2f68";
+constexpr std::int64_t kDefaultLimit = 100;
+constexpr std::int64_t kMaxLimit = 1000;
+
+common::Response taxii(const boost::json::value& body, int status = 200) {
+  auto res = common::Response::text(boost::json::serialize(body), std::string(stix::kTaxiiMediaType), status);
+  return res;
+}
+
+// A TAXII 2.1 error message (section 3.6.1).
+common::Response taxii_error(const common::ApiError& e) {
+  boost::json::object body{{"title", common::reason_phrase(e.status())},
+                           {"description", e.what()},
+                           {"http_status", std::to_string(e.status())}};
+  auto res = taxii(body, e.status());
+  for (const auto& [name, value] : e.headers()) res.headers.set(name, value);
+  return res;
+}
+
+// Accept must allow the TAXII media type (absent or */* does).
+void check_accept(const common::Request& req) {
+  auto accept = req.headers.get("Accept");
+  if (!accept) return;
+  std::string a(*accept);
+  for (auto& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  a.erase(std::remove(a.begin(), a.end(), ' '), a.end());
+  if (a.find("*/*") != std::string::npos || a.find("application/*") != std::string::npos) return;
+  auto at = a.find("application/taxii+json");
+  if (at != std::string::npos) {
+    auto rest = a.substr(at + 22);
+    if (rest.empty() || rest[0] == ',' || rest.starts_with(";version=2.1")) return;
+  }
+  throw common::ApiError(406, "Accept must allow " + std::string(stix::kTaxiiMediaType));
+}
+
+// A route: authenticate (read scope; anonymous with TC_PUBLIC_READS), limit per key, then
+// the handler; every error becomes a TAXII error message.
+common::Handler guarded(const TaxiiAccess& access, std::shared_ptr<common::RateLimiter> limiter,
+                        std::function<common::Response(common::Request&)> handler) {
+  return [&access, limiter, handler = std::move(handler)](common::Request& req) {
+    try {
+      access.authenticate(req);
+      const auto* caller = std::any_cast<Caller>(&req.principal);
+      std::string key = caller && !caller->anonymous ? "key:" + caller->key_id : "ip:" + req.client_ip;
+      auto decision = limiter->check(key);
+      if (!decision.allowed)
+        throw common::ApiError(429, "rate limit exceeded, retry in " + std::to_string(decision.retry_after) + " s")
+            .with_header("Retry-After", std::to_string(decision.retry_after));
+      check_accept(req);
+      auto res = handler(req);
+      res.headers.set("X-RateLimit-Limit", std::to_string(decision.limit));
+      res.headers.set("X-RateLimit-Remaining", std::to_string(decision.remaining));
+      res.headers.set("X-RateLimit-Reset", std::to_string(decision.reset_unix));
+      return res;
+    } catch (const common::ApiError& e) {
+      return taxii_error(e);
+    }
+  };
+}
+
+boost::json::object collection_json() {
+  return {{"id", kCollectionId},
+          {"title", "Panguard indicators"},
+          {"description", "Active indicators of compromise whose source allows redistribution"},
+          {"can_read", true},
+          {"can_write", false},
+          {"media_types", boost::json::array{stix::kStixMediaType}}};
+}
+
+void check_collection(const common::Request& req) {
+  if (req.param("id") != kCollectionId) throw common::ApiError::not_found("no collection with this id");
+}
+
+// "<updated_at>|<id>" as hex, so the token is opaque and URL-safe.
+std::string next_token(const Ioc& last) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text = last.updated_at + "|" + last.id, out;
+  for (unsigned char c : text) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> parse_next(const std::string& token) {
+  std::string text;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  bool ok = token.size() % 2 == 0 && token.size() <= 256;
+  for (std::size_t i = 0; ok && i < token.size(); i += 2) {
+    int hi = nibble(token[i]), lo = nibble(token[i + 1]);
+    if (hi < 0 || lo < 0)
+      ok = false;
+    else
+      text += static_cast<char>(hi * 16 + lo);
+  }
+  auto bar = text.find('|');
+  if (!ok || bar == std::string::npos || !common::parse_rfc3339(text.substr(0, bar)))
+    throw common::ApiError::validation("query parameter 'next' is not a token this server issued");
+  return {text.substr(0, bar), text.substr(bar + 1)};
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto comma = s.find(',', start);
+    auto item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The filters of objects and manifest: added_after, limit, next, match[id|type|version|spec_version].
+// Returns nullopt when the match filters exclude every object of the collection.
+std::optional<IndicatorQuery> page_query(const common::Request& req, std::string_view object_id = {}) {
+  IndicatorQuery q;
+  const auto* caller = std::any_cast<Caller>(&req.principal);
+  q.shareable_only = !caller || caller->anonymous;
+  q.added_after = query::timestamp(req, "added_after");
+  q.limit = query::integer(req, "limit", 1, 1000000).value_or(kDefaultLimit);
+  q.limit = std::min(q.limit, kMaxLimit);
+  if (auto next = query::text(req, "next", 256)) q.after = parse_next(*next);
+  bool none = false;
+  std::vector<std::string> ids;
+  if (!object_id.empty()) ids.emplace_back(object_id);
+  if (auto m = query::text(req, "match[id]", 4000))
+    for (const auto& id : split_commas(*m)) ids.push_back(id);
+  if (!ids.empty()) {
+    q.ids.emplace();
+    for (const auto& id : ids)
+      if (auto ioc = stix::ioc_id_of(id)) q.ids->push_back(*ioc);
+    if (q.ids->empty()) none = true;
+  }
+  if (auto m = query::text(req, "match[type]", 1000)) {
+    auto types = split_commas(*m);
+    if (std::find(types.begin(), types.end(), "indicator") == types.end()) none = true;
+  }
+  if (auto m = query::text(req, "match[spec_version]", 100)) {
+    auto versions = split_commas(*m);
+    if (std::find(versions.begin(), versions.end(), "2.1") == versions.end()) none = true;
+  }
+  if (auto m = query::text(req, "match[version]", 1000)) {
+    // One version per object: "first", "last" and "all" all select it; a timestamp selects
+    // the objects modified exactly then.
+    for (const auto& v : split_commas(*m)) {
+      if (v == "first" || v == "last" || v == "all") continue;
+      auto t = common::parse_rfc3339(v);
+      if (!t)
+        throw common::ApiError::validation("query parameter 'match[version]' must be first, last, all or a timestamp");
+      q.version = common::rfc3339_from_unix(*t);
+    }
+  }
+  if (none) return std::nullopt;
+  return q;
+}
+
+// The page, with the TAXII date headers and the `more` / `next` members.
+common::Response page_response(store::Database& db, const common::Request& req, std::string_view object_id,
+                               bool manifest) {
+  check_collection(req);
+  auto q = page_query(req, object_id);
+  IndicatorPage page;
+  if (q) page = indicator_page(db, *q);
+  boost::json::array objects;
+  for (const auto& ioc : page.items) {
+    std::string id = stix::indicator_id(ioc.id);
+    if (manifest)
+      objects.push_back(boost::json::object{{"id", id},
+                                            {"date_added", stix::timestamp(ioc.updated_at)},
+                                            {"version", stix::timestamp(ioc.updated_at)},
+                                            {"media_type", stix::kStixMediaType}});
+    else if (auto o = stix::indicator(ioc))
+      objects.push_back(std::move(*o));
+  }
+  if (!object_id.empty() && objects.empty()) throw common::ApiError::not_found("no object with this id");
+  boost::json::object body{{"more", page.more}};
+  if (page.more) body["next"] = next_token(page.items.back());
+  if (!objects.empty()) body["objects"] = std::move(objects);
+  auto res = taxii(body);
+  if (!page.items.empty()) {
+    res.headers.set("X-TAXII-Date-Added-First", stix::timestamp(page.items.front().updated_at));
+    res.headers.set("X-TAXII-Date-Added-Last", stix::timestamp(page.items.back().updated_at));
+  }
+  return res;
+}
+
+}  // namespace
+
+void TaxiiAccess::authenticate(common::Request& req) const {
+  auto token = req.bearer_token();
+  if (!token) {
+    if (public_reads && !req.headers.has("Authorization")) {
+      req.principal = Caller{.name = "anonymous", .anonymous = true};
+      return;
+    }
+    throw common::ApiError::unauthorized("missing API key: send Authorization: Bearer <key>");
+  }
+  auto verdict = keys.authenticate(*token);
+  if (!verdict.caller) throw common::ApiError::unauthorized("invalid, expired or revoked API key");
+  req.principal = std::move(*verdict.caller);
+}
+
+std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
+  auto limiter = std::make_shared<common::RateLimiter>(access.read_limit);
+  auto* db = access.db;
+  auto route = [&](std::string path, std::function<common::Response(common::Request&)> handler) {
+    return common::Route{.method = "GET",
+                         .path = std::move(path),
+                         .handler = guarded(access, limiter, std::move(handler)),
+                         .offload = false};
+  };
+  return {
+      route("/taxii2/",
+            [](common::Request&) {
+              return taxii(boost::json::object{{"title", "Panguard Threat Cloud TAXII server"},
+                                               {"description", "Indicators of compromise as STIX 2.1"},
+                                               {"default", "/taxii2/api/"},
+                                               {"api_roots", boost::json::array{"/taxii2/api/"}}});
+            }),
+      route("/taxii2/api/",
+            [](common::Request&) {
+              return taxii(boost::json::object{{"title", "Panguard indicators"},
+                                               {"versions", boost::json::array{stix::kTaxiiMediaType}},
+                                               {"max_content_length", 0}});
+            }),
+      route("/taxii2/api/collections/",
+            [](common::Request&) {
+              return taxii(boost::json::object{{"collections", boost::json::array{collection_json()}}});
+            }),
+      route("/taxii2/api/collections/{id}/",
+            [](common::Request& req) {
+              check_collection(req);
+              return taxii(collection_json());
+            }),
+      route("/taxii2/api/collections/{id}/objects/",
+            [db](common::Request& req) { return page_response(*db, req, {}, false); }),
+      route("/taxii2/api/collections/{id}/objects/{object_id}/",
+            [db](common::Request& req) { return page_response(*db, req, req.param("object_id"), false); }),
+      route("/taxii2/api/collections/{id}/manifest/",
+            [db](common::Request& req) { return page_response(*db, req, {}, true); }),
+  };
+}
+
+}  // namespace tc

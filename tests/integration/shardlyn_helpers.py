@@ -1,0 +1,139 @@
+"""Helpers shared by the shardlyn-api integration tests (test_shardlyn_*.py)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from conftest import RELAXED_LIMITS, assert_error_style
+
+JWT_SECRET = "shardlyn-test-jwt-secret-0123456789abcdef"
+# Limits high enough never to interfere; the limits themselves are tested on servers of their own.
+SHARDLYN_ENV = {**RELAXED_LIMITS, "SHARDLYN_JWT_SECRET": JWT_SECRET,
+                "SHARDLYN_LOGIN_RATE_LIMIT": "100000/min", "SHARDLYN_MFA_RATE_LIMIT": "100000/min",
+                "SHARDLYN_SUPPORT_RATE_LIMIT": "100000/min"}
+PASSWORD = "correct horse battery"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def expect(r, status: int) -> dict | list | None:
+    """The JSON body of a response with the expected status (None for 204)."""
+    assert r.status_code == status, (r.request.method, r.request.url, r.status_code, r.text)
+    if status == 204:
+        assert r.content == b""
+        return None
+    return r.json()
+
+
+def expect_error(server, r, status: int, contains: str | None = None) -> str:
+    """The error message of a Bare-style error response with the expected status."""
+    assert r.status_code == status, (r.request.method, r.request.url, r.status_code, r.text)
+    body = r.json()
+    assert_error_style(server, body)
+    if contains:
+        assert contains in body["error"], body
+    return body["error"]
+
+
+class Account:
+    """A signed-in user of a running shardlyn-api."""
+
+    def __init__(self, server, email: str, password: str, tokens: dict):
+        self.server, self.email, self.password = server, email, password
+        self.access, self.refresh = tokens["access_token"], tokens["refresh_token"]
+        me = expect(self.get("/v1/users/me"), 200)
+        self.id = me["id"]
+        self.org = me["organizations"][0]["id"]
+
+    @property
+    def headers(self) -> dict:
+        return bearer(self.access)
+
+    def request(self, method, path, **kw):
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.server.request(method, path, headers=headers, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, json=body if body is not None else {}, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, json=body if body is not None else {}, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def api_token(self, permissions=None, **extra) -> dict:
+        body = {"name": f"t-{uuid.uuid4().hex[:6]}", **extra}
+        if permissions is not None:
+            body["permissions"] = permissions
+        return expect(self.post("/v1/api-tokens", body), 201)
+
+
+def login(server, email: str, password: str = PASSWORD) -> dict:
+    return expect(server.request("POST", "/v1/auth/login", json={"email": email, "password": password}), 200)
+
+
+def register(server, prefix: str = "user", password: str = PASSWORD) -> Account:
+    email = unique_email(prefix)
+    expect(server.request("POST", "/v1/auth/register", json={"email": email, "password": password, "name": prefix}),
+           201)
+    return Account(server, email, password, login(server, email, password))
+
+
+def bootstrap(server, password: str = PASSWORD) -> Account:
+    email = unique_email("admin")
+    expect(server.request("POST", "/v1/auth/bootstrap",
+                          json={"email": email, "password": password, "name": "Admin"}), 201)
+    return Account(server, email, password, login(server, email, password))
+
+
+def token_client(server, token: str, org: str | None = None):
+    """A minimal client that authenticates with an API token (optionally naming the organization)."""
+
+    class TokenClient:
+        def request(self, method, path, **kw):
+            headers = {**bearer(token), **kw.pop("headers", {})}
+            if org:
+                headers.setdefault("X-Organization-Id", org)
+            return server.request(method, path, headers=headers, **kw)
+
+        def get(self, path, **kw):
+            return self.request("GET", path, **kw)
+
+        def post(self, path, body=None, **kw):
+            return self.request("POST", path, json=body if body is not None else {}, **kw)
+
+    return TokenClient()
+
+
+@pytest.fixture(scope="module")
+def shardlyn(module_launch):
+    """One shardlyn-api for the module, relaxed limits, with its first admin bootstrapped."""
+    server = module_launch("shardlyn-api", env=SHARDLYN_ENV)
+    server.admin = bootstrap(server)
+    return server
+
+
+def outbox(server, to: str | None = None) -> list:
+    """Messages in DATA_DIR/outbox (oldest first), parsed, optionally only those to one address."""
+    import email
+    import email.policy
+    folder = server.data_dir / "outbox"
+    if not folder.exists():
+        return []
+    messages = []
+    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if to is None or msg["To"] == to:
+            messages.append(msg)
+    return messages

@@ -1,0 +1,153 @@
+"""shardlyn-api API Token Endpoints: shardlyn_api_<id>_<secret> tokens, shown once, stored as a
+keyed hash with the last four characters, organisation-scoped permission sets never beyond the
+creator's, root tokens for platform admins, expiry, last use, revocation, every use audited, and
+the SHARDLYN_INTEGRATION_API switch.
+
+Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_api_tokens.py
+"""
+import re
+import sqlite3
+import time
+from contextlib import closing
+from datetime import datetime, timezone
+
+from shardlyn_helpers import (SHARDLYN_ENV, bearer, bootstrap, expect, expect_error, login, register,  # noqa: F401
+                              shardlyn, token_client)
+
+TOKEN = re.compile(r"^shardlyn_api_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+
+
+def ts(text):
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def test_create_shows_the_token_once_and_stores_a_keyed_hash(shardlyn):
+    owner = register(shardlyn, "tok")
+    created = expect(owner.post("/v1/api-tokens", {"name": "github-actions", "expires_in": 2592000}), 201)
+    m = TOKEN.match(created["token"])
+    assert m and m.group(1) == created["id"]
+    assert created["name"] == "github-actions" and created["last_four"] == created["token"][-4:]
+    assert created["organization_id"] == owner.org and created["root"] is False
+    assert ts(created["expires_at"]) - ts(created["created_at"]) == 2592000
+    # The default permission set is everything the creator holds (an owner: the organisation catalogue).
+    owner_keys = expect(owner.get("/v1/permissions"), 200)["roles"]["owner"]
+    assert sorted(created["permissions"]) == sorted(owner_keys)
+    listed = expect(owner.get("/v1/api-tokens"), 200)["items"]
+    assert [t["id"] for t in listed] == [created["id"]] and "token" not in listed[0]
+    with closing(sqlite3.connect(shardlyn.data_dir / "shardlyn.db")) as db:
+        row = db.execute("SELECT secret_hash, last_four FROM api_tokens WHERE id = ?", (created["id"],)).fetchone()
+    secret = m.group(2)
+    assert row[1] == created["token"][-4:] and secret not in row[0] and re.fullmatch(r"[0-9a-f]{64}", row[0])
+    raw = (shardlyn.data_dir / "shardlyn.db").read_bytes()
+    wal = shardlyn.data_dir / "shardlyn.db-wal"
+    raw += wal.read_bytes() if wal.exists() else b""
+    assert secret.encode() not in raw
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {}), 400, "name")
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {"name": "x", "expires_in": 0}), 400, "expires_in")
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {"name": "x", "permissions": ["nodes.fly"]}), 400,
+                 "nodes.fly")
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {"name": "x", "permissions": ["admin.users"]}), 400,
+                 "root")
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {"name": "x", "root": True}), 403, "platform admin")
+
+
+def test_using_a_token_records_last_use_and_audits_every_use(shardlyn):
+    owner = register(shardlyn, "use")
+    created = owner.api_token(permissions=["settings.read"])
+    client = token_client(shardlyn, created["token"])
+    before = expect(shardlyn.admin.get("/v1/admin/audit-logs", params={"action": "api_token.used",
+                                                                       "organization_id": owner.org}), 200)["total"]
+    for _ in range(3):
+        assert expect(client.get("/v1/settings"), 200)["organization_id"] == owner.org
+    expect_error(shardlyn, client.get(f"/v1/organizations/{owner.org}/members"), 403, "members.read")
+    audit = expect(shardlyn.admin.get("/v1/admin/audit-logs", params={"action": "api_token.used",
+                                                                      "organization_id": owner.org}), 200)
+    assert audit["total"] - before == 4
+    assert all(e["token_id"] == created["id"] and e["actor_id"] == owner.id for e in audit["items"])
+    token = next(t for t in expect(owner.get("/v1/api-tokens"), 200)["items"] if t["id"] == created["id"])
+    assert token["last_used_ip"] == "127.0.0.1" and abs(ts(token["last_used_at"]) - time.time()) < 120
+    # A token cannot open user-only routes, nor mint tokens.
+    expect_error(shardlyn, client.get("/v1/users/me"), 403)
+    expect_error(shardlyn, client.post("/v1/api-tokens", {"name": "child"}), 403)
+
+
+def test_a_token_never_exceeds_its_creator(shardlyn):
+    owner, member = register(shardlyn, "capo"), register(shardlyn, "capm")
+    invite = expect(owner.post(f"/v1/organizations/{owner.org}/members/invite", {"email": member.email}), 201)
+    expect(member.post(f"/v1/invites/{invite['token']}/accept"), 200)
+    base = f"/v1/organizations/{owner.org}/members/{member.id}/permissions"
+    expect(owner.post(base, {"permission": "api_tokens.manage"}), 200)
+    in_org = {"X-Organization-Id": owner.org}
+    expect_error(shardlyn, member.post("/v1/api-tokens", {"name": "x", "permissions": ["members.manage"]},
+                                       headers=in_org), 403, "members.manage")
+    created = expect(member.post("/v1/api-tokens", {"name": "ok", "permissions": ["settings.read", "nodes.read"]},
+                                 headers=in_org), 201)
+    client = token_client(shardlyn, created["token"])
+    expect(client.get("/v1/settings"), 200)
+    # Taking the permission from the creator takes it from the token.
+    expect(owner.post(base, {"permission": "settings.read", "granted": False}), 200)
+    expect_error(shardlyn, client.get("/v1/settings"), 403, "settings.read")
+    expect(owner.delete(f"{base}/settings.read"), 204)
+    expect(client.get("/v1/settings"), 200)
+
+
+def test_revocation_and_scope(shardlyn):
+    a, b = register(shardlyn, "reva"), register(shardlyn, "revb")
+    token = a.api_token()
+    client = token_client(shardlyn, token["token"])
+    expect(client.get("/v1/settings"), 200)
+    expect_error(shardlyn, b.delete(f"/v1/api-tokens/{token['id']}"), 404)
+    expect_error(shardlyn, client.get("/v1/settings", headers={"X-Organization-Id": b.org}), 404)
+    expect(a.delete(f"/v1/api-tokens/{token['id']}"), 204)
+    expect_error(shardlyn, client.get("/v1/settings"), 401, "revoked")
+    expect_error(shardlyn, a.delete(f"/v1/api-tokens/{token['id']}"), 404)
+    assert next(t for t in expect(a.get("/v1/api-tokens"), 200)["items"] if t["id"] == token["id"])["revoked"]
+    expect_error(shardlyn, shardlyn.get("/v1/settings", headers=bearer("shardlyn_api_nothex_" + "A" * 43)), 401)
+
+
+def test_expiry(shardlyn):
+    owner = register(shardlyn, "exp")
+    token = owner.api_token(expires_in=1)
+    time.sleep(1.2)
+    expect_error(shardlyn, token_client(shardlyn, token["token"]).get("/v1/settings"), 401, "expired")
+
+
+def test_root_tokens(shardlyn):
+    admin = shardlyn.admin
+    other = register(shardlyn, "rooted")
+    root = expect(admin.post("/v1/api-tokens", {"name": "ops", "root": True,
+                                                "permissions": ["admin.metrics", "settings.read"]}), 201)
+    assert root["root"] is True and root["organization_id"] is None
+    assert [t["id"] for t in expect(admin.get("/v1/api-tokens", params={"root": "true"}), 200)["items"]] == [root["id"]]
+    expect_error(shardlyn, other.get("/v1/api-tokens", params={"root": "true"}), 403)
+    client = token_client(shardlyn, root["token"], org=other.org)
+    assert expect(client.get("/v1/settings"), 200)["organization_id"] == other.org
+    expect(client.get("/v1/admin/metrics"), 200)
+    expect_error(shardlyn, client.get("/v1/admin/users"), 403, "admin.users")
+    expect(admin.delete(f"/v1/api-tokens/{root['id']}"), 204)
+    expect_error(shardlyn, client.get("/v1/admin/metrics"), 401)
+
+
+def test_integration_api_switch(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_INTEGRATION_API": "false"})
+    bootstrap(server)
+    owner = register(server, "off")
+    token = owner.api_token()
+    expect_error(server, token_client(server, token["token"]).get("/v1/settings"), 401, "SHARDLYN_INTEGRATION_API")
+    expect(owner.get("/v1/settings"), 200)
+
+
+def test_every_use_is_audited_durably_across_kill_9(launch):
+    server = launch("shardlyn-api", env=SHARDLYN_ENV)
+    admin = bootstrap(server)
+    token = admin.api_token(permissions=["settings.read"])
+    client = token_client(server, token["token"])
+    for _ in range(25):
+        expect(client.get("/v1/settings"), 200)
+    server.process.kill()
+    server.process.wait(timeout=10)
+    restarted = launch("shardlyn-api", env=SHARDLYN_ENV, data_dir=server.data_dir)
+    fresh = login(restarted, admin.email)
+    audit = expect(restarted.get("/v1/admin/audit-logs", params={"action": "api_token.used"},
+                                 headers=bearer(fresh["access_token"])), 200)
+    assert audit["total"] == 25 and {e["token_id"] for e in audit["items"]} == {token["id"]}

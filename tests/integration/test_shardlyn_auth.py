@@ -1,0 +1,479 @@
+"""shardlyn-api Auth and MFA Endpoints, driven with requests, PyJWT and pyotp: bootstrap once,
+registration, login, refresh rotation with reuse detection, lockout, rate limits, the TOTP
+challenge, password changes and GitHub OAuth against a local stand-in server.
+
+Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_auth.py
+"""
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pyotp
+import pytest
+import requests
+
+from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, bearer, bootstrap, expect, expect_error,
+                              login, register, shardlyn, unique_email)  # noqa: F401 (fixture)
+
+
+def post(server, path, body, **kw):
+    return server.request("POST", path, json=body, **kw)
+
+
+# --- bootstrap ---------------------------------------------------------------------------------
+
+
+def test_bootstrap_creates_the_first_admin_once(launch):
+    server = launch("shardlyn-api", env=SHARDLYN_ENV)
+    assert expect(server.get("/v1/auth/bootstrap/status"), 200) == {"needs_bootstrap": True}
+    expect_error(server, post(server, "/v1/auth/bootstrap", {"email": "a@example.com", "password": PASSWORD}), 400,
+                 "name")
+    expect_error(server, post(server, "/v1/auth/bootstrap", {"email": "nope", "password": PASSWORD, "name": "A"}),
+                 400, "email")
+    user = expect(post(server, "/v1/auth/bootstrap", {"email": "Admin@Example.com", "password": PASSWORD,
+                                                      "name": "Admin"}), 201)
+    assert user["is_admin"] is True and user["email"] == "admin@example.com"
+    assert expect(server.get("/v1/auth/bootstrap/status"), 200) == {"needs_bootstrap": False}
+    expect_error(server, post(server, "/v1/auth/bootstrap", {"email": "b@example.com", "password": PASSWORD,
+                                                             "name": "B"}), 409)
+    # The admin signs in and owns an organisation of their own.
+    admin = Account(server, "admin@example.com", PASSWORD, login(server, "admin@example.com"))
+    assert expect(admin.get("/v1/admin/metrics"), 200)["platform_admins"] == 1
+
+
+def test_concurrent_bootstraps_create_exactly_one_admin(launch):
+    server = launch("shardlyn-api", env=SHARDLYN_ENV)
+    results = []
+
+    def attempt(i):
+        r = post(server, "/v1/auth/bootstrap", {"email": f"a{i}@example.com", "password": PASSWORD, "name": "A"})
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [201] + [409] * 5
+
+
+# --- register and login ----------------------------------------------------------------------
+
+
+def test_register_and_login_return_the_seed_shapes(shardlyn):
+    email = unique_email("reg")
+    user = expect(post(shardlyn, "/v1/auth/register", {"email": email, "password": PASSWORD}), 201)
+    assert user["email"] == email and user["is_admin"] is False and user["mfa_enabled"] is False
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/register", {"email": email, "password": PASSWORD}), 409)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/register", {"email": unique_email(), "password": "short"}), 400,
+                 "password")
+    r = shardlyn.request("POST", "/v1/auth/register", data="{}", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+
+    tokens = login(shardlyn, email)
+    assert set(tokens) == {"access_token", "refresh_token", "expires_in", "token_type"}
+    assert tokens["expires_in"] == 900 and tokens["token_type"] == "Bearer"
+    claims = jwt.decode(tokens["access_token"], JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
+    assert claims["sub"] == user["id"] and claims["typ"] == "access"
+    assert claims["exp"] - claims["iat"] == 900
+    me = expect(shardlyn.get("/v1/users/me", headers=bearer(tokens["access_token"])), 200)
+    assert me["id"] == user["id"] and len(me["organizations"]) == 1 and me["organizations"][0]["role"] == "owner"
+
+
+def test_login_errors(shardlyn):
+    account = register(shardlyn, "login")
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/login", {"email": account.email, "password": "wrong-password"}),
+                 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/login", {"email": unique_email(), "password": PASSWORD}), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/login", {"email": account.email}), 400, "password")
+    r = post(shardlyn, "/v1/auth/login", {"email": account.email, "password": "wrong-password"})
+    assert r.headers.get("WWW-Authenticate") == "Bearer"
+
+
+def test_tokens_forged_or_expired_are_401(shardlyn):
+    account = register(shardlyn, "forge")
+    claims = jwt.decode(account.access, JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
+    expired = jwt.encode({**claims, "iat": claims["iat"] - 2000, "exp": claims["iat"] - 1000}, JWT_SECRET,
+                         algorithm="HS256")
+    expect_error(shardlyn, shardlyn.get("/v1/users/me", headers=bearer(expired)), 401)
+    forged = jwt.encode(claims, "another-secret-of-at-least-32-bytes!!", algorithm="HS256")
+    expect_error(shardlyn, shardlyn.get("/v1/users/me", headers=bearer(forged)), 401)
+    expect_error(shardlyn, shardlyn.get("/v1/users/me"), 401)
+
+
+def test_lockout_after_repeated_failures(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOCKOUT_THRESHOLD": "3",
+                                         "SHARDLYN_LOCKOUT_SECONDS": "3600"})
+    admin = bootstrap(server)
+    account = register(server, "locked")
+    for _ in range(3):
+        expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": "bad-password"}), 401)
+    r = post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD})
+    expect_error(server, r, 429, "locked")
+    assert int(r.headers["Retry-After"]) > 0
+    # Other accounts are unaffected.
+    login(server, admin.email)
+
+
+@pytest.fixture
+def launch_with_admin(launch):
+    def start(env):
+        server = launch("shardlyn-api", env=env)
+        admin = bootstrap(server)
+        server.admin_email = admin.email
+        return server
+    return start
+
+
+def test_login_rate_limit_with_headers(launch_with_admin):
+    server = launch_with_admin({**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "4/min"})
+    # bootstrap + login of the helper used 2 of 4.
+    r = post(server, "/v1/auth/login", {"email": "nobody@example.com", "password": "x"})
+    assert r.status_code == 401
+    assert r.headers["X-RateLimit-Limit"] == "4"
+    assert int(r.headers["X-RateLimit-Remaining"]) <= 1
+    assert int(r.headers["X-RateLimit-Reset"]) >= int(time.time())
+    statuses = [post(server, "/v1/auth/login", {"email": "nobody@example.com", "password": "x"}).status_code
+                for _ in range(3)]
+    assert statuses[-1] == 429
+    r = post(server, "/v1/auth/login", {"email": "nobody@example.com", "password": "x"})
+    expect_error(server, r, 429)
+    assert int(r.headers["Retry-After"]) >= 1
+    # The general limit's headers are on ordinary responses too.
+    assert "X-RateLimit-Limit" in server.get("/v1/auth/bootstrap/status").headers
+
+
+def test_general_rate_limit_per_second_with_burst(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_RATE_LIMIT": "1/min:5"})
+    codes = [server.get("/v1/auth/bootstrap/status").status_code for _ in range(7)]
+    assert codes[:5] == [200] * 5 and codes[-1] == 429
+
+
+# --- refresh rotation ------------------------------------------------------------------------
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(shardlyn):
+    account = register(shardlyn, "refresh")
+    first = login(shardlyn, account.email)
+    second = expect(post(shardlyn, "/v1/auth/refresh", {"refresh_token": first["refresh_token"]}), 200)
+    assert second["expires_in"] == 900 and second["token_type"] == "Bearer"
+    assert second["refresh_token"] != first["refresh_token"]
+    expect(shardlyn.get("/v1/users/me", headers=bearer(second["access_token"])), 200)
+    # Presenting the rotated-away token again: refused, and the whole session ends.
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {"refresh_token": first["refresh_token"]}), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {"refresh_token": second["refresh_token"]}), 401)
+    expect_error(shardlyn, shardlyn.get("/v1/users/me", headers=bearer(second["access_token"])), 401)
+    # Other sessions of the account live on.
+    expect(account.get("/v1/users/me"), 200)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {"refresh_token": "not-a-token"}), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {}), 400, "refresh_token")
+
+
+def test_logout_ends_the_session_and_its_refresh_token(shardlyn):
+    account = register(shardlyn, "logout")
+    other = login(shardlyn, account.email)
+    expect(account.post("/v1/auth/logout"), 204)
+    expect_error(shardlyn, account.get("/v1/users/me"), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/refresh", {"refresh_token": account.refresh}), 401)
+    expect(shardlyn.get("/v1/users/me", headers=bearer(other["access_token"])), 200)
+
+
+# --- password ------------------------------------------------------------------------------
+
+
+def test_password_change_ends_other_sessions(shardlyn):
+    account = register(shardlyn, "pw")
+    other = login(shardlyn, account.email)
+    expect_error(shardlyn, account.post("/v1/users/me/password", {"current_password": "wrong-one",
+                                                                  "new_password": "another password"}), 401)
+    expect_error(shardlyn, account.post("/v1/users/me/password", {"current_password": PASSWORD,
+                                                                  "new_password": "short"}), 400, "new_password")
+    expect(account.post("/v1/users/me/password", {"current_password": PASSWORD,
+                                                  "new_password": "another password"}), 200)
+    expect_error(shardlyn, shardlyn.get("/v1/users/me", headers=bearer(other["access_token"])), 401)
+    expect(account.get("/v1/users/me"), 200)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/login", {"email": account.email, "password": PASSWORD}), 401)
+    login(shardlyn, account.email, "another password")
+
+
+# --- MFA -------------------------------------------------------------------------------------
+
+
+def enable_mfa(account):
+    enrolment = expect(account.post("/v1/auth/mfa/enroll"), 200)
+    assert enrolment["otpauth_uri"].startswith("otpauth://totp/")
+    assert len(enrolment["backup_codes"]) == 10
+    totp = pyotp.TOTP(enrolment["secret"])
+    assert expect(account.post("/v1/auth/mfa/verify", {"code": totp.now()}), 200) == {"enabled": True}
+    return totp, enrolment["backup_codes"]
+
+
+def next_code(totp):
+    """A code of the next time step (codes are single use; +-1 step is accepted)."""
+    return totp.at(time.time() + 30)
+
+
+def test_mfa_enrolment_and_login_challenge(shardlyn):
+    account = register(shardlyn, "mfa")
+    assert expect(account.get("/v1/auth/mfa/status"), 200)["enabled"] is False
+    expect_error(shardlyn, account.post("/v1/auth/mfa/disable", {"code": "123456"}), 409)
+    enrolment = expect(account.post("/v1/auth/mfa/enroll"), 200)
+    expect_error(shardlyn, account.post("/v1/auth/mfa/verify", {"code": "000000"}), 400, "code")
+    expect_error(shardlyn, account.post("/v1/auth/mfa/verify", {}), 400, "code")
+    totp = pyotp.TOTP(enrolment["secret"])
+    expect(account.post("/v1/auth/mfa/verify", {"code": totp.now()}), 200)
+    status = expect(account.get("/v1/auth/mfa/status"), 200)
+    assert status == {"enabled": True, "backup_codes_remaining": 10}
+    expect_error(shardlyn, account.post("/v1/auth/mfa/enroll"), 409)
+
+    r = expect(post(shardlyn, "/v1/auth/login", {"email": account.email, "password": PASSWORD}), 200)
+    assert r["mfa_required"] is True and "access_token" not in r and "refresh_token" not in r
+    challenge = r["challenge_token"]
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": "000000"}), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": "x.y.z",
+                                                                     "code": next_code(totp)}), 401)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge}), 400)
+    tokens = expect(post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                              "code": next_code(totp)}), 200)
+    assert tokens["expires_in"] == 900 and tokens["token_type"] == "Bearer"
+    expect(shardlyn.get("/v1/users/me", headers=bearer(tokens["access_token"])), 200)
+    # A challenge token is not an access token.
+    expect_error(shardlyn, shardlyn.get("/v1/users/me", headers=bearer(challenge)), 401)
+
+
+def test_mfa_challenge_expires(shardlyn):
+    account = register(shardlyn, "mfaexp")
+    enable_mfa(account)
+    now = int(time.time())
+    stale = jwt.encode({"sub": account.id, "typ": "mfa_challenge", "iss": "shardlyn", "iat": now - 400,
+                        "exp": now - 100}, JWT_SECRET, algorithm="HS256")
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": stale, "code": "123456"}),
+                 401, "challenge")
+    fresh = expect(post(shardlyn, "/v1/auth/login", {"email": account.email, "password": PASSWORD}), 200)
+    claims = jwt.decode(fresh["challenge_token"], JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
+    assert claims["exp"] - claims["iat"] == 300
+
+
+def test_backup_code_completes_a_challenge_once_and_disable_needs_a_code(shardlyn):
+    account = register(shardlyn, "backup")
+    totp, codes = enable_mfa(account)
+    challenge = expect(post(shardlyn, "/v1/auth/login", {"email": account.email, "password": PASSWORD}),
+                       200)["challenge_token"]
+    expect(post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge, "code": codes[0]}), 200)
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": codes[0]}), 401)
+    assert expect(account.get("/v1/auth/mfa/status"), 200)["backup_codes_remaining"] == 9
+    expect_error(shardlyn, account.post("/v1/auth/mfa/disable", {"code": "000000"}), 400)
+    assert expect(account.post("/v1/auth/mfa/disable", {"code": next_code(totp)}), 200) == {"enabled": False}
+    tokens = login(shardlyn, account.email)
+    assert "access_token" in tokens
+
+
+def test_mfa_challenge_is_limited_to_5_per_minute(launch_with_admin):
+    server = launch_with_admin({**SHARDLYN_ENV, "SHARDLYN_MFA_RATE_LIMIT": "5/min"})
+    statuses = [post(server, "/v1/auth/mfa/challenge", {"challenge_token": "a.b.c", "code": "123456"}).status_code
+                for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    r = post(server, "/v1/auth/mfa/challenge", {"challenge_token": "a.b.c", "code": "123456"})
+    expect_error(server, r, 429)
+    assert r.headers["X-RateLimit-Limit"] == "5"
+
+
+def test_mfa_codes_verified_with_oathtool(shardlyn):
+    import base64
+    import subprocess
+    account = register(shardlyn, "oath")
+    enrolment = expect(account.post("/v1/auth/mfa/enroll"), 200)
+    code = subprocess.run(["oathtool", "--totp", "-b", enrolment["secret"]], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert len(base64.b32decode(enrolment["secret"] + "=" * (-len(enrolment["secret"]) % 8))) >= 10
+    expect(account.post("/v1/auth/mfa/verify", {"code": code}), 200)
+
+
+# --- GitHub OAuth ----------------------------------------------------------------------------
+
+
+class GitHubStandIn:
+    """A local stand-in for GitHub's authorize, token and API endpoints."""
+
+    def __init__(self, email="octo@example.com", github_id=4242, verified=True):
+        self.codes = {"good-code": "gho_access_token"}
+        self.email, self.github_id, self.verified = email, github_id, verified
+        self.token_requests = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                stand_in.token_requests.append(form)
+                if self.path != "/login/oauth/access_token" or form.get("client_secret") != ["s3cret"]:
+                    return self.reply(401, {"error": "bad_client"})
+                token = stand_in.codes.pop(form.get("code", [""])[0], None)
+                if not token:
+                    return self.reply(200, {"error": "bad_verification_code"})
+                self.reply(200, {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"})
+
+            def do_GET(self):
+                if self.headers.get("Authorization") != "Bearer gho_access_token":
+                    return self.reply(401, {"message": "Bad credentials"})
+                if self.path == "/api/user":
+                    return self.reply(200, {"id": stand_in.github_id, "login": "octocat", "name": "The Octocat",
+                                            "email": None})
+                if self.path == "/api/user/emails":
+                    return self.reply(200, [{"email": "other@example.com", "primary": False, "verified": True},
+                                            {"email": stand_in.email, "primary": True,
+                                             "verified": stand_in.verified}])
+                self.reply(404, {"message": "Not Found"})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def env(self):
+        return {"SHARDLYN_GITHUB_CLIENT_ID": "client-1", "SHARDLYN_GITHUB_CLIENT_SECRET": "s3cret",
+                "SHARDLYN_GITHUB_AUTHORIZE_URL": self.base + "/login/oauth/authorize",
+                "SHARDLYN_GITHUB_TOKEN_URL": self.base + "/login/oauth/access_token",
+                "SHARDLYN_GITHUB_API_URL": self.base + "/api"}
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def github():
+    stand_in = GitHubStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+def test_github_oauth_flow(launch, github):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, **github.env()})
+    browser = requests.Session()
+    r = browser.get(server.url("/v1/auth/github"), allow_redirects=False)
+    assert r.status_code == 302
+    location = urllib.parse.urlparse(r.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == github.base + "/login/oauth/authorize"
+    query = urllib.parse.parse_qs(location.query)
+    assert query["client_id"] == ["client-1"] and query["state"][0]
+    state = query["state"][0]
+    assert "shardlyn_oauth_state" in browser.cookies.get_dict()
+
+    # A state that is not ours, or ours without the browser's cookie, is refused.
+    expect_error(server, browser.get(server.url("/v1/auth/github/callback"),
+                                     params={"code": "good-code", "state": "forged.state.value"}), 400, "state")
+    expect_error(server, server.get("/v1/auth/github/callback", params={"code": "good-code", "state": state}), 400,
+                 "state")
+    expect_error(server, browser.get(server.url("/v1/auth/github/callback"), params={"state": state}), 400, "code")
+    expect_error(server, browser.get(server.url("/v1/auth/github/callback"),
+                                     params={"error": "access_denied", "state": state}), 401)
+    expect_error(server, browser.get(server.url("/v1/auth/github/callback"),
+                                     params={"code": "unknown-code", "state": state}), 401)
+
+    tokens = expect(browser.get(server.url("/v1/auth/github/callback"), params={"code": "good-code",
+                                                                                "state": state}), 200)
+    assert tokens["expires_in"] == 900 and tokens["token_type"] == "Bearer"
+    me = expect(server.get("/v1/users/me", headers=bearer(tokens["access_token"])), 200)
+    assert me["email"] == "octo@example.com" and me["github_linked"] is True and me["name"] == "The Octocat"
+    assert github.token_requests[-1]["client_id"] == ["client-1"]
+    # The state was spent with the cookie: replaying it fails.
+    github.codes["second-code"] = "gho_access_token"
+    expect_error(server, browser.get(server.url("/v1/auth/github/callback"),
+                                     params={"code": "second-code", "state": state}), 400, "state")
+    # Signing in again (a new flow) finds the same account through the GitHub id.
+    state = urllib.parse.parse_qs(urllib.parse.urlparse(
+        browser.get(server.url("/v1/auth/github"), allow_redirects=False).headers["Location"]).query)["state"][0]
+    again = expect(browser.get(server.url("/v1/auth/github/callback"), params={"code": "second-code",
+                                                                               "state": state}), 200)
+    assert expect(server.get("/v1/users/me", headers=bearer(again["access_token"])), 200)["id"] == me["id"]
+
+
+def test_github_links_an_existing_account_by_verified_email(launch, github):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, **github.env()})
+    bootstrap(server)
+    expect(post(server, "/v1/auth/register", {"email": "octo@example.com", "password": PASSWORD}), 201)
+    browser = requests.Session()
+    state = urllib.parse.parse_qs(urllib.parse.urlparse(
+        browser.get(server.url("/v1/auth/github"), allow_redirects=False).headers["Location"]).query)["state"][0]
+    tokens = expect(browser.get(server.url("/v1/auth/github/callback"), params={"code": "good-code",
+                                                                                "state": state}), 200)
+    me = expect(server.get("/v1/users/me", headers=bearer(tokens["access_token"])), 200)
+    assert me["email"] == "octo@example.com" and me["github_linked"] is True
+
+
+def test_github_account_without_a_verified_email_is_refused(launch):
+    stand_in = GitHubStandIn(email="unverified@example.com", github_id=777, verified=False)
+    try:
+        server = launch("shardlyn-api", env={**SHARDLYN_ENV, **stand_in.env()})
+        browser = requests.Session()
+        state = urllib.parse.parse_qs(urllib.parse.urlparse(
+            browser.get(server.url("/v1/auth/github"), allow_redirects=False).headers["Location"]).query)["state"][0]
+        expect_error(server, browser.get(server.url("/v1/auth/github/callback"),
+                                         params={"code": "good-code", "state": state}), 400, "verified")
+        assert expect(server.get("/v1/auth/bootstrap/status"), 200) == {"needs_bootstrap": True}
+    finally:
+        stand_in.close()
+
+
+def test_github_upstream_failure_is_502(launch, github):
+    env = {**SHARDLYN_ENV, **github.env(), "SHARDLYN_GITHUB_API_URL": github.base + "/missing"}
+    server = launch("shardlyn-api", env=env)
+    browser = requests.Session()
+    state = urllib.parse.parse_qs(urllib.parse.urlparse(
+        browser.get(server.url("/v1/auth/github"), allow_redirects=False).headers["Location"]).query)["state"][0]
+    expect_error(server, browser.get(server.url("/v1/auth/github/callback"), params={"code": "good-code",
+                                                                                     "state": state}), 502)
+
+
+def test_github_without_configuration_is_501(shardlyn):
+    expect_error(shardlyn, shardlyn.get("/v1/auth/github", allow_redirects=False), 501, "SHARDLYN_GITHUB_CLIENT_ID")
+    expect_error(shardlyn, shardlyn.get("/v1/auth/github/callback", params={"code": "c", "state": "s"}), 501)
+
+
+def test_wrong_mfa_codes_lock_the_account(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOCKOUT_THRESHOLD": "3",
+                                         "SHARDLYN_LOCKOUT_SECONDS": "3600"})
+    bootstrap(server)
+    account = register(server, "mfalock")
+    totp, _ = enable_mfa(account)
+    challenge = expect(post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD}),
+                       200)["challenge_token"]
+    for _ in range(3):
+        expect_error(server, post(server, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": "000000"}), 401)
+    r = post(server, "/v1/auth/mfa/challenge", {"challenge_token": challenge, "code": next_code(totp)})
+    expect_error(server, r, 429, "locked")
+    assert int(r.headers["Retry-After"]) > 0
+    # The password alone does not clear the lock.
+    expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD}), 429)
+
+
+def test_password_changes_are_rate_limited_per_user(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "5/min"})
+    statuses = []
+    admin = bootstrap(server)  # bootstrap and login: 2 of the IP's 5
+    for _ in range(3):
+        statuses.append(admin.post("/v1/users/me/password", {"current_password": "wrong-password",
+                                                             "new_password": "whatever password"}).status_code)
+    assert statuses == [401, 401, 401]
+    # The password route counts per user, apart from the IP's sign-in budget.
+    statuses = [admin.post("/v1/users/me/password", {"current_password": "wrong-password",
+                                                     "new_password": "whatever password"}).status_code
+                for _ in range(3)]
+    assert statuses[-1] == 429
+    expect_error(server, admin.post("/v1/users/me/password", {"current_password": PASSWORD,
+                                                              "new_password": "whatever password"}), 429)

@@ -1,0 +1,117 @@
+"""threat-cloud reputation job, the service-wide per-IP limit, and large streamed feeds."""
+from __future__ import annotations
+
+import time
+
+import requests
+
+from threat_cloud_helpers import ADMIN, RELAXED, auth, upload
+
+
+def wait_for(check, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    return check()
+
+
+def reputation(server, value):
+    return server.get(f"/api/iocs/{value}", headers=ADMIN).json()["data"]["ioc"]["reputation"]
+
+
+def iso(seconds_ago: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds_ago))
+
+
+def test_reputation_job_recomputes_from_evidence(launch):
+    server = launch("threat-cloud", env={**RELAXED, "TC_REPUTATION_INTERVAL": "1"})
+    upload(server, {"iocs": [
+        {"value": "192.0.2.81", "reputation": 10, "threatType": "botnet_cc", "confidence": 90},
+        {"value": "192.0.2.82", "reputation": 10, "threatType": "botnet_cc", "confidence": 90,
+         "firstSeen": iso(70 * 86400), "lastSeen": iso(60 * 86400)},
+        {"value": "192.0.2.83", "reputation": 99, "threatType": "unknown", "confidence": 50},
+    ]})
+    # 100 * (0.40 + 0.27 + 0.15 * (1 - e^-0.25) + 0.05) = 75; two half-lives later 19; unknown 43
+    assert wait_for(lambda: reputation(server, "192.0.2.81") == 75), reputation(server, "192.0.2.81")
+    assert wait_for(lambda: reputation(server, "192.0.2.82") == 19)
+    assert wait_for(lambda: reputation(server, "192.0.2.83") == 43)
+    # more reports from more sources raise it; a false positive halves it
+    for source in ("honeypot-a", "honeypot-b", "partner"):
+        r = server.request("POST", "/api/sightings", headers=ADMIN, json={"value": "192.0.2.81", "source": source})
+        assert r.status_code == 201, r.text
+    assert wait_for(lambda: reputation(server, "192.0.2.81") > 80), reputation(server, "192.0.2.81")
+    high = reputation(server, "192.0.2.81")
+    r = server.request("POST", "/api/sightings", headers=ADMIN,
+                       json={"value": "192.0.2.81", "source": "analyst", "type": "false_positive"})
+    assert r.status_code == 201
+    assert wait_for(lambda: reputation(server, "192.0.2.81") <= high // 2 + 1), reputation(server, "192.0.2.81")
+    # the feed follows the recomputed reputation
+    lines = server.get("/api/feeds/ip-blocklist", headers=ADMIN).text.splitlines()
+    assert "192.0.2.83" not in lines and "192.0.2.82" not in lines
+
+
+def test_service_wide_limit_stops_key_guessing(launch):
+    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT": "5/min"})
+    for i in range(5):
+        r = server.get("/api/iocs", headers=auth(f"tck_{i:016x}.guess"))
+        assert r.status_code == 401, r.text
+    r = server.get("/api/iocs", headers=auth("tck_0000000000000009.guess"))
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert r.json()["code"] == "rate_limited"
+    # a valid key from the same address is limited too; health checks are not
+    assert server.get("/api/iocs", headers=ADMIN).status_code == 429
+    assert server.get("/health").status_code == 200
+    assert server.get("/taxii2/", headers=ADMIN).status_code == 429
+
+
+def test_default_service_limit_is_documented(launch):
+    server = launch("threat-cloud", env={k: v for k, v in RELAXED.items() if k != "TC_RATE_LIMIT"})
+    r = server.get("/api/iocs", headers=ADMIN)
+    assert r.status_code == 200
+    assert "TC_RATE_LIMIT" in server.log_text() and "3000/min" in server.log_text()
+
+
+def test_public_reads_serve_feeds_and_lookups_without_a_key(launch):
+    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true"})
+    upload(server, {"iocs": [{"value": "192.0.2.90", "reputation": 90},
+                             {"value": "192.0.2.91", "reputation": 90, "tlp": "amber"}]})
+    assert server.get("/api/iocs/192.0.2.90").json()["data"]["found"] is True
+    for path in ("/api/feeds/ip-blocklist", "/api/feeds/iocs", "/api/feeds/stix", "/api/feeds/agent-update"):
+        r = server.get(path)
+        assert r.status_code == 200, (path, r.text)
+        assert "192.0.2.90" in r.text and "192.0.2.91" not in r.text, path
+    assert server.get("/api/rules").status_code == 401  # not a public read
+    assert server.request("POST", "/api/iocs", json={"value": "192.0.2.92"}).status_code == 401
+    # a wrong key is refused even with public reads
+    assert server.get("/api/feeds/ip-blocklist", headers=auth("tck_0000000000000000.x")).status_code == 401
+
+
+def test_large_feeds_stream_completely(launch):
+    server = launch("threat-cloud", env=RELAXED)
+    total = 30_000
+    for start in range(0, total, 1000):
+        batch = [{"value": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}", "reputation": 80}
+                 for i in range(start, start + 1000)]
+        upload(server, {"iocs": batch})
+    with requests.get(server.url("/api/feeds/ip-blocklist"), headers=ADMIN, stream=True, timeout=60) as r:
+        assert r.status_code == 200 and r.headers.get("Transfer-Encoding") == "chunked"
+        assert "Content-Length" not in r.headers
+        chunks = list(r.iter_content(chunk_size=None))
+    text = b"".join(chunks).decode()
+    assert len(chunks) > 1
+    lines = text.splitlines()
+    assert f"# Entries: {total}" in lines
+    entries = [line for line in lines if not line.startswith("#")]
+    assert len(entries) == total and len(set(entries)) == total and entries == sorted(entries)
+    feed = server.get("/api/feeds/iocs", headers=ADMIN).json()["data"]
+    assert feed["totalEntries"] == total == len(feed["entries"])
+    csv_rows = server.get("/api/feeds/iocs", headers=ADMIN, params={"format": "csv"}).text.splitlines()
+    assert len(csv_rows) == total + 1
+    # a client that leaves mid-stream does not stop the server from serving the next one
+    with requests.get(server.url("/api/feeds/stix"), headers=ADMIN, stream=True, timeout=60) as r:
+        next(r.iter_content(chunk_size=1024))
+    assert server.get("/api/feeds/ip-blocklist", headers=ADMIN, params={"minReputation": 81}).status_code == 200
+    assert server.get("/health").status_code == 200

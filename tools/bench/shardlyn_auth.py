@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""shardlyn-api authentication cost: the same read (GET /v1/settings) with a JWT access token
+and with an API token (whose use is committed to the audit log before the request runs), against
+the same binary's GET /health as the in-run reference. HTTP_THREADS 0 (one per core) and the
+service default are both measured for the API-token case.
+
+Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 10]
+"""
+import argparse
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+from contextlib import closing
+
+import requests
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url, duration, headers=(), connections=32):
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0}
+
+
+def start(binary, tmp, http_threads=None):
+    port = free_port()
+    env = dict(os.environ, DATA_DIR=tmp, SHARDLYN_PORT=str(port), LOG_LEVEL="warn",
+               SHARDLYN_RATE_LIMIT="100000000/s:100000000", SHARDLYN_LOGIN_RATE_LIMIT="100000/min")
+    if http_threads is not None:
+        env["HTTP_THREADS"] = str(http_threads)
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(500):
+        try:
+            if requests.get(base + "/health", timeout=1).ok:
+                return proc, base
+        except requests.RequestException:
+            time.sleep(0.02)
+    proc.kill()
+    raise SystemExit("shardlyn-api did not start")
+
+
+def credentials(base):
+    body = {"email": "bench@example.com", "password": "bench password", "name": "Bench"}
+    if requests.get(base + "/v1/auth/bootstrap/status").json()["needs_bootstrap"]:
+        requests.post(base + "/v1/auth/bootstrap", json=body).raise_for_status()
+    access = requests.post(base + "/v1/auth/login", json=body).json()["access_token"]
+    token = requests.post(base + "/v1/api-tokens", json={"name": "bench"},
+                          headers={"Authorization": f"Bearer {access}"}).json()["token"]
+    return access, token
+
+
+def row(name, r, ref):
+    print(f"| {name} | {r['rps']:.0f} req/s | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} | "
+          f"{r['rps'] / ref:.2f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="build/bin")
+    ap.add_argument("--duration", type=int, default=10)
+    args = ap.parse_args()
+    binary = os.path.join(args.bin, "shardlyn-api")
+    print("| what (32 connections) | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start(binary, tmp)
+        try:
+            access, token = credentials(base)
+            ref = wrk(base + "/health", args.duration)
+            row("GET /health (reference)", ref, ref["rps"])
+            row("GET /v1/settings, JWT", wrk(base + "/v1/settings", args.duration,
+                                             [f"Authorization: Bearer {access}"]), ref["rps"])
+            row("GET /v1/settings, API token (default HTTP_THREADS=16)",
+                wrk(base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref["rps"])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        proc, base = start(binary, tmp, http_threads=0)
+        try:
+            access, token = credentials(base)
+            row("GET /v1/settings, API token, HTTP_THREADS=0 (one per core)",
+                wrk(base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref["rps"])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        with closing(sqlite3.connect(os.path.join(tmp, "shardlyn.db"))) as db:
+            uses = db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'api_token.used'").fetchone()[0]
+        print(f"\napi_token.used audit entries written: {uses}")
+
+
+if __name__ == "__main__":
+    main()
