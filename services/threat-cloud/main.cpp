@@ -129,9 +129,12 @@ void setup(common::Service& service) {
       db, tc::CorrelationSettings{
               .lookback = std::chrono::hours(config.get_int("TC_CORRELATION_LOOKBACK_HOURS", 1, 24 * 3650)),
               .dormant_after = std::chrono::days(config.get_int("TC_CAMPAIGN_DORMANT_DAYS", 1, 3650))});
+  auto& correlated = service.metrics().counter("threat_cloud_correlation_events_total",
+                                               "Events the scheduled correlation job put into campaigns");
   service.every("correlate-campaigns", std::chrono::seconds(config.get_int("TC_CORRELATION_INTERVAL", 1, 86400)),
-                [&campaigns] {
-                  campaigns.correlate(tc::Actor{"system", "127.0.0.1"});
+                [&campaigns, &correlated] {
+                  auto run = campaigns.correlate(tc::Actor{"system", "127.0.0.1"});
+                  correlated.with({}).inc(static_cast<double>(run.events_correlated));
                 });
 
   auto& reputation = service.make<tc::ReputationJob>(db);
@@ -150,7 +153,10 @@ void setup(common::Service& service) {
   service.add(tc::stats_routes(stats));
   service.add(tc::audit_routes(audit));
   service.add(tc::admin_routes(backups));
-  service.add(tc::event_routes(events, attack, config.get_bool("TC_ANONYMIZE_UPLOADS")));
+  service.add(tc::event_routes(
+      events, attack, config.get_bool("TC_ANONYMIZE_UPLOADS"),
+      service.metrics().counter("threat_cloud_threat_events_total", "Threat events received, by origin and result",
+                                {"origin", "result"})));
   service.add(tc::campaign_routes(campaigns));
   service.add(tc::query_routes(service.make<tc::Analytics>(db), attack, geo));
   service.add(tc::source_routes(sources));

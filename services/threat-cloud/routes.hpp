@@ -11,6 +11,12 @@
 #include "common/router.hpp"
 #include "store/database.hpp"
 
+namespace common::metrics {
+class Counter;
+template <class M>
+class Family;
+}  // namespace common::metrics
+
 namespace tc {
 
 class ApiKeys;
@@ -60,7 +66,9 @@ std::vector<common::Route> sighting_routes(Iocs& iocs, Sightings& sightings);
 std::vector<common::Route> stats_routes(Stats& stats);
 std::vector<common::Route> audit_routes(AuditLog& log);
 std::vector<common::Route> admin_routes(Backups& backups);
-std::vector<common::Route> event_routes(ThreatEvents& events, const AttackCatalog& attack, bool anonymize);
+// `counted` (labels origin, result) counts accepted and duplicate events.
+std::vector<common::Route> event_routes(ThreatEvents& events, const AttackCatalog& attack, bool anonymize,
+                                        common::metrics::Family<common::metrics::Counter>& counted);
 std::vector<common::Route> campaign_routes(Campaigns& campaigns);
 std::vector<common::Route> query_routes(const Analytics& analytics, const AttackCatalog& attack, const GeoIp& geo);
 std::vector<common::Route> source_routes(Sources& sources);

@@ -7,6 +7,7 @@
 #include "common/envelope.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "common/metrics.hpp"
 #include "events.hpp"
 #include "mitre.hpp"
 #include "routes.hpp"
@@ -155,7 +156,14 @@ boost::json::object ingest_json(const IngestResult& r, bool anonymized) {
           {"iocs", {{"created", r.iocs_created}, {"updated", r.iocs_updated}}}};
 }
 
-common::Response upload_threats(ThreatEvents& events, const AttackCatalog& attack, bool anonymize,
+using Counted = common::metrics::Family<common::metrics::Counter>;
+
+void count(Counted& counted, std::string_view origin, const IngestResult& r) {
+  counted.with({std::string(origin), "accepted"}).inc(static_cast<double>(r.accepted));
+  counted.with({std::string(origin), "duplicate"}).inc(static_cast<double>(r.duplicates));
+}
+
+common::Response upload_threats(ThreatEvents& events, const AttackCatalog& attack, bool anonymize, Counted& counted,
                                 common::Request& req) {
   auto body_value = req.json();
   const auto& body = body_value.as_object();
@@ -172,10 +180,12 @@ common::Response upload_threats(ThreatEvents& events, const AttackCatalog& attac
     submissions.push_back(parse(body));
   }
   auto result = events.ingest(submissions, EventOrigin::Upload, anonymize, actor_of(req));
+  count(counted, "upload", result);
   return common::envelope_ok(ingest_json(result, anonymize), result.accepted > 0 ? 201 : 200);
 }
 
-common::Response report_traps(ThreatEvents& events, const AttackCatalog& attack, common::Request& req) {
+common::Response report_traps(ThreatEvents& events, const AttackCatalog& attack, Counted& counted,
+                              common::Request& req) {
   auto body = req.json(false);
   std::vector<EventSubmission> reports;
   auto parse = [&attack](const boost::json::object& o) { return parse_trap_report(attack, o); };
@@ -190,26 +200,29 @@ common::Response report_traps(ThreatEvents& events, const AttackCatalog& attack,
     invalid("body", "must be one report object or an array of reports");
   }
   auto result = events.ingest(reports, EventOrigin::Trap, false, actor_of(req));
+  count(counted, "trap", result);
   return common::envelope_ok(ingest_json(result, false), result.accepted > 0 ? 201 : 200);
 }
 
 }  // namespace
 
-std::vector<common::Route> event_routes(ThreatEvents& events, const AttackCatalog& attack, bool anonymize) {
+std::vector<common::Route> event_routes(ThreatEvents& events, const AttackCatalog& attack, bool anonymize,
+                                        Counted& counted) {
   using common::Request;
   return {
       {.method = "POST",
        .path = "/api/threats",
        .auth = "public-write",
        .limit = "write",
-       .handler = [&events, &attack, anonymize](Request& r) { return upload_threats(events, attack, anonymize, r); },
+       .handler = [&events, &attack, anonymize,
+                   &counted](Request& r) { return upload_threats(events, attack, anonymize, counted, r); },
        .body_limit = kEventsBodyLimit,
        .offload = true},
       {.method = "POST",
        .path = "/api/trap-intel",
        .auth = "write",
        .limit = "write",
-       .handler = [&events, &attack](Request& r) { return report_traps(events, attack, r); },
+       .handler = [&events, &attack, &counted](Request& r) { return report_traps(events, attack, counted, r); },
        .body_limit = kEventsBodyLimit,
        .offload = true},
   };

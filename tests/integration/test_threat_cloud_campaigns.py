@@ -223,5 +223,7 @@ def test_the_job_runs_on_its_schedule(launch):
         time.sleep(0.2)
     assert [c["kind"] for c in listed] == ["ip_cluster"]
     assert listed[0]["createdBy"] == "system"
+    metrics = server.get("/metrics").text.splitlines()
+    assert "threat_cloud_correlation_events_total 3" in metrics
     entries = server.get("/api/audit-log", params={"action": "campaign.correlate"}, headers=ADMIN).json()["data"]
     assert entries and entries[-1]["actor"] == "system"

@@ -197,6 +197,25 @@ def test_anonymous_uploads_are_refused_by_default(plain):
     assert post_threats(plain, threat_event(), headers={}, expect=401).status_code == 401
 
 
+def metric(server, line_start: str) -> float:
+    for line in server.get("/metrics").text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_events_are_counted_in_the_metrics(launch):
+    server = launch("threat-cloud", env=PLAIN)
+    events = [threat_event(attackSourceIP="192.0.2.1"), threat_event(attackSourceIP="192.0.2.2")]
+    post_threats(server, {"events": events + events[:1]}, expect=201)
+    r = server.request("POST", "/api/trap-intel", json=trap_report(), headers=ADMIN)
+    assert r.status_code == 201
+    name = "threat_cloud_threat_events_total"
+    assert metric(server, f'{name}{{origin="upload",result="accepted"}}') == 2
+    assert metric(server, f'{name}{{origin="upload",result="duplicate"}}') == 1
+    assert metric(server, f'{name}{{origin="trap",result="accepted"}}') == 1
+
+
 # --- trap intelligence ------------------------------------------------------------------------
 
 
