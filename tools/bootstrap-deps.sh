@@ -19,8 +19,8 @@ TEST_PACKAGES=(
   wrk nginx-light procps
   # headless browser for the dashboard tests (driven by npm playwright-core)
   chromium
-  # threat-cloud's geographic queries: IP-to-country ranges and ISO 3166 country names
-  tor-geoipdb iso-codes
+  # threat-cloud's geographic queries: ISO 3166 country names (the IP ranges: see below)
+  iso-codes
 )
 # BOOTSTRAP_BUILD_ONLY=1 (container image builds): only what compiling needs.
 DEB_PACKAGES=("${BUILD_PACKAGES[@]}")
@@ -31,17 +31,32 @@ DEB_PACKAGES=("${BUILD_PACKAGES[@]}")
 command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || DEB_PACKAGES+=(npm)
 
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "bootstrap: installing Debian packages: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# IP-to-country ranges for threat-cloud's geographic queries (tests, run-all): the data files of
+# Debian's tor-geoipdb, unpacked into tools/geoip/. Installing the package would pull in the tor
+# daemon, which has no business on a development machine.
+if [ "${BOOTSTRAP_BUILD_ONLY:-0}" != 1 ] && [ ! -s tools/geoip/geoip6 ]; then
+  echo "bootstrap: unpacking tor-geoipdb's IP ranges into tools/geoip"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && { apt-get download tor-geoipdb >/dev/null 2>&1 ||
+    { $SUDO apt-get update -qq && apt-get download tor-geoipdb >/dev/null; }; } &&
+    dpkg-deb -x tor-geoipdb_*.deb root)
+  mkdir -p tools/geoip
+  cp "$tmp"/root/usr/share/tor/geoip "$tmp"/root/usr/share/tor/geoip6 tools/geoip/
+  cp "$tmp"/root/usr/share/doc/tor-geoipdb/copyright tools/geoip/COPYRIGHT 2>/dev/null || true
+  rm -rf "$tmp"
 fi
 
 # npm packages (swagger-ui-dist for /docs, test clients) pinned by tools/package-lock.json.

@@ -25,6 +25,9 @@ import requests
 BIN_DIR = Path(os.environ.get("PLATFORM_BIN_DIR") or "/work/main/build/bin")
 SOURCE_DIR = Path(os.environ.get("PLATFORM_SOURCE_DIR") or Path(__file__).resolve().parents[2])
 
+# IP-to-country ranges (tor-geoipdb's data files, unpacked by tools/bootstrap-deps.sh).
+GEOIP_FILES = (SOURCE_DIR / "tools" / "geoip" / "geoip", SOURCE_DIR / "tools" / "geoip" / "geoip6")
+
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 15.0  # SHUTDOWN_GRACE_S defaults to 10
 
@@ -77,6 +80,8 @@ def base_env(data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")}
     env["DATA_DIR"] = str(data_dir)
     env.setdefault("PATH", "/usr/bin:/bin")
+    if GEOIP_FILES[0].exists():  # threat-cloud's IP ranges, unpacked by tools/bootstrap-deps.sh
+        env["TC_GEOIP_FILE"] = ",".join(str(f) for f in GEOIP_FILES)
     return env
 
 

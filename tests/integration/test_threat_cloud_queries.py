@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SOURCE_DIR, assert_error_style
+from conftest import GEOIP_FILES, SOURCE_DIR, assert_error_style
 from threat_cloud_helpers import ADMIN, RELAXED, assert_validation, auth, create_key, iso, post_threats, threat_event
 
 PLAIN = {**RELAXED, "TC_ANONYMIZE_UPLOADS": "false"}
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
-TOR_GEOIP = Path("/usr/share/tor/geoip")
-TOR_GEOIP6 = Path("/usr/share/tor/geoip6")
+TOR_GEOIP, TOR_GEOIP6 = GEOIP_FILES
 ISO_3166 = Path("/usr/share/iso-codes/json/iso_3166-1.json")
 ATTACK = SOURCE_DIR / "services/threat-cloud/assets/enterprise-attack-techniques.json"
 
