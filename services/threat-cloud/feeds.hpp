@@ -28,8 +28,6 @@ class Snapshot {
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   store::Connection& connection() { return *connection_; }
-  // The counter that moves with every change to IoCs or sources (feed ETags hash it).
-  std::int64_t feed_version();
 
  private:
   static std::atomic<int> open_;
@@ -46,7 +44,10 @@ class FeedReader {
   FeedReader(const FeedReader&) = delete;
   FeedReader& operator=(const FeedReader&) = delete;
 
-  std::int64_t feed_version() { return snapshot_.feed_version(); }
+  // What identifies the feed's content in this snapshot without reading it all: the entry
+  // count, the latest change time and the sum of the entries' row ids ("<n>|<time>|<sum>").
+  // Computed once; count() comes with it.
+  const std::string& fingerprint();
   // How many entries the feed has in this snapshot.
   std::int64_t count();
   // Moves to the next entry; false when there is none.
@@ -61,20 +62,23 @@ class FeedReader {
   FeedQuery query_;
   Rows rows_kind_;
   std::optional<store::Query> rows_;
+  std::string fingerprint_;
+  std::int64_t count_ = -1;
 };
 
 // A page of the TAXII collection: active, redistributable IoCs whose type STIX patterns can
-// express, ordered by (updated_at, id), which is their date_added and version.
+// express, in change order (updated_at, then rowid); updated_at is their date_added and version.
 struct IndicatorQuery {
-  std::optional<std::string> added_after;                    // canonical RFC 3339: updated strictly after
-  std::optional<std::pair<std::string, std::string>> after;  // (updated_at, id) of the previous page's last
-  std::optional<std::vector<std::string>> ids;               // only these IoC ids
-  std::optional<std::string> version;                        // only this updated_at
+  std::optional<std::string> added_after;                     // canonical RFC 3339: updated strictly after
+  std::optional<std::pair<std::string, std::int64_t>> after;  // (updated_at, rowid) of the previous page's last
+  std::optional<std::vector<std::string>> ids;                // only these IoC ids
+  std::optional<std::string> version;                         // only this updated_at
   bool shareable_only = false;
   std::int64_t limit = 100;
 };
 struct IndicatorPage {
   std::vector<Ioc> items;
+  std::int64_t last_rowid = 0;  // of the last item, for the next page
   bool more = false;
 };
 IndicatorPage indicator_page(store::Database& db, const IndicatorQuery& query);

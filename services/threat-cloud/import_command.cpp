@@ -106,7 +106,11 @@ int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> 
     for (const auto& f : migrations) files.emplace_back(f.name, f.data);
     auto list = store::migrations_from_files(files);
     db.migrate(list);
-    db.write([&](store::Connection& c) { save_source(c, src); });
+    db.write([&](store::Connection& c) {
+      c.exec("PRAGMA cache_size=-131072");  // 128 MiB: a batch's index pages stay in memory until it commits
+      c.exec("PRAGMA temp_store=MEMORY");
+      save_source(c, src);
+    });
 
     Iocs iocs(db);
     const Actor by{"import", "127.0.0.1"};

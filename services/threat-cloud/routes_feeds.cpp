@@ -79,10 +79,10 @@ FeedQuery feed_query(const common::Request& req, std::vector<IocType> types, std
   return query;
 }
 
-// The ETag of a feed: its filters and the snapshot's change counter, not the generation time,
-// so a feed is revalidated without reading its entries.
-std::string feed_etag(const std::string& filters, std::int64_t version) {
-  return "\"" + security::sha256_hex(filters + "\n" + std::to_string(version)).substr(0, 32) + "\"";
+// The ETag of a feed: its filters and the fingerprint of its entries (count, latest change,
+// identities), not the generation time, so a feed is revalidated without sending it.
+std::string feed_etag(const std::string& filters, const std::string& fingerprint) {
+  return "\"" + security::sha256_hex(filters + "\n" + fingerprint).substr(0, 32) + "\"";
 }
 
 std::optional<common::Response> not_modified(const common::Request& req, const std::string& etag) {
@@ -118,7 +118,7 @@ common::Response blocklist(const FeedSource& source, const Blocklist& list, comm
   std::string filters;
   FeedQuery query = feed_query(req, list.types, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values);
-  std::string etag = feed_etag(filters, reader->feed_version());
+  std::string etag = feed_etag(filters, reader->fingerprint());
   if (auto res = not_modified(req, etag)) return std::move(*res);
   std::string head = "# Panguard Threat Cloud " + std::string(list.title) + "\n# Generated: " + common::rfc3339_now() +
                      "\n# Entries: " + std::to_string(reader->count()) + "\n# Filters: " + filters + "\n";
@@ -166,7 +166,7 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
-  std::string etag = feed_etag(filters + ", format=" + format, reader->feed_version());
+  std::string etag = feed_etag(filters + ", format=" + format, reader->fingerprint());
   if (auto res = not_modified(req, etag)) return std::move(*res);
   common::Response res;
   if (format == "csv") {
@@ -195,7 +195,7 @@ common::Response stix_feed(const FeedSource& source, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
-  std::string etag = feed_etag(filters + ", format=stix", reader->feed_version());
+  std::string etag = feed_etag(filters + ", format=stix", reader->fingerprint());
   if (auto res = not_modified(req, etag)) return std::move(*res);
   std::string markings = boost::json::serialize(stix::tlp_markings());
   std::string head = R"({"type":"bundle","id":"bundle--)" + security::uuid_v4() + R"(","objects":[)" +
