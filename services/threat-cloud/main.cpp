@@ -66,6 +66,12 @@ void setup(common::Service& service) {
   std::string db_file = config.get("TC_DB_PATH");
   auto& db = service.open_database(db_file.empty() ? "threat-cloud.db" : db_file, threat_cloud_migrations());
 
+  // The writer keeps the index pages of bulk uploads cached (random keys touch many pages) and
+  // its statement journals in memory.
+  db.write([](store::Connection& c) {
+    c.exec("PRAGMA cache_size=-32768");
+    c.exec("PRAGMA temp_store=MEMORY");
+  });
   auto& keys = service.make<tc::ApiKeys>(db, common::split_list(keys_text));
   auto& iocs = service.make<tc::Iocs>(db);
   auto& sightings = service.make<tc::Sightings>(db);
