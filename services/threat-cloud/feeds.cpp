@@ -45,9 +45,10 @@ std::string_view feed_order(const FeedQuery& query) {
 }  // namespace
 
 std::atomic<int> Snapshot::open_{0};
+std::atomic<int> Snapshot::max_open_{32};
 
 Snapshot::Snapshot(const std::filesystem::path& file) {
-  if (open_.fetch_add(1) >= kMaxOpen) {
+  if (open_.fetch_add(1) >= max_open_) {
     open_.fetch_sub(1);
     throw common::ApiError(503, "too many feeds are being read at once, retry shortly");
   }

@@ -19,10 +19,12 @@ inline constexpr std::string_view kRedistributable =
     "source NOT IN (SELECT name FROM sources WHERE redistribution = 0)";
 
 // A read-only view of the database for one long read; the snapshot is taken at its first
-// query. At most kMaxOpen exist at once (ApiError 503 beyond), bounding file handles.
+// query. At most max_open() exist at once (ApiError 503 beyond), bounding file handles and
+// the WAL that open snapshots keep from being checkpointed.
 class Snapshot {
  public:
-  static constexpr int kMaxOpen = 32;
+  static void set_max_open(int n) { max_open_ = n; }
+  static int max_open() { return max_open_; }
   explicit Snapshot(const std::filesystem::path& file);
   ~Snapshot();
   Snapshot(const Snapshot&) = delete;
@@ -31,6 +33,7 @@ class Snapshot {
 
  private:
   static std::atomic<int> open_;
+  static std::atomic<int> max_open_;
   std::unique_ptr<store::Connection> connection_;
   std::unique_ptr<store::Transaction> transaction_;
 };

@@ -10,6 +10,7 @@
 #include "audit.hpp"
 #include "backups.hpp"
 #include "feed_stream.hpp"
+#include "feeds.hpp"
 #include "import_command.hpp"
 #include "iocs.hpp"
 #include "reputation.hpp"
@@ -49,7 +50,8 @@ common::ServiceInfo describe() {
            {"TC_BACKUP_KEEP", "7", "how many backups to keep"},
            {"TC_IOC_EXPIRE_DAYS", "365",
             "active IoCs unseen for this many days become expired (checked at start and hourly)"},
-           {"TC_REPUTATION_INTERVAL", "3600", "seconds between runs of the reputation job"}},
+           {"TC_REPUTATION_INTERVAL", "3600", "seconds between runs of the reputation job"},
+           {"TC_FEED_STREAMS", "32", "feeds streamed at once (each reads its own snapshot); more get 503"}},
   };
 }
 
@@ -87,6 +89,7 @@ void setup(common::Service& service) {
   if (backups.configured())
     service.every("backup", std::chrono::hours(24), [&backups] { backups.run(tc::Actor{"system", "127.0.0.1"}); });
 
+  tc::Snapshot::set_max_open(static_cast<int>(config.get_int("TC_FEED_STREAMS", 1, 1000)));
   auto& reputation = service.make<tc::ReputationJob>(db);
   service.every("reputation", std::chrono::seconds(config.get_int("TC_REPUTATION_INTERVAL", 1, 7 * 86400)),
                 [&reputation] { reputation.run(); });
