@@ -10,7 +10,10 @@ namespace {
 
 // "SELECT <what> FROM iocs WHERE <the feed's conditions> ORDER BY <order>", from fixed fragments.
 std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order) {
-  std::string sql = "SELECT " + std::string(what) + " FROM iocs WHERE " + std::string(kRedistributable);
+  // Feeds read iocs_feed (0007_feeds.sql) whatever statistics say; agent updates go by change time.
+  std::string sql = "SELECT " + std::string(what) +
+                    (query.changed_since ? " FROM iocs" : " FROM iocs INDEXED BY iocs_feed") + " WHERE " +
+                    std::string(kRedistributable);
   if (query.changed_since)
     sql += " AND updated_at >= ?";
   else
