@@ -8,3 +8,4 @@ echo
 /usr/bin/python3 tools/bench/http_health.py --bin "$BIN"
 /usr/bin/python3 tools/bench/manager.py --bin "$BIN"
 /usr/bin/python3 tools/bench/manager_sse.py --bin "$BIN"
+/usr/bin/python3 tools/bench/threat_cloud.py --bin "$BIN"
