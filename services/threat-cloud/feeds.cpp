@@ -147,4 +147,8 @@ IndicatorPage indicator_page(store::Database& db, const IndicatorQuery& query) {
   });
 }
 
+void record_feed_access(store::Database& db, const Actor& by, std::string_view feed, boost::json::object details) {
+  db.write([&](store::Connection& c) { record_audit(c, by, "feed.access", "feed", feed, details); });
+}
+
 }  // namespace tc

@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 
+#include <boost/json/object.hpp>
+
+#include "audit.hpp"
 #include "iocs.hpp"
 #include "store/database.hpp"
 
@@ -85,5 +88,8 @@ struct IndicatorPage {
   bool more = false;
 };
 IndicatorPage indicator_page(store::Database& db, const IndicatorQuery& query);
+
+// Records one feed download in the audit log (action feed.access, entity feed/<name>).
+void record_feed_access(store::Database& db, const Actor& by, std::string_view feed, boost::json::object details);
 
 }  // namespace tc

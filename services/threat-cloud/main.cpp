@@ -101,7 +101,8 @@ void setup(common::Service& service) {
   service.add(tc::key_routes(keys));
   service.add(tc::ioc_routes(iocs));
   service.add(tc::sighting_routes(iocs, sightings));
-  tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); }};
+  tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); },
+                             &db};
   service.add(tc::feed_routes(feed_source));
   service.add(tc::stats_routes(stats));
   service.add(tc::audit_routes(audit));

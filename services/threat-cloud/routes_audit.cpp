@@ -12,9 +12,10 @@ namespace tc {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kActions{"key.create",   "key.revoke",   "ioc.upload",  "ioc.update",
-                                                   "ioc.sighting", "admin.backup", "rule.upload", "source.save"};
-constexpr std::array<std::string_view, 5> kEntityTypes{"api_key", "ioc", "backup", "rule", "source"};
+constexpr std::array<std::string_view, 9> kActions{"key.create",  "key.revoke",   "ioc.upload",
+                                                   "ioc.update",  "ioc.sighting", "admin.backup",
+                                                   "rule.upload", "source.save",  "feed.access"};
+constexpr std::array<std::string_view, 6> kEntityTypes{"api_key", "ioc", "backup", "rule", "source", "feed"};
 
 common::Response list_audit(const AuditLog& log, common::Request& req) {
   auto page = common::parse_page(req);

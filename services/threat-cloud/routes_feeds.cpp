@@ -30,6 +30,7 @@ constexpr std::array<std::string_view, 2> kFeedFormats{"json", "csv"};
 
 struct Blocklist {
   const char* path;
+  const char* name;  // in the audit log
   const char* title;
   std::vector<IocType> types;
 };
@@ -85,9 +86,14 @@ std::string feed_etag(const std::string& filters, const std::string& fingerprint
   return "\"" + security::sha256_hex(filters + "\n" + fingerprint).substr(0, 32) + "\"";
 }
 
-std::optional<common::Response> not_modified(const common::Request& req, const std::string& etag) {
+// Records the download, then answers 304 when If-None-Match names the current ETag.
+std::optional<common::Response> not_modified(const FeedSource& source, const common::Request& req,
+                                             std::string_view feed, const std::string& filters,
+                                             const std::string& etag) {
   auto inm = req.headers.get("If-None-Match");
-  if (!inm || !etag_matches(*inm, etag)) return std::nullopt;
+  bool unchanged = inm && etag_matches(*inm, etag);
+  record_feed_access(*source.db, actor_of(req), feed, {{"filters", filters}, {"status", unchanged ? 304 : 200}});
+  if (!unchanged) return std::nullopt;
   auto res = common::Response::empty(304);
   res.headers.set("ETag", etag);
   return res;
@@ -119,7 +125,7 @@ common::Response blocklist(const FeedSource& source, const Blocklist& list, comm
   FeedQuery query = feed_query(req, list.types, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values);
   std::string etag = feed_etag(filters, reader->fingerprint());
-  if (auto res = not_modified(req, etag)) return std::move(*res);
+  if (auto res = not_modified(source, req, list.name, filters, etag)) return std::move(*res);
   std::string head = "# Panguard Threat Cloud " + std::string(list.title) + "\n# Generated: " + common::rfc3339_now() +
                      "\n# Entries: " + std::to_string(reader->count()) + "\n# Filters: " + filters + "\n";
   auto res = streamed(source, "text/plain; charset=utf-8",
@@ -167,7 +173,7 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
   std::string etag = feed_etag(filters + ", format=" + format, reader->fingerprint());
-  if (auto res = not_modified(req, etag)) return std::move(*res);
+  if (auto res = not_modified(source, req, "iocs", filters + ", format=" + format, etag)) return std::move(*res);
   common::Response res;
   if (format == "csv") {
     res = streamed(source, "text/csv; charset=utf-8",
@@ -196,7 +202,7 @@ common::Response stix_feed(const FeedSource& source, common::Request& req) {
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
   std::string etag = feed_etag(filters + ", format=stix", reader->fingerprint());
-  if (auto res = not_modified(req, etag)) return std::move(*res);
+  if (auto res = not_modified(source, req, "stix", filters, etag)) return std::move(*res);
   std::string markings = boost::json::serialize(stix::tlp_markings());
   std::string head = R"({"type":"bundle","id":"bundle--)" + security::uuid_v4() + R"(","objects":[)" +
                      markings.substr(1, markings.size() - 2);
@@ -218,10 +224,13 @@ common::Response stix_feed(const FeedSource& source, common::Request& req) {
 
 std::vector<common::Route> feed_routes(const FeedSource& source) {
   static const std::array<Blocklist, 4> kLists{{
-      {"/api/feeds/ip-blocklist", "IP blocklist", {IocType::Ip}},
-      {"/api/feeds/domain-blocklist", "domain blocklist", {IocType::Domain}},
-      {"/api/feeds/url-blocklist", "URL blocklist", {IocType::Url}},
-      {"/api/feeds/hash-blocklist", "hash blocklist", {IocType::HashMd5, IocType::HashSha1, IocType::HashSha256}},
+      {"/api/feeds/ip-blocklist", "ip-blocklist", "IP blocklist", {IocType::Ip}},
+      {"/api/feeds/domain-blocklist", "domain-blocklist", "domain blocklist", {IocType::Domain}},
+      {"/api/feeds/url-blocklist", "url-blocklist", "URL blocklist", {IocType::Url}},
+      {"/api/feeds/hash-blocklist",
+       "hash-blocklist",
+       "hash blocklist",
+       {IocType::HashMd5, IocType::HashSha1, IocType::HashSha256}},
   }};
   std::vector<common::Route> routes;
   routes.push_back({.method = "GET",

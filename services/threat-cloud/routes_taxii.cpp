@@ -197,6 +197,8 @@ common::Response page_response(store::Database& db, const common::Request& req, 
   auto q = page_query(req, object_id);
   IndicatorPage page;
   if (q) page = indicator_page(db, *q);
+  record_feed_access(db, actor_of(req), manifest ? "taxii-manifest" : "taxii-objects",
+                     {{"query", req.query}, {"objects", page.items.size()}});
   boost::json::array objects;
   for (const auto& ioc : page.items) {
     std::string id = stix::indicator_id(ioc.id);
