@@ -8,19 +8,19 @@
 #include <string>
 
 #include <boost/json/serialize.hpp>
-#include "api_keys.hpp"
-#include "feed_stream.hpp"
-#include "feeds.hpp"
-#include "security/random.hpp"
-#include "stix.hpp"
 
+#include "api_keys.hpp"
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
 #include "common/error.hpp"
+#include "feed_stream.hpp"
+#include "feeds.hpp"
 #include "iocs.hpp"
 #include "query.hpp"
 #include "routes.hpp"
 #include "security/digest.hpp"
+#include "security/random.hpp"
+#include "stix.hpp"
 
 namespace tc {
 

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <any>
 #include <charconv>
-#include <mutex>
 
 #include <boost/json/serialize.hpp>
 
@@ -15,7 +14,6 @@
 #include "feeds.hpp"
 #include "query.hpp"
 #include "routes.hpp"
-#include "security/digest.hpp"
 #include "stix.hpp"
 
 namespace tc {
@@ -245,7 +243,7 @@ std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
     return common::Route{.method = "GET",
                          .path = std::move(path),
                          .handler = guarded(access, limiter, std::move(handler)),
-                         .offload = false};
+                         .offload = true};  // database reads and the audit write
   };
   return {
       route("/taxii2/",
