@@ -8,6 +8,10 @@
 
 #include "common/http.hpp"
 
+namespace store {
+class Database;
+}
+
 namespace tc {
 
 // Where streamed feeds read from and run: the database file their snapshots open, and the
@@ -15,6 +19,7 @@ namespace tc {
 struct FeedSource {
   std::filesystem::path database;
   std::function<void(std::function<void()>)> post;
+  store::Database* db = nullptr;  // for the audit entry of each download
 };
 
 // Appends the next part of a body to `out` and returns false once the body is complete.

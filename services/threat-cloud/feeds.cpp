@@ -8,11 +8,12 @@ namespace tc {
 
 namespace {
 
-constexpr std::string_view kFeedVersion = "SELECT version FROM feed_version WHERE id = 1";
-
 // "SELECT <what> FROM iocs WHERE <the feed's conditions> ORDER BY <order>", from fixed fragments.
 std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order) {
-  std::string sql = "SELECT " + std::string(what) + " FROM iocs WHERE " + std::string(kRedistributable);
+  // Feeds read iocs_feed (0007_feeds.sql) whatever statistics say; agent updates go by change time.
+  std::string sql = "SELECT " + std::string(what) +
+                    (query.changed_since ? " FROM iocs" : " FROM iocs INDEXED BY iocs_feed") + " WHERE " +
+                    std::string(kRedistributable);
   if (query.changed_since)
     sql += " AND updated_at >= ?";
   else
@@ -41,15 +42,16 @@ void bind_feed(store::Statement& q, const FeedQuery& query) {
 }
 
 std::string_view feed_order(const FeedQuery& query) {
-  return query.changed_since ? "updated_at, id" : "type, normalized_value";
+  return query.changed_since ? "updated_at, rowid" : "type, normalized_value";
 }
 
 }  // namespace
 
 std::atomic<int> Snapshot::open_{0};
+std::atomic<int> Snapshot::max_open_{32};
 
 Snapshot::Snapshot(const std::filesystem::path& file) {
-  if (open_.fetch_add(1) >= kMaxOpen) {
+  if (open_.fetch_add(1) >= max_open_) {
     open_.fetch_sub(1);
     throw common::ApiError(503, "too many feeds are being read at once, retry shortly");
   }
@@ -68,17 +70,26 @@ Snapshot::~Snapshot() {
   open_.fetch_sub(1);
 }
 
-std::int64_t Snapshot::feed_version() { return connection_->query_int(kFeedVersion).value_or(0); }
-
 FeedReader::FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows)
     : snapshot_(file), query_(query), rows_kind_(rows) {}
 
 FeedReader::~FeedReader() { rows_.reset(); }
 
+const std::string& FeedReader::fingerprint() {
+  if (count_ < 0) {
+    auto q = snapshot_.connection().prepare(feed_sql(query_, "count(*), max(updated_at), total(rowid)", ""));
+    bind_feed(*q, query_);
+    q->step();
+    count_ = q->int64(0);
+    fingerprint_ =
+        std::to_string(count_) + "|" + q->text(1) + "|" + std::to_string(static_cast<std::int64_t>(q->real(2)));
+  }
+  return fingerprint_;
+}
+
 std::int64_t FeedReader::count() {
-  auto q = snapshot_.connection().prepare(feed_sql(query_, "count(*)", ""));
-  bind_feed(*q, query_);
-  return q->step() ? q->int64(0) : 0;
+  fingerprint();
+  return count_;
 }
 
 bool FeedReader::next() {
@@ -95,23 +106,23 @@ std::string FeedReader::value() const { return (*rows_)->text(0); }
 Ioc FeedReader::ioc() const { return read_ioc(**rows_); }
 
 IndicatorPage indicator_page(store::Database& db, const IndicatorQuery& query) {
-  std::string sql = "SELECT " + std::string(kIocColumns) + " FROM iocs WHERE status = 'active' AND type != 'cve' AND " +
-                    std::string(kRedistributable);
+  std::string sql = "SELECT " + std::string(kIocColumns) +
+                    ", rowid FROM iocs WHERE status = 'active' AND type != 'cve' AND " + std::string(kRedistributable);
   if (query.added_after) sql += " AND updated_at > ?";
-  if (query.after) sql += " AND (updated_at, id) > (?, ?)";
+  if (query.after) sql += " AND (updated_at, rowid) > (?, ?)";
   if (query.version) sql += " AND updated_at = ?";
   if (query.shareable_only) sql += " AND tlp IN ('clear', 'green')";
   if (query.ids) {
     sql += " AND id IN (SELECT value FROM json_each(?))";
   }
-  sql += " ORDER BY updated_at, id LIMIT ?";
+  sql += " ORDER BY updated_at, rowid LIMIT ?";
   return db.read([&](store::Connection& c) {
     auto q = c.prepare(sql);
     int index = 0;
     if (query.added_after) q->bind(++index, std::string_view(*query.added_after));
     if (query.after) {
       q->bind(++index, std::string_view(query.after->first));
-      q->bind(++index, std::string_view(query.after->second));
+      q->bind(++index, query.after->second);
     }
     if (query.version) q->bind(++index, std::string_view(*query.version));
     if (query.ids) {
@@ -121,13 +132,23 @@ IndicatorPage indicator_page(store::Database& db, const IndicatorQuery& query) {
     }
     q->bind(++index, query.limit + 1);
     IndicatorPage page;
-    while (q->step()) page.items.push_back(read_ioc(*q));
+    std::vector<std::int64_t> rowids;
+    while (q->step()) {
+      page.items.push_back(read_ioc(*q));
+      rowids.push_back(q->int64(q->column_count() - 1));
+    }
     if (static_cast<std::int64_t>(page.items.size()) > query.limit) {
       page.items.pop_back();
+      rowids.pop_back();
       page.more = true;
     }
+    if (!rowids.empty()) page.last_rowid = rowids.back();
     return page;
   });
+}
+
+void record_feed_access(store::Database& db, const Actor& by, std::string_view feed, boost::json::object details) {
+  db.write([&](store::Connection& c) { record_audit(c, by, "feed.access", "feed", feed, details); });
 }
 
 }  // namespace tc

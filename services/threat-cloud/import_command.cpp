@@ -101,12 +101,19 @@ int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> 
     return 1;
   }
   try {
-    store::Database db(db_path ? std::filesystem::path(*db_path) : default_database());
+    // synchronous=NORMAL: a batch survives a crash of the process, not a power loss; an
+    // interrupted import is simply run again (the upsert makes it idempotent).
+    store::Database db(db_path ? std::filesystem::path(*db_path) : default_database(),
+                       store::DatabaseOptions{.read_connections = 1, .synchronous_full = false});
     std::vector<std::pair<std::string_view, std::string_view>> files;
     for (const auto& f : migrations) files.emplace_back(f.name, f.data);
     auto list = store::migrations_from_files(files);
     db.migrate(list);
-    db.write([&](store::Connection& c) { save_source(c, src); });
+    db.write([&](store::Connection& c) {
+      c.exec("PRAGMA cache_size=-131072");  // 128 MiB: a batch's index pages stay in memory until it commits
+      c.exec("PRAGMA temp_store=MEMORY");
+      save_source(c, src);
+    });
 
     Iocs iocs(db);
     const Actor by{"import", "127.0.0.1"};

@@ -17,6 +17,7 @@
 #include "campaigns.hpp"
 #include "events.hpp"
 #include "feed_stream.hpp"
+#include "feeds.hpp"
 #include "geoip.hpp"
 #include "import_command.hpp"
 #include "iocs.hpp"
@@ -70,7 +71,9 @@ common::ServiceInfo describe() {
            {"TC_CORRELATION_INTERVAL", "300", "seconds between runs of the campaign correlation job"},
            {"TC_CORRELATION_LOOKBACK_HOURS", "168", "the job looks at uncorrelated events received this recently"},
            {"TC_CAMPAIGN_DORMANT_DAYS", "7", "automatic campaigns without events for this many days become dormant"},
-           {"TC_REPUTATION_INTERVAL", "3600", "seconds between runs of the reputation job"}},
+           {"TC_REPUTATION_INTERVAL", "3600", "seconds between runs of the reputation job"},
+
+           {"TC_FEED_STREAMS", "32", "feeds streamed at once (each reads its own snapshot); more get 503"}},
   };
 }
 
@@ -106,6 +109,12 @@ void setup(common::Service& service) {
   std::string db_file = config.get("TC_DB_PATH");
   auto& db = service.open_database(db_file.empty() ? "threat-cloud.db" : db_file, threat_cloud_migrations());
 
+  // The writer keeps the index pages of bulk uploads cached (random keys touch many pages) and
+  // its statement journals in memory.
+  db.write([](store::Connection& c) {
+    c.exec("PRAGMA cache_size=-32768");
+    c.exec("PRAGMA temp_store=MEMORY");
+  });
   auto& keys = service.make<tc::ApiKeys>(db, common::split_list(keys_text));
   auto& iocs = service.make<tc::Iocs>(db);
   auto& sightings = service.make<tc::Sightings>(db);
@@ -137,6 +146,7 @@ void setup(common::Service& service) {
                   correlated.with({}).inc(static_cast<double>(run.events_correlated));
                 });
 
+  tc::Snapshot::set_max_open(static_cast<int>(config.get_int("TC_FEED_STREAMS", 1, 1000)));
   auto& reputation = service.make<tc::ReputationJob>(db);
   service.every("reputation", std::chrono::seconds(config.get_int("TC_REPUTATION_INTERVAL", 1, 7 * 86400)),
                 [&reputation] { reputation.run(); });
@@ -148,7 +158,8 @@ void setup(common::Service& service) {
   service.add(tc::key_routes(keys));
   service.add(tc::ioc_routes(iocs, {&events, &campaigns}));
   service.add(tc::sighting_routes(iocs, sightings));
-  tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); }};
+  tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); },
+                             &db};
   service.add(tc::feed_routes(feed_source));
   service.add(tc::stats_routes(stats));
   service.add(tc::audit_routes(audit));

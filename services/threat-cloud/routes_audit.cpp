@@ -12,12 +12,12 @@ namespace tc {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> kActions{
-    "key.create",   "key.revoke",   "ioc.upload",    "ioc.update",  "ioc.sighting",       "admin.backup",
-    "rule.upload",  "source.save",  "threat.upload", "trap.report", "campaign.correlate", "campaign.create",
-    "campaign.update"};
-constexpr std::array<std::string_view, 7> kEntityTypes{"api_key", "ioc",          "backup",  "rule",
-                                                       "source",  "threat_event", "campaign"};
+constexpr std::array<std::string_view, 14> kActions{
+    "key.create",   "key.revoke",         "ioc.upload",      "ioc.update",     "ioc.sighting",
+    "admin.backup", "rule.upload",        "source.save",     "feed.access",    "threat.upload",
+    "trap.report",  "campaign.correlate", "campaign.create", "campaign.update"};
+constexpr std::array<std::string_view, 8> kEntityTypes{"api_key", "ioc",  "backup",       "rule",
+                                                       "source",  "feed", "threat_event", "campaign"};
 
 common::Response list_audit(const AuditLog& log, common::Request& req) {
   auto page = common::parse_page(req);

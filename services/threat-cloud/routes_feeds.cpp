@@ -8,19 +8,19 @@
 #include <string>
 
 #include <boost/json/serialize.hpp>
-#include "api_keys.hpp"
-#include "feed_stream.hpp"
-#include "feeds.hpp"
-#include "security/random.hpp"
-#include "stix.hpp"
 
+#include "api_keys.hpp"
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
 #include "common/error.hpp"
+#include "feed_stream.hpp"
+#include "feeds.hpp"
 #include "iocs.hpp"
 #include "query.hpp"
 #include "routes.hpp"
 #include "security/digest.hpp"
+#include "security/random.hpp"
+#include "stix.hpp"
 
 namespace tc {
 
@@ -30,6 +30,7 @@ constexpr std::array<std::string_view, 2> kFeedFormats{"json", "csv"};
 
 struct Blocklist {
   const char* path;
+  const char* name;  // in the audit log
   const char* title;
   std::vector<IocType> types;
 };
@@ -79,15 +80,20 @@ FeedQuery feed_query(const common::Request& req, std::vector<IocType> types, std
   return query;
 }
 
-// The ETag of a feed: its filters and the snapshot's change counter, not the generation time,
-// so a feed is revalidated without reading its entries.
-std::string feed_etag(const std::string& filters, std::int64_t version) {
-  return "\"" + security::sha256_hex(filters + "\n" + std::to_string(version)).substr(0, 32) + "\"";
+// The ETag of a feed: its filters and the fingerprint of its entries (count, latest change,
+// identities), not the generation time, so a feed is revalidated without sending it.
+std::string feed_etag(const std::string& filters, const std::string& fingerprint) {
+  return "\"" + security::sha256_hex(filters + "\n" + fingerprint).substr(0, 32) + "\"";
 }
 
-std::optional<common::Response> not_modified(const common::Request& req, const std::string& etag) {
+// Records the download, then answers 304 when If-None-Match names the current ETag.
+std::optional<common::Response> not_modified(const FeedSource& source, const common::Request& req,
+                                             std::string_view feed, const std::string& filters,
+                                             const std::string& etag) {
   auto inm = req.headers.get("If-None-Match");
-  if (!inm || !etag_matches(*inm, etag)) return std::nullopt;
+  bool unchanged = inm && etag_matches(*inm, etag);
+  record_feed_access(*source.db, actor_of(req), feed, {{"filters", filters}, {"status", unchanged ? 304 : 200}});
+  if (!unchanged) return std::nullopt;
   auto res = common::Response::empty(304);
   res.headers.set("ETag", etag);
   return res;
@@ -118,8 +124,8 @@ common::Response blocklist(const FeedSource& source, const Blocklist& list, comm
   std::string filters;
   FeedQuery query = feed_query(req, list.types, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values);
-  std::string etag = feed_etag(filters, reader->feed_version());
-  if (auto res = not_modified(req, etag)) return std::move(*res);
+  std::string etag = feed_etag(filters, reader->fingerprint());
+  if (auto res = not_modified(source, req, list.name, filters, etag)) return std::move(*res);
   std::string head = "# Panguard Threat Cloud " + std::string(list.title) + "\n# Generated: " + common::rfc3339_now() +
                      "\n# Entries: " + std::to_string(reader->count()) + "\n# Filters: " + filters + "\n";
   auto res = streamed(source, "text/plain; charset=utf-8",
@@ -166,8 +172,8 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
-  std::string etag = feed_etag(filters + ", format=" + format, reader->feed_version());
-  if (auto res = not_modified(req, etag)) return std::move(*res);
+  std::string etag = feed_etag(filters + ", format=" + format, reader->fingerprint());
+  if (auto res = not_modified(source, req, "iocs", filters + ", format=" + format, etag)) return std::move(*res);
   common::Response res;
   if (format == "csv") {
     res = streamed(source, "text/csv; charset=utf-8",
@@ -195,8 +201,8 @@ common::Response stix_feed(const FeedSource& source, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
-  std::string etag = feed_etag(filters + ", format=stix", reader->feed_version());
-  if (auto res = not_modified(req, etag)) return std::move(*res);
+  std::string etag = feed_etag(filters + ", format=stix", reader->fingerprint());
+  if (auto res = not_modified(source, req, "stix", filters, etag)) return std::move(*res);
   std::string markings = boost::json::serialize(stix::tlp_markings());
   std::string head = R"({"type":"bundle","id":"bundle--)" + security::uuid_v4() + R"(","objects":[)" +
                      markings.substr(1, markings.size() - 2);
@@ -218,10 +224,13 @@ common::Response stix_feed(const FeedSource& source, common::Request& req) {
 
 std::vector<common::Route> feed_routes(const FeedSource& source) {
   static const std::array<Blocklist, 4> kLists{{
-      {"/api/feeds/ip-blocklist", "IP blocklist", {IocType::Ip}},
-      {"/api/feeds/domain-blocklist", "domain blocklist", {IocType::Domain}},
-      {"/api/feeds/url-blocklist", "URL blocklist", {IocType::Url}},
-      {"/api/feeds/hash-blocklist", "hash blocklist", {IocType::HashMd5, IocType::HashSha1, IocType::HashSha256}},
+      {"/api/feeds/ip-blocklist", "ip-blocklist", "IP blocklist", {IocType::Ip}},
+      {"/api/feeds/domain-blocklist", "domain-blocklist", "domain blocklist", {IocType::Domain}},
+      {"/api/feeds/url-blocklist", "url-blocklist", "URL blocklist", {IocType::Url}},
+      {"/api/feeds/hash-blocklist",
+       "hash-blocklist",
+       "hash blocklist",
+       {IocType::HashMd5, IocType::HashSha1, IocType::HashSha256}},
   }};
   std::vector<common::Route> routes;
   routes.push_back({.method = "GET",

@@ -105,6 +105,9 @@ common::Response agent_update(const FeedSource& source, const Rules& rules, comm
     if (offset + 200 >= total) break;
   }
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
+  record_feed_access(
+      *source.db, actor_of(req), "agent-update",
+      {{"since", since ? boost::json::value(*since) : boost::json::value(nullptr)}, {"minReputation", min_reputation}});
   std::string head = R"({"ok":true,"data":{"generatedAt":")" + generated + R"(","since":)" +
                      (since ? "\"" + *since + "\"" : std::string("null")) + R"(,"rules":)" +
                      boost::json::serialize(rule_list) + R"(,"iocs":[)";

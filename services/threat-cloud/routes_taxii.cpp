@@ -3,7 +3,7 @@
 // included, so these routes check keys and limits themselves.
 #include <algorithm>
 #include <any>
-#include <mutex>
+#include <charconv>
 
 #include <boost/json/serialize.hpp>
 
@@ -14,7 +14,6 @@
 #include "feeds.hpp"
 #include "query.hpp"
 #include "routes.hpp"
-#include "security/digest.hpp"
 #include "stix.hpp"
 
 namespace tc {
@@ -94,10 +93,10 @@ void check_collection(const common::Request& req) {
   if (req.param("id") != kCollectionId) throw common::ApiError::not_found("no collection with this id");
 }
 
-// "<updated_at>|<id>" as hex, so the token is opaque and URL-safe.
-std::string next_token(const Ioc& last) {
+// "<updated_at>|<rowid>" as hex, so the token is opaque and URL-safe.
+std::string next_token(const IndicatorPage& page) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string text = last.updated_at + "|" + last.id, out;
+  std::string text = page.items.back().updated_at + "|" + std::to_string(page.last_rowid), out;
   for (unsigned char c : text) {
     out += kHex[c >> 4];
     out += kHex[c & 15];
@@ -105,7 +104,7 @@ std::string next_token(const Ioc& last) {
   return out;
 }
 
-std::pair<std::string, std::string> parse_next(const std::string& token) {
+std::pair<std::string, std::int64_t> parse_next(const std::string& token) {
   std::string text;
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
@@ -121,9 +120,15 @@ std::pair<std::string, std::string> parse_next(const std::string& token) {
       text += static_cast<char>(hi * 16 + lo);
   }
   auto bar = text.find('|');
+  std::int64_t rowid = 0;
+  if (ok && bar != std::string::npos) {
+    auto digits = std::string_view(text).substr(bar + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), rowid);
+    ok = ec == std::errc() && end == digits.data() + digits.size() && !digits.empty();
+  }
   if (!ok || bar == std::string::npos || !common::parse_rfc3339(text.substr(0, bar)))
     throw common::ApiError::validation("query parameter 'next' is not a token this server issued");
-  return {text.substr(0, bar), text.substr(bar + 1)};
+  return {text.substr(0, bar), rowid};
 }
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -190,6 +195,8 @@ common::Response page_response(store::Database& db, const common::Request& req, 
   auto q = page_query(req, object_id);
   IndicatorPage page;
   if (q) page = indicator_page(db, *q);
+  record_feed_access(db, actor_of(req), manifest ? "taxii-manifest" : "taxii-objects",
+                     {{"query", req.query}, {"objects", page.items.size()}});
   boost::json::array objects;
   for (const auto& ioc : page.items) {
     std::string id = stix::indicator_id(ioc.id);
@@ -203,7 +210,7 @@ common::Response page_response(store::Database& db, const common::Request& req, 
   }
   if (!object_id.empty() && objects.empty()) throw common::ApiError::not_found("no object with this id");
   boost::json::object body{{"more", page.more}};
-  if (page.more) body["next"] = next_token(page.items.back());
+  if (page.more) body["next"] = next_token(page);
   if (!objects.empty()) body["objects"] = std::move(objects);
   auto res = taxii(body);
   if (!page.items.empty()) {
@@ -236,7 +243,7 @@ std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
     return common::Route{.method = "GET",
                          .path = std::move(path),
                          .handler = guarded(access, limiter, std::move(handler)),
-                         .offload = false};
+                         .offload = true};  // database reads and the audit write
   };
   return {
       route("/taxii2/",

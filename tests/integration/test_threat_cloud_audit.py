@@ -61,3 +61,28 @@ def test_audit_log_is_admin_only_and_validated(tc):
     assert_validation(tc.get("/api/audit-log", headers=ADMIN, params={"action": "drop"}), "action")
     assert_validation(tc.get("/api/audit-log", headers=ADMIN, params={"entityType": "user"}), "entityType")
     assert_validation(tc.get("/api/audit-log", headers=ADMIN, params={"since": "now"}), "since")
+
+
+def test_feed_downloads_are_audited(launch):
+    from threat_cloud_helpers import RELAXED as relaxed
+    server = launch("threat-cloud", env={**relaxed, "TC_PUBLIC_READS": "true"})
+    read = create_key(server, ["read"])["key"]
+    r = server.get("/api/feeds/ip-blocklist", headers=auth(read), params={"minReputation": 10})
+    assert r.status_code == 200
+    assert server.get("/api/feeds/ip-blocklist", headers={**auth(read), "If-None-Match": r.headers["ETag"]},
+                      params={"minReputation": 10}).status_code == 304
+    assert server.get("/api/feeds/stix").status_code == 200
+    assert server.get("/api/feeds/agent-update", headers=auth(read)).status_code == 200
+    assert server.get("/taxii2/api/collections/", headers=auth(read)).status_code == 200
+    cid = server.get("/taxii2/api/collections/", headers=auth(read)).json()["collections"][0]["id"]
+    assert server.get(f"/taxii2/api/collections/{cid}/manifest/", headers=auth(read)).status_code == 200
+    log = server.get("/api/audit-log", headers=ADMIN, params={"action": "feed.access"}).json()["data"]
+    seen = [(e["entityType"], e["entityId"], e["actor"], e["details"].get("status")) for e in reversed(log)]
+    key_id = read.split(".")[0]
+    assert seen == [("feed", "ip-blocklist", key_id, 200), ("feed", "ip-blocklist", key_id, 304),
+                    ("feed", "stix", "anonymous", 200), ("feed", "agent-update", key_id, None),
+                    ("feed", "taxii-manifest", key_id, None)]
+    assert all(e["ip"] == "127.0.0.0" for e in log)
+    assert "minReputation=10" in log[-1]["details"]["filters"]
+    only_feeds = server.get("/api/audit-log", headers=ADMIN, params={"entityType": "feed"}).json()["data"]
+    assert len(only_feeds) == 5

@@ -186,3 +186,14 @@ def test_import_usage_errors(tmp_path):
     bad.write_text("{not json")
     r = run_import(db, "stix", bad)
     assert r["imported"] == 0 and r["malformed"] == 1
+
+
+def test_import_while_the_service_runs(launch):
+    server = launch("threat-cloud", env=RELAXED)
+    upload(server, {"value": "192.0.2.5", "reputation": 90})
+    r = run_import(server.data_dir / "threat-cloud.db", "ipsum", DATA / "ipsum.txt")
+    assert r["imported"] == 3
+    assert lookup(server, "192.0.2.200")["ioc"]["source"] == "ipsum"
+    upload(server, {"value": "192.0.2.6", "reputation": 90})  # the service still writes
+    lines = server.get("/api/feeds/ip-blocklist", headers=ADMIN).text.splitlines()
+    assert {"192.0.2.5", "192.0.2.6", "192.0.2.200"} <= set(lines)

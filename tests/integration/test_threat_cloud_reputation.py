@@ -115,3 +115,27 @@ def test_large_feeds_stream_completely(launch):
         next(r.iter_content(chunk_size=1024))
     assert server.get("/api/feeds/ip-blocklist", headers=ADMIN, params={"minReputation": 81}).status_code == 200
     assert server.get("/health").status_code == 200
+
+
+def test_feed_streams_are_bounded(launch):
+    """A client that stops reading keeps its snapshot; beyond TC_FEED_STREAMS feeds answer 503."""
+    import socket
+    server = launch("threat-cloud", env={**RELAXED, "TC_FEED_STREAMS": "1"})
+    for start in range(0, 30_000, 1000):
+        upload(server, {"iocs": [{"value": f"10.1.{i // 256}.{i % 256}", "reputation": 80,
+                                  "tags": ["padding-to-make-the-feed-large"] * 3, "threatType": "scanner"}
+                                 for i in range(start, start + 1000)]})
+    stalled = socket.create_connection(("127.0.0.1", server.port))
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"GET /api/feeds/iocs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + ADMIN["Authorization"].split()[1].encode() + b"\r\n\r\n")
+    try:
+        assert stalled.recv(1024).startswith(b"HTTP/1.1 200")
+        r = wait_for(lambda: (lambda x: x if x.status_code == 503 else None)(
+            server.get("/api/feeds/ip-blocklist", headers=ADMIN)), timeout=10)
+        assert r is not None and r.status_code == 503, r
+        assert r.json()["ok"] is False
+    finally:
+        stalled.close()
+    # the stalled stream's snapshot is released once its client is gone
+    assert wait_for(lambda: server.get("/api/feeds/ip-blocklist", headers=ADMIN).status_code == 200)

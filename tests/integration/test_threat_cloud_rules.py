@@ -137,3 +137,15 @@ def test_agent_update_errors_and_scope(tc):
                       "minReputation")
     read = create_key(tc, ["read"])["key"]
     assert tc.get("/api/feeds/agent-update", headers=auth(read)).status_code == 200
+
+
+def test_rule_and_agent_update_limits(launch):
+    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_WRITE": "1/min", "TC_RATE_LIMIT_FEED": "1/min"})
+    body = {"ruleId": "limited", "ruleContent": SIGMA, "source": "sigma"}
+    assert post_rules(server, body).status_code == 201
+    r = post_rules(server, body)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert server.get("/api/feeds/agent-update", headers=ADMIN).status_code == 200
+    r = server.get("/api/feeds/agent-update", headers=ADMIN)
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    assert server.get("/api/rules", headers=ADMIN).status_code == 200  # the read class is separate

@@ -10,3 +10,4 @@ echo
 /usr/bin/python3 tools/bench/manager_sse.py --bin "$BIN"
 /usr/bin/python3 tools/bench/shardlyn_auth.py --bin "$BIN"
 /usr/bin/python3 tools/bench/auth.py --bin "$BIN"
+/usr/bin/python3 tools/bench/threat_cloud.py --bin "$BIN"

@@ -10,22 +10,13 @@ CREATE TABLE sources (
   updated_at     TEXT NOT NULL
 ) STRICT;
 
--- One counter that moves with every change to IoCs or sources: the feeds' ETags hash it with
--- their filters, so a feed is revalidated without reading its entries.
-CREATE TABLE feed_version (
-  id      INTEGER PRIMARY KEY CHECK (id = 1),
-  version INTEGER NOT NULL
-) STRICT;
-INSERT INTO feed_version (id, version) VALUES (1, 0);
-CREATE TRIGGER iocs_feed_insert AFTER INSERT ON iocs BEGIN UPDATE feed_version SET version = version + 1 WHERE id = 1; END;
-CREATE TRIGGER iocs_feed_update AFTER UPDATE ON iocs BEGIN UPDATE feed_version SET version = version + 1 WHERE id = 1; END;
-CREATE TRIGGER iocs_feed_delete AFTER DELETE ON iocs BEGIN UPDATE feed_version SET version = version + 1 WHERE id = 1; END;
-CREATE TRIGGER sources_feed_insert AFTER INSERT ON sources BEGIN UPDATE feed_version SET version = version + 1 WHERE id = 1; END;
-CREATE TRIGGER sources_feed_update AFTER UPDATE ON sources BEGIN UPDATE feed_version SET version = version + 1 WHERE id = 1; END;
-CREATE TRIGGER sources_feed_delete AFTER DELETE ON sources BEGIN UPDATE feed_version SET version = version + 1 WHERE id = 1; END;
+-- The feeds' index: every column a blocklist filters on, in the order it is sent, so a feed's
+-- fingerprint and its values are read from the index alone, in order, without a sort.
+CREATE INDEX iocs_feed ON iocs (type, status, normalized_value, reputation, tlp, source, updated_at);
 
--- What changed since a time, for the agent-update feed and TAXII's added_after.
-CREATE INDEX iocs_updated ON iocs (updated_at, id);
+-- What changed since a time, for the agent-update feed and TAXII's added_after. Entries are
+-- (updated_at, rowid), so pages in change order need no sort, and new changes append.
+CREATE INDEX iocs_updated ON iocs (updated_at);
 
 -- Sigma / ATR detection rules that agents fetch; unique by rule id, replaced on re-upload.
 CREATE TABLE rules (
