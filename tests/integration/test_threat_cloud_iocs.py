@@ -356,6 +356,13 @@ def test_patch(tc):
     r = tc.request("PATCH", f"/api/iocs/{ioc_id}", json={"status": "active"}, headers=ADMIN)
     assert r.json()["data"]["status"] == "active" and r.json()["data"]["tags"] == ["new", "x"]
     assert find(tc, value)["verdict"] == "malicious"
+    # under review, then only the TLP changes: the other fields stay
+    r = tc.request("PATCH", f"/api/iocs/{ioc_id}", json={"status": "under_review"}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["data"]["status"] == "under_review"
+    r = tc.request("PATCH", f"/api/iocs/{ioc_id}", json={"tlp": "amber+strict"}, headers=ADMIN)
+    ioc = r.json()["data"]
+    assert ioc["tlp"] == "amber+strict" and ioc["status"] == "under_review" and ioc["confidence"] == 12
+    assert find(tc, value)["ioc"]["status"] == "under_review"
 
     r = tc.request("PATCH", "/api/iocs/ioc_0000000000000000", json={"status": "active"}, headers=ADMIN)
     assert r.status_code == 404
