@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from threat_cloud_helpers import ADMIN, RELAXED, assert_validation, auth, create_key, upload
+from threat_cloud_helpers import ADMIN, RELAXED, SECOND_ADMIN_KEY, assert_validation, auth, create_key, upload
 
 
 def _health(url: str):
@@ -28,6 +28,9 @@ def test_tc_host_is_the_listening_address(launch):
     assert _health(v6), server.log_text()[-2000:]
     r = requests.post(v6 + "/api/iocs", json={"value": "192.0.2.1"}, headers=ADMIN, timeout=10)
     assert r.status_code == 201, r.text
+    # the audit log keeps only the /48 of an IPv6 client
+    r = requests.get(v6 + "/api/audit-log", params={"action": "ioc.upload"}, headers=ADMIN, timeout=10)
+    assert [e["ip"] for e in r.json()["data"]] == ["::"]
     # nothing listens on the IPv4 loopback
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{server.port}/health", timeout=2)
@@ -93,6 +96,17 @@ def test_trust_proxy_decides_the_client_address(launch, trust):
     upload(server, {"value": "192.0.2.99"}, headers={**ADMIN, "X-Forwarded-For": "198.51.100.77"})
     [entry] = server.get("/api/audit-log", params={"action": "ioc.upload"}, headers=ADMIN).json()["data"]
     assert entry["ip"] == ("198.51.100.0" if trust == "true" else "127.0.0.0")
+
+
+def test_admin_class_has_its_own_limit(launch):
+    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_ADMIN": "2/min"})
+    codes = [server.get("/api/keys", headers=ADMIN).status_code for _ in range(2)]
+    r = server.get("/api/audit-log", headers=ADMIN)
+    assert codes == [200, 200] and r.status_code == 429
+    assert int(r.headers["Retry-After"]) >= 1 and r.headers["X-RateLimit-Limit"] == "2"
+    # the same key still reads, and another admin key has its own bucket
+    assert server.get("/api/iocs", headers=ADMIN).status_code == 200
+    assert server.get("/api/keys", headers=auth(SECOND_ADMIN_KEY)).status_code == 200
 
 
 def test_scheduled_backups(launch):
