@@ -70,7 +70,7 @@ FeedQuery feed_query(const common::Request& req, std::vector<IocType> types, std
     query.types = {*type};
     filters += ", type=" + *t;
   }
-  query.tlp = common::input::query_one_of(req, "tlp", kTlps);
+  query.tlp = tlp_query(req);
   if (query.tlp) filters += ", tlp=" + *query.tlp;
   query.since = common::input::query_timestamp_text(req, "since");
   if (query.since) filters += ", since=" + *query.since;

@@ -69,6 +69,11 @@ boost::json::object ioc_json(const Ioc& i) {
   return o;
 }
 
+std::optional<std::string> tlp_query(const common::Request& req) {
+  if (req.query_param("tlp") == "amber strict") return std::string("amber+strict");
+  return common::input::query_one_of(req, "tlp", kTlps);
+}
+
 namespace {
 
 // Anonymous callers (TC_PUBLIC_READS) see only what TLP allows to be shared publicly.
@@ -191,7 +196,7 @@ common::Response list(Iocs& iocs, common::Request& req) {
   f.source = common::input::query_text(req, "source", 128);
   f.status = common::input::query_one_of(req, "status", kStatuses);
   f.tag = common::input::query_text(req, "tag", 64);
-  f.tlp = common::input::query_one_of(req, "tlp", kTlps);
+  f.tlp = tlp_query(req);
   f.search = common::input::query_text(req, "search", 256);
   if (auto n = common::input::query_integer(req, "minReputation", 0, 100)) f.min_reputation = static_cast<int>(*n);
   if (auto n = common::input::query_integer(req, "maxReputation", 0, 100)) f.max_reputation = static_cast<int>(*n);

@@ -190,3 +190,16 @@ def test_list_scopes(populated):
     for path in ("/api/audit-log", "/api/keys"):
         assert server.get(path, headers=read).status_code == 403, path
         assert server.get(path, headers=write).status_code == 403, path
+
+
+def test_tlp_amber_strict_unescaped_in_a_query_string(launch):
+    """A '+' in a query string is a space; "?tlp=amber+strict" typed by hand still means amber+strict."""
+    server = launch("threat-cloud", env=RELAXED)
+    upload(server, {"iocs": [{"value": "192.0.2.40", "tlp": "amber+strict", "reputation": 90},
+                             {"value": "192.0.2.41", "tlp": "amber", "reputation": 90}]})
+    for query in ("tlp=amber+strict", "tlp=amber%2Bstrict"):
+        r = requests.get(server.url("/api/iocs?" + query), headers=ADMIN, timeout=10)
+        assert [i["value"] for i in r.json()["data"]] == ["192.0.2.40"], query
+        r = requests.get(server.url("/api/feeds/ip-blocklist?" + query), headers=ADMIN, timeout=10)
+        assert r.status_code == 200 and [x for x in r.text.splitlines() if not x.startswith("#")] == ["192.0.2.40"]
+    assert_validation(requests.get(server.url("/api/iocs?tlp=amber+lax"), headers=ADMIN, timeout=10), "tlp")
