@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <utility>
+#include <vector>
 
 namespace tc {
 
@@ -190,6 +191,53 @@ int default_port(std::string_view scheme) {
   return -1;
 }
 
+int hex_value(char c) { return is_digit(c) ? c - '0' : lower(c) - 'a' + 10; }
+
+// RFC 3986 6.2.2.2: escapes in upper case, escapes of unreserved characters decoded.
+std::string normalize_escapes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%' || i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
+      out += s[i];
+      continue;
+    }
+    auto c = static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+    if (is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += upper(s[i + 1]);
+      out += upper(s[i + 2]);
+    }
+    i += 2;
+  }
+  return out;
+}
+
+// RFC 3986 5.2.4 for an absolute path: "." and ".." segments resolved.
+std::string remove_dot_segments(std::string_view path) {
+  std::vector<std::string_view> kept;
+  bool directory = false;  // the path ends in a directory (a resolved "." or "..")
+  std::string_view rest = path.substr(1);
+  while (true) {
+    auto slash = rest.find('/');
+    auto segment = rest.substr(0, slash);
+    directory = segment == "." || segment == "..";
+    if (segment == "..") {
+      if (!kept.empty()) kept.pop_back();
+    } else if (segment != ".") {
+      kept.push_back(segment);
+    }
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
+  std::string out;
+  for (auto segment : kept) out.append("/").append(segment);
+  if (directory || out.empty()) out += '/';
+  return out;
+}
+
 std::optional<std::string> normalize_url(std::string_view s) {
   auto sep = s.find("://");
   if (sep == std::string_view::npos || sep == 0) return std::nullopt;
@@ -248,8 +296,10 @@ std::optional<std::string> normalize_url(std::string_view s) {
     }
   }
   std::string out = scheme + "://" + userinfo + host + port_text;
-  if (tail.empty() || tail.front() != '/') out += '/';
-  out += tail;
+  auto query_start = tail.find('?');
+  auto path = tail.substr(0, query_start);
+  out += path.empty() ? "/" : remove_dot_segments(normalize_escapes(path));
+  if (query_start != std::string_view::npos) out += normalize_escapes(tail.substr(query_start));
   return out;
 }
 

@@ -58,6 +58,7 @@ common::ServiceInfo describe() {
            {"TC_BACKUP_DIR", "",
             "directory for online backups, relative to DATA_DIR (POST /api/admin/backup, and daily); unset = off"},
            {"TC_BACKUP_KEEP", "7", "how many backups to keep"},
+           {"TC_BACKUP_INTERVAL", "86400", "seconds between scheduled backups (daily by default)"},
            {"TC_IOC_EXPIRE_DAYS", "365",
             "active IoCs unseen for this many days become expired (checked at start and hourly)"},
            {"TC_ANONYMIZE_UPLOADS", "true",
@@ -128,7 +129,9 @@ void setup(common::Service& service) {
   iocs.expire_unseen(expire_after);  // at start, then hourly
   service.every("expire-iocs", std::chrono::hours(1), [&iocs, expire_after] { iocs.expire_unseen(expire_after); });
   if (backups.configured())
-    service.every("backup", std::chrono::hours(24), [&backups] { backups.run(tc::Actor{"system", "127.0.0.1"}); });
+    service.every("backup", std::chrono::seconds(config.get_int("TC_BACKUP_INTERVAL", 1, 365 * 86400)), [&backups] {
+      backups.run(tc::Actor{"system", "127.0.0.1"});
+    });
 
   // Threat events, campaigns and the queries over them.
   auto& attack = service.make<tc::AttackCatalog>(asset("enterprise-attack-techniques.json"));

@@ -2,6 +2,8 @@
 // The route tables of threat-cloud, one function per resource (routes_<resource>.cpp).
 // Auth schemes: "read", "write", "admin", "public-read" (api_keys.hpp); limit classes:
 // "read", "write", "feed", "admin".
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -77,6 +79,9 @@ std::vector<common::Route> taxii_routes(const TaxiiAccess& access);
 
 // The JSON shape of an IoC (routes_iocs.cpp).
 boost::json::object ioc_json(const Ioc& ioc);
+// The `tlp` query parameter. An unescaped "amber+strict" arrives as "amber strict" (a '+' in a
+// query string is a space) and means amber+strict.
+std::optional<std::string> tlp_query(const common::Request& req);
 // The JSON shapes of a campaign and a threat event (routes_campaigns.cpp).
 boost::json::object campaign_json(const Campaign& campaign);
 boost::json::object event_json(const ThreatEvent& event);

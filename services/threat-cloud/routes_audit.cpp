@@ -5,7 +5,7 @@
 #include "api_keys.hpp"
 #include "audit.hpp"
 #include "common/envelope.hpp"
-#include "query.hpp"
+#include "common/input.hpp"
 #include "routes.hpp"
 
 namespace tc {
@@ -22,10 +22,10 @@ constexpr std::array<std::string_view, 8> kEntityTypes{"api_key", "ioc",  "backu
 common::Response list_audit(const AuditLog& log, common::Request& req) {
   auto page = common::parse_page(req);
   AuditFilter f;
-  f.action = query::one_of(req, "action", kActions);
-  f.entity_type = query::one_of(req, "entityType", kEntityTypes);
-  f.entity_id = query::text(req, "entityId", 64);
-  f.since = query::timestamp(req, "since");
+  f.action = common::input::query_one_of(req, "action", kActions);
+  f.entity_type = common::input::query_one_of(req, "entityType", kEntityTypes);
+  f.entity_id = common::input::query_text(req, "entityId", 64);
+  f.since = common::input::query_timestamp_text(req, "since");
   auto [entries, total] = log.list(f, page.limit, page.offset());
   boost::json::array items;
   for (auto& e : entries)

@@ -6,7 +6,6 @@
 #include "common/envelope.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 
 namespace tc {
@@ -63,10 +62,10 @@ common::Response patch(Campaigns& campaigns, common::Request& req) {
 common::Response list(const Campaigns& campaigns, common::Request& req) {
   auto page = common::parse_page(req);
   CampaignFilter f;
-  f.status = query::one_of(req, "status", kCampaignStatuses);
-  f.kind = query::one_of(req, "kind", kCampaignKinds);
-  f.severity = query::one_of(req, "severity", kSeverities);
-  f.since = query::timestamp(req, "since");
+  f.status = common::input::query_one_of(req, "status", kCampaignStatuses);
+  f.kind = common::input::query_one_of(req, "kind", kCampaignKinds);
+  f.severity = common::input::query_one_of(req, "severity", kSeverities);
+  f.since = common::input::query_timestamp_text(req, "since");
   auto [items, total] = campaigns.list(f, page.limit, page.offset());
   boost::json::array out;
   for (const auto& c : items) out.push_back(campaign_json(c));

@@ -13,10 +13,10 @@
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
 #include "common/error.hpp"
+#include "common/input.hpp"
 #include "feed_stream.hpp"
 #include "feeds.hpp"
 #include "iocs.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 #include "security/digest.hpp"
 #include "security/random.hpp"
@@ -55,7 +55,7 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 FeedQuery feed_query(const common::Request& req, std::vector<IocType> types, std::string& filters) {
   FeedQuery query;
   query.types = std::move(types);
-  if (auto n = query::integer(req, "minReputation", 0, 100)) query.min_reputation = static_cast<int>(*n);
+  if (auto n = common::input::query_integer(req, "minReputation", 0, 100)) query.min_reputation = static_cast<int>(*n);
   filters = "minReputation=" + std::to_string(query.min_reputation);
   if (auto t = req.query_param("type")) {
     auto type = parse_type(*t);
@@ -70,9 +70,9 @@ FeedQuery feed_query(const common::Request& req, std::vector<IocType> types, std
     query.types = {*type};
     filters += ", type=" + *t;
   }
-  query.tlp = query::one_of(req, "tlp", kTlps);
+  query.tlp = tlp_query(req);
   if (query.tlp) filters += ", tlp=" + *query.tlp;
-  query.since = query::timestamp(req, "since");
+  query.since = common::input::query_timestamp_text(req, "since");
   if (query.since) filters += ", since=" + *query.since;
   const auto* caller = std::any_cast<Caller>(&req.principal);
   query.shareable_only = !caller || caller->anonymous;
@@ -168,7 +168,7 @@ boost::json::object feed_entry(const Ioc& i) {
 }
 
 common::Response ioc_feed(const FeedSource& source, common::Request& req) {
-  auto format = query::one_of(req, "format", kFeedFormats).value_or("json");
+  auto format = common::input::query_one_of(req, "format", kFeedFormats).value_or("json");
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
   auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);

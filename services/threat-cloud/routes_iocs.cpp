@@ -15,7 +15,6 @@
 #include "common/input.hpp"
 #include "events.hpp"
 #include "iocs.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 
 namespace tc {
@@ -68,6 +67,11 @@ boost::json::object ioc_json(const Ioc& i) {
   o["createdAt"] = i.created_at;
   o["updatedAt"] = i.updated_at;
   return o;
+}
+
+std::optional<std::string> tlp_query(const common::Request& req) {
+  if (req.query_param("tlp") == "amber strict") return std::string("amber+strict");
+  return common::input::query_one_of(req, "tlp", kTlps);
 }
 
 namespace {
@@ -188,17 +192,17 @@ common::Response upload(Iocs& iocs, common::Request& req) {
 common::Response list(Iocs& iocs, common::Request& req) {
   auto page = common::parse_page(req);
   IocFilter f;
-  if (auto t = query::one_of(req, "type", kTypeNames)) f.type = parse_type(*t);
-  f.source = query::text(req, "source", 128);
-  f.status = query::one_of(req, "status", kStatuses);
-  f.tag = query::text(req, "tag", 64);
-  f.tlp = query::one_of(req, "tlp", kTlps);
-  f.search = query::text(req, "search", 256);
-  if (auto n = query::integer(req, "minReputation", 0, 100)) f.min_reputation = static_cast<int>(*n);
-  if (auto n = query::integer(req, "maxReputation", 0, 100)) f.max_reputation = static_cast<int>(*n);
+  if (auto t = common::input::query_one_of(req, "type", kTypeNames)) f.type = parse_type(*t);
+  f.source = common::input::query_text(req, "source", 128);
+  f.status = common::input::query_one_of(req, "status", kStatuses);
+  f.tag = common::input::query_text(req, "tag", 64);
+  f.tlp = tlp_query(req);
+  f.search = common::input::query_text(req, "search", 256);
+  if (auto n = common::input::query_integer(req, "minReputation", 0, 100)) f.min_reputation = static_cast<int>(*n);
+  if (auto n = common::input::query_integer(req, "maxReputation", 0, 100)) f.max_reputation = static_cast<int>(*n);
   if (f.min_reputation && f.max_reputation && *f.min_reputation > *f.max_reputation)
     throw common::ApiError::validation("query parameter 'minReputation' must not exceed 'maxReputation'");
-  f.since = query::timestamp(req, "since");
+  f.since = common::input::query_timestamp_text(req, "since");
   if (auto sort = req.query_param("sort")) {
     std::string_view field = *sort;
     f.descending = field.starts_with('-');
@@ -219,7 +223,7 @@ constexpr std::int64_t kRelatedThreats = 20;
 
 common::Response lookup_one(Iocs& iocs, const LookupContext& related, common::Request& req) {
   std::string value(req.param("value"));
-  auto type = query::one_of(req, "type", kTypeNames);
+  auto type = common::input::query_one_of(req, "type", kTypeNames);
   auto hint = type ? parse_type(*type) : std::nullopt;
   auto key = classify(value, hint);
   if (!key) {

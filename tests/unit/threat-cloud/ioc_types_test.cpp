@@ -41,7 +41,7 @@ TEST_CASE("IPv4: canonical, port stripped, malformed rejected") {
   CHECK_FALSE(normalize(IocType::Ip, "256.1.1.1"));
   CHECK_FALSE(normalize(IocType::Ip, "1.2.3"));
   CHECK_FALSE(normalize(IocType::Ip, "1.2.3.4.5"));
-  CHECK_FALSE(normalize(IocType::Ip, "01.2.3.4"));  // leading zeros are ambiguous (octal)
+  CHECK_FALSE(normalize(IocType::Ip, "01.2.3.4"));              // leading zeros are ambiguous (octal)
   CHECK(normalize(IocType::Ip, "1.2.3.4/24") == "1.2.3.0/24");  // a network (Spamhaus DROP)
   CHECK_FALSE(normalize(IocType::Ip, "1.2.3.4/24:80"));
   CHECK_FALSE(normalize(IocType::Ip, "1.2. 3.4"));
@@ -113,6 +113,19 @@ TEST_CASE("URLs: canonical scheme and host, default port removed") {
   CHECK_FALSE(normalize(IocType::Url, "http://evil.example:abc/"));
   CHECK_FALSE(normalize(IocType::Url, "http://[zz::1]/"));
   CHECK_FALSE(normalize(IocType::Url, "http://evil example/"));
+}
+
+TEST_CASE("URLs: dot segments resolved, escapes normalised (RFC 3986 6.2.2)") {
+  CHECK(normalize(IocType::Url, "http://x.example/a/../b?x=1") == "http://x.example/b?x=1");
+  CHECK(normalize(IocType::Url, "http://x.example/a/./b/.") == "http://x.example/a/b/");
+  CHECK(normalize(IocType::Url, "http://x.example/a/b/..") == "http://x.example/a/");
+  CHECK(normalize(IocType::Url, "http://x.example/../../etc") == "http://x.example/etc");
+  CHECK(normalize(IocType::Url, "http://x.example/..") == "http://x.example/");
+  CHECK(normalize(IocType::Url, "http://x.example/a//b/") == "http://x.example/a//b/");
+  CHECK(normalize(IocType::Url, "http://x.example/a/%2E%2E/b") == "http://x.example/b");
+  CHECK(normalize(IocType::Url, "http://x.example/%7euser/%41?q=%7e%2f") == "http://x.example/~user/A?q=~%2F");
+  CHECK(normalize(IocType::Url, "http://x.example/a%2fb%zz%4") == "http://x.example/a%2Fb%zz%4");
+  CHECK(normalize(IocType::Url, "http://x.example/p?next=/a/../b") == "http://x.example/p?next=/a/../b");
 }
 
 TEST_CASE("hashes: lower-case hex by length") {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,15 @@ std::optional<std::int64_t> optional_timestamp(const boost::json::object& body, 
 // Query parameters: absent = nullopt; present but invalid = ApiError 400 naming it.
 std::optional<std::string> query_one_of(const Request& req, std::string_view name,
                                         std::initializer_list<std::string_view> allowed);
+std::optional<std::string> query_one_of(const Request& req, std::string_view name,
+                                        std::span<const std::string_view> allowed);
+std::optional<std::int64_t> query_integer(const Request& req, std::string_view name, std::int64_t min,
+                                          std::int64_t max);
+// Single-line text of 1..max characters.
+std::optional<std::string> query_text(const Request& req, std::string_view name, std::size_t max);
 std::optional<std::int64_t> query_timestamp(const Request& req, std::string_view name);
+// The same timestamp in canonical UTC text ("2026-01-31T12:00:00Z"), the form stores compare.
+std::optional<std::string> query_timestamp_text(const Request& req, std::string_view name);
 
 // Checks a string against a Text rule (also for query parameters); `what` names it in errors.
 void check_text(std::string_view value, std::string_view what, Text rule);
