@@ -51,7 +51,7 @@ std::vector<common::OptionSpec> tls_options() {
   return {
       {"MANAGER_TLS", "self-signed", "self-signed (generated into DATA_DIR/tls), files, or off behind a TLS proxy"},
       {"MANAGER_TLS_CERT", "", "PEM certificate chain when MANAGER_TLS=files"},
-      {"MANAGER_TLS_KEY", "", "PEM private key when MANAGER_TLS=files", true},
+      {"MANAGER_TLS_KEY", "", "PEM private key file when MANAGER_TLS=files"},
       {"MANAGER_AUTH_TOKEN", "", "fleet bearer token; without it only loopback clients are served", true},
   };
 }

@@ -570,3 +570,165 @@ def test_systemd_analyze_verify(tmp_path):
         copy.write_text(re.sub(r"(?m)^ExecStart=.*$", "ExecStart=/bin/true", text))
         out = subprocess.run([analyze, "verify", str(copy)], capture_output=True, text=True, timeout=60)
         assert out.returncode == 0 and not out.stderr.strip(), f"{svc}: {out.stderr}"
+
+
+# ----------------------------------------------------------------------------- settings
+# The binaries' own `--help` is the list of settings: each is documented in
+# docs/operations.md, each secret has a place among the secrets of every way to deploy, and
+# each setting can be given through the Helm chart.
+
+HELP_SETTING = re.compile(r"^  --[a-z0-9-]+ VALUE\s+\[([A-Z][A-Z0-9_]*)\] (.*)$")
+# Given to shardlyn-agent by every deployment here, but not (yet) a setting of its --help.
+AGENT_EXTRA = {"SHARDLYN_API_URL", "SHARDLYN_REGISTER_TOKEN"}
+
+
+def binary_settings(service):
+    """{ENV: is_secret} from `<service> --help`, in the binary's order."""
+    from conftest import binary
+    out = subprocess.run([str(binary(service)), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, f"{service} --help: {out.stderr}"
+    settings = {}
+    for line in out.stdout.splitlines():
+        m = HELP_SETTING.match(line)
+        if m:
+            assert m.group(1) not in settings, f"{service}: {m.group(1)} listed twice"
+            settings[m.group(1)] = m.group(2).endswith(" (secret)")
+    host_env, port_env = SERVICES[service][1:]
+    assert {host_env, port_env, "DATA_DIR", "APP_ENV", "LOG_LEVEL"} <= set(settings), service
+    return settings
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return {service: binary_settings(service) for service in SERVICES}
+
+
+def documented_settings():
+    """{ENV: marked_secret} from the tables of the "Configuration" section of operations.md."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if not cells or cells[0] in ("variable", "---"):
+            continue
+        names = re.findall(r"`([A-Z][A-Z0-9_]*)`", cells[0])
+        assert names, f"operations.md: table row without a variable: {line}"
+        for name in names:
+            documented[name] = "**S**" in cells[0]
+    return documented
+
+
+def chart_binary_text(chart):
+    text = (HELM / chart / "templates" / "_helpers.tpl").read_text()
+    body = text.split(f'define "{chart}.binary"', 1)[1].split("{{- end }}\n{{- end }}", 1)[0]
+    return re.sub(r"\{\{.*?\}\}", "", body)
+
+
+def chart_set_settings(chart):
+    """Variables the chart sets itself: listen address and port, DATA_DIR, APP_ENV (appEnv),
+    LOG_LEVEL (logLevel) and the binary's fixed env, read from "<chart>.binary"."""
+    body = chart_binary_text(chart)
+    fixed = {re.search(rf"(?m)^{key}: (\w+)$", body).group(1) for key in ("hostEnv", "portEnv")}
+    env_block = re.search(r"(?m)^env:\n((?:[ \t]*\n|  .*\n)*)", body + "\n")
+    if env_block:
+        fixed |= set(re.findall(r"(?m)^\s+([A-Z][A-Z0-9_]*):", env_block.group(1)))
+    return fixed | {"DATA_DIR", "APP_ENV", "LOG_LEVEL"}
+
+
+def chart_secret_lists(chart):
+    body = chart_binary_text(chart)
+    keys = set()
+    for field_name in ("requiredSecrets", "generatedSecrets"):
+        for m in re.finditer(rf"(?m)^{field_name}: \[(.*)\]$", body):
+            keys |= {k.strip() for k in m.group(1).split(",")}
+    return keys
+
+
+def test_help_marks_exactly_the_secret_settings(settings):
+    expected = {
+        "auth-server": {"JWT_SECRET", "TOTP_ENCRYPTION_KEY", "BILLING_API_KEY", "BILLING_WEBHOOK_SECRET",
+                        "USAGE_SERVICE_TOKEN", "SMTP_PASS"},
+        "manager": {"MANAGER_AUTH_TOKEN"},
+        "threat-cloud": {"TC_API_KEYS"},
+        "shardlyn-api": {"SHARDLYN_JWT_SECRET", "SHARDLYN_ENCRYPTION_KEY", "SHARDLYN_GITHUB_CLIENT_SECRET",
+                         "SHARDLYN_HELPSCOUT_SECRET", "SMTP_PASS"},
+        "shardlyn-agent": set(),
+    }
+    for service, found in settings.items():
+        assert {env for env, secret in found.items() if secret} == expected[service], service
+
+
+def test_every_setting_is_documented_with_its_secret_mark(settings):
+    documented = documented_settings()
+    known = set(AGENT_EXTRA)
+    for service, found in settings.items():
+        for env, secret in found.items():
+            assert env in documented, f"{service}: {env} missing from docs/operations.md (Configuration)"
+            assert documented[env] == secret, f"{env}: **S** mark {'missing' if secret else 'wrong'}"
+        known |= set(found)
+    assert documented["SHARDLYN_REGISTER_TOKEN"], "the register token is a secret"
+    # No stale rows: everything documented is a setting of some binary.
+    assert set(documented) <= known, f"documented but no binary has it: {set(documented) - known}"
+
+
+def test_every_secret_is_listed_under_secrets_in_its_chart(settings):
+    for chart, found in settings.items():
+        values = load_all(HELM / chart / "values.yaml")[0]
+        listed, config = set(values["secrets"]), set(values.get("config") or {})
+        secrets = {env for env, secret in found.items() if secret}
+        extra = {"SHARDLYN_REGISTER_TOKEN"} if chart == "shardlyn-agent" else set()
+        assert secrets | extra == listed, f"{chart}: secrets: lists {listed}, the binary's are {secrets | extra}"
+        assert not secrets & config, f"{chart}: secrets under config: (a ConfigMap): {secrets & config}"
+        assert chart_secret_lists(chart) <= secrets, f"{chart}: required/generated secrets that are not secrets"
+
+
+def test_every_setting_can_be_rendered_by_its_chart(settings):
+    # The library renders all of .Values.config into the ConfigMap and all of .Values.secrets
+    # into the Secret (empty values left out), after the variables the chart sets itself.
+    lib = (HELM / LIB_CHART / "templates" / "_helpers.tpl").read_text()
+    _, defines = parse_templates(lib, "platform-lib/_helpers.tpl")
+    config_data = " ".join(defines["platform.configData"])
+    assert "(.Values.config | default dict)" in config_data and "range $key, $value := $env" in config_data
+    assert "range $key, $value := .Values.secrets" in " ".join(defines["platform.secretData"])
+    for chart, found in settings.items():
+        values = load_all(HELM / chart / "values.yaml")[0]
+        config, secrets = set(values.get("config") or {}), set(values["secrets"])
+        by_chart = chart_set_settings(chart)
+        extra = AGENT_EXTRA if chart == "shardlyn-agent" else set()
+        # What the chart names exists in the binary (a misspelt key would be silently ignored).
+        for where, keys in (("config:", config), ("secrets:", secrets), ("the chart", by_chart)):
+            assert keys <= set(found) | extra, f"{chart}: {where} names unknown settings {keys - set(found) - extra}"
+        for env, secret in found.items():
+            if env in by_chart:
+                assert not secret, f"{chart}: sets the secret {env} in its ConfigMap"
+            elif secret:
+                assert env in secrets, f"{chart}: secret {env} cannot be given (secrets:)"
+            else:
+                # Not set by the chart, so config: may set it (and is not overridden).
+                assert env not in by_chart and env not in secrets, f"{chart}: {env}"
+        assert extra <= by_chart | secrets, chart
+
+
+def test_k8s_and_systemd_env_files_hold_known_settings_and_secrets_only_where_private(settings):
+    for service, found in settings.items():
+        known = set(found) | (AGENT_EXTRA if service == "shardlyn-agent" else set())
+        secrets = {env for env, secret in found.items() if secret}
+        # kustomize: the env file becomes a ConfigMap; secrets go to <service>-secrets.
+        k8s_env = env_file(K8S / "base" / "config" / f"{service}.env")
+        assert set(k8s_env) <= known, f"k8s {service}: unknown {set(k8s_env) - known}"
+        assert not set(k8s_env) & secrets, f"k8s {service}: secret in a ConfigMap"
+        # systemd: the 0600 env file is where secrets go: each one has its line.
+        unit_env = env_file(DEPLOY / "systemd" / "env" / f"{service}.env")
+        assert set(unit_env) <= known, f"systemd {service}: unknown {set(unit_env) - known}"
+        assert secrets <= set(unit_env), f"systemd {service}: missing secrets {secrets - set(unit_env)}"
+
+
+def test_compose_passes_every_secret_from_the_env_file(settings):
+    services = load_all(DEPLOY / "docker-compose.yml")[0]["services"]
+    for service, found in settings.items():
+        env = services[service]["environment"]
+        known = set(found) | (AGENT_EXTRA if service == "shardlyn-agent" else set())
+        assert set(env) <= known, f"compose {service}: unknown {set(env) - known}"
+        for secret in (e for e, s in found.items() if s):
+            assert secret in env and "${" in str(env[secret]), f"compose {service}: {secret} not passed through"

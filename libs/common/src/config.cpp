@@ -139,6 +139,7 @@ std::string Config::usage() const {
   for (const auto& s : specs_) {
     out += fmt::format("  {:<32} [{}] {}", flag_name(s.env) + " VALUE", s.env, s.help);
     if (!s.default_value.empty() && !s.secret) out += fmt::format(" (default: {})", s.default_value);
+    if (s.secret) out += " (secret)";
     out += '\n';
   }
   out +=

@@ -709,7 +709,7 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call the API from a browser (* for any)"},
       {"TRUST_PROXY", "false", "take the client IP from the first X-Forwarded-For hop"},
       {"TLS_CERT_FILE", "", "PEM certificate chain; with TLS_KEY_FILE serves HTTPS"},
-      {"TLS_KEY_FILE", "", "PEM private key for TLS_CERT_FILE", true},
+      {"TLS_KEY_FILE", "", "PEM private key file for TLS_CERT_FILE"},
       {"HTTP_MAX_HEADER_BYTES", "16384", "largest request line plus headers (431 beyond)"},
       {"HTTP_MAX_BODY_BYTES", "1048576", "default largest request body (413 beyond)"},
       {"HTTP_HEADER_TIMEOUT_S", "15", "seconds to wait for a complete request header, idle time included"},

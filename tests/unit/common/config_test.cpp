@@ -271,6 +271,20 @@ TEST_CASE("config: usage lists flags, variables and defaults but not secret defa
   CHECK_THAT(text, !Catch::Contains("s3cr3t-default"));
 }
 
+TEST_CASE("config: usage marks secret variables and only those", "[common][config]") {
+  Config c = make_config();
+  auto text = c.usage();
+  auto line_of = [&](std::string_view env) {
+    auto at = text.find("[" + std::string(env) + "]");
+    REQUIRE(at != std::string::npos);
+    auto begin = text.rfind('\n', at) + 1;
+    return text.substr(begin, text.find('\n', at) - begin);
+  };
+  CHECK_THAT(line_of("JWT_SECRET"), Catch::EndsWith(" (secret)"));
+  CHECK_THAT(line_of("DEFAULT_SECRET"), Catch::EndsWith(" (secret)"));
+  CHECK_THAT(line_of("AUTH_PORT"), !Catch::Contains("(secret)"));
+}
+
 TEST_CASE("config: resolve_secret prefers the configured value", "[common][config]") {
   TempDir dir;
   Config c = make_config();
