@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, mails, ok_data, post, query,
-                          register, unique_email, verification_token)
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, mailed_token, mails, ok_data, post,
+                          query, register, unique_email, verification_token)
 from conftest import assert_error_style
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -371,6 +371,12 @@ def test_update_name(server):
     assert err["error"].startswith("'name' ")
     error_of(server, patch_me(server, reg["token"], {}), 400, "validation_error")
     error_of(server, patch_me(server, reg["token"], {"name": 5}), 400, "validation_error")
+    error_of(server, patch_me(server, reg["token"], {"name": "bad\u0000name"}), 400, "validation_error")
+    ok_data(patch_me(server, reg["token"], {"name": "New Name"}))  # unchanged: no second entry
+    rows = query(server, "SELECT detail FROM audit_log WHERE user_id = ? AND action = 'profile.name_changed'",
+                 reg["user"]["id"])
+    assert [r["detail"] for r in rows] == ["{}"]  # the trail records the change, not the names
+    error_of(server, patch_me(server, "not-a-token", {"name": "X"}), 401)
 
 
 def test_update_email_needs_password_and_reverification(server):
@@ -399,6 +405,25 @@ def test_update_email_needs_password_and_reverification(server):
     ok_data(patch_me(server, reg["token"], {"email": new.upper(), "name": "Same"}))
     actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ?", reg["user"]["id"])]
     assert actions.count("email.changed") == 1
+
+
+def test_email_change_spends_links_sent_to_the_old_address(server):
+    """Reset and verification links mailed to the old address stop working once the address
+    changes; the new address gets a link of its own."""
+    old, new = unique_email("moving"), unique_email("moved")
+    reg = register(server, old)
+    old_verify = verification_token(server, old)
+    ok_data(post(server, "/api/auth/forgot-password", {"email": old}))
+    reset_token = mailed_token(server, old, "reset-password")
+    ok_data(patch_me(server, reg["token"], {"email": new, "currentPassword": PASSWORD}))
+    error_of(server, post(server, "/api/auth/reset-password", {"token": reset_token, "password": "taken over!"}),
+             400, "invalid_token")
+    error_of(server, post(server, "/api/auth/verify-email", {"token": old_verify}), 400, "invalid_token")
+    ok_data(login(server, new))
+    ok_data(post(server, "/api/auth/verify-email", {"token": verification_token(server, new)}))
+    # every mail about the account is marked with it, the notice to the old address included
+    kinds = {r["kind"] for r in query(server, "SELECT kind FROM mail_queue WHERE user_id = ?", reg["user"]["id"])}
+    assert kinds == {"verify-email", "reset-password", "email-changed"}
 
 
 def test_weak_password_hash_is_upgraded_at_login(server):
