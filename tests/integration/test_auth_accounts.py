@@ -3,6 +3,7 @@ password change, driven over HTTP with the database and outbox inspected directl
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_accounts.py
 """
+import concurrent.futures
 import re
 import statistics
 import time
@@ -190,6 +191,33 @@ def test_login_timing_unknown_email_runs_the_hash(server):
     # the Argon2id verification dominates both; a missing hash would be >10x faster
     assert unknown > known * 0.33, (known, unknown)
     assert known > unknown * 0.33, (known, unknown)
+
+
+def test_a_burst_of_logins_does_not_stall_other_requests(server):
+    """Password hashing runs on the worker pool: while 16 logins are being hashed, cheap requests
+    (health, an authenticated /me) are answered before the logins are done. Ordering of
+    completions is compared, not durations."""
+    addr = unique_email("burst")
+    token = register(server, addr)["token"]
+    done = {}
+
+    def do_login(i):
+        with requests.Session() as s:
+            r = s.post(server.url("/api/auth/login"), json={"email": addr, "password": PASSWORD}, timeout=60)
+        done[f"login{i}"] = time.monotonic()
+        return r.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        logins = [pool.submit(do_login, i) for i in range(16)]
+        time.sleep(0.05)  # the logins are in the server's hands
+        with requests.Session() as s:
+            for i in range(3):
+                assert s.get(server.url("/health"), timeout=60).status_code == 200
+                assert s.get(server.url("/api/auth/me"), headers=bearer(token), timeout=60).status_code == 200
+        cheap_done = time.monotonic()
+        assert [f.result() for f in logins] == [200] * 16
+    later = sum(1 for t in done.values() if t > cheap_done)
+    assert later >= 8, f"only {later} of 16 logins were still running when six cheap requests had been answered"
 
 
 @pytest.mark.parametrize("body,field", [
