@@ -469,3 +469,14 @@ def test_weak_password_hash_is_upgraded_at_login(server):
     assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     ok_data(login(server, addr, "weak password 1"))
     error_of(server, login(server, addr, PASSWORD), 401, "invalid_credentials")
+
+
+def test_links_in_mails_use_the_configured_base_url(launch):
+    server = launch("auth-server", env={**AUTH_ENV, "PANGUARD_BASE_URL": "https://app.panguard.test/"})
+    addr = unique_email("links")
+    register(server, addr)
+    ok_data(post(server, "/api/auth/forgot-password", {"email": addr}))
+    for kind, page in (("verify-email", "verify-email"), ("reset-password", "reset-password")):
+        [mail] = mails(server, to=addr, kind=kind)
+        token = mailed_token(server, addr, kind)
+        assert f"https://app.panguard.test/{page}?token={token}" in mail.get_content()
