@@ -238,6 +238,8 @@ def test_login_suspended_account_is_403(server):
     reg = register(server, addr)
     execute(server, "UPDATE users SET suspended = 1 WHERE id = ?", reg["user"]["id"])
     error_of(server, login(server, addr), 403, "account_suspended")
+    assert [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? AND action LIKE "
+                                               "'login.%'", reg["user"]["id"])] == ["login.suspended"]
     # the wrong password still gets the generic 401 (suspension is only shown to the owner)
     error_of(server, login(server, addr, "not the password"), 401, "invalid_credentials")
     # existing access tokens stop working too, and refresh is refused

@@ -147,6 +147,10 @@ def test_wrong_codes_count_towards_the_lockout(server):
     for _ in range(5):
         error_of(server, login_2fa(server, addr, totpCode=wrong_code(totp)), 401, "invalid_code")
     error_of(server, login_2fa(server, addr, totpCode=totp.at(time.time() + 30)), 429, "account_locked")
+    actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq",
+                                          reg["user"]["id"])]
+    assert actions.count("login.wrong_code") == 5 and actions.count("account.locked") == 1
+    assert actions[-1] == "login.locked" and "totp.setup_started" in actions and "totp.enabled" in actions
 
 
 def test_disable(server):
