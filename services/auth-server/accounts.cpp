@@ -15,6 +15,14 @@ namespace {
 // Wrong password and unknown email share this answer exactly.
 common::ApiError invalid_credentials() { return {401, "invalid email or password", "invalid_credentials"}; }
 
+// Queues a mail about an account, marked with its id so that erasing the account finds it
+// whatever address it went to.
+std::int64_t queue_mail(store::Connection& c, std::string_view user_id, const common::Mail& mail) {
+  std::int64_t id = common::MailQueue::enqueue(c, mail);
+  if (!user_id.empty()) c.execute("UPDATE mail_queue SET user_id = ? WHERE id = ?", user_id, id);
+  return id;
+}
+
 }  // namespace
 
 Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, common::MailQueue& mail,
@@ -28,12 +36,13 @@ SignedIn Accounts::sign_in(store::Connection& c, const User& user, const identit
 }
 
 std::int64_t Accounts::mail_verification(store::Connection& c, const User& user, const std::string& token) {
-  return common::MailQueue::enqueue(
-      c, {user.email, "Verify your Panguard email address",
-          "Hello " + user.name + ",\n\nplease confirm your email address by opening this link:\n\n" +
-              settings_.base_url + "/verify-email?token=" + token + "\n\nor by entering this code: " + token +
-              "\n\nThe link is valid for 24 hours. If you did not create a Panguard account, ignore this mail.\n",
-          "verify-email"});
+  return queue_mail(
+      c, user.id,
+      {user.email, "Verify your Panguard email address",
+       "Hello " + user.name + ",\n\nplease confirm your email address by opening this link:\n\n" + settings_.base_url +
+           "/verify-email?token=" + token + "\n\nor by entering this code: " + token +
+           "\n\nThe link is valid for 24 hours. If you did not create a Panguard account, ignore this mail.\n",
+       "verify-email"});
 }
 
 std::optional<SignedIn> Accounts::register_account(const std::string& email, const std::string& name,
@@ -48,12 +57,14 @@ std::optional<SignedIn> Accounts::register_account(const std::string& email, con
   std::int64_t mail = 0;
   auto signed_in = db_.write([&](store::Connection& c) -> std::optional<SignedIn> {
     if (!users::insert(c, user)) {
-      mail = common::MailQueue::enqueue(
-          c, {email, "Sign-up attempt for your Panguard account",
-              "Hello,\n\nsomeone tried to create a Panguard account with this email address, which already has "
-              "one. Nothing was changed.\n\nIf this was you, sign in instead or reset your password. If not, you "
-              "can ignore this mail.\n",
-              "account-exists"});
+      auto owner = users::by_email(c, email);
+      mail = queue_mail(
+          c, owner ? owner->id : std::string(),
+          {email, "Sign-up attempt for your Panguard account",
+           "Hello,\n\nsomeone tried to create a Panguard account with this email address, which already has "
+           "one. Nothing was changed.\n\nIf this was you, sign in instead or reset your password. If not, you "
+           "can ignore this mail.\n",
+           "account-exists"});
       return std::nullopt;
     }
     auto verify_token = identity::mail_tokens::create(c, user.id, kVerifyEmail, settings_.verify_email_ttl_s);
@@ -162,12 +173,17 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
   }
   std::vector<std::int64_t> mails;
   User after = db_.write([&](store::Connection& c) {
-    if (change.name) users::set_name(c, caller.user_id, *change.name);
+    if (change.name && *change.name != before.name) {
+      users::set_name(c, caller.user_id, *change.name);
+      audit::record(c, audit::kNameChanged, caller.user_id, client.ip);
+    }
     std::string verify_token;
     if (new_email) {
       if (users::by_email(c, *change.email)) throw common::ApiError::conflict("email address already in use");
       users::set_email(c, caller.user_id, *change.email);
       identity::mail_tokens::spend_all(c, caller.user_id, kVerifyEmail);
+      // Reset links went to the old address: they must not outlive the change.
+      identity::mail_tokens::spend_all(c, caller.user_id, kResetPassword);
       verify_token = identity::mail_tokens::create(c, caller.user_id, kVerifyEmail, settings_.verify_email_ttl_s);
       audit::record(c, audit::kEmailChanged, caller.user_id, client.ip);
     }
@@ -175,11 +191,12 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
     if (!user) throw common::ApiError::unauthorized("account no longer exists");
     if (new_email) {
       mails.push_back(mail_verification(c, *user, verify_token));
-      mails.push_back(common::MailQueue::enqueue(
-          c, {before.email, "Your Panguard email address was changed",
-              "Hello " + user->name + ",\n\nthe email address of your Panguard account was changed to " + user->email +
-                  ". If you did not do this, reset your password and contact support.\n",
-              "email-changed"}));
+      mails.push_back(
+          queue_mail(c, caller.user_id,
+                     {before.email, "Your Panguard email address was changed",
+                      "Hello " + user->name + ",\n\nthe email address of your Panguard account was changed to " +
+                          user->email + ". If you did not do this, reset your password and contact support.\n",
+                      "email-changed"}));
     }
     return *user;
   });
@@ -241,15 +258,16 @@ void Accounts::forgot_password(const std::string& email, const identity::Client&
     if (!user) return 0;
     auto token = identity::mail_tokens::create(c, user->id, kResetPassword, settings_.reset_ttl_s);
     audit::record(c, audit::kPasswordResetRequested, user->id, client.ip);
-    return common::MailQueue::enqueue(
-        c, {user->email, "Reset your Panguard password",
-            "Hello " + user->name +
-                ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard account. Open this link "
-                "to choose a new one:\n\n" +
-                settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
-                "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this mail; "
-                "your password stays as it is.\n",
-            "reset-password"});
+    return queue_mail(
+        c, user->id,
+        {user->email, "Reset your Panguard password",
+         "Hello " + user->name +
+             ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard account. Open this link "
+             "to choose a new one:\n\n" +
+             settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
+             "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this mail; "
+             "your password stays as it is.\n",
+         "reset-password"});
   });
   if (mail) mail_.send_now({mail});
 }

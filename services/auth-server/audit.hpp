@@ -28,6 +28,7 @@ inline constexpr const char* kPasswordResetRequested = "password.reset_requested
 inline constexpr const char* kPasswordReset = "password.reset";
 inline constexpr const char* kEmailVerified = "email.verified";
 inline constexpr const char* kEmailChanged = "email.changed";
+inline constexpr const char* kNameChanged = "profile.name_changed";
 inline constexpr const char* kTotpSetupStarted = "totp.setup_started";
 inline constexpr const char* kTotpEnabled = "totp.enabled";
 inline constexpr const char* kTotpDisabled = "totp.disabled";

@@ -13,9 +13,10 @@ std::vector<common::OptionSpec> setting_options() {
       {"AUTH_LOCKOUT_MAX_S", "3600", "longest lockout in seconds"},
       {"AUTH_REGISTER_LIMIT", "5/h", "registrations per client IP (N/s, N/min, N/h, :burst)"},
       {"AUTH_LOGIN_LIMIT", "40/h:10",
-       "logins per client IP (40/h:10 = a burst of 10, one more every 90 s: 10 per 15 minutes)"},
+       "logins per client IP, and password confirmations (change-password, delete-account) per user (40/h:10 = a "
+       "burst of 10, one more every 90 s: 10 per 15 minutes)"},
       {"AUTH_RESET_LIMIT", "20/h:5", "forgot/reset password requests per client IP (20/h:5 = 5 per 15 minutes)"},
-      {"AUTH_TOTP_LIMIT", "5/min", "two-factor verify/disable attempts per user"},
+      {"AUTH_TOTP_LIMIT", "5/min", "two-factor setup/verify/disable attempts per user"},
       {"AUTH_SESSION_RETENTION_DAYS", "30", "days ended sessions are kept before they are deleted"},
       {"AUTH_PURGE_INTERVAL_S", "3600", "seconds between runs of the job deleting ended sessions and spent tokens"},
       {"PANGUARD_BASE_URL", "http://localhost:3000", "base URL for links in mails"},

@@ -68,6 +68,10 @@ void setup(common::Service& service) {
   security::JwtCodec codec = auth::signing_codec(service);
   std::string totp_key = service.encryption_key("TOTP_ENCRYPTION_KEY");
   store::Database& db = service.open_database("auth.db", auth_server_migrations());
+  // Deleted and overwritten content is zeroed in the file (whatever the SQLite build's default),
+  // so an erased account leaves no personal data in free space; the writer is the only
+  // connection that changes anything.
+  db.write([](store::Connection& c) { c.exec("PRAGMA secure_delete = ON"); });
   auto& server = service.make<AuthServer>(service, db, std::move(codec), totp_key);
   auth::add_auth_schemes(service, server.tokens, db);
   service.limit_class("register", server.settings.register_limit);

@@ -134,6 +134,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/change-password",
        .auth = "user",
+       .limit = "login",
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();

@@ -83,6 +83,7 @@ void add_gdpr_routes(common::Service& service, Privacy& privacy) {
       {.method = "DELETE",
        .path = "/api/auth/delete-account",
        .auth = "user",
+       .limit = "login",
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();

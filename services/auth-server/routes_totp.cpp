@@ -13,6 +13,7 @@ void add_totp_routes(common::Service& service, TwoFactor& two_factor) {
       {.method = "POST",
        .path = "/api/auth/totp/setup",
        .auth = "user",
+       .limit = "totp",
        .handler =
            [t](common::Request& req) {
              auto body = req.json_object();

@@ -3,6 +3,7 @@ password change, driven over HTTP with the database and outbox inspected directl
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_accounts.py
 """
+import concurrent.futures
 import re
 import statistics
 import time
@@ -10,8 +11,8 @@ import time
 import pytest
 import requests
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, mails, ok_data, post, query,
-                          register, unique_email, verification_token)
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, mailed_token, mails, ok_data, post,
+                          query, register, unique_email, verification_token)
 from conftest import assert_error_style
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -192,6 +193,33 @@ def test_login_timing_unknown_email_runs_the_hash(server):
     assert known > unknown * 0.33, (known, unknown)
 
 
+def test_a_burst_of_logins_does_not_stall_other_requests(server):
+    """Password hashing runs on the worker pool: while 16 logins are being hashed, cheap requests
+    (health, an authenticated /me) are answered before the logins are done. Ordering of
+    completions is compared, not durations."""
+    addr = unique_email("burst")
+    token = register(server, addr)["token"]
+    done = {}
+
+    def do_login(i):
+        with requests.Session() as s:
+            r = s.post(server.url("/api/auth/login"), json={"email": addr, "password": PASSWORD}, timeout=60)
+        done[f"login{i}"] = time.monotonic()
+        return r.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        logins = [pool.submit(do_login, i) for i in range(16)]
+        time.sleep(0.05)  # the logins are in the server's hands
+        with requests.Session() as s:
+            for i in range(3):
+                assert s.get(server.url("/health"), timeout=60).status_code == 200
+                assert s.get(server.url("/api/auth/me"), headers=bearer(token), timeout=60).status_code == 200
+        cheap_done = time.monotonic()
+        assert [f.result() for f in logins] == [200] * 16
+    later = sum(1 for t in done.values() if t > cheap_done)
+    assert later >= 8, f"only {later} of 16 logins were still running when six cheap requests had been answered"
+
+
 @pytest.mark.parametrize("body,field", [
     ({"password": PASSWORD}, "email"),
     ({"email": 7, "password": PASSWORD}, "email"),
@@ -210,6 +238,8 @@ def test_login_suspended_account_is_403(server):
     reg = register(server, addr)
     execute(server, "UPDATE users SET suspended = 1 WHERE id = ?", reg["user"]["id"])
     error_of(server, login(server, addr), 403, "account_suspended")
+    assert [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? AND action LIKE "
+                                               "'login.%'", reg["user"]["id"])] == ["login.suspended"]
     # the wrong password still gets the generic 401 (suspension is only shown to the owner)
     error_of(server, login(server, addr, "not the password"), 401, "invalid_credentials")
     # existing access tokens stop working too, and refresh is refused
@@ -371,6 +401,12 @@ def test_update_name(server):
     assert err["error"].startswith("'name' ")
     error_of(server, patch_me(server, reg["token"], {}), 400, "validation_error")
     error_of(server, patch_me(server, reg["token"], {"name": 5}), 400, "validation_error")
+    error_of(server, patch_me(server, reg["token"], {"name": "bad\u0000name"}), 400, "validation_error")
+    ok_data(patch_me(server, reg["token"], {"name": "New Name"}))  # unchanged: no second entry
+    rows = query(server, "SELECT detail FROM audit_log WHERE user_id = ? AND action = 'profile.name_changed'",
+                 reg["user"]["id"])
+    assert [r["detail"] for r in rows] == ["{}"]  # the trail records the change, not the names
+    error_of(server, patch_me(server, "not-a-token", {"name": "X"}), 401)
 
 
 def test_update_email_needs_password_and_reverification(server):
@@ -401,6 +437,25 @@ def test_update_email_needs_password_and_reverification(server):
     assert actions.count("email.changed") == 1
 
 
+def test_email_change_spends_links_sent_to_the_old_address(server):
+    """Reset and verification links mailed to the old address stop working once the address
+    changes; the new address gets a link of its own."""
+    old, new = unique_email("moving"), unique_email("moved")
+    reg = register(server, old)
+    old_verify = verification_token(server, old)
+    ok_data(post(server, "/api/auth/forgot-password", {"email": old}))
+    reset_token = mailed_token(server, old, "reset-password")
+    ok_data(patch_me(server, reg["token"], {"email": new, "currentPassword": PASSWORD}))
+    error_of(server, post(server, "/api/auth/reset-password", {"token": reset_token, "password": "taken over!"}),
+             400, "invalid_token")
+    error_of(server, post(server, "/api/auth/verify-email", {"token": old_verify}), 400, "invalid_token")
+    ok_data(login(server, new))
+    ok_data(post(server, "/api/auth/verify-email", {"token": verification_token(server, new)}))
+    # every mail about the account is marked with it, the notice to the old address included
+    kinds = {r["kind"] for r in query(server, "SELECT kind FROM mail_queue WHERE user_id = ?", reg["user"]["id"])}
+    assert kinds == {"verify-email", "reset-password", "email-changed"}
+
+
 def test_weak_password_hash_is_upgraded_at_login(server):
     """A hash with weaker parameters (made here by the independent argon2 CLI) still verifies and
     is replaced by one with the current parameters."""
@@ -416,3 +471,14 @@ def test_weak_password_hash_is_upgraded_at_login(server):
     assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     ok_data(login(server, addr, "weak password 1"))
     error_of(server, login(server, addr, PASSWORD), 401, "invalid_credentials")
+
+
+def test_links_in_mails_use_the_configured_base_url(launch):
+    server = launch("auth-server", env={**AUTH_ENV, "PANGUARD_BASE_URL": "https://app.panguard.test/"})
+    addr = unique_email("links")
+    register(server, addr)
+    ok_data(post(server, "/api/auth/forgot-password", {"email": addr}))
+    for kind, page in (("verify-email", "verify-email"), ("reset-password", "reset-password")):
+        [mail] = mails(server, to=addr, kind=kind)
+        token = mailed_token(server, addr, kind)
+        assert f"https://app.panguard.test/{page}?token={token}" in mail.get_content()

@@ -141,6 +141,10 @@ def test_sessions_and_revoke(server, admin):
     sid = items[0]["id"]
     items, p = page_of(get(server, admin["token"], "/api/admin/sessions", limit=1))
     assert len(items) == 1 and p["total"] >= 2
+    for path in ("/api/admin/sessions", "/api/admin/users", "/api/admin/audit"):  # above 200: reduced to 200
+        _, p = page_of(get(server, admin["token"], path, limit=500))
+        assert p["limit"] == 200 and p["page"] == 1, (path, p)
+        error_of(server, get(server, admin["token"], path, limit="many"), 400, "validation_error")
     ok_data(server.request("DELETE", f"/api/admin/sessions/{sid}", headers=bearer(admin["token"])))
     error_of(server, server.get("/api/auth/me", headers=bearer(reg["token"])), 401)
     error_of(server, server.request("DELETE", f"/api/admin/sessions/{sid}", headers=bearer(admin["token"])), 404)

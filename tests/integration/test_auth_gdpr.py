@@ -3,12 +3,18 @@ erasure in one transaction with audit entries kept without personal data.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_gdpr.py
 """
+import hashlib
+import hmac
+import json
 import re
+import uuid
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
 
 import pyotp
 import pytest
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, ok_data, post, query, register,
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, db, error_of, execute, login, ok_data, post, query, register,
                           unique_email)
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -124,3 +130,85 @@ def test_only_admin_cannot_delete_account(launch):
     execute(server, "UPDATE users SET role = 'admin' WHERE id = ?", b["user"]["id"])
     ok_data(delete_account(server, a["token"]))
     error_of(server, delete_account(server, b["token"]), 409, "conflict")
+
+
+WEBHOOK_SECRET = "whsec-" + "g" * 40
+USAGE_TOKEN = "usage-service-token-" + "g" * 24
+
+
+def every_value(server):
+    """(table, column, value) for every cell of every table in the database."""
+    with closing(db(server)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert {"users", "sessions", "mail_queue", "billing_events", "usage_counters", "audit_log"} <= set(tables)
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                yield from ((table, column, value) for column, value in zip(columns, row))
+
+
+def raw_files(server) -> bytes:
+    """The bytes of the database file and its write-ahead log, as a disk image would show them."""
+    return b"".join(p.read_bytes() for p in (server.data_dir / "auth.db", server.data_dir / "auth.db-wal")
+                    if p.exists())
+
+
+def test_erasure_leaves_no_personal_data_anywhere_in_the_database(launch):
+    """An account that used every feature (sessions from a proxied address and its own user
+    agent, two-factor, consents, a reset link, an email change, a subscription, usage) is
+    erased: no cell of any table and no byte of the database file or its log still holds its
+    addresses, name, user agent, client address or subscription; only the audit entries keep its id."""
+    server = launch("auth-server", env={**AUTH_ENV, "TRUST_PROXY": "true", "BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                                        "USAGE_SERVICE_TOKEN": USAGE_TOKEN})
+    tag = uuid.uuid4().hex[:10]
+    old, new, name = f"first-{tag}@example.com", f"second-{tag}@example.com", f"Zelda Quux {tag}"
+    agent, ip = f"ErasureBrowser/{tag}", "198.51.100.23"
+    client = {"User-Agent": agent, "X-Forwarded-For": ip}
+    reg = ok_data(post(server, "/api/auth/register", {"email": old, "name": name, "password": PASSWORD},
+                       headers=dict(client)), 201)
+    uid, token = reg["user"]["id"], reg["token"]
+    second = ok_data(login(server, old, headers=dict(client)))
+    ok_data(post(server, "/api/auth/refresh", {"refreshToken": second["refreshToken"]}, headers=dict(client)))
+    error_of(server, login(server, old, "wrong password", headers=dict(client)), 401)
+    setup = ok_data(post(server, "/api/auth/totp/setup", {"password": PASSWORD}, token=token, headers=dict(client)))
+    ok_data(post(server, "/api/auth/totp/verify", {"code": pyotp.TOTP(setup["secret"]).now()}, token=token))
+    ok_data(put_consents(server, token, {"termsVersion": "v1", "marketing": True}))
+    ok_data(post(server, "/api/auth/forgot-password", {"email": old}, headers=dict(client)))
+    ok_data(server.request("PATCH", "/api/auth/me", json={"email": new, "currentPassword": PASSWORD,
+                                                          "name": name + " Jr"}, headers={**bearer(token), **client}))
+    sub_id = "sub_" + uuid.uuid4().hex[:16]
+    period_end = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for kind in ("subscription.created", "payment.succeeded"):
+        body = json.dumps({"id": "evt_" + uuid.uuid4().hex, "type": kind, "createdAt": period_end,
+                           "data": {"subscriptionId": sub_id, "userId": uid, "tier": "pro", "status": "active",
+                                    "currentPeriodEnd": period_end}}).encode()
+        signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        ok_data(server.request("POST", "/api/billing/webhook", data=body,
+                               headers={"Content-Type": "application/json", "X-Signature": signature}))
+    ok_data(post(server, "/api/usage/report", {"userId": uid, "meter": "apiCalls", "increment": 3},
+                 token=USAGE_TOKEN))
+    assert server.get("/api/auth/export-data", headers={**bearer(token), **client}).status_code == 200
+
+    personal = [old, new, name, agent, ip, sub_id]
+    before = {text for _, _, v in every_value(server) for text in personal if isinstance(v, str) and text in v}
+    assert before == set(personal)  # the check below can fail: every marker is stored somewhere now
+    for table in ("mail_queue", "billing_events", "usage_counters", "subscriptions"):
+        assert any(t == table and isinstance(v, str) and (uid in v or old in v or new in v)
+                   for t, _, v in every_value(server)), table
+
+    data = ok_data(server.request("DELETE", "/api/auth/delete-account", json={"password": PASSWORD},
+                                  headers={**bearer(token), **client}))
+    t = data["tables"]
+    assert t["mail_queue"] >= 4 and t["subscriptions"] == 1 and t["usage_counters"] == 1
+    assert t["billing_events"] == 2
+
+    left = [(table, column, v) for table, column, v in every_value(server) if isinstance(v, str) and
+            (any(text in v for text in personal) or
+             (uid in v and (table, column) not in {("audit_log", "user_id"), ("audit_log", "actor_id")}))]
+    assert left == []
+    raw = raw_files(server)
+    assert [text for text in personal if text.encode() in raw] == []
+    # what stays: the events under the bare id, and the provider's event ids without links
+    actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq", uid)]
+    assert actions[0] == "user.registered" and actions[-1] == "account.deleted" and "data.exported" in actions
+    assert query(server, "SELECT COUNT(*) AS n FROM billing_events WHERE user_id IS NULL")[0]["n"] == 2

@@ -105,6 +105,28 @@ def test_expired_token_is_refused(server):
     refused(server, jwt.encode(dict(claims, nbf=now + 3600), secret, algorithm="HS256"))
 
 
+def test_nbf_and_exp_are_checked_with_a_small_leeway(server):
+    """Clock skew of a few seconds is tolerated (30 s leeway); more is not. iss is required."""
+    reg = register(server)
+    claims = claims_for(server, reg)
+    now = int(time.time())
+    secret = jwt_secret(server)
+
+    def token(**changes):
+        return jwt.encode(dict(claims, **changes), secret, algorithm="HS256")
+
+    ok_data(me_status(server, token(iat=now, nbf=now + 10, exp=now + 600)))  # not before, within the leeway
+    ok_data(me_status(server, token(iat=now - 900, exp=now - 10)))  # just expired, within the leeway
+    refused(server, token(iat=now, nbf=now + 120, exp=now + 600))
+    refused(server, token(iat=now - 900, exp=now - 120))
+    refused(server, token(nbf="soon"))
+    refused(server, jwt.encode({k: v for k, v in claims.items() if k != "iss"}, secret, algorithm="HS256"))
+    # a token refused as not yet valid is refused again on a repeat (nothing remembered it)
+    early = token(iat=now, nbf=now + 120, exp=now + 600)
+    refused(server, early)
+    refused(server, early)
+
+
 def test_revoked_session_fails_at_once(server):
     reg = register(server)
     ok_data(me_status(server, reg["token"]))

@@ -147,6 +147,10 @@ def test_wrong_codes_count_towards_the_lockout(server):
     for _ in range(5):
         error_of(server, login_2fa(server, addr, totpCode=wrong_code(totp)), 401, "invalid_code")
     error_of(server, login_2fa(server, addr, totpCode=totp.at(time.time() + 30)), 429, "account_locked")
+    actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq",
+                                          reg["user"]["id"])]
+    assert actions.count("login.wrong_code") == 5 and actions.count("account.locked") == 1
+    assert actions[-1] == "login.locked" and "totp.setup_started" in actions and "totp.enabled" in actions
 
 
 def test_disable(server):
@@ -199,8 +203,8 @@ def test_totp_attempts_are_limited_per_user(launch):
     server = launch("auth-server", env=env)
     reg = register(server)
     other = register(server)
-    totp = pyotp.TOTP(ok_data(setup_totp(server, reg))["secret"])
-    for _ in range(5):
+    totp = pyotp.TOTP(ok_data(setup_totp(server, reg))["secret"])  # setup counts too: 4 attempts left
+    for _ in range(4):
         error_of(server, post(server, "/api/auth/totp/verify", {"code": wrong_code(totp)}, token=reg["token"]), 400,
                  "invalid_code")
     r = post(server, "/api/auth/totp/verify", {"code": totp.now()}, token=reg["token"])
@@ -209,3 +213,30 @@ def test_totp_attempts_are_limited_per_user(launch):
     assert status(server, reg)["enabled"] is False
     # counted per user, not per IP
     error_of(server, post(server, "/api/auth/totp/verify", {"code": "000000"}, token=other["token"]), 409)
+
+
+def test_secrets_are_sealed_with_the_configured_key(launch):
+    """The sealed secret opens with AES-256-GCM under TOTP_ENCRYPTION_KEY (the user id as
+    associated data), checked with the independent `cryptography` package; after a restart with
+    the same key two-factor logins keep working."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    key = "0123456789abcdef" * 4
+    server = launch("auth-server", env={**AUTH_ENV, "TOTP_ENCRYPTION_KEY": key})
+    addr = unique_email("sealed")
+    reg = register(server, addr)
+    secret = ok_data(setup_totp(server, reg))["secret"]
+    totp = pyotp.TOTP(secret)
+    ok_data(post(server, "/api/auth/totp/verify", {"code": totp.now()}, token=reg["token"]))
+    [row] = query(server, "SELECT secret_sealed FROM totp WHERE user_id = ?", reg["user"]["id"])
+    sealed = bytes(row["secret_sealed"])
+    nonce, ciphertext = sealed[:12], sealed[12:]
+    opened = AESGCM(bytes.fromhex(key)).decrypt(nonce, ciphertext, reg["user"]["id"].encode())
+    assert opened == base64.b32decode(secret + "=" * (-len(secret) % 8))
+    with pytest.raises(InvalidTag):  # bound to its account
+        AESGCM(bytes.fromhex(key)).decrypt(nonce, ciphertext, b"usr_someone_else")
+    server.stop()
+    again = launch("auth-server", env={**AUTH_ENV, "TOTP_ENCRYPTION_KEY": key}, data_dir=server.data_dir)
+    # the next step's code (accepted within +-1 step; the current one was spent on setup)
+    ok_data(post(again, "/api/auth/login", {"email": addr, "password": PASSWORD,
+                                            "totpCode": totp.at(time.time() + 30)}))
