@@ -106,7 +106,7 @@ MemberPermissions Platform::member_permissions(const Caller& caller, std::string
 
 MemberPermissions Platform::set_override(const Caller& caller, std::string_view user_id, std::string_view key,
                                          bool granted) {
-  if (granted && !caller.permissions.count(key))
+  if (granted && !caller.permissions->count(key))
     throw common::ApiError::forbidden("you cannot grant " + std::string(key) + ": you do not hold it");
   db_.write([&](store::Connection& db) {
     auto target = organizations::find_membership(db, caller.org_id, user_id);
@@ -159,7 +159,7 @@ std::pair<ApiTokenRecord, std::string> Platform::create_api_token(const Caller& 
                                                                   std::optional<std::int64_t> expires_in,
                                                                   std::optional<PermissionSet> permissions, bool root) {
   if (root && !caller.platform_admin) throw common::ApiError::forbidden("root tokens are for platform admins");
-  const PermissionSet holder = root ? all_permissions() : caller.permissions;
+  const PermissionSet holder = root ? all_permissions() : *caller.permissions;
   PermissionSet wanted = permissions.value_or(holder);
   if (!root)
     for (const auto& key : wanted)
