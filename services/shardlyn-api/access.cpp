@@ -68,11 +68,18 @@ std::string Access::sign(std::string_view type, std::string_view subject, std::i
 }
 
 std::optional<std::string> Access::verify(std::string_view type, std::string_view token) const {
+  auto verified = verify_signed(type, token);
+  if (!verified) return std::nullopt;
+  return std::move(verified->subject);
+}
+
+std::optional<Access::Signed> Access::verify_signed(std::string_view type, std::string_view token) const {
   auto claims = codec_.verify(token);
   if (!claims || string_claim(*claims, "typ") != type) return std::nullopt;
-  auto sub = string_claim(*claims, "sub");
-  if (sub.empty()) return std::nullopt;
-  return sub;
+  auto* exp = claims->if_contains("exp");
+  Signed out{string_claim(*claims, "sub"), string_claim(*claims, "jti"), exp && exp->is_int64() ? exp->as_int64() : 0};
+  if (out.subject.empty()) return std::nullopt;
+  return out;
 }
 
 Caller Access::from_jwt(std::string_view token) const {

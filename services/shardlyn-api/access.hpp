@@ -82,6 +82,13 @@ class Access {
   std::string sign(std::string_view type, std::string_view subject, std::int64_t ttl_s) const;
   // The subject of a valid, unexpired token of that type, or nullopt.
   std::optional<std::string> verify(std::string_view type, std::string_view token) const;
+  // The same with the token's id (jti) and expiry, for tokens that may be used once.
+  struct Signed {
+    std::string subject;
+    std::string id;
+    std::int64_t expires_at = 0;
+  };
+  std::optional<Signed> verify_signed(std::string_view type, std::string_view token) const;
 
   const std::string& token_key() const { return token_key_; }
 
