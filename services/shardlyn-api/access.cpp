@@ -187,19 +187,24 @@ Caller Access::from_api_token(std::string_view token) const {
   if (!state->found ||
       !security::constant_time_equal(security::hmac_sha256_hex(token_key_, parts->secret), state->secret_hash))
     throw common::ApiError::unauthorized("invalid API token");
-  return admit(*state, store::unix_now());
+  Caller c = admit(*state, store::unix_now());
+  c.generation = generation;
+  return c;
 }
 
 void Access::record_use(const Caller& caller, const std::string& permission) const {
   std::int64_t now = store::unix_now();
   db_.write([&](store::Connection& db) {
-    // Checked again inside the transaction that records the use: a revocation committed since
-    // the request was authenticated refuses it.
-    TokenState state = load_token(db, caller.token_id);
-    if (!state.found) throw common::ApiError::unauthorized("invalid API token");
-    const Caller& now_caller = admit(state, now);
-    if (!permission.empty() && !now_caller.permissions->count(permission))
-      throw common::ApiError::forbidden("missing permission " + permission);
+    // When anything authentication reads has changed since the request was authenticated, the
+    // token is checked again inside the transaction that records the use, so a revocation
+    // committed in between refuses it.
+    if (cache_->generation() != caller.generation) {
+      TokenState state = load_token(db, caller.token_id);
+      if (!state.found) throw common::ApiError::unauthorized("invalid API token");
+      const Caller& now_caller = admit(state, now);
+      if (!permission.empty() && !now_caller.permissions->count(permission))
+        throw common::ApiError::forbidden("missing permission " + permission);
+    }
     AccessCache::Quiet quiet;
     api_tokens::touch(db, caller.token_id, now, caller.ip);
     audit::record(db, "api_token.used", {caller.user_id, caller.token_id, caller.ip}, caller.org_id);

@@ -60,6 +60,7 @@ struct Caller {
   // What the caller holds there (shared with the authentication cache; never null).
   std::shared_ptr<const PermissionSet> permissions = std::make_shared<const PermissionSet>();
   std::string ip;
+  std::uint64_t generation = 0;  // API tokens: the cache generation the token was checked under
 };
 
 // Access tokens: HS256 JWTs with sub (user id), sid (session id) and typ "access".
