@@ -5,6 +5,10 @@ the same binary's GET /health as the in-run reference. The API-token case is mea
 service's defaults and with WORKER_THREADS=0 (one worker per core: little for group commit to
 group).
 
+Besides the throughput ratio, each row shows the server's CPU time per request (user + system,
+from /proc/<pid>/stat over the run) and its ratio to /health's: on a shared machine the CPU
+figure is the steadier measure of what a request costs the service.
+
 Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 10]
 """
 import argparse
@@ -67,9 +71,22 @@ def credentials(base):
     return access, token
 
 
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(proc, url, duration, headers=()):
+    """wrk against url, plus the server's CPU microseconds per request over the run."""
+    before = cpu_seconds(proc.pid)
+    r = wrk(url, duration, headers)
+    r["cpu_us"] = 1e6 * (cpu_seconds(proc.pid) - before) / max(1.0, r["rps"] * duration)
+    return r
+
+
 def row(name, r, ref):
     print(f"| {name} | {r['rps']:.0f} req/s | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} | "
-          f"{r['rps'] / ref:.2f} |")
+          f"{r['rps'] / ref['rps']:.2f} | {r['cpu_us']:.1f} | {ref['cpu_us'] / r['cpu_us']:.2f} |")
 
 
 def main():
@@ -78,18 +95,19 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     args = ap.parse_args()
     binary = os.path.join(args.bin, "shardlyn-api")
-    print("| what (32 connections) | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health |")
-    print("|---|---|---|---|---|---|")
+    print("| what (32 connections) | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health "
+          "| server CPU per request (us) | CPU ratio (/health's CPU / this) |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start(binary, tmp)
         try:
             access, token = credentials(base)
-            ref = wrk(base + "/health", args.duration)
-            row("GET /health (reference)", ref, ref["rps"])
-            row("GET /v1/settings, JWT", wrk(base + "/v1/settings", args.duration,
-                                             [f"Authorization: Bearer {access}"]), ref["rps"])
+            ref = measure(proc, base + "/health", args.duration)
+            row("GET /health (reference)", ref, ref)
+            row("GET /v1/settings, JWT", measure(proc, base + "/v1/settings", args.duration,
+                                                 [f"Authorization: Bearer {access}"]), ref)
             row("GET /v1/settings, API token (service defaults)",
-                wrk(base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref["rps"])
+                measure(proc, base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -97,7 +115,7 @@ def main():
         try:
             access, token = credentials(base)
             row("GET /v1/settings, API token, WORKER_THREADS=0 (one per core)",
-                wrk(base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref["rps"])
+                measure(proc, base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
