@@ -9,13 +9,14 @@ Besides the throughput ratio, each row shows the server's CPU time per request (
 from /proc/<pid>/stat over the run) and its ratio to /health's: on a shared machine the CPU
 figure is the steadier measure of what a request costs the service.
 
-Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 10]
+Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 5] [--rounds 3]
 """
 import argparse
 import os
 import re
 import socket
 import sqlite3
+import statistics
 import subprocess
 import tempfile
 import time
@@ -84,17 +85,38 @@ def measure(proc, url, duration, headers=()):
     return r
 
 
-def row(name, r, ref):
-    print(f"| {name} | {r['rps']:.0f} req/s | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} | "
-          f"{r['rps'] / ref['rps']:.2f} | {r['cpu_us']:.1f} | {ref['cpu_us'] / r['cpu_us']:.2f} |")
+def run_rounds(proc, base, cases, duration, rounds):
+    """Measures every case once per round, the reference (first case) first, so each round's
+    ratios compare figures taken within seconds of each other on this shared machine."""
+    results = {name: [] for name, _, _ in cases}
+    for _ in range(rounds):
+        for name, path, credential in cases:
+            headers = [f"Authorization: Bearer {credential}"] if credential else []
+            results[name].append(measure(proc, base + path, duration, headers))
+    return results
+
+
+def print_rows(results):
+    """One row per case: medians over the rounds, ratios taken per round against that round's reference."""
+    names = list(results)
+    ref = results[names[0]]
+    for name in names:
+        rs = results[name]
+        med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
+        ratio = statistics.median(r["rps"] / f["rps"] for r, f in zip(rs, ref))
+        cpu_ratio = statistics.median(f["cpu_us"] / r["cpu_us"] for r, f in zip(rs, ref))
+        print(f"| {name} | {med['rps']:.0f} req/s | {med['p50']:.2f} | {med['p99']:.2f} | "
+              f"{sum(r['non2xx'] for r in rs)} | {ratio:.2f} | {med['cpu_us']:.1f} | {cpu_ratio:.2f} |")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/bin")
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     binary = os.path.join(args.bin, "shardlyn-api")
+    print(f"{args.rounds} rounds of {args.duration} s per case; medians over the rounds\n")
     print("| what (32 connections) | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health "
           "| server CPU per request (us) | CPU ratio (/health's CPU / this) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -102,20 +124,21 @@ def main():
         proc, base = start(binary, tmp)
         try:
             access, token = credentials(base)
-            ref = measure(proc, base + "/health", args.duration)
-            row("GET /health (reference)", ref, ref)
-            row("GET /v1/settings, JWT", measure(proc, base + "/v1/settings", args.duration,
-                                                 [f"Authorization: Bearer {access}"]), ref)
-            row("GET /v1/settings, API token (service defaults)",
-                measure(proc, base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref)
+            print_rows(run_rounds(proc, base, [
+                ("GET /health (reference)", "/health", None),
+                ("GET /v1/settings, JWT", "/v1/settings", access),
+                ("GET /v1/settings, API token (service defaults)", "/v1/settings", token),
+            ], args.duration, args.rounds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
         proc, base = start(binary, tmp, {"WORKER_THREADS": "0"})
         try:
             access, token = credentials(base)
-            row("GET /v1/settings, API token, WORKER_THREADS=0 (one per core)",
-                measure(proc, base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref)
+            print_rows(run_rounds(proc, base, [
+                ("GET /health (reference, WORKER_THREADS=0)", "/health", None),
+                ("GET /v1/settings, API token, WORKER_THREADS=0 (one per core)", "/v1/settings", token),
+            ], args.duration, args.rounds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
