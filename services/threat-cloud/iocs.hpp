@@ -93,6 +93,9 @@ Ioc read_ioc(const store::Statement& q);
 // The IoC with this id, read on `c` (inside the caller's transaction); nullopt when absent.
 std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id);
 
+// A new IoC id: "ioc_" and 16 hex digits, increasing with time (milliseconds, then random bits).
+std::string new_ioc_id();
+
 // The verdict for one looked-up value: malicious (reputation >= 70), suspicious (>= 40),
 // low_risk, clean (revoked), expired, unknown (not found).
 std::string_view verdict_of(const Ioc* ioc);
