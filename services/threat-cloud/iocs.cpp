@@ -53,7 +53,7 @@ void merge_list(std::vector<std::string>& into, const std::vector<std::string>& 
 
 const std::string_view kIocColumns = TC_IOC_COLUMNS;
 
-Ioc read_ioc(const store::Statement& q) {
+Ioc read_ioc(const store::Statement& q, bool parse_json) {
   Ioc i;
   i.id = q.text(0);
   i.type = parse_type(q.text(1)).value_or(IocType::Ip);
@@ -69,11 +69,17 @@ Ioc read_ioc(const store::Statement& q) {
   i.last_seen = q.text(11);
   i.sightings = q.int64(12);
   i.status = q.text(13);
-  i.tags = parse_list(q.text(14));
-  i.mitre_techniques = parse_list(q.text(15));
+  if (parse_json) {
+    i.tags = parse_list(q.text(14));
+    i.mitre_techniques = parse_list(q.text(15));
+    i.metadata = parse_object(q.text(18));
+  } else {
+    i.tags_text = q.text(14);
+    i.mitre_techniques_text = q.text(15);
+    i.metadata_text = q.text(18);
+  }
   i.country = q.text_or_null(16);
   i.asn = q.int64_or_null(17);
-  i.metadata = parse_object(q.text(18));
   i.created_at = q.text(19);
   i.updated_at = q.text(20);
   return i;
@@ -81,11 +87,11 @@ Ioc read_ioc(const store::Statement& q) {
 
 namespace {
 
-std::optional<Ioc> select_by_key(store::Connection& c, const Classified& key) {
+std::optional<Ioc> select_by_key(store::Connection& c, const Classified& key, bool parse_json = true) {
   auto q = c.prepare(kSelectByKey);
   q->bind_all(type_name(key.type), key.normalized);
   if (!q->step()) return std::nullopt;
-  return read_ioc(*q);
+  return read_ioc(*q, parse_json);
 }
 
 // Rows per multi-row insert: 21 parameters each, far below SQLite's limit of 32766.
@@ -318,6 +324,15 @@ std::pair<std::vector<Ioc>, std::int64_t> Iocs::list(const IocFilter& f, std::in
 
 std::optional<Ioc> Iocs::find(const Classified& key) const {
   return db_.read([&](store::Connection& c) { return select_by_key(c, key); });
+}
+
+std::optional<Ioc> Iocs::find(const Classified& key,
+                              const std::function<void(store::Connection&, const Ioc&)>& with) const {
+  return db_.read([&](store::Connection& c) {
+    auto ioc = select_by_key(c, key, false);
+    if (ioc) with(c, *ioc);
+    return ioc;
+  });
 }
 
 std::vector<std::optional<Ioc>> Iocs::find_many(const std::vector<std::optional<Classified>>& keys) const {
