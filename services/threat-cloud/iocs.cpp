@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
-#include <random>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -151,20 +149,21 @@ std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id) {
 }
 
 std::string new_ioc_id() {
-  // 44 bits of milliseconds since 1970 then 20 random bits, strictly increasing within the
-  // process: new ids append to the id index instead of dirtying a random page of it each.
+  // 44 bits of milliseconds since 1970, then 20 bits starting at a random offset per process,
+  // strictly increasing within the process: new ids append to the id index instead of
+  // dirtying a random page of it each. (upsert() retries when another process took an id.)
+  static const std::uint64_t offset = std::stoull(security::random_hex(3), nullptr, 16) & 0xFFFFF;
   static std::atomic<std::uint64_t> last{0};
-  const std::string salt = security::random_hex(3);
-  const std::uint64_t fresh =
-      (static_cast<std::uint64_t>(common::unix_millis()) << 20) | (std::stoull(salt, nullptr, 16) & 0xFFFFF);
+  const std::uint64_t fresh = (static_cast<std::uint64_t>(common::unix_millis()) << 20) | offset;
   std::uint64_t prev = last.load(std::memory_order_relaxed);
   std::uint64_t next = 0;
   do {
     next = std::max(fresh, prev + 1);
   } while (!last.compare_exchange_weak(prev, next, std::memory_order_relaxed));
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(next));
-  return "ioc_" + std::string(hex, 16);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "ioc_0000000000000000";
+  for (std::size_t k = 0; k < 16; ++k) id[id.size() - 1 - k] = kHex[(next >> (4 * k)) & 0xF];
+  return id;
 }
 
 std::string_view verdict_of(const Ioc* ioc) {
