@@ -24,7 +24,7 @@ import time
 
 import requests
 
-from manager import free_port, wrk  # the same wrk invocation and parsing as the manager benchmarks
+from benchlib import cpu_seconds, free_port, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "correct horse battery staple"
@@ -72,12 +72,6 @@ def argon2_reference(runs_per_core):
     with concurrent.futures.ThreadPoolExecutor(cores) as pool:
         return sum(pool.map(worker, range(cores)))
 
-
-def cpu_seconds(pid):
-    """User + system CPU time the process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measured(pid, run):

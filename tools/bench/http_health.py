@@ -14,12 +14,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from benchlib import free_port
 
 PORT_ENV = {
     "auth-server": "AUTH_PORT",
@@ -28,12 +28,6 @@ PORT_ENV = {
     "shardlyn-api": "SHARDLYN_PORT",
     "shardlyn-agent": "AGENT_METRICS_PORT",
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_service(binary, name, data_dir, log_level="info"):

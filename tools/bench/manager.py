@@ -8,45 +8,16 @@ Usage: tools/bench/manager.py [--bin build/bin] [--agents 10000] [--duration 10]
 import argparse
 import concurrent.futures
 import os
-import re
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
 import requests
+from benchlib import free_port, rss_mib, wrk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN = "b" * 40
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def wrk(url, duration, script=None, env=None, connections=32):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True, env=dict(os.environ, **(env or {}))).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0}
 
 
 def main():

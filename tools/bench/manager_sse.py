@@ -20,14 +20,9 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from benchlib import free_port
 
 TOKEN = "e" * 40
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():
@@ -117,7 +112,7 @@ def main():
           f"{last_arrivals[len(last_arrivals) // 2]:.1f} | "
           f"{last_arrivals[min(len(last_arrivals) - 1, int(0.99 * len(last_arrivals)))]:.1f} | "
           f"{last_arrivals[-1]:.1f} | {statistics.mean(last_arrivals):.1f} |")
-    print(f"\nThe delay includes the registration request itself (TLS off, one new connection each).")
+    print("\nThe delay includes the registration request itself (TLS off, one new connection each).")
     del streams
 
 

@@ -13,8 +13,6 @@ Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 5] [--rounds 3
 """
 import argparse
 import os
-import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -23,26 +21,7 @@ import time
 from contextlib import closing
 
 import requests
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wrk(url, duration, headers=(), connections=32):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
-    for h in headers:
-        cmd += ["-H", h]
-    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-
-    def pct(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0}
+from benchlib import cpu_seconds, free_port, wrk
 
 
 def start(binary, tmp, extra=None):
@@ -72,15 +51,10 @@ def credentials(base):
     return access, token
 
 
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measure(proc, url, duration, headers=()):
     """wrk against url, plus the server's CPU microseconds per request over the run."""
     before = cpu_seconds(proc.pid)
-    r = wrk(url, duration, headers)
+    r = wrk(url, duration, headers=headers)
     r["cpu_us"] = 1e6 * (cpu_seconds(proc.pid) - before) / max(1.0, r["rps"] * duration)
     return r
 
