@@ -2,9 +2,13 @@
 
 #include <argon2.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <optional>
+#include <semaphore>
 #include <stdexcept>
+#include <thread>
 
 #include "security/digest.hpp"
 #include "security/encoding.hpp"
@@ -87,6 +91,35 @@ std::optional<ParsedHash> parse_phc(std::string_view phc) {
 // Argon2 takes 32-bit lengths.
 bool fits_argon2_length(std::string_view password) { return password.size() <= ARGON2_MAX_PWD_LENGTH; }
 
+// At most one Argon2 computation per core at a time: more would not finish sooner, but each
+// holds ~19 MiB, so a burst of logins on many worker threads would multiply the memory.
+std::atomic<int> g_running{0};
+std::atomic<int> g_peak{0};
+
+class HashGate {
+ public:
+  HashGate() {
+    slots().acquire();
+    int now = ++g_running;
+    int peak = g_peak.load();
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
+    }
+  }
+  ~HashGate() {
+    --g_running;
+    slots().release();
+  }
+  HashGate(const HashGate&) = delete;
+  HashGate& operator=(const HashGate&) = delete;
+
+ private:
+  static std::counting_semaphore<1024>& slots() {
+    static std::counting_semaphore<1024> gate(
+        static_cast<std::ptrdiff_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 1024u)));
+    return gate;
+  }
+};
+
 }  // namespace
 
 const PasswordParameters& password_current_parameters() {
@@ -101,6 +134,7 @@ std::string password_hash(std::string_view password) {
   std::string encoded(argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism, params.salt_bytes,
                                         params.tag_bytes, Argon2_id),
                       '\0');
+  HashGate gate;
   const int rc =
       argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism, password.data(), password.size(),
                             salt.data(), salt.size(), params.tag_bytes, encoded.data(), encoded.size());
@@ -116,11 +150,14 @@ bool password_verify(std::string_view password, std::string_view phc) {
   const auto parsed = parse_phc(phc);
   if (!parsed) return false;
   std::string tag(parsed->tag.size(), '\0');
+  HashGate gate;
   const int rc = argon2id_hash_raw(parsed->iterations, parsed->memory_kib, parsed->parallelism, password.data(),
                                    password.size(), parsed->salt.data(), parsed->salt.size(), tag.data(), tag.size());
   if (rc != ARGON2_OK) return false;
   return constant_time_equal(tag, parsed->tag);
 }
+
+int password_peak_concurrency() { return g_peak.load(); }
 
 bool password_needs_rehash(std::string_view phc) {
   const auto parsed = parse_phc(phc);

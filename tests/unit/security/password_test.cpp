@@ -1,9 +1,13 @@
 // security/password.hpp: Argon2id PHC strings, verification, rehash policy, dummy hash.
 #include "security/password.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <regex>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace security;
 
@@ -111,4 +115,19 @@ TEST_CASE("password_dummy_hash is one valid current-parameter hash", "[password]
   CHECK_FALSE(password_needs_rehash(dummy));
   CHECK_FALSE(password_verify("", dummy));
   CHECK_FALSE(password_verify("password", dummy));
+}
+
+TEST_CASE("no more hashes run at once than there are cores, and all of them are right", "[password]") {
+  const std::string hash = password_hash("many at once");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  std::atomic<int> verified{0};
+  for (unsigned i = 0; i < 4 * cores + 2; ++i)
+    threads.emplace_back([&] {
+      if (password_verify("many at once", hash)) ++verified;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(verified.load() == static_cast<int>(4 * cores + 2));
+  CHECK(password_peak_concurrency() >= 1);
+  CHECK(password_peak_concurrency() <= static_cast<int>(cores));
 }

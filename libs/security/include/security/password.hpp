@@ -1,5 +1,7 @@
 // Password hashing with Argon2id (RFC 9106) at OWASP's recommended cost, as PHC strings.
 // Hashing costs ~19 MiB and tens of milliseconds: call from a worker thread, not an I/O thread.
+// At most one hash per core runs at a time (callers wait), so memory stays bounded however
+// many threads ask at once.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,9 @@ bool password_verify(std::string_view password, std::string_view phc);
 // True if phc is malformed, not Argon2id v19, or weaker than the current parameters
 // (less memory, fewer iterations, shorter salt or tag).
 bool password_needs_rehash(std::string_view phc);
+
+// The most hashes that ever ran at once in this process (never above the number of cores).
+int password_peak_concurrency();
 
 // A valid hash of a random password, computed once per process: verify against it for
 // unknown users so that a login takes the same time whether or not the account exists.
