@@ -8,15 +8,20 @@
 // An organisation the caller does not belong to is a 404, a missing permission a 403.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "access_cache.hpp"
+#include "common/error.hpp"
 #include "common/http.hpp"
 #include "common/router.hpp"
 #include "common/service.hpp"
+#include "organizations.hpp"
 #include "permissions.hpp"
 #include "security/jwt.hpp"
 #include "store/database.hpp"
@@ -52,8 +57,10 @@ struct Caller {
   bool root_token = false;
   std::string org_id;  // the organisation the route acts on (scope Path or Current)
   std::string role;    // the user's role there ("" for root tokens)
-  PermissionSet permissions;
+  // What the caller holds there (shared with the authentication cache; never null).
+  std::shared_ptr<const PermissionSet> permissions = std::make_shared<const PermissionSet>();
   std::string ip;
+  std::uint64_t generation = 0;  // API tokens: the cache generation the token was checked under
 };
 
 // Access tokens: HS256 JWTs with sub (user id), sid (session id) and typ "access".
@@ -76,6 +83,13 @@ class Access {
   std::string sign(std::string_view type, std::string_view subject, std::int64_t ttl_s) const;
   // The subject of a valid, unexpired token of that type, or nullopt.
   std::optional<std::string> verify(std::string_view type, std::string_view token) const;
+  // The same with the token's id (jti) and expiry, for tokens that may be used once.
+  struct Signed {
+    std::string subject;
+    std::string id;
+    std::int64_t expires_at = 0;
+  };
+  std::optional<Signed> verify_signed(std::string_view type, std::string_view token) const;
 
   const std::string& token_key() const { return token_key_; }
 
@@ -88,15 +102,60 @@ class Access {
   std::vector<std::string> check_document(std::string_view openapi_yaml) const;
 
  private:
+  // What a verified access token says.
+  struct Claims {
+    std::string user_id;
+    std::string session_id;
+    std::int64_t expires_at = 0;
+  };
+  // A session and its user as authentication needs them; live = false when it has ended.
+  struct SessionState {
+    bool live = false;
+    std::string user_id;
+    std::int64_t expires_at = 0;
+    std::string email;
+    bool platform_admin = false;
+    bool suspended = false;
+  };
+  // An API token by id: its digest, and either the caller it makes or why it is refused.
+  struct TokenState {
+    bool found = false;
+    std::string secret_hash;
+    bool revoked = false;
+    std::optional<std::int64_t> expires_at;
+    std::optional<common::ApiError> refusal;
+    Caller caller;
+  };
+  // The organisation a user acts on, their role and what they hold there.
+  struct OrgRole {
+    std::string org_id;
+    std::string role;
+    std::shared_ptr<const PermissionSet> permissions;
+  };
+  using OrgMembership = std::optional<OrgRole>;
+
   void authenticate(common::Request& req, Auth auth, OrgScope scope, const std::string& permission) const;
+  void check_guard(const Caller& caller, Auth auth, const std::string& permission) const;
   Caller from_jwt(std::string_view token) const;
-  Caller from_api_token(std::string_view token, std::string_view ip) const;
+  Caller from_api_token(std::string_view token) const;
   void resolve_org(common::Request& req, Caller& caller, OrgScope scope) const;
+  TokenState load_token(store::Connection& db, std::string_view id) const;
+  // The caller a token state makes at `now`, or the ApiError refusing it.
+  static const Caller& admit(const TokenState& state, std::int64_t now);
+  // Commits the API token's use (last use and an audit entry) after checking, in the same
+  // transaction, that the token still grants `permission`.
+  void record_use(const Caller& caller, const std::string& permission) const;
 
   store::Database& db_;
   security::JwtCodec codec_;
   std::string token_key_;
   bool integration_api_;
+  std::unique_ptr<AccessCache> cache_;
+  mutable Memo<Claims> claims_;  // by token text; generation 0 (a signature does not change)
+  mutable Memo<SessionState> sessions_;
+  mutable Memo<OrgMembership> memberships_;  // by user id and wanted organisation
+  mutable Memo<bool> organizations_;         // exists, by id
+  mutable Memo<TokenState> tokens_;
   std::vector<Endpoint> table_;       // without handlers: what was declared
   std::set<std::string> registered_;  // authenticator names already given to the service
 };

@@ -130,13 +130,15 @@ LoginResult Accounts::login(std::string_view email, std::string_view password, c
 
 SignIn Accounts::complete_challenge(std::string_view challenge_token, std::string_view code, const audit::Actor& from,
                                     std::string_view user_agent) {
-  auto user_id = access_.verify(kChallengeType, challenge_token);
-  if (!user_id) throw common::ApiError::unauthorized("invalid or expired challenge token");
+  auto challenge = access_.verify_signed(kChallengeType, challenge_token);
+  if (!challenge || challenge->id.empty()) throw common::ApiError::unauthorized("invalid or expired challenge token");
   bool accepted = false;
   std::int64_t now = store::unix_now();
   std::int64_t mail = 0;
   auto result = db_.write([&](store::Connection& db) -> std::optional<SignIn> {
-    auto user = users::find(db, *user_id);
+    if (db.query_int("SELECT 1 FROM used_challenges WHERE id = ?", challenge->id))
+      throw common::ApiError::unauthorized("challenge token already used; sign in again");
+    auto user = users::find(db, challenge->subject);
     if (!user) return std::nullopt;
     if (user->suspended) throw common::ApiError(403, "account suspended");
     if (user->locked_until > now)
@@ -148,6 +150,7 @@ SignIn Accounts::complete_challenge(std::string_view challenge_token, std::strin
       return std::nullopt;
     }
     accepted = true;
+    db.execute("INSERT INTO used_challenges (id, expires_at) VALUES (?, ?)", challenge->id, challenge->expires_at);
     identity::lockout::clear(db, user->id);
     return start_session(db, *user, from, user_agent);
   });
@@ -266,6 +269,7 @@ void Accounts::purge_expired() {
   db_.write([&](store::Connection& db) {
     identity::sessions::purge_ended(db, now - 7 * 86400);
     identity::mail_tokens::purge(db, now);
+    db.execute("DELETE FROM used_challenges WHERE expires_at < ?", now - security::JwtCodec::kDefaultLeeway.count());
   });
 }
 

@@ -62,9 +62,9 @@ common::ServiceInfo describe() {
               {"SHARDLYN_SYSTEM_BACKUP_DIR", "", "directory for periodic copies of shardlyn.db (unset: off)"},
               {"SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", "86400", "seconds between system backups"},
               {"SHARDLYN_SYSTEM_BACKUP_KEEP", "7", "system backups kept"},
-              // Requests with API tokens commit their audit entry before they run; with more I/O
-              // threads waiting on commits, group commit puts more of them in one fsync.
-              {"HTTP_THREADS", "16", "I/O threads (0 = one per core)"},
+              // Requests with API tokens commit their audit entry on a worker thread before they
+              // run; with more workers waiting on commits, group commit puts more in one fsync.
+              {"WORKER_THREADS", "16", "threads for blocking work: password hashing, API-token audit commits"},
               {"SHARDLYN_APP_URL", "http://localhost:3000", "the web app's address; links in mails point there"},
           },
   };

@@ -16,7 +16,7 @@ constexpr std::string_view kOrgColumns =
 constexpr std::string_view kOrgsOfUser =
     "SELECT o.id, o.name, COALESCE(o.created_by, ''), o.created_at, o.updated_at, "
     "(SELECT COUNT(*) FROM members m2 WHERE m2.org_id = o.id), m.role FROM organizations o "
-    "JOIN members m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY m.joined_at, m.rowid";
+    "JOIN members m ON m.org_id = o.id WHERE m.user_id = ? ORDER BY m.joined_at, m.rowid LIMIT ? OFFSET ?";
 constexpr std::string_view kInsertOrg =
     "INSERT INTO organizations (id, name, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)";
 constexpr std::string_view kInsertMember = "INSERT INTO members (org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)";
@@ -66,12 +66,17 @@ bool exists(store::Connection& db, std::string_view id) {
   return db.query_int("SELECT 1 FROM organizations WHERE id = ?", id).has_value();
 }
 
-std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db, std::string_view user_id) {
+std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db, std::string_view user_id,
+                                                          std::int64_t limit, std::int64_t offset) {
   auto q = db.prepare(kOrgsOfUser);
-  q->bind_all(user_id);
+  q->bind_all(user_id, limit, offset);
   std::vector<std::pair<Organization, std::string>> out;
   while (q->step()) out.emplace_back(org_from_row(*q), q->text(6));
   return out;
+}
+
+std::int64_t count_of_user(store::Connection& db, std::string_view user_id) {
+  return db.query_int("SELECT COUNT(*) FROM members WHERE user_id = ?", user_id).value_or(0);
 }
 
 std::optional<std::string> first_of_user(store::Connection& db, std::string_view user_id) {
@@ -103,14 +108,18 @@ std::optional<Membership> find_membership(store::Connection& db, std::string_vie
   return m;
 }
 
-std::vector<Member> members(store::Connection& db, std::string_view org_id) {
+std::vector<Member> members(store::Connection& db, std::string_view org_id, std::int64_t limit, std::int64_t offset) {
   auto q = db.prepare(
       "SELECT u.id, u.email, u.name, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id "
-      "WHERE m.org_id = ? ORDER BY m.joined_at, u.id");
-  q->bind_all(org_id);
+      "WHERE m.org_id = ? ORDER BY m.joined_at, m.rowid LIMIT ? OFFSET ?");
+  q->bind_all(org_id, limit, offset);
   std::vector<Member> out;
   while (q->step()) out.push_back({q->text(0), q->text(1), q->text(2), q->text(3), q->int64(4)});
   return out;
+}
+
+std::int64_t count_members(store::Connection& db, std::string_view org_id) {
+  return db.query_int("SELECT COUNT(*) FROM members WHERE org_id = ?", org_id).value_or(0);
 }
 
 void set_role(store::Connection& db, std::string_view org_id, std::string_view user_id, std::string_view role) {
@@ -167,12 +176,16 @@ std::pair<Invite, std::string> invite(store::Connection& db, std::string_view or
   return {std::move(inv), std::move(token)};
 }
 
-std::vector<Invite> invites(store::Connection& db, std::string_view org_id) {
-  auto q = db.prepare(std::string(kInviteColumns) + "WHERE org_id = ? ORDER BY created_at, id");
-  q->bind_all(org_id);
+std::vector<Invite> invites(store::Connection& db, std::string_view org_id, std::int64_t limit, std::int64_t offset) {
+  auto q = db.prepare(std::string(kInviteColumns) + "WHERE org_id = ? ORDER BY created_at, rowid LIMIT ? OFFSET ?");
+  q->bind_all(org_id, limit, offset);
   std::vector<Invite> out;
   while (q->step()) out.push_back(invite_from_row(*q));
   return out;
+}
+
+std::int64_t count_invites(store::Connection& db, std::string_view org_id) {
+  return db.query_int("SELECT COUNT(*) FROM invites WHERE org_id = ?", org_id).value_or(0);
 }
 
 bool delete_invite(store::Connection& db, std::string_view org_id, std::string_view invite_id) {

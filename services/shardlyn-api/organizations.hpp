@@ -54,15 +54,20 @@ namespace organizations {
 Organization create(store::Connection& db, std::string_view name, std::string_view owner);
 std::optional<Organization> find(store::Connection& db, std::string_view id);
 bool exists(store::Connection& db, std::string_view id);
-// The user's organisations with the user's role in each, oldest membership first.
-std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db, std::string_view user_id);
+// The user's organisations with the user's role in each, oldest membership first; `limit`
+// rows from `offset` (limit -1: all), and how many there are.
+std::vector<std::pair<Organization, std::string>> of_user(store::Connection& db, std::string_view user_id,
+                                                          std::int64_t limit = -1, std::int64_t offset = 0);
+std::int64_t count_of_user(store::Connection& db, std::string_view user_id);
 std::optional<std::string> first_of_user(store::Connection& db, std::string_view user_id);
 std::pair<std::vector<Organization>, std::int64_t> all(store::Connection& db, std::int64_t limit, std::int64_t offset);
 void rename(store::Connection& db, std::string_view id, std::string_view name);
 void remove(store::Connection& db, std::string_view id);
 
 std::optional<Membership> find_membership(store::Connection& db, std::string_view org_id, std::string_view user_id);
-std::vector<Member> members(store::Connection& db, std::string_view org_id);
+std::vector<Member> members(store::Connection& db, std::string_view org_id, std::int64_t limit = -1,
+                            std::int64_t offset = 0);
+std::int64_t count_members(store::Connection& db, std::string_view org_id);
 // Changes a member's role (404 when not a member; 409 when it would leave no owner).
 void set_role(store::Connection& db, std::string_view org_id, std::string_view user_id, std::string_view role);
 // Removes a member and their API tokens of this organisation (404; 409 for the last owner).
@@ -75,7 +80,9 @@ bool remove_override(store::Connection& db, std::string_view org_id, std::string
 // A new invite and its token (shown once); 409 when the address is a member or already invited.
 std::pair<Invite, std::string> invite(store::Connection& db, std::string_view org_id, std::string_view email,
                                       std::string_view role, std::string_view invited_by, std::int64_t ttl_s);
-std::vector<Invite> invites(store::Connection& db, std::string_view org_id);
+std::vector<Invite> invites(store::Connection& db, std::string_view org_id, std::int64_t limit = -1,
+                            std::int64_t offset = 0);
+std::int64_t count_invites(store::Connection& db, std::string_view org_id);
 bool delete_invite(store::Connection& db, std::string_view org_id, std::string_view invite_id);
 // Joins the invite's organisation: 404 unknown or expired token, 403 when the invite names
 // another address, 409 when already a member. Returns the invite.

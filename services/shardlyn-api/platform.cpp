@@ -25,6 +25,14 @@ std::vector<std::pair<Organization, std::string>> Platform::organizations_of(con
   return db_.read([&](store::Connection& db) { return organizations::of_user(db, caller.user_id); });
 }
 
+std::pair<std::vector<std::pair<Organization, std::string>>, std::int64_t> Platform::organizations_of(
+    const Caller& caller, const common::PageRequest& page) {
+  return db_.read([&](store::Connection& db) {
+    return std::make_pair(organizations::of_user(db, caller.user_id, page.limit, page.offset()),
+                          organizations::count_of_user(db, caller.user_id));
+  });
+}
+
 Organization Platform::create_organization(const Caller& caller, std::string_view name) {
   return db_.write([&](store::Connection& db) {
     auto org = organizations::create(db, name, caller.user_id);
@@ -54,8 +62,11 @@ void Platform::delete_organization(const Caller& caller) {
   });
 }
 
-std::vector<Member> Platform::members(const Caller& caller) {
-  return db_.read([&](store::Connection& db) { return organizations::members(db, caller.org_id); });
+std::pair<std::vector<Member>, std::int64_t> Platform::members(const Caller& caller, const common::PageRequest& page) {
+  return db_.read([&](store::Connection& db) {
+    return std::make_pair(organizations::members(db, caller.org_id, page.limit, page.offset()),
+                          organizations::count_members(db, caller.org_id));
+  });
 }
 
 std::pair<Invite, std::string> Platform::invite(const Caller& caller, std::string_view email, std::string_view role) {
@@ -106,7 +117,7 @@ MemberPermissions Platform::member_permissions(const Caller& caller, std::string
 
 MemberPermissions Platform::set_override(const Caller& caller, std::string_view user_id, std::string_view key,
                                          bool granted) {
-  if (granted && !caller.permissions.count(key))
+  if (granted && !caller.permissions->count(key))
     throw common::ApiError::forbidden("you cannot grant " + std::string(key) + ": you do not hold it");
   db_.write([&](store::Connection& db) {
     auto target = organizations::find_membership(db, caller.org_id, user_id);
@@ -128,8 +139,11 @@ void Platform::remove_override(const Caller& caller, std::string_view user_id, s
   });
 }
 
-std::vector<Invite> Platform::invites(const Caller& caller) {
-  return db_.read([&](store::Connection& db) { return organizations::invites(db, caller.org_id); });
+std::pair<std::vector<Invite>, std::int64_t> Platform::invites(const Caller& caller, const common::PageRequest& page) {
+  return db_.read([&](store::Connection& db) {
+    return std::make_pair(organizations::invites(db, caller.org_id, page.limit, page.offset()),
+                          organizations::count_invites(db, caller.org_id));
+  });
 }
 
 void Platform::delete_invite(const Caller& caller, std::string_view invite_id) {
@@ -159,7 +173,7 @@ std::pair<ApiTokenRecord, std::string> Platform::create_api_token(const Caller& 
                                                                   std::optional<std::int64_t> expires_in,
                                                                   std::optional<PermissionSet> permissions, bool root) {
   if (root && !caller.platform_admin) throw common::ApiError::forbidden("root tokens are for platform admins");
-  const PermissionSet holder = root ? all_permissions() : caller.permissions;
+  const PermissionSet holder = root ? all_permissions() : *caller.permissions;
   PermissionSet wanted = permissions.value_or(holder);
   if (!root)
     for (const auto& key : wanted)

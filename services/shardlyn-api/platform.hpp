@@ -15,6 +15,7 @@
 #include "access.hpp"
 #include "api_tokens.hpp"
 #include "audit.hpp"
+#include "common/envelope.hpp"
 #include "common/mail.hpp"
 #include "organizations.hpp"
 #include "store/database.hpp"
@@ -86,18 +87,21 @@ class Platform {
 
   // Organisations, members, invites.
   std::vector<std::pair<Organization, std::string>> organizations_of(const Caller& caller);
+  // One page of them, and how many there are.
+  std::pair<std::vector<std::pair<Organization, std::string>>, std::int64_t> organizations_of(
+      const Caller& caller, const common::PageRequest& page);
   Organization create_organization(const Caller& caller, std::string_view name);
   Organization organization(const Caller& caller);
   Organization rename_organization(const Caller& caller, std::string_view name);
   void delete_organization(const Caller& caller);
-  std::vector<Member> members(const Caller& caller);
+  std::pair<std::vector<Member>, std::int64_t> members(const Caller& caller, const common::PageRequest& page);
   std::pair<Invite, std::string> invite(const Caller& caller, std::string_view email, std::string_view role);
   void remove_member(const Caller& caller, std::string_view user_id);
   void set_role(const Caller& caller, std::string_view user_id, std::string_view role);
   MemberPermissions member_permissions(const Caller& caller, std::string_view user_id);
   MemberPermissions set_override(const Caller& caller, std::string_view user_id, std::string_view key, bool granted);
   void remove_override(const Caller& caller, std::string_view user_id, std::string_view key);
-  std::vector<Invite> invites(const Caller& caller);
+  std::pair<std::vector<Invite>, std::int64_t> invites(const Caller& caller, const common::PageRequest& page);
   void delete_invite(const Caller& caller, std::string_view invite_id);
   Invite accept_invite(const Caller& caller, std::string_view token);
 

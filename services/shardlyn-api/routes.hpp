@@ -29,8 +29,9 @@ std::vector<Endpoint> settings_routes(Platform& platform);
 std::vector<Endpoint> admin_routes(Platform& platform);
 
 boost::json::object user_json(const User& user);
-// A list that fits on one page, in the Shardlyn list shape {items, total, page, per_page}.
-common::Response whole_list(boost::json::array items);
+// One page (query parameters page and per_page) of a short list held in full, in the Shardlyn
+// list shape {items, total, page, per_page}.
+common::Response list_page(const common::Request& req, boost::json::array items);
 // One page of accounts (page, per_page, search), for /v1/users and /v1/admin/users.
 common::Response user_page(Platform& platform, const common::Request& req);
 // The request's origin for the audit trail (no user yet).

@@ -157,10 +157,10 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .auth = Auth::Admin,
        .permission = "admin.plans",
        .handler =
-           [p](common::Request&) {
+           [p](common::Request& req) {
              json::array items;
              for (const auto& plan : p->plans()) items.push_back(plan_json(plan));
-             return whole_list(std::move(items));
+             return list_page(req, std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/admin/plans",

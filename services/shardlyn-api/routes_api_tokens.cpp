@@ -58,7 +58,7 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
              bool root = req.query_param("root").value_or("false") == "true";
              json::array items;
              for (const auto& t : p->api_tokens(caller_of(req), root)) items.push_back(token_json(t));
-             return whole_list(std::move(items));
+             return list_page(req, std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/api-tokens",

@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.hpp"
+#include "common/envelope.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "fields.hpp"
@@ -71,13 +72,15 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::User,
        .handler =
            [p](common::Request& req) {
+             auto page = common::parse_page(req, "per_page");
+             auto [orgs, total] = p->organizations_of(caller_of(req), page);
              json::array items;
-             for (const auto& [org, role] : p->organizations_of(caller_of(req))) {
+             for (const auto& [org, role] : orgs) {
                auto o = org_json(org);
                o["role"] = role;
                items.push_back(std::move(o));
              }
-             return whole_list(std::move(items));
+             return common::bare_page(std::move(items), total, page);
            }},
       {.method = "POST",
        .path = "/v1/organizations",
@@ -127,14 +130,16 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .permission = "members.read",
        .handler =
            [p](common::Request& req) {
+             auto page = common::parse_page(req, "per_page");
+             auto [members, total] = p->members(caller_of(req), page);
              json::array items;
-             for (const auto& m : p->members(caller_of(req)))
+             for (const auto& m : members)
                items.push_back({{"user_id", m.user_id},
                                 {"email", m.email},
                                 {"name", m.name},
                                 {"role", m.role},
                                 {"joined_at", common::rfc3339_from_unix(m.joined_at)}});
-             return whole_list(std::move(items));
+             return common::bare_page(std::move(items), total, page);
            }},
       {.method = "POST",
        .path = "/v1/organizations/{orgId}/members/invite",
@@ -216,9 +221,11 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .permission = "members.read",
        .handler =
            [p](common::Request& req) {
+             auto page = common::parse_page(req, "per_page");
+             auto [invites, total] = p->invites(caller_of(req), page);
              json::array items;
-             for (const auto& i : p->invites(caller_of(req))) items.push_back(invite_json(i));
-             return whole_list(std::move(items));
+             for (const auto& i : invites) items.push_back(invite_json(i));
+             return common::bare_page(std::move(items), total, page);
            }},
       {.method = "DELETE",
        .path = "/v1/organizations/{orgId}/invites/{inviteId}",

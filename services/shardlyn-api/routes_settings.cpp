@@ -127,7 +127,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            [p](common::Request& req) {
              json::array items;
              for (const auto& t : p->webhook_tokens(caller_of(req))) items.push_back(webhook_token_json(t));
-             return whole_list(std::move(items));
+             return list_page(req, std::move(items));
            }},
       {.method = "POST",
        .path = "/v1/webhook-tokens",

@@ -1,4 +1,6 @@
 // User Endpoints.
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "common/envelope.hpp"
@@ -10,9 +12,13 @@ namespace shardlyn {
 
 namespace json = boost::json;
 
-common::Response whole_list(json::array items) {
-  auto n = static_cast<std::int64_t>(items.size());
-  return common::Response::json(json::object{{"items", std::move(items)}, {"total", n}, {"page", 1}, {"per_page", n}});
+common::Response list_page(const common::Request& req, json::array items) {
+  auto page = common::parse_page(req, "per_page");
+  auto total = static_cast<std::int64_t>(items.size());
+  json::array shown;
+  for (auto i = std::min(page.offset(), total); i < std::min(page.offset() + page.limit, total); ++i)
+    shown.push_back(std::move(items[static_cast<std::size_t>(i)]));
+  return common::bare_page(std::move(shown), total, page);
 }
 
 common::Response user_page(Platform& platform, const common::Request& req) {

@@ -380,13 +380,11 @@ CampaignStats Campaigns::stats() const {
   });
 }
 
-std::vector<Campaign> Campaigns::for_ioc(std::string_view ioc_id) const {
-  const std::string sql = std::string(kSelectCampaign) + std::string(kForIoc) + std::string(kOrder);
-  return db_.read([&](store::Connection& c) {
-    auto q = c.prepare(sql);
-    q->bind_all(ioc_id);
-    return read_campaigns(c, std::move(q));
-  });
+std::vector<Campaign> Campaigns::for_ioc(store::Connection& c, std::string_view ioc_id) {
+  static const std::string sql = std::string(kSelectCampaign) + std::string(kForIoc) + std::string(kOrder);
+  auto q = c.prepare(sql);
+  q->bind_all(ioc_id);
+  return read_campaigns(c, std::move(q));
 }
 
 }  // namespace tc

@@ -111,8 +111,8 @@ class Campaigns {
                                                       std::int64_t offset) const;
   std::optional<CampaignDetail> detail(std::string_view id, std::int64_t event_limit) const;
   CampaignStats stats() const;
-  // The campaigns holding events whose source is this IoC.
-  std::vector<Campaign> for_ioc(std::string_view ioc_id) const;
+  // The campaigns holding events whose source is this IoC, read on `c` (the caller's read).
+  static std::vector<Campaign> for_ioc(store::Connection& c, std::string_view ioc_id);
 
  private:
   store::Database& db_;

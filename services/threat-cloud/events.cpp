@@ -244,16 +244,19 @@ IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, Ev
   });
 }
 
-std::pair<std::vector<ThreatEvent>, std::int64_t> ThreatEvents::for_ioc(std::string_view ioc_id,
-                                                                        std::int64_t limit) const {
-  const std::string sql = "SELECT " + std::string(kEventColumns) + std::string(kEventsForIoc);
-  return db_.read([&](store::Connection& c) {
-    std::vector<ThreatEvent> out;
+std::pair<std::vector<ThreatEvent>, std::int64_t> ThreatEvents::for_ioc(store::Connection& c, std::string_view ioc_id,
+                                                                        std::int64_t limit) {
+  static const std::string sql = "SELECT " + std::string(kEventColumns) + std::string(kEventsForIoc);
+  std::vector<ThreatEvent> out;
+  {
     auto q = c.prepare(sql);
     q->bind_all(ioc_id, limit);
     while (q->step()) out.push_back(read_event(*q));
-    return std::pair{std::move(out), c.query_int(kCountForIoc, ioc_id).value_or(0)};
-  });
+  }
+  // Fewer than `limit` rows are all there is: no count needed (most IoCs have no events).
+  auto total = static_cast<std::int64_t>(out.size());
+  if (total >= limit) total = c.query_int(kCountForIoc, ioc_id).value_or(0);
+  return std::pair{std::move(out), total};
 }
 
 }  // namespace tc

@@ -84,8 +84,10 @@ class ThreatEvents {
   ThreatEvents(store::Database& db, const GeoIp& geo) : db_(db), geo_(geo) {}
   // Stores the events in one transaction (all or nothing) with one audit entry.
   IngestResult ingest(const std::vector<EventSubmission>& events, EventOrigin origin, bool anonymize, const Actor& by);
-  // The newest events whose source is this IoC (at most `limit`), with their total.
-  std::pair<std::vector<ThreatEvent>, std::int64_t> for_ioc(std::string_view ioc_id, std::int64_t limit) const;
+  // The newest events whose source is this IoC (at most `limit`), with their total, read on
+  // `c` (inside the caller's read, so they match the IoC it read).
+  static std::pair<std::vector<ThreatEvent>, std::int64_t> for_ioc(store::Connection& c, std::string_view ioc_id,
+                                                                   std::int64_t limit);
 
  private:
   store::Database& db_;

@@ -1,6 +1,9 @@
 #include "iocs.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <unordered_set>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -20,8 +23,8 @@ namespace {
 
 constexpr std::string_view kSelectByKey = "SELECT " TC_IOC_COLUMNS " FROM iocs WHERE type = ? AND normalized_value = ?";
 constexpr std::string_view kSelectById = "SELECT " TC_IOC_COLUMNS " FROM iocs WHERE id = ?";
-constexpr std::string_view kInsert =
-    "INSERT INTO iocs (" TC_IOC_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// One row of a multi-row insert of new IoCs (see insert_sql).
+constexpr std::string_view kRowParameters = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kMerge =
     "UPDATE iocs SET threat_type = ?, source = ?, source_reliability = ?, confidence = ?, reputation = ?, tlp = ?, "
     "first_seen = ?, last_seen = ?, sightings = sightings + 1, status = ?, tags = ?, mitre_techniques = ?, "
@@ -48,7 +51,7 @@ void merge_list(std::vector<std::string>& into, const std::vector<std::string>& 
 
 const std::string_view kIocColumns = TC_IOC_COLUMNS;
 
-Ioc read_ioc(const store::Statement& q) {
+Ioc read_ioc(const store::Statement& q, bool parse_json) {
   Ioc i;
   i.id = q.text(0);
   i.type = parse_type(q.text(1)).value_or(IocType::Ip);
@@ -64,11 +67,17 @@ Ioc read_ioc(const store::Statement& q) {
   i.last_seen = q.text(11);
   i.sightings = q.int64(12);
   i.status = q.text(13);
-  i.tags = parse_list(q.text(14));
-  i.mitre_techniques = parse_list(q.text(15));
+  if (parse_json) {
+    i.tags = parse_list(q.text(14));
+    i.mitre_techniques = parse_list(q.text(15));
+    i.metadata = parse_object(q.text(18));
+  } else {
+    i.tags_text = q.text(14);
+    i.mitre_techniques_text = q.text(15);
+    i.metadata_text = q.text(18);
+  }
   i.country = q.text_or_null(16);
   i.asn = q.int64_or_null(17);
-  i.metadata = parse_object(q.text(18));
   i.created_at = q.text(19);
   i.updated_at = q.text(20);
   return i;
@@ -76,11 +85,39 @@ Ioc read_ioc(const store::Statement& q) {
 
 namespace {
 
-std::optional<Ioc> select_by_key(store::Connection& c, const Classified& key) {
+std::optional<Ioc> select_by_key(store::Connection& c, const Classified& key, bool parse_json = true) {
   auto q = c.prepare(kSelectByKey);
   q->bind_all(type_name(key.type), key.normalized);
   if (!q->step()) return std::nullopt;
-  return read_ioc(*q);
+  return read_ioc(*q, parse_json);
+}
+
+// Rows per multi-row insert: 21 parameters each, far below SQLite's limit of 32766.
+constexpr std::size_t kInsertRows = 50;
+
+std::string insert_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO iocs (" TC_IOC_COLUMNS ") VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) sql += r ? ", " + std::string(kRowParameters) : std::string(kRowParameters);
+  return sql + " ON CONFLICT DO NOTHING RETURNING id";
+}
+
+template <class... A>
+void bind_at(store::Statement& q, int& index, A&&... args) {
+  (q.bind(++index, std::forward<A>(args)), ...);
+}
+
+// Binds the 21 columns of a new IoC from a submission, from parameter index + 1 on.
+void bind_new(store::Statement& q, int& index, const std::string& id, const IocSubmission& s, const std::string& now) {
+  const std::string& first = s.first_seen ? *s.first_seen : s.last_seen ? *s.last_seen : now;
+  std::vector<std::string> tags, techniques;
+  merge_list(tags, s.tags);
+  merge_list(techniques, s.mitre_techniques);
+  bind_at(q, index, id, type_name(s.classified.type), s.value, s.classified.normalized,
+          s.threat_type.value_or("unknown"), s.source.value_or("api"), s.source_reliability.value_or("F"),
+          s.confidence.value_or(50), s.reputation.value_or(50), s.tlp.value_or("clear"), first,
+          s.last_seen.value_or(std::max(first, now)), std::int64_t{1}, s.status.value_or("active"), json_list(tags),
+          json_list(techniques), s.country, s.asn, s.metadata ? boost::json::serialize(*s.metadata) : std::string("{}"),
+          now, now);
 }
 
 std::string_view sort_column(std::string_view field) {
@@ -111,6 +148,24 @@ std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id) {
   return read_ioc(*q);
 }
 
+std::string new_ioc_id() {
+  // 44 bits of milliseconds since 1970, then 20 bits starting at a random offset per process,
+  // strictly increasing within the process: new ids append to the id index instead of
+  // dirtying a random page of it each. (upsert() retries when another process took an id.)
+  static const std::uint64_t offset = std::stoull(security::random_hex(3), nullptr, 16) & 0xFFFFF;
+  static std::atomic<std::uint64_t> last{0};
+  const std::uint64_t fresh = (static_cast<std::uint64_t>(common::unix_millis()) << 20) | offset;
+  std::uint64_t prev = last.load(std::memory_order_relaxed);
+  std::uint64_t next = 0;
+  do {
+    next = std::max(fresh, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next, std::memory_order_relaxed));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "ioc_0000000000000000";
+  for (std::size_t k = 0; k < 16; ++k) id[id.size() - 1 - k] = kHex[(next >> (4 * k)) & 0xF];
+  return id;
+}
+
 std::string_view verdict_of(const Ioc* ioc) {
   if (!ioc) return "unknown";
   if (ioc->status == "revoked") return "clean";
@@ -123,27 +178,48 @@ std::string_view verdict_of(const Ioc* ioc) {
 UpsertResult Iocs::upsert(const std::vector<IocSubmission>& submissions, const Actor& by) {
   return db_.write([&](store::Connection& c) {
     UpsertResult result;
-    result.ids.reserve(submissions.size());
+    result.ids.resize(submissions.size());
     const std::string now = common::rfc3339_now();
-    for (const auto& s : submissions) {
-      auto existing = select_by_key(c, s.classified);
-      if (!existing) {
-        std::string id = security::random_id("ioc_", 16);
-        std::string first = s.first_seen.value_or(s.last_seen.value_or(now));
-        std::string last = s.last_seen.value_or(std::max(first, now));
-        std::vector<std::string> tags, techniques;
-        merge_list(tags, s.tags);
-        merge_list(techniques, s.mitre_techniques);
-        c.execute(kInsert, id, type_name(s.classified.type), s.value, s.classified.normalized,
-                  s.threat_type.value_or("unknown"), s.source.value_or("api"), s.source_reliability.value_or("F"),
-                  s.confidence.value_or(50), s.reputation.value_or(50), s.tlp.value_or("clear"), first, last,
-                  std::int64_t{1}, s.status.value_or("active"), json_list(tags), json_list(techniques), s.country,
-                  s.asn, boost::json::serialize(s.metadata.value_or(boost::json::object{})), now, now);
+    // New IoCs go in with multi-row inserts (one statement per kInsertRows rows: the table's
+    // CHECK lists are built once per statement, not per row). Rows whose key exists already
+    // (in the table or earlier in this batch) are skipped there and merged afterwards, in order.
+    std::vector<std::size_t> existing;
+    std::unordered_set<std::string> inserted;
+    for (std::size_t from = 0; from < submissions.size(); from += kInsertRows) {
+      const std::size_t rows = std::min(kInsertRows, submissions.size() - from);
+      auto insert = c.prepare(insert_sql(rows));
+      int index = 0;
+      for (std::size_t k = from; k < from + rows; ++k) {
+        result.ids[k] = new_ioc_id();
+        bind_new(*insert, index, result.ids[k], submissions[k], now);
+      }
+      inserted.clear();
+      while (insert->step()) inserted.insert(insert->text(0));
+      for (std::size_t k = from; k < from + rows; ++k) {
+        if (inserted.contains(result.ids[k]))
+          ++result.created;
+        else
+          existing.push_back(k);
+      }
+    }
+    for (std::size_t k : existing) {
+      const auto& s = submissions[k];
+      auto found = select_by_key(c, s.classified);
+      if (!found) {
+        // The key is free, so the id was taken (another process's id in the same millisecond).
+        bool created = false;
+        for (int attempt = 0; !created && attempt < 4; ++attempt) {
+          auto insert = c.prepare(insert_sql(1));
+          int index = 0;
+          result.ids[k] = new_ioc_id();
+          bind_new(*insert, index, result.ids[k], s, now);
+          created = insert->step();
+        }
+        if (!created) throw std::runtime_error("no free IoC id after 4 attempts");
         ++result.created;
-        result.ids.push_back(std::move(id));
         continue;
       }
-      Ioc& e = *existing;
+      Ioc& e = *found;
       merge_list(e.tags, s.tags);
       merge_list(e.mitre_techniques, s.mitre_techniques);
       if (s.metadata)
@@ -167,7 +243,7 @@ UpsertResult Iocs::upsert(const std::vector<IocSubmission>& submissions, const A
                 json_list(e.mitre_techniques), s.country ? s.country : e.country, s.asn ? s.asn : e.asn, metadata, now,
                 e.id);
       ++result.updated;
-      result.ids.push_back(e.id);
+      result.ids[k] = e.id;
     }
     boost::json::object details{{"created", result.created}, {"updated", result.updated}};
     if (result.ids.size() <= 20) {
@@ -247,6 +323,15 @@ std::pair<std::vector<Ioc>, std::int64_t> Iocs::list(const IocFilter& f, std::in
 
 std::optional<Ioc> Iocs::find(const Classified& key) const {
   return db_.read([&](store::Connection& c) { return select_by_key(c, key); });
+}
+
+std::optional<Ioc> Iocs::find(const Classified& key,
+                              const std::function<void(store::Connection&, const Ioc&)>& with) const {
+  return db_.read([&](store::Connection& c) {
+    auto ioc = select_by_key(c, key, false);
+    if (ioc) with(c, *ioc);
+    return ioc;
+  });
 }
 
 std::vector<std::optional<Ioc>> Iocs::find_many(const std::vector<std::optional<Classified>>& keys) const {

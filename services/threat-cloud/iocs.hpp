@@ -44,6 +44,9 @@ struct Ioc {
   boost::json::object metadata;
   std::string created_at;
   std::string updated_at;
+  // Read with read_ioc(q, false): the stored JSON texts of tags, mitre_techniques and metadata
+  // (the three parsed fields above are then left empty).
+  std::string tags_text, mitre_techniques_text, metadata_text;
 };
 
 // One submitted IoC, already validated. Absent fields keep the stored value of an existing
@@ -88,10 +91,13 @@ struct IocPatch {
 // The columns read_ioc expects, in order, for "SELECT <kIocColumns> FROM iocs ...".
 extern const std::string_view kIocColumns;
 // The IoC in the current row of a statement selecting kIocColumns.
-Ioc read_ioc(const store::Statement& q);
+Ioc read_ioc(const store::Statement& q, bool parse_json = true);
 
 // The IoC with this id, read on `c` (inside the caller's transaction); nullopt when absent.
 std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id);
+
+// A new IoC id: "ioc_" and 16 hex digits, increasing with time (milliseconds, then random bits).
+std::string new_ioc_id();
 
 // The verdict for one looked-up value: malicious (reputation >= 70), suspicious (>= 40),
 // low_risk, clean (revoked), expired, unknown (not found).
@@ -120,6 +126,9 @@ class Iocs {
   std::pair<std::vector<Ioc>, std::int64_t> list(const IocFilter& filter, std::int64_t limit,
                                                  std::int64_t offset) const;
   std::optional<Ioc> find(const Classified& key) const;
+  // The same, read with its JSON columns as text (see Ioc::tags_text), then `with(c, ioc)`
+  // when found, in the same read transaction (one snapshot).
+  std::optional<Ioc> find(const Classified& key, const std::function<void(store::Connection&, const Ioc&)>& with) const;
   // One result per key, in order, from one consistent snapshot.
   std::vector<std::optional<Ioc>> find_many(const std::vector<std::optional<Classified>>& keys) const;
   // Marks active IoCs last seen longer than `unseen` ago as expired; returns how many.

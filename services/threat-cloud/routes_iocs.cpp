@@ -15,6 +15,7 @@
 #include "common/input.hpp"
 #include "events.hpp"
 #include "iocs.hpp"
+#include "json_text.hpp"
 #include "routes.hpp"
 
 namespace tc {
@@ -75,6 +76,61 @@ std::optional<std::string> tlp_query(const common::Request& req) {
 }
 
 namespace {
+
+// Members of one JSON object written straight into a string (the hot lookup path), in the
+// order and form boost::json would give them.
+class ObjectText {
+ public:
+  explicit ObjectText(std::string& out) : out_(out) { out_ += '{'; }
+  ObjectText& text(std::string_view key, std::string_view value) {
+    return raw(key, boost::json::serialize(boost::json::string_view(value)));
+  }
+  ObjectText& number(std::string_view key, std::int64_t value) { return raw(key, std::to_string(value)); }
+  ObjectText& boolean(std::string_view key, bool value) { return raw(key, value ? "true" : "false"); }
+  ObjectText& raw(std::string_view key, std::string_view json) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += key;  // keys are fixed ASCII names
+    out_ += "\":";
+    out_ += json;
+    return *this;
+  }
+  void close() { out_ += '}'; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+// ioc_json(i) as text, for an IoC read with its JSON columns as text. Stored lists and
+// objects are written as they are when empty, else re-read (damaged text reads as empty).
+void write_ioc(std::string& out, const Ioc& i) {
+  auto list = [](const std::string& text) { return text == "[]" ? text : json_list(parse_list(text)); };
+  ObjectText o(out);
+  o.text("id", i.id)
+      .text("type", type_name(i.type))
+      .text("value", i.value)
+      .text("normalizedValue", i.normalized_value)
+      .text("threatType", i.threat_type)
+      .text("source", i.source)
+      .text("sourceReliability", i.source_reliability)
+      .number("confidence", i.confidence)
+      .number("reputation", i.reputation)
+      .text("tlp", i.tlp)
+      .text("firstSeen", i.first_seen)
+      .text("lastSeen", i.last_seen)
+      .number("sightings", i.sightings)
+      .text("status", i.status)
+      .raw("tags", list(i.tags_text))
+      .raw("mitreTechniques", list(i.mitre_techniques_text));
+  if (i.country) o.text("country", *i.country);
+  if (i.asn) o.number("asn", *i.asn);
+  o.raw("metadata", i.metadata_text == "{}" ? i.metadata_text : boost::json::serialize(parse_object(i.metadata_text)))
+      .text("createdAt", i.created_at)
+      .text("updatedAt", i.updated_at)
+      .close();
+}
 
 // Anonymous callers (TC_PUBLIC_READS) see only what TLP allows to be shared publicly.
 bool visible_to(const common::Request& req, const Ioc& ioc) {
@@ -230,26 +286,39 @@ common::Response lookup_one(Iocs& iocs, const LookupContext& related, common::Re
     if (hint) invalid("value", "is not a valid " + *type);
     invalid("value", "is not a recognised IoC (ip, domain, url, hash_md5, hash_sha1, hash_sha256, email, cve)");
   }
-  auto ioc = iocs.find(*key);
-  if (ioc && !visible_to(req, *ioc)) ioc.reset();
-  boost::json::object out{{"found", ioc.has_value()},
-                          {"type", type_name(key->type)},
-                          {"normalizedValue", key->normalized},
-                          {"verdict", verdict_of(ioc ? &*ioc : nullptr)}};
-  if (ioc) out["ioc"] = ioc_json(*ioc);
+  // The IoC, its events and their campaigns come from one read transaction. Campaigns only
+  // hold events, so an IoC without events has none and the campaign query is skipped.
   boost::json::array threats, campaigns;
   std::int64_t threats_total = 0;
-  if (ioc && related.events) {
-    auto [events, total] = related.events->for_ioc(ioc->id, kRelatedThreats);
+  auto ioc = iocs.find(*key, [&](store::Connection& c, const Ioc& found) {
+    if (!visible_to(req, found) || !related.events) return;
+    auto [events, total] = ThreatEvents::for_ioc(c, found.id, kRelatedThreats);
     for (const auto& e : events) threats.push_back(event_json(e));
     threats_total = total;
+    if (total > 0 && related.campaigns)
+      for (const auto& campaign : Campaigns::for_ioc(c, found.id)) campaigns.push_back(campaign_json(campaign));
+  });
+  if (ioc && !visible_to(req, *ioc)) ioc.reset();
+  // The envelope {"ok":true,"data":{...}}, written directly.
+  std::string body;
+  body.reserve(1024);
+  ObjectText envelope(body);
+  envelope.boolean("ok", true).raw("data", "");
+  ObjectText data(body);
+  data.boolean("found", ioc.has_value())
+      .text("type", type_name(key->type))
+      .text("normalizedValue", key->normalized)
+      .text("verdict", verdict_of(ioc ? &*ioc : nullptr));
+  if (ioc) {
+    data.raw("ioc", "");
+    write_ioc(body, *ioc);
   }
-  if (ioc && related.campaigns)
-    for (const auto& c : related.campaigns->for_ioc(ioc->id)) campaigns.push_back(campaign_json(c));
-  out["relatedThreats"] = std::move(threats);
-  out["relatedThreatsTotal"] = threats_total;
-  out["campaigns"] = std::move(campaigns);
-  return common::envelope_ok(std::move(out));
+  data.raw("relatedThreats", boost::json::serialize(threats))
+      .number("relatedThreatsTotal", threats_total)
+      .raw("campaigns", boost::json::serialize(campaigns))
+      .close();
+  envelope.close();
+  return common::Response::text(std::move(body), "application/json");
 }
 
 common::Response lookup_bulk(Iocs& iocs, common::Request& req) {

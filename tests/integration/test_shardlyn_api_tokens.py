@@ -151,3 +151,28 @@ def test_every_use_is_audited_durably_across_kill_9(launch):
     audit = expect(restarted.get("/v1/admin/audit-logs", params={"action": "api_token.used"},
                                  headers=bearer(fresh["access_token"])), 200)
     assert audit["total"] == 25 and {e["token_id"] for e in audit["items"]} == {token["id"]}
+
+
+def test_token_lists_are_paginated(shardlyn):
+    owner = register(shardlyn, "pgt")
+    made = [owner.api_token(permissions=["settings.read"])["id"] for _ in range(3)]
+    everything = expect(owner.get("/v1/api-tokens"), 200)
+    assert everything["total"] == 3 and everything["page"] == 1 and everything["per_page"] == 50
+    assert sorted(t["id"] for t in everything["items"]) == sorted(made)
+    first, second = (expect(owner.get("/v1/api-tokens", params={"per_page": 2, "page": n}), 200) for n in (1, 2))
+    assert first["total"] == second["total"] == 3 and (len(first["items"]), len(second["items"])) == (2, 1)
+    assert [t["id"] for t in first["items"] + second["items"]] == [t["id"] for t in everything["items"]]
+    assert expect(owner.get("/v1/api-tokens", params={"page": 3, "per_page": 2}), 200)["items"] == []
+    assert expect(owner.get("/v1/api-tokens", params={"per_page": 1000}), 200)["per_page"] == 200
+    expect_error(shardlyn, owner.get("/v1/api-tokens", params={"per_page": 0}), 400, "per_page")
+    expect_error(shardlyn, owner.get("/v1/api-tokens", params={"page": "first"}), 400, "page")
+    # Webhook tokens of an organisation page the same way.
+    for name in ("one", "two", "three"):
+        expect(owner.post("/v1/webhook-tokens", {"name": name}), 201)
+    page = expect(owner.get("/v1/webhook-tokens", params={"per_page": 2, "page": 2}), 200)
+    assert page["total"] == 3 and page["page"] == 2 and page["per_page"] == 2 and len(page["items"]) == 1
+    expect_error(shardlyn, owner.get("/v1/webhook-tokens", params={"per_page": "x"}), 400, "per_page")
+    # And the platform's plans.
+    plans = expect(shardlyn.admin.get("/v1/admin/plans", params={"per_page": 1}), 200)
+    assert plans["per_page"] == 1 and len(plans["items"]) == 1 and plans["total"] >= 1
+    expect_error(shardlyn, shardlyn.admin.get("/v1/admin/plans", params={"page": -2}), 400, "page")

@@ -335,6 +335,28 @@ def test_backup_code_completes_a_challenge_once_and_disable_needs_a_code(shardly
     assert "access_token" in tokens
 
 
+def test_a_challenge_token_completes_one_login_only(shardlyn):
+    account = register(shardlyn, "mfaonce")
+    totp, codes = enable_mfa(account)
+    challenge = expect(post(shardlyn, "/v1/auth/login", {"email": account.email, "password": PASSWORD}),
+                       200)["challenge_token"]
+    # A wrong code does not use the challenge up.
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": "000000"}), 401, "invalid code")
+    expect(post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge, "code": next_code(totp)}), 200)
+    # Valid codes (an unused backup code, a fresh TOTP code) cannot reuse the challenge.
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": codes[1]}), 401, "already used")
+    expect_error(shardlyn, post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
+                                                                     "code": totp.now()}), 401, "already used")
+    assert expect(account.get("/v1/auth/mfa/status"), 200)["backup_codes_remaining"] == 10
+    # A new login gets a new challenge that works.
+    again = expect(post(shardlyn, "/v1/auth/login", {"email": account.email, "password": PASSWORD}),
+                   200)["challenge_token"]
+    assert again != challenge
+    expect(post(shardlyn, "/v1/auth/mfa/challenge", {"challenge_token": again, "code": codes[1]}), 200)
+
+
 def test_mfa_challenge_is_limited_to_5_per_minute(launch_with_admin):
     server = launch_with_admin({**SHARDLYN_ENV, "SHARDLYN_MFA_RATE_LIMIT": "5/min"})
     statuses = [post(server, "/v1/auth/mfa/challenge", {"challenge_token": "a.b.c", "code": "123456"}).status_code

@@ -156,3 +156,41 @@ def test_invites_expire(launch):
     expect_error(server, guest.post(f"/v1/invites/{invite['token']}/accept"), 404, "expired")
     # An expired invite makes room for a new one to the same address.
     expect(owner.post(f"/v1/organizations/{owner.org}/members/invite", {"email": guest.email}), 201)
+
+
+def test_lists_are_paginated(shardlyn):
+    owner = register(shardlyn, "pgo")
+    created = [expect(owner.post("/v1/organizations", {"name": f"Paged {i}"}), 201)["id"] for i in range(4)]
+    everything = expect(owner.get("/v1/organizations"), 200)
+    assert everything["total"] == 5 and everything["page"] == 1 and everything["per_page"] == 50
+    assert [o["id"] for o in everything["items"]] == [owner.org] + created  # oldest membership first
+    pages = [expect(owner.get("/v1/organizations", params={"per_page": 2, "page": n}), 200) for n in (1, 2, 3, 4)]
+    assert [len(p["items"]) for p in pages] == [2, 2, 1, 0]
+    assert all(p["total"] == 5 and p["per_page"] == 2 for p in pages)
+    assert [o["id"] for p in pages for o in p["items"]] == [o["id"] for o in everything["items"]]
+    capped = expect(owner.get("/v1/organizations", params={"per_page": 500}), 200)
+    assert capped["per_page"] == 200 and len(capped["items"]) == 5
+    for params, name in (({"per_page": 0}, "per_page"), ({"per_page": "many"}, "per_page"), ({"page": 0}, "page"),
+                         ({"page": "x"}, "page")):
+        expect_error(shardlyn, owner.get("/v1/organizations", params=params), 400, name)
+
+    # Members: the owner and three who joined, oldest first.
+    joined = [register(shardlyn, f"pgm{i}") for i in range(3)]
+    for member in joined:
+        join(owner, member)
+    members = f"/v1/organizations/{owner.org}/members"
+    first, second = (expect(owner.get(members, params={"per_page": 3, "page": n}), 200) for n in (1, 2))
+    assert first["total"] == second["total"] == 4 and first["page"] == 1 and second["page"] == 2
+    assert [m["user_id"] for m in first["items"] + second["items"]] == [owner.id] + [m.id for m in joined]
+    assert expect(owner.get(members, params={"per_page": 201}), 200)["per_page"] == 200
+    expect_error(shardlyn, owner.get(members, params={"per_page": -1}), 400, "per_page")
+    expect_error(shardlyn, owner.get(members, params={"page": "2.5"}), 400, "page")
+
+    # Invites, oldest first.
+    invites = f"/v1/organizations/{owner.org}/invites"
+    sent = [expect(owner.post(f"{members}/invite", {"email": unique_email("pgi")}), 201)["id"] for _ in range(3)]
+    one, two = (expect(owner.get(invites, params={"per_page": 2, "page": n}), 200) for n in (1, 2))
+    assert one["total"] == two["total"] == 3 and len(one["items"]) == 2 and len(two["items"]) == 1
+    assert [i["id"] for i in one["items"] + two["items"]] == sent
+    assert expect(owner.get(invites, params={"page": 9}), 200)["items"] == []
+    expect_error(shardlyn, owner.get(invites, params={"per_page": "0"}), 400, "per_page")

@@ -1,16 +1,22 @@
 #!/usr/bin/python3
 """shardlyn-api authentication cost: the same read (GET /v1/settings) with a JWT access token
 and with an API token (whose use is committed to the audit log before the request runs), against
-the same binary's GET /health as the in-run reference. HTTP_THREADS 0 (one per core) and the
-service default are both measured for the API-token case.
+the same binary's GET /health as the in-run reference. The API-token case is measured with the
+service's defaults and with WORKER_THREADS=0 (one worker per core: little for group commit to
+group).
 
-Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 10]
+Besides the throughput ratio, each row shows the server's CPU time per request (user + system,
+from /proc/<pid>/stat over the run) and its ratio to /health's: on a shared machine the CPU
+figure is the steadier measure of what a request costs the service.
+
+Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 5] [--rounds 3]
 """
 import argparse
 import os
 import re
 import socket
 import sqlite3
+import statistics
 import subprocess
 import tempfile
 import time
@@ -39,12 +45,11 @@ def wrk(url, duration, headers=(), connections=32):
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0}
 
 
-def start(binary, tmp, http_threads=None):
+def start(binary, tmp, extra=None):
     port = free_port()
     env = dict(os.environ, DATA_DIR=tmp, SHARDLYN_PORT=str(port), LOG_LEVEL="warn",
                SHARDLYN_RATE_LIMIT="100000000/s:100000000", SHARDLYN_LOGIN_RATE_LIMIT="100000/min")
-    if http_threads is not None:
-        env["HTTP_THREADS"] = str(http_threads)
+    env.update(extra or {})
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(500):
@@ -67,37 +72,73 @@ def credentials(base):
     return access, token
 
 
-def row(name, r, ref):
-    print(f"| {name} | {r['rps']:.0f} req/s | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} | "
-          f"{r['rps'] / ref:.2f} |")
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(proc, url, duration, headers=()):
+    """wrk against url, plus the server's CPU microseconds per request over the run."""
+    before = cpu_seconds(proc.pid)
+    r = wrk(url, duration, headers)
+    r["cpu_us"] = 1e6 * (cpu_seconds(proc.pid) - before) / max(1.0, r["rps"] * duration)
+    return r
+
+
+def run_rounds(proc, base, cases, duration, rounds):
+    """Measures every case once per round, the reference (first case) first, so each round's
+    ratios compare figures taken within seconds of each other on this shared machine."""
+    results = {name: [] for name, _, _ in cases}
+    for _ in range(rounds):
+        for name, path, credential in cases:
+            headers = [f"Authorization: Bearer {credential}"] if credential else []
+            results[name].append(measure(proc, base + path, duration, headers))
+    return results
+
+
+def print_rows(results):
+    """One row per case: medians over the rounds, ratios taken per round against that round's reference."""
+    names = list(results)
+    ref = results[names[0]]
+    for name in names:
+        rs = results[name]
+        med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
+        ratio = statistics.median(r["rps"] / f["rps"] for r, f in zip(rs, ref))
+        cpu_ratio = statistics.median(f["cpu_us"] / r["cpu_us"] for r, f in zip(rs, ref))
+        print(f"| {name} | {med['rps']:.0f} req/s | {med['p50']:.2f} | {med['p99']:.2f} | "
+              f"{sum(r['non2xx'] for r in rs)} | {ratio:.2f} | {med['cpu_us']:.1f} | {cpu_ratio:.2f} |")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/bin")
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     binary = os.path.join(args.bin, "shardlyn-api")
-    print("| what (32 connections) | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health |")
-    print("|---|---|---|---|---|---|")
+    print(f"{args.rounds} rounds of {args.duration} s per case; medians over the rounds\n")
+    print("| what (32 connections) | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health "
+          "| server CPU per request (us) | CPU ratio (/health's CPU / this) |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start(binary, tmp)
         try:
             access, token = credentials(base)
-            ref = wrk(base + "/health", args.duration)
-            row("GET /health (reference)", ref, ref["rps"])
-            row("GET /v1/settings, JWT", wrk(base + "/v1/settings", args.duration,
-                                             [f"Authorization: Bearer {access}"]), ref["rps"])
-            row("GET /v1/settings, API token (default HTTP_THREADS=16)",
-                wrk(base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref["rps"])
+            print_rows(run_rounds(proc, base, [
+                ("GET /health (reference)", "/health", None),
+                ("GET /v1/settings, JWT", "/v1/settings", access),
+                ("GET /v1/settings, API token (service defaults)", "/v1/settings", token),
+            ], args.duration, args.rounds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-        proc, base = start(binary, tmp, http_threads=0)
+        proc, base = start(binary, tmp, {"WORKER_THREADS": "0"})
         try:
             access, token = credentials(base)
-            row("GET /v1/settings, API token, HTTP_THREADS=0 (one per core)",
-                wrk(base + "/v1/settings", args.duration, [f"Authorization: Bearer {token}"]), ref["rps"])
+            print_rows(run_rounds(proc, base, [
+                ("GET /health (reference, WORKER_THREADS=0)", "/health", None),
+                ("GET /v1/settings, API token, WORKER_THREADS=0 (one per core)", "/v1/settings", token),
+            ], args.duration, args.rounds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)

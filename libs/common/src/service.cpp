@@ -152,7 +152,7 @@ struct Service::Impl : RequestSink {
     Response res;
     try {
       res = dispatch(req, shown, show_limit);
-      if (req.route && req.route->offload) {
+      if (req.route && (req.route->offload || req.offload)) {
         // dispatch() only authorised; the handler runs on the worker pool.
         server->post_work([this, req = std::move(req), respond, shown, show_limit]() mutable {
           Response r = invoke(req);

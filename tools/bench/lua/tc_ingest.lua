@@ -1,8 +1,16 @@
 -- wrk script: POST /api/iocs with 1000 new IPv6 IoCs per request, every value unique across
 -- threads and requests (so each one is an insert). Environment: TC_KEY.
+-- Each wrk thread has its own Lua state with the same unseeded random sequence, so the thread
+-- number from setup() (not math.random) keeps the threads' values apart.
 local key = os.getenv("TC_KEY")
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_tag", threads)
+end
+
 local counter = 0
-local thread_tag = math.random(1, 65535)
 
 function request()
   counter = counter + 1

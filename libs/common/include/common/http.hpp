@@ -55,6 +55,9 @@ struct Request {
   // Filled by the route's authenticator: who is calling, and the key its rate limits use.
   std::any principal;
   std::string rate_key;
+  // Set by the authenticator to run this request's handler on the worker pool, as if the
+  // route were declared with offload (for callers whose requests block, e.g. on a commit).
+  bool offload = false;
 
   // Sets target and splits it into path and query.
   void set_target(std::string raw_target);
