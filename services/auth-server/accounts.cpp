@@ -1,6 +1,7 @@
 #include "accounts.hpp"
 
 #include "audit.hpp"
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "identity/lockout.hpp"
@@ -80,28 +81,46 @@ std::optional<SignedIn> Accounts::login(const std::string& email, const std::str
                                         const SecondFactor& factor, const identity::Client& client) {
   auto user = db_.read([&](store::Connection& c) { return users::by_email(c, email); });
   std::int64_t now = store::unix_now();
+  bool ok = security::password_verify(password, user ? user->password_hash : security::password_dummy_hash());
+  // A locked account answers exactly like a wrong password, even to the right one, so that the
+  // lock does not tell which addresses have an account; its owner learned of it by mail.
   if (user && user->locked_until > now) {
     db_.write([&](store::Connection& c) { audit::record(c, audit::kLoginWhileLocked, user->id, client.ip); });
-    throw common::ApiError(429, "too many failed sign-in attempts; account temporarily locked", "account_locked")
-        .with_header("Retry-After", std::to_string(user->locked_until - now));
+    throw invalid_credentials();
   }
-  bool ok = security::password_verify(password, user ? user->password_hash : security::password_dummy_hash());
   if (!user) {
     db_.write([&](store::Connection& c) {
       audit::record(c, audit::kLoginFailed, "", client.ip, {{"reason", "unknown email"}});
     });
     throw invalid_credentials();
   }
-  // Counts a failure towards the lockout, in the same transaction as its audit entry.
+  // Counts a failure towards the lockout, in the same transaction as its audit entry; a lock it
+  // starts is mailed to the owner (queued here, sent after the commit).
+  std::int64_t lock_mail = 0;
   auto record_failure = [&](store::Connection& c, std::string_view action, std::string_view reason) {
     identity::LockoutPolicy policy{settings_.lockout_threshold, settings_.lockout_base_s, settings_.lockout_max_s};
     std::int64_t locked_until = identity::lockout::record_failure(c, user->id, now, policy);
     audit::record(c, action, user->id, client.ip, {{"reason", reason}});
-    if (locked_until > now)
+    if (locked_until > now) {
       audit::record(c, audit::kAccountLocked, user->id, client.ip, {{"lockedUntil", locked_until}});
+      std::int64_t failures = c.query_int("SELECT failed_logins FROM users WHERE id = ?", user->id).value_or(0);
+      lock_mail = queue_mail(
+          c, user->id,
+          {user->email, "Your Panguard account was locked",
+           "Hello " + user->name + ",\n\nyour Panguard account was locked after " + std::to_string(failures) +
+               " failed sign-ins until " + common::rfc3339_from_unix(locked_until) +
+               ". Until then every sign-in is refused, even with the right password.\n\nIf this was not you, "
+               "reset your password with \"Forgot password?\" on the sign-in page at " +
+               settings_.base_url + ".\n",
+           "account-locked"});
+    }
+  };
+  auto send_lock_mail = [&] {
+    if (lock_mail) mail_.send_now({lock_mail});
   };
   if (!ok) {
     db_.write([&](store::Connection& c) { record_failure(c, audit::kLoginFailed, "wrong password"); });
+    send_lock_mail();
     throw invalid_credentials();
   }
   if (user->suspended) {
@@ -124,7 +143,10 @@ std::optional<SignedIn> Accounts::login(const std::string& email, const std::str
     audit::record(c, audit::kLoginSucceeded, user->id, client.ip, {{"twoFactor", two_factor}});
     return sign_in(c, *user, client);
   });
-  if (!signed_in) throw common::ApiError(401, "invalid two-factor code", "invalid_code");
+  if (!signed_in) {
+    send_lock_mail();
+    throw common::ApiError(401, "invalid two-factor code", "invalid_code");
+  }
   // Hashes made with weaker parameters than today's are upgraded while the password is at hand.
   if (security::password_needs_rehash(user->password_hash)) {
     std::string upgraded = security::password_hash(password);

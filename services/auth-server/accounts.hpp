@@ -44,7 +44,8 @@ class Accounts {
   // Checks the password (against a dummy hash for unknown emails: same time, same answer),
   // then, with two-factor on, the code. Empty when two-factor is on and no code was given.
   // 401 invalid_credentials or invalid_code (both count towards the lockout), 403
-  // account_suspended, 429 account_locked with Retry-After.
+  // account_suspended. While the account is locked every attempt, even with the right password,
+  // gets the wrong-password answer after the hash ran; the lock that starts is mailed to the owner.
   std::optional<SignedIn> login(const std::string& email, const std::string& password, const SecondFactor& factor,
                                 const identity::Client& client);
 

@@ -1,5 +1,6 @@
 #include "accounts.hpp"
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "identity/mail_tokens.hpp"
 #include "identity/sessions.hpp"
@@ -15,6 +16,22 @@ constexpr std::string_view kResetPurpose = "reset_password";
 constexpr std::string_view kChallengeType = "mfa_challenge";
 
 common::ApiError bad_credentials() { return common::ApiError::unauthorized("invalid email or password"); }
+
+// Counts a failed password or code towards the account's lockout with its audit entry; a lock
+// it starts is queued as a mail to the owner (returned: the queue id, 0 for none).
+std::int64_t count_failure(store::Connection& db, const User& user, std::int64_t now, const AccountSettings& settings,
+                           const audit::Actor& from, std::string_view action) {
+  std::int64_t locked_until = identity::lockout::record_failure(db, user.id, now, settings.lockout);
+  audit::record(db, locked_until ? "auth.account_locked" : action, from, {}, user.id);
+  if (!locked_until) return 0;
+  std::int64_t failures = db.query_int("SELECT failed_logins FROM users WHERE id = ?", user.id).value_or(0);
+  std::string body = "Hello " + user.name + ",\n\nyour Shardlyn account was locked after " + std::to_string(failures) +
+                     " failed sign-ins until " + common::rfc3339_from_unix(locked_until) +
+                     ". Until then every sign-in is refused, even with the right password.\n\nIf this was not "
+                     "you, reset your password with \"Forgot password\" in the web app at " +
+                     settings.app_url + " (or POST /v1/auth/forgot-password).\n";
+  return common::MailQueue::enqueue(db, {user.email, "Your Shardlyn account was locked", body, "account-locked"});
+}
 
 audit::Actor as(const audit::Actor& from, std::string_view user_id) {
   return {std::string(user_id), from.token_id, from.ip};
@@ -69,22 +86,27 @@ LoginResult Accounts::login(std::string_view email, std::string_view password, c
                             std::string_view user_agent) {
   auto user = db_.read([&](store::Connection& db) { return users::find_by_email(db, email); });
   std::int64_t now = store::unix_now();
+  // Every attempt runs one hash (a dummy one for unknown addresses and accounts without a
+  // password), so that the time taken tells nothing either.
+  bool has_password = user && !user->password_hash.empty();
+  bool ok = security::password_verify(password, has_password ? user->password_hash : security::password_dummy_hash()) &&
+            has_password;
   if (!user) {
-    security::password_verify(password, security::password_dummy_hash());
     db_.write([&](store::Connection& db) {
       audit::record(db, "auth.login_failed", from, {}, {}, {{"email", email}, {"reason", "unknown address"}});
     });
     throw bad_credentials();
   }
-  if (user->locked_until > now)
-    throw common::ApiError(429, "account locked after repeated failed logins; try again later")
-        .with_header("Retry-After", std::to_string(user->locked_until - now));
-  bool ok = !user->password_hash.empty() && security::password_verify(password, user->password_hash);
+  // A locked account answers exactly like a wrong password, even to the right one, so that the
+  // lock does not tell which addresses have an account; its owner learned of it by mail.
+  if (user->locked_until > now) {
+    db_.write([&](store::Connection& db) { audit::record(db, "auth.login_locked", as(from, user->id), {}, user->id); });
+    throw bad_credentials();
+  }
   if (!ok) {
-    db_.write([&](store::Connection& db) {
-      std::int64_t locked = identity::lockout::record_failure(db, user->id, now, settings_.lockout);
-      audit::record(db, locked ? "auth.account_locked" : "auth.login_failed", from, {}, user->id);
-    });
+    std::int64_t mail = db_.write(
+        [&](store::Connection& db) { return count_failure(db, *user, now, settings_, from, "auth.login_failed"); });
+    if (mail) mail_.send_now({mail});
     throw bad_credentials();
   }
   if (user->suspended) throw common::ApiError(403, "account suspended");
@@ -112,6 +134,7 @@ SignIn Accounts::complete_challenge(std::string_view challenge_token, std::strin
   if (!challenge || challenge->id.empty()) throw common::ApiError::unauthorized("invalid or expired challenge token");
   bool accepted = false;
   std::int64_t now = store::unix_now();
+  std::int64_t mail = 0;
   auto result = db_.write([&](store::Connection& db) -> std::optional<SignIn> {
     if (db.query_int("SELECT 1 FROM used_challenges WHERE id = ?", challenge->id))
       throw common::ApiError::unauthorized("challenge token already used; sign in again");
@@ -123,8 +146,7 @@ SignIn Accounts::complete_challenge(std::string_view challenge_token, std::strin
           .with_header("Retry-After", std::to_string(user->locked_until - now));
     if (!totp_.use_any(db, user->id, code)) {
       // Wrong codes count towards the account's lockout like wrong passwords.
-      std::int64_t locked = identity::lockout::record_failure(db, user->id, now, settings_.lockout);
-      audit::record(db, locked ? "auth.account_locked" : "auth.mfa_failed", as(from, user->id), {}, user->id);
+      mail = count_failure(db, *user, now, settings_, as(from, user->id), "auth.mfa_failed");
       return std::nullopt;
     }
     accepted = true;
@@ -132,6 +154,7 @@ SignIn Accounts::complete_challenge(std::string_view challenge_token, std::strin
     identity::lockout::clear(db, user->id);
     return start_session(db, *user, from, user_agent);
   });
+  if (mail) mail_.send_now({mail});
   if (!result) throw common::ApiError::unauthorized(accepted ? "account not found" : "invalid code");
   return *result;
 }

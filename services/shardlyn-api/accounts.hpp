@@ -48,7 +48,9 @@ class Accounts {
   User register_account(std::string_view email, std::string_view password, std::string_view name,
                         const audit::Actor& from);
 
-  // 401 for a wrong address or password, 429 while the account is locked, 403 when suspended.
+  // 401 for a wrong address or password, and while the account is locked (even for the right
+  // password: the lock must not tell which addresses exist; its owner is mailed when it starts);
+  // 403 when suspended.
   LoginResult login(std::string_view email, std::string_view password, const audit::Actor& from,
                     std::string_view user_agent);
   // Completes a login with a TOTP or backup code (401 for a bad challenge or code).

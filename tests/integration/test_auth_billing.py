@@ -220,7 +220,7 @@ def test_provider_timeout_is_504(launch, provider):
     server = launch("auth-server", env={**AUTH_ENV, "BILLING_CHECKOUT_URL": provider.url + "/v1/checkouts",
                                         "BILLING_TIMEOUT_S": "1"})
     reg = register(server)
-    provider.delay = 2.5
+    provider.delay = 8  # far beyond the 1 s timeout, however late the server notices it
     err = error_of(server, post(server, "/api/billing/checkout", {"tier": "solo"}, token=reg["token"]), 504,
                    "gateway_timeout")
     assert "did not answer" in err["error"]
@@ -228,7 +228,7 @@ def test_provider_timeout_is_504(launch, provider):
 
 
 def test_webhook_size_and_rate_limits(launch):
-    server = launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "3/min"})
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "3/h"})  # no refill during the test
     big = json.dumps({"id": "evt_big", "type": "subscription.updated", "pad": "x" * 70000}).encode()
     error_of(server, webhook(server, None, raw=big), 413)
     statuses = [webhook(server, event("invoice.upcoming", f"sub_{i}")).status_code for i in range(4)]
@@ -389,19 +389,23 @@ def test_cancel_needs_a_running_subscription(server, provider):
 
 def test_cancellation_takes_effect_at_period_end(server):
     """A cancelled subscription keeps its tier until the period ends; the sweep job (every
-    second here) then expires it and the account drops to community."""
+    second here) then expires it and the account drops to community. The period ends an hour
+    away, then is moved into the past: no machine is slow enough to blur the two."""
     reg = register(server)
     uid = reg["user"]["id"]
     sub_id = subscribe(server, reg, "pro")
-    end = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=3)
+    end = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
     ok_data(webhook(server, event("subscription.cancelled", sub_id, currentPeriodEnd=rfc3339(end))))
     assert tier_of(server, uid) == "pro"
-    deadline = time.monotonic() + 20
+    time.sleep(2.5)  # sweeps ran (on a loaded machine perhaps fewer): the tier stays until the end
+    assert tier_of(server, uid) == "pro"
+    assert query(server, "SELECT status FROM subscriptions WHERE id = ?", sub_id)[0]["status"] != "expired"
+    execute(server, "UPDATE subscriptions SET current_period_end = strftime('%s','now') - 1 WHERE id = ?", sub_id)
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline and tier_of(server, uid) != "community":
         time.sleep(0.25)
     assert tier_of(server, uid) == "community"
     assert query(server, "SELECT status FROM subscriptions WHERE id = ?", sub_id)[0]["status"] == "expired"
-    assert datetime.now(timezone.utc) >= end
     [last] = audit(server, uid, "billing.tier_changed")[-1:]
     assert last["from"] == "pro" and last["to"] == "community" and last["subscriptionId"] == sub_id
 

@@ -10,7 +10,8 @@ import time
 import pytest
 import requests
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, ok_data, post, query, register, unique_email)
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, mails, ok_data, post, query, register,
+                          unique_email)
 from conftest import RELAXED_LIMITS
 
 
@@ -87,6 +88,15 @@ def account_row(server, uid):
     return query(server, "SELECT failed_logins, locked_until FROM users WHERE id = ?", uid)[0]
 
 
+def failure_locking_for(server, addr, uid, seconds):
+    """A wrong password that locks the account for `seconds`, counted from the server's clock at
+    that request (bracketed by the client's clock, so however slow the machine)."""
+    before = int(time.time())
+    error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")
+    after = int(time.time())
+    assert before + seconds <= account_row(server, uid)["locked_until"] <= after + seconds
+
+
 def test_lockout_is_exponential(relaxed):
     server = relaxed
     addr = unique_email("lock")
@@ -94,24 +104,21 @@ def test_lockout_is_exponential(relaxed):
     for _ in range(4):
         error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")
     assert account_row(server, uid)["locked_until"] == 0
-    error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")  # 5th: locked
-    row = account_row(server, uid)
-    assert row["failed_logins"] == 5
-    assert 55 <= row["locked_until"] - time.time() <= 61
-
-    # while locked even the right password is refused, without checking it
-    r = login(server, addr)
-    error_of(server, r, 429, "account_locked")
-    assert 55 <= int(r.headers["Retry-After"]) <= 61
+    failure_locking_for(server, addr, uid, 60)  # the 5th locks
     assert account_row(server, uid)["failed_logins"] == 5
+
+    # while locked even the right password gets the wrong-password answer, without counting
+    r = login(server, addr)
+    error_of(server, r, 401, "invalid_credentials")
+    assert "Retry-After" not in r.headers
+    assert account_row(server, uid)["failed_logins"] == 5
+    assert len(mails(server, to=addr, kind="account-locked")) == 1
 
     # the lock ran out (moved into the past); the next failure locks twice as long
     execute(server, "UPDATE users SET locked_until = 1 WHERE id = ?", uid)
-    error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")
-    assert 115 <= account_row(server, uid)["locked_until"] - time.time() <= 121
-    r = login(server, addr)
-    error_of(server, r, 429, "account_locked")
-    assert 115 <= int(r.headers["Retry-After"]) <= 121
+    failure_locking_for(server, addr, uid, 120)
+    error_of(server, login(server, addr), 401, "invalid_credentials")
+    assert len(mails(server, to=addr, kind="account-locked")) == 2  # one per lock
 
     # a successful login after the lock clears the counter
     execute(server, "UPDATE users SET locked_until = 1 WHERE id = ?", uid)
@@ -129,8 +136,7 @@ def test_lockout_caps_at_the_maximum(relaxed):
     addr = unique_email("cap")
     uid = register(server, addr)["user"]["id"]
     execute(server, "UPDATE users SET failed_logins = 30 WHERE id = ?", uid)
-    error_of(server, login(server, addr, "wrong password"), 401)
-    assert 3590 <= account_row(server, uid)["locked_until"] - time.time() <= 3601
+    failure_locking_for(server, addr, uid, 3600)
 
 
 def test_unknown_emails_are_never_locked(relaxed):
@@ -144,12 +150,68 @@ def test_lockout_settings(launch):
     addr = unique_email("fast")
     uid = register(server, addr)["user"]["id"]
     error_of(server, login(server, addr, "wrong password"), 401)
-    error_of(server, login(server, addr, "wrong password"), 401)
-    r = login(server, addr)
-    error_of(server, r, 429, "account_locked")
-    assert 500 <= int(r.headers["Retry-After"]) <= 600  # the configured base, however slow this machine is
+    failure_locking_for(server, addr, uid, 600)  # the configured threshold and base
+    error_of(server, login(server, addr), 401, "invalid_credentials")  # locked
+    locked_until = account_row(server, uid)["locked_until"]
+    [mail] = mails(server, to=addr, kind="account-locked")
+    text = mail.get_content()
+    assert "locked after 2 failed sign-ins until " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(locked_until)) in text
+    assert "reset your password" in text
     execute(server, "UPDATE users SET locked_until = 1 WHERE id = ?", uid)  # the lock ran out
     ok_data(login(server, addr))
+
+
+def _timed_login(server, addr, password):
+    started = time.perf_counter()
+    r = login(server, addr, password)
+    return r, time.perf_counter() - started
+
+
+def _comparable(r):
+    """Everything a client sees of an answer, apart from what differs on every request."""
+    varying = {"date", "x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset"}
+    return r.status_code, r.json(), {k.lower(): v for k, v in r.headers.items() if k.lower() not in varying}
+
+
+def test_a_locked_account_answers_like_an_unknown_email(relaxed):
+    """Five wrong passwords do not tell an attacker whether an address has an account: a locked
+    account, even given the right password, answers exactly like an address without one, and
+    both ran the password hash (the same order of time as a wrong password)."""
+    server = relaxed
+    addr, ghost = unique_email("target"), unique_email("ghost")
+    uid = register(server, addr)["user"]["id"]
+    for _ in range(5):
+        error_of(server, login(server, addr, "wrong password"), 401, "invalid_credentials")
+        error_of(server, login(server, ghost, "wrong password"), 401, "invalid_credentials")
+    assert account_row(server, uid)["locked_until"] > time.time()
+
+    times = {"locked": [], "locked-right-password": [], "unknown": []}
+    answers = set()
+    for _ in range(5):  # interleaved, so that a burst of machine load hits all kinds alike
+        for kind, (who, password) in {"locked": (addr, "wrong password"), "locked-right-password": (addr, PASSWORD),
+                                      "unknown": (ghost, "wrong password")}.items():
+            r, took = _timed_login(server, who, password)
+            error_of(server, r, 401, "invalid_credentials")
+            answers.add(repr(_comparable(r)))
+            times[kind].append(took)
+    assert len(answers) == 1, answers
+    # a reference that hashes for sure: a wrong password on an account that is not locked
+    other = unique_email("reference")
+    register(server, other)
+    reference = []
+    for _ in range(3):
+        reference.append(_timed_login(server, other, "wrong password")[1])
+        execute(server, "UPDATE users SET failed_logins = 0 WHERE email = ?", other)
+    medians = {kind: sorted(t)[len(t) // 2] for kind, t in times.items()}
+    medians["reference"] = sorted(reference)[1]
+    assert max(medians.values()) < 10 * min(medians.values()), medians  # same order of magnitude
+
+    # the lock is still enforced and audited, and its owner was told once
+    assert account_row(server, uid)["failed_logins"] == 5
+    actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq", uid)]
+    assert actions.count("account.locked") == 1 and actions.count("login.locked") == 10
+    assert len(mails(server, to=addr, kind="account-locked")) == 1
+    assert mails(server, to=ghost) == []
 
 
 # --- durability --------------------------------------------------------------------------------

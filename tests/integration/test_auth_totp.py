@@ -12,7 +12,7 @@ import urllib.parse
 import pyotp
 import pytest
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, login, ok_data, post, query, register, unique_email)
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, login, mails, ok_data, post, query, register, unique_email)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,9 @@ def test_wrong_codes_count_towards_the_lockout(server):
     reg, addr, totp, _ = enabled_account(server)
     for _ in range(5):
         error_of(server, login_2fa(server, addr, totpCode=wrong_code(totp)), 401, "invalid_code")
-    error_of(server, login_2fa(server, addr, totpCode=totp.at(time.time() + 30)), 429, "account_locked")
+    # locked: even the right password and code get the wrong-password answer
+    error_of(server, login_2fa(server, addr, totpCode=totp.at(time.time() + 30)), 401, "invalid_credentials")
+    assert len(mails(server, to=addr, kind="account-locked")) == 1
     actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq",
                                           reg["user"]["id"])]
     assert actions.count("login.wrong_code") == 5 and actions.count("account.locked") == 1

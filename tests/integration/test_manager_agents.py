@@ -1,6 +1,7 @@
 """Manager agents over TLS (verified against the generated certificate): registration,
 per-agent tokens, heartbeats, metrics history, listing with filters, deregistration."""
 import sqlite3
+from contextlib import closing
 import time
 
 import pytest
@@ -12,8 +13,10 @@ FLEET = "f" * 40
 
 @pytest.fixture(scope="module")
 def manager(module_launch):
-    return module_launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_STALE_AFTER_S="2",
-                                             MANAGER_OFFLINE_AFTER_S="4"))
+    # Thresholds far beyond any test's duration: a slow machine cannot age an agent by accident;
+    # the status test ages one by moving its last heartbeat back.
+    return module_launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_STALE_AFTER_S="60",
+                                             MANAGER_OFFLINE_AFTER_S="600"))
 
 
 def fleet(token=FLEET):
@@ -157,13 +160,23 @@ def test_status_is_derived_from_heartbeats(manager):
     a = register(manager, hostname="status-1").json()["data"]
     url = f"/api/agents/{a['agentId']}"
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
-    # Ages are whole seconds: stale means 3-4 s without a heartbeat, offline 5 s or more.
-    time.sleep(3.2)
+
+    def heard_of_ago(seconds):
+        with closing(sqlite3.connect(manager.data_dir / "manager.db", timeout=10, isolation_level=None)) as db:
+            db.execute("UPDATE agents SET last_heartbeat = strftime('%s','now') - ? WHERE id = ?", (seconds, a["agentId"]))
+
+    def listed(status):
+        return {x["agentId"] for x in manager.get(f"/api/agents?status={status}&limit=200", headers=fleet()).json()["data"]}
+
+    # Stale after 60 s without a heartbeat, offline after 600 s (the fixture's settings); the
+    # ages chosen lie minutes away from either border, whatever the machine's speed.
+    assert a["agentId"] in listed("online")
+    heard_of_ago(300)
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "stale"
-    ids = {x["agentId"] for x in manager.get("/api/agents?status=stale&limit=200", headers=fleet()).json()["data"]}
-    assert a["agentId"] in ids
-    time.sleep(2.1)
+    assert a["agentId"] in listed("stale") and a["agentId"] not in listed("online") | listed("offline")
+    heard_of_ago(3600)
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "offline"
+    assert a["agentId"] in listed("offline") and a["agentId"] not in listed("stale")
     manager.request("POST", f"{url}/heartbeat", json=HEARTBEAT, headers=fleet(a["agentToken"]))
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
 

@@ -5,9 +5,11 @@ challenge, password changes and GitHub OAuth against a local stand-in server.
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_auth.py
 """
 import json
+import sqlite3
 import threading
 import time
 import urllib.parse
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
@@ -16,7 +18,7 @@ import pytest
 import requests
 
 from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, bearer, bootstrap, expect, expect_error,
-                              login, register, shardlyn, unique_email)  # noqa: F401 (fixture)
+                              login, outbox, register, shardlyn, unique_email)  # noqa: F401 (fixture)
 
 
 def post(server, path, body, **kw):
@@ -111,11 +113,70 @@ def test_lockout_after_repeated_failures(launch):
     account = register(server, "locked")
     for _ in range(3):
         expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": "bad-password"}), 401)
+    # Locked: even the right password gets the wrong-password answer, and the lock holds.
     r = post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD})
-    expect_error(server, r, 429, "locked")
-    assert int(r.headers["Retry-After"]) > 0
+    assert expect_error(server, r, 401) == "invalid email or password"
+    assert "Retry-After" not in r.headers
+    locked_until = db_row(server, "SELECT locked_until FROM users WHERE email = ?", account.email)[0]
+    assert 3500 <= locked_until - time.time() <= 3600
+    # The owner was told once, with the end of the lock.
+    [mail] = [m for m in outbox(server, account.email) if m["X-Shardlyn-Mail"] == "account-locked"]
+    text = mail.get_content()
+    assert "locked after 3 failed sign-ins until " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(locked_until)) in text
+    assert "reset your password" in text
+    actions = [row[0] for row in db_rows(server, "SELECT action FROM audit_log ORDER BY seq")]
+    assert actions.count("auth.account_locked") == 1 and actions[-1] == "auth.login_locked"
     # Other accounts are unaffected.
     login(server, admin.email)
+
+
+def db_rows(server, sql, *args):
+    with closing(sqlite3.connect(server.data_dir / "shardlyn.db", timeout=10, isolation_level=None)) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def db_row(server, sql, *args):
+    return db_rows(server, sql, *args)[0]
+
+
+def test_a_locked_account_answers_like_an_unknown_address(launch):
+    """Repeated failures do not tell whether an address has an account: while locked, an
+    account answers exactly like an unknown address (right password or not), and both ran the
+    password hash (the same order of time as a wrong password on an unlocked account)."""
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOCKOUT_THRESHOLD": "3",
+                                         "SHARDLYN_LOCKOUT_SECONDS": "3600"})
+    bootstrap(server)
+    target, reference, ghost = register(server, "target"), register(server, "reference"), unique_email("ghost")
+    for _ in range(3):
+        for who in (target.email, ghost):
+            expect_error(server, post(server, "/v1/auth/login", {"email": who, "password": "bad-password"}), 401)
+
+    def timed(who, password):
+        started = time.perf_counter()
+        r = post(server, "/v1/auth/login", {"email": who, "password": password})
+        return r, time.perf_counter() - started
+
+    varying = {"date", "x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset"}
+    answers, times = set(), {"locked": [], "locked-right-password": [], "unknown": [], "reference": []}
+    for _ in range(5):  # interleaved, so that a burst of machine load hits all kinds alike
+        for kind, who, password in (("locked", target.email, "bad-password"),
+                                    ("locked-right-password", target.email, PASSWORD),
+                                    ("unknown", ghost, "bad-password"),
+                                    ("reference", reference.email, "bad-password")):
+            r, took = timed(who, password)
+            expect_error(server, r, 401)
+            answers.add(repr((r.status_code, r.json(),
+                              sorted((k.lower(), v) for k, v in r.headers.items() if k.lower() not in varying))))
+            times[kind].append(took)
+        db_rows(server, "UPDATE users SET failed_logins = 0 WHERE email = ?", reference.email)
+    assert len(answers) == 1, answers
+    medians = {kind: sorted(t)[len(t) // 2] for kind, t in times.items()}
+    assert max(medians.values()) < 10 * min(medians.values()), medians  # same order of magnitude
+    # The lock holds; one mail to the owner, none to the unknown address.
+    assert db_row(server, "SELECT failed_logins, locked_until > strftime('%s','now') FROM users WHERE email = ?",
+                  target.email) == (3, 1)
+    assert len([m for m in outbox(server, target.email) if m["X-Shardlyn-Mail"] == "account-locked"]) == 1
+    assert outbox(server, ghost) == []
 
 
 @pytest.fixture
@@ -129,7 +190,8 @@ def launch_with_admin(launch):
 
 
 def test_login_rate_limit_with_headers(launch_with_admin):
-    server = launch_with_admin({**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "4/min"})
+    # 4 per hour: the same bucket as 4/min, but no refill while a loaded machine hashes passwords.
+    server = launch_with_admin({**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "4/h"})
     # bootstrap + login of the helper used 2 of 4.
     r = post(server, "/v1/auth/login", {"email": "nobody@example.com", "password": "x"})
     assert r.status_code == 401
@@ -477,15 +539,19 @@ def test_wrong_mfa_codes_lock_the_account(launch):
     for _ in range(3):
         expect_error(server, post(server, "/v1/auth/mfa/challenge", {"challenge_token": challenge,
                                                                      "code": "000000"}), 401)
+    # Whoever holds a challenge already proved the password: the lock may be named there.
     r = post(server, "/v1/auth/mfa/challenge", {"challenge_token": challenge, "code": next_code(totp)})
     expect_error(server, r, 429, "locked")
     assert int(r.headers["Retry-After"]) > 0
-    # The password alone does not clear the lock.
-    expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD}), 429)
+    assert len([m for m in outbox(server, account.email) if m["X-Shardlyn-Mail"] == "account-locked"]) == 1
+    # The password alone does not clear the lock, and gets the wrong-password answer.
+    r = post(server, "/v1/auth/login", {"email": account.email, "password": PASSWORD})
+    assert expect_error(server, r, 401) == "invalid email or password"
 
 
 def test_password_changes_are_rate_limited_per_user(launch):
-    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "5/min"})
+    # 5 per hour: no refill while a loaded machine hashes the passwords of the test.
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOGIN_RATE_LIMIT": "5/h"})
     statuses = []
     admin = bootstrap(server)  # bootstrap and login: 2 of the IP's 5
     for _ in range(3):

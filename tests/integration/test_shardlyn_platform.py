@@ -64,8 +64,9 @@ def test_a_reset_unlocks_a_locked_account(launch):
     account = register(server, "unlock")
     for _ in range(2):
         server.request("POST", "/v1/auth/login", json={"email": account.email, "password": "bad-password"})
+    # locked: the right password gets the wrong-password answer
     expect_error(server, server.request("POST", "/v1/auth/login", json={"email": account.email,
-                                                                        "password": PASSWORD}), 429)
+                                                                        "password": PASSWORD}), 401)
     expect(server.request("POST", "/v1/auth/forgot-password", json={"email": account.email}), 202)
     token = reset_token_from(outbox(server, account.email)[-1])
     expect(server.request("POST", "/v1/auth/reset-password", json={"token": token, "new_password": "fresh password"}),
