@@ -6,10 +6,8 @@
 //   raw BEGIN/COMMIT    the same SELECT between BEGIN DEFERRED and COMMIT (what read() runs)
 //   store read()        Database::read: pool checkout, statement cache, transaction, observer
 //
-// Build and run (from the repository root, after `ninja -C build bin/auth-server`):
-//   g++ -std=c++20 -O2 -I libs/store/include tools/bench/store_read.cpp build/libs/store/libstore.a
-//       -lsqlite3 -lpthread -o build/store_read     (one command line)
-//   build/store_read [reads-per-thread]
+// Built with the tests (target store-read-bench); run from the repository root:
+//   build/tests/store-read-bench [reads-per-thread]
 #include <sqlite3.h>
 
 #include <chrono>
