@@ -1,8 +1,5 @@
 #include "tokens.hpp"
 
-#include <mutex>
-#include <unordered_map>
-
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "store/time.hpp"
@@ -17,35 +14,7 @@ std::string string_claim(const boost::json::object& claims, std::string_view nam
   return std::string(v->as_string());
 }
 
-// Most requests present a token seen before (clients reuse theirs until it expires), so a
-// token whose signature, algorithm and issuer verified is remembered by its exact text with
-// its subject, session and expiry: a repeat skips the signature check and the decoding. Expiry
-// is still enforced, and the session and account are always read from the database.
-constexpr std::size_t kMaxVerified = 10000;
-
 }  // namespace
-
-struct AccessTokens::Verified {
-  struct Entry {
-    std::string user_id, session_id;
-    std::int64_t exp = 0;
-  };
-  std::mutex mutex;
-  std::unordered_map<std::string, Entry> tokens;
-
-  std::optional<Entry> find(std::string_view token) {
-    std::lock_guard lock(mutex);
-    auto it = tokens.find(std::string(token));
-    if (it == tokens.end()) return std::nullopt;
-    return it->second;
-  }
-  void add(std::string_view token, Entry entry, std::int64_t now) {
-    std::lock_guard lock(mutex);
-    if (tokens.size() >= kMaxVerified) std::erase_if(tokens, [now](const auto& kv) { return kv.second.exp < now; });
-    if (tokens.size() >= kMaxVerified) tokens.clear();  // bounded memory, whatever arrives
-    tokens.emplace(std::string(token), std::move(entry));
-  }
-};
 
 security::JwtCodec signing_codec(common::Service& service) {
   const auto& config = service.config();
@@ -62,8 +31,7 @@ security::JwtCodec signing_codec(common::Service& service) {
   }
 }
 
-AccessTokens::AccessTokens(security::JwtCodec codec, std::int64_t ttl_s)
-    : codec_(std::move(codec)), ttl_s_(ttl_s), verified_(std::make_unique<Verified>()) {}
+AccessTokens::AccessTokens(security::JwtCodec codec, std::int64_t ttl_s) : codec_(std::move(codec)), ttl_s_(ttl_s) {}
 
 AccessTokens::~AccessTokens() = default;
 
@@ -83,11 +51,11 @@ AccessToken AccessTokens::issue(const User& user, std::string_view session_id) c
 Principal AccessTokens::authenticate(store::Database& db, std::string_view token) const {
   std::int64_t now = store::unix_now();
   Principal p;
-  if (auto seen = verified_->find(token)) {
+  if (auto seen = verified_.get(std::string(token))) {
     if (seen->exp <= now - codec_.leeway().count())  // the codec's own expiry rule
       throw common::ApiError::unauthorized("invalid or expired access token");
-    p.user_id = std::move(seen->user_id);
-    p.session_id = std::move(seen->session_id);
+    p.user_id = seen->user_id;
+    p.session_id = seen->session_id;
   } else {
     auto claims = codec_.verify(token);
     if (!claims) throw common::ApiError::unauthorized("invalid or expired access token");
@@ -95,7 +63,7 @@ Principal AccessTokens::authenticate(store::Database& db, std::string_view token
     p.session_id = string_claim(*claims, "sid");
     if (p.user_id.empty() || p.session_id.empty()) throw common::ApiError::unauthorized("invalid access token");
     auto* exp = claims->if_contains("exp");
-    if (exp && exp->is_int64()) verified_->add(token, {p.user_id, p.session_id, exp->as_int64()}, now);
+    if (exp && exp->is_int64()) verified_.put(std::string(token), {p.user_id, p.session_id, exp->as_int64()});
   }
   auto account = db.read([&](store::Connection& c) { return users::by_live_session(c, p.session_id, p.user_id, now); });
   if (!account) throw common::ApiError::unauthorized("session has ended; sign in again");

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/http.hpp"
+#include "common/memo.hpp"
 #include "common/service.hpp"
 #include "security/jwt.hpp"
 #include "store/database.hpp"
@@ -49,10 +50,17 @@ class AccessTokens {
   boost::json::object jwks() const;
 
  private:
-  struct Verified;  // tokens whose signature already verified, by their exact text
+  // Most requests present a token seen before (clients reuse theirs until it expires): a token
+  // whose signature, algorithm and issuer verified is remembered by its exact text with its
+  // subject, session and expiry, so a repeat skips the signature check. Expiry is still
+  // enforced, and the session and account are always read from the database.
+  struct Verified {
+    std::string user_id, session_id;
+    std::int64_t exp = 0;
+  };
   security::JwtCodec codec_;
   std::int64_t ttl_s_;
-  std::unique_ptr<Verified> verified_;
+  mutable common::Memo<Verified> verified_;
 };
 
 // The signing codec: RS256/ES256 from the PEM in JWT_PRIVATE_KEY_FILE when set (ConfigError

@@ -151,11 +151,11 @@ class Access {
   std::string token_key_;
   bool integration_api_;
   std::unique_ptr<AccessCache> cache_;
-  mutable Memo<Claims> claims_;  // by token text; generation 0 (a signature does not change)
-  mutable Memo<SessionState> sessions_;
-  mutable Memo<OrgMembership> memberships_;  // by user id and wanted organisation
-  mutable Memo<bool> organizations_;         // exists, by id
-  mutable Memo<TokenState> tokens_;
+  mutable common::Memo<Claims> claims_;  // by token text; generation 0 (a signature does not change)
+  mutable common::Memo<SessionState> sessions_;
+  mutable common::Memo<OrgMembership> memberships_;  // by user id and wanted organisation
+  mutable common::Memo<bool> organizations_;         // exists, by id
+  mutable common::Memo<TokenState> tokens_;
   std::vector<Endpoint> table_;       // without handlers: what was declared
   std::set<std::string> registered_;  // authenticator names already given to the service
 };

@@ -17,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/memo.hpp"
 #include "store/database.hpp"
 
 namespace shardlyn {
@@ -49,37 +50,6 @@ class AccessCache {
   store::Database& db_;
   std::atomic<std::uint64_t> generation_{1};
   std::atomic<bool> pending_{false};
-};
-
-// Values by key, valid for one generation (or for ever, with generation 0 throughout). Bounded:
-// a full memo starts over.
-template <class V>
-class Memo {
- public:
-  static constexpr std::size_t kMaxEntries = 50'000;
-
-  std::shared_ptr<const V> get(const std::string& key, std::uint64_t generation) const {
-    std::lock_guard lock(mutex_);
-    if (generation != generation_) return nullptr;
-    auto it = map_.find(key);
-    return it == map_.end() ? nullptr : it->second;
-  }
-
-  void put(std::string key, V value, std::uint64_t generation) {
-    auto entry = std::make_shared<const V>(std::move(value));
-    std::lock_guard lock(mutex_);
-    if (generation < generation_) return;
-    if (generation > generation_ || map_.size() >= kMaxEntries) {
-      map_.clear();
-      generation_ = generation;
-    }
-    map_.insert_or_assign(std::move(key), std::move(entry));
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::uint64_t generation_ = 0;
-  std::unordered_map<std::string, std::shared_ptr<const V>> map_;
 };
 
 }  // namespace shardlyn
