@@ -34,9 +34,14 @@ common::Response asset(std::string_view name) {
 
 void add_dashboard_routes(common::Service& service) {
   service.add({
-      {.method = "GET", .path = "/dashboard", .handler = [](common::Request&) { return asset("dashboard.html"); }},
+      // Static files stay outside the rate limits: the page's API calls are what is limited.
+      {.method = "GET",
+       .path = "/dashboard",
+       .limit = "none",
+       .handler = [](common::Request&) { return asset("dashboard.html"); }},
       {.method = "GET",
        .path = "/dashboard/{asset}",
+       .limit = "none",
        .handler =
            [](common::Request& req) {
              auto name = req.param("asset");
