@@ -175,21 +175,27 @@ def collected_commands():
 
 # ----------------------------------------------------------------------------- packages
 
-def owning_package(path):
-    """The Debian package that installed PATH (also through /bin <-> /usr/bin and symlinks)."""
-    candidates = [path, os.path.realpath(path)]
-    for p in list(candidates):
-        if p.startswith("/usr/bin/") or p.startswith("/usr/sbin/"):
-            candidates.append(p[len("/usr"):])
-        elif p.startswith("/bin/") or p.startswith("/sbin/"):
-            candidates.append("/usr" + p)
-    for p in candidates:
-        out = subprocess.run(["dpkg", "-S", p], capture_output=True, text=True)
-        for line in out.stdout.splitlines():
-            pkgs, _, owned = line.rpartition(": ")
-            if owned == p and not pkgs.startswith("diversion"):
-                return pkgs.split(",")[0].split(":")[0].strip()
-    return None
+def candidates(path):
+    """PATH as dpkg may have recorded it: itself, its target, and the /bin <-> /usr/bin twins."""
+    out = [path, os.path.realpath(path)]
+    for p in list(out):
+        if p.startswith(("/usr/bin/", "/usr/sbin/")):
+            out.append(p[len("/usr"):])
+        elif p.startswith(("/bin/", "/sbin/")):
+            out.append("/usr" + p)
+    return out
+
+
+def owning_packages(paths):
+    """{path: Debian package or None}, with one dpkg -S for all of them."""
+    wanted = {c for p in paths for c in candidates(p)}
+    out = subprocess.run(["dpkg", "-S", *sorted(wanted)], capture_output=True, text=True)
+    owner = {}
+    for line in out.stdout.splitlines():
+        pkgs, _, owned = line.rpartition(": ")
+        if owned in wanted and not pkgs.startswith("diversion"):
+            owner.setdefault(owned, pkgs.split(",")[0].split(":")[0].strip())
+    return {p: next((owner[c] for c in candidates(p) if c in owner), None) for p in paths}
 
 
 def test_the_collectors_find_the_commands_known_to_be_called():
@@ -219,7 +225,9 @@ def test_every_external_command_comes_from_a_package_the_bootstrap_installs():
     assert {"argon2", "openssl", "openssh-client", "git", "systemd", "procps", "iproute2"} <= listed
     installed = with_hard_dependencies(listed)
     problems = []
-    for cmd, files in sorted(collected_commands().items()):
+    commands = collected_commands()
+    owner = owning_packages([p for cmd in commands for p in on_path(cmd)])
+    for cmd, files in sorted(commands.items()):
         where = ", ".join(sorted(set(files)))
         paths = on_path(cmd)
         if not paths:
@@ -230,7 +238,7 @@ def test_every_external_command_comes_from_a_package_the_bootstrap_installs():
         name = os.path.basename(cmd)
         if name in CONDITIONAL and CONDITIONAL[name] in listed:
             continue
-        owners = [owning_package(p) for p in paths]
+        owners = [owner[p] for p in paths]
         if not any(pkg in installed for pkg in owners if pkg):
             found = ", ".join(f"{p} ({pkg or 'no Debian package'})" for p, pkg in zip(paths, owners))
             problems.append(f"{cmd}: {found}: not a package tools/bootstrap-deps.sh installs (called in {where})")
