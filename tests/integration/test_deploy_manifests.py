@@ -360,7 +360,8 @@ def test_chart_values_match_the_binaries_defaults():
 
 
 def test_helm_templates_are_balanced_and_reference_what_exists():
-    """What `helm lint` would catch first, without helm: every include names a define that
+    """On every branch of the templates, rendered or not (helm lint sees only the branches
+    its values take, and reads a missing value as empty): every include names a define that
     exists, every .Values path used (in the chart or the library parts it includes) is in
     the chart's values.yaml."""
     lib_defines = {}
