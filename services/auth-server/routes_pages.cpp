@@ -1,7 +1,7 @@
 // The pages behind the links in mails: they finish verification and password reset through
 // the API, so a link a person clicks lands on a page that does the job.
-#include "common/embedded.hpp"
 #include "common/error.hpp"
+#include "common/page_files.hpp"
 #include "routes.hpp"
 
 std::span<const common::EmbeddedFile> auth_server_assets();
@@ -10,25 +10,14 @@ namespace auth {
 
 namespace {
 
-const char* content_type(std::string_view name) {
-  if (name.ends_with(".html")) return "text/html; charset=utf-8";
-  if (name.ends_with(".css")) return "text/css; charset=utf-8";
-  return "application/javascript; charset=utf-8";
-}
-
 common::Response asset(std::string_view name) {
-  for (const auto& file : auth_server_assets()) {
-    if (file.name != name) continue;
-    auto res = common::Response::text(std::string(file.data), content_type(name));
-    res.headers.add("Content-Security-Policy",
-                    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; "
-                    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-    // The link's token is in the page address: it must not travel on in a Referer.
-    res.headers.add("Referrer-Policy", "no-referrer");
-    res.headers.add("Cache-Control", "no-store");
-    return res;
-  }
-  throw common::ApiError::not_found("no such page file");
+  auto res = common::page_file(auth_server_assets(), name,
+                               "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  // The link's token is in the page address: it must not travel on in a Referer.
+  res.headers.add("Referrer-Policy", "no-referrer");
+  res.headers.add("Cache-Control", "no-store");
+  return res;
 }
 
 }  // namespace
@@ -39,11 +28,11 @@ void add_page_routes(common::Service& service) {
       {.method = "GET",
        .path = "/verify-email",
        .limit = "none",
-       .handler = [](common::Request&) { return asset("verify-email.html"); }},
+       .handler = [](common::Request&) { return asset("account.html"); }},
       {.method = "GET",
        .path = "/reset-password",
        .limit = "none",
-       .handler = [](common::Request&) { return asset("reset-password.html"); }},
+       .handler = [](common::Request&) { return asset("account.html"); }},
       {.method = "GET",
        .path = "/account/{asset}",
        .limit = "none",

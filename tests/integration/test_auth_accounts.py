@@ -561,7 +561,7 @@ def test_mail_links_open_pages_that_do_the_job(launch):
     error_of(server, login(server, addr, PASSWORD), 401, "invalid_credentials")
     error_of(server, server.get("/api/auth/me", headers=bearer(reg["token"])), 401)  # every session ended
     assert server.get("/account/account.js").status_code == 200
-    assert server.get("/account/verify-email.html").status_code == 404
+    assert server.get("/account/account.html").status_code == 404
     # the pages and their files are outside the per-IP limit; the API calls they make are not
     limited = launch("auth-server", env={**AUTH_ENV, "AUTH_RATE_LIMIT": "3/min"})
     for _ in range(10):

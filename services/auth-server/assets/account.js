@@ -3,7 +3,10 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const page = document.querySelector("main").dataset.page;
+// One page for both links: /verify-email or /reset-password picks the part to show.
+const page = location.pathname === "/reset-password" ? "reset-password" : "verify-email";
+$(page).hidden = false;
+document.title = $(page).querySelector("h1").textContent + " - Panguard";
 const token = new URLSearchParams(location.search).get("token") || "";
 // The token leaves the address bar and the history as soon as it is read.
 history.replaceState(null, "", location.pathname);
@@ -31,6 +34,7 @@ async function call(path, body) {
 }
 
 async function verify() {
+  show("Confirming your address...");
   try {
     await call("/api/auth/verify-email", { token });
     show("Your email address is confirmed. You can close this page.", "done");

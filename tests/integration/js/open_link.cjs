@@ -4,16 +4,12 @@
 //   dashboard: a /dashboard#token=... sign-in link; waits for the fleet overview
 //   verify:    an email verification link; waits for the page's verdict
 //   reset:     a password reset link; enters PASSWORD twice, submits, waits for the verdict
-const { chromium } = require("playwright-core");
+const { launch } = require("./browser.cjs");
 
 const [url, mode, password] = process.argv.slice(2);
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   const result = { errors: [], requests: [] };
   try {
     const page = await browser.newPage();
