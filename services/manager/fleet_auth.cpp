@@ -26,9 +26,10 @@ std::string fleet_token(common::Service& service) {
   if (!config.is_set("MANAGER_AUTH_TOKEN")) {
     // Development only (production requires the variable): the fragment never reaches a server.
     std::string scheme = config.get("MANAGER_TLS") == "off" ? "http" : "https";
+    std::string host = config.get("MANAGER_HOST");
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
     common::log::info("fleet dashboard (signs in with the generated fleet token)",
-                      {{"url", scheme + "://" + config.get("MANAGER_HOST") + ":" + config.get("MANAGER_PORT") +
-                                   "/dashboard#token=" + token}});
+                      {{"url", scheme + "://" + host + ":" + config.get("MANAGER_PORT") + "/dashboard#token=" + token}});
   }
   return token;
 }
