@@ -17,6 +17,9 @@ TEST_PACKAGES=(
   # independent clients used by the tests and benchmarks
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd oathtool
   wrk nginx-light procps
+  # a real Docker Engine API for the agent's docker driver: Podman's compatible service with
+  # runc, and busybox-static for an image imported locally (no registry)
+  podman runc busybox-static
   # headless browser for the dashboard tests (driven by npm playwright-core)
   chromium
   # threat-cloud's geographic queries: ISO 3166 country names (the IP ranges: see below)
