@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include "common/clock.hpp"
 #include "runtime/docker_stream.hpp"
@@ -106,8 +107,8 @@ boost::json::object container_spec(const Workload& w, const std::filesystem::pat
   if (w.limits.memory_bytes) host["Memory"] = w.limits.memory_bytes;
   if (w.limits.cpu > 0) host["NanoCpus"] = static_cast<std::int64_t>(w.limits.cpu * 1e9);
   if (w.limits.pids) host["PidsLimit"] = w.limits.pids;
-  if (w.limits.open_files)
-    host["Ulimits"] = boost::json::array{{{"Name", "nofile"}, {"Soft", w.limits.open_files}, {"Hard", w.limits.open_files}}};
+  // No Ulimits: with any ulimit given, Podman adds an RLIMIT_NPROC default above what such nodes
+  // allow and the start fails; the open-files limit is the engine's default for now.
   boost::json::object spec{
       {"Image", w.image},
       {"Env", std::move(env)},
@@ -132,8 +133,8 @@ DockerDriver::DockerDriver(std::string socket_path, std::filesystem::path instan
   std::filesystem::create_directories(instances_);
 }
 
-void DockerDriver::post(const std::string& target, const char* what) {
-  auto reply = api_.call("POST", target);
+void DockerDriver::post(const std::string& target, const char* what, std::chrono::milliseconds timeout) {
+  auto reply = api_.call("POST", target, {}, timeout);
   if (reply.status >= 300 && reply.status != 304)
     throw RuntimeError(std::string(what) + ": the engine answered " + std::to_string(reply.status) + ": " +
                        engine_message(reply));
@@ -152,12 +153,15 @@ InstanceHandle DockerDriver::start(const Workload& w) {
     throw RuntimeError("create container: the engine answered " + std::to_string(reply.status) + ": " +
                        engine_message(reply));
   std::string id(boost::json::parse(reply.body).at("Id").as_string());
-  {
-    std::lock_guard lock(mutex_);
-    stdin_[id] = api_.attach(id, true);  // before start, so no early input is lost
-    stopping_.erase(id);
-  }
   post("/containers/" + id + "/start", "start container");
+  // Podman refuses an attach before start (409); input sent in between waits in send_input.
+  std::lock_guard lock(mutex_);
+  stopping_.erase(id);
+  try {
+    stdin_[id] = api_.attach(id, true);
+  } catch (const RuntimeError&) {
+    // A workload that ended at once takes no input; send_input attaches again when asked.
+  }
   return {w.instance_id, this->name(), id};
 }
 
@@ -166,7 +170,8 @@ std::vector<InstanceHandle> DockerDriver::recover() {
   auto reply = api_.call("GET", "/containers/json?all=1&filters=" + filters);
   if (reply.status != 200) throw RuntimeError("list containers: the engine answered " + std::to_string(reply.status));
   std::vector<InstanceHandle> found;
-  for (const auto& c : boost::json::parse(reply.body).as_array()) {
+  auto containers = boost::json::parse(reply.body);
+  for (const auto& c : containers.as_array()) {
     const auto& o = c.as_object();
     const auto* labels = o.if_contains("Labels");
     if (!labels || !labels->is_object()) continue;
@@ -244,7 +249,9 @@ std::optional<ExitStatus> DockerDriver::stop(const InstanceHandle& instance, con
     else kill(instance, policy.signal);
     if (!wait_not_running(instance, std::min(until, std::chrono::steady_clock::now() + policy.timeout))) {
       auto seconds = std::max<long>(1, static_cast<long>((policy.kill_after.count() + 999) / 1000));
-      post("/containers/" + instance.ref + "/stop?t=" + std::to_string(seconds), "stop container");
+      // The engine answers once the container ended, up to `seconds` later.
+      post("/containers/" + instance.ref + "/stop?t=" + std::to_string(seconds), "stop container",
+           std::chrono::seconds(seconds + 30));
     }
   }
   if (!wait_not_running(instance, until)) return std::nullopt;

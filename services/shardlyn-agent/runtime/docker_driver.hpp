@@ -41,7 +41,8 @@ class DockerDriver : public RuntimeDriver {
  private:
   boost::json::object inspect_json(const InstanceHandle& instance);
   bool wait_not_running(const InstanceHandle& instance, std::chrono::steady_clock::time_point until);
-  void post(const std::string& target, const char* what);
+  void post(const std::string& target, const char* what,
+            std::chrono::milliseconds timeout = std::chrono::seconds(30));
   DockerApi api_;
   std::filesystem::path instances_;
   std::mutex mutex_;

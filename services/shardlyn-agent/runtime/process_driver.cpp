@@ -190,7 +190,8 @@ std::vector<OutputLine> ProcessDriver::logs(const InstanceHandle& instance, std:
   std::vector<OutputLine> lines;
   auto dir = state_dir(instance.instance_id);
   try {
-    for (const auto& l : ask(dir, {{"op", "logs"}, {"tail", tail}}).at("lines").as_array()) lines.push_back(line_from_json(l));
+    auto answer = ask(dir, {{"op", "logs"}, {"tail", tail}});
+    for (const auto& l : answer.at("lines").as_array()) lines.push_back(line_from_json(l));
     return lines;
   } catch (const RuntimeError&) {
   }

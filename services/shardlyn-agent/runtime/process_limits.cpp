@@ -69,7 +69,10 @@ LimitPlan prepare_limits(const std::string& instance_id, const Limits& limits) {
   std::filesystem::create_directories(parent, ec);
   if (ec) return {{}, "cannot create " + parent.string() + ": " + ec.message()};
   // A group holding no processes may hand its controllers to its children.
-  if (!has_controllers(parent)) return {{}, parent.string() + " lacks the cpu, memory or pids controller"};
+  if (!has_controllers(parent)) {
+    std::filesystem::remove(parent, ec);  // only when empty: another instance may use it
+    return {{}, parent.string() + " lacks the cpu, memory or pids controller"};
+  }
   if (!write_control(parent / "cgroup.subtree_control", "+cpu +memory +pids"))
     return {{}, "cannot enable controllers in " + parent.string()};
   auto group = parent / instance_id;

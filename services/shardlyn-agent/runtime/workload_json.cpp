@@ -75,7 +75,9 @@ Workload workload_from_json(const boost::json::value& value) {
               std::chrono::milliseconds(boost::json::value_to<std::int64_t>(field(s, "kill_after_ms")))};
     w.read_only_root = field(o, "read_only_root").as_bool();
     return w;
-  } catch (const boost::system::system_error& e) {
+  } catch (const RuntimeError&) {
+    throw;
+  } catch (const std::exception& e) {  // Boost.JSON's accessors: wrong kind or out of range
     throw RuntimeError(std::string("workload: a field has the wrong type (") + e.what() + ")");
   }
 }
