@@ -127,6 +127,7 @@ TEST_CASE("docker driver on Podman: create, console, hardening, stop, kill, foun
 
   auto h = driver.start(busybox(
       "web1", "touch /probe 2>/dev/null && echo root=writable || echo root=read-only; touch /tmp/p && echo tmp=ok; "
+              "while read k v; do case $k in CapEff:|NoNewPrivs:) echo \"$k $v\";; esac; done < /proc/self/status; "
               "echo 'Server ready'; while read line; do echo \"echo: $line\"; [ \"$line\" = quit ] && exit 3; done"));
   auto console = driver.attach(h, 0);
   CHECK(wait_line(*console, "Server ready") == "Server ready");
@@ -134,6 +135,8 @@ TEST_CASE("docker driver on Podman: create, console, hardening, stop, kill, foun
   CHECK(wait_line(*console, "echo: hello") == "echo: hello");
   auto logs = text_of(driver.logs(h, 50));
   CHECK_THAT(logs, Catch::Contains("root=read-only") && Catch::Contains("tmp=ok"));
+  // Seen from inside: no capability left, and no way to gain privileges.
+  CHECK_THAT(logs, Catch::Contains("CapEff: 0000000000000000") && Catch::Contains("NoNewPrivs: 1"));
 
   // What the engine was told: labels and hardening, as it reports them back.
   DockerApi api(podman.socket());
