@@ -34,6 +34,11 @@ Workload shell(const std::string& id, const std::string& script) {
 struct Fixture {
   TempDir data{"agent-process"};
   ProcessDriver driver{data.path / "instances", data.path / "supervisors", SupervisorCommand{agent_test::agent_binary()}};
+  // A test that failed half-way leaves no instance behind: its group ends, so does its supervisor.
+  ~Fixture() {
+    for (const auto& h : driver.recover())
+      if (auto o = driver.inspect(h); o.state == RunState::Running && o.pid) ::kill(-*o.pid, SIGKILL);
+  }
 };
 
 // Reads console lines until one contains `text` (bounded); returns it.
