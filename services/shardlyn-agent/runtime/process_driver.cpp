@@ -113,6 +113,9 @@ InstanceHandle ProcessDriver::start(const Workload& workload) {
   const auto& id = workload.instance_id;
   auto dir = state_dir(id);
   if (connect_unix(dir, supervisor_files::kSocket)) throw RuntimeError("instance " + id + " is already running");
+  if (auto group = orphaned_group(id))
+    throw RuntimeError("instance " + id + " still runs without its supervisor (process group " +
+                       std::to_string(*group) + "); kill it first");
   std::filesystem::create_directories(dir);
   std::filesystem::create_directories(root(id) / workload.working_dir);
   std::filesystem::remove(dir / supervisor_files::kState);
@@ -183,7 +186,28 @@ std::optional<ExitStatus> ProcessDriver::stop(const InstanceHandle& instance, co
 }
 
 void ProcessDriver::kill(const InstanceHandle& instance, int signal) {
-  ask(state_dir(instance.instance_id), {{"op", "kill"}, {"signal", signal}});
+  try {
+    ask(state_dir(instance.instance_id), {{"op", "kill"}, {"signal", signal}});
+  } catch (const RuntimeError&) {
+    auto group = orphaned_group(instance.instance_id);
+    if (!group) throw;
+    ::kill(-*group, signal);
+  }
+}
+
+std::optional<int> ProcessDriver::orphaned_group(const std::string& id) const {
+  auto state_file = state_dir(id) / supervisor_files::kState;
+  if (exit_record(id) || !std::filesystem::exists(state_file)) return std::nullopt;
+  int pid = 0;
+  try {
+    pid = boost::json::value_to<int>(boost::json::parse(common::read_file(state_file)).at("pid"));
+    auto stat = parse_proc_pid_stat(common::read_file("/proc/" + std::to_string(pid) + "/stat"));
+    // Still the group it led (not a reused pid), and not a zombie waiting for its reaper.
+    if (!stat || stat->pgrp != pid || stat->state == 'Z') return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;  // gone, or an unreadable record
+  }
+  return pid;
 }
 
 std::vector<OutputLine> ProcessDriver::logs(const InstanceHandle& instance, std::size_t tail) {
@@ -249,7 +273,7 @@ std::optional<ProcStat> parse_proc_pid_stat(std::string_view text) {
     std::from_chars(s.data(), s.data() + s.size(), v);
     return v;
   };
-  return ProcStat{static_cast<int>(num(f[2])), static_cast<std::uint64_t>(num(f[11])),
+  return ProcStat{f[0].empty() ? '?' : f[0][0], static_cast<int>(num(f[2])), static_cast<std::uint64_t>(num(f[11])),
                   static_cast<std::uint64_t>(num(f[12])), static_cast<std::uint64_t>(num(f[21]))};
 }
 

@@ -40,6 +40,9 @@ class ProcessDriver : public RuntimeDriver {
  private:
   void launch_supervisor(const std::string& instance_id);
   std::optional<ExitStatus> exit_record(const std::string& instance_id) const;
+  // The process group of an instance whose supervisor died without an exit record (killed),
+  // when it still runs: it must not be started twice, and it can still be killed.
+  std::optional<int> orphaned_group(const std::string& instance_id) const;
   std::filesystem::path instances_, supervisors_;
   SupervisorCommand command_;
 };
@@ -48,6 +51,7 @@ class ProcessDriver : public RuntimeDriver {
 Stats process_group_stats(const std::filesystem::path& proc_root, int pgid);
 // Fields of /proc/<pid>/stat after the command name: (state, ppid, pgrp, ..., utime, stime, ..., rss).
 struct ProcStat {
+  char state = '?';  // R, S, D, Z (zombie) ...
   int pgrp = 0;
   std::uint64_t utime_ticks = 0, stime_ticks = 0, rss_pages = 0;
 };

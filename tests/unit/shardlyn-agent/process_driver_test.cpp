@@ -278,3 +278,24 @@ TEST_CASE_METHOD(Fixture, "the agent is killed with SIGKILL; a new one finds the
   REQUIRE(exit);
   CHECK(exit->code == 3);
 }
+
+TEST_CASE_METHOD(Fixture, "an instance whose supervisor was killed is not started twice and can still be killed") {
+  auto h = driver.start(shell("orphan", "echo up; exec sleep 1000"));
+  auto console = driver.attach(h, 0);
+  REQUIRE_FALSE(wait_line(*console, "up").empty());
+  auto state = boost::json::parse(common::read_file(driver.state_dir("orphan") / supervisor_files::kState)).as_object();
+  int supervisor = boost::json::value_to<int>(state.at("supervisor_pid"));
+  int child = boost::json::value_to<int>(state.at("pid"));
+  ::kill(supervisor, SIGKILL);
+  for (int i = 0; i < 100 && !process_gone(supervisor); ++i) std::this_thread::sleep_for(20ms);
+  CHECK(driver.inspect(h).state == RunState::Missing);  // no supervisor, no exit record
+  CHECK_FALSE(process_gone(child));
+  CHECK_THROWS_WITH(driver.start(shell("orphan", "true")), Catch::Contains("without its supervisor"));
+  driver.kill(h, SIGKILL);  // straight to the process group
+  for (int i = 0; i < 100 && !process_gone(child); ++i) std::this_thread::sleep_for(20ms);
+  CHECK(process_gone(child));
+  auto again = driver.start(shell("orphan", "echo back; read x"));
+  auto next = driver.attach(again, 0);
+  CHECK(wait_line(*next, "back") == "back");
+  driver.kill(again, SIGKILL);
+}

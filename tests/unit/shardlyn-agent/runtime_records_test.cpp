@@ -112,6 +112,7 @@ TEST_CASE("/proc/<pid>/stat fields are read after the command name, which may ho
       "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
   auto s = parse_proc_pid_stat(text);
   REQUIRE(s);
+  CHECK(s->state == 'S');
   CHECK(s->pgrp == 4240);
   CHECK(s->utime_ticks == 250);
   CHECK(s->stime_ticks == 50);
