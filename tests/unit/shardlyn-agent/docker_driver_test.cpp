@@ -95,7 +95,7 @@ class PodmanService {
 std::string wait_line(Console& console, const std::string& text, std::chrono::milliseconds within = 20s) {
   auto until = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < until && !console.ended())
-    if (auto line = console.next(200ms); line && line->text.find(text) != std::string::npos) return line->text;
+    if (auto line = console.next(200ms); line && line->text.starts_with(text)) return line->text;
   return {};
 }
 

@@ -41,11 +41,12 @@ struct Fixture {
   }
 };
 
-// Reads console lines until one contains `text` (bounded); returns it.
+// Reads console lines until one starts with `text` (bounded; the supervisor's own notices start
+// with "[shardlyn]", so they never match); returns it.
 std::string wait_line(Console& console, const std::string& text, std::chrono::milliseconds within = 10s) {
   auto until = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < until && !console.ended()) {
-    if (auto line = console.next(200ms); line && line->text.find(text) != std::string::npos) return line->text;
+    if (auto line = console.next(200ms); line && line->text.starts_with(text)) return line->text;
   }
   return {};
 }
