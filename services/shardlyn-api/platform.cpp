@@ -281,6 +281,8 @@ User Platform::create_user(const Caller& caller, std::string_view email, std::st
   return db_.write([&](store::Connection& db) {
     auto user = users::create(db, email, name, hash, platform_admin);
     if (!user) throw common::ApiError::conflict("an account with this email address already exists");
+    users::mark_verified(db, user->id);  // an address set by a platform admin counts as verified
+    user->email_verified = true;
     organizations::create(db, std::string(name) + "'s organization", user->id);
     audit::record(db, "admin.user_created", actor(caller), {}, user->id, {{"platform_admin", platform_admin}});
     return *user;
