@@ -167,7 +167,7 @@ def test_no_organisation_change_gives_anyone_more_than_the_actor_holds(world, ro
             org = Org(world, role, overrides)  # start the next attempt from the same state
     assert tried > 60
     if role == "owner":
-        assert succeeded > 40  # an owner covers everyone: the walk does change things
+        assert succeeded >= 30  # an owner covers everyone: the walk does change things
 
 
 @pytest.mark.parametrize("role,overrides", ACTORS[1:], ids=[f"{r}{len(o)}" for r, o in ACTORS[1:]])

@@ -16,7 +16,7 @@ def answer(r) -> str:
                                                 if k.lower() not in VARYING)))
 
 
-def compare(send_a, send_b, rounds: int = 30, pause: float = 0.01):
+def compare(send_a, send_b, rounds: int = 30, pause: float = 0.05):
     """Sends a and b `rounds` times each, alternating which goes first; returns the answers seen
     (as answer() strings) and the share of (a, b) pairs in which a was faster (about 0.5 when both
     do the same work; 1.0 when a skips work b does: the distributions do not overlap)."""
