@@ -46,7 +46,7 @@ PermissionSet token_permissions(const PermissionSet& token_set, const Permission
 // Keys in `wanted` that `holder` does not have (empty: wanted is a subset).
 std::vector<std::string> missing_permissions(const PermissionSet& wanted, const PermissionSet& holder);
 
-// The one rule behind every change to who may do what in an organisation (decision 0009):
+// The one rule behind every change to who may do what in an organisation (decision 0010):
 // nobody grants, invites to, lifts a restriction from, or acts on the member or the tokens of
 // a role or permission they do not hold themselves. `wanted` is what the change hands out or
 // touches; when `caller` lacks any of it, a 403 saying which key and what was refused.

@@ -16,7 +16,7 @@ audit::Actor actor(const Caller& c) { return {c.user_id, c.token_id, c.ip}; }
 // What a member holds now (their role with overrides).
 PermissionSet holdings(const Membership& m) { return shardlyn::member_permissions(m.role, m.overrides); }
 
-// The member a change acts on, which the caller must cover (decision 0009): 404 when absent.
+// The member a change acts on, which the caller must cover (decision 0010): 404 when absent.
 Membership covered_member(store::Connection& db, const Caller& caller, std::string_view user_id) {
   auto target = organizations::find_membership(db, caller.org_id, user_id);
   if (!target) throw common::ApiError::not_found("member not found");
