@@ -1,4 +1,4 @@
-"""shardlyn-api's authority rule (decision 0009): nobody grants, invites to, lifts a restriction
+"""shardlyn-api's authority rule (decision 0010): nobody grants, invites to, lifts a restriction
 from, or acts on the member or the tokens of a role or permission they do not hold themselves.
 
 The walk: for each actor (every role, with overrides that grant or deny the keys that manage
