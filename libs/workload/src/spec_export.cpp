@@ -1,5 +1,6 @@
 // Writing a workload back as JSON or YAML in its canonical form: quantities and durations in
 // their shortest exact spelling, empty optional sections left out.
+#include <charconv>
 #include <regex>
 
 #include <boost/json.hpp>
@@ -150,7 +151,12 @@ void emit(YAML::Emitter& out, const json::value& v) {
     case json::kind::bool_: out << (v.as_bool() ? "true" : "false"); break;
     case json::kind::int64: out << v.as_int64(); break;
     case json::kind::uint64: out << v.as_uint64(); break;
-    case json::kind::double_: out << json::serialize(v); break;  // shortest round-tripping form
+    case json::kind::double_: {  // shortest round-tripping form, "2.5" not "2.5E0" (YAML 1.1 readers)
+      char buf[32];
+      auto end = std::to_chars(buf, buf + sizeof buf, v.as_double()).ptr;
+      out << std::string(buf, end);
+      break;
+    }
     case json::kind::string: emit_string(out, std::string(v.as_string())); break;
     case json::kind::array:
       out << YAML::BeginSeq;
