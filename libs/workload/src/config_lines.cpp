@@ -130,7 +130,7 @@ std::string rewrite_ini(std::string_view text, const std::vector<Replacement>& r
         continue;
       }
       if (current != section) continue;
-      section_end = i + 1;
+      if (!trim(lines[i].body).empty()) section_end = i + 1;  // after its last line, before blank ones
       auto kv = key_value(lines[i].body, true);
       if (!kv || kv->key != key) continue;
       found = true;

@@ -172,7 +172,8 @@ std::optional<std::string> check_rule(const Rule& rule, std::string_view value, 
     auto re = compile_php_regex(rule.argument, &problem);
     if (!re) return problem;
     bool found = std::regex_search(value.begin(), value.end(), *re);
-    if (found != (rule.name == "regex")) return "must match " + rule.argument;
+    if (rule.name == "regex" && !found) return "must match " + rule.argument;
+    if (rule.name == "not_regex" && found) return "must not match " + rule.argument;
   }
   return std::nullopt;
 }

@@ -109,7 +109,7 @@ void check_variables_semantics(const WorkloadSpec& spec, ErrorList& errors) {
 
 void check_placeholders(const WorkloadSpec& spec, ErrorList& errors) {
   auto known_var = [&](const std::string& name) {
-    if (is_builtin_env(name)) return true;
+    if (is_builtin_env(name) || spec.env.count(name)) return true;
     for (const auto& v : spec.variables) {
       if (v.env == name) return true;
     }
