@@ -1,8 +1,8 @@
 // The tree-shaped config parsers: json, yaml (dotted paths with `*`) and xml (element paths).
 #include <charconv>
 
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include "config_internal.hpp"
 #include "text.hpp"
@@ -148,17 +148,21 @@ namespace {
 std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
   }
   return out;
 }
 
 // The first element named `name` that starts in [from, to): positions of its content.
 std::optional<std::pair<std::size_t, std::size_t>> find_element(const std::string& doc, const std::string& name,
-                                                                 std::size_t from, std::size_t to) {
+                                                                std::size_t from, std::size_t to) {
   std::size_t pos = from;
   while ((pos = doc.find("<" + name, pos)) != std::string::npos && pos < to) {
     char after = pos + 1 + name.size() < doc.size() ? doc[pos + 1 + name.size()] : '\0';

@@ -39,23 +39,34 @@ std::optional<Stop> stop_from_egg(std::string_view text) {
 
 std::optional<std::string> translate_placeholder(std::string_view name) {
   static const std::pair<std::string_view, std::string_view> kExact[] = {
-      {"server.build.default.port", "server.port"},       {"server.allocations.default.port", "server.port"},
-      {"server.build.env.SERVER_PORT", "server.port"},    {"env.SERVER_PORT", "server.port"},
-      {"server.build.default.ip", "server.ip"},           {"server.allocations.default.ip", "server.ip"},
-      {"server.build.env.SERVER_IP", "server.ip"},        {"env.SERVER_IP", "server.ip"},
-      {"server.build.memory", "server.memory"},           {"server.build.memory_limit", "server.memory"},
-      {"server.build.env.SERVER_MEMORY", "server.memory"}, {"env.SERVER_MEMORY", "server.memory"},
-      {"server.build.disk", "server.disk"},               {"server.build.disk_space", "server.disk"},
-      {"server.uuid", "server.id"},                       {"config.docker.interface", "node.interface"},
+      {"server.build.default.port", "server.port"},
+      {"server.allocations.default.port", "server.port"},
+      {"server.build.env.SERVER_PORT", "server.port"},
+      {"env.SERVER_PORT", "server.port"},
+      {"server.build.default.ip", "server.ip"},
+      {"server.allocations.default.ip", "server.ip"},
+      {"server.build.env.SERVER_IP", "server.ip"},
+      {"env.SERVER_IP", "server.ip"},
+      {"server.build.memory", "server.memory"},
+      {"server.build.memory_limit", "server.memory"},
+      {"server.build.env.SERVER_MEMORY", "server.memory"},
+      {"env.SERVER_MEMORY", "server.memory"},
+      {"server.build.disk", "server.disk"},
+      {"server.build.disk_space", "server.disk"},
+      {"server.uuid", "server.id"},
+      {"config.docker.interface", "node.interface"},
   };
   for (const auto& [from, to] : kExact) {
     if (name == from) return std::string(to);
   }
   for (std::string_view prefix : {"server.build.env.", "server.environment.", "server.build.environment.", "env."}) {
-    if (name.starts_with(prefix) && name.size() > prefix.size()) return "env." + std::string(name.substr(prefix.size()));
+    if (name.starts_with(prefix) && name.size() > prefix.size())
+      return "env." + std::string(name.substr(prefix.size()));
   }
   // A bare upper-case name is a variable, as in the startup line.
-  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'; }))
+  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isupper(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+      }))
     return std::string(name);
   return std::nullopt;
 }
@@ -114,7 +125,8 @@ EggFormat read_format(Walker& w, const json::object& egg) {
 void read_images(Walker& w, const json::object& egg, EggFormat format, WorkloadSpec& spec) {
   if (format == EggFormat::PtdlV1 && !egg.contains("docker_images")) {
     std::vector<std::string> images;
-    if (auto* list = egg.if_contains("images")) images = w.strings(*list, "images");
+    if (auto* list = egg.if_contains("images"))
+      images = w.strings(*list, "images");
     else if (auto* one = egg.if_contains("image"))
       if (auto s = w.string(*one, "image")) images.push_back(*s);
     for (const auto& image : images) spec.images[image] = image;
@@ -124,7 +136,8 @@ void read_images(Walker& w, const json::object& egg, EggFormat format, WorkloadS
     for (const auto& [label, image] : pairs) spec.images[label] = image;
     if (!pairs.empty()) spec.image = pairs.front().second;  // the egg lists its default first
   }
-  if (spec.image.empty()) w.fail(format == EggFormat::PtdlV1 ? "images" : "docker_images", "must name at least one image");
+  if (spec.image.empty())
+    w.fail(format == EggFormat::PtdlV1 ? "images" : "docker_images", "must name at least one image");
 }
 
 }  // namespace
@@ -135,9 +148,9 @@ void read_metadata(Walker& w, const json::object& egg, EggFormat format, Metadat
   if (auto* name = w.required(egg, "", "name"))
     if (auto s = w.string(*name, "name")) meta.name = s->substr(0, 128);
   meta.annotations["egg.shardlyn.io/format"] = std::string(to_string(format));
-  for (auto [key, annotation] : {std::pair{"author", "egg.shardlyn.io/author"},
-                                 std::pair{"description", "egg.shardlyn.io/description"},
-                                 std::pair{"uuid", "egg.shardlyn.io/uuid"}}) {
+  for (auto [key, annotation] :
+       {std::pair{"author", "egg.shardlyn.io/author"}, std::pair{"description", "egg.shardlyn.io/description"},
+        std::pair{"uuid", "egg.shardlyn.io/uuid"}}) {
     if (auto* v = egg.if_contains(key); v && v->is_string() && !v->as_string().empty())
       meta.annotations[annotation] = std::string(v->as_string());
   }

@@ -18,12 +18,18 @@ std::string startup_placeholders(const std::string& text, Walker& w, const std::
   for (const auto& name : placeholders(text)) {
     auto t = translate_placeholder(name);
     std::optional<std::string> var;
-    if (t && t->starts_with("env.")) var = t->substr(4);
-    else if (t == "server.port") var = "SERVER_PORT";
-    else if (t == "server.ip") var = "SERVER_IP";
-    else if (t == "server.memory") var = "SERVER_MEMORY";
-    else if (t == "server.id") var = "SERVER_UUID";
-    else if (t && t->find('.') == std::string::npos) var = *t;
+    if (t && t->starts_with("env."))
+      var = t->substr(4);
+    else if (t == "server.port")
+      var = "SERVER_PORT";
+    else if (t == "server.ip")
+      var = "SERVER_IP";
+    else if (t == "server.memory")
+      var = "SERVER_MEMORY";
+    else if (t == "server.id")
+      var = "SERVER_UUID";
+    else if (t && t->find('.') == std::string::npos)
+      var = *t;
     if (!var) {
       w.fail(path, "placeholder {{" + name + "}} has no Shardlyn equivalent");
       continue;
@@ -72,8 +78,10 @@ void read_files(Walker& w, const json::value& v, WorkloadSpec& spec) {
     ConfigFile file{std::string(file_path), ConfigParser::File, {}};
     if (auto* p = w.required(*e, path, "parser")) {
       if (auto name = w.string(*p, path + ".parser")) {
-        if (auto parser = config_parser_from(*name)) file.parser = *parser;
-        else w.fail(path + ".parser", "'" + *name + "' is not a parser (file, properties, ini, json, yaml, xml)");
+        if (auto parser = config_parser_from(*name))
+          file.parser = *parser;
+        else
+          w.fail(path + ".parser", "'" + *name + "' is not a parser (file, properties, ini, json, yaml, xml)");
       }
     }
     if (auto* find = e->if_contains("find"); find && !(find->is_array() && find->as_array().empty())) {
@@ -82,7 +90,8 @@ void read_files(Walker& w, const json::value& v, WorkloadSpec& spec) {
           const std::string field = path + ".find." + std::string(key);
           if (auto* cases = value.if_object()) {
             for (const auto& [when, then] : *cases)
-              file.replace.push_back({std::string(key), std::string(when), translate_text(scalar_text(then), w, field)});
+              file.replace.push_back(
+                  {std::string(key), std::string(when), translate_text(scalar_text(then), w, field)});
           } else {
             file.replace.push_back({std::string(key), std::nullopt, translate_text(scalar_text(value), w, field)});
           }
@@ -100,15 +109,20 @@ void read_done(Walker& w, const json::value& v, WorkloadSpec& spec) {
   if (!obj) return;
   if (auto* done = obj->if_contains("done")) {
     std::vector<std::string> texts;
-    if (done->is_string()) texts.emplace_back(done->as_string());
-    else texts = w.strings(*done, "config.startup.done");
+    if (done->is_string())
+      texts.emplace_back(done->as_string());
+    else
+      texts = w.strings(*done, "config.startup.done");
     for (auto& t : texts) {
       if (t.empty()) continue;
-      if (t.starts_with("regex:")) spec.startup.done.push_back({t.substr(6), true});
-      else spec.startup.done.push_back({t, false});
+      if (t.starts_with("regex:"))
+        spec.startup.done.push_back({t.substr(6), true});
+      else
+        spec.startup.done.push_back({t, false});
     }
   }
-  if (auto* strip = obj->if_contains("strip_ansi"); strip && strip->is_bool()) spec.startup.strip_ansi = strip->as_bool();
+  if (auto* strip = obj->if_contains("strip_ansi"); strip && strip->is_bool())
+    spec.startup.strip_ansi = strip->as_bool();
 }
 
 }  // namespace
@@ -122,8 +136,10 @@ void read_egg_config(Walker& w, const json::object& egg, WorkloadSpec& spec) {
   if (auto* startup = config->if_contains("startup"); startup && !startup->is_null()) read_done(w, *startup, spec);
   if (auto* stop = config->if_contains("stop"); stop && !stop->is_null()) {
     if (auto text = w.string(*stop, "config.stop"); text && !text->empty()) {
-      if (auto parsed = stop_from_egg(*text)) spec.stop = *parsed;
-      else w.fail("config.stop", "'" + *text + "' names no signal");
+      if (auto parsed = stop_from_egg(*text))
+        spec.stop = *parsed;
+      else
+        w.fail("config.stop", "'" + *text + "' names no signal");
     }
   }
 }
@@ -164,11 +180,15 @@ void read_egg_variables(Walker& w, const json::object& egg, WorkloadSpec& spec) 
     if (is_builtin_env(var.env)) var.env = "SERVER_" + var.env;
     if (auto* d = v->if_contains("description")) var.description = scalar_text(*d);
     if (auto* d = v->if_contains("default_value")) var.default_value = scalar_text(*d);
-    if (auto* b = v->if_contains("user_viewable")) var.user_viewable = b->is_bool() ? b->as_bool() : scalar_text(*b) == "1";
-    if (auto* b = v->if_contains("user_editable")) var.user_editable = b->is_bool() ? b->as_bool() : scalar_text(*b) == "1";
+    if (auto* b = v->if_contains("user_viewable"))
+      var.user_viewable = b->is_bool() ? b->as_bool() : scalar_text(*b) == "1";
+    if (auto* b = v->if_contains("user_editable"))
+      var.user_editable = b->is_bool() ? b->as_bool() : scalar_text(*b) == "1";
     if (auto* r = v->if_contains("rules"); r && !r->is_null()) {
-      if (auto* s = r->if_string()) var.rules = split_rules(*s);
-      else var.rules = w.strings(*r, path + ".rules");
+      if (auto* s = r->if_string())
+        var.rules = split_rules(*s);
+      else
+        var.rules = w.strings(*r, path + ".rules");
     }
     spec.variables.push_back(std::move(var));
   }

@@ -9,7 +9,8 @@ namespace workload {
 namespace {
 
 Capacity free_of(const NodeLoad& node) {
-  return {node.capacity.cpu_millis - node.allocated.cpu_millis, node.capacity.memory_bytes - node.allocated.memory_bytes,
+  return {node.capacity.cpu_millis - node.allocated.cpu_millis,
+          node.capacity.memory_bytes - node.allocated.memory_bytes,
           node.capacity.disk_bytes - node.allocated.disk_bytes};
 }
 
@@ -41,13 +42,14 @@ std::string no_fit_reason(const Capacity& request, const std::vector<NodeLoad>& 
   std::string reason = "no schedulable node has room for the request";
   auto clamp = [](std::int64_t v) { return v < 0 ? 0 : v; };
   if (request.cpu_millis > best.cpu_millis)
-    reason += "; cpu: " + cpu_text(request.cpu_millis) + " asked, at most " + cpu_text(clamp(best.cpu_millis)) + " free";
+    reason +=
+        "; cpu: " + cpu_text(request.cpu_millis) + " asked, at most " + cpu_text(clamp(best.cpu_millis)) + " free";
   if (request.memory_bytes > best.memory_bytes)
     reason += "; memory: " + format_bytes(request.memory_bytes) + " asked, at most " +
               format_bytes(clamp(best.memory_bytes)) + " free";
   if (request.disk_bytes > best.disk_bytes)
-    reason += "; disk: " + format_bytes(request.disk_bytes) + " asked, at most " + format_bytes(clamp(best.disk_bytes)) +
-              " free";
+    reason += "; disk: " + format_bytes(request.disk_bytes) + " asked, at most " +
+              format_bytes(clamp(best.disk_bytes)) + " free";
   return reason;
 }
 

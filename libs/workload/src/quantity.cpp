@@ -37,8 +37,8 @@ std::optional<std::int64_t> parse_bytes(std::string_view text) {
   auto number = leading_number(text);
   if (!number) return std::nullopt;
   static const std::pair<std::string_view, double> kUnits[] = {
-      {"", 1},       {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-      {"k", 1e3},    {"K", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
+      {"", 1},    {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+      {"k", 1e3}, {"K", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
   };
   for (const auto& [suffix, factor] : kUnits) {
     if (text == suffix) return to_int64(*number * factor);
@@ -70,12 +70,18 @@ std::optional<Duration> parse_duration(std::string_view text) {
     if (!number) return std::nullopt;
     double factor = 0;
     // "ms" before "m": the longer unit wins.
-    if (text.starts_with("ms")) factor = 1, text.remove_prefix(2);
-    else if (text.starts_with("s")) factor = 1e3, text.remove_prefix(1);
-    else if (text.starts_with("m")) factor = 60e3, text.remove_prefix(1);
-    else if (text.starts_with("h")) factor = 3600e3, text.remove_prefix(1);
-    else if (text.starts_with("d")) factor = 86400e3, text.remove_prefix(1);
-    else return std::nullopt;
+    if (text.starts_with("ms"))
+      factor = 1, text.remove_prefix(2);
+    else if (text.starts_with("s"))
+      factor = 1e3, text.remove_prefix(1);
+    else if (text.starts_with("m"))
+      factor = 60e3, text.remove_prefix(1);
+    else if (text.starts_with("h"))
+      factor = 3600e3, text.remove_prefix(1);
+    else if (text.starts_with("d"))
+      factor = 86400e3, text.remove_prefix(1);
+    else
+      return std::nullopt;
     total_ms += *number * factor;
   }
   auto ms = to_int64(total_ms);
@@ -96,8 +102,7 @@ std::string format_duration(Duration d) {
   std::int64_t ms = d.count();
   if (ms == 0) return "0s";
   std::string out;
-  static const std::pair<const char*, std::int64_t> kUnits[] = {
-      {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+  static const std::pair<const char*, std::int64_t> kUnits[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
   for (const auto& [suffix, factor] : kUnits) {
     if (ms >= factor) {
       out += std::to_string(ms / factor) + suffix;

@@ -24,8 +24,8 @@ std::vector<std::string> placeholders(std::string_view text) {
 }
 
 bool is_config_placeholder(std::string_view name, const WorkloadSpec& spec) {
-  static const std::string_view kFixed[] = {"server.port", "server.ip",      "server.memory",
-                                            "server.disk", "server.id",      "node.interface"};
+  static const std::string_view kFixed[] = {"server.port", "server.ip", "server.memory",
+                                            "server.disk", "server.id", "node.interface"};
   if (std::find(std::begin(kFixed), std::end(kFixed), name) != std::end(kFixed)) return true;
   if (name.starts_with("env.")) return name.size() > 4;
   if (name.starts_with("server.ports.")) {
@@ -43,7 +43,8 @@ std::map<std::string, std::string> variable_values(const WorkloadSpec& spec,
   ErrorList errors;
   std::map<std::string, std::string> out;
   for (const auto& [env, _] : values) {
-    bool known = std::any_of(spec.variables.begin(), spec.variables.end(), [&](const Variable& v) { return v.env == env; });
+    bool known =
+        std::any_of(spec.variables.begin(), spec.variables.end(), [&](const Variable& v) { return v.env == env; });
     if (!known) errors.add(env, "is not a variable of this workload");
   }
   for (const auto& var : spec.variables) {

@@ -13,7 +13,7 @@ namespace {
 
 struct Rule {
   std::string name;
-  std::string argument;  // everything after the first ':'
+  std::string argument;             // everything after the first ':'
   std::vector<std::string> params;  // argument split on ','
 };
 
@@ -54,7 +54,10 @@ std::optional<std::regex> compile_php_regex(std::string_view pattern, std::strin
     *problem = "regex must be written /pattern/";
     return std::nullopt;
   }
-  char close = pattern.front() == '(' ? ')' : pattern.front() == '{' ? '}' : pattern.front() == '[' ? ']' : pattern.front();
+  char close = pattern.front() == '('   ? ')'
+               : pattern.front() == '{' ? '}'
+               : pattern.front() == '[' ? ']'
+                                        : pattern.front();
   auto end = pattern.rfind(close);
   if (end == 0 || end == std::string_view::npos) {
     *problem = "regex has no closing delimiter";
@@ -62,7 +65,8 @@ std::optional<std::regex> compile_php_regex(std::string_view pattern, std::strin
   }
   auto flags = std::regex::ECMAScript;
   for (char f : pattern.substr(end + 1)) {
-    if (f == 'i') flags |= std::regex::icase;
+    if (f == 'i')
+      flags |= std::regex::icase;
     else if (f != 'u' && f != 'D') {
       *problem = std::string("regex flag '") + f + "' is not supported";
       return std::nullopt;
@@ -113,14 +117,13 @@ std::vector<std::string> split_rules(std::string_view rules) {
 }
 
 std::optional<std::string> rule_problem(std::string_view text) {
-  static const std::vector<std::string> kNoParams = {"required", "nullable", "sometimes", "string", "integer",
+  static const std::vector<std::string> kNoParams = {"required", "nullable", "sometimes", "string",    "integer",
                                                      "numeric",  "boolean",  "alpha",     "alpha_num", "alpha_dash"};
   Rule rule = parse_rule(text);
   if (std::find(kNoParams.begin(), kNoParams.end(), rule.name) != kNoParams.end()) return std::nullopt;
   auto numbers = [&](std::size_t count) -> std::optional<std::string> {
-    if (rule.params.size() != count || !std::all_of(rule.params.begin(), rule.params.end(), [](const std::string& p) {
-          return as_number(p).has_value();
-        }))
+    if (rule.params.size() != count || !std::all_of(rule.params.begin(), rule.params.end(),
+                                                    [](const std::string& p) { return as_number(p).has_value(); }))
       return "rule '" + std::string(text) + "' needs " + std::to_string(count) + " number(s)";
     return std::nullopt;
   };
@@ -160,11 +163,9 @@ std::optional<std::string> check_rule(const Rule& rule, std::string_view value, 
   bool digits = is_integer(value) && value.front() != '-' && value.front() != '+';
   if (rule.name == "digits" && (!digits || value.size() != static_cast<std::size_t>(*as_number(p[0]))))
     return "must be " + p[0] + " digits";
-  if (rule.name == "digits_between" &&
-      (!digits || value.size() < *as_number(p[0]) || value.size() > *as_number(p[1])))
+  if (rule.name == "digits_between" && (!digits || value.size() < *as_number(p[0]) || value.size() > *as_number(p[1])))
     return "must be between " + p[0] + " and " + p[1] + " digits";
-  if (rule.name == "in" && std::find(p.begin(), p.end(), value) == p.end())
-    return "must be one of " + rule.argument;
+  if (rule.name == "in" && std::find(p.begin(), p.end(), value) == p.end()) return "must be one of " + rule.argument;
   if (rule.name == "not_in" && std::find(p.begin(), p.end(), value) != p.end())
     return "must not be one of " + rule.argument;
   if (rule.name == "regex" || rule.name == "not_regex") {

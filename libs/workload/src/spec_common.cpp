@@ -26,7 +26,8 @@ std::string describe(const std::vector<FieldError>& errors) {
 
 }  // namespace
 
-SpecError::SpecError(std::vector<FieldError> errors) : std::runtime_error(describe(errors)), errors_(std::move(errors)) {}
+SpecError::SpecError(std::vector<FieldError> errors)
+    : std::runtime_error(describe(errors)), errors_(std::move(errors)) {}
 
 boost::json::value parse_document(std::string_view text) {
   std::string_view body = trim(text);
@@ -48,8 +49,8 @@ boost::json::value parse_document(std::string_view text) {
 
 int signal_number(std::string_view name) {
   static const std::pair<std::string_view, int> kSignals[] = {
-      {"SIGHUP", SIGHUP},   {"SIGINT", SIGINT},   {"SIGQUIT", SIGQUIT}, {"SIGABRT", SIGABRT},
-      {"SIGKILL", SIGKILL}, {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGTERM", SIGTERM},
+      {"SIGHUP", SIGHUP},     {"SIGINT", SIGINT},   {"SIGQUIT", SIGQUIT}, {"SIGABRT", SIGABRT},
+      {"SIGKILL", SIGKILL},   {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2}, {"SIGTERM", SIGTERM},
       {"SIGWINCH", SIGWINCH}, {"SIGSTOP", SIGSTOP}, {"SIGCONT", SIGCONT}, {"SIGPWR", SIGPWR}};
   for (const auto& [n, number] : kSignals) {
     if (n == name) return number;
@@ -141,7 +142,8 @@ void check_placeholders(const WorkloadSpec& spec, ErrorList& errors) {
 void check_resources(const Resources& r, ErrorList& errors) {
   auto check = [&](const std::optional<std::int64_t>& req, const std::optional<std::int64_t>& lim, const char* key) {
     if (req && lim && *lim < *req)
-      errors.add(std::string("spec.resources.limits.") + key, std::string("must not be below spec.resources.requests.") + key);
+      errors.add(std::string("spec.resources.limits.") + key,
+                 std::string("must not be below spec.resources.requests.") + key);
   };
   check(r.requests.cpu_millis, r.limits.cpu_millis, "cpu");
   check(r.requests.memory_bytes, r.limits.memory_bytes, "memory");

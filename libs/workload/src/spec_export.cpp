@@ -3,8 +3,8 @@
 #include <charconv>
 #include <regex>
 
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include "workload/spec.hpp"
 
@@ -48,7 +48,8 @@ json::object amounts(const Amounts& a) {
 json::array ports(const std::vector<Port>& list) {
   json::array out;
   for (const auto& p : list)
-    out.push_back({{"name", p.name}, {"containerPort", p.container_port},
+    out.push_back({{"name", p.name},
+                   {"containerPort", p.container_port},
                    {"protocol", p.protocol == Protocol::Udp ? "udp" : "tcp"}});
   return out;
 }
@@ -62,8 +63,12 @@ json::object startup(const Startup& s) {
 json::array variables(const std::vector<Variable>& list) {
   json::array out;
   for (const auto& v : list)
-    out.push_back({{"name", v.name}, {"env", v.env}, {"description", v.description}, {"default", v.default_value},
-                   {"userViewable", v.user_viewable}, {"userEditable", v.user_editable},
+    out.push_back({{"name", v.name},
+                   {"env", v.env},
+                   {"description", v.description},
+                   {"default", v.default_value},
+                   {"userViewable", v.user_viewable},
+                   {"userEditable", v.user_editable},
                    {"rules", string_array(v.rules)}});
   return out;
 }
@@ -109,19 +114,24 @@ json::value to_json(const Workload& w) {
   spec["command"] = string_array(s.command);
   put_optional(spec, s);
   const auto& rp = s.restart_policy;
-  spec["restartPolicy"] = {{"mode", to_string(rp.mode)}, {"attempts", rp.attempts},
-                           {"interval", format_duration(rp.interval)}, {"delay", format_duration(rp.delay)},
+  spec["restartPolicy"] = {{"mode", to_string(rp.mode)},
+                           {"attempts", rp.attempts},
+                           {"interval", format_duration(rp.interval)},
+                           {"delay", format_duration(rp.delay)},
                            {"backoff", number_value(rp.backoff)}};
   spec["stopTimeout"] = format_duration(s.stop_timeout);
   spec["startup"] = startup(s.startup);
   if (s.healthcheck)
-    spec["healthcheck"] = {{"tcp", s.healthcheck->tcp}, {"interval", format_duration(s.healthcheck->interval)},
+    spec["healthcheck"] = {{"tcp", s.healthcheck->tcp},
+                           {"interval", format_duration(s.healthcheck->interval)},
                            {"timeout", format_duration(s.healthcheck->timeout)}};
-  if (!s.stop.command.empty()) spec["stop"] = {{"command", s.stop.command}};
-  else if (!s.stop.signal.empty()) spec["stop"] = {{"signal", s.stop.signal}};
+  if (!s.stop.command.empty())
+    spec["stop"] = {{"command", s.stop.command}};
+  else if (!s.stop.signal.empty())
+    spec["stop"] = {{"signal", s.stop.signal}};
   if (s.install)
-    spec["install"] = {{"image", s.install->image}, {"entrypoint", s.install->entrypoint},
-                       {"script", s.install->script}};
+    spec["install"] = {
+        {"image", s.install->image}, {"entrypoint", s.install->entrypoint}, {"script", s.install->script}};
   if (!s.variables.empty()) spec["variables"] = variables(s.variables);
   if (!s.config_files.empty()) spec["configFiles"] = config_files(s.config_files);
   if (!s.features.empty()) spec["features"] = string_array(s.features);
@@ -140,9 +150,12 @@ void emit_string(YAML::Emitter& out, const std::string& s) {
   bool clean_block = s.find('\n') != std::string::npos && s.find('\r') == std::string::npos &&
                      s.find('\t') == std::string::npos && s.back() == '\n' && s.front() != ' ' &&
                      !std::regex_search(s, std::regex(" \n"));
-  if (std::regex_match(s, kPlain) && !std::regex_match(s, kReserved)) out << s;
-  else if (clean_block) out << YAML::Literal << s;
-  else out << YAML::DoubleQuoted << s;
+  if (std::regex_match(s, kPlain) && !std::regex_match(s, kReserved))
+    out << s;
+  else if (clean_block)
+    out << YAML::Literal << s;
+  else
+    out << YAML::DoubleQuoted << s;
 }
 
 void emit(YAML::Emitter& out, const json::value& v) {

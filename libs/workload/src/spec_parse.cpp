@@ -67,8 +67,10 @@ void read_amounts(Walker& w, const json::value& v, const std::string& path, Amou
   w.only(*obj, path, {"cpu", "memory", "disk"});
   if (auto* cpu = obj->if_contains("cpu")) {
     std::optional<std::int64_t> m;
-    if (cpu->is_number()) m = parse_millicores(std::to_string(cpu->to_number<double>()));
-    else if (auto* s = cpu->if_string()) m = parse_millicores(*s);
+    if (cpu->is_number())
+      m = parse_millicores(std::to_string(cpu->to_number<double>()));
+    else if (auto* s = cpu->if_string())
+      m = parse_millicores(*s);
     if (!m) w.fail(path + ".cpu", "must be a positive cpu quantity (e.g. 0.5, 2, 500m)");
     out.cpu_millis = m;
   }
@@ -76,9 +78,12 @@ void read_amounts(Walker& w, const json::value& v, const std::string& path, Amou
     auto* q = obj->if_contains(key);
     if (!q) continue;
     std::optional<std::int64_t> bytes;
-    if (q->is_int64() && q->as_int64() >= 0) bytes = q->as_int64();
-    else if (q->is_uint64()) bytes = parse_bytes(std::to_string(q->as_uint64()));
-    else if (auto* s = q->if_string()) bytes = parse_bytes(*s);
+    if (q->is_int64() && q->as_int64() >= 0)
+      bytes = q->as_int64();
+    else if (q->is_uint64())
+      bytes = parse_bytes(std::to_string(q->as_uint64()));
+    else if (auto* s = q->if_string())
+      bytes = parse_bytes(*s);
     if (!bytes) w.fail(path + "." + key, "must be a byte quantity (e.g. 512Mi, 2Gi, 1G)");
     *target = bytes;
   }
@@ -99,10 +104,14 @@ void read_restart(Walker& w, const json::value& v, RestartPolicy& out) {
   w.only(*obj, path, {"mode", "attempts", "interval", "delay", "backoff"});
   if (auto* mode = obj->if_contains("mode")) {
     auto s = w.string(*mode, path + ".mode");
-    if (s == "never") out.mode = RestartMode::Never;
-    else if (s == "on-failure") out.mode = RestartMode::OnFailure;
-    else if (s == "always") out.mode = RestartMode::Always;
-    else if (s) w.fail(path + ".mode", "must be never, on-failure or always");
+    if (s == "never")
+      out.mode = RestartMode::Never;
+    else if (s == "on-failure")
+      out.mode = RestartMode::OnFailure;
+    else if (s == "always")
+      out.mode = RestartMode::Always;
+    else if (s)
+      w.fail(path + ".mode", "must be never, on-failure or always");
   }
   if (auto* a = obj->if_contains("attempts"))
     if (auto n = w.integer(*a, path + ".attempts", 0, 1000)) out.attempts = static_cast<int>(*n);
@@ -129,9 +138,12 @@ void read_startup(Walker& w, const json::value& v, Startup& out) {
   w.only(*obj, path, {"done", "timeout", "stripAnsi"});
   if (auto* done = obj->if_contains("done")) {
     std::vector<std::string> texts;
-    if (done->is_string()) texts.emplace_back(done->as_string());
-    else if (done->is_array()) texts = w.strings(*done, path + ".done");
-    else w.fail(path + ".done", "must be a string or a list of strings");
+    if (done->is_string())
+      texts.emplace_back(done->as_string());
+    else if (done->is_array())
+      texts = w.strings(*done, path + ".done");
+    else
+      w.fail(path + ".done", "must be a string or a list of strings");
     for (std::size_t i = 0; i < texts.size(); ++i) {
       if (texts[i].empty()) w.fail(index_path(path + ".done", i), "must not be empty");
       out.done.push_back(done_marker(texts[i]));
@@ -237,10 +249,10 @@ void read_command_fields(Walker& w, const json::object& obj, WorkloadSpec& out) 
 void read_spec(Walker& w, const json::value& v, WorkloadSpec& out) {
   auto* obj = w.object(v, "spec");
   if (!obj) return;
-  w.only(*obj, "spec",
-         {"image", "images", "command", "args", "workingDir", "env", "ports", "resources", "restartPolicy",
-          "stopTimeout", "startup", "healthcheck", "stop", "install", "variables", "configFiles", "features",
-          "fileDenylist"});
+  w.only(
+      *obj, "spec",
+      {"image", "images", "command", "args", "workingDir", "env", "ports", "resources", "restartPolicy", "stopTimeout",
+       "startup", "healthcheck", "stop", "install", "variables", "configFiles", "features", "fileDenylist"});
   read_command_fields(w, *obj, out);
   if (auto* p = obj->if_contains("ports")) read_ports(w, *p, out.ports);
   if (auto* r = obj->if_contains("resources")) read_resources(w, *r, out.resources);

@@ -35,9 +35,12 @@ Variable read_variable(Walker& w, const json::object& obj, const std::string& pa
   if (auto* b = obj.if_contains("userEditable"))
     if (auto v = w.boolean(*b, path + ".userEditable")) var.user_editable = *v;
   if (auto* r = obj.if_contains("rules")) {
-    if (auto* s = r->if_string()) var.rules = split_rules(*s);
-    else if (r->is_array()) var.rules = w.strings(*r, path + ".rules");
-    else w.fail(path + ".rules", "must be a rule string (required|string) or a list of rules");
+    if (auto* s = r->if_string())
+      var.rules = split_rules(*s);
+    else if (r->is_array())
+      var.rules = w.strings(*r, path + ".rules");
+    else
+      w.fail(path + ".rules", "must be a rule string (required|string) or a list of rules");
   }
   return var;
 }
@@ -52,8 +55,7 @@ void read_replacements(Walker& w, const json::value& v, const std::string& path,
     } else if (auto* cases = value.if_object()) {
       // {current value: new value, ...}: replace only where the file holds that value.
       for (const auto& [when, then] : *cases) {
-        if (auto s = w.string(then, join_path(field, when)))
-          out.push_back({std::string(key), std::string(when), *s});
+        if (auto s = w.string(then, join_path(field, when))) out.push_back({std::string(key), std::string(when), *s});
       }
     } else {
       w.fail(field, "must be a string or an object of {current value: new value}");
@@ -71,8 +73,10 @@ ConfigFile read_config_file(Walker& w, const json::object& obj, const std::strin
   }
   if (auto* p = w.required(obj, path, "parser")) {
     if (auto s = w.string(*p, path + ".parser")) {
-      if (auto parser = config_parser_from(*s)) file.parser = *parser;
-      else w.fail(path + ".parser", "must be one of file, properties, ini, json, yaml, xml");
+      if (auto parser = config_parser_from(*s))
+        file.parser = *parser;
+      else
+        w.fail(path + ".parser", "must be one of file, properties, ini, json, yaml, xml");
     }
   }
   if (auto* r = obj.if_contains("replace")) read_replacements(w, *r, path + ".replace", file.replace);

@@ -52,11 +52,13 @@ std::optional<bool> Walker::boolean(const boost::json::value& value, const std::
   return std::nullopt;
 }
 
-std::optional<std::int64_t> Walker::integer(const boost::json::value& value, const std::string& path,
-                                            std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> Walker::integer(const boost::json::value& value, const std::string& path, std::int64_t min,
+                                            std::int64_t max) {
   std::optional<std::int64_t> v;
-  if (auto* i = value.if_int64()) v = *i;
-  else if (auto* u = value.if_uint64(); u && *u <= static_cast<std::uint64_t>(INT64_MAX)) v = static_cast<std::int64_t>(*u);
+  if (auto* i = value.if_int64())
+    v = *i;
+  else if (auto* u = value.if_uint64(); u && *u <= static_cast<std::uint64_t>(INT64_MAX))
+    v = static_cast<std::int64_t>(*u);
   if (!v || *v < min || *v > max) {
     fail(path, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
     return std::nullopt;

@@ -15,8 +15,9 @@ Replacement when(std::string match, std::string current, std::string value) {
 
 TEST_CASE("properties: keys are set in place, comments kept, missing keys appended") {
   const std::string in = "#Minecraft server properties\nserver-ip=\nserver-port=25565\nmotd=A Minecraft Server\n";
-  auto out = rewrite_config(ConfigParser::Properties, in, {set("server-port", "25570"), set("query.port", "25570"),
-                                                            when("motd", "A Minecraft Server", "Hello")});
+  auto out = rewrite_config(
+      ConfigParser::Properties, in,
+      {set("server-port", "25570"), set("query.port", "25570"), when("motd", "A Minecraft Server", "Hello")});
   CHECK(out == "#Minecraft server properties\nserver-ip=\nserver-port=25570\nmotd=Hello\nquery.port=25570\n");
   // if_value leaves other values alone
   CHECK(rewrite_config(ConfigParser::Properties, "motd=Mine\n", {when("motd", "A Minecraft Server", "Hello")}) ==
@@ -27,17 +28,19 @@ TEST_CASE("properties: keys are set in place, comments kept, missing keys append
 
 TEST_CASE("ini: global keys and section.key") {
   const std::string in = "; murmur\ndatabase=\nport=64738\n\n[Ice]\nIce.Warn.UnknownProperties=1\n";
-  auto out = rewrite_config(ConfigParser::Ini, in, {set("port", "30000"), set("users", "100"),
-                                                     set("Ice.Ice.MessageSizeMax", "65536")});
-  CHECK(out == "; murmur\ndatabase=\nport=30000\nusers=100\n\n[Ice]\nIce.Warn.UnknownProperties=1\n"
-               "Ice.MessageSizeMax=65536\n");
+  auto out = rewrite_config(ConfigParser::Ini, in,
+                            {set("port", "30000"), set("users", "100"), set("Ice.Ice.MessageSizeMax", "65536")});
+  CHECK(out ==
+        "; murmur\ndatabase=\nport=30000\nusers=100\n\n[Ice]\nIce.Warn.UnknownProperties=1\n"
+        "Ice.MessageSizeMax=65536\n");
   CHECK(rewrite_config(ConfigParser::Ini, "[server]\nport = 1\n", {set("server.port", "2")}) == "[server]\nport = 2\n");
   // No section b: the dotted name is a global key, and global keys come before the first section.
   CHECK(rewrite_config(ConfigParser::Ini, "[a]\nx=1\n", {set("b.y", "2")}) == "b.y=2\n[a]\nx=1\n");
 }
 
 TEST_CASE("file: lines that start with the match are replaced whole") {
-  CHECK(rewrite_config(ConfigParser::File, "Port 1\nName x\nPort 2", {set("Port", "Port 9")}) == "Port 9\nName x\nPort 9");
+  CHECK(rewrite_config(ConfigParser::File, "Port 1\nName x\nPort 2", {set("Port", "Port 9")}) ==
+        "Port 9\nName x\nPort 9");
 }
 
 TEST_CASE("json: dotted paths, wildcards, types kept") {
@@ -67,9 +70,9 @@ TEST_CASE("yaml: dotted paths, wildcards, created maps") {
 
 TEST_CASE("xml: element paths, text escaped, missing elements left alone") {
   const std::string in = "<config>\n  <server>\n    <port>1</port>\n    <name>x</name>\n  </server>\n</config>\n";
-  auto out = rewrite_config(ConfigParser::Xml, in,
-                            {set("config.server.port", "25570"), set("config.server.name", "a<b"),
-                             set("config.missing", "z")});
+  auto out = rewrite_config(
+      ConfigParser::Xml, in,
+      {set("config.server.port", "25570"), set("config.server.name", "a<b"), set("config.missing", "z")});
   CHECK(out == "<config>\n  <server>\n    <port>25570</port>\n    <name>a&lt;b</name>\n  </server>\n</config>\n");
   CHECK(rewrite_config(ConfigParser::Xml, "<a><b>1</b></a>", {when("a.b", "2", "3")}) == "<a><b>1</b></a>");
 }

@@ -62,7 +62,8 @@ TEST_CASE("Paper: images, startup, done marker, stop command, config file, varia
   CHECK(file.replace == std::vector<Replacement>{{"server-ip", std::nullopt, "0.0.0.0"},
                                                  {"server-port", std::nullopt, "{{server.port}}"},
                                                  {"query.port", std::nullopt, "{{server.port}}"}});
-  CHECK(variable(w, "SERVER_JARFILE").rules == std::vector<std::string>{"required", "regex:/^([\\w\\d._-]+)(\\.jar)$/"});
+  CHECK(variable(w, "SERVER_JARFILE").rules ==
+        std::vector<std::string>{"required", "regex:/^([\\w\\d._-]+)(\\.jar)$/"});
   CHECK_FALSE(variable(w, "DL_PATH").user_editable);
   CHECK_FALSE(variable(w, "DL_PATH").user_viewable);
   REQUIRE(w.spec.install);
@@ -119,7 +120,8 @@ TEST_CASE("a PTDL_v1 egg: images list, rules string, no field_type") {
   CHECK(s.config_files[0].replace[1].value == "{{node.interface}}");
   CHECK(s.variables[0].user_editable);
   CHECK(s.variables[0].rules.size() == 3);
-  auto single = import_egg(R"({"meta":{"version":"PTDL_v1"},"name":"One","image":"x:1","startup":"run","config":{"stop":"^SIGTERM"}})");
+  auto single = import_egg(
+      R"({"meta":{"version":"PTDL_v1"},"name":"One","image":"x:1","startup":"run","config":{"stop":"^SIGTERM"}})");
   CHECK(single.workload.spec.image == "x:1");
   CHECK(single.workload.spec.stop.signal == "SIGTERM");
 }
@@ -198,18 +200,30 @@ TEST_CASE("malformed eggs are refused naming what is wrong") {
   CHECK(field(R"({"meta":{"version":"PTDL_v9"},"name":"x"})") == "meta.version");
   CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{},"startup":"a","config":{}})") ==
         "docker_images");
-  CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"files":"{nope"}})") ==
-        "config.files");
-  CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"stop":"^NOPE"}})") ==
-        "config.stop");
-  CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{},"variables":[{"name":"v"}]})") ==
-        "variables[0].env_variable");
-  CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"files":{"f":{"parser":"toml"}}}})") ==
-        "config.files.f.parser");
-  CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"files":{"f":{"parser":"file","find":{"a":"{{server.build.swap}}"}}}}})") ==
-        "config.files.f.find.a");
-  CHECK(field(R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"run {{NOPE}}","config":{}})") ==
-        "spec.command[2]");
+  CHECK(
+      field(
+          R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"files":"{nope"}})") ==
+      "config.files");
+  CHECK(
+      field(
+          R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"stop":"^NOPE"}})") ==
+      "config.stop");
+  CHECK(
+      field(
+          R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{},"variables":[{"name":"v"}]})") ==
+      "variables[0].env_variable");
+  CHECK(
+      field(
+          R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"files":{"f":{"parser":"toml"}}}})") ==
+      "config.files.f.parser");
+  CHECK(
+      field(
+          R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"a","config":{"files":{"f":{"parser":"file","find":{"a":"{{server.build.swap}}"}}}}})") ==
+      "config.files.f.find.a");
+  CHECK(
+      field(
+          R"({"meta":{"version":"PTDL_v2"},"name":"x","docker_images":{"a":"b"},"startup":"run {{NOPE}}","config":{}})") ==
+      "spec.command[2]");
   CHECK(field("just: [text") == "document");
 }
 

@@ -6,8 +6,8 @@ using namespace workload;
 
 namespace {
 constexpr std::int64_t Gi = 1LL << 30;
-NodeLoad node(std::string id, std::int64_t cpu, std::int64_t mem_gi, std::int64_t used_cpu = 0, std::int64_t used_gi = 0,
-              bool schedulable = true) {
+NodeLoad node(std::string id, std::int64_t cpu, std::int64_t mem_gi, std::int64_t used_cpu = 0,
+              std::int64_t used_gi = 0, bool schedulable = true) {
   return {std::move(id), schedulable, {cpu, mem_gi * Gi, 100 * Gi}, {used_cpu, used_gi * Gi, 0}};
 }
 }  // namespace

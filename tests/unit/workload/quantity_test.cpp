@@ -49,5 +49,6 @@ TEST_CASE("formatting is exact and reads back") {
   CHECK(format_duration(90min) == "1h30m");
   CHECK(format_duration(1500ms) == "1s500ms");
   CHECK(format_duration(0ms) == "0s");
-  for (Duration d : std::initializer_list<Duration>{1ms, 30s, 5min, 3h + 1ms, 61s}) CHECK(parse_duration(format_duration(d)) == d);
+  for (Duration d : std::initializer_list<Duration>{1ms, 30s, 5min, 3h + 1ms, 61s})
+    CHECK(parse_duration(format_duration(d)) == d);
 }

@@ -5,14 +5,16 @@
 using namespace workload;
 
 namespace {
-std::optional<std::string> check(const char* rules, const char* value) { return check_value(split_rules(rules), value); }
+std::optional<std::string> check(const char* rules, const char* value) {
+  return check_value(split_rules(rules), value);
+}
 }  // namespace
 
 TEST_CASE("rule strings split on pipes except inside a regex") {
   CHECK(split_rules("required|string|max:20") == std::vector<std::string>{"required", "string", "max:20"});
   CHECK(split_rules("required|regex:/^(a|b)$/|max:5") ==
         std::vector<std::string>{"required", "regex:/^(a|b)$/", "max:5"});
-  CHECK(split_rules("") .empty());
+  CHECK(split_rules("").empty());
 }
 
 TEST_CASE("the rules of the shipped eggs hold for good values and refuse bad ones") {

@@ -59,7 +59,8 @@ TEST_CASE("the spec's own example parses into typed records") {
 }
 
 TEST_CASE("defaults apply to what a spec leaves out") {
-  auto w = parse_workload(R"({"apiVersion":"shardlyn/v1","kind":"Workload","metadata":{"name":"t"},"spec":{"command":["x"]}})");
+  auto w = parse_workload(
+      R"({"apiVersion":"shardlyn/v1","kind":"Workload","metadata":{"name":"t"},"spec":{"command":["x"]}})");
   CHECK(w.spec.stop_timeout == 30s);
   CHECK(w.spec.startup.timeout == 5min);
   CHECK(w.spec.restart_policy == RestartPolicy{});
@@ -81,7 +82,8 @@ TEST_CASE("errors name the field") {
 }
 
 TEST_CASE("every problem of a document is reported at once") {
-  auto errors = errors_of(with_spec("{command: [x], stopTimeout: soon, ports: [{name: '', containerPort: 1}], extra: 1}"));
+  auto errors =
+      errors_of(with_spec("{command: [x], stopTimeout: soon, ports: [{name: '', containerPort: 1}], extra: 1}"));
   std::vector<std::string> fields;
   for (const auto& e : errors) fields.push_back(e.field);
   CHECK(fields == std::vector<std::string>{"spec.extra", "spec.ports[0].name", "spec.stopTimeout"});
@@ -98,9 +100,9 @@ TEST_CASE("export round-trips through JSON and YAML") {
 }
 
 TEST_CASE("strings that look like other YAML types survive export") {
-  auto w = parse_workload(with_spec(
-      "{command: ['true', '0123', 'null', '', ' lead', 'a: b', \"line\\r\\nbreak\", \"two\\nlines\\n\"], "
-      "env: {YES: 'yes', N: '1e3'}}"));
+  auto w = parse_workload(
+      with_spec("{command: ['true', '0123', 'null', '', ' lead', 'a: b', \"line\\r\\nbreak\", \"two\\nlines\\n\"], "
+                "env: {YES: 'yes', N: '1e3'}}"));
   CHECK(parse_workload(to_yaml(w)) == w);
   CHECK(parse_workload(to_json_text(w)) == w);
 }

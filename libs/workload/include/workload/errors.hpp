@@ -17,7 +17,8 @@ struct FieldError {
 class SpecError : public std::runtime_error {
  public:
   explicit SpecError(std::vector<FieldError> errors);
-  SpecError(std::string field, std::string message) : SpecError(std::vector<FieldError>{{std::move(field), std::move(message)}}) {}
+  SpecError(std::string field, std::string message)
+      : SpecError(std::vector<FieldError>{{std::move(field), std::move(message)}}) {}
   const std::vector<FieldError>& errors() const noexcept { return errors_; }
 
  private:
