@@ -55,6 +55,10 @@ std::string no_fit_reason(const Capacity& request, const std::vector<NodeLoad>& 
 
 }  // namespace
 
+Capacity request_of(const Amounts& requests) {
+  return {requests.cpu_millis.value_or(0), requests.memory_bytes.value_or(0), requests.disk_bytes.value_or(0)};
+}
+
 Placement place(const Capacity& request, const std::vector<NodeLoad>& nodes) {
   const NodeLoad* chosen = nullptr;
   double chosen_score = 0;

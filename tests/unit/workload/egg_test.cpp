@@ -251,3 +251,13 @@ TEST_CASE("placeholders translate from every egg spelling") {
   CHECK(translate_placeholder("SERVER_JARFILE") == "SERVER_JARFILE");
   CHECK_FALSE(translate_placeholder("server.build.swap"));
 }
+
+TEST_CASE("the shipped eggs are linked in and import") {
+  auto eggs = shipped_eggs();
+  REQUIRE(eggs.size() == 5);
+  for (const auto& file : eggs) {
+    INFO(file.name);
+    CHECK(read_text(workload_source("libs/workload/eggs/" + std::string(file.name))) == file.data);
+    CHECK_NOTHROW(import_egg(file.data));
+  }
+}

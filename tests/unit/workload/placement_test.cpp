@@ -40,3 +40,8 @@ TEST_CASE("when nothing fits the reason says why") {
 }
 
 TEST_CASE("an exact fit is allowed") { CHECK(place({4000, 8 * Gi, 100 * Gi}, {node("a", 4000, 8)}).node_id == "a"); }
+
+TEST_CASE("a workload's requests become the placement request") {
+  Amounts requests{500, 512LL << 20, std::nullopt};
+  CHECK(request_of(requests) == Capacity{500, 512LL << 20, 0});
+}

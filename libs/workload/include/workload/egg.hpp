@@ -2,10 +2,12 @@
 // Importing Pterodactyl and Pelican eggs (PTDL_v1, PTDL_v2, PLCN_v1..v3; JSON or YAML) as
 // shardlyn/v1 workloads: images, startup command, install script, variables with their
 // rules, config files with their parsers and placeholders, done markers and the stop action.
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/embedded.hpp"
 #include "workload/spec.hpp"
 
 namespace workload {
@@ -30,5 +32,8 @@ std::optional<Stop> stop_from_egg(std::string_view stop);
 // the Pelican spellings ...) in Shardlyn's words ({{server.port}}, {{env.X}}, {{node.interface}});
 // nullopt when Shardlyn has no equivalent.
 std::optional<std::string> translate_placeholder(std::string_view name);
+
+// The real eggs shipped with Shardlyn (libs/workload/eggs/*.json), for templates.
+std::span<const common::EmbeddedFile> shipped_eggs();
 
 }  // namespace workload

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "workload/spec.hpp"
+
 namespace workload {
 
 struct Capacity {
@@ -28,6 +30,9 @@ struct Placement {
   std::string reason;                  // why nothing fits, for a 409 the user can act on
   double score = 0;                    // the chosen node's free share left after placing
 };
+
+// A workload's requests as what placement packs; an amount not asked for counts as 0.
+Capacity request_of(const Amounts& requests);
 
 // Best fit: among schedulable nodes with room for every request, the one left with the least
 // free capacity (mean of the cpu, memory and disk shares still free), which keeps big holes for
