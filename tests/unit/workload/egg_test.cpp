@@ -261,3 +261,12 @@ TEST_CASE("the shipped eggs are linked in and import") {
     CHECK_NOTHROW(import_egg(file.data));
   }
 }
+
+TEST_CASE("an egg variable named like a built-in gets the SERVER_ prefix") {
+  auto w = import_egg(R"({"meta":{"version":"PLCN_v3"},"name":"x","docker_images":{"a":"b"},
+    "startup_commands":{"Default":"run"},"config":{},
+    "variables":[{"name":"Port","env_variable":"SERVER_PORT","default_value":"1","rules":["integer"]}]})")
+               .workload;
+  REQUIRE(w.spec.variables.size() == 1);
+  CHECK(w.spec.variables[0].env == "SERVER_SERVER_PORT");
+}
