@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "gdpr.hpp"
+#include "identity/schema.hpp"
 #include "input.hpp"
 #include "routes.hpp"
 #include "tokens.hpp"
@@ -91,7 +92,7 @@ void bootstrap_admin(const common::Config& config, auth::Administration& adminis
 void setup(common::Service& service) {
   security::JwtCodec codec = auth::signing_codec(service);
   std::string totp_key = service.encryption_key("TOTP_ENCRYPTION_KEY");
-  store::Database& db = service.open_database("auth.db", auth_server_migrations());
+  store::Database& db = service.open_database("auth.db", auth_server_migrations(), identity::migrations());
   // Deleted and overwritten content is zeroed in the file (whatever the SQLite build's default),
   // so an erased account leaves no personal data in free space; the writer is the only
   // connection that changes anything.

@@ -8,6 +8,7 @@
 #include "common/mail.hpp"
 #include "common/service.hpp"
 #include "github.hpp"
+#include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
 #include "platform.hpp"
 #include "routes.hpp"
@@ -144,7 +145,7 @@ struct Shardlyn {
 void setup(common::Service& service) {
   std::string jwt_secret = service.signing_secret("SHARDLYN_JWT_SECRET");
   std::string key32 = service.encryption_key("SHARDLYN_ENCRYPTION_KEY");
-  store::Database& db = service.open_database("shardlyn.db", shardlyn_api_migrations());
+  store::Database& db = service.open_database("shardlyn.db", shardlyn_api_migrations(), identity::migrations());
   auto& app = service.make<Shardlyn>(service, db, jwt_secret, key32);
   service.limit_class("login", limit(service.config(), "SHARDLYN_LOGIN_RATE_LIMIT"));
   service.limit_class("mfa", limit(service.config(), "SHARDLYN_MFA_RATE_LIMIT"));

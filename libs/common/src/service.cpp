@@ -25,6 +25,7 @@
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/library_schema.hpp"
 #include "common/log.hpp"
 #include "common/openapi.hpp"
 #include "security/aead.hpp"
@@ -606,13 +607,11 @@ void Service::readiness_check(std::string name, std::function<bool()> check) {
 
 void Service::health_fields(std::function<boost::json::object()> fields) { impl_->health_extra = std::move(fields); }
 
-store::Database& Service::open_database(const std::string& file, std::span<const EmbeddedFile> migrations) {
+store::Database& Service::open_database(const std::string& file, std::span<const EmbeddedFile> migrations,
+                                        std::span<const LibraryMigration> libraries) {
   auto path = impl_->data_dir / file;
   impl_->database = std::make_unique<store::Database>(path);
-  std::vector<std::pair<std::string_view, std::string_view>> files;
-  for (const auto& f : migrations) files.emplace_back(f.name, f.data);
-  auto list = store::migrations_from_files(files);
-  impl_->database->migrate(list);
+  auto list = migrate_service(*impl_->database, migrations, libraries);
   auto& db = *impl_->database;
   auto& histogram = impl_->registry
                         .histogram(impl_->info.metrics_prefix + "_db_query_duration_seconds",

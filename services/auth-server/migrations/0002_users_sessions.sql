@@ -1,5 +1,4 @@
--- Accounts, login sessions with rotating refresh tokens, one-time mail tokens and the audit
--- trail. Times are unix seconds (UTC); secrets are stored only as SHA-256 hex digests.
+-- Accounts and the audit trail. Times are unix seconds (UTC).
 CREATE TABLE users (
   id              TEXT PRIMARY KEY,                  -- "usr_" + random hex
   email           TEXT NOT NULL UNIQUE,              -- lower case
@@ -16,38 +15,8 @@ CREATE TABLE users (
   updated_at      INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE sessions (
-  id            TEXT PRIMARY KEY,                    -- "ses_" + random hex; the JWT "sid"
-  user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  refresh_hash  TEXT NOT NULL UNIQUE,                -- SHA-256 hex of the current refresh token
-  ip            TEXT NOT NULL,
-  user_agent    TEXT NOT NULL,
-  created_at    INTEGER NOT NULL,
-  last_used_at  INTEGER NOT NULL,
-  expires_at    INTEGER NOT NULL,
-  revoked_at    INTEGER,                             -- NULL while live
-  revoke_reason TEXT
-) STRICT;
-CREATE INDEX sessions_by_user ON sessions (user_id, revoked_at);
-
--- Refresh tokens already rotated away: presenting one again means it leaked.
-CREATE TABLE retired_refresh_tokens (
-  hash        TEXT PRIMARY KEY,
-  session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-  retired_at  INTEGER NOT NULL
-) STRICT;
-CREATE INDEX retired_refresh_tokens_by_session ON retired_refresh_tokens (session_id);
-
--- Single-use tokens sent by mail (email verification, later password reset).
-CREATE TABLE mail_tokens (
-  hash        TEXT PRIMARY KEY,
-  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  purpose     TEXT NOT NULL CHECK (purpose IN ('verify_email', 'reset_password')),
-  created_at  INTEGER NOT NULL,
-  expires_at  INTEGER NOT NULL,
-  used_at     INTEGER
-) STRICT;
-CREATE INDEX mail_tokens_by_user ON mail_tokens (user_id, purpose);
+-- Sessions, retired refresh tokens and mail tokens were created here until libs/identity took
+-- them over (libs/identity/migrations/); databases made before then keep the tables as they are.
 
 -- Security events. user_id (whose account) and actor_id (who did it: the user, an admin, or
 -- NULL when unknown) are plain values, no foreign keys, so entries outlive accounts; detail is

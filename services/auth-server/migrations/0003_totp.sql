@@ -1,16 +1,2 @@
--- TOTP two-factor authentication (RFC 6238) and single-use backup codes.
-CREATE TABLE totp (
-  user_id        TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-  secret_sealed  BLOB NOT NULL,                      -- AES-256-GCM (TOTP_ENCRYPTION_KEY), aad = user id
-  enabled        INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),  -- 0 while setup awaits a code
-  last_step      INTEGER NOT NULL DEFAULT -1,        -- newest accepted time step: no code works twice
-  created_at     INTEGER NOT NULL,
-  enabled_at     INTEGER
-) STRICT;
-
-CREATE TABLE backup_codes (
-  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  code_hash  TEXT NOT NULL,                          -- HMAC-SHA256 under a key derived from TOTP_ENCRYPTION_KEY
-  used_at    INTEGER,
-  PRIMARY KEY (user_id, code_hash)
-) STRICT;
+-- TOTP secrets and backup codes: since libs/identity owns those tables (its totp.sql), this
+-- step creates nothing. It stays so that databases which applied it still know the version.

@@ -1,4 +1,4 @@
--- Identity and access: accounts, login sessions (libs/identity), organisations with members,
+-- Identity and access: accounts, organisations with members,
 -- per-member permission overrides and invites, API tokens, and the audit trail. Times are unix
 -- seconds (UTC); every secret is stored only as a digest.
 CREATE TABLE users (
@@ -15,54 +15,8 @@ CREATE TABLE users (
   updated_at      INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE sessions (
-  id            TEXT PRIMARY KEY,
-  user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  refresh_hash  TEXT NOT NULL UNIQUE,
-  ip            TEXT NOT NULL,
-  user_agent    TEXT NOT NULL,
-  created_at    INTEGER NOT NULL,
-  last_used_at  INTEGER NOT NULL,
-  expires_at    INTEGER NOT NULL,
-  revoked_at    INTEGER,
-  revoke_reason TEXT
-) STRICT;
-CREATE INDEX sessions_by_user ON sessions (user_id, revoked_at);
-
-CREATE TABLE retired_refresh_tokens (
-  hash        TEXT PRIMARY KEY,
-  session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-  retired_at  INTEGER NOT NULL
-) STRICT;
-CREATE INDEX retired_refresh_tokens_by_session ON retired_refresh_tokens (session_id);
-
--- TOTP two-factor (libs/identity TotpStore): sealed secret, last accepted step, backup codes.
-CREATE TABLE totp (
-  user_id       TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-  secret_sealed BLOB NOT NULL,
-  enabled       INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
-  last_step     INTEGER NOT NULL DEFAULT -1,
-  created_at    INTEGER NOT NULL,
-  enabled_at    INTEGER
-) STRICT;
-
-CREATE TABLE backup_codes (
-  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  code_hash  TEXT NOT NULL,
-  used_at    INTEGER,
-  PRIMARY KEY (user_id, code_hash)
-) STRICT;
-
--- Single-use tokens sent by mail (password reset).
-CREATE TABLE mail_tokens (
-  hash        TEXT PRIMARY KEY,
-  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  purpose     TEXT NOT NULL,
-  created_at  INTEGER NOT NULL,
-  expires_at  INTEGER NOT NULL,
-  used_at     INTEGER
-) STRICT;
-CREATE INDEX mail_tokens_by_user ON mail_tokens (user_id, purpose);
+-- Login sessions, TOTP, backup codes and mail tokens belong to libs/identity, which creates
+-- them (libs/identity/migrations/); they were made here before it did.
 
 CREATE TABLE organizations (
   id          TEXT PRIMARY KEY,                      -- UUID

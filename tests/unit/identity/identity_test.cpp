@@ -1,4 +1,4 @@
-// libidentity against a real SQLite file with the schema its headers document: sessions and
+// libidentity against a real SQLite file with the schema it ships (identity::migrations()): sessions and
 // refresh-token families, lockout, single-use mail tokens, TOTP enrolment and backup codes.
 #include <catch2/catch.hpp>
 #include <string>
@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "identity/lockout.hpp"
 #include "identity/mail_tokens.hpp"
+#include "identity/schema.hpp"
 #include "identity/sessions.hpp"
 #include "identity/totp_store.hpp"
 #include "security/encoding.hpp"
@@ -19,27 +20,10 @@ using store::Connection;
 
 namespace {
 
-constexpr std::string_view kSchema = R"sql(
+// The service's side (its users table); the library's own tables come from identity::migrations().
+constexpr std::string_view kUsers = R"sql(
 CREATE TABLE users (id TEXT PRIMARY KEY, failed_logins INTEGER NOT NULL DEFAULT 0,
                     locked_until INTEGER NOT NULL DEFAULT 0) STRICT;
-CREATE TABLE sessions (
-  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  refresh_hash TEXT NOT NULL UNIQUE, ip TEXT NOT NULL, user_agent TEXT NOT NULL,
-  created_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
-  revoked_at INTEGER, revoke_reason TEXT) STRICT;
-CREATE TABLE retired_refresh_tokens (
-  hash TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-  retired_at INTEGER NOT NULL) STRICT;
-CREATE TABLE mail_tokens (
-  hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  purpose TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER) STRICT;
-CREATE TABLE totp (
-  user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, secret_sealed BLOB NOT NULL,
-  enabled INTEGER NOT NULL DEFAULT 0, last_step INTEGER NOT NULL DEFAULT -1,
-  created_at INTEGER NOT NULL, enabled_at INTEGER) STRICT;
-CREATE TABLE backup_codes (
-  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE, code_hash TEXT NOT NULL,
-  used_at INTEGER, PRIMARY KEY (user_id, code_hash)) STRICT;
 INSERT INTO users (id) VALUES ('usr_a'), ('usr_b');
 )sql";
 
@@ -47,8 +31,9 @@ struct Fixture {
   store_test::TempDir dir;
   store::Database db{dir / "identity.db"};
   Fixture() {
-    std::vector<store::Migration> schema{{1, "identity", kSchema}};
+    std::vector<store::Migration> schema{{1, "users", kUsers}};
     db.migrate(schema);
+    common::migrate_libraries(db, identity::migrations());
   }
   template <class F>
   auto write(F&& f) {

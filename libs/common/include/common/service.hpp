@@ -16,6 +16,7 @@
 
 #include "common/config.hpp"
 #include "common/envelope.hpp"
+#include "common/library_schema.hpp"
 #include "common/limiter.hpp"
 #include "common/metrics.hpp"
 #include "common/router.hpp"
@@ -72,9 +73,11 @@ class Service {
   void readiness_check(std::string name, std::function<bool()> check);
   void health_fields(std::function<boost::json::object()> fields);
 
-  // Opens DATA_DIR/<file>, applies the migrations, wires readiness, query metrics and the
+  // Opens DATA_DIR/<file>, applies the service's migrations and then the schema steps of the
+  // libraries it links (common/library_schema.hpp), wires readiness, query metrics and the
   // shutdown checkpoint. The database lives as long as the service.
-  store::Database& open_database(const std::string& file, std::span<const EmbeddedFile> migrations);
+  store::Database& open_database(const std::string& file, std::span<const EmbeddedFile> migrations,
+                                 std::span<const LibraryMigration> libraries = {});
   // A secret from the environment, or in development one generated once into DATA_DIR.
   std::string secret(std::string_view env, const std::function<std::string()>& make);
 
