@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "identity/fields.hpp"
 
 namespace auth::input {
 
@@ -16,37 +17,11 @@ namespace {
   throw common::ApiError::validation("'" + std::string(field) + "' " + std::string(rule));
 }
 
-bool domain_label_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
-
 common::input::Text secret_text(std::size_t min, std::size_t max) {
   return {.min = min, .max = max, .single_line = false};
 }
 
 }  // namespace
-
-bool valid_email(std::string_view a) {
-  if (a.size() > 254) return false;
-  auto at = a.find('@');
-  if (at == std::string_view::npos || at == 0 || at != a.rfind('@')) return false;
-  auto local = a.substr(0, at), domain = a.substr(at + 1);
-  if (local.size() > 64) return false;
-  static constexpr std::string_view kLocalSpecials = "!#$%&'*+/=?^_`{|}~.-";
-  for (char c : local)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && kLocalSpecials.find(c) == std::string_view::npos) return false;
-  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) return false;
-  if (domain.find('.') == std::string_view::npos) return false;
-  std::size_t start = 0;
-  while (start <= domain.size()) {
-    auto end = domain.find('.', start);
-    if (end == std::string_view::npos) end = domain.size();
-    auto label = domain.substr(start, end - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    if (!std::all_of(label.begin(), label.end(), domain_label_char)) return false;
-    start = end + 1;
-  }
-  auto tld = domain.substr(domain.rfind('.') + 1);
-  return std::any_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
-}
 
 std::string required_string(const boost::json::object& body, std::string_view field, std::size_t max_chars) {
   return common::input::text(body, field, secret_text(1, max_chars));
@@ -59,7 +34,7 @@ std::optional<std::string> optional_string(const boost::json::object& body, std:
 
 std::string email(const boost::json::object& body, std::string_view field) {
   std::string s = common::input::text(body, field, {.min = 1, .max = 254});
-  if (!valid_email(s)) fail(field, "must be a valid email address");
+  if (!identity::valid_email(s)) fail(field, "must be a valid email address");
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }

@@ -34,7 +34,4 @@ std::string password(const boost::json::object& body, std::string_view field);
 // An opaque token from a mail or an earlier response: 1-512 URL-safe characters.
 std::string token(const boost::json::object& body, std::string_view field);
 
-// True when the address is acceptable to email().
-bool valid_email(std::string_view address);
-
 }  // namespace auth::input

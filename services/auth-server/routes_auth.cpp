@@ -3,6 +3,7 @@
 
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
+#include "identity/request_origin.hpp"
 #include "input.hpp"
 #include "routes.hpp"
 
@@ -48,14 +49,7 @@ json::object message(std::string_view text) { return {{"message", text}}; }
 
 }  // namespace
 
-identity::Client client_of(const common::Request& req) {
-  identity::Client c{req.client_ip, {}};
-  if (auto ua = req.headers.get("User-Agent")) {
-    // Printable ASCII only: no control characters, no UTF-8 sequence cut in half.
-    for (char ch : ua->substr(0, 256)) c.user_agent += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-  }
-  return c;
-}
+identity::Client client_of(const common::Request& req) { return identity::client_of(req); }
 
 void add_auth_routes(common::Service& service, Accounts& accounts) {
   Accounts* a = &accounts;

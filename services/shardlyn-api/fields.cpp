@@ -4,23 +4,16 @@
 
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "identity/fields.hpp"
 
 namespace shardlyn::fields {
 
 namespace in = common::input;
 
 std::string email(const boost::json::object& body, std::string_view field) {
-  std::string value = in::text(body, field, {.min = 3, .max = 254});
-  for (auto& ch : value) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  auto at = value.find('@');
-  bool ok = at != std::string::npos && at > 0 && value.find('@', at + 1) == std::string::npos;
-  if (ok) {
-    std::string_view domain = std::string_view(value).substr(at + 1);
-    ok = domain.find('.') != std::string_view::npos && !domain.starts_with('.') && !domain.ends_with('.') &&
-         domain.find("..") == std::string_view::npos &&
-         std::none_of(value.begin(), value.end(), [](char c) { return c == ' ' || c == ',' || c == ';'; });
-  }
-  if (!ok) throw common::ApiError::validation("'" + std::string(field) + "' must be an email address");
+  std::string value = identity::normalized_email(in::text(body, field, {.min = 3, .max = 254}));
+  if (!identity::valid_email(value))
+    throw common::ApiError::validation("'" + std::string(field) + "' must be an email address");
   return value;
 }
 

@@ -13,7 +13,7 @@
 
 namespace shardlyn::fields {
 
-// An email address (at most 254 characters, one '@', a dotted domain), in lower case.
+// An email address by identity::valid_email (at least 3 characters), in lower case.
 std::string email(const boost::json::object& body, std::string_view field);
 // A password to set: 8-128 characters.
 std::string new_password(const boost::json::object& body, std::string_view field);

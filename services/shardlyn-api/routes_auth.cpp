@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "fields.hpp"
+#include "identity/request_origin.hpp"
 #include "routes.hpp"
 
 namespace shardlyn {
@@ -26,12 +27,7 @@ json::object user_json(const User& u) {
 audit::Actor anonymous(const common::Request& req) { return {{}, {}, req.client_ip}; }
 audit::Actor actor_of(const Caller& c) { return {c.user_id, c.token_id, c.ip}; }
 
-std::string user_agent(const common::Request& req) {
-  std::string out;
-  if (auto ua = req.headers.get("User-Agent"))
-    for (char ch : ua->substr(0, 256)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-  return out;
-}
+std::string user_agent(const common::Request& req) { return identity::stored_user_agent(req.headers.get("User-Agent")); }
 
 namespace {
 
