@@ -19,6 +19,11 @@ struct Route {
   std::string auth = "public";    // authenticator name the service registered ("public" needs none)
   std::string permission;         // permission the authenticator checks, if any
   std::string limit = "default";  // rate-limit class; "none" exempts the route
+  // What the request may carry; anything else is refused with a 400 naming it, so a misspelt
+  // or misremembered name never silently changes what a request means. Default: nothing.
+  std::vector<std::string> fields;  // top-level members of a JSON body (or of each object in a
+                                    // JSON array body); {"*"} = any (free-form documents)
+  std::vector<std::string> query;   // query parameters; {"*"} = any
   Handler handler;
   std::size_t body_limit = 0;  // bytes; 0 = the server's default
   bool offload = false;        // run on the worker pool (password hashing, big exports)
