@@ -53,6 +53,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/register",
        .auth = "fleet",
+       .fields = {"agentToken", "arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
        .handler =
            [&agents, &fleet](common::Request& req) {
              auto reg = agents.enroll(parse_registration(req.json_object()));
@@ -69,6 +70,8 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/{id}/heartbeat",
        .auth = "agent",
+       .fields = {"activeMonitors", "cpuUsage", "eventsProcessed", "memUsage", "mode", "threatCount", "timestamp",
+                  "uptime", "version"},
        .handler =
            [&agents, &policies](common::Request& req) {
              std::string id(req.param("id"));
@@ -82,6 +85,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/agents",
        .auth = "fleet",
+       .query = {"limit", "os", "page", "search", "status", "tag"},
        .handler =
            [&agents](common::Request& req) {
              AgentFilter f;
@@ -106,6 +110,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/agents/{id}/metrics",
        .auth = "agent",
+       .query = {"limit", "page", "since"},
        .handler =
            [&agents](common::Request& req) {
              std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);

@@ -91,6 +91,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/{id}/events",
        .auth = "agent",
+       .fields = {"event", "reportedAt", "threats", "verdict"},
        .handler =
            [&agents, &threats, &fleet](common::Request& req) {
              std::string id(req.param("id"));
@@ -107,6 +108,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/threats",
        .auth = "fleet",
+       .query = {"agentId", "category", "conclusion", "limit", "page", "severity", "since", "until"},
        .handler =
            [&threats](common::Request& req) {
              ThreatFilter f;
@@ -123,6 +125,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/threats/summary",
        .auth = "fleet",
+       .query = {"period"},
        .handler =
            [&threats](common::Request& req) {
              static const std::pair<const char*, std::int64_t> kPeriods[] = {

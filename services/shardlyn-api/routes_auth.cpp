@@ -67,6 +67,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/login",
        .limit = "login",
+       .fields = {"email", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -82,6 +83,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/register",
        .limit = "login",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -94,6 +96,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/refresh",
        .limit = "login",
+       .fields = {"refresh_token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -110,6 +113,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/forgot-password",
        .limit = "login",
+       .fields = {"email"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -121,6 +125,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/reset-password",
        .limit = "login",
+       .fields = {"new_password", "token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -145,6 +150,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "GET",
        .path = "/v1/auth/github/callback",
        .limit = "login",
+       .query = {"code", "error", "state"},
        .handler =
            [gh](common::Request& req) {
              if (auto error = req.query_param("error"))
@@ -170,6 +176,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/bootstrap",
        .limit = "login",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -204,6 +211,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/mfa/verify",
        .auth = Auth::User,
        .limit = "mfa",
+       .fields = {"code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -214,6 +222,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/mfa/disable",
        .auth = Auth::User,
        .limit = "mfa",
+       .fields = {"code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -223,6 +232,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/mfa/challenge",
        .limit = "mfa",
+       .fields = {"challenge_token", "code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
