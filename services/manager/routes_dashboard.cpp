@@ -34,9 +34,14 @@ common::Response asset(std::string_view name) {
 
 void add_dashboard_routes(common::Service& service) {
   service.add({
-      {.method = "GET", .path = "/dashboard", .handler = [](common::Request&) { return asset("dashboard.html"); }},
+      // Static files: the docs' bucket, not the API's per-IP limit.
+      {.method = "GET",
+       .path = "/dashboard",
+       .limit = std::string(common::kStaticLimit),
+       .handler = [](common::Request&) { return asset("dashboard.html"); }},
       {.method = "GET",
        .path = "/dashboard/{asset}",
+       .limit = std::string(common::kStaticLimit),
        .handler =
            [](common::Request& req) {
              auto name = req.param("asset");

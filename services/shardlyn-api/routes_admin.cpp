@@ -226,7 +226,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/audit-logs",
        .auth = Auth::Admin,
        .permission = "admin.audit",
-       .query = {"from", "page", "per_page", "to"},
+       .query = {"action", "organization_id", "actor_id", "from", "to", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = common::parse_page(req, "per_page");
@@ -239,7 +239,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/audit-logs/export",
        .auth = Auth::Admin,
        .permission = "admin.audit",
-       .query = {"format", "from", "to"},
+       .query = {"format", "action", "organization_id", "actor_id", "from", "to"},
        .handler =
            [p](common::Request& req) {
              auto format = common::input::query_one_of(req, "format", {"csv", "json"}).value_or("csv");

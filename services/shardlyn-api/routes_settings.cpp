@@ -81,7 +81,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Current,
        .permission = "settings.manage",
-       .fields = {"default_provider", "notification_email"},
+       .fields = {"default_provider", "default_region", "default_instance_type", "notification_email"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
