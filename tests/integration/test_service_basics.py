@@ -824,7 +824,7 @@ EXPONENT = re.compile(r'[:\[,]\s*-?\d+(?:\.\d+)?[eE][+-]?\d+')
 def test_json_numbers_are_plain_decimals(launch):
     server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN="fleet-token-0123456789abcdef0123"))
     fleet = {"Authorization": "Bearer fleet-token-0123456789abcdef0123"}
-    agent = server.request("POST", "/api/agents/register", json={"hostname": "num-1"}, headers=fleet).json()["data"]
+    agent = server.request("POST", "/api/agents/register", json={"hostname": "num-1", "os": "linux", "arch": "x86_64", "version": "1.0.0"}, headers=fleet).json()["data"]
     beat = {"timestamp": "2026-11-22T10:00:00Z", "cpuUsage": 12.5, "memUsage": 0.5, "activeMonitors": 3,
             "threatCount": 1, "eventsProcessed": 1200, "mode": "protection", "uptime": 3600}
     r = server.request("POST", f"/api/agents/{agent['agentId']}/heartbeat", json=beat,
