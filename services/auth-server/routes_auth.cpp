@@ -63,6 +63,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/register",
        .limit = "register",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -79,6 +80,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/login",
        .limit = "login",
+       .fields = {"backupCode", "email", "password", "totpCode"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -94,6 +96,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
        .offload = true},
       {.method = "POST",
        .path = "/api/auth/refresh",
+       .fields = {"refreshToken"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -119,6 +122,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "PATCH",
        .path = "/api/auth/me",
        .auth = "user",
+       .fields = {"currentPassword", "email", "name"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -135,6 +139,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
        .path = "/api/auth/change-password",
        .auth = "user",
        .limit = "login",
+       .fields = {"currentPassword", "newPassword"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -166,6 +171,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
            }},
       {.method = "POST",
        .path = "/api/auth/verify-email",
+       .fields = {"token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -175,6 +181,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/forgot-password",
        .limit = "reset",
+       .fields = {"email"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -185,6 +192,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/reset-password",
        .limit = "reset",
+       .fields = {"password", "token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();

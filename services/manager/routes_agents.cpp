@@ -55,6 +55,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/register",
        .auth = "fleet",
+       .fields = {"agentToken", "arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
        .handler =
            [&agents, &fleet](common::Request& req) {
              auto reg = agents.enroll(parse_registration(req.json_object()));
@@ -73,6 +74,8 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
+       .fields = {"activeMonitors", "cpuUsage", "eventsProcessed", "memUsage", "mode", "threatCount", "timestamp",
+                  "uptime", "version"},
        .handler =
            [&agents, &policies](common::Request& req) {
              std::string id(req.param("id"));
@@ -86,6 +89,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/agents",
        .auth = "fleet",
+       .query = {"limit", "os", "page", "search", "status", "tag"},
        .handler =
            [&agents](common::Request& req) {
              AgentFilter f;
@@ -118,6 +122,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
+       .query = {"limit", "page", "since"},
        .handler =
            [&agents](common::Request& req) {
              std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);

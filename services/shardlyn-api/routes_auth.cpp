@@ -76,6 +76,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/login",
        .limit = "login",
+       .fields = {"email", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -87,6 +88,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/register",
        .limit = "login",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -117,6 +119,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/refresh",
        .limit = "login",
+       .fields = {"refresh_token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -133,6 +136,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/forgot-password",
        .limit = "login",
+       .fields = {"email"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -144,6 +148,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/reset-password",
        .limit = "login",
+       .fields = {"new_password", "token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -168,6 +173,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "GET",
        .path = "/v1/auth/github/callback",
        .limit = "login",
+       .query = {"code", "error", "state"},
        .handler =
            [a, gh](common::Request& req) {
              if (auto error = req.query_param("error"))
@@ -209,6 +215,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/bootstrap",
        .limit = "login",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -243,6 +250,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/mfa/verify",
        .auth = Auth::User,
        .limit = "mfa",
+       .fields = {"code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -253,6 +261,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/mfa/disable",
        .auth = Auth::User,
        .limit = "mfa",
+       .fields = {"code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -262,6 +271,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/mfa/challenge",
        .limit = "mfa",
+       .fields = {"challenge_token", "code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();

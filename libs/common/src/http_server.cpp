@@ -2,6 +2,7 @@
 // timeouts, requests on one connection answered strictly in order, graceful drain.
 #include "common/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -79,6 +80,38 @@ std::pair<int, const char*> classify(const beast::error_code& ec) {
   if (ec.category() == http::make_error_code(http::error::bad_method).category()) return {400, "malformed request"};
   return {0, nullptr};  // timeouts, resets, cancellation: the connection is just closed
 }
+
+// Follows the bytes of a request's header section as they arrive, to find where it ends and
+// whether a header line was folded (obs-fold: a line starting with SP or HTAB), which Beast
+// would join silently; RFC 9112 5.2 lets a server reject it, and a proxy in front may read the
+// fold differently. Leading empty lines are skipped (RFC 9112 2.2).
+struct HeaderScan {
+  std::size_t limit = 0;
+  std::size_t seen = 0;
+  bool started = false;
+  bool line_start = false;
+  bool folded = false;
+  bool too_large = false;
+  bool complete = false;
+
+  // Takes the next byte; true once the scan has its answer.
+  bool feed(char c) {
+    if (++seen > limit) return too_large = true;
+    if (!started) {
+      if (c == '\r' || c == '\n') return false;
+      started = true;
+    }
+    if (c == '\r') return false;
+    if (c == '\n') {
+      if (line_start) return complete = true;
+      line_start = true;
+      return false;
+    }
+    if (line_start && (c == ' ' || c == '\t')) return folded = true;
+    line_start = false;
+    return false;
+  }
+};
 
 }  // namespace
 
@@ -198,6 +231,35 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(boost::none);
     reading_ = true;
     beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+    scan_ = {.limit = server_.options.max_header_bytes};
+    scanned_ = 0;
+    scan_header();
+  }
+
+  // Reads until the header section is complete (bytes already buffered first, e.g. pipelined
+  // requests), then lets Beast parse it from the buffer.
+  void scan_header() {
+    auto data = buffer_.data();
+    const char* bytes = static_cast<const char*>(data.data());
+    bool done = false;
+    while (!done && scanned_ < data.size()) done = scan_.feed(bytes[scanned_++]);
+    if (!done) {
+      auto room = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), 512, 65536);
+      return stream_.async_read_some(buffer_.prepare(room),
+                                     [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                                       if (ec) {
+                                         self->reading_ = false;
+                                         return self->fail(ec);
+                                       }
+                                       self->buffer_.commit(n);
+                                       self->scan_header();
+                                     });
+    }
+    if (scan_.folded || scan_.too_large) {
+      reading_ = false;
+      if (scan_.folded) return reject(400, "folded header lines are not accepted");
+      return reject(431, "request header fields too large");
+    }
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -423,6 +485,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  HeaderScan scan_;
+  std::size_t scanned_ = 0;  // bytes of buffer_ the scan has seen
   std::string peer_ip_;
   bool reading_ = false;
   bool counted_ = false;

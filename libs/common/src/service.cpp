@@ -18,15 +18,17 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <boost/asio/ip/address.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/input.hpp"
 #include "common/log.hpp"
 #include "common/openapi.hpp"
+#include "common/proxy.hpp"
 #include "security/aead.hpp"
 #include "security/random.hpp"
 
@@ -46,18 +48,6 @@ bool sane_request_id(std::string_view id) {
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016x}{:016x}", rng(), rng());
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-bool valid_ip(const std::string& text) {
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(text, ec);
-  return !ec;
 }
 
 double resident_bytes() {
@@ -107,7 +97,7 @@ struct Service::Impl : RequestSink {
   void stop_jobs();
   std::vector<std::string> cors_origins;
   bool cors_any = false;
-  bool trust_proxy = false;
+  TrustedProxies proxies;  // TRUST_PROXY
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
@@ -141,12 +131,7 @@ struct Service::Impl : RequestSink {
     requests_in_flight->inc();
     auto header_id = req.headers.get("X-Request-Id");
     req.request_id = header_id && sane_request_id(*header_id) ? std::string(*header_id) : new_request_id();
-    if (trust_proxy) {
-      if (auto xff = req.headers.get("X-Forwarded-For")) {
-        std::string first = trim(xff->substr(0, xff->find(',')));
-        if (valid_ip(first)) req.client_ip = first;
-      }
-    }
+    if (proxies.enabled()) req.client_ip = proxies.client_ip(req.peer_ip, req.headers);
     LimitDecision shown{};
     bool show_limit = false;
     Response res;
@@ -204,7 +189,9 @@ struct Service::Impl : RequestSink {
     }
     req.params = std::move(match.params);
     const Route& route = *match.route;
-    bool limited = route.limit != "none" && global_limit;
+    // Documentation and static assets have a bucket of their own: a docs page load is several
+    // requests, and they must not eat the API's per-IP allowance.
+    bool limited = route.limit != "none" && route.limit != kStaticLimit && global_limit;
     if (limited && route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
     if (route.auth != "public") {
       try {
@@ -219,8 +206,21 @@ struct Service::Impl : RequestSink {
       auto& limiter = *limit_classes.find(route.limit)->second;
       apply_limit(limiter, route.limit, req.rate_key.empty() ? "ip:" + req.client_ip : req.rate_key, shown, show_limit);
     }
+    input::refuse_unknown_query(req, route.query);
+    if (route.fields.empty()) refuse_body_members(req);
     req.route = match.route;
     return {};
+  }
+
+  // A route that declares no fields reads no body, so members sent to it would be ignored
+  // silently: refuse them too ({} and an empty body are fine).
+  static void refuse_body_members(const Request& req) {
+    if (req.body.empty()) return;
+    auto type = req.headers.get("Content-Type").value_or("");
+    if (!iequals(type.substr(0, std::min<std::size_t>(type.size(), 16)), "application/json")) return;
+    boost::system::error_code ec;
+    auto value = boost::json::parse(req.body, ec);
+    if (!ec) input::refuse_unknown_fields(value, {});
   }
 
   void apply_limit(RateLimiter& limiter, const std::string& name, const std::string& key, LimitDecision& shown,
@@ -399,18 +399,27 @@ void Service::Impl::add_standard_routes() {
   router.add({.method = "GET", .path = "/metrics", .limit = "none", .handler = [this](Request&) {
                 return Response::text(registry.render(), "text/plain; version=0.0.4; charset=utf-8");
               }});
-  router.add({.method = "GET", .path = info.openapi_json_path, .handler = [this](Request&) {
+  router.add({.method = "GET",
+              .path = info.openapi_json_path,
+              .limit = std::string(kStaticLimit),
+              .handler = [this](Request&) {
                 Response r = Response::text(openapi_json, "application/json");
                 r.headers.add("Cache-Control", "public, max-age=300");
                 return r;
               }});
   if (!info.openapi_yaml_path.empty())
-    router.add({.method = "GET", .path = info.openapi_yaml_path, .handler = [this](Request&) {
-                  return Response::text(std::string(info.openapi_yaml), "application/yaml");
-                }});
-  router.add({.method = "GET", .path = info.docs_path, .handler = [this](Request&) { return docs_page(); }});
-  router.add(
-      {.method = "GET", .path = info.docs_path + "/{asset}", .handler = [this](Request& r) { return docs_asset(r); }});
+    router.add(
+        {.method = "GET",
+         .path = info.openapi_yaml_path,
+         .limit = std::string(kStaticLimit),
+         .handler = [this](Request&) { return Response::text(std::string(info.openapi_yaml), "application/yaml"); }});
+  router.add({.method = "GET", .path = info.docs_path, .limit = std::string(kStaticLimit), .handler = [this](Request&) {
+                return docs_page();
+              }});
+  router.add({.method = "GET",
+              .path = info.docs_path + "/{asset}",
+              .limit = std::string(kStaticLimit),
+              .handler = [this](Request& r) { return docs_asset(r); }});
 }
 
 Response Service::Impl::health() {
@@ -527,9 +536,10 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
     else
       i.cors_origins.push_back(o);
   }
-  i.trust_proxy = c.get_bool("TRUST_PROXY");
+  i.proxies = TrustedProxies::parse(c.get("TRUST_PROXY"));
   if (!i.info.rate_limit_env.empty())
     i.global_limit = std::make_unique<RateLimiter>(c.get_limit(i.info.rate_limit_env));
+  i.limit_classes[std::string(kStaticLimit)] = std::make_unique<RateLimiter>(c.get_limit("STATIC_RATE_LIMIT"));
 
   auto& o = i.server_options;
   o.host = c.get(i.info.host_env);
@@ -695,7 +705,8 @@ int Service::run() {
       i.server_options.host.find(':') != std::string::npos ? "[" + i.server_options.host + "]" : i.server_options.host;
   log::info("listening", {{"url", fmt::format("{}://{}:{}", scheme, host, port)},
                           {"docs", fmt::format("{}://{}:{}{}", scheme, host, port, i.info.docs_path)},
-                          {"routes", i.router.routes().size()}});
+                          {"routes", i.router.routes().size()},
+                          {"client_address", i.proxies.describe()}});
   i.start_jobs();
   i.server->run();
   i.stop_jobs();
@@ -723,7 +734,9 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"APP_ENV", "development", "development, production (missing secrets are errors) or test"},
       {"LOG_LEVEL", "info", "debug, info, warn or error"},
       {"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call the API from a browser (* for any)"},
-      {"TRUST_PROXY", "false", "take the client IP from the first X-Forwarded-For hop"},
+      {"TRUST_PROXY", "false",
+       "behind a reverse proxy: the number of proxy hops in front (true = 1) or their addresses/CIDRs, "
+       "comma separated; the client IP is then read from X-Forwarded-For, right to left (false = ignore it)"},
       {"TLS_CERT_FILE", "", "PEM certificate chain; with TLS_KEY_FILE serves HTTPS"},
       {"TLS_KEY_FILE", "", "PEM private key file for TLS_CERT_FILE"},
       {"HTTP_MAX_HEADER_BYTES", "16384", "largest request line plus headers (431 beyond)"},
@@ -734,6 +747,8 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"HTTP_THREADS", "0", "I/O threads (0 = one per core)"},
       {"WORKER_THREADS", "0", "threads for blocking work such as password hashing (0 = one per core)"},
       {"SHUTDOWN_GRACE_S", "10", "seconds in-flight requests get to finish after SIGTERM"},
+      {"STATIC_RATE_LIMIT", "300/min:100",
+       "per-IP limit for documentation and static assets (/docs, the OpenAPI document), apart from the API's"},
   });
   if (!info.rate_limit_env.empty())
     config.declare(

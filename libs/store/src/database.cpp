@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 
+#include "private_file.hpp"
 #include "sqlite_error.hpp"
 #include "store/time.hpp"
 
@@ -332,6 +333,7 @@ void Database::backup_to(const std::filesystem::path& dest) {
   create_parent_directories(dest);
   TempFile temp(temp_name_next_to(dest));
   {
+    detail::make_private(temp.path());
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(temp.path().c_str(), &raw,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -22,6 +22,11 @@ struct Route {
   // false: the service-wide per-IP limit counts only this route's failed authentications; its
   // callers are limited by the route's class, keyed per credential (agents behind one address).
   bool ip_limit = true;
+  // What the request may carry; anything else is refused with a 400 naming it, so a misspelt
+  // or misremembered name never silently changes what a request means. Default: nothing.
+  std::vector<std::string> fields;  // top-level members of a JSON body (or of each object in a
+                                    // JSON array body); {"*"} = any (free-form documents)
+  std::vector<std::string> query;   // query parameters; {"*"} = any
   Handler handler;
   std::size_t body_limit = 0;  // bytes; 0 = the server's default
   bool offload = false;        // run on the worker pool (password hashing, big exports)

@@ -26,6 +26,10 @@ namespace common {
 
 struct EmbeddedFile;
 
+// The rate-limit class of documentation and static assets (STATIC_RATE_LIMIT, per IP): routes
+// naming it are outside the service-wide per-IP limit.
+inline constexpr std::string_view kStaticLimit = "static";
+
 struct ServiceInfo {
   std::string name;            // "auth-server"; also the default DATA_DIR ./data/<name>
   std::string summary;         // one line for --help
