@@ -152,6 +152,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "GET",
        .path = "/api/auth/sessions",
        .auth = "user",
+       .query = {"limit", "page"},
        .handler =
            [a](common::Request& req) {
              const auto& caller = principal_of(req);

@@ -130,7 +130,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/organizations",
        .auth = Auth::Admin,
        .permission = "admin.organizations",
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -157,7 +157,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/plans",
        .auth = Auth::Admin,
        .permission = "admin.plans",
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              json::array items;
@@ -198,7 +198,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/subscriptions",
        .auth = Auth::Admin,
        .permission = "admin.subscriptions",
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -226,7 +226,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/audit-logs",
        .auth = Auth::Admin,
        .permission = "admin.audit",
-       .query = {"action", "organization_id", "actor_id", "from", "to", "page", "per_page"},
+       .query = {"action", "organization_id", "actor_id", "from", "to", "limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -271,7 +271,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
-       .query = {"page", "per_page", "search"},
+       .query = {"limit", "page", "per_page", "search"},
        .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/admin/users/{id}/suspend",

@@ -101,6 +101,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/verify-email",
        .limit = "login",
+       .fields = {"token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -197,6 +198,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/github/link",
        .limit = "login",
+       .fields = {"link_token", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();

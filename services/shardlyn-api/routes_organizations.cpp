@@ -70,7 +70,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
       {.method = "GET",
        .path = "/v1/organizations",
        .auth = Auth::User,
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -131,7 +131,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.read",
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -226,7 +226,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.read",
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);

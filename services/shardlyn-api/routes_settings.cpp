@@ -125,7 +125,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Current,
        .permission = "webhooks.read",
-       .query = {"page", "per_page"},
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              json::array items;

@@ -66,7 +66,7 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
        .path = "/v1/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
-       .query = {"page", "per_page", "search"},
+       .query = {"limit", "page", "per_page", "search"},
        .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/users",

@@ -448,6 +448,7 @@ std::vector<common::Route> ioc_routes(Iocs& iocs, LookupContext related) {
        .auth = "write",
        .limit = "write",
        .fields = {"confidence", "status", "tags", "tlp"},
+       .query = {"type"},
        .handler = [&iocs](Request& r) { return patch(iocs, r); }},
   };
 }
