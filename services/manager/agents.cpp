@@ -99,24 +99,23 @@ Agents::Registered Agents::enroll(const Registration& r) {
 std::optional<boost::json::object> Agents::heartbeat(
     const std::string& id, const Heartbeat& h,
     const std::function<void(store::Connection&, boost::json::object&)>& also) {
-  static const std::string update = std::string("UPDATE agents SET last_heartbeat = ?, mode = ?, ") +
-                                    "version = coalesce(?, version) WHERE id = ? RETURNING " + kColumns;
   std::int64_t now = common::unix_seconds();
   return db_.write([&](store::Connection& c) -> std::optional<boost::json::object> {
-    std::optional<boost::json::object> agent;
-    {
-      auto q = c.prepare(update);
-      q->bind_all(now, h.mode, h.version, id);
-      if (!q->step()) return std::nullopt;
-      agent = agent_json(*q, *this, now);
-      while (q->step()) {
-      }
-    }
+    // (UPDATE ... RETURNING costs more than the UPDATE and a SELECT by primary key.)
+    int changed = h.version ? c.execute("UPDATE agents SET last_heartbeat = ?, mode = ?, version = ? WHERE id = ?", now,
+                                        h.mode, *h.version, id)
+                            : c.execute("UPDATE agents SET last_heartbeat = ?, mode = ? WHERE id = ?", now, h.mode, id);
+    if (changed == 0) return std::nullopt;
     c.execute(
         "INSERT INTO agent_metrics (agent_id, at, cpu_usage, mem_usage, active_monitors, threat_count, "
         "events_processed, mode, uptime) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         id, now, h.cpu_usage, h.mem_usage, h.active_monitors, h.threat_count, h.events_processed, h.mode, h.uptime);
-    if (also) also(c, *agent);
+    static const std::string select = std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?";
+    auto q = c.prepare(select);
+    q->bind_all(id);
+    q->step();
+    auto agent = agent_json(*q, *this, now);
+    if (also) also(c, agent);
     return agent;
   });
 }
