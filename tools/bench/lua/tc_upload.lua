@@ -1,14 +1,20 @@
 -- wrk script: POST /api/threats with one new event per request (the TypeScript server's
--- single-upload shape). Each request differs in attacking address, time and region, so every
--- one is stored (uploads are anonymised to /16 by default, so the time keeps them distinct).
--- Environment: TC_KEY.
+-- single-upload shape). Each request differs in attacking address and time, and each run and
+-- thread in region, so every one is stored (uploads are anonymised to /16 by default, which
+-- the address alone would not survive). Environment: TC_KEY.
 local key = os.getenv("TC_KEY")
 local n = 0
 local threads = 0
+local region = "bench"
 
 function setup(thread)
   threads = threads + 1
   thread:set("tag", threads)
+end
+
+function init(args)
+  math.randomseed(os.time() * 100 + tag)
+  region = string.format("bench-%d-%d", math.random(1, 1e9), tag)
 end
 
 function request()
@@ -18,7 +24,7 @@ function request()
                            math.floor(n / 3600) % 24, math.floor(n / 60) % 60, n % 60)
   local body = string.format('{"attackSourceIP":"%s","attackType":"brute_force","mitreTechnique":"T1110",' ..
                              '"sigmaRuleMatched":"ssh-brute-force","timestamp":"%s",' ..
-                             '"region":"bench-%d","severity":"high"}', ip, ts, tag)
+                             '"region":"%s","severity":"high"}', ip, ts, region)
   return wrk.format("POST", "/api/threats", {["Content-Type"] = "application/json",
                                              ["Authorization"] = "Bearer " .. key}, body)
 end
