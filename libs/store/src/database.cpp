@@ -152,20 +152,21 @@ static_assert(sizeof(WalIndexHeader) == 48);
 
 // The -shm file mapped read-only. A committing writer updates the header's second copy, then
 // (after a barrier) the first, so two equal copies read first-then-second are consistent.
+// The descriptor stays open until every connection is closed: closing any descriptor of a
+// file drops all of the process's POSIX locks on it, SQLite's shared-memory locks included.
 class Database::WalIndex {
  public:
-  explicit WalIndex(const std::filesystem::path& shm) {
-    const int fd = ::open(shm.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
+  explicit WalIndex(const std::filesystem::path& shm) : fd_(::open(shm.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) return;
     struct stat info {};
-    if (::fstat(fd, &info) == 0 && info.st_size >= static_cast<off_t>(2 * sizeof(WalIndexHeader))) {
-      void* map = ::mmap(nullptr, 2 * sizeof(WalIndexHeader), PROT_READ, MAP_SHARED, fd, 0);
+    if (::fstat(fd_, &info) == 0 && info.st_size >= static_cast<off_t>(2 * sizeof(WalIndexHeader))) {
+      void* map = ::mmap(nullptr, 2 * sizeof(WalIndexHeader), PROT_READ, MAP_SHARED, fd_, 0);
       if (map != MAP_FAILED) map_ = static_cast<const unsigned char*>(map);
     }
-    ::close(fd);
   }
   ~WalIndex() {
     if (map_ != nullptr) ::munmap(const_cast<unsigned char*>(map_), 2 * sizeof(WalIndexHeader));
+    if (fd_ >= 0) ::close(fd_);
   }
   WalIndex(const WalIndex&) = delete;
   WalIndex& operator=(const WalIndex&) = delete;
@@ -186,6 +187,7 @@ class Database::WalIndex {
   }
 
  private:
+  int fd_ = -1;
   const unsigned char* map_ = nullptr;
 };
 
@@ -214,9 +216,9 @@ Database::Database(std::filesystem::path file, Options options) : file_(std::mov
 }
 
 Database::~Database() {
-  wal_index_.reset();
   readers_.clear();
   writer_.reset();
+  wal_index_.reset();  // after the connections: see WalIndex
 }
 
 // ---- locks, leases, observer ----
