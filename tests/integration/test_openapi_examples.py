@@ -1,0 +1,220 @@
+"""Every operation of every OpenAPI document has a request and a response example, and each
+example request, sent to the running service, gets an answer the document describes.
+
+Each service runs with a temporary DATA_DIR and goes through an ordered scenario: one Step per
+documented operation, in an order that creates what later examples refer to (the first admin,
+a signed-in user, an organization, an API key, an agent...). The example requests come from the
+document served at the service's /openapi.json, never from this file: path, query and header
+parameters from their `example`, the body from the request body's `example`.
+
+Fictional ids: the examples carry fixed, realistic ids and tokens (the constants below). The step
+that creates an object says in `bind` where its documented response example shows that value
+(`bind={"id": ORG}`); the run checks the example says so and maps ORG to the id the service
+returned. Before a request is sent, every parameter or body string equal to a mapped example value
+is replaced by the real one. Values no response carries (a mailed reset token, the current TOTP
+code) are mapped by the step's `before` hook; fixtures that are not the subject of an example
+(a second account signing in) are made with plain requests in hooks.
+
+The answer must have the step's status (default: the operation's lowest documented 2xx/3xx), and
+its body and the documented example for that status must both validate against the response
+schema; JSON objects must have the example's keys (see openapi_examples.py). Routes that need an
+outside service this test does not configure answer 501, and that answer is their example.
+Coverage: each scenario names every operation of its document exactly once.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+
+from openapi_examples import Run, Step, operations
+from shardlyn_helpers import SHARDLYN_ENV, bearer, outbox
+
+PASSWORD = "correct horse battery"
+
+# --- shardlyn-api -----------------------------------------------------------------------------
+S_ADMIN_ID = "42605976-4ac2-4e72-a675-907a971f9447"
+S_SAM_ID = "9dbdd902-8183-49a6-b9ce-cfb655047492"
+S_LEE_ID = "e35da69b-f6e1-48d4-a079-c46186345ee9"
+S_ORG = "1b0850c2-d87d-4058-9d2a-0ba2633240b3"
+S_ORG2 = "eb39f171-f0c1-4a66-8a17-c26d7df47c78"
+S_INVITE_ID = "89c7e80b-2386-4139-86cf-251efa50a1da"
+S_INVITE_TOKEN = "inv_4q8Zk2mXwR7tLp9sVb3nHc6yJd1fGa5e"
+S_PLAN_ID = "4df28771-77b0-47ed-a5bf-7223362845e5"
+S_SUB_ID = "aeb78e0a-10d5-42b1-8d03-01b2f74b654e"
+S_WEBHOOK_ID = "17136537-f58b-4084-843f-8ba2b9b31be7"
+S_TOKEN_ID = "29e75c7e-9f9d-4b6c-b0f8-cbfdfc1cfdb5"
+S_REFRESH = "rt_Vq3xN8pL2mZc7Rk5Tw9Yb4Hs6Jd1Fg0A"
+S_CHALLENGE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5ZGJkZDkwMiIsInR5cCI6Im1mYSJ9.mfa-challenge"
+S_TOTP_CODE = "492039"
+S_BACKUP_CODE = "k7vq2-mx4pa"
+S_BACKUP_CODE2 = "r3tz6-wn8hb"
+S_RESET_TOKEN = "rst_Jm4Qx9Wb2Lk7Pz5Nc8Vr3Ty6Hd1Gs0Fa"
+S_NEW_PASSWORD = "a longer horse battery"
+
+
+def shardlyn_sign_in(run: Run, actor: str, email: str, password: str = PASSWORD) -> None:
+    r = run.server.request("POST", "/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    run.actors[actor] = bearer(r.json()["access_token"])
+
+
+def shardlyn_after_enroll(run: Run, value) -> None:
+    run.memory["totp"] = pyotp.TOTP(value["secret"])
+    run.memory["backup_codes"] = value["backup_codes"]
+
+
+def shardlyn_challenge(run: Run) -> None:
+    r = run.server.request("POST", "/v1/auth/login", json={"email": "sam@example.com", "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["mfa_required"], r.text
+    run.bind(S_CHALLENGE, r.json()["challenge_token"])
+    run.bind(S_BACKUP_CODE, run.memory["backup_codes"][0])
+
+
+def shardlyn_second_invite(run: Run) -> None:
+    r = run.server.request("POST", f"/v1/organizations/{run.bindings[S_ORG]}/members/invite",
+                           json={"email": "kim@example.com", "role": "user"}, headers=run.actors["admin"])
+    assert r.status_code == 201, r.text
+    run.bind(S_INVITE_ID, r.json()["id"])
+
+
+def shardlyn_reset_token(run: Run) -> None:
+    deadline = time.monotonic() + 10  # the mail queue delivers to DATA_DIR/outbox in the background
+    while not (mails := [m for m in outbox(run.server, "sam@example.com") if m["X-Shardlyn-Mail"] == "reset-password"]):
+        assert time.monotonic() < deadline, "no reset mail"
+        time.sleep(0.05)
+    mail = mails[-1]
+    match = re.search(r"reset-password\?token=([A-Za-z0-9_\-.~]+)", mail.get_content())
+    run.bind(S_RESET_TOKEN, match.group(1))
+
+
+def shardlyn_scenario() -> list:
+    adm, sam = "admin", "sam"
+    return [
+        Step("health"), Step("ready"), Step("healthLive"), Step("readyAlias"), Step("healthDetailed"),
+        Step("metrics"), Step("openapiJson", shape=False), Step("openapiYaml"), Step("docs"), Step("docsAsset"),
+        Step("bootstrapStatus"),
+        Step("bootstrap", bind={"id": S_ADMIN_ID}),
+        Step("login", bind={"refresh_token": S_REFRESH},
+             after=lambda run, v: run.actors.update(admin=bearer(v["access_token"]))),
+        Step("refresh"),
+        Step("getMe", adm, bind={"organizations.0.id": S_ORG}),
+        Step("register", bind={"id": S_SAM_ID},
+             after=lambda run, v: shardlyn_sign_in(run, "sam", "sam@example.com")),
+        Step("mfaStatus", sam),
+        Step("mfaEnroll", sam, after=shardlyn_after_enroll),
+        Step("mfaVerify", sam, before=lambda run: run.bind(S_TOTP_CODE, run.memory["totp"].now())),
+        Step("mfaChallenge", before=shardlyn_challenge,
+             after=lambda run, v: run.actors.update(sam=bearer(v["access_token"]))),
+        Step("mfaDisable", sam, before=lambda run: run.bind(S_BACKUP_CODE2, run.memory["backup_codes"][1])),
+        Step("listPermissions", adm),
+        Step("listOrganizations", adm),
+        Step("createOrganization", adm, bind={"id": S_ORG2}),
+        Step("getOrganization", adm),
+        Step("updateOrganization", adm),
+        Step("inviteMember", adm, bind={"id": S_INVITE_ID, "token": S_INVITE_TOKEN}),
+        Step("listInvites", adm),
+        Step("acceptInvite", sam),
+        Step("listMembers", adm),
+        Step("updateMemberRole", adm),
+        Step("setMemberPermission", adm),
+        Step("getMemberPermissions", adm),
+        Step("removeMemberPermission", adm),
+        Step("deleteInvite", adm, before=shardlyn_second_invite),
+        Step("createApiToken", adm, bind={"id": S_TOKEN_ID}),
+        Step("listApiTokens", adm),
+        Step("deleteApiToken", adm),
+        Step("getSettings", adm),
+        Step("updateSettings", adm),
+        Step("addSshKey", adm),
+        Step("defaultSshKey", adm),
+        Step("removeSshKey", adm),
+        Step("createWebhookToken", adm, bind={"id": S_WEBHOOK_ID}),
+        Step("listWebhookTokens", adm),
+        Step("deleteWebhookToken", adm),
+        Step("listUsers", adm),
+        Step("createUser", adm, bind={"id": S_LEE_ID}),
+        Step("getUser", adm),
+        Step("adminListUsers", adm),
+        Step("adminSuspendUser", adm),
+        Step("adminUnsuspendUser", adm),
+        Step("adminMetrics", adm, shape=False),
+        Step("adminListOrganizations", adm),
+        Step("adminGetOrganization", adm),
+        Step("adminListPlans", adm),
+        Step("adminCreatePlan", adm, bind={"id": S_PLAN_ID}),
+        Step("adminUpdatePlan", adm),
+        Step("adminListSubscriptions", adm, bind={"items.0.id": S_SUB_ID}),
+        Step("adminUpdateSubscription", adm),
+        Step("adminDeletePlan", adm),
+        Step("adminGetLogSettings", adm),
+        Step("adminUpdateLogSettings", adm),
+        Step("sendSupportMessage", sam),
+        Step("helpscoutSignature", sam),
+        Step("systemBackupConfig", adm),
+        Step("githubStart", status=501),
+        Step("githubCallback", status=501),
+        Step("adminAuditLogs", adm),
+        Step("adminAuditExport", adm),
+        Step("changePassword", sam),
+        Step("forgotPassword"),
+        Step("resetPassword", before=shardlyn_reset_token),
+        Step("removeMember", adm),
+        Step("deleteUser", adm),
+        Step("deleteOrganization", adm),
+        Step("logout", adm),
+    ]
+
+
+SCENARIOS = {
+    "shardlyn-api": (shardlyn_scenario, {**SHARDLYN_ENV, "SHARDLYN_HELPSCOUT_SECRET": "helpscout-beacon-secret"}),
+}
+# Documents whose examples this test covers (the rest: see the lists in the README of tests).
+COVERED = list(SCENARIOS)
+
+
+def served_document(server) -> dict:
+    r = server.get(server.spec.openapi_json)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize("service", COVERED)
+def test_every_example_request_gets_a_documented_answer(launch, service):
+    scenario, env = SCENARIOS[service]
+    server = launch(service, env=env)
+    run = Run(server, served_document(server))
+    steps = scenario()
+    names = [s.op for s in steps]
+    assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
+    missing = sorted(set(run.ops) - set(names))
+    assert not missing, f"{service}: operations without a scenario step: {missing}"
+    for step in steps:
+        run.run(step)
+    assert sorted(run.done) == sorted(run.ops)
+
+
+@pytest.mark.parametrize("service", COVERED)
+def test_every_operation_documents_its_examples(launch, service):
+    """Static half, so a missing example is named even when a step before it fails."""
+    scenario, env = SCENARIOS[service]
+    server = launch(service, env=env)
+    doc = served_document(server)
+    run = Run(server, doc)
+    problems = []
+    for step in scenario():
+        method, path, op, _ = run.ops[step.op]
+        try:
+            run.request_example(step.op)
+        except (AssertionError, KeyError) as e:
+            problems.append(f"{method} {path}: {e}")
+        responses = [int(s) for s in op["responses"] if s.isdigit()]
+        status = step.status or min(s for s in responses if 200 <= s < 400)
+        try:
+            run.response_example(step.op, status, None)
+        except AssertionError as e:
+            problems.append(f"{method} {path}: {e}")
+    assert not problems, "\n".join(problems)
+
