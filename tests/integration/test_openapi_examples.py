@@ -31,6 +31,8 @@ import pytest
 
 from openapi_examples import Run, Step, operations
 from shardlyn_helpers import SHARDLYN_ENV, bearer, outbox
+from threat_cloud_helpers import ADMIN_KEY as THREAT_CLOUD_ADMIN_KEY
+from threat_cloud_helpers import RELAXED as THREAT_CLOUD_ENV
 
 PASSWORD = "correct horse battery"
 
@@ -168,8 +170,73 @@ def shardlyn_scenario() -> list:
     ]
 
 
+# --- threat-cloud -----------------------------------------------------------------------------
+T_KEY_ID = "tck_3f9a2c1d7e4b"
+T_IOC_ID = "ioc_5d1c9e7a3b2f4e60"
+T_CAMPAIGN_ID = "C-20261130-3f9a2c1d"
+T_EVENT_ID = "evt_8a3f2c1d9e4b7a60"
+T_COLLECTION = "8f6d3e9a-2c41-4b7e-9a53-1d0c7e4b2f68"
+T_STIX_ID = "indicator--0f3c5a9e-6b7d-5e21-9c4a-3d8b1f2e7a60"
+
+
+def tc_scenario() -> list:
+    adm, analyst = "admin", "analyst"
+    return [
+        Step("health"), Step("ready"), Step("metrics"), Step("openapi", shape=False), Step("docs"),
+        Step("docsAsset"),
+        Step("createKey", adm, bind={"data.id": T_KEY_ID},
+             after=lambda run, v: run.actors.update(analyst=bearer(v["data"]["key"]))),
+        Step("listKeys", adm),
+        Step("uploadIocs", analyst, status=201),
+        Step("listIocs", analyst),
+        Step("lookupIocs", analyst),
+        Step("lookupIoc", analyst, bind={"data.ioc.id": T_IOC_ID}),
+        Step("patchIoc", analyst),
+        Step("reportSighting", analyst),
+        Step("listSightings", analyst),
+        Step("uploadThreats", analyst, status=201, bind={"data.ids.0": T_EVENT_ID}),
+        Step("reportTrapIntel", analyst, status=201),
+        Step("createCampaign", analyst, bind={"data.id": T_CAMPAIGN_ID}),
+        Step("listCampaigns", analyst),
+        Step("getCampaign", analyst),
+        Step("patchCampaign", analyst),
+        Step("campaignStats", analyst),
+        Step("correlateCampaigns", adm),
+        Step("queryTimeseries", analyst),
+        Step("queryGeo", analyst),
+        Step("queryTrends", analyst),
+        Step("queryMitreHeatmap", analyst),
+        Step("iocFeed", analyst),
+        Step("ipBlocklist", analyst),
+        Step("domainBlocklist", analyst),
+        Step("urlBlocklist", analyst),
+        Step("hashBlocklist", analyst),
+        Step("stixFeed", analyst),
+        Step("agentUpdate", analyst),
+        Step("stats", analyst),
+        Step("uploadRules", analyst, status=201),
+        Step("listRules", analyst),
+        Step("saveSource", adm),
+        Step("listSources", analyst),
+        Step("taxiiDiscovery", analyst),
+        Step("taxiiApiRoot", analyst),
+        Step("taxiiCollections", analyst),
+        Step("taxiiCollection", analyst),
+        Step("taxiiObjects", analyst, bind={"objects.0.id": T_STIX_ID}),
+        Step("taxiiObject", analyst),
+        Step("taxiiManifest", analyst),
+        Step("auditLog", adm),
+        Step("backup", adm),
+        Step("revokeKey", adm),
+    ]
+
+
+
 SCENARIOS = {
-    "shardlyn-api": (shardlyn_scenario, {**SHARDLYN_ENV, "SHARDLYN_HELPSCOUT_SECRET": "helpscout-beacon-secret"}),
+    "threat-cloud": (tc_scenario, {**THREAT_CLOUD_ENV, "TC_BACKUP_DIR": "backups"},
+                     lambda run: run.actors.update(admin=bearer(THREAT_CLOUD_ADMIN_KEY))),
+    "shardlyn-api": (shardlyn_scenario, {**SHARDLYN_ENV, "SHARDLYN_HELPSCOUT_SECRET": "helpscout-beacon-secret"},
+                     lambda run: None),
 }
 # Documents whose examples this test covers (the rest: see the lists in the README of tests).
 COVERED = list(SCENARIOS)
@@ -183,9 +250,10 @@ def served_document(server) -> dict:
 
 @pytest.mark.parametrize("service", COVERED)
 def test_every_example_request_gets_a_documented_answer(launch, service):
-    scenario, env = SCENARIOS[service]
+    scenario, env, setup = SCENARIOS[service]
     server = launch(service, env=env)
     run = Run(server, served_document(server))
+    setup(run)
     steps = scenario()
     names = [s.op for s in steps]
     assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
@@ -199,7 +267,7 @@ def test_every_example_request_gets_a_documented_answer(launch, service):
 @pytest.mark.parametrize("service", COVERED)
 def test_every_operation_documents_its_examples(launch, service):
     """Static half, so a missing example is named even when a step before it fails."""
-    scenario, env = SCENARIOS[service]
+    scenario, env, _ = SCENARIOS[service]
     server = launch(service, env=env)
     doc = served_document(server)
     run = Run(server, doc)
