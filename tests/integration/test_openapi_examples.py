@@ -23,12 +23,17 @@ Coverage: each scenario names every operation of its document exactly once.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import time
 
 import pyotp
 import pytest
 
+from auth_helpers import AUTH_ENV
+from auth_helpers import execute as auth_execute
+from auth_helpers import mails as auth_mails
 from openapi_examples import Run, Step, operations
 from shardlyn_helpers import SHARDLYN_ENV, bearer, outbox
 from threat_cloud_helpers import ADMIN_KEY as THREAT_CLOUD_ADMIN_KEY
@@ -170,6 +175,107 @@ def shardlyn_scenario() -> list:
     ]
 
 
+# --- auth-server ------------------------------------------------------------------------------
+A_KAI_ID = "usr_7f3a9c2e5b1d48604e2a9c71"
+A_REFRESH = "rt_3Hq9Vx2LmP7cZk4Rb8Tn6Wd1Fg5Ys0Ja"
+A_VERIFY_TOKEN = "vt_Lm4Qx8Wb2Rk7Pz5Nc9Vr3Ty6Hd1Gs0Fe"
+A_RESET_TOKEN = "rp_Xc7Vb3Nm9Lk2Jh5Gf8Ds1Aq4Wz6Er0Ty"
+A_SESSION_ID = "ses_2b8e4c6a9d1f3e57a04c1b92"
+A_SESSION_ID2 = "ses_9c1d7e3f5a2b4c68d17e0f35"
+A_TOTP_CODE = "731904"
+A_BACKUP_CODE = "q4m8z-2kx7t"
+A_SIGNATURE = "9b1c0e6f4d2a8b7c5e3f1a0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"
+A_NEW_PASSWORD = "a longer horse battery"
+A_RESET_PASSWORD = "reset horse battery staple"
+AUTH_WEBHOOK_SECRET = "whsec-example-webhook-secret-0123456789"
+AUTH_SERVICE_TOKEN = "usage-service-token-0123456789abcdef"
+
+
+def auth_setup(run: Run) -> None:
+    """The first admin (set in the database, as no route makes one) and the usage service."""
+    r = run.server.request("POST", "/api/auth/register",
+                           json={"email": "root@example.com", "name": "Rosa Admin", "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    auth_execute(run.server, "UPDATE users SET role = 'admin' WHERE id = ?", r.json()["data"]["user"]["id"])
+    run.actors["admin"] = bearer(r.json()["data"]["token"])
+    run.actors["service"] = bearer(AUTH_SERVICE_TOKEN)
+
+
+def auth_sign_in(run: Run, password: str) -> str:
+    r = run.server.request("POST", "/api/auth/login", json={"email": "kai@example.com", "password": password})
+    assert r.status_code == 200, r.text
+    run.actors["kai"] = bearer(r.json()["data"]["token"])
+    return r.json()["data"]["token"]
+
+
+def auth_mailed_token(run: Run, kind: str) -> str:
+    deadline = time.monotonic() + 10  # the mail queue delivers to DATA_DIR/outbox in the background
+    while not (found := auth_mails(run.server, to="kai@example.com", kind=kind)):
+        assert time.monotonic() < deadline, f"no {kind} mail"
+        time.sleep(0.05)
+    return re.search(kind + r"\?token=([A-Za-z0-9_-]+)", found[-1].get_content()).group(1)
+
+
+def auth_other_session(run: Run, example_id: str) -> None:
+    """A second session of kai's (signed in here), to be revoked by the example."""
+    current = run.actors["kai"]
+    token = auth_sign_in(run, PASSWORD)
+    r = run.server.request("GET", "/api/auth/sessions", headers=bearer(token))
+    run.actors["kai"] = current
+    [session] = [s for s in r.json()["data"] if s["current"]]
+    run.bind(example_id, session["id"])
+
+
+def auth_sign_webhook(run: Run) -> None:
+    body = run.request_example("billingWebhook")[4]
+    run.bind(A_SIGNATURE, hmac.new(AUTH_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest())
+
+
+def auth_scenario() -> list:
+    kai, adm = "kai", "admin"
+    return [
+        Step("health"), Step("ready"), Step("metrics"), Step("openapi", shape=False), Step("docs"),
+        Step("docsAsset"), Step("jwks"), Step("listPlans"),
+        Step("register", status=201, bind={"data.user.id": A_KAI_ID, "data.refreshToken": A_REFRESH},
+             after=lambda run, v: run.actors.update(kai=bearer(v["data"]["token"]))),
+        Step("login"),
+        Step("refresh"),
+        Step("me", kai),
+        Step("updateMe", kai),
+        Step("verifyEmail", before=lambda run: run.bind(A_VERIFY_TOKEN, auth_mailed_token(run, "verify-email"))),
+        Step("listSessions", kai),
+        Step("revokeSession", kai, before=lambda run: auth_other_session(run, A_SESSION_ID)),
+        Step("totpStatus", kai),
+        Step("totpSetup", kai, after=lambda run, v: run.memory.update(
+            totp=pyotp.TOTP(v["data"]["secret"]), backup=v["data"]["backupCodes"])),
+        Step("totpVerify", kai, before=lambda run: run.bind(A_TOTP_CODE, run.memory["totp"].now())),
+        Step("totpDisable", kai, before=lambda run: run.bind(A_BACKUP_CODE, run.memory["backup"][0])),
+        Step("getConsents", kai),
+        Step("putConsents", kai),
+        Step("billingStatus", kai),
+        Step("checkout", kai, status=501),
+        Step("cancelSubscription", kai, status=501),
+        Step("billingWebhook", before=auth_sign_webhook),
+        Step("usage", kai),
+        Step("reportUsage", "service"),
+        Step("adminListUsers", adm),
+        Step("adminGetUser", adm),
+        Step("adminUpdateUser", adm),
+        Step("adminListSessions", adm),
+        Step("adminRevokeSession", adm, before=lambda run: auth_other_session(run, A_SESSION_ID2)),
+        Step("adminAudit", adm),
+        Step("adminStats", adm),
+        Step("exportData", kai),
+        Step("changePassword", kai),
+        Step("forgotPassword"),
+        Step("resetPassword", before=lambda run: run.bind(A_RESET_TOKEN, auth_mailed_token(run, "reset-password")),
+             after=lambda run, v: auth_sign_in(run, A_RESET_PASSWORD)),
+        Step("logout", kai),
+        Step("deleteAccount", kai, before=lambda run: auth_sign_in(run, A_RESET_PASSWORD)),
+    ]
+
+
+
 # --- threat-cloud -----------------------------------------------------------------------------
 T_KEY_ID = "tck_3f9a2c1d7e4b"
 T_IOC_ID = "ioc_5d1c9e7a3b2f4e60"
@@ -233,6 +339,8 @@ def tc_scenario() -> list:
 
 
 SCENARIOS = {
+    "auth-server": (auth_scenario, {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": AUTH_WEBHOOK_SECRET,
+                                    "USAGE_SERVICE_TOKEN": AUTH_SERVICE_TOKEN}, auth_setup),
     "threat-cloud": (tc_scenario, {**THREAT_CLOUD_ENV, "TC_BACKUP_DIR": "backups"},
                      lambda run: run.actors.update(admin=bearer(THREAT_CLOUD_ADMIN_KEY))),
     "shardlyn-api": (shardlyn_scenario, {**SHARDLYN_ENV, "SHARDLYN_HELPSCOUT_SECRET": "helpscout-beacon-secret"},
