@@ -32,6 +32,7 @@ import pyotp
 import pytest
 
 from auth_helpers import AUTH_ENV
+from conftest import RELAXED_LIMITS
 from auth_helpers import execute as auth_execute
 from auth_helpers import mails as auth_mails
 from openapi_examples import Run, Step, operations
@@ -276,6 +277,40 @@ def auth_scenario() -> list:
 
 
 
+# --- manager ----------------------------------------------------------------------------------
+M_FLEET_TOKEN = "fleet-token-0123456789abcdef0123456789abcdef"
+M_AGENT_ID = "ag-3f9a2c1d7e4b"
+M_THREAT_ID = "th-5c2e8a1f9d3b"
+
+
+def manager_scenario() -> list:
+    fleet, agent = "fleet", "agent"
+    return [
+        Step("health"), Step("ready"), Step("metrics"), Step("openapi", shape=False), Step("docs"),
+        Step("docsAsset"), Step("dashboard"), Step("dashboardAsset"),
+        Step("registerAgent", fleet, status=201, bind={"data.agentId": M_AGENT_ID},
+             after=lambda run, v: run.actors.update(agent=bearer(v["data"]["agentToken"]))),
+        Step("heartbeat", agent),
+        Step("reportThreats", agent),
+        Step("listAgents", fleet),
+        Step("getAgent", fleet),
+        Step("agentMetrics", fleet),
+        Step("listThreats", fleet, bind={"data.0.id": M_THREAT_ID}),
+        Step("threatSummary", fleet),
+        Step("getThreat", fleet),
+        Step("publishPolicy", fleet),
+        Step("activePolicy", fleet),
+        Step("policyHistory", fleet),
+        Step("setAgentPolicy", fleet),
+        Step("agentPolicy", fleet),
+        Step("clearAgentPolicy", fleet),
+        Step("overview", fleet),
+        Step("eventStream", fleet, stream=True),
+        Step("deleteAgent", fleet),
+    ]
+
+
+
 # --- threat-cloud -----------------------------------------------------------------------------
 T_KEY_ID = "tck_3f9a2c1d7e4b"
 T_IOC_ID = "ioc_5d1c9e7a3b2f4e60"
@@ -341,6 +376,9 @@ def tc_scenario() -> list:
 SCENARIOS = {
     "auth-server": (auth_scenario, {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": AUTH_WEBHOOK_SECRET,
                                     "USAGE_SERVICE_TOKEN": AUTH_SERVICE_TOKEN}, auth_setup),
+    "manager": (manager_scenario, {**RELAXED_LIMITS, "MANAGER_AUTH_TOKEN": M_FLEET_TOKEN,
+                                   "MANAGER_THREAT_RETENTION_DAYS": "3650", "MANAGER_SSE_KEEPALIVE_S": "1"},
+                lambda run: run.actors.update(fleet=bearer(M_FLEET_TOKEN))),
     "threat-cloud": (tc_scenario, {**THREAT_CLOUD_ENV, "TC_BACKUP_DIR": "backups"},
                      lambda run: run.actors.update(admin=bearer(THREAT_CLOUD_ADMIN_KEY))),
     "shardlyn-api": (shardlyn_scenario, {**SHARDLYN_ENV, "SHARDLYN_HELPSCOUT_SECRET": "helpscout-beacon-secret"},
