@@ -373,7 +373,15 @@ def tc_scenario() -> list:
 
 
 
+# --- shardlyn-agent (its local status endpoints) ------------------------------------------------
+def agent_scenario() -> list:
+    return [Step("health"), Step("ready"), Step("metrics"), Step("openapiJson", shape=False), Step("docs"),
+            Step("docsAsset")]
+
+
+
 SCENARIOS = {
+    "shardlyn-agent": (agent_scenario, {}, lambda run: None),
     "auth-server": (auth_scenario, {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": AUTH_WEBHOOK_SECRET,
                                     "USAGE_SERVICE_TOKEN": AUTH_SERVICE_TOKEN}, auth_setup),
     "manager": (manager_scenario, {**RELAXED_LIMITS, "MANAGER_AUTH_TOKEN": M_FLEET_TOKEN,
