@@ -32,10 +32,10 @@ import pyotp
 import pytest
 
 from auth_helpers import AUTH_ENV
-from conftest import RELAXED_LIMITS
+from conftest import RELAXED_LIMITS, SOURCE_DIR
 from auth_helpers import execute as auth_execute
 from auth_helpers import mails as auth_mails
-from openapi_examples import Run, Step, operations
+from openapi_examples import Run, Step, resolve
 from shardlyn_helpers import SHARDLYN_ENV, bearer, outbox
 from threat_cloud_helpers import ADMIN_KEY as THREAT_CLOUD_ADMIN_KEY
 from threat_cloud_helpers import RELAXED as THREAT_CLOUD_ENV
@@ -392,8 +392,12 @@ SCENARIOS = {
     "shardlyn-api": (shardlyn_scenario, {**SHARDLYN_ENV, "SHARDLYN_HELPSCOUT_SECRET": "helpscout-beacon-secret"},
                      lambda run: None),
 }
-# Documents whose examples this test covers (the rest: see the lists in the README of tests).
-COVERED = list(SCENARIOS)
+COVERED = sorted(SCENARIOS)
+
+
+def test_every_openapi_document_has_a_scenario():
+    documents = sorted(p.name.removesuffix(".openapi.yaml") for p in (SOURCE_DIR / "proto-schemas").glob("*.openapi.yaml"))
+    assert documents and documents == COVERED
 
 
 def served_document(server) -> dict:
@@ -438,5 +442,12 @@ def test_every_operation_documents_its_examples(launch, service):
             run.response_example(step.op, status, None)
         except AssertionError as e:
             problems.append(f"{method} {path}: {e}")
+        for code, response in op["responses"].items():  # examples of other statuses too
+            for media_type, media in (resolve(doc, response).get("content") or {}).items():
+                if "example" in media:
+                    try:
+                        run.validate(media.get("schema", {}), media["example"], f"{step.op} {code} {media_type} example")
+                    except AssertionError as e:
+                        problems.append(str(e))
     assert not problems, "\n".join(problems)
 
