@@ -451,3 +451,48 @@ def test_every_operation_documents_its_examples(launch, service):
                         problems.append(str(e))
     assert not problems, "\n".join(problems)
 
+
+
+class _Canned:
+    """A stand-in server answering every request with one canned JSON body (for the check below)."""
+
+    def __init__(self, status: int, body: bytes):
+        self.status, self.body = status, body
+
+    def request(self, method, path, **kw):
+        import requests
+        r = requests.Response()
+        r.status_code, r._content = self.status, self.body
+        r.headers["Content-Type"] = "application/json"
+        r.request = requests.Request(method, "http://127.0.0.1" + path).prepare()
+        return r
+
+
+CANNED_DOC = {"paths": {"/things/{id}": {"get": {
+    "operationId": "getThing",
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "example": "t-1"}],
+    "responses": {"200": {"description": "OK", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Thing"}, "example": {"id": "t-1", "size": 3}}}}}}}},
+    "components": {"schemas": {"Thing": {"type": "object", "required": ["id"],
+                                         "properties": {"id": {"type": "string"}, "size": {"type": "integer"}}}}}}
+
+
+@pytest.mark.parametrize("status, body, complaint", [
+    (404, b'{"error":"no such thing"}', "answered 404, expected 200"),
+    (200, b'{"id":"t-1","size":"three"}', "does not match its schema"),
+    (200, b'{"id":"t-1"}', "differ from the example's"),
+    (200, b'{"id":"t-1","size":3,"colour":"red"}', "differ from the example's"),
+])
+def test_the_checks_refuse_an_answer_the_document_does_not_describe(status, body, complaint):
+    run = Run(_Canned(status, body), CANNED_DOC)
+    with pytest.raises(AssertionError, match=complaint):
+        run.run(Step("getThing"))
+    assert Run(_Canned(200, b'{"id":"t-9","size":4}'), CANNED_DOC).run(Step("getThing")) == {"id": "t-9", "size": 4}
+
+
+def test_an_operation_without_a_response_example_fails():
+    import copy
+    doc = copy.deepcopy(CANNED_DOC)
+    del doc["paths"]["/things/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["example"]
+    with pytest.raises(AssertionError, match="has no example"):
+        Run(_Canned(200, b'{"id":"t-1","size":3}'), doc).run(Step("getThing"))
