@@ -2,7 +2,7 @@
 a running service and check the answer against the document (not a test module itself).
 
 How an example request is built from the document:
-- path, query and header parameters: each parameter's `example` (a path parameter must have
+- path, query and header parameters: each parameter's `example`, valid for its schema (a path parameter must have
   one; query and header parameters are sent only when they have one);
 - body: `requestBody.content[<type>].example`, sent with that content type.
 
@@ -125,6 +125,8 @@ class Run:
         query, headers = {}, {}
         for p in self.parameters(op_id):
             has = "example" in p
+            if has:
+                self.validate(p.get("schema", {}), p["example"], f"{op_id} parameter {p['name']} example")
             if p["in"] == "path":
                 assert has, f"{op_id}: path parameter {p['name']} has no example"
                 path = path.replace("{" + p["name"] + "}", str(substitute(p["example"], self.bindings)))
