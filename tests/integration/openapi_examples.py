@@ -235,7 +235,8 @@ class Run:
         response, raw = self.send(step)
         status = self.expected_status(step)
         where = f"{step.op} ({response.request.method} {response.request.path_url})"
-        assert response.status_code == status, f"{where}: answered {response.status_code}, expected {status}: {raw[:600]!r}"
+        assert response.status_code == status, (f"{where}: answered {response.status_code}, expected {status}: "
+                                                f"{raw[:600]!r}")
         media_type = response.headers.get("Content-Type") if raw else None
         key, media = self.response_example(step.op, status, media_type)
         if media is None:
