@@ -4,7 +4,8 @@ a running service and check the answer against the document (not a test module i
 How an example request is built from the document:
 - path, query and header parameters: each parameter's `example`, valid for its schema (a path parameter must have
   one; query and header parameters are sent only when they have one);
-- body: `requestBody.content[<type>].example`, sent with that content type.
+- body: `requestBody.content[<type>].example`, sent with that content type (an object example of
+  a form body is form-encoded).
 
 Fictional ids. Examples use fixed, realistic ids and tokens (module constants such as ORG in the
 scenarios). A scenario step that creates something names, in `bind`, the places of its response
@@ -25,6 +26,7 @@ first element of a list (`items`, `data`), so the example shows the real shape. 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -145,6 +147,8 @@ class Run:
             example = substitute(media["example"], self.bindings)
             if base_type(content_type).endswith("json"):
                 body = json.dumps(example).encode()
+            elif base_type(content_type) == "application/x-www-form-urlencoded" and isinstance(example, dict):
+                body = urlencode(example).encode()
             else:
                 body = example.encode() if isinstance(example, str) else example
         return method, path, query, headers, body, content_type
