@@ -374,10 +374,10 @@ def tc_scenario() -> list:
 
 
 
-# --- shardlyn-agent (its local status endpoints) ------------------------------------------------
+# --- shardlyn-agent (its local status and node endpoints) ------------------------------------------------
 def agent_scenario() -> list:
     return [Step("health"), Step("ready"), Step("metrics"), Step("openapiJson", shape=False), Step("docs"),
-            Step("docsAsset")]
+            Step("docsAsset"), Step("nodeMetrics")]
 
 
 
