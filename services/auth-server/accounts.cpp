@@ -226,8 +226,11 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
   return after;
 }
 
-std::vector<identity::Session> Accounts::sessions(const Principal& caller) {
-  return db_.read([&](store::Connection& c) { return identity::sessions::live_for_user(c, caller.user_id); });
+std::pair<std::vector<identity::Session>, std::int64_t> Accounts::sessions(const Principal& caller,
+                                                                           std::int64_t limit, std::int64_t offset) {
+  return db_.read([&](store::Connection& c) {
+    return identity::sessions::all_live(c, std::optional<std::string>(caller.user_id), limit, offset);
+  });
 }
 
 void Accounts::revoke_session(const Principal& caller, const std::string& session_id, const identity::Client& client) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/mail.hpp"
@@ -66,7 +67,9 @@ class Accounts {
   // without, 401 invalid_credentials when wrong), the address must be free (409), it becomes
   // unverified and a verification mail goes to it, a notice to the old one. Slow.
   User update_profile(const Principal& caller, const ProfileChange& change, const identity::Client& client);
-  std::vector<identity::Session> sessions(const Principal& caller);
+  // One page of the caller's live sessions, newest first, and how many there are.
+  std::pair<std::vector<identity::Session>, std::int64_t> sessions(const Principal& caller, std::int64_t limit,
+                                                                   std::int64_t offset);
   // 404 unless it is a live session of the caller.
   void revoke_session(const Principal& caller, const std::string& session_id, const identity::Client& client);
   // 401 invalid_credentials when current is wrong; ends every other session. Slow.

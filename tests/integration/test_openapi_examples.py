@@ -33,7 +33,6 @@ import pytest
 
 from auth_helpers import AUTH_ENV
 from conftest import RELAXED_LIMITS, SOURCE_DIR
-from auth_helpers import execute as auth_execute
 from auth_helpers import mails as auth_mails
 from openapi_examples import Run, Step, resolve
 from shardlyn_helpers import SHARDLYN_ENV, bearer, outbox
@@ -193,11 +192,9 @@ AUTH_SERVICE_TOKEN = "usage-service-token-0123456789abcdef"
 
 
 def auth_setup(run: Run) -> None:
-    """The first admin (set in the database, as no route makes one) and the usage service."""
-    r = run.server.request("POST", "/api/auth/register",
-                           json={"email": "root@example.com", "name": "Rosa Admin", "password": PASSWORD})
-    assert r.status_code == 201, r.text
-    auth_execute(run.server, "UPDATE users SET role = 'admin' WHERE id = ?", r.json()["data"]["user"]["id"])
+    """The first admin (made at start from AUTH_BOOTSTRAP_ADMIN_*) and the usage service."""
+    r = run.server.request("POST", "/api/auth/login", json={"email": "root@example.com", "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["data"]["user"]["role"] == "admin", r.text
     run.actors["admin"] = bearer(r.json()["data"]["token"])
     run.actors["service"] = bearer(AUTH_SERVICE_TOKEN)
 
@@ -237,6 +234,7 @@ def auth_scenario() -> list:
     return [
         Step("health"), Step("ready"), Step("metrics"), Step("openapi", shape=False), Step("docs"),
         Step("docsAsset"), Step("jwks"), Step("listPlans"),
+        Step("verifyEmailPage"), Step("resetPasswordPage"), Step("accountPageAsset"),
         Step("register", status=201, bind={"data.user.id": A_KAI_ID, "data.refreshToken": A_REFRESH},
              after=lambda run, v: run.actors.update(kai=bearer(v["data"]["token"]))),
         Step("login"),
@@ -291,7 +289,7 @@ def manager_scenario() -> list:
         Step("registerAgent", fleet, status=201, bind={"data.agentId": M_AGENT_ID},
              after=lambda run, v: run.actors.update(agent=bearer(v["data"]["agentToken"]))),
         Step("heartbeat", agent),
-        Step("reportThreats", agent),
+        Step("reportThreats", agent, status=201),
         Step("listAgents", fleet),
         Step("getAgent", fleet),
         Step("agentMetrics", fleet),
@@ -384,7 +382,9 @@ def agent_scenario() -> list:
 SCENARIOS = {
     "shardlyn-agent": (agent_scenario, {}, lambda run: None),
     "auth-server": (auth_scenario, {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": AUTH_WEBHOOK_SECRET,
-                                    "USAGE_SERVICE_TOKEN": AUTH_SERVICE_TOKEN}, auth_setup),
+                                    "USAGE_SERVICE_TOKEN": AUTH_SERVICE_TOKEN,
+                                    "AUTH_BOOTSTRAP_ADMIN_EMAIL": "root@example.com",
+                                    "AUTH_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD}, auth_setup),
     "manager": (manager_scenario, {**RELAXED_LIMITS, "MANAGER_AUTH_TOKEN": M_FLEET_TOKEN,
                                    "MANAGER_THREAT_RETENTION_DAYS": "3650", "MANAGER_SSE_KEEPALIVE_S": "1"},
                 lambda run: run.actors.update(fleet=bearer(M_FLEET_TOKEN))),
