@@ -10,6 +10,7 @@
 
 #include "common/mail.hpp"
 #include "config.hpp"
+#include "identity/deferred.hpp"
 #include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
@@ -78,7 +79,8 @@ class Accounts {
   // 400 invalid_token when unknown, used or expired.
   void verify_email(const std::string& token, const identity::Client& client);
   // Mails a one-hour, single-use reset link when the address belongs to an account; says
-  // nothing either way.
+  // nothing either way. The lookup and the mail run after the answer (deferred_), so the answer
+  // does the same work in the same time whether the address has an account or not.
   void forgot_password(const std::string& email, const identity::Client& client);
   // Sets the password with a reset token, ends every session and lifts a lockout; 400
   // invalid_token when unknown, used or expired. Slow.
@@ -98,6 +100,7 @@ class Accounts {
   const AccessTokens& tokens_;
   common::MailQueue& mail_;
   const TwoFactor& two_factor_;
+  identity::Deferred deferred_{"password resets"};  // last: stops (finishing its jobs) first
 };
 
 }  // namespace auth

@@ -505,8 +505,8 @@ def test_links_in_mails_use_the_configured_base_url(launch):
     register(server, addr)
     ok_data(post(server, "/api/auth/forgot-password", {"email": addr}))
     for kind, page in (("verify-email", "verify-email"), ("reset-password", "reset-password")):
-        [mail] = mails(server, to=addr, kind=kind)
         token = mailed_token(server, addr, kind)
+        [mail] = mails(server, to=addr, kind=kind)
         assert f"https://app.panguard.test/{page}?token={token}" in mail.get_content()
 
 
