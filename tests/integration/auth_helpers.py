@@ -100,15 +100,22 @@ def mails(server, to: str | None = None, kind: str | None = None) -> list:
     return out
 
 
-def mailed_token(server, to: str, kind: str, index: int = 0, count: int = 1) -> str:
-    """The token in the link of the index-th mail of that kind to `to` (expecting `count` such mails)."""
+def awaited_mails(server, to: str, kind: str, count: int = 1) -> list:
+    """The mails of that kind to `to`, waiting (bounded) until `count` arrived: some mails
+    (password resets) go out just after the answer."""
     found = mails(server, to=to, kind=kind)
-    for _ in range(100):  # some mails (password resets) go out just after the answer
+    for _ in range(100):
         if len(found) >= count:
             break
         time.sleep(0.05)
         found = mails(server, to=to, kind=kind)
     assert len(found) == count, [m["Subject"] for m in mails(server)]
+    return found
+
+
+def mailed_token(server, to: str, kind: str, index: int = 0, count: int = 1) -> str:
+    """The token in the link of the index-th mail of that kind to `to` (expecting `count` such mails)."""
+    found = awaited_mails(server, to, kind, count)
     match = re.search(kind + r"\?token=([A-Za-z0-9_-]+)", found[index].get_content())
     assert match, found[index].get_content()
     return match.group(1)

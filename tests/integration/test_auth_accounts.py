@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, error_of, execute, login, mailed_token, mails, ok_data, post,
+from auth_helpers import (AUTH_ENV, PASSWORD, awaited_mails, bearer, error_of, execute, login, mailed_token, mails, ok_data, post,
                           query, register, unique_email, verification_token)
 from conftest import assert_error_style
 
@@ -553,7 +553,7 @@ def test_mail_links_open_pages_that_do_the_job(launch):
     assert again["status"] == "error" and "used or expired" in again["text"]
 
     ok_data(post(server, "/api/auth/forgot-password", {"email": addr}))
-    [mail] = mails(server, to=addr, kind="reset-password")
+    [mail] = awaited_mails(server, addr, "reset-password")
     link = re.search(r"(http\S+/reset-password\?token=\S+)", mail.get_content()).group(1)
     result = _open_link(link, "reset", "a brand new password")
     assert result["status"] == "done", result
