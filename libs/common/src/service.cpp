@@ -728,6 +728,14 @@ std::vector<std::string> Service::check_openapi() const {
   if (!version || !version->is_string() || !version->as_string().starts_with("3.1"))
     problems.push_back("the document must declare openapi: 3.1.x");
   for (auto& p : openapi_mismatches(impl_->router.routes(), doc.as_object())) problems.push_back(std::move(p));
+  // An absolute server URL sends "Try it out" to another origin (blocked by the docs page's
+  // CSP) or to another instance; a relative one reaches whoever served the page.
+  if (auto* servers = doc.as_object().if_contains("servers"); servers && servers->is_array())
+    for (const auto& server : servers->as_array())
+      if (auto* url = server.is_object() ? server.as_object().if_contains("url") : nullptr;
+          !url || !url->is_string() || !url->as_string().starts_with("/"))
+        problems.push_back("servers: every url must be relative to the document (e.g. \"/\"), not " +
+                           (url ? boost::json::serialize(*url) : std::string("missing")));
   return problems;
 }
 
