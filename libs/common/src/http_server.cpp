@@ -265,6 +265,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     head_ = msg.method() == http::verb::head;
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
+    upgrade_request_.reset();
     if (beast::iequals(msg[http::field::upgrade], "websocket")) upgrade_request_ = std::move(msg);
     server_.sink.handle(std::move(req), [self = this->shared_from_this()](Response res) {
       // Inline when already on the connection's strand (the usual, non-offloaded case).
