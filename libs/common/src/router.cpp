@@ -61,6 +61,8 @@ void Router::add(Route route) {
     throw std::invalid_argument("route path must start with '/': " + route.path);
   if (!route.handler && !route.websocket.open && !route.body_sink)
     throw std::invalid_argument("route without handler: " + route.method + " " + route.path);
+  if (route.websocket.open && route.method != "GET")
+    throw std::invalid_argument("a WebSocket route is a GET: " + route.method + " " + route.path);
   auto segments = parse_template(route.path);
 
   // Find (without creating) the node first, so that a rejected route leaves the trie as it was.
