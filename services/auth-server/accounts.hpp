@@ -5,10 +5,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/mail.hpp"
 #include "config.hpp"
+#include "identity/deferred.hpp"
 #include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
@@ -66,7 +68,9 @@ class Accounts {
   // without, 401 invalid_credentials when wrong), the address must be free (409), it becomes
   // unverified and a verification mail goes to it, a notice to the old one. Slow.
   User update_profile(const Principal& caller, const ProfileChange& change, const identity::Client& client);
-  std::vector<identity::Session> sessions(const Principal& caller);
+  // One page of the caller's live sessions, newest first, and how many there are.
+  std::pair<std::vector<identity::Session>, std::int64_t> sessions(const Principal& caller, std::int64_t limit,
+                                                                   std::int64_t offset);
   // 404 unless it is a live session of the caller.
   void revoke_session(const Principal& caller, const std::string& session_id, const identity::Client& client);
   // 401 invalid_credentials when current is wrong; ends every other session. Slow.
@@ -75,7 +79,8 @@ class Accounts {
   // 400 invalid_token when unknown, used or expired.
   void verify_email(const std::string& token, const identity::Client& client);
   // Mails a one-hour, single-use reset link when the address belongs to an account; says
-  // nothing either way.
+  // nothing either way. The lookup and the mail run after the answer (deferred_), so the answer
+  // does the same work in the same time whether the address has an account or not.
   void forgot_password(const std::string& email, const identity::Client& client);
   // Sets the password with a reset token, ends every session and lifts a lockout; 400
   // invalid_token when unknown, used or expired. Slow.
@@ -95,6 +100,7 @@ class Accounts {
   const AccessTokens& tokens_;
   common::MailQueue& mail_;
   const TwoFactor& two_factor_;
+  identity::Deferred deferred_{"password resets"};  // last: stops (finishing its jobs) first
 };
 
 }  // namespace auth

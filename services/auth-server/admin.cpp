@@ -1,6 +1,8 @@
 #include "admin.hpp"
 
+#include "common/config.hpp"
 #include "common/error.hpp"
+#include "security/password.hpp"
 #include "store/time.hpp"
 
 namespace auth {
@@ -12,6 +14,7 @@ constexpr std::string_view kRecentAudit =
 constexpr std::string_view kCountUsers = "SELECT COUNT(*), COALESCE(SUM(suspended), 0) FROM users";
 constexpr std::string_view kCountByTier = "SELECT COUNT(*) FROM users WHERE tier = ?";
 constexpr std::string_view kCountByRole = "SELECT COUNT(*) FROM users WHERE role = ?";
+constexpr std::string_view kAdmins = "SELECT COUNT(*) FROM users WHERE role = 'admin'";
 constexpr std::string_view kSignups =
     "SELECT strftime('%Y-%m-%d', created_at, 'unixepoch') AS day, COUNT(*) FROM users WHERE created_at >= ? "
     "GROUP BY day ORDER BY day";
@@ -51,6 +54,12 @@ User Administration::update_user(const Principal& admin, const std::string& id, 
     if (!before) throw common::ApiError::not_found("no such user");
     if (id == admin.user_id)
       throw common::ApiError::conflict("administrators cannot change their own role, tier or suspension");
+    // The caller's role as of this transaction, not as of its request's authentication: writes
+    // are serialised, so of two admins demoting each other at once the second finds itself
+    // demoted and one admin remains (the caller, never the target, so some admin always does).
+    auto actor = users::by_id(c, admin.user_id);
+    if (!actor || actor->role != "admin" || actor->suspended)
+      throw common::ApiError::forbidden("you are no longer an active administrator");
     users::set_admin_fields(c, id, change.role, change.tier, change.suspended);
     if (change.role && *change.role != before->role)
       audit::record(c, audit::kRoleChanged, id, client.ip, {{"from", before->role}, {"to", *change.role}},
@@ -85,6 +94,28 @@ void Administration::revoke_session(const Principal& admin, const std::string& i
 
 Page<audit::Entry> Administration::audit_entries(const audit::Filter& filter, std::int64_t limit, std::int64_t offset) {
   return db_.read([&](store::Connection& c) { return audit::list(c, filter, limit, offset); });
+}
+
+std::optional<std::string> Administration::bootstrap_admin(const std::string& email, const std::string& name,
+                                                          const std::string& password) {
+  if (db_.read([](store::Connection& c) { return c.query_int(kAdmins).value_or(0); }) > 0) return std::nullopt;
+  User user;
+  user.id = users::new_id();
+  user.email = email;
+  user.name = name;
+  user.password_hash = security::password_hash(password);
+  user.role = "admin";
+  user.email_verified = true;  // the operator configured it
+  user.created_at = user.updated_at = store::unix_now();
+  return db_.write([&](store::Connection& c) -> std::optional<std::string> {
+    if (c.query_int(kAdmins).value_or(0) > 0) return std::nullopt;
+    if (!users::insert(c, user))
+      throw common::ConfigError("AUTH_BOOTSTRAP_ADMIN_EMAIL belongs to an existing account; choose an address "
+                                "without one (an existing account is never promoted by configuration)");
+    audit::record(c, audit::kRegistered, user.id, "", {{"bootstrap", true}});
+    audit::record(c, audit::kRoleChanged, user.id, "", {{"from", "user"}, {"to", "admin"}, {"by", "bootstrap"}});
+    return user.id;
+  });
 }
 
 Stats Administration::stats() {

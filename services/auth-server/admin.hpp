@@ -52,7 +52,9 @@ class Administration {
   Page<User> users(const users::Search& filter, std::int64_t limit, std::int64_t offset);
   // 404 when there is no such account.
   UserDetail user(const std::string& id);
-  // 404 unknown account; 409 for the admin's own account. Suspending ends every session.
+  // 404 unknown account; 409 for the admin's own account; 403 when the caller stopped being an
+  // active administrator meanwhile (checked in the same transaction, so two admins demoting
+  // each other at once leave one). Suspending ends every session.
   User update_user(const Principal& admin, const std::string& id, const UserChange& change,
                    const identity::Client& client);
   Page<identity::Session> sessions(const std::optional<std::string>& user_id, std::int64_t limit, std::int64_t offset);
@@ -60,6 +62,13 @@ class Administration {
   void revoke_session(const Principal& admin, const std::string& id, const identity::Client& client);
   Page<audit::Entry> audit_entries(const audit::Filter& filter, std::int64_t limit, std::int64_t offset);
   Stats stats();
+
+  // The first administrator (AUTH_BOOTSTRAP_ADMIN_*): while no administrator exists, creates
+  // this account with a verified address; nothing once one exists. Throws common::ConfigError
+  // when the address belongs to an existing account (promoting whoever registered it first
+  // would hand it to them). Returns the id of the created account.
+  std::optional<std::string> bootstrap_admin(const std::string& email, const std::string& name,
+                                             const std::string& password);
 
  private:
   store::Database& db_;

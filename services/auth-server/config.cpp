@@ -11,7 +11,8 @@ std::vector<common::OptionSpec> setting_options() {
       {"AUTH_LOCKOUT_THRESHOLD", "5", "consecutive failed logins before an account is locked"},
       {"AUTH_LOCKOUT_BASE_S", "60", "first lockout in seconds; doubles with each further failure"},
       {"AUTH_LOCKOUT_MAX_S", "3600", "longest lockout in seconds"},
-      {"AUTH_REGISTER_LIMIT", "5/h", "registrations per client IP (N/s, N/min, N/h, :burst)"},
+      // Generous enough for a class or an office behind one address; the 20/min service limit still applies.
+      {"AUTH_REGISTER_LIMIT", "60/h:10", "registrations per client IP (60/h:10 = a burst of 10, one more per minute)"},
       {"AUTH_LOGIN_LIMIT", "40/h:10",
        "logins per client IP, and password confirmations (change-password, delete-account) per user (40/h:10 = a "
        "burst of 10, one more every 90 s: 10 per 15 minutes)"},
@@ -19,7 +20,12 @@ std::vector<common::OptionSpec> setting_options() {
       {"AUTH_TOTP_LIMIT", "5/min", "two-factor setup/verify/disable attempts per user"},
       {"AUTH_SESSION_RETENTION_DAYS", "30", "days ended sessions are kept before they are deleted"},
       {"AUTH_PURGE_INTERVAL_S", "3600", "seconds between runs of the job deleting ended sessions and spent tokens"},
-      {"PANGUARD_BASE_URL", "http://localhost:3000", "base URL for links in mails"},
+      {"PANGUARD_BASE_URL", "",
+       "base URL for links in mails (default: this server, http(s)://AUTH_HOST:AUTH_PORT, which serves the pages)"},
+      {"AUTH_BOOTSTRAP_ADMIN_EMAIL", "",
+       "with AUTH_BOOTSTRAP_ADMIN_PASSWORD: while no administrator exists, this account is created as one at start"},
+      {"AUTH_BOOTSTRAP_ADMIN_PASSWORD", "", "password of the bootstrap administrator (8-128 characters)", true},
+      {"AUTH_BOOTSTRAP_ADMIN_NAME", "Administrator", "display name of the bootstrap administrator"},
       {"JWT_PRIVATE_KEY_FILE", "", "PEM private key (RSA >= 2048 bits or EC P-256): RS256/ES256 access tokens, JWKS"},
       {"BILLING_CHECKOUT_URL", "", "billing provider endpoint creating checkout sessions (POST)"},
       {"BILLING_CANCEL_URL", "", "billing provider endpoint cancelling a subscription at period end (POST)"},
@@ -33,6 +39,18 @@ std::vector<common::OptionSpec> setting_options() {
       {"USAGE_SERVICE_TOKEN", "", "bearer token other services use to report usage (POST /api/usage/report)", true},
   };
 }
+
+namespace {
+
+// Where this server answers, for links in mails when PANGUARD_BASE_URL is not set.
+std::string own_url(const common::Config& config) {
+  std::string host = config.get("AUTH_HOST");
+  if (host.empty() || host == "0.0.0.0" || host == "::") host = "localhost";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(config.is_set("TLS_CERT_FILE") ? "https://" : "http://") + host + ":" + config.get("AUTH_PORT");
+}
+
+}  // namespace
 
 Settings read_settings(const common::Config& config) {
   Settings s;
@@ -65,7 +83,7 @@ Settings read_settings(const common::Config& config) {
   s.usage_service_token = config.get("USAGE_SERVICE_TOKEN");
   if (!s.usage_service_token.empty() && s.usage_service_token.size() < 16)
     throw common::ConfigError("USAGE_SERVICE_TOKEN must be at least 16 characters");
-  s.base_url = config.get("PANGUARD_BASE_URL");
+  s.base_url = config.is_set("PANGUARD_BASE_URL") ? config.get("PANGUARD_BASE_URL") : own_url(config);
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
   for (char c : s.base_url)
     if (static_cast<unsigned char>(c) < 0x20) throw common::ConfigError("PANGUARD_BASE_URL must be one line");

@@ -26,6 +26,7 @@ constexpr std::string_view kAudit =
     "SELECT id, at, action, user_id, actor_id, ip, detail FROM audit_log WHERE user_id = ? OR actor_id = ? "
     "ORDER BY seq";
 constexpr std::string_view kOtherAdmins = "SELECT COUNT(*) FROM users WHERE role = 'admin' AND id != ?";
+constexpr std::string_view kMailedAddresses = "SELECT DISTINCT recipient FROM mail_queue WHERE user_id = ?";
 constexpr std::string_view kScrubAudit =
     "UPDATE audit_log SET ip = '', detail = '{}' WHERE (user_id = ?1 OR actor_id = ?1) AND (ip != '' OR detail != "
     "'{}')";
@@ -58,7 +59,8 @@ Consents read_consents(store::Connection& db, std::string_view user_id) {
 
 }  // namespace
 
-Privacy::Privacy(store::Database& db, const TwoFactor& two_factor) : db_(db), two_factor_(two_factor) {}
+Privacy::Privacy(store::Database& db, const TwoFactor& two_factor, common::MailQueue& mail)
+    : db_(db), two_factor_(two_factor), mail_(mail) {}
 
 Consents Privacy::consents(const Principal& caller) {
   return db_.read([&](store::Connection& c) { return read_consents(c, caller.user_id); });
@@ -114,16 +116,22 @@ Erasure Privacy::delete_account(const Principal& caller, const std::string& pass
   if (!user) throw common::ApiError::unauthorized("account no longer exists");
   if (!security::password_verify(password, user->password_hash))
     throw common::ApiError(401, "password is incorrect", "invalid_credentials");
+  std::vector<std::string> addresses{user->email};
   Erasure result = db_.write([&](store::Connection& c) {
     if (user->role == "admin" && c.query_int(kOtherAdmins, user->id).value_or(0) == 0)
       throw common::ApiError::conflict("the only administrator cannot delete their account");
     Erasure erased;
+    // Every address the account was mailed at (earlier ones too), before its queue rows go.
+    auto q = c.prepare(kMailedAddresses);
+    q->bind_all(user->id);
+    while (q->step()) addresses.push_back(q->text(0));
     for (const auto& [table, sql] : kErase) erased.emplace_back(table, c.execute(sql, user->id));
     erased.emplace_back("audit_log", c.execute(kScrubAudit, user->id));
     // The trail keeps that an account was erased, under its (now meaningless) id only.
     audit::record(c, audit::kAccountDeleted, user->id, "");
     return erased;
   });
+  result.emplace_back("outbox", static_cast<std::int64_t>(mail_.forget_outbox(addresses)));
   // The write-ahead log still holds the pages as they were before the erasure: copy the
   // zeroed pages into the database and empty the log.
   try {

@@ -11,6 +11,7 @@
 
 #include "audit.hpp"
 #include "billing.hpp"
+#include "common/mail.hpp"
 #include "identity/sessions.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
@@ -43,12 +44,12 @@ struct PersonalData {
   std::vector<UsageCounter> usage;
 };
 
-// Rows erased per table.
+// Rows erased per table (and "outbox": development mail files removed).
 using Erasure = std::vector<std::pair<std::string, std::int64_t>>;
 
 class Privacy {
  public:
-  Privacy(store::Database& db, const TwoFactor& two_factor);
+  Privacy(store::Database& db, const TwoFactor& two_factor, common::MailQueue& mail);
 
   Consents consents(const Principal& caller);
   Consents change_consents(const Principal& caller, const ConsentChange& change, const identity::Client& client);
@@ -57,12 +58,14 @@ class Privacy {
   // Checks the password (401 invalid_credentials), refuses the only administrator (409), then
   // erases the account and everything linked to it, keeps its audit entries without personal
   // data (ip and details cleared; the request's ip is not recorded either) and returns the rows removed or cleared per
-  // table. Slow.
+  // table. Mail files in the development outbox addressed to the account's addresses go too.
+  // Slow.
   Erasure delete_account(const Principal& caller, const std::string& password);
 
  private:
   store::Database& db_;
   const TwoFactor& two_factor_;
+  common::MailQueue& mail_;
 };
 
 }  // namespace auth

@@ -8,7 +8,10 @@
 #include "common/mail.hpp"
 #include "common/service.hpp"
 #include "config.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
 #include "gdpr.hpp"
+#include "input.hpp"
 #include "routes.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
@@ -49,7 +52,7 @@ struct AuthServer {
         two_factor(db, totp_key),
         accounts(db, settings, tokens, mail, two_factor),
         administration(db, two_factor),
-        privacy(db, two_factor),
+        privacy(db, two_factor, mail),
         billing(db, {settings.billing_checkout_url, settings.billing_cancel_url, settings.billing_api_key,
                      settings.billing_webhook_secret, settings.base_url + "/billing",
                      std::chrono::seconds(settings.billing_timeout_s)}),
@@ -64,6 +67,27 @@ struct AuthServer {
   auth::Billing billing;
   auth::Usage usage;
 };
+// AUTH_BOOTSTRAP_ADMIN_*: the first administrator, checked by the same rules as a registration.
+void bootstrap_admin(const common::Config& config, auth::Administration& administration) {
+  bool email = config.is_set("AUTH_BOOTSTRAP_ADMIN_EMAIL"), password = config.is_set("AUTH_BOOTSTRAP_ADMIN_PASSWORD");
+  if (!email && !password) return;
+  if (email != password)
+    throw common::ConfigError("AUTH_BOOTSTRAP_ADMIN_EMAIL and AUTH_BOOTSTRAP_ADMIN_PASSWORD must be set together");
+  boost::json::object given{{"email", config.get("AUTH_BOOTSTRAP_ADMIN_EMAIL")},
+                            {"name", config.get("AUTH_BOOTSTRAP_ADMIN_NAME")},
+                            {"password", config.get("AUTH_BOOTSTRAP_ADMIN_PASSWORD")}};
+  std::string address, name, secret;
+  try {
+    address = auth::input::email(given, "email");
+    name = auth::input::name(given, "name");
+    secret = auth::input::new_password(given, "password");
+  } catch (const common::ApiError& e) {
+    throw common::ConfigError(std::string("AUTH_BOOTSTRAP_ADMIN_*: ") + e.what());
+  }
+  if (auto id = administration.bootstrap_admin(address, name, secret))
+    common::log::info("created the bootstrap administrator", {{"user_id", *id}, {"email", address}});
+}
+
 void setup(common::Service& service) {
   security::JwtCodec codec = auth::signing_codec(service);
   std::string totp_key = service.encryption_key("TOTP_ENCRYPTION_KEY");
@@ -73,6 +97,7 @@ void setup(common::Service& service) {
   // connection that changes anything.
   db.write([](store::Connection& c) { c.exec("PRAGMA secure_delete = ON"); });
   auto& server = service.make<AuthServer>(service, db, std::move(codec), totp_key);
+  bootstrap_admin(service.config(), server.administration);
   auth::add_auth_schemes(service, server.tokens, db);
   service.limit_class("register", server.settings.register_limit);
   service.limit_class("login", server.settings.login_limit);
@@ -86,6 +111,7 @@ void setup(common::Service& service) {
   auth::add_billing_routes(service, server.billing);
   auth::add_usage_routes(service, server.usage);
   auth::add_key_routes(service, server.tokens);
+  auth::add_page_routes(service);
   service.every("retry undelivered mail", server.mail.retry_interval(), [&server] { server.mail.deliver_due(); });
   service.every("purge ended sessions and spent tokens", std::chrono::seconds(server.settings.purge_interval_s),
                 [&server] {

@@ -40,6 +40,9 @@ void add_usage_routes(common::Service& service, Usage& usage);
 // /.well-known/jwks.json: the access-token verification key.
 void add_key_routes(common::Service& service, const AccessTokens& tokens);
 
+// The pages mail links open (/verify-email, /reset-password) and their script and style.
+void add_page_routes(common::Service& service);
+
 // Shared by the route files: the public shape of an account, and who is calling.
 boost::json::object user_json(const User& user);
 identity::Client client_of(const common::Request& request);

@@ -150,9 +150,11 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
        .handler =
            [a](common::Request& req) {
              const auto& caller = principal_of(req);
+             auto page = common::parse_page(req);
+             auto [sessions, total] = a->sessions(caller, page.limit, page.offset());
              json::array items;
-             for (const auto& s : a->sessions(caller)) items.push_back(session_json(s, caller.session_id));
-             return common::envelope_ok(std::move(items));
+             for (const auto& s : sessions) items.push_back(session_json(s, caller.session_id));
+             return common::envelope_page(std::move(items), total, page);
            }},
       {.method = "DELETE",
        .path = "/api/auth/sessions/{id}",

@@ -222,6 +222,11 @@ bool Agents::token_matches(const std::string& id, std::string_view token) {
   return stored && security::constant_time_equal(presented, *stored);
 }
 
+std::optional<std::string> Agents::owner_of(std::string_view token) {
+  std::string hash = security::sha256_hex(token);
+  return db_.read([&](store::Connection& c) { return c.query_text("SELECT id FROM agents WHERE token_hash = ?", hash); });
+}
+
 std::optional<std::pair<boost::json::array, std::int64_t>> Agents::metrics(const std::string& id, std::int64_t since,
                                                                            const common::PageRequest& page) {
   return db_.read([&](store::Connection& c) -> std::optional<std::pair<boost::json::array, std::int64_t>> {

@@ -59,6 +59,8 @@ class Agents {
   bool remove(const std::string& id);
   // True when `token` is this agent's own token (constant-time comparison of hashes).
   bool token_matches(const std::string& id, std::string_view token);
+  // The agent whose token this is, if any (for telling 403 from 401 on refused requests).
+  std::optional<std::string> owner_of(std::string_view token);
   // A page of heartbeat samples since `since` (unix seconds), oldest first, with the total;
   // nullopt when the agent does not exist.
   std::optional<std::pair<boost::json::array, std::int64_t>> metrics(const std::string& id, std::int64_t since,

@@ -16,6 +16,8 @@ namespace {
 std::vector<common::OptionSpec> options() {
   auto out = manager::tls_options();
   out.push_back({"MANAGER_MAX_AGENTS", "10000", "most agents that may register"});
+  out.push_back({"MANAGER_AGENT_RATE_LIMIT", "60/min",
+                 "per agent, whatever address it calls from: heartbeats, events, its record, metrics and policy"});
   out.push_back({"MANAGER_STALE_AFTER_S", "90", "seconds without a heartbeat before an agent is stale"});
   out.push_back({"MANAGER_OFFLINE_AFTER_S", "300", "seconds without a heartbeat before an agent is offline"});
   out.push_back({"MANAGER_CORRELATION_WINDOW_S", "300", "seconds within which threats on different agents correlate"});
@@ -71,9 +73,8 @@ void setup(common::Service& service) {
   manager::configure_tls(service);
   auto& db = service.open_database("manager.db", manager_migrations());
   auto& fleet = service.make<manager::Fleet>(db, agent_settings(config), threat_settings(config));
-  std::optional<std::string> fleet_token;
-  if (config.is_set("MANAGER_AUTH_TOKEN")) fleet_token = config.get("MANAGER_AUTH_TOKEN");
-  manager::install_fleet_auth(service, fleet_token, fleet.agents);
+  manager::install_fleet_auth(service, manager::fleet_token(service), fleet.agents);
+  service.limit_class("agent", config.get_limit("MANAGER_AGENT_RATE_LIMIT"));
   manager::add_agent_routes(service, fleet);
   manager::add_threat_routes(service, fleet);
   manager::add_policy_routes(service, fleet);

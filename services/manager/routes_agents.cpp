@@ -42,6 +42,8 @@ Heartbeat parse_heartbeat(const boost::json::object& b) {
   return h;
 }
 
+constexpr std::int64_t kRecentThreats = 10;  // newest threats shown with an agent
+
 common::ApiError agent_not_found() { return common::ApiError::not_found("agent not found"); }
 
 }  // namespace
@@ -69,6 +71,8 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/{id}/heartbeat",
        .auth = "agent",
+       .limit = "agent",
+       .ip_limit = false,
        .handler =
            [&agents, &policies](common::Request& req) {
              std::string id(req.param("id"));
@@ -97,15 +101,23 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/agents/{id}",
        .auth = "agent",
+       .limit = "agent",
+       .ip_limit = false,
        .handler =
-           [&agents](common::Request& req) {
-             auto agent = agents.find(std::string(req.param("id")));
+           [&agents, &fleet](common::Request& req) {
+             std::string id(req.param("id"));
+             auto agent = agents.find(id);
              if (!agent) throw agent_not_found();
+             (*agent)["policyVersion"] = fleet.policies.version_for(id);  // override or active; 0 = none
+             ThreatFilter recent{.agent_id = id, .page = {.page = 1, .limit = kRecentThreats}};
+             (*agent)["recentThreats"] = fleet.threats.list(recent).first;
              return common::envelope_ok(std::move(*agent));
            }},
       {.method = "GET",
        .path = "/api/agents/{id}/metrics",
        .auth = "agent",
+       .limit = "agent",
+       .ip_limit = false,
        .handler =
            [&agents](common::Request& req) {
              std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);

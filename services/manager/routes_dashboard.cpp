@@ -1,6 +1,6 @@
 // The fleet dashboard: one page and its script and style, all served by the manager.
-#include "common/embedded.hpp"
 #include "common/error.hpp"
+#include "common/page_files.hpp"
 #include "routes.hpp"
 
 std::span<const common::EmbeddedFile> manager_assets();
@@ -9,34 +9,28 @@ namespace manager {
 
 namespace {
 
-const char* content_type(std::string_view name) {
-  if (name.ends_with(".html")) return "text/html; charset=utf-8";
-  if (name.ends_with(".css")) return "text/css; charset=utf-8";
-  return "application/javascript; charset=utf-8";
-}
-
 common::Response asset(std::string_view name) {
-  for (const auto& file : manager_assets()) {
-    if (file.name != name) continue;
-    auto res = common::Response::text(std::string(file.data), content_type(name));
-    // Only this origin's script and style; the page reads the API with fetch.
-    res.headers.add(
-        "Content-Security-Policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
-    res.headers.add("Cache-Control", "no-cache");
-    return res;
-  }
-  throw common::ApiError::not_found("no such dashboard file");
+  // Only this origin's script and style; the page reads the API with fetch.
+  auto res = common::page_file(
+      manager_assets(), name,
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  res.headers.add("Cache-Control", "no-cache");
+  return res;
 }
 
 }  // namespace
 
 void add_dashboard_routes(common::Service& service) {
   service.add({
-      {.method = "GET", .path = "/dashboard", .handler = [](common::Request&) { return asset("dashboard.html"); }},
+      // Static files stay outside the rate limits: the page's API calls are what is limited.
+      {.method = "GET",
+       .path = "/dashboard",
+       .limit = "none",
+       .handler = [](common::Request&) { return asset("dashboard.html"); }},
       {.method = "GET",
        .path = "/dashboard/{asset}",
+       .limit = "none",
        .handler =
            [](common::Request& req) {
              auto name = req.param("asset");

@@ -49,6 +49,8 @@ void add_policy_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/policy/agent/{id}",
        .auth = "agent",
+       .limit = "agent",
+       .ip_limit = false,
        .handler =
            [&policies](common::Request& req) {
              auto p = policies.for_agent(std::string(req.param("id")));

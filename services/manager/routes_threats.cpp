@@ -31,7 +31,7 @@ ThreatReport parse_report(const boost::json::value& item) {
   r.category = in::text(*event, "category", {.max = 64});
   r.description = in::text(*event, "description", {.min = 0, .max = 4096, .single_line = false});
   if (auto* raw = event->if_contains("raw"); raw && !raw->is_null()) {
-    r.raw = raw->is_string() ? std::string(raw->as_string()) : boost::json::serialize(*raw);
+    r.raw = boost::json::serialize(*raw);  // returned as sent: an object stays an object
     if (r.raw->size() > 65536) throw common::ApiError::validation("'event.raw' must be at most 65536 bytes");
   }
   r.host = in::optional_text(*event, "host", {.max = 253});
@@ -91,6 +91,8 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/{id}/events",
        .auth = "agent",
+       .limit = "agent",
+       .ip_limit = false,
        .handler =
            [&agents, &threats, &fleet](common::Request& req) {
              std::string id(req.param("id"));
@@ -98,9 +100,11 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
              if (!agents.find(id)) throw common::ApiError::not_found("agent not found");
              auto result = threats.ingest(id, batch);
              announce(fleet, id, result);
+             int status = result.accepted > 0 ? 201 : 200;  // a retry of stored events creates nothing
              return common::envelope_ok(boost::json::object{{"accepted", result.accepted},
                                                             {"duplicates", result.duplicates},
-                                                            {"threats", std::move(result.threats)}});
+                                                            {"threats", std::move(result.threats)}},
+                                        status);
            },
        .body_limit = 16 * 1024 * 1024,
        .offload = true},

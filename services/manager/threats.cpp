@@ -25,6 +25,15 @@ void set_optional(boost::json::object& o, const char* key, const std::optional<s
     o[key] = nullptr;
 }
 
+// A stored raw value as the agent sent it; rows from before raw values were kept as JSON text
+// hold the plain string.
+boost::json::value raw_value(const std::optional<std::string>& stored) {
+  if (!stored) return nullptr;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(*stored, ec);
+  return ec ? boost::json::value(*stored) : value;
+}
+
 std::optional<std::string> first_string(const boost::json::object& metadata, std::initializer_list<const char*> keys) {
   for (const char* key : keys)
     if (auto* v = metadata.if_contains(key); v && v->is_string() && !v->as_string().empty())
@@ -65,7 +74,7 @@ boost::json::object threat_json(const ThreatFields& f, boost::json::array correl
   t["originalSeverity"] = f.original_severity;
   t["category"] = f.category;
   t["description"] = f.description;
-  set_optional(t, "raw", f.raw);
+  t["raw"] = raw_value(f.raw);
   set_optional(t, "host", f.host);
   t["metadata"] = f.metadata;
   boost::json::object verdict{{"conclusion", f.conclusion}, {"confidence", f.confidence}};

@@ -24,7 +24,8 @@ struct ThreatSettings {
 
 struct ThreatReport {
   std::string event_id, source, severity, category, description;
-  std::optional<std::string> raw, host, action;
+  std::optional<std::string> raw;  // the event's raw value as JSON text (object, string, ...)
+  std::optional<std::string> host, action;
   boost::json::object metadata;
   std::int64_t occurred_at = 0;
   std::string conclusion;

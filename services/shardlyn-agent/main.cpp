@@ -1,7 +1,16 @@
 // shardlyn-agent: the node agent (registers with the API, heartbeats, runs instances); serves
-// its own health and metrics.
+// its own health and metrics. `shardlyn-agent supervise <state dir> <root>` is the supervisor
+// of one instance (see runtime/supervisor.hpp), started by the agent itself.
+#include <string_view>
+
 #include "common/embedded.hpp"
+#include "common/log.hpp"
 #include "common/service.hpp"
+#include "http/node_routes.hpp"
+#include "node/metrics.hpp"
+#include "runtime/drivers.hpp"
+#include "runtime/supervisor.hpp"
+#include "settings.hpp"
 
 std::span<const common::EmbeddedFile> shardlyn_agent_migrations();
 std::span<const common::EmbeddedFile> shardlyn_agent_openapi();
@@ -18,11 +27,23 @@ common::ServiceInfo describe() {
       .port_env = "AGENT_METRICS_PORT",
       .default_port = 9101,
       .openapi_yaml = shardlyn_agent_openapi().front().data,
+      .options = agent::options(),
   };
 }
 
-void setup(common::Service& service) { service.open_database("agent.db", shardlyn_agent_migrations()); }
+void setup(common::Service& service) {
+  service.open_database("agent.db", shardlyn_agent_migrations());
+  auto settings = agent::read(service.config(), service.data_dir());
+  auto& node = service.make<agent::NodeMetrics>(settings.proc_root, service.data_dir());
+  agent::export_node_gauges(service.metrics(), node);
+  service.add(agent::node_routes(node));
+  auto& runtime = service.make<agent::Runtime>(agent::open_driver(settings, service.data_dir()));
+  agent::export_instance_gauges(service.metrics(), runtime);
+}
 
 }  // namespace
 
-int main(int argc, char** argv) { return common::run_service(describe(), argc, argv, setup); }
+int main(int argc, char** argv) {
+  if (argc == 4 && std::string_view(argv[1]) == "supervise") return agent::supervise(argv[2], argv[3]);
+  return common::run_service(describe(), argc, argv, setup);
+}

@@ -41,13 +41,21 @@ std::string permissions_json(const PermissionSet& set) {
 
 }  // namespace
 
+bool is_id(std::string_view id) {
+  if (id.size() == 16) return all_of(id, hex);  // tokens made before ids were UUIDs
+  if (id.size() != 36) return false;
+  for (std::size_t i = 0; i < id.size(); ++i)
+    if ((i == 8 || i == 13 || i == 18 || i == 23) ? id[i] != '-' : !hex(id[i])) return false;
+  return true;
+}
+
 std::optional<Parts> parse(std::string_view token) {
   if (!token.starts_with(kPrefix)) return std::nullopt;
   token.remove_prefix(kPrefix.size());
   auto cut = token.find('_');
-  if (cut != 16) return std::nullopt;
+  if (cut == std::string_view::npos) return std::nullopt;
   Parts p{std::string(token.substr(0, cut)), std::string(token.substr(cut + 1))};
-  if (!all_of(p.id, hex) || p.secret.size() != 43 || !all_of(p.secret, base64url)) return std::nullopt;
+  if (!is_id(p.id) || p.secret.size() != 43 || !all_of(p.secret, base64url)) return std::nullopt;
   return p;
 }
 
@@ -55,7 +63,7 @@ std::pair<ApiTokenRecord, std::string> create(store::Connection& db, std::string
                                               const std::optional<std::string>& org_id, std::string_view user_id,
                                               std::string_view name, const PermissionSet& permissions,
                                               std::optional<std::int64_t> expires_at) {
-  std::string id = security::random_hex(8);
+  std::string id = security::uuid_v4();
   std::string secret = security::random_token(32);
   std::string full = std::string(kPrefix) + id + "_" + secret;
   std::string last_four = full.substr(full.size() - 4);

@@ -36,8 +36,10 @@ struct Parts {
   std::string secret;
 };
 
-// Splits "shardlyn_api_<id>_<secret>"; nullopt unless the id is 16 hex characters and the
-// secret 43 base64url characters.
+// A token id: a UUID (or, for tokens made before ids were UUIDs, 16 hex characters).
+bool is_id(std::string_view id);
+// Splits "shardlyn_api_<id>_<secret>"; nullopt unless the id is a token id and the secret 43
+// base64url characters.
 std::optional<Parts> parse(std::string_view token);
 
 // Stores a new token and returns it with the full token text (shown once).

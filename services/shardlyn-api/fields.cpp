@@ -53,6 +53,13 @@ std::string code(const boost::json::object& body, std::string_view field) {
   return in::text(body, field, {.min = 6, .max = 32});
 }
 
+common::PageRequest page(const common::Request& req) {
+  auto per_page = req.query_param("per_page"), limit = req.query_param("limit");
+  if (per_page && limit && *per_page != *limit)
+    throw common::ApiError::validation("query parameters 'per_page' and 'limit' disagree; send one of them");
+  return common::parse_page(req, limit && !per_page ? "limit" : "per_page");
+}
+
 std::string uuid_param(const common::Request& req, std::string_view name, std::string_view what) {
   std::string_view v = req.param(name);
   bool ok = v.size() == 36 && std::all_of(v.begin(), v.end(), [](char c) {

@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "common/envelope.hpp"
 #include "common/http.hpp"
 
 namespace shardlyn::fields {
@@ -25,6 +26,9 @@ std::string name(const boost::json::object& body, std::string_view field);
 std::optional<std::string> optional_name(const boost::json::object& body, std::string_view field);
 // A 6-digit TOTP code or a backup code: 6-32 characters.
 std::string code(const boost::json::object& body, std::string_view field);
+// A list's page: `page` and `per_page`, or `limit` as another name for per_page (400 when both
+// are sent and differ).
+common::PageRequest page(const common::Request& req);
 // A UUID path parameter; anything else is a 404 (ids are opaque).
 std::string uuid_param(const common::Request& req, std::string_view name, std::string_view what);
 

@@ -58,12 +58,23 @@ GitHub::Redirect GitHub::start() const {
   return {std::move(url), std::move(nonce)};
 }
 
-SignIn GitHub::finish(std::string_view code, std::string_view state, std::string_view cookie_nonce,
-                      const audit::Actor& from, std::string_view user_agent) {
-  if (settings_.client_id.empty()) throw common::ApiError::not_implemented("SHARDLYN_GITHUB_CLIENT_ID");
-  auto bound = access_.verify(kStateType, state);
-  if (!bound || cookie_nonce.empty() || !security::constant_time_equal(*bound, security::sha256_hex(cookie_nonce)))
+void GitHub::spend_state(std::string_view state, std::string_view cookie_nonce) {
+  auto bound = access_.verify_signed(kStateType, state);
+  if (!bound || bound->id.empty() || cookie_nonce.empty() ||
+      !security::constant_time_equal(bound->subject, security::sha256_hex(cookie_nonce)))
     throw common::ApiError::bad_request("invalid or expired OAuth state");
+  bool fresh = db_.write([&](store::Connection& db) {
+    if (db.query_int("SELECT 1 FROM used_challenges WHERE id = ?", bound->id)) return false;
+    db.execute("INSERT INTO used_challenges (id, expires_at) VALUES (?, ?)", bound->id, bound->expires_at);
+    return true;
+  });
+  if (!fresh) throw common::ApiError::bad_request("invalid or expired OAuth state: it was used already");
+}
+
+GitHubOutcome GitHub::finish(std::string_view code, std::string_view state, std::string_view cookie_nonce,
+                             const audit::Actor& from, std::string_view user_agent) {
+  if (settings_.client_id.empty()) throw common::ApiError::not_implemented("SHARDLYN_GITHUB_CLIENT_ID");
+  spend_state(state, cookie_nonce);
 
   common::OutboundRequest exchange{.method = "POST", .url = settings_.token_url};
   exchange.headers = {{"Accept", "application/json"}, {"Content-Type", "application/x-www-form-urlencoded"}};
@@ -101,23 +112,26 @@ SignIn GitHub::finish(std::string_view code, std::string_view state, std::string
         email = field(e, "email");
   for (auto& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
 
-  auto user = db_.write([&](store::Connection& db) {
+  // The account linked to this GitHub id; else, for an address no account uses, a new account
+  // (GitHub verified the address); else the account that has the address, which is never linked
+  // without its password holder's confirmation (pre-registration takeover).
+  std::optional<User> existing;
+  auto user = db_.write([&](store::Connection& db) -> std::optional<User> {
     if (auto linked = users::find_by_github(db, github_id)) return *linked;
     if (email.empty()) throw common::ApiError::bad_request("the GitHub account has no verified primary email address");
-    if (auto existing = users::find_by_email(db, email)) {
-      users::link_github(db, existing->id, github_id);
-      audit::record(db, "auth.github_linked", {existing->id, {}, from.ip}, {}, existing->id, {{"login", login}});
-      return *users::find(db, existing->id);
-    }
+    existing = users::find_by_email(db, email);
+    if (existing) return std::nullopt;
     auto created = users::create(db, email, name.substr(0, 100), "", false);
-    if (!created) throw common::ApiError::conflict("an account with this email address already exists");
+    if (!created) throw common::ApiError::conflict("the address was registered meanwhile; sign in with GitHub again");
     users::link_github(db, created->id, github_id);
+    users::mark_verified(db, created->id);
     organizations::create(db, name.substr(0, 80) + "'s organization", created->id);
     audit::record(db, "auth.register", {created->id, {}, from.ip}, {}, created->id,
                   {{"via", "github"}, {"login", login}});
     return *users::find(db, created->id);
   });
-  return accounts_.open_session(user, from, user_agent);
+  if (!user) return {{}, accounts_.offer_github_link(*existing, github_id, login, from)};
+  return {accounts_.sign_in(*user, from, user_agent), {}};
 }
 
 }  // namespace shardlyn

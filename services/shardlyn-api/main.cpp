@@ -65,7 +65,11 @@ common::ServiceInfo describe() {
               // Requests with API tokens commit their audit entry on a worker thread before they
               // run; with more workers waiting on commits, group commit puts more in one fsync.
               {"WORKER_THREADS", "16", "threads for blocking work: password hashing, API-token audit commits"},
-              {"SHARDLYN_APP_URL", "http://localhost:3000", "the web app's address; links in mails point there"},
+              {"SHARDLYN_APP_URL", "",
+               "where links in mails point (a web app serving /verify-email, /reset-password and /invites/{token}); "
+               "unset: this service's own pages at its listen address"},
+              {"SHARDLYN_ORG_INVITE_LIMIT", "100/h", "invites an organisation may send (N/min, N/h)"},
+              {"SHARDLYN_USER_INVITE_LIMIT", "20/h", "invites one member may send (N/min, N/h)"},
           },
   };
   for (auto& option : common::mail_options("Shardlyn <no-reply@shardlyn.local>")) info.options.push_back(option);
@@ -76,6 +80,19 @@ common::LimitSpec limit(const common::Config& config, std::string_view env) {
   auto spec = common::LimitSpec::parse(config.get(env));
   if (!spec) throw common::ConfigError(std::string(env) + " must look like N/s, N/min or N/h with an optional :burst");
   return *spec;
+}
+
+// Where links in mails point: SHARDLYN_APP_URL, else this service's own pages.
+std::string link_base(const common::Config& c) {
+  std::string url = c.get("SHARDLYN_APP_URL");
+  if (!url.empty()) {
+    while (url.ends_with('/')) url.pop_back();
+    return url;
+  }
+  std::string host = c.get("SHARDLYN_HOST");
+  if (host.empty() || host == "0.0.0.0" || host == "::") host = "localhost";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return (c.get("TLS_CERT_FILE").empty() ? "http://" : "https://") + host + ":" + c.get("SHARDLYN_PORT");
 }
 
 // The domain objects, owned by the service (routes refer to them).
@@ -94,7 +111,7 @@ struct Shardlyn {
     s.lockout.threshold = static_cast<int>(c.get_int("SHARDLYN_LOCKOUT_THRESHOLD", 1, 1000));
     s.lockout.base_s = c.get_int("SHARDLYN_LOCKOUT_SECONDS", 1, 86400);
     s.lockout.max_s = std::max<std::int64_t>(s.lockout.base_s, 3600);
-    s.app_url = c.get("SHARDLYN_APP_URL");
+    s.app_url = link_base(c);
     return s;
   }
   static shardlyn::PlatformSettings platform_settings(const common::Config& c) {
@@ -105,7 +122,9 @@ struct Shardlyn {
     s.backup_dir = c.get("SHARDLYN_SYSTEM_BACKUP_DIR");
     s.backup_interval_s = c.get_int("SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", 1, 30LL * 86400);
     s.backup_keep = c.get_int("SHARDLYN_SYSTEM_BACKUP_KEEP", 1, 1000);
-    s.app_url = c.get("SHARDLYN_APP_URL");
+    s.app_url = link_base(c);
+    s.org_invite_limit = limit(c, "SHARDLYN_ORG_INVITE_LIMIT");
+    s.user_invite_limit = limit(c, "SHARDLYN_USER_INVITE_LIMIT");
     return s;
   }
   static shardlyn::GitHubSettings github_settings(const common::Config& c) {
@@ -136,6 +155,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::organization_routes(app.platform));
   app.access.add(service, shardlyn::settings_routes(app.platform));
   app.access.add(service, shardlyn::admin_routes(app.platform));
+  app.access.add(service, shardlyn::page_routes(app.accounts, app.platform));
   if (auto problems = app.access.check_document(service.info().openapi_yaml); !problems.empty())
     throw common::ConfigError("route guards and the OpenAPI document disagree: " + problems.front() + " (and " +
                               std::to_string(problems.size() - 1) + " more)");
@@ -145,6 +165,8 @@ void setup(common::Service& service) {
                   [&app] { app.platform.run_system_backup(); });
   service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
+  // Reset requests a restart interrupted before their background step ran.
+  service.every("pending password resets", std::chrono::minutes(1), [&app] { app.accounts.process_reset_requests(); });
 }
 
 }  // namespace

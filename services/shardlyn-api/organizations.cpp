@@ -192,14 +192,17 @@ bool delete_invite(store::Connection& db, std::string_view org_id, std::string_v
   return db.execute("DELETE FROM invites WHERE org_id = ? AND id = ?", org_id, invite_id) > 0;
 }
 
+std::optional<Invite> pending_invite(store::Connection& db, std::string_view token) {
+  auto q = db.prepare(std::string(kInviteColumns) + "WHERE token_hash = ? AND expires_at > ?");
+  q->bind_all(security::sha256_hex(token), store::unix_now());
+  if (!q->step()) return std::nullopt;
+  return invite_from_row(*q);
+}
+
 Invite accept(store::Connection& db, std::string_view token, std::string_view user_id, std::string_view email) {
-  Invite inv;
-  {
-    auto q = db.prepare(std::string(kInviteColumns) + "WHERE token_hash = ? AND expires_at > ?");
-    q->bind_all(security::sha256_hex(token), store::unix_now());
-    if (!q->step()) throw common::ApiError::not_found("invite not found or expired");
-    inv = invite_from_row(*q);
-  }
+  auto pending = pending_invite(db, token);
+  if (!pending) throw common::ApiError::not_found("invite not found or expired");
+  Invite inv = std::move(*pending);
   if (inv.email != email) throw common::ApiError::forbidden("this invite was sent to another email address");
   if (db.query_int(kRole, inv.org_id, user_id)) throw common::ApiError::conflict("already a member");
   db.execute(kInsertMember, inv.org_id, user_id, inv.role, store::unix_now());

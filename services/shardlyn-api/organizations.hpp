@@ -84,6 +84,8 @@ std::vector<Invite> invites(store::Connection& db, std::string_view org_id, std:
                             std::int64_t offset = 0);
 std::int64_t count_invites(store::Connection& db, std::string_view org_id);
 bool delete_invite(store::Connection& db, std::string_view org_id, std::string_view invite_id);
+// The unexpired invite behind a token.
+std::optional<Invite> pending_invite(store::Connection& db, std::string_view token);
 // Joins the invite's organisation: 404 unknown or expired token, 403 when the invite names
 // another address, 409 when already a member. Returns the invite.
 Invite accept(store::Connection& db, std::string_view token, std::string_view user_id, std::string_view email);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/error.hpp"
+
 namespace shardlyn {
 
 namespace {
@@ -153,6 +155,17 @@ std::vector<std::string> missing_permissions(const PermissionSet& wanted, const 
   std::vector<std::string> out;
   std::set_difference(wanted.begin(), wanted.end(), holder.begin(), holder.end(), std::back_inserter(out));
   return out;
+}
+
+bool covers(const PermissionSet& holder, const PermissionSet& wanted) {
+  return std::includes(holder.begin(), holder.end(), wanted.begin(), wanted.end());
+}
+
+void require_authority(const PermissionSet& caller, const PermissionSet& wanted, std::string_view action) {
+  auto missing = missing_permissions(wanted, caller);
+  if (missing.empty()) return;
+  throw common::ApiError::forbidden("you cannot " + std::string(action) + ": it takes " + missing.front() +
+                                    ", which you do not hold");
 }
 
 }  // namespace shardlyn

@@ -46,4 +46,11 @@ PermissionSet token_permissions(const PermissionSet& token_set, const Permission
 // Keys in `wanted` that `holder` does not have (empty: wanted is a subset).
 std::vector<std::string> missing_permissions(const PermissionSet& wanted, const PermissionSet& holder);
 
+// The one rule behind every change to who may do what in an organisation (decision 0010):
+// nobody grants, invites to, lifts a restriction from, or acts on the member or the tokens of
+// a role or permission they do not hold themselves. `wanted` is what the change hands out or
+// touches; when `caller` lacks any of it, a 403 saying which key and what was refused.
+bool covers(const PermissionSet& holder, const PermissionSet& wanted);
+void require_authority(const PermissionSet& caller, const PermissionSet& wanted, std::string_view action);
+
 }  // namespace shardlyn

@@ -16,6 +16,7 @@
 #include "api_tokens.hpp"
 #include "audit.hpp"
 #include "common/envelope.hpp"
+#include "common/limiter.hpp"
 #include "common/mail.hpp"
 #include "organizations.hpp"
 #include "store/database.hpp"
@@ -31,7 +32,9 @@ struct PlatformSettings {
   std::string backup_dir;        // system backups of shardlyn.db ("" = off)
   std::int64_t backup_interval_s = 0;
   std::int64_t backup_keep = 7;
-  std::string app_url = "http://localhost:3000";  // the web app; invite links point there
+  std::string app_url;  // where links in mails point (this service's pages unless configured)
+  common::LimitSpec org_invite_limit{100, std::chrono::hours(1), 100};   // invites per organisation
+  common::LimitSpec user_invite_limit{20, std::chrono::hours(1), 20};  // invites per inviting user
 };
 
 struct MemberPermissions {
@@ -109,7 +112,8 @@ class Platform {
   std::vector<ApiTokenRecord> api_tokens(const Caller& caller, bool root);
   std::pair<ApiTokenRecord, std::string> create_api_token(const Caller& caller, std::string_view name,
                                                           std::optional<std::int64_t> expires_in,
-                                                          std::optional<PermissionSet> permissions, bool root);
+                                                          std::optional<PermissionSet> permissions, bool root,
+                                                          const std::optional<std::string>& organization_id = {});
   void revoke_api_token(const Caller& caller, std::string_view id);
 
   // User administration.
@@ -158,6 +162,11 @@ class Platform {
   void run_system_backup();
 
  private:
+  void check_invite_limits(store::Connection& db, const Caller& caller) const;
+  // The caller acting in another organisation they belong to, for a token made there (404 when
+  // not a member, 403 without api_tokens.manage).
+  Caller in_organization(const Caller& caller, std::string_view org_id);
+
   store::Database& db_;
   const Access& access_;
   common::MailQueue& mail_;

@@ -27,6 +27,8 @@ std::vector<Endpoint> api_token_routes(Platform& platform);
 std::vector<Endpoint> settings_routes(Platform& platform);
 // Admin Endpoints (platform administration and admin settings).
 std::vector<Endpoint> admin_routes(Platform& platform);
+// The pages links in mails open: /verify-email, /reset-password, /invites/{token}.
+std::vector<Endpoint> page_routes(Accounts& accounts, Platform& platform);
 
 boost::json::object user_json(const User& user);
 // One page (query parameters page and per_page) of a short list held in full, in the Shardlyn

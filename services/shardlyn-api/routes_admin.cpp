@@ -132,7 +132,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .permission = "admin.organizations",
        .handler =
            [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
+             auto page = fields::page(req);
              auto [items, total] = p->all_organizations(page.limit, page.offset());
              json::array out;
              for (const auto& o : items) out.push_back(org_admin_json(o));
@@ -196,7 +196,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .permission = "admin.subscriptions",
        .handler =
            [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
+             auto page = fields::page(req);
              auto [items, total] = p->subscriptions(page.limit, page.offset());
              json::array out;
              for (const auto& s : items) out.push_back(subscription_json(s));
@@ -222,7 +222,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .permission = "admin.audit",
        .handler =
            [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
+             auto page = fields::page(req);
              auto [items, total] = p->audit_log(audit_filter(req), page.limit, page.offset());
              json::array out;
              for (const auto& e : items) out.push_back(audit_json(e));

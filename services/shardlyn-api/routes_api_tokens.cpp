@@ -4,6 +4,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "api_tokens.hpp"
 #include "routes.hpp"
 
 namespace shardlyn {
@@ -43,6 +44,16 @@ std::optional<PermissionSet> requested_permissions(const json::object& body) {
   return out;
 }
 
+// The organisation a new token belongs to when the body names one (organization_id); it must
+// agree with X-Organization-Id when both are sent.
+std::optional<std::string> requested_organization(const common::Request& req, const json::object& body) {
+  auto org = common::input::optional_text(body, "organization_id", {.min = 36, .max = 36});
+  if (!org) return std::nullopt;
+  if (auto header = req.headers.get("X-Organization-Id"); header && *header != *org)
+    throw common::ApiError::validation("'organization_id' and the X-Organization-Id header name different organizations");
+  return org;
+}
+
 }  // namespace
 
 std::vector<Endpoint> api_token_routes(Platform& platform) {
@@ -71,8 +82,9 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
              auto name = common::input::text(body, "name", {.min = 1, .max = 100});
              auto expires_in = common::input::optional_integer(body, "expires_in", 1, p->settings().max_token_ttl_s);
              bool root = common::input::optional_boolean(body, "root").value_or(false);
+             auto org = requested_organization(req, body);
              auto [record, token] =
-                 p->create_api_token(caller_of(req), name, expires_in, requested_permissions(body), root);
+                 p->create_api_token(caller_of(req), name, expires_in, requested_permissions(body), root, org);
              auto out = token_json(record);
              out["token"] = token;
              return common::Response::json(out, 201);
@@ -85,7 +97,7 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
        .handler =
            [p](common::Request& req) {
              std::string id(req.param("id"));
-             if (id.size() != 16) throw common::ApiError::not_found("API token not found");
+             if (!api_tokens::is_id(id)) throw common::ApiError::not_found("API token not found");
              p->revoke_api_token(caller_of(req), id);
              return common::Response::empty(204);
            }},

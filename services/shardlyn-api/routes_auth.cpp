@@ -18,6 +18,7 @@ json::object user_json(const User& u) {
           {"is_admin", u.platform_admin},
           {"suspended", u.suspended},
           {"mfa_enabled", u.mfa_enabled},
+          {"email_verified", u.email_verified},
           {"github_linked", u.github_id.has_value()},
           {"created_at", common::rfc3339_from_unix(u.created_at)}};
 }
@@ -39,6 +40,14 @@ common::Response tokens(const SignIn& s) {
                                              {"refresh_token", s.refresh_token},
                                              {"expires_in", s.access.expires_in},
                                              {"token_type", "Bearer"}});
+}
+
+// A password login, a GitHub sign-in and a confirmed link end the same way: tokens, or the TOTP
+// challenge to complete at /v1/auth/mfa/challenge.
+common::Response signed_in(const LoginResult& result, std::int64_t challenge_ttl) {
+  if (result.tokens) return tokens(*result.tokens);
+  return common::Response::json(json::object{
+      {"mfa_required", true}, {"challenge_token", result.challenge_token}, {"expires_in", challenge_ttl}});
 }
 
 // The value of one cookie of the request ("" when absent).
@@ -72,11 +81,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
              auto body = req.json_object();
              auto email = fields::email(body, "email");
              auto password = fields::password(body, "password");
-             auto result = a->login(email, password, anonymous(req), user_agent(req));
-             if (result.tokens) return tokens(*result.tokens);
-             return common::Response::json(json::object{{"mfa_required", true},
-                                                        {"challenge_token", result.challenge_token},
-                                                        {"expires_in", a->challenge_ttl()}});
+             return signed_in(a->login(email, password, anonymous(req), user_agent(req)), a->challenge_ttl());
            },
        .offload = true},
       {.method = "POST",
@@ -91,6 +96,24 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
              return common::Response::json(user_json(a->register_account(email, password, name, anonymous(req))), 201);
            },
        .offload = true},
+      {.method = "POST",
+       .path = "/v1/auth/verify-email",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             a->verify_email(fields::token(body, "token"), anonymous(req));
+             return common::Response::json(json::object{{"email_verified", true}});
+           }},
+      {.method = "POST",
+       .path = "/v1/auth/verify-email/resend",
+       .auth = Auth::User,
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             a->resend_verification(caller_of(req));
+             return common::Response::json(json::object{{"message", "a new verification link has been mailed"}}, 202);
+           }},
       {.method = "POST",
        .path = "/v1/auth/refresh",
        .limit = "login",
@@ -146,7 +169,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/github/callback",
        .limit = "login",
        .handler =
-           [gh](common::Request& req) {
+           [a, gh](common::Request& req) {
              if (auto error = req.query_param("error"))
                throw common::ApiError::unauthorized("GitHub sign-in was not granted: " + error->substr(0, 100));
              auto code = req.query_param("code");
@@ -155,10 +178,26 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
                throw common::ApiError::validation("query parameter 'code' is required");
              if (!state || state->empty() || state->size() > 2048)
                throw common::ApiError::validation("query parameter 'state' is required");
-             auto signed_in = gh->finish(*code, *state, cookie(req, GitHub::kCookie), anonymous(req), user_agent(req));
-             auto res = tokens(signed_in);
+             auto outcome = gh->finish(*code, *state, cookie(req, GitHub::kCookie), anonymous(req), user_agent(req));
+             auto res = outcome.link_token.empty()
+                            ? signed_in(outcome.login, a->challenge_ttl())
+                            : common::Response::json(json::object{{"link_required", true},
+                                                                  {"link_token", outcome.link_token},
+                                                                  {"expires_in", a->link_ttl()}});
              res.headers.add("Set-Cookie", std::string(GitHub::kCookie) + "=; Path=/v1/auth/github; Max-Age=0");
              return res;
+           },
+       .offload = true},
+      {.method = "POST",
+       .path = "/v1/auth/github/link",
+       .limit = "login",
+       .handler =
+           [a](common::Request& req) {
+             auto body = req.json_object();
+             auto link = fields::token(body, "link_token");
+             auto password = fields::password(body, "password");
+             return signed_in(a->confirm_github_link(link, password, anonymous(req), user_agent(req)),
+                              a->challenge_ttl());
            },
        .offload = true},
       {.method = "GET",
@@ -175,7 +214,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
              auto body = req.json_object();
              auto email = fields::email(body, "email");
              auto password = fields::new_password(body, "password");
-             auto name = fields::name(body, "name");
+             auto name = fields::optional_name(body, "name").value_or(email.substr(0, email.find('@')));
              return common::Response::json(user_json(a->bootstrap(email, password, name, anonymous(req))), 201);
            },
        .offload = true},

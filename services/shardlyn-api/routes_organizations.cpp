@@ -72,7 +72,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::User,
        .handler =
            [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
+             auto page = fields::page(req);
              auto [orgs, total] = p->organizations_of(caller_of(req), page);
              json::array items;
              for (const auto& [org, role] : orgs) {
@@ -130,7 +130,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .permission = "members.read",
        .handler =
            [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
+             auto page = fields::page(req);
              auto [members, total] = p->members(caller_of(req), page);
              json::array items;
              for (const auto& m : members)
@@ -221,7 +221,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .permission = "members.read",
        .handler =
            [p](common::Request& req) {
-             auto page = common::parse_page(req, "per_page");
+             auto page = fields::page(req);
              auto [invites, total] = p->invites(caller_of(req), page);
              json::array items;
              for (const auto& i : invites) items.push_back(invite_json(i));

@@ -13,7 +13,7 @@ namespace shardlyn {
 namespace json = boost::json;
 
 common::Response list_page(const common::Request& req, json::array items) {
-  auto page = common::parse_page(req, "per_page");
+  auto page = fields::page(req);
   auto total = static_cast<std::int64_t>(items.size());
   json::array shown;
   for (auto i = std::min(page.offset(), total); i < std::min(page.offset() + page.limit, total); ++i)
@@ -22,7 +22,7 @@ common::Response list_page(const common::Request& req, json::array items) {
 }
 
 common::Response user_page(Platform& platform, const common::Request& req) {
-  auto page = common::parse_page(req, "per_page");
+  auto page = fields::page(req);
   auto search = req.query_param("search");
   if (search) common::input::check_text(*search, "query parameter 'search'", {.min = 1, .max = 100});
   auto [items, total] = platform.users(search, page.limit, page.offset());

@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "SELECT id, email, name, password_hash, platform_admin, suspended, github_id, failed_logins, locked_until, "
-    "created_at, COALESCE((SELECT enabled FROM totp WHERE totp.user_id = users.id), 0) FROM users ";
+    "created_at, COALESCE((SELECT enabled FROM totp WHERE totp.user_id = users.id), 0), email_verified FROM users ";
 constexpr std::string_view kInsert =
     "INSERT INTO users (id, email, name, password_hash, platform_admin, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING";
@@ -21,7 +21,7 @@ constexpr std::string_view kSearch = "WHERE (?1 IS NULL OR email LIKE ?1 ESCAPE 
 
 User from_row(const store::Statement& q) {
   return {q.text(0),         q.text(1),  q.text(2),  q.text(3),  q.int64(4) != 0, q.int64(5) != 0,
-          q.text_or_null(6), q.int64(7), q.int64(8), q.int64(9), q.int64(10) != 0};
+          q.text_or_null(6), q.int64(7), q.int64(8), q.int64(9), q.int64(10) != 0, q.int64(11) != 0};
 }
 
 std::optional<User> one(store::Connection& db, std::string_view where, std::string_view value) {
@@ -67,6 +67,10 @@ void set_password(store::Connection& db, std::string_view id, std::string_view p
 void replace_password_hash(store::Connection& db, std::string_view id, std::string_view old_hash,
                            std::string_view new_hash) {
   db.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", new_hash, id, old_hash);
+}
+
+void mark_verified(store::Connection& db, std::string_view id) {
+  db.execute("UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ?", store::unix_now(), id);
 }
 
 void link_github(store::Connection& db, std::string_view id, std::string_view github_id) {

@@ -24,6 +24,7 @@ struct User {
   std::int64_t locked_until = 0;
   std::int64_t created_at = 0;
   bool mfa_enabled = false;
+  bool email_verified = false;  // proven by a mailed link, by GitHub, or set by the operator
 };
 
 namespace users {
@@ -40,6 +41,7 @@ void set_password(store::Connection& db, std::string_view id, std::string_view p
 // Swaps the hash only while it is still `old_hash` (a concurrent password change wins).
 void replace_password_hash(store::Connection& db, std::string_view id, std::string_view old_hash,
                            std::string_view new_hash);
+void mark_verified(store::Connection& db, std::string_view id);
 void link_github(store::Connection& db, std::string_view id, std::string_view github_id);
 bool set_suspended(store::Connection& db, std::string_view id, bool suspended);
 bool remove(store::Connection& db, std::string_view id);

@@ -3,6 +3,11 @@
 #include <atomic>
 #include <mutex>
 
+#include <any>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "api_keys.hpp"
 #include "common/log.hpp"
 
 namespace tc {
@@ -52,6 +57,18 @@ class WorkerStream : public common::ResponseStream, public std::enable_shared_fr
 
 std::shared_ptr<common::ResponseStream> stream_body(const FeedSource& source, FillBody fill) {
   return std::make_shared<WorkerStream>(source.post, std::move(fill));
+}
+
+FeedSlots::Lease feed_slot(const FeedSource& source, const common::Request& req) {
+  const auto* caller = std::any_cast<Caller>(&req.principal);
+  if (caller && !caller->anonymous) return source.slots->acquire("key:" + caller->key_id, true);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(req.client_ip, ec);
+  if (ec || !address.is_v6() || address.to_v6().is_v4_mapped()) return source.slots->acquire("ip:" + req.client_ip, false);
+  // One IPv6 client usually holds a whole /64.
+  auto bytes = address.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return source.slots->acquire("ip:" + boost::asio::ip::address_v6(bytes).to_string() + "/64", false);
 }
 
 common::Response streamed(const FeedSource& source, std::string content_type, FillBody fill) {

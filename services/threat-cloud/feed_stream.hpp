@@ -7,10 +7,7 @@
 #include <string>
 
 #include "common/http.hpp"
-
-namespace store {
-class Database;
-}
+#include "feeds.hpp"
 
 namespace tc {
 
@@ -20,7 +17,11 @@ struct FeedSource {
   std::filesystem::path database;
   std::function<void(std::function<void()>)> post;
   store::Database* db = nullptr;  // for the audit entry of each download
+  FeedSlots* slots = nullptr;     // how many feeds may stream at once, and per client
 };
+
+// A feed slot for the caller: per API key, or per address (IPv6: per /64) when anonymous.
+FeedSlots::Lease feed_slot(const FeedSource& source, const common::Request& req);
 
 // Appends the next part of a body to `out` and returns false once the body is complete.
 using FillBody = std::function<bool(std::string& out)>;

@@ -47,31 +47,58 @@ std::string_view feed_order(const FeedQuery& query) {
 
 }  // namespace
 
-std::atomic<int> Snapshot::open_{0};
-std::atomic<int> Snapshot::max_open_{32};
+struct FeedSlots::Lease::State {
+  std::mutex mutex;
+  std::map<std::string, int, std::less<>> held;  // holder -> open feeds
+  int open = 0, anonymous = 0;
+};
+
+FeedSlots::FeedSlots(FeedSlotLimits limits) : limits_(limits), state_(std::make_shared<Lease::State>()) {}
+
+FeedSlots::Lease FeedSlots::acquire(const std::string& holder, bool keyed) {
+  auto busy = [](std::string message) { return common::ApiError(503, std::move(message)).with_header("Retry-After", "5"); };
+  std::lock_guard lock(state_->mutex);
+  if (state_->open >= limits_.total) throw busy("too many feeds are being read at once, retry shortly");
+  if (!keyed && state_->anonymous >= limits_.total - limits_.keyed_reserve)
+    throw busy("every feed slot for clients without an API key is in use; retry shortly or send an API key");
+  int& mine = state_->held[holder];
+  if (mine >= limits_.per_client) {
+    throw busy("this client already reads " + std::to_string(mine) + " feeds at once (the most allowed); finish one first");
+  }
+  ++mine;
+  ++state_->open;
+  if (!keyed) ++state_->anonymous;
+  Lease lease;
+  lease.state_ = state_;
+  lease.holder_ = holder;
+  lease.keyed_ = keyed;
+  return lease;
+}
+
+FeedSlots::Lease::Lease(Lease&& other) noexcept
+    : state_(std::move(other.state_)), holder_(std::move(other.holder_)), keyed_(other.keyed_) {}
+
+FeedSlots::Lease::~Lease() {
+  if (!state_) return;
+  std::lock_guard lock(state_->mutex);
+  auto it = state_->held.find(holder_);
+  if (it != state_->held.end() && --it->second <= 0) state_->held.erase(it);
+  --state_->open;
+  if (!keyed_) --state_->anonymous;
+}
 
 Snapshot::Snapshot(const std::filesystem::path& file) {
-  if (open_.fetch_add(1) >= max_open_) {
-    open_.fetch_sub(1);
-    throw common::ApiError(503, "too many feeds are being read at once, retry shortly");
-  }
-  try {
-    connection_ = std::make_unique<store::Connection>(file, store::ConnectionOptions{.read_only = true});
-    transaction_ = std::make_unique<store::Transaction>(*connection_, store::Transaction::Kind::deferred);
-  } catch (...) {
-    open_.fetch_sub(1);
-    throw;
-  }
+  connection_ = std::make_unique<store::Connection>(file, store::ConnectionOptions{.read_only = true});
+  transaction_ = std::make_unique<store::Transaction>(*connection_, store::Transaction::Kind::deferred);
 }
 
 Snapshot::~Snapshot() {
   transaction_.reset();  // a read transaction: ending it only releases the snapshot
   connection_.reset();
-  open_.fetch_sub(1);
 }
 
-FeedReader::FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows)
-    : snapshot_(file), query_(query), rows_kind_(rows) {}
+FeedReader::FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows, FeedSlots::Lease slot)
+    : slot_(std::move(slot)), snapshot_(file), query_(query), rows_kind_(rows) {}
 
 FeedReader::~FeedReader() { rows_.reset(); }
 

@@ -2,7 +2,8 @@
 // Feeds read from a snapshot of their own: a connection and read transaction per feed, so a
 // large feed streams from one consistent view without holding a pooled connection while a
 // slow client reads.
-#include <atomic>
+#include <map>
+#include <mutex>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -21,13 +22,48 @@ namespace tc {
 inline constexpr std::string_view kRedistributable =
     "source NOT IN (SELECT name FROM sources WHERE redistribution = 0)";
 
-// A read-only view of the database for one long read; the snapshot is taken at its first
-// query. At most max_open() exist at once (ApiError 503 beyond), bounding file handles and
-// the WAL that open snapshots keep from being checkpointed.
+// How many feeds may stream at once: in all, per client (an API key, or an anonymous address:
+// IPv4 host, IPv6 /64), and how many of them only API-key holders may use, so that anonymous
+// clients can neither take every slot nor one client all anonymous ones. Each open feed holds
+// a snapshot (a file handle and WAL that cannot be checkpointed past it).
+struct FeedSlotLimits {
+  int total = 32;
+  int per_client = 4;
+  int keyed_reserve = 16;
+};
+
+class FeedSlots {
+ public:
+  explicit FeedSlots(FeedSlotLimits limits);
+  // One slot, given back when the lease is destroyed (it may outlive the FeedSlots).
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+
+   private:
+    friend class FeedSlots;
+    struct State;
+    std::shared_ptr<State> state_;
+    std::string holder_;
+    bool keyed_ = false;
+  };
+  // A slot for `holder` ("key:<id>" or "ip:<client>"); ApiError 503 with Retry-After when the
+  // holder's share, the anonymous share or the total is in use.
+  Lease acquire(const std::string& holder, bool keyed);
+  const FeedSlotLimits& limits() const { return limits_; }
+
+ private:
+  FeedSlotLimits limits_;
+  std::shared_ptr<Lease::State> state_;
+};
+
+// A read-only view of the database for one long read; the snapshot is taken at its first query.
 class Snapshot {
  public:
-  static void set_max_open(int n) { max_open_ = n; }
-  static int max_open() { return max_open_; }
   explicit Snapshot(const std::filesystem::path& file);
   ~Snapshot();
   Snapshot(const Snapshot&) = delete;
@@ -35,8 +71,6 @@ class Snapshot {
   store::Connection& connection() { return *connection_; }
 
  private:
-  static std::atomic<int> open_;
-  static std::atomic<int> max_open_;
   std::unique_ptr<store::Connection> connection_;
   std::unique_ptr<store::Transaction> transaction_;
 };
@@ -45,7 +79,8 @@ class Snapshot {
 class FeedReader {
  public:
   enum class Rows { Values, Iocs };
-  FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows);
+  // Holds `slot` for as long as it reads.
+  FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows, FeedSlots::Lease slot);
   ~FeedReader();
   FeedReader(const FeedReader&) = delete;
   FeedReader& operator=(const FeedReader&) = delete;
@@ -64,6 +99,7 @@ class FeedReader {
   Ioc ioc() const;
 
  private:
+  FeedSlots::Lease slot_;
   Snapshot snapshot_;
   FeedQuery query_;
   Rows rows_kind_;

@@ -50,7 +50,8 @@ common::ServiceInfo describe() {
       .options =
           {{"TC_DB_PATH", "", "database file (default DATA_DIR/threat-cloud.db)"},
            {"TC_API_KEYS", "", "comma-separated bootstrap admin API keys, each at least 32 characters", true},
-           {"TC_PUBLIC_READS", "false", "serve IoC lookups and feeds without a key (limited per client IP)"},
+           {"TC_PUBLIC_READS", "true",
+            "serve the community reads (IoC lookups, feeds, stats, queries) without a key, limited per client IP"},
            {"TC_RATE_LIMIT_READ", "600/min", "per-key limit for lookups and lists (N/s, N/min, N/h, :burst)"},
            {"TC_RATE_LIMIT_WRITE", "120/min", "per-key limit for uploads and changes"},
            {"TC_RATE_LIMIT_FEED", "60/min", "per-key limit for blocklists and feeds"},
@@ -74,7 +75,10 @@ common::ServiceInfo describe() {
            {"TC_CAMPAIGN_DORMANT_DAYS", "7", "automatic campaigns without events for this many days become dormant"},
            {"TC_REPUTATION_INTERVAL", "3600", "seconds between runs of the reputation job"},
 
-           {"TC_FEED_STREAMS", "32", "feeds streamed at once (each reads its own snapshot); more get 503"}},
+           {"TC_FEED_STREAMS", "32", "feeds streamed at once (each reads its own snapshot); more get 503"},
+           {"TC_FEED_STREAMS_PER_CLIENT", "4", "feeds one API key, or one anonymous address (IPv6: /64), streams at once"},
+           {"TC_FEED_STREAMS_KEYED", "",
+            "of TC_FEED_STREAMS, how many only callers with an API key may use (default: half)"}},
   };
 }
 
@@ -95,6 +99,20 @@ std::vector<std::filesystem::path> geoip_files(const common::Config& config) {
     files.emplace_back(f);
   }
   return files;
+}
+
+tc::FeedSlotLimits feed_slot_limits(const common::Config& config) {
+  tc::FeedSlotLimits limits{.total = static_cast<int>(config.get_int("TC_FEED_STREAMS", 1, 1000))};
+  limits.per_client = static_cast<int>(config.get_int("TC_FEED_STREAMS_PER_CLIENT", 1, 1000));
+  if (limits.per_client > limits.total) {
+    if (config.is_set("TC_FEED_STREAMS_PER_CLIENT"))
+      throw common::ConfigError("TC_FEED_STREAMS_PER_CLIENT must not exceed TC_FEED_STREAMS");
+    limits.per_client = limits.total;
+  }
+  limits.keyed_reserve = config.is_set("TC_FEED_STREAMS_KEYED")
+                             ? static_cast<int>(config.get_int("TC_FEED_STREAMS_KEYED", 0, limits.total))
+                             : limits.total / 2;
+  return limits;
 }
 
 void setup(common::Service& service) {
@@ -149,7 +167,6 @@ void setup(common::Service& service) {
                   correlated.with({}).inc(static_cast<double>(run.events_correlated));
                 });
 
-  tc::Snapshot::set_max_open(static_cast<int>(config.get_int("TC_FEED_STREAMS", 1, 1000)));
   auto& reputation = service.make<tc::ReputationJob>(db);
   service.every("reputation", std::chrono::seconds(config.get_int("TC_REPUTATION_INTERVAL", 1, 7 * 86400)),
                 [&reputation] { reputation.run(); });
@@ -162,7 +179,7 @@ void setup(common::Service& service) {
   service.add(tc::ioc_routes(iocs, {&events, &campaigns}));
   service.add(tc::sighting_routes(iocs, sightings));
   tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); },
-                             &db};
+                             &db, &service.make<tc::FeedSlots>(feed_slot_limits(config))};
   service.add(tc::feed_routes(feed_source));
   service.add(tc::stats_routes(stats));
   service.add(tc::audit_routes(audit));

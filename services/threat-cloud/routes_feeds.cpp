@@ -123,7 +123,8 @@ FillBody rows_body(std::shared_ptr<FeedReader> reader, std::string head,
 common::Response blocklist(const FeedSource& source, const Blocklist& list, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, list.types, filters);
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values);
+  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values,
+                                                     feed_slot(source, req));
   std::string etag = feed_etag(filters, reader->fingerprint());
   if (auto res = not_modified(source, req, list.name, filters, etag)) return std::move(*res);
   std::string head = "# Panguard Threat Cloud " + std::string(list.title) + "\n# Generated: " + common::rfc3339_now() +
@@ -140,6 +141,13 @@ common::Response blocklist(const FeedSource& source, const Blocklist& list, comm
   return res;
 }
 
+// A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first: OWASP CSV
+// injection) gets a leading apostrophe, which shows the text as it is.
+std::string inert(std::string_view s) {
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos) return "'" + std::string(s);
+  return std::string(s);
+}
+
 // RFC 4180 field: quoted when it holds a comma, quote or line break.
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
@@ -152,11 +160,12 @@ std::string csv_field(std::string_view s) {
 }
 
 void csv_row(const Ioc& i, std::string& out) {
+  // Each tag is neutralised as well: importers split the cell on ';'.
   std::string tags;
-  for (const auto& t : i.tags) tags += (tags.empty() ? "" : ";") + t;
-  out += std::string(type_name(i.type)) + "," + csv_field(i.normalized_value) + "," + csv_field(i.threat_type) + "," +
-         std::to_string(i.reputation) + "," + std::to_string(i.confidence) + "," + i.tlp + "," + i.first_seen + "," +
-         i.last_seen + "," + csv_field(tags) + "\r\n";
+  for (const auto& t : i.tags) tags += (tags.empty() ? "" : ";") + inert(t);
+  out += std::string(type_name(i.type)) + "," + csv_field(inert(i.normalized_value)) + "," +
+         csv_field(inert(i.threat_type)) + "," + std::to_string(i.reputation) + "," + std::to_string(i.confidence) +
+         "," + i.tlp + "," + i.first_seen + "," + i.last_seen + "," + csv_field(tags) + "\r\n";
 }
 
 boost::json::object feed_entry(const Ioc& i) {
@@ -171,7 +180,8 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
   auto format = common::input::query_one_of(req, "format", kFeedFormats).value_or("json");
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
+  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs,
+                                                     feed_slot(source, req));
   std::string etag = feed_etag(filters + ", format=" + format, reader->fingerprint());
   if (auto res = not_modified(source, req, "iocs", filters + ", format=" + format, etag)) return std::move(*res);
   common::Response res;
@@ -200,7 +210,8 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
 common::Response stix_feed(const FeedSource& source, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs);
+  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs,
+                                                     feed_slot(source, req));
   std::string etag = feed_etag(filters + ", format=stix", reader->fingerprint());
   if (auto res = not_modified(source, req, "stix", filters, etag)) return std::move(*res);
   std::string markings = boost::json::serialize(stix::tlp_markings());

@@ -374,6 +374,23 @@ common::Response lookup_bulk(Iocs& iocs, common::Request& req) {
   return common::envelope_ok(std::move(out));
 }
 
+// PATCH names an IoC like GET does, by value (type auto-detected or ?type=); an IoC id
+// (ioc_<16 hex>, as uploads answer) is accepted too. "" when no IoC has that value.
+std::string patch_target(const Iocs& iocs, const common::Request& req) {
+  std::string value(req.param("value"));
+  bool is_id = value.size() == 20 && value.starts_with("ioc_") &&
+               std::all_of(value.begin() + 4, value.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  auto type = common::input::query_one_of(req, "type", kTypeNames);
+  if (is_id && !type) return value;
+  auto key = classify(value, type ? parse_type(*type) : std::nullopt);
+  if (!key) {
+    if (type) invalid("value", "is not a valid " + *type);
+    invalid("value", "is not an IoC id or a recognised IoC value");
+  }
+  auto found = iocs.find(*key);
+  return found ? found->id : std::string();
+}
+
 common::Response patch(Iocs& iocs, common::Request& req) {
   auto body_value = req.json();
   const auto& body = body_value.as_object();
@@ -385,8 +402,8 @@ common::Response patch(Iocs& iocs, common::Request& req) {
   if (auto c = input::optional_integer(body, "confidence", 0, 100)) p.confidence = static_cast<int>(*c);
   if (!p.status && !p.tlp && !p.tags && !p.confidence)
     throw common::ApiError::validation("the body must set at least one of status, tags, tlp, confidence");
-  auto ioc = iocs.update(req.param("value"), p, actor_of(req));  // the IoC id; one template name per path
-  if (!ioc) throw common::ApiError::not_found("no IoC with this id");
+  auto ioc = iocs.update(patch_target(iocs, req), p, actor_of(req));
+  if (!ioc) throw common::ApiError::not_found("no such IoC");
   return common::envelope_ok(ioc_json(*ioc));
 }
 

@@ -257,7 +257,7 @@ std::vector<common::Route> query_routes(const Analytics& analytics, const Attack
   auto route = [](std::string path, common::Handler handler) {
     return common::Route{.method = "GET",
                          .path = std::move(path),
-                         .auth = "read",
+                         .auth = "public-read",  // community statistics, open with TC_PUBLIC_READS
                          .limit = "read",
                          .handler = std::move(handler),
                          .offload = true};

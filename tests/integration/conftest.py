@@ -58,6 +58,7 @@ ALL_SERVICES = list(SERVICES)
 # For servers shared by many tests: service-wide rate limits high enough never to interfere
 # (the defaults are tested on servers of their own).
 RELAXED_LIMITS = {"AUTH_RATE_LIMIT": "100000/min", "MANAGER_RATE_LIMIT": "100000/min",
+                  "MANAGER_AGENT_RATE_LIMIT": "100000/min",
                   "SHARDLYN_RATE_LIMIT": "10000/s", "TC_RATE_LIMIT": "100000/min"}
 
 

@@ -11,7 +11,8 @@ JWT_SECRET = "shardlyn-test-jwt-secret-0123456789abcdef"
 # Limits high enough never to interfere; the limits themselves are tested on servers of their own.
 SHARDLYN_ENV = {**RELAXED_LIMITS, "SHARDLYN_JWT_SECRET": JWT_SECRET,
                 "SHARDLYN_LOGIN_RATE_LIMIT": "100000/min", "SHARDLYN_MFA_RATE_LIMIT": "100000/min",
-                "SHARDLYN_SUPPORT_RATE_LIMIT": "100000/min"}
+                "SHARDLYN_SUPPORT_RATE_LIMIT": "100000/min", "SHARDLYN_ORG_INVITE_LIMIT": "100000/h",
+                "SHARDLYN_USER_INVITE_LIMIT": "100000/h"}
 PASSWORD = "correct horse battery"
 
 
@@ -83,11 +84,27 @@ def login(server, email: str, password: str = PASSWORD) -> dict:
     return expect(server.request("POST", "/v1/auth/login", json={"email": email, "password": password}), 200)
 
 
-def register(server, prefix: str = "user", password: str = PASSWORD) -> Account:
+def register(server, prefix: str = "user", password: str = PASSWORD, verified: bool = True) -> Account:
+    """A new account, signed in; with verified, its address confirmed through the mailed link."""
     email = unique_email(prefix)
     expect(server.request("POST", "/v1/auth/register", json={"email": email, "password": password, "name": prefix}),
            201)
+    if verified:
+        verify_address(server, email)
     return Account(server, email, password, login(server, email, password))
+
+
+def mailed_token(mail, page: str) -> str:
+    """The token of the link to `page` (verify-email, reset-password, invites) in a mail."""
+    import re
+    match = re.search(page + r"(?:\?token=|/)([A-Za-z0-9_.~-]+)", mail.get_content())
+    assert match, mail.get_content()
+    return match.group(1)
+
+
+def verify_address(server, email: str) -> None:
+    [mail] = wait_for_mail(server, email, "verify-email")
+    expect(server.request("POST", "/v1/auth/verify-email", json={"token": mailed_token(mail, "verify-email")}), 200)
 
 
 def bootstrap(server, password: str = PASSWORD) -> Account:
@@ -137,3 +154,16 @@ def outbox(server, to: str | None = None) -> list:
         if to is None or msg["To"] == to:
             messages.append(msg)
     return messages
+
+
+def wait_for_mail(server, to: str, kind: str, count: int = 1, timeout: float = 10.0) -> list:
+    """The mails of one kind to one address, once there are `count` of them (some, such as
+    password resets, go out just after the answer)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in outbox(server, to) if m["X-Shardlyn-Mail"] == kind]
+        if len(found) >= count or time.monotonic() > deadline:
+            assert len(found) == count, [(m["X-Shardlyn-Mail"], m["Subject"]) for m in outbox(server, to)]
+            return found
+        time.sleep(0.05)

@@ -291,11 +291,37 @@ def test_me(server):
     assert r.headers["Cache-Control"] == "no-store"
 
 
+def sessions_page(server, token, **params):
+    """GET /api/auth/sessions: a page of the caller's sessions with the pagination envelope."""
+    r = server.get("/api/auth/sessions", headers=bearer(token), params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"ok", "data", "pagination"} and body["ok"] is True, body
+    return body["data"], body["pagination"]
+
+
+def test_sessions_are_paginated(server):
+    addr = unique_email("sess-page")
+    first = register(server, addr)
+    for _ in range(4):
+        ok_data(login(server, addr))
+    items, page = sessions_page(server, first["token"])
+    assert len(items) == 5 and page == {"total": 5, "page": 1, "limit": 50, "pages": 1}
+    two, page = sessions_page(server, first["token"], limit=2, page=3)
+    assert page == {"total": 5, "page": 3, "limit": 2, "pages": 3} and len(two) == 1
+    assert two[0]["id"] == items[4]["id"]  # newest first, the same order page by page
+    _, page = sessions_page(server, first["token"], limit=500)
+    assert page["limit"] == 200
+    for bad in ({"limit": 0}, {"page": "x"}):
+        error_of(server, server.get("/api/auth/sessions", headers=bearer(first["token"]), params=bad), 400,
+                 "validation_error")
+
+
 def test_sessions_list_marks_current_and_revoke(server):
     addr = unique_email("sess")
     first = register(server, addr)
     second = ok_data(login(server, addr, headers={"User-Agent": "second-device/1.0"}))
-    listed = ok_data(server.get("/api/auth/sessions", headers=bearer(second["token"])))
+    listed = sessions_page(server, second["token"])[0]
     assert len(listed) == 2
     for s in listed:
         assert set(s) == {"id", "ip", "userAgent", "createdAt", "lastUsedAt", "expiresAt", "current"}
@@ -317,7 +343,7 @@ def test_sessions_list_marks_current_and_revoke(server):
     # the revoked session's access token fails at once; its refresh token is refused
     error_of(server, server.get("/api/auth/me", headers=bearer(first["token"])), 401)
     error_of(server, post(server, "/api/auth/refresh", {"refreshToken": first["refreshToken"]}), 401)
-    listed = ok_data(server.get("/api/auth/sessions", headers=bearer(second["token"])))
+    listed = sessions_page(server, second["token"])[0]
     assert [s["id"] for s in listed] == [current[0]["id"]]
     error_of(server, server.request("DELETE", f"/api/auth/sessions/{other['id']}", headers=bearer(second["token"])),
              404)
@@ -479,6 +505,68 @@ def test_links_in_mails_use_the_configured_base_url(launch):
     register(server, addr)
     ok_data(post(server, "/api/auth/forgot-password", {"email": addr}))
     for kind, page in (("verify-email", "verify-email"), ("reset-password", "reset-password")):
-        [mail] = mails(server, to=addr, kind=kind)
         token = mailed_token(server, addr, kind)
+        [mail] = mails(server, to=addr, kind=kind)
         assert f"https://app.panguard.test/{page}?token={token}" in mail.get_content()
+
+
+def _open_link(url, mode, password=None, refused=False):
+    """Follows a link in headless Chromium the way a person would (tests/integration/js/open_link.cjs)."""
+    import json
+    import os
+    import subprocess
+    from conftest import SOURCE_DIR
+    env = dict(os.environ, NODE_PATH=str(SOURCE_DIR / "tools" / "node_modules"))
+    args = ["node", str(SOURCE_DIR / "tests" / "integration" / "js" / "open_link.cjs"), url, mode]
+    if password:
+        args.append(password)
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=90, cwd=str(SOURCE_DIR / "tools"))
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result.get("ok"), (result, proc.stderr[-2000:])
+    # Chromium logs a refused API call (4xx) as a console error; nothing else may appear.
+    errors = [e for e in result["errors"] if not (refused and e.startswith("Failed to load resource"))]
+    assert errors == [], result
+    return result
+
+
+def test_mail_links_open_pages_that_do_the_job(launch):
+    """By default links point at this server, whose /verify-email and /reset-password pages
+    finish the job through the API: followed from the outbox mail in a browser."""
+    server = launch("auth-server", env=AUTH_ENV)
+    addr = unique_email("pages")
+    reg = register(server, addr)
+    [mail] = mails(server, to=addr, kind="verify-email")
+    link = re.search(r"(http\S+/verify-email\?token=\S+)", mail.get_content()).group(1)
+    assert link.startswith(server.base_url + "/verify-email?token=")
+    page = server.get("/verify-email")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    result = _open_link(link, "verify")
+    assert result["status"] == "done" and "confirmed" in result["text"]
+    assert "token=" not in result["location"]  # the token leaves the address bar
+    assert all(r["referer"] is None or "token=" not in r["referer"] for r in result["requests"])
+    me = ok_data(server.get("/api/auth/me", headers=bearer(reg["token"])))
+    assert me["user"]["emailVerified"] is True
+    # the same link a second time: the page says why it cannot
+    again = _open_link(link, "verify", refused=True)
+    assert again["status"] == "error" and "used or expired" in again["text"]
+
+    ok_data(post(server, "/api/auth/forgot-password", {"email": addr}))
+    [mail] = mails(server, to=addr, kind="reset-password")
+    link = re.search(r"(http\S+/reset-password\?token=\S+)", mail.get_content()).group(1)
+    result = _open_link(link, "reset", "a brand new password")
+    assert result["status"] == "done", result
+    ok_data(login(server, addr, "a brand new password"))
+    error_of(server, login(server, addr, PASSWORD), 401, "invalid_credentials")
+    error_of(server, server.get("/api/auth/me", headers=bearer(reg["token"])), 401)  # every session ended
+    assert server.get("/account/account.js").status_code == 200
+    assert server.get("/account/account.html").status_code == 404
+    # the pages and their files are outside the per-IP limit; the API calls they make are not
+    limited = launch("auth-server", env={**AUTH_ENV, "AUTH_RATE_LIMIT": "3/min"})
+    for _ in range(10):
+        for path in ("/verify-email", "/reset-password", "/account/account.js", "/account/account.css"):
+            r = limited.get(path)
+            assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers, path
+    codes = [post(limited, "/api/auth/verify-email", {"token": "x" * 20}).status_code for _ in range(4)]
+    assert codes[-1] == 429

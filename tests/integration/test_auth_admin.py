@@ -193,3 +193,67 @@ def test_stats(server, admin):
     today = time.strftime("%Y-%m-%d", time.gmtime())
     days = {d["date"]: d["count"] for d in after["signupsPerDay"]}
     assert days[today] >= 1 and sum(days.values()) == after["users"]["total"]
+
+
+def test_admins_demoting_each_other_at_once_leave_one(launch):
+    """The caller's role is read again in the change's own transaction: of two admins demoting
+    each other at the same moment, one wins and the other gets 403; never zero admins."""
+    import threading
+    server = launch("auth-server", env=AUTH_ENV)
+    a, b = register(server, unique_email("duel-a")), register(server, unique_email("duel-b"))
+    ids = (a["user"]["id"], b["user"]["id"])
+    for round_ in range(15):
+        execute(server, "UPDATE users SET role = 'admin' WHERE id IN (?, ?)", *ids)
+        barrier, results = threading.Barrier(2), {}
+
+        def demote(actor, target):
+            barrier.wait()
+            results[actor["user"]["id"]] = server.request(
+                "PATCH", f"/api/admin/users/{target['user']['id']}", json={"role": "user"},
+                headers=bearer(actor["token"])).status_code
+
+        threads = [threading.Thread(target=demote, args=pair) for pair in ((a, b), (b, a))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(results.values()) == [200, 403], (round_, results)
+        admins = query(server, "SELECT id FROM users WHERE role = 'admin'")
+        assert len(admins) == 1, round_
+        winner = next(uid for uid, status in results.items() if status == 200)
+        assert admins[0]["id"] == winner
+
+
+def test_bootstrap_admin_setting(launch):
+    """AUTH_BOOTSTRAP_ADMIN_EMAIL/PASSWORD create the first administrator (verified address)
+    while none exists; later starts change nothing; bad settings stop the start (exit 2)."""
+    addr = unique_email("boot")
+    env = {**AUTH_ENV, "AUTH_BOOTSTRAP_ADMIN_EMAIL": addr, "AUTH_BOOTSTRAP_ADMIN_PASSWORD": "first admin password"}
+    server = launch("auth-server", env=env)
+    signed = ok_data(login(server, addr, "first admin password"))
+    assert signed["user"]["role"] == "admin" and signed["user"]["emailVerified"] is True
+    assert signed["user"]["name"] == "Administrator"
+    ok_data(server.get("/api/admin/stats", headers=bearer(signed["token"])))
+    assert query(server, "SELECT COUNT(*) AS n FROM users WHERE role = 'admin'")[0]["n"] == 1
+    # a restart with other values leaves the existing administrator alone
+    assert server.stop() == 0
+    again = launch("auth-server", env={**env, "AUTH_BOOTSTRAP_ADMIN_EMAIL": unique_email("boot2"),
+                                       "AUTH_BOOTSTRAP_ADMIN_PASSWORD": "another password"}, data_dir=server.data_dir)
+    assert query(again, "SELECT COUNT(*) AS n FROM users")[0]["n"] == 1
+    ok_data(login(again, addr, "first admin password"))
+    # an address someone registered first is never promoted
+    fresh = launch("auth-server", env=AUTH_ENV)
+    squatter = unique_email("squat")
+    register(fresh, squatter)
+    assert fresh.stop() == 0
+    refused = launch("auth-server", env={**AUTH_ENV, "AUTH_BOOTSTRAP_ADMIN_EMAIL": squatter,
+                                         "AUTH_BOOTSTRAP_ADMIN_PASSWORD": "first admin password"},
+                     data_dir=fresh.data_dir, wait=False)
+    assert refused.process.wait(timeout=20) == 2
+    assert "existing account" in refused.log_text()
+    for bad in ({"AUTH_BOOTSTRAP_ADMIN_EMAIL": addr},
+                {"AUTH_BOOTSTRAP_ADMIN_EMAIL": "not-an-address", "AUTH_BOOTSTRAP_ADMIN_PASSWORD": "long enough pw"},
+                {"AUTH_BOOTSTRAP_ADMIN_EMAIL": addr, "AUTH_BOOTSTRAP_ADMIN_PASSWORD": "short"}):
+        proc = launch("auth-server", env={**AUTH_ENV, **bad}, wait=False)
+        assert proc.process.wait(timeout=20) == 2, bad
+        assert "AUTH_BOOTSTRAP_ADMIN" in proc.log_text(), bad

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pyotp
 import pytest
 
-from auth_helpers import (AUTH_ENV, PASSWORD, bearer, db, error_of, execute, login, ok_data, post, query, register,
-                          unique_email)
+from auth_helpers import (AUTH_ENV, PASSWORD, bearer, db, error_of, execute, login, mails, ok_data, post, query,
+                          register, unique_email)
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -212,3 +212,29 @@ def test_erasure_leaves_no_personal_data_anywhere_in_the_database(launch):
     actions = [r["action"] for r in query(server, "SELECT action FROM audit_log WHERE user_id = ? ORDER BY seq", uid)]
     assert actions[0] == "user.registered" and actions[-1] == "account.deleted" and "data.exported" in actions
     assert query(server, "SELECT COUNT(*) AS n FROM billing_events WHERE user_id IS NULL")[0]["n"] == 2
+
+
+def test_erasure_removes_the_outbox_mails_of_the_account(launch):
+    """Development mail (DATA_DIR/outbox/*.eml) to the erased account's addresses, earlier ones
+    included, goes with the account; other people's mail stays."""
+    server = launch("auth-server", env=AUTH_ENV)
+    old, new, other = unique_email("erase-old"), unique_email("erase-new"), unique_email("erase-other")
+    reg = register(server, old)  # verification mail to the old address
+    register(server, other)
+    post(server, "/api/auth/forgot-password", {"email": old})  # reset mail to the old address
+    r = server.request("PATCH", "/api/auth/me", json={"email": new, "currentPassword": PASSWORD},
+                       headers=bearer(reg["token"]))
+    ok_data(r)  # a notice to the old address, a verification to the new one
+    outbox = server.data_dir / "outbox"
+
+    def addressed(*addrs):
+        return [m for m in mails(server) if m["To"] in addrs]
+
+    assert len(addressed(old)) >= 2 and len(addressed(new)) == 1 and addressed(other)
+    before = len(addressed(old, new))
+    data = ok_data(delete_account(server, reg["token"]))
+    assert data["tables"]["outbox"] == before
+    assert addressed(old, new) == []
+    assert len(addressed(other)) == 1
+    assert not any(old in p.read_text(errors="replace") or new in p.read_text(errors="replace")
+                   for p in outbox.glob("*.eml"))

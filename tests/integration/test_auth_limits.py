@@ -58,15 +58,17 @@ def test_password_confirmations_are_limited_per_user(launch):
                  token=other["token"]))
 
 
-def test_register_limit_5_per_hour_per_ip(launch):
+def test_register_limit_per_ip(launch):
+    """Sign-up allows a burst of 10 per address (an office or a class behind one NAT), then one
+    a minute (AUTH_REGISTER_LIMIT 60/h:10, issue 14: 5 an hour stopped people, not abusers)."""
     server = launch("auth-server", env={**RELAXED_LIMITS, "AUTH_LOGIN_LIMIT": "100000/min"})
-    for _ in range(5):
+    for _ in range(10):
         register(server)
     r = post(server, "/api/auth/register", {"email": unique_email(), "name": "N", "password": PASSWORD})
     error_of(server, r, 429, "rate_limited")
-    assert int(r.headers["Retry-After"]) >= 60  # one token per 12 minutes
-    assert r.headers["X-RateLimit-Limit"] == "5"
-    assert query(server, "SELECT COUNT(*) AS n FROM users")[0]["n"] == 5
+    assert 1 <= int(r.headers["Retry-After"]) <= 60  # one more per minute
+    assert r.headers["X-RateLimit-Limit"] == "10"
+    assert query(server, "SELECT COUNT(*) AS n FROM users")[0]["n"] == 10
 
 
 def test_limit_settings_are_validated(launch, tmp_path):

@@ -66,13 +66,19 @@ def test_reregistration_is_idempotent_and_rotates_the_token(manager):
 def test_agent_token_is_scoped_to_its_own_agent(manager):
     a = register(manager, hostname="scope-a").json()["data"]
     b = register(manager, hostname="scope-b").json()["data"]
+    # A valid token on a route it may not use is 403 (seed 000: valid token, insufficient permissions).
     r = manager.request("POST", f"/api/agents/{b['agentId']}/heartbeat", json=HEARTBEAT, headers=fleet(a["agentToken"]))
+    assert r.status_code == 403
+    assert_error_style(manager, r.json(), 403)
+    # An unknown token is 401 with the challenge.
+    r = manager.request("POST", f"/api/agents/{b['agentId']}/heartbeat", json=HEARTBEAT, headers=fleet("agt_unknown"))
     assert r.status_code == 401
     assert_error_style(manager, r.json(), 401)
     assert r.headers["WWW-Authenticate"] == "Bearer"
     # An agent token is not a fleet token.
-    assert manager.get("/api/agents", headers=fleet(a["agentToken"])).status_code == 401
-    assert manager.request("POST", "/api/agents/register", json={}, headers=fleet(a["agentToken"])).status_code == 401
+    assert manager.get("/api/agents", headers=fleet(a["agentToken"])).status_code == 403
+    assert manager.request("POST", "/api/agents/register", json={}, headers=fleet(a["agentToken"])).status_code == 403
+    assert manager.get("/api/events/stream", headers=fleet(a["agentToken"])).status_code == 403
 
 
 def test_heartbeat_records_metrics_history(manager):
@@ -208,12 +214,78 @@ def test_agents_survive_restart(launch):
     assert r.status_code == 200 and r.json()["data"]["hostname"] == "persist"
 
 
-def test_without_fleet_token_loopback_is_trusted(launch):
-    server = launch("manager", env=dict(RELAXED_LIMITS))
-    r = server.request("POST", "/api/agents/register", json={"hostname": "lo", "os": "linux", "arch": "x86_64",
-                                                             "version": "1"})
+def test_without_fleet_token_a_generated_one_is_required(launch):
+    """No address is trusted: without MANAGER_AUTH_TOKEN one is generated into DATA_DIR/secrets
+    (kept across restarts) and every caller, loopback or forwarded, must present it."""
+    server = launch("manager", env=dict(RELAXED_LIMITS, TRUST_PROXY="1"))
+    body = {"hostname": "lo", "os": "linux", "arch": "x86_64", "version": "1"}
+    assert server.request("POST", "/api/agents/register", json=body).status_code == 401  # loopback, no token
+    # The spoofing of the attack report: a forwarded loopback address first, the real client last.
+    for xff in ("127.0.0.1, 203.0.113.7", "127.0.0.1", "::1", "203.0.113.7, 127.0.0.1"):
+        r = server.request("POST", "/api/agents/register", json=body, headers={"X-Forwarded-For": xff})
+        assert r.status_code == 401, xff
+        assert server.get("/api/agents", headers={"X-Forwarded-For": xff}).status_code == 401, xff
+        assert server.get("/api/overview", headers={"X-Forwarded-For": xff}).status_code == 401, xff
+    secret = server.data_dir / "secrets" / "MANAGER_AUTH_TOKEN"
+    token = secret.read_text().strip()
+    assert len(token) >= 32 and (secret.stat().st_mode & 0o777) == 0o600
+    assert register(server, hostname="lo").status_code == 401  # not the tests' fleet token either
+    r = server.request("POST", "/api/agents/register", json=body, headers=fleet(token))
     assert r.status_code == 201
-    # With TRUST_PROXY a forwarded non-loopback client is not trusted.
-    proxied = launch("manager", env=dict(RELAXED_LIMITS, TRUST_PROXY="true"))
-    r = proxied.get("/api/agents", headers={"X-Forwarded-For": "203.0.113.9"})
-    assert r.status_code == 401
+    # The log offers a dashboard link that signs in with it (in the fragment, never sent to a server).
+    assert f"/dashboard#token={token}" in server.log_text()
+    assert server.stop() == 0
+    again = launch("manager", env=dict(RELAXED_LIMITS), data_dir=server.data_dir)
+    assert again.get("/api/agents", headers=fleet(token)).json()["pagination"]["total"] == 1
+    # Production still requires the variable.
+    prod = launch("manager", env={"APP_ENV": "production", "MANAGER_TLS": "off"}, wait=False)
+    assert prod.process.wait(timeout=15) == 2
+    assert "MANAGER_AUTH_TOKEN is required" in prod.log_text()
+
+
+def test_agent_record_has_recent_threats_and_policy_version(manager):
+    a = register(manager, hostname="detail-1").json()["data"]
+    token = fleet(a["agentToken"])
+    url = f"/api/agents/{a['agentId']}"
+    detail = manager.get(url, headers=token).json()["data"]
+    assert detail["recentThreats"] == [] and detail["policyVersion"] == 0
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    threats = [{"event": {"id": f"detail-{i}", "timestamp": stamp, "source": "ssh", "severity": "high",
+                          "category": "brute_force", "description": f"attempt {i}"},
+                "verdict": {"conclusion": "malicious", "confidence": 80}} for i in range(12)]
+    assert manager.request("POST", f"{url}/events", json={"threats": threats}, headers=token).status_code == 201
+    policy = {"name": "detail", "rules": [{"ruleId": "r1", "type": "block_ip", "condition": {"ip": "192.0.2.1"},
+                                           "action": "block", "severity": "high", "enabled": True}]}
+    published = manager.request("POST", "/api/policy", json=policy, headers=fleet())
+    assert published.status_code == 201, published.text
+    detail = manager.get(url, headers=token).json()["data"]
+    assert detail["policyVersion"] == published.json()["data"]["version"]
+    beat = manager.request("POST", f"{url}/heartbeat", json=HEARTBEAT, headers=token).json()["data"]
+    assert beat["policyVersion"] == detail["policyVersion"]
+    recent = detail["recentThreats"]
+    assert len(recent) == 10 and all(t["agentId"] == a["agentId"] for t in recent)
+    assert {t["eventId"] for t in recent} <= {f"detail-{i}" for i in range(12)}
+
+
+def test_agent_routes_are_limited_per_agent_not_per_address(launch):
+    """Agents behind one address each get MANAGER_AGENT_RATE_LIMIT; the dashboard's files are
+    outside the limits; failed agent authentications still cost the per-IP budget."""
+    server = launch("manager", env={"MANAGER_AUTH_TOKEN": FLEET, "MANAGER_RATE_LIMIT": "6/min",
+                                    "MANAGER_AGENT_RATE_LIMIT": "3/min"})
+    a, b = (register(server, hostname=h).json()["data"] for h in ("lim-a", "lim-b"))  # 2 of the 6 per IP
+    for agent in (a, b):
+        url = f"/api/agents/{agent['agentId']}/heartbeat"
+        for _ in range(3):
+            r = server.request("POST", url, json=HEARTBEAT, headers=fleet(agent["agentToken"]))
+            assert r.status_code == 200 and r.headers["X-RateLimit-Limit"] == "3", r.text
+        r = server.request("POST", url, json=HEARTBEAT, headers=fleet(agent["agentToken"]))
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    for _ in range(10):
+        for path in ("/dashboard", "/dashboard/dashboard.js", "/dashboard/dashboard.css"):
+            r = server.get(path)
+            assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
+    r = server.get("/api/agents", headers=fleet())
+    assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "3"
+    url = f"/api/agents/{a['agentId']}/heartbeat"
+    statuses = [server.request("POST", url, json=HEARTBEAT, headers=fleet("agt_guess")).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]

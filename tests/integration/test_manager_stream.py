@@ -216,3 +216,21 @@ def test_dashboard_in_headless_chromium(launch, tmp_path):
     (artefacts / "manager-dashboard.png").write_bytes(shot.read_bytes())
     r = server.get("/dashboard")
     assert "script-src 'self'" in r.headers["Content-Security-Policy"] and "<script src=\"/dashboard/dashboard.js\">" in r.text
+
+
+def test_dashboard_sign_in_link_of_a_generated_token(launch):
+    """Without MANAGER_AUTH_TOKEN the log's dashboard link signs in by itself; the token travels
+    in the fragment only (never in a request) and leaves the address bar at once."""
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_TLS="off"))
+    token = (server.data_dir / "secrets" / "MANAGER_AUTH_TOKEN").read_text().strip()
+    link = next(line for line in server.log_text().splitlines() if "/dashboard#token=" in line)
+    url = json.loads(link)["url"] if link.startswith("{") else link.split("url=")[1].split()[0]
+    assert url.endswith(f"/dashboard#token={token}")
+    url = url.replace(url.split("/dashboard")[0], server.base_url)  # the port the test picked
+    proc = node("open_link.cjs", url, "dashboard")
+    out, err = proc.communicate(timeout=60)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result.get("ok"), (result, err)
+    assert result["total"] == "0" and result["stored"] == token and result["errors"] == []
+    assert "#" not in result["location"]
+    assert all(token not in r["url"] and token not in (r["referer"] or "") for r in result["requests"])

@@ -55,17 +55,25 @@ def send(manager, agent, threats, token=None):
 def test_ingestion_is_idempotent_by_event_id(manager):
     a = new_agent(manager, "idem")
     r = send(manager, a, [report("e-1"), report("e-2")])
-    assert r.status_code == 200, r.text
+    assert r.status_code == 201, r.text  # created (seed 000); a pure retry below is 200
     body = r.json()["data"]
     assert body["accepted"] == 2 and body["duplicates"] == 0
     t = body["threats"][0]
     assert t["id"].startswith("th-") and t["agentId"] == a["agentId"] and t["eventId"] == "e-1"
     assert t["verdict"] == {"conclusion": "malicious", "confidence": 90, "action": "block"}
-    assert t["raw"] == '{"line":"Failed password"}'
-    again = send(manager, a, [report("e-1"), report("e-3")]).json()["data"]
+    assert t["raw"] == {"line": "Failed password"}  # an object comes back as the object sent
+    again = send(manager, a, [report("e-1"), report("e-3")])
+    assert again.status_code == 201
+    again = again.json()["data"]
     assert again["accepted"] == 1 and again["duplicates"] == 1
+    retry = send(manager, a, [report("e-1")])
+    assert retry.status_code == 200 and retry.json()["data"]["accepted"] == 0
+    stored = manager.get(f"/api/threats/{t['id']}", headers=auth()).json()["data"]
+    assert stored["raw"] == {"line": "Failed password"}
+    texts = send(manager, a, [dict(report("e-raw-text"), event=dict(report("e-raw-text")["event"], raw="plain line"))])
+    assert texts.json()["data"]["threats"][0]["raw"] == "plain line"
     r = manager.get(f"/api/threats?agentId={a['agentId']}", headers=auth())
-    assert r.json()["pagination"]["total"] == 3
+    assert r.json()["pagination"]["total"] == 4  # e-1, e-2, e-3 and the plain-text one
 
 
 def test_correlation_and_escalation_on_three_agents(manager):
@@ -153,16 +161,18 @@ def test_batch_limits(manager):
     r = send(manager, a, [report(f"b-{i}") for i in range(1001)])
     assert r.status_code == 400 and "1000" in r.json()["error"]
     r = send(manager, a, [report(f"b-{i}") for i in range(1000)])
-    assert r.status_code == 200 and r.json()["data"]["accepted"] == 1000
+    assert r.status_code == 201 and r.json()["data"]["accepted"] == 1000
 
 
 def test_agent_boundaries(manager):
     a, b = new_agent(manager, "bound-a"), new_agent(manager, "bound-b")
-    assert send(manager, b, [report("x")], token=a["agentToken"]).status_code == 401
+    # A valid agent token where it may not go is 403 (seed 000), an unknown one 401.
+    assert send(manager, b, [report("x")], token=a["agentToken"]).status_code == 403
+    assert send(manager, b, [report("x")], token="agt_" + "0" * 43).status_code == 401
     r = manager.request("POST", "/api/agents/ag-000000000000/events", json={"threats": [report("x")]}, headers=auth())
     assert r.status_code == 404
     assert manager.get("/api/threats/th-000000000000", headers=auth()).status_code == 404
-    assert manager.get("/api/threats", headers=auth(a["agentToken"])).status_code == 401
+    assert manager.get("/api/threats", headers=auth(a["agentToken"])).status_code == 403
 
 
 def test_acknowledged_threats_survive_kill_9(launch):
@@ -181,7 +191,7 @@ def test_acknowledged_threats_survive_kill_9(launch):
                                  headers=auth(agent["agentToken"]), verify=server.verify, timeout=10)
             except requests.RequestException:
                 return
-            if r.status_code == 200:
+            if r.status_code in (200, 201):
                 with lock:
                     acknowledged.extend(t["event"]["id"] for t in batch)
 

@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from shardlyn_helpers import (SHARDLYN_ENV, bearer, bootstrap, expect, expect_error, login, register,  # noqa: F401
                               shardlyn, token_client)
 
-TOKEN = re.compile(r"^shardlyn_api_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+# The id is a UUID, as in the seed's example (tokens made before: 16 hex characters, still accepted).
+TOKEN = re.compile(r"^shardlyn_api_([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 
 
 def ts(text):
@@ -176,3 +177,26 @@ def test_token_lists_are_paginated(shardlyn):
     plans = expect(shardlyn.admin.get("/v1/admin/plans", params={"per_page": 1}), 200)
     assert plans["per_page"] == 1 and len(plans["items"]) == 1 and plans["total"] >= 1
     expect_error(shardlyn, shardlyn.admin.get("/v1/admin/plans", params={"page": -2}), 400, "page")
+
+
+def test_the_body_names_the_organization_of_a_new_token(shardlyn):
+    owner = register(shardlyn, "tokorg")
+    second = expect(owner.post("/v1/organizations", {"name": "Second"}), 201)["id"]
+    created = expect(owner.post("/v1/api-tokens", {"name": "there", "organization_id": second}), 201)
+    assert created["organization_id"] == second
+    assert expect(token_client(shardlyn, created["token"]).get("/v1/settings"), 200)["organization_id"] == second
+    # Without it, the header or else the first organisation, as before.
+    assert expect(owner.post("/v1/api-tokens", {"name": "first"}), 201)["organization_id"] == owner.org
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {"name": "x", "organization_id": second},
+                                      headers={"X-Organization-Id": owner.org}), 400, "organization_id")
+    stranger = register(shardlyn, "tokorg2")
+    expect_error(shardlyn, stranger.post("/v1/api-tokens", {"name": "x", "organization_id": second}), 404)
+    expect_error(shardlyn, owner.post("/v1/api-tokens", {"name": "x", "organization_id": "nope"}), 400,
+                 "organization_id")
+    # Lists take ?limit= as another name for per_page.
+    page = expect(owner.get("/v1/api-tokens", params={"limit": 1}), 200)
+    assert page["per_page"] == 1 and len(page["items"]) == 1
+    expect_error(shardlyn, owner.get("/v1/api-tokens", params={"limit": 0}), 400, "limit")
+    expect_error(shardlyn, owner.get("/v1/api-tokens", params={"limit": 1, "per_page": 2}), 400, "per_page")
+    members = expect(owner.get(f"/v1/organizations/{owner.org}/members", params={"limit": 1}), 200)
+    assert members["per_page"] == 1

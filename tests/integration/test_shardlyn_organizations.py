@@ -125,8 +125,8 @@ def test_invites(shardlyn):
     invite = expect(owner.post(f"/v1/organizations/{org}/members/invite", {"email": guest.email, "role": "admin"}),
                     201)
     assert invite["email"] == guest.email and invite["role"] == "admin" and len(invite["token"]) >= 40
-    mails = outbox(shardlyn, guest.email)
-    assert len(mails) == 1 and mails[0]["X-Shardlyn-Mail"] == "invite"
+    mails = [m for m in outbox(shardlyn, guest.email) if m["X-Shardlyn-Mail"] == "invite"]
+    assert len(mails) == 1
     assert f"/v1/invites/{invite['token']}/accept" in mails[0].get_content()
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/invite", {"email": guest.email}), 409)
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/invite", {"email": owner.email}), 409)

@@ -203,3 +203,31 @@ def test_tlp_amber_strict_unescaped_in_a_query_string(launch):
         r = requests.get(server.url("/api/feeds/ip-blocklist?" + query), headers=ADMIN, timeout=10)
         assert r.status_code == 200 and [x for x in r.text.splitlines() if not x.startswith("#")] == ["192.0.2.40"]
     assert_validation(requests.get(server.url("/api/iocs?tlp=amber+lax"), headers=ADMIN, timeout=10), "tlp")
+
+
+def test_community_reads_are_open_by_default(launch):
+    """Seed 001: "No accounts or login required". Without TC_PUBLIC_READS the community reads
+    (lookups, feeds, stats, the public queries) answer without a key, TLP clear/green only, under
+    the per-IP limit; writes, lists and administration still need a key."""
+    env = {k: v for k, v in RELAXED.items() if k != "TC_PUBLIC_READS"}
+    server = launch("threat-cloud", env={**env, "TC_RATE_LIMIT_READ": "20/min"})
+    upload(server, {"iocs": [{"value": "192.0.2.10", "reputation": 90},
+                             {"value": "192.0.2.11", "reputation": 90, "tlp": "amber"}]})
+    r = server.get("/api/iocs/192.0.2.10")
+    assert r.status_code == 200 and r.json()["data"]["found"] is True
+    assert server.get("/api/iocs/192.0.2.11").json()["data"]["found"] is False  # amber stays keyed
+    r = server.request("POST", "/api/iocs/lookup", json={"values": ["192.0.2.10", "192.0.2.11"]})
+    assert r.status_code == 200
+    feed = server.get("/api/feeds/ip-blocklist")
+    assert feed.status_code == 200
+    assert [v for v in feed.text.splitlines() if not v.startswith("#")] == ["192.0.2.10"]
+    for path in ("/api/stats", "/api/feeds/iocs", "/api/feeds/stix", "/api/query/timeseries",
+                 "/api/query/trends", "/api/query/mitre-heatmap"):
+        assert server.get(path).status_code == 200, path
+    for method, path in (("GET", "/api/iocs"), ("POST", "/api/iocs"), ("PATCH", "/api/iocs/192.0.2.10"),
+                         ("GET", "/api/audit-log"), ("GET", "/api/keys"), ("POST", "/api/sightings")):
+        assert server.request(method, path, json={"value": "192.0.2.12"}).status_code == 401, (method, path)
+    # the per-IP limit of the read class holds for anonymous callers
+    codes = [server.get("/api/iocs/192.0.2.10").status_code for _ in range(25)]
+    assert 429 in codes
+    assert server.get("/api/iocs/192.0.2.10", headers=ADMIN).status_code == 200  # a key has its own budget

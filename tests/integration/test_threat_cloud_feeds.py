@@ -126,6 +126,28 @@ def test_json_ioc_feed(tc):
     assert_validation(tc.get("/api/feeds/iocs", headers=ADMIN, params={"since": "soon"}), "since")
 
 
+def test_csv_feed_neutralises_formulas(launch):
+    """OWASP CSV injection: a cell or tag starting with =, +, -, @ (or tab, CR) is prefixed with
+    an apostrophe so that a spreadsheet shows it as text instead of running it."""
+    import csv
+    import io
+    tc = launch("threat-cloud", env=RELAXED)
+    tags = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)", "plain"]
+    upload(tc, {"value": "formula.example", "reputation": 95, "threatType": "=HYPERLINK(\"http://x\")",
+                "tags": tags})
+    upload(tc, {"value": "safe-formula.example", "reputation": 95, "threatType": "@c2", "tags": ["-x"]})
+    r = tc.get("/api/feeds/iocs", headers=ADMIN, params={"format": "csv", "type": "domain"})
+    rows = {row[1]: row for row in csv.reader(io.StringIO(r.text))}
+    row = rows["formula.example"]
+    assert row[2] == "'=HYPERLINK(\"http://x\")"
+    assert sorted(row[8].split(";")) == sorted(["'=cmd|' /C calc'!A0", "'+1+1", "'-2+3", "'@SUM(1)", "plain"])
+    assert rows["safe-formula.example"][2] == "'@c2" and rows["safe-formula.example"][8] == "'-x"
+    assert all(not cell or cell[0] not in "=+-@\t\r" for row in rows.values() for cell in row)
+    # JSON keeps the values as they are: only the spreadsheet format needs the guard.
+    entries = tc.get("/api/feeds/iocs", headers=ADMIN, params={"type": "domain"}).json()["data"]["entries"]
+    assert sorted(next(e for e in entries if e["value"] == "formula.example")["tags"]) == sorted(tags)
+
+
 def test_csv_ioc_feed(tc):
     import csv
     import io

@@ -377,6 +377,26 @@ def test_patch(tc):
     assert r.status_code == 403
 
 
+def test_patch_by_value_like_get(tc):
+    """PATCH names the IoC the way GET does: by its value (normalised, type auto-detected or
+    ?type=); the id keeps working."""
+    value = unique_domain("patch-value")
+    (ioc_id,) = upload(tc, {"value": value, "reputation": 90}).json()["data"]["ids"]
+    r = tc.request("PATCH", f"/api/iocs/{value.upper()}.", json={"status": "revoked"}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["id"] == ioc_id and find(tc, value)["ioc"]["status"] == "revoked"
+    (ip_id,) = upload(tc, {"value": "198.51.100.230", "reputation": 80}).json()["data"]["ids"]
+    r = tc.request("PATCH", "/api/iocs/198.51.100.230:8080", json={"tags": ["scanner"]}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["data"]["id"] == ip_id and r.json()["data"]["tags"] == ["scanner"]
+    r = tc.request("PATCH", f"/api/iocs/{value}", params={"type": "domain"}, json={"tlp": "green"}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["data"]["tlp"] == "green"
+    r = tc.request("PATCH", "/api/iocs/" + unique_domain("never-uploaded"), json={"status": "active"}, headers=ADMIN)
+    assert r.status_code == 404
+    assert_validation(tc.request("PATCH", "/api/iocs/not a value", json={"status": "active"}, headers=ADMIN), "value")
+    r = tc.request("PATCH", f"/api/iocs/{value}", params={"type": "ip"}, json={"status": "active"}, headers=ADMIN)
+    assert_validation(r, "value")
+
+
 # --- durability -------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from threat_cloud_helpers import ADMIN, RELAXED, auth, upload
+from threat_cloud_helpers import ADMIN, RELAXED, SECOND_ADMIN_KEY, auth, upload
 
 
 def wait_for(check, timeout=15.0):
@@ -139,3 +139,58 @@ def test_feed_streams_are_bounded(launch):
         stalled.close()
     # the stalled stream's snapshot is released once its client is gone
     assert wait_for(lambda: server.get("/api/feeds/ip-blocklist", headers=ADMIN).status_code == 200)
+
+
+def _stall(server, forwarded_for=None, key=None, path="/api/feeds/iocs"):
+    """A client that asks for a large feed and stops reading: it keeps its feed slot."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    head = f"GET {path} HTTP/1.1\r\nHost: x\r\n"
+    if forwarded_for:
+        head += f"X-Forwarded-For: {forwarded_for}\r\n"
+    if key:
+        head += f"Authorization: Bearer {key}\r\n"
+    s.sendall((head + "\r\n").encode())
+    status = s.recv(1024)
+    assert status.startswith(b"HTTP/1.1 200"), status[:200]
+    return s
+
+
+def test_feed_slots_are_shared_per_client_and_kept_for_keys(launch):
+    """One anonymous client holding its most feeds cannot lock out others; anonymous clients
+    together cannot take the share kept for API-key holders."""
+    env = {k: v for k, v in RELAXED.items() if k != "TC_PUBLIC_READS"}  # community reads open (default)
+    server = launch("threat-cloud", env={**env, "TRUST_PROXY": "1", "TC_FEED_STREAMS": "5",
+                                         "TC_FEED_STREAMS_PER_CLIENT": "2", "TC_FEED_STREAMS_KEYED": "2"})
+    for start in range(0, 30_000, 1000):
+        upload(server, {"iocs": [{"value": f"10.2.{i // 256}.{i % 256}", "reputation": 80,
+                                  "tags": ["padding-to-make-the-feed-large"] * 3, "threatType": "scanner"}
+                                 for i in range(start, start + 1000)]})
+
+    def feed(forwarded_for=None, headers=None):
+        h = dict(headers or {})
+        if forwarded_for:
+            h["X-Forwarded-For"] = forwarded_for
+        return server.get("/api/feeds/ip-blocklist", headers=h, params={"minReputation": 81})
+
+    held = [_stall(server, "198.51.100.1"), _stall(server, "198.51.100.1")]
+    try:
+        r = feed("198.51.100.1")
+        assert r.status_code == 503 and "this client" in r.json()["error"] and r.headers["Retry-After"] == "5"
+        assert feed("198.51.100.2").status_code == 200  # another client is served
+        assert feed(headers=ADMIN).status_code == 200
+        # A second anonymous client takes the last anonymous slot; the keyed share stays free.
+        held.append(_stall(server, "198.51.100.2"))
+        r = feed("198.51.100.3")
+        assert r.status_code == 503 and "API key" in r.json()["error"]
+        held.append(_stall(server, key=ADMIN["Authorization"].split()[1]))
+        assert feed(headers=ADMIN).status_code == 200  # the keyed share still has a slot
+        r = feed(headers={"Authorization": f"Bearer {SECOND_ADMIN_KEY}"})
+        assert r.status_code == 200
+    finally:
+        for s in held:
+            s.close()
+    # slots come back once their clients are gone
+    assert wait_for(lambda: feed("198.51.100.1").status_code == 200)
+    assert wait_for(lambda: feed("198.51.100.3").status_code == 200)

@@ -12,6 +12,9 @@ RELAXED = {
     "TC_RATE_LIMIT_FEED": "100000/min",
     "TC_RATE_LIMIT_ADMIN": "100000/min",
     "TC_RATE_LIMIT": "100000/min",
+    # Most tests check keyed access; the open default (community reads without a key) is
+    # tested on servers of its own.
+    "TC_PUBLIC_READS": "false",
 }
 
 

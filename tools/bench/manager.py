@@ -29,7 +29,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         env = dict(os.environ, DATA_DIR=tmp, MANAGER_PORT=str(port), MANAGER_AUTH_TOKEN=TOKEN, LOG_LEVEL="warn",
-                   MANAGER_RATE_LIMIT="100000000/min", MANAGER_MAX_AGENTS=str(args.agents + 10))
+                   MANAGER_RATE_LIMIT="100000000/min", MANAGER_AGENT_RATE_LIMIT="100000000/min",
+                   MANAGER_MAX_AGENTS=str(args.agents + 10))
         proc = subprocess.Popen([os.path.join(args.bin, "manager")], env=env, stdout=subprocess.DEVNULL)
         base = f"https://127.0.0.1:{port}"
         cert = os.path.join(tmp, "tls", "cert.pem")

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -276,6 +278,33 @@ int MailQueue::deliver_due() {
   attempt_all(due);
   db_.write([&](store::Connection& c) { c.execute(kForget, now - 7 * 86400); });
   return static_cast<int>(due.size());
+}
+
+std::size_t MailQueue::forget_outbox(const std::vector<std::string>& addresses) {
+  auto lower = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  std::vector<std::string> wanted;
+  for (const auto& a : addresses) wanted.push_back(lower(address_of(a)));
+  std::error_code ec;
+  std::size_t removed = 0;
+  if (mailer_.uses_smtp() || !std::filesystem::is_directory(mailer_.settings().outbox, ec)) return 0;
+  for (const auto& entry : std::filesystem::directory_iterator(mailer_.settings().outbox, ec)) {
+    if (entry.path().extension() != ".eml") continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    // The header block this mailer wrote (values are one line each).
+    while (std::getline(in, line) && line != "\r" && !line.empty()) {
+      if (!line.starts_with("To: ")) continue;
+      if (line.ends_with('\r')) line.pop_back();
+      std::string to = lower(address_of(line.substr(4)));
+      if (std::find(wanted.begin(), wanted.end(), to) != wanted.end() && std::filesystem::remove(entry.path(), ec))
+        ++removed;
+      break;
+    }
+  }
+  return removed;
 }
 
 }  // namespace common

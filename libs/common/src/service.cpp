@@ -284,9 +284,17 @@ struct Service::Impl : RequestSink {
     }
     req.params = match.params;
     const Route& route = *match.route;
-    if (route.limit != "none" && global_limit)
-      apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
-    if (route.auth != "public") auth_schemes.find(route.auth)->second(req);
+    bool limited = route.limit != "none" && global_limit;
+    if (limited && route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
+    if (route.auth != "public") {
+      try {
+        auth_schemes.find(route.auth)->second(req);
+      } catch (const ApiError&) {
+        // Guessing credentials costs the per-IP budget even where callers are limited per credential.
+        if (limited && !route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
+        throw;
+      }
+    }
     if (route.limit != "none" && route.limit != "default") {
       auto& limiter = *limit_classes.find(route.limit)->second;
       apply_limit(limiter, route.limit, req.rate_key.empty() ? "ip:" + req.client_ip : req.rate_key, shown, show_limit);
@@ -341,7 +349,7 @@ struct Service::Impl : RequestSink {
     h.set("X-Request-Id", req.request_id);
     h.set("X-Content-Type-Options", "nosniff");
     if (!h.has("X-Frame-Options")) h.add("X-Frame-Options", "DENY");
-    h.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (!h.has("Referrer-Policy")) h.add("Referrer-Policy", "strict-origin-when-cross-origin");
     if (route && route->auth != "public") h.set("Cache-Control", "no-store");
     if (req.tls) h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     if (auto origin = req.headers.get("Origin"); origin && origin_allowed(*origin)) {

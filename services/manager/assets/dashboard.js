@@ -14,7 +14,7 @@ function headers() {
 
 async function api(path) {
   const r = await fetch(path, { headers: headers(), cache: "no-store" });
-  if (r.status === 401) throw new Error("unauthorized");
+  if (r.status === 401 || r.status === 403) throw new Error("unauthorized");
   const body = await r.json();
   if (!body.ok) throw new Error(body.error || ("HTTP " + r.status));
   return body.data;
@@ -197,5 +197,13 @@ $("signout").addEventListener("click", () => {
   showLogin();
 });
 
-if (sessionStorage.getItem(tokenKey) !== null) open();
+// A sign-in link (/dashboard#token=..., logged by a manager that generated its token) carries
+// the token in the fragment, which browsers never send; it is moved to this tab's storage at once.
+const linked = new URLSearchParams(location.hash.slice(1)).get("token");
+if (linked) {
+  sessionStorage.setItem(tokenKey, linked);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+if (sessionStorage.getItem(tokenKey)) open();
 else showLogin();

@@ -3,16 +3,12 @@
 // update triggered by the test through a file flag, and saves a screenshot.
 // Usage: node dashboard.mjs BASE_URL TOKEN SCREENSHOT TRIGGER_FILE DONE_FILE
 const { writeFileSync } = require("node:fs");
-const { chromium } = require("playwright-core");
+const { launch } = require("./browser.cjs");
 
 const [base, token, screenshot, triggerFile, doneFile] = process.argv.slice(2);
 
 (async () => {
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const result = { errors: [], requests: [] };
 try {
   const page = await browser.newPage({ ignoreHTTPSErrors: false });

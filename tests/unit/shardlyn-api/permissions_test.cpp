@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/error.hpp"
+
 #include <set>
 #include <string>
 
@@ -61,4 +63,25 @@ TEST_CASE("a token holds the intersection of its set and its creator's") {
   CHECK(effective == PermissionSet{"nodes.read", "nodes.create"});
   CHECK(token_permissions(token, {}).empty());
   CHECK(missing_permissions(token, creator) == std::vector<std::string>{"billing.manage"});
+}
+
+TEST_CASE("authority: nobody hands out or touches what they do not hold") {
+  auto admin = role_permissions("admin");
+  // Within the caller's set: allowed.
+  CHECK_NOTHROW(shardlyn::require_authority(admin, role_permissions("user"), "invite"));
+  CHECK_NOTHROW(shardlyn::require_authority(admin, {}, "invite"));
+  // A member with members.manage on top of "user" cannot make anyone (themselves included) admin.
+  auto manager = member_permissions("user", {{"members.manage", true}});
+  CHECK_THROWS_AS(shardlyn::require_authority(manager, role_permissions("admin"), "grant the admin role"),
+                  common::ApiError);
+  // Only an owner covers an owner.
+  CHECK_THROWS_AS(shardlyn::require_authority(admin, role_permissions("owner"), "act on an owner"), common::ApiError);
+  CHECK_NOTHROW(shardlyn::require_authority(role_permissions("owner"), role_permissions("owner"), "act on an owner"));
+  try {
+    shardlyn::require_authority(admin, {"billing.manage"}, "grant billing.manage");
+    FAIL("expected a refusal");
+  } catch (const common::ApiError& e) {
+    CHECK(e.status() == 403);
+    CHECK(std::string(e.what()).find("billing.manage") != std::string::npos);
+  }
 }

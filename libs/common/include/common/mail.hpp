@@ -87,6 +87,9 @@ class MailQueue {
   // The retry job: tries every mail that is due; returns how many it tried. Also forgets mails
   // delivered more than a week ago.
   int deliver_due();
+  // Deletes the outbox files (.eml) addressed to any of `addresses` (compared without case),
+  // for the erasure of an account; returns how many. Nothing to do when mail goes over SMTP.
+  std::size_t forget_outbox(const std::vector<std::string>& addresses);
   // How often the retry job should run.
   std::chrono::seconds retry_interval() const { return std::chrono::seconds(mailer_.settings().retry_base_s); }
 

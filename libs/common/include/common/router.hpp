@@ -23,6 +23,9 @@ struct Route {
   std::string auth = "public";    // authenticator name the service registered ("public" needs none)
   std::string permission;         // permission the authenticator checks, if any
   std::string limit = "default";  // rate-limit class; "none" exempts the route
+  // false: the service-wide per-IP limit counts only this route's failed authentications; its
+  // callers are limited by the route's class, keyed per credential (agents behind one address).
+  bool ip_limit = true;
   Handler handler;
   std::size_t body_limit = 0;  // bytes; 0 = the server's default
   bool offload = false;        // run on the worker pool (password hashing, big exports)

@@ -1,0 +1,53 @@
+#pragma once
+// The `docker` driver: one container per instance through the Docker Engine API, labelled so
+// the agent finds its containers again after a restart. Hardened by default: no new
+// privileges, every capability dropped, a read-only root with a tmpfs /tmp unless the
+// workload asks otherwise; the instance root is mounted at /home/container.
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <boost/json/object.hpp>
+
+#include "runtime/docker_api.hpp"
+#include "runtime/driver.hpp"
+
+namespace agent {
+
+inline constexpr const char* kInstanceLabel = "io.shardlyn.instance";
+inline constexpr const char* kContainerHome = "/home/container";
+
+// The body of POST /containers/create for a workload (exposed for the unit tests).
+boost::json::object container_spec(const Workload& workload, const std::filesystem::path& root);
+
+class DockerDriver : public RuntimeDriver {
+ public:
+  DockerDriver(std::string socket_path, std::filesystem::path instances);
+
+  const char* name() const override { return "docker"; }
+  InstanceHandle start(const Workload& workload) override;
+  std::vector<InstanceHandle> recover() override;
+  Observed inspect(const InstanceHandle& instance) override;
+  void send_input(const InstanceHandle& instance, const std::string& line) override;
+  std::optional<ExitStatus> stop(const InstanceHandle& instance, const StopPolicy& policy,
+                                 std::chrono::milliseconds deadline) override;
+  void kill(const InstanceHandle& instance, int signal) override;
+  std::vector<OutputLine> logs(const InstanceHandle& instance, std::size_t tail) override;
+  std::unique_ptr<Console> attach(const InstanceHandle& instance, std::uint64_t since_seq) override;
+  Stats stats(const InstanceHandle& instance) override;
+  void remove(const InstanceHandle& instance) override;
+
+ private:
+  boost::json::object inspect_json(const InstanceHandle& instance);
+  bool wait_not_running(const InstanceHandle& instance, std::chrono::steady_clock::time_point until);
+  void post(const std::string& target, const char* what,
+            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  DockerApi api_;
+  std::filesystem::path instances_;
+  std::mutex mutex_;
+  std::map<std::string, DockerStream> stdin_;  // by container id: the attached stdin
+  std::set<std::string> stopping_;              // containers the agent asked to stop or kill
+};
+
+}  // namespace agent

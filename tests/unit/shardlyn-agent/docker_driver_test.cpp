@@ -1,0 +1,208 @@
+// The docker driver against a real Docker Engine API: Podman's compatible service on a unix
+// socket in a temporary directory, with an image imported from busybox-static (no registry).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <thread>
+
+#include "agent_binary.hpp"
+#include "runtime/docker_api.hpp"
+#include "runtime/docker_driver.hpp"
+
+using namespace agent;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kImage = "localhost/busybox:shardlyn-test";
+
+int run(const std::string& command) { return std::system(command.c_str()); }
+
+// A throw-away Podman: own storage, own containers.conf (runc, no default ulimits: crun and
+// the default RLIMIT_NOFILE fail on these machines), serving the API until destroyed.
+class PodmanService {
+ public:
+  PodmanService() : dir_("agent-podman") {
+    if (run("command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1") != 0) {
+      why_not_ = "podman or runc is not installed (tools/bootstrap-deps.sh installs them)";
+      return;
+    }
+    if (!std::filesystem::exists("/bin/busybox")) {
+      why_not_ = "/bin/busybox is missing (Debian package busybox-static)";
+      return;
+    }
+    std::ofstream(dir_.path / "containers.conf") << "[containers]\ndefault_ulimits = []\n[engine]\nruntime = \"runc\"\n";
+    ::setenv("CONTAINERS_CONF", (dir_.path / "containers.conf").c_str(), 1);
+    flags_ = "--root " + (dir_.path / "storage").string() + " --runroot " + (dir_.path / "run").string() +
+             " --storage-driver vfs --cgroup-manager cgroupfs --events-backend file";
+    auto rootfs = dir_.path / "rootfs";
+    std::string image_cmd = "mkdir -p " + rootfs.string() + "/bin " + rootfs.string() + "/tmp && cp /bin/busybox " +
+                            rootfs.string() + "/bin/ && for a in sh echo cat sleep touch; do ln -s busybox " +
+                            rootfs.string() + "/bin/$a; done && tar -C " + rootfs.string() + " -cf " +
+                            (dir_.path / "image.tar").string() + " . && podman " + flags_ + " import " +
+                            (dir_.path / "image.tar").string() + " " + kImage + " > " +
+                            (dir_.path / "import.log").string() + " 2>&1";
+    if (run(image_cmd) != 0) {
+      why_not_ = "podman import failed: " + tail(dir_.path / "import.log");
+      return;
+    }
+    socket_ = (dir_.path / "api.sock").string();
+    start_service();
+  }
+  ~PodmanService() {
+    if (service_ > 0) {
+      ::kill(service_, SIGTERM);
+      ::waitpid(service_, nullptr, 0);
+    }
+    if (!flags_.empty()) run("podman " + flags_ + " rm -af -t 0 >/dev/null 2>&1");
+    ::unsetenv("CONTAINERS_CONF");
+  }
+  const std::string& why_not() const { return why_not_; }
+  const std::string& socket() const { return socket_; }
+  const std::filesystem::path& dir() const { return dir_.path; }
+
+ private:
+  static std::string tail(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    return text.size() > 600 ? text.substr(text.size() - 600) : text;
+  }
+  void start_service() {
+    std::string cmd = "exec podman " + flags_ + " system service --time=0 unix://" + socket_ + " > " +
+                      (dir_.path / "service.log").string() + " 2>&1";
+    service_ = ::fork();
+    if (service_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    DockerApi api(socket_);
+    std::string why;
+    for (int i = 0; i < 200; ++i) {
+      if (api.ping(why)) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    why_not_ = "podman system service did not answer on " + socket_ + ": " + why + " " + tail(dir_.path / "service.log");
+  }
+  agent_test::TempDir dir_;
+  std::string flags_, socket_, why_not_;
+  pid_t service_ = -1;
+};
+
+std::string wait_line(Console& console, const std::string& text, std::chrono::milliseconds within = 20s) {
+  auto until = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < until && !console.ended())
+    if (auto line = console.next(200ms); line && line->text.starts_with(text)) return line->text;
+  return {};
+}
+
+Workload busybox(const std::string& id, const std::string& script) {
+  Workload w;
+  w.instance_id = id;
+  w.image = kImage;
+  w.command = {"/bin/sh", "-c", script};
+  w.limits = {0.5, 64 << 20, 64, 256};
+  return w;
+}
+
+std::string text_of(const std::vector<OutputLine>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l.text + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("docker driver on Podman: create, console, hardening, stop, kill, found again by label, remove") {
+  PodmanService podman;
+  if (!podman.why_not().empty()) {
+    WARN("SKIPPED: " << podman.why_not());
+    return;
+  }
+  auto instances = podman.dir() / "instances";
+  DockerDriver driver(podman.socket(), instances);
+
+  auto h = driver.start(busybox(
+      "web1", "touch /probe 2>/dev/null && echo root=writable || echo root=read-only; touch /tmp/p && echo tmp=ok; "
+              "while read k v; do case $k in CapEff:|NoNewPrivs:) echo \"$k $v\";; esac; done < /proc/self/status; "
+              "echo 'Server ready'; while read line; do echo \"echo: $line\"; [ \"$line\" = quit ] && exit 3; done"));
+  auto console = driver.attach(h, 0);
+  CHECK(wait_line(*console, "Server ready") == "Server ready");
+  driver.send_input(h, "hello");
+  CHECK(wait_line(*console, "echo: hello") == "echo: hello");
+  auto logs = text_of(driver.logs(h, 50));
+  CHECK_THAT(logs, Catch::Contains("root=read-only") && Catch::Contains("tmp=ok"));
+  // Seen from inside: no capability left, and no way to gain privileges.
+  CHECK_THAT(logs, Catch::Contains("CapEff: 0000000000000000") && Catch::Contains("NoNewPrivs: 1"));
+
+  // What the engine was told: labels and hardening, as it reports them back.
+  DockerApi api(podman.socket());
+  auto info = boost::json::parse(api.call("GET", "/containers/" + h.ref + "/json").body).as_object();
+  const auto& host = info.at("HostConfig").as_object();
+  CHECK(host.at("ReadonlyRootfs").as_bool());
+  CHECK(boost::json::serialize(host.at("SecurityOpt")).find("no-new-privileges") != std::string::npos);
+  CHECK(host.at("Memory").as_int64() == 64 << 20);
+  CHECK(info.at("Config").as_object().at("Labels").as_object().at(kInstanceLabel).as_string() == "web1");
+
+  auto o = driver.inspect(h);
+  REQUIRE(o.state == RunState::Running);
+  CHECK(o.pid.value_or(0) > 0);
+  auto stats = driver.stats(h);
+  CHECK(stats.memory_bytes > 0);
+  CHECK(stats.pids >= 1);
+
+  // A new driver (the agent restarted) finds the container by its label.
+  DockerDriver restarted(podman.socket(), instances);
+  auto found = restarted.recover();
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].instance_id == "web1");
+  CHECK(found[0].ref == h.ref);
+  restarted.send_input(found[0], "after restart");
+  CHECK(wait_line(*console, "echo: after restart") == "echo: after restart");
+
+  auto exit = restarted.stop(found[0], StopPolicy{"quit", SIGTERM, 10s, 5s}, 30s);
+  REQUIRE(exit);
+  CHECK(exit->code == 3);
+  CHECK(exit->stop_requested);
+  restarted.remove(found[0]);
+  CHECK(restarted.inspect(found[0]).state == RunState::Missing);
+  CHECK(restarted.recover().empty());
+}
+
+TEST_CASE("docker driver on Podman: a workload ignoring its stop command and SIGTERM is killed; kill works") {
+  PodmanService podman;
+  if (!podman.why_not().empty()) {
+    WARN("SKIPPED: " << podman.why_not());
+    return;
+  }
+  DockerDriver driver(podman.socket(), podman.dir() / "instances");
+  auto h = driver.start(busybox("stubborn", "trap '' TERM; echo up; while true; do sleep 1; done"));
+  auto console = driver.attach(h, 0);
+  REQUIRE_FALSE(wait_line(*console, "up").empty());
+  auto began = std::chrono::steady_clock::now();
+  auto exit = driver.stop(h, StopPolicy{"ignored", SIGTERM, 500ms, 1s}, 30s);
+  REQUIRE(exit);
+  CHECK(exit->code == 128 + SIGKILL);
+  CHECK(std::chrono::steady_clock::now() - began >= 1500ms);  // the timeout, then the engine's grace
+  driver.remove(h);
+
+  auto k = driver.start(busybox("killme", "echo up; while true; do sleep 1; done"));
+  auto kc = driver.attach(k, 0);
+  REQUIRE_FALSE(wait_line(*kc, "up").empty());
+  driver.kill(k, SIGKILL);
+  for (int i = 0; i < 100 && driver.inspect(k).state == RunState::Running; ++i) std::this_thread::sleep_for(100ms);
+  auto killed = driver.inspect(k);
+  REQUIRE(killed.state == RunState::Exited);
+  CHECK(killed.exit->code == 137);
+  CHECK(killed.exit->stop_requested);
+
+  // An image that does not exist: a clear error, nothing left behind.
+  auto missing = busybox("noimage", "true");
+  missing.image = "localhost/no-such-image:none";
+  CHECK_THROWS_AS(driver.start(missing), RuntimeError);
+  driver.remove(k);
+  CHECK(driver.recover().empty());
+}
