@@ -50,7 +50,6 @@ common::ApiError agent_not_found() { return common::ApiError::not_found("agent n
 
 void add_agent_routes(common::Service& service, Fleet& fleet) {
   auto& agents = fleet.agents;
-  auto& policies = fleet.policies;
   service.add({
       {.method = "POST",
        .path = "/api/agents/register",
@@ -77,11 +76,13 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        .fields = {"activeMonitors", "cpuUsage", "eventsProcessed", "memUsage", "mode", "threatCount", "timestamp",
                   "uptime", "version"},
        .handler =
-           [&agents, &policies](common::Request& req) {
+           [&agents](common::Request& req) {
              std::string id(req.param("id"));
-             auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()));
+             auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()),
+                                           [&id](store::Connection& c, boost::json::object& a) {
+                                             a["policyVersion"] = Policies::version_for(c, id);  // 0: no policy yet
+                                           });
              if (!agent) throw agent_not_found();
-             (*agent)["policyVersion"] = policies.version_for(id);  // 0 while no policy exists
              return common::envelope_ok(std::move(*agent));
            },
        // On the worker pool: concurrent heartbeats then share commits (group commit).

@@ -196,6 +196,28 @@ def test_deregistered_agent_token_stops_working(manager):
     assert manager.get(url, headers=fleet()).status_code == 404
 
 
+def test_token_changes_count_from_the_next_request_even_when_remembered(manager):
+    # Agent tokens are checked from memory once seen: every way a token stops being valid
+    # (rotation, deregistration, an edit by another process) must still end it at once.
+    def beat(agent, token):
+        return manager.request("POST", f"/api/agents/{agent}/heartbeat", json=HEARTBEAT,
+                               headers=fleet(token)).status_code
+
+    first = register(manager, hostname="cached", machineId="m-cached").json()["data"]
+    agent = first["agentId"]
+    assert beat(agent, first["agentToken"]) == 200 and beat(agent, first["agentToken"]) == 200
+    second = register(manager, hostname="cached", machineId="m-cached").json()["data"]
+    assert beat(agent, first["agentToken"]) == 401
+    assert beat(agent, second["agentToken"]) == 200
+    with closing(sqlite3.connect(manager.data_dir / "manager.db", timeout=10, isolation_level=None)) as db:
+        db.execute("UPDATE agents SET token_hash = ? WHERE id = ?", ("0" * 64, agent))
+    assert beat(agent, second["agentToken"]) == 401
+    third = register(manager, hostname="cached", machineId="m-cached").json()["data"]
+    assert beat(agent, third["agentToken"]) == 200
+    assert manager.request("DELETE", f"/api/agents/{agent}", headers=fleet()).status_code == 200
+    assert beat(agent, third["agentToken"]) == 401
+
+
 def test_agent_limit_is_409(launch):
     server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_MAX_AGENTS="2"))
     for i in range(2):

@@ -6,14 +6,12 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -26,6 +24,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/input.hpp"
+#include "common/job_lanes.hpp"
 #include "common/log.hpp"
 #include "common/openapi.hpp"
 #include "common/proxy.hpp"
@@ -82,19 +81,8 @@ struct Service::Impl : RequestSink {
   std::unique_ptr<store::Database> database;
   std::vector<std::shared_ptr<void>> owned;  // after `database`: destroyed before it
   std::vector<std::function<void()>> shutdown_hooks;
-  struct Job {
-    std::string name;
-    std::chrono::seconds interval;
-    std::function<void()> run;
-  };
-  std::vector<Job> jobs;
-  std::mutex jobs_mutex;
-  std::condition_variable jobs_wake;
-  bool jobs_stop = false;
-  std::thread jobs_thread;
+  std::unique_ptr<JobLanes> jobs;  // created with the registry's prefix in the constructor
 
-  void start_jobs();
-  void stop_jobs();
   std::vector<std::string> cors_origins;
   bool cors_any = false;
   TrustedProxies proxies;  // TRUST_PROXY
@@ -104,15 +92,20 @@ struct Service::Impl : RequestSink {
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
 
-  // RequestSink
-  std::size_t body_limit(std::string_view method, std::string_view target) const override {
-    auto path = target.substr(0, target.find('?'));
+  // RequestSink: the one router match per request, kept for the guard and the dispatch.
+  Admission admit(Request& head) override {
+    Admission a{server_options.default_body_limit, false};
     try {
-      auto m = router.match(method, path);
-      if (m.route && m.route->body_limit) return m.route->body_limit;
+      auto match = std::make_shared<RouteMatch>(router.match(head.method, head.path));
+      if (const Route* r = match->route) {
+        if (r->body_limit) a.body_limit = r->body_limit;
+        a.stream_body = static_cast<bool>(r->body_sink);
+      }
+      head.match = std::move(match);
     } catch (const ApiError&) {
+      // A malformed escape: dispatch() matches again and answers the 400.
     }
-    return server_options.default_body_limit;
+    return a;
   }
 
   Response protocol_error(int status, std::string_view message, const std::string& peer_ip, bool tls) override {
@@ -141,8 +134,7 @@ struct Service::Impl : RequestSink {
         // dispatch() only authorised; the handler runs on the worker pool.
         server->post_work([this, req = std::move(req), respond, shown, show_limit]() mutable {
           Response r = invoke(req);
-          finish(req, r, shown, show_limit);
-          respond(std::move(r));
+          complete(req, std::move(r), shown, show_limit, respond);
         });
         return;
       }
@@ -151,6 +143,40 @@ struct Service::Impl : RequestSink {
       res = error_response(info.style, e);
     } catch (const std::exception& e) {
       res = internal_error(req, e);
+    }
+    complete(req, std::move(res), shown, show_limit, respond);
+  }
+
+  // A streamed-body route's sink, wrapped so that its answer goes through finish() like any
+  // other (headers, metrics, access log) once the body has been read.
+  class PipelineBody : public BodySink {
+   public:
+    PipelineBody(Impl& service, std::shared_ptr<BodySink> inner, Request req, LimitDecision shown, bool show_limit)
+        : service_(service), inner_(std::move(inner)), req_(std::move(req)), shown_(shown), show_limit_(show_limit) {}
+    void write(std::string_view piece, More more) override { inner_->write(piece, std::move(more)); }
+    Response finish() override {
+      Response res = service_.guarded(req_, [this] { return inner_->finish(); });
+      service_.finish(req_, res, shown_, show_limit_);
+      return res;
+    }
+    void abort() override {
+      inner_->abort();
+      service_.requests_in_flight->dec();
+    }
+
+   private:
+    Impl& service_;
+    std::shared_ptr<BodySink> inner_;
+    Request req_;
+    LimitDecision shown_;
+    bool show_limit_;
+  };
+
+  void complete(Request& req, Response res, const LimitDecision& shown, bool show_limit,
+                const std::function<void(Response)>& respond) {
+    if (res.request_body) {
+      res.request_body = std::make_shared<PipelineBody>(*this, std::move(res.request_body), req, shown, show_limit);
+      return respond(std::move(res));
     }
     finish(req, res, shown, show_limit);
     respond(std::move(res));
@@ -162,8 +188,24 @@ struct Service::Impl : RequestSink {
   }
 
   Response invoke(Request& req) {
+    return guarded(req, [this, &req] {
+      const Route& route = *req.route;
+      if (route.websocket.open) return open_websocket(req);
+      if (route.body_sink) {
+        Response res = Response::empty(100);
+        res.request_body = route.body_sink(req);
+        if (!res.request_body) throw std::logic_error("body_sink returned no sink for " + route.path);
+        return res;
+      }
+      return route.handler(req);
+    });
+  }
+
+  // Runs a step of a request, turning what it throws into the service's error response.
+  template <class F>
+  Response guarded(const Request& req, F&& step) {
     try {
-      return req.route->handler(req);
+      return step();
     } catch (const ApiError& e) {
       return error_response(info.style, e);
     } catch (const store::Error& e) {
@@ -174,10 +216,48 @@ struct Service::Impl : RequestSink {
     }
   }
 
+  // A WebSocket route: a valid RFC 6455 upgrade from an allowed origin opens the handler.
+  Response open_websocket(Request& req) {
+    auto upgrade = req.headers.get("Upgrade");
+    auto connection = req.headers.get("Connection");
+    bool asks = upgrade && iequals(*upgrade, "websocket") && connection && contains_token(*connection, "upgrade");
+    if (!asks || !req.headers.has("Sec-WebSocket-Key"))
+      throw ApiError(426, "this route needs a WebSocket upgrade").with_header("Upgrade", "websocket");
+    if (req.headers.get("Sec-WebSocket-Version") != std::optional<std::string_view>("13"))
+      throw ApiError(426, "unsupported WebSocket version").with_header("Sec-WebSocket-Version", "13");
+    if (auto origin = req.headers.get("Origin"); origin && !origin_allowed(*origin) && !same_origin(req, *origin))
+      throw ApiError::forbidden("origin not allowed by CORS_ALLOWED_ORIGINS");
+    auto accepted = std::make_shared<WebSocketUpgrade>();
+    accepted->handler = req.route->websocket.open(req);
+    accepted->limits = req.route->websocket.limits;
+    if (!accepted->handler) throw std::logic_error("websocket.open returned no handler for " + req.route->path);
+    Response res = Response::empty(101);
+    res.websocket = std::move(accepted);
+    return res;
+  }
+
+  static bool contains_token(std::string_view list, std::string_view token) {
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      if (iequals(trim(list.substr(0, comma)), token)) return true;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+    return false;
+  }
+
+  // A browser page served by this host itself (Origin's authority equals Host).
+  static bool same_origin(const Request& req, std::string_view origin) {
+    auto host = req.headers.get("Host");
+    auto scheme_end = origin.find("://");
+    return host && scheme_end != std::string_view::npos && iequals(origin.substr(scheme_end + 3), *host);
+  }
+
   // Routing, CORS preflight, rate limits and authentication. Returns a response when the
   // request ends here; otherwise req.route is set and the handler is still to run.
   Response dispatch(Request& req, LimitDecision& shown, bool& show_limit) {
-    auto match = router.match(req.method, req.path);
+    RouteMatch late;
+    const RouteMatch& match = req.match ? *req.match : (late = router.match(req.method, req.path));
     if (req.method == "OPTIONS") {
       if (match.allowed.empty()) throw ApiError::not_found("no such path");
       return options_response(req, match.allowed);
@@ -187,7 +267,7 @@ struct Service::Impl : RequestSink {
       std::string allow = fmt::format("{}", fmt::join(match.allowed, ", "));
       throw ApiError(405, "method " + req.method + " is not allowed here").with_header("Allow", allow);
     }
-    req.params = std::move(match.params);
+    req.params = match.params;
     const Route& route = *match.route;
     // Documentation and static assets have a bucket of their own: a docs page load is several
     // requests, and they must not eat the API's per-IP allowance.
@@ -346,43 +426,6 @@ struct Service::Impl : RequestSink {
   Response docs_page() const;
   Response docs_asset(const Request& req) const;
 };
-
-void Service::Impl::start_jobs() {
-  if (jobs.empty()) return;
-  jobs_thread = std::thread([this] {
-    using clock = std::chrono::steady_clock;
-    std::vector<clock::time_point> due;
-    for (const auto& j : jobs) due.push_back(clock::now() + j.interval);
-    std::unique_lock lock(jobs_mutex);
-    while (!jobs_stop) {
-      auto next = std::min_element(due.begin(), due.end());
-      if (jobs_wake.wait_until(lock, *next, [this] { return jobs_stop; })) break;
-      auto& job = jobs[static_cast<std::size_t>(next - due.begin())];
-      lock.unlock();
-      auto begin = clock::now();
-      try {
-        job.run();
-        log::debug(
-            "job finished",
-            {{"job", job.name},
-             {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin).count()}});
-      } catch (const std::exception& e) {
-        log::error("job failed", {{"job", job.name}, {"error", e.what()}});
-      }
-      lock.lock();
-      *next = clock::now() + job.interval;
-    }
-  });
-}
-
-void Service::Impl::stop_jobs() {
-  {
-    std::lock_guard lock(jobs_mutex);
-    jobs_stop = true;
-  }
-  jobs_wake.notify_all();
-  if (jobs_thread.joinable()) jobs_thread.join();
-}
 
 void Service::Impl::add_standard_routes() {
   router.add({.method = "GET", .path = "/health", .limit = "none", .handler = [this](Request&) { return health(); }});
@@ -566,6 +609,19 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   i.registry.gauge_callback(p + "_http_open_connections", "Open client connections", [this] {
     return impl_->server ? static_cast<double>(impl_->server->open_connections()) : 0.0;
   });
+  i.jobs = std::make_unique<JobLanes>(&i.registry, p);
+  auto ws_gauge = [this, &i, &p](const char* name, const char* help, auto field) {
+    i.registry.gauge_callback(p + name, help, [this, field] {
+      return impl_->server ? static_cast<double>(impl_->server->websocket_stats().*field) : 0.0;
+    });
+  };
+  ws_gauge("_websocket_open_connections", "Open WebSocket connections", &WebSocketStats::open);
+  ws_gauge("_websocket_messages_received", "WebSocket messages received since start", &WebSocketStats::messages_in);
+  ws_gauge("_websocket_messages_sent", "WebSocket messages sent since start", &WebSocketStats::messages_out);
+  ws_gauge("_websocket_slow_readers_dropped", "WebSocket connections closed because their send queue overflowed",
+           &WebSocketStats::dropped_slow);
+  ws_gauge("_websocket_upgrades_refused", "WebSocket upgrades refused by the connection caps",
+           &WebSocketStats::refused);
   i.registry.gauge_callback("process_resident_memory_bytes", "Resident memory size in bytes", resident_bytes);
   i.registry.gauge_callback("process_start_time_seconds", "Start time of the process since the unix epoch in seconds",
                             [t = i.started_unix] { return static_cast<double>(t); });
@@ -663,7 +719,12 @@ void Service::use_tls(std::string certificate_pem, std::string private_key_pem) 
 }
 
 void Service::every(std::string name, std::chrono::seconds interval, std::function<void()> job) {
-  impl_->jobs.push_back({std::move(name), std::max(interval, std::chrono::seconds(1)), std::move(job)});
+  impl_->jobs->add(std::move(name), std::max(interval, std::chrono::seconds(1)), std::move(job));
+}
+
+void Service::websocket_caps(std::size_t max_connections, std::size_t max_per_ip) {
+  impl_->server_options.websocket_max_connections = max_connections;
+  impl_->server_options.websocket_max_per_ip = max_per_ip;
 }
 
 void Service::keep(std::shared_ptr<void> object) { impl_->owned.push_back(std::move(object)); }
@@ -707,9 +768,9 @@ int Service::run() {
                           {"docs", fmt::format("{}://{}:{}{}", scheme, host, port, i.info.docs_path)},
                           {"routes", i.router.routes().size()},
                           {"client_address", i.proxies.describe()}});
-  i.start_jobs();
+  i.jobs->start();
   i.server->run();
-  i.stop_jobs();
+  i.jobs->stop();
   for (auto it = i.shutdown_hooks.rbegin(); it != i.shutdown_hooks.rend(); ++it) {
     try {
       (*it)();
