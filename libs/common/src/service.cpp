@@ -237,12 +237,8 @@ struct Service::Impl : RequestSink {
   }
 
   static bool contains_token(std::string_view list, std::string_view token) {
-    while (!list.empty()) {
-      auto comma = list.find(',');
-      if (iequals(trim(list.substr(0, comma)), token)) return true;
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+    for (const auto& item : split_list(list))
+      if (iequals(item, token)) return true;
     return false;
   }
 
