@@ -15,7 +15,7 @@ TEST_PACKAGES=(
   # sanitizer and fuzzer runtimes
   clang libclang-rt-14-dev
   # independent clients used by the tests and benchmarks
-  curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd oathtool
+  curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
   wrk nginx-light argon2
   # commands the tests and benchmarks call that base images often carry; listed so that the
   # install never depends on the image (tests/integration/test_external_commands.py checks it)

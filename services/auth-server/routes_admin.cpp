@@ -102,6 +102,7 @@ void add_admin_routes(common::Service& service, Administration& administration) 
       {.method = "GET",
        .path = "/api/admin/users",
        .auth = "admin",
+       .query = {"limit", "page", "q", "role", "suspended", "tier"},
        .handler =
            [a](common::Request& req) {
              auto page = common::parse_page(req);
@@ -131,6 +132,7 @@ void add_admin_routes(common::Service& service, Administration& administration) 
       {.method = "PATCH",
        .path = "/api/admin/users/{id}",
        .auth = "admin",
+       .fields = {"role", "suspended", "tier"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -146,6 +148,7 @@ void add_admin_routes(common::Service& service, Administration& administration) 
       {.method = "GET",
        .path = "/api/admin/sessions",
        .auth = "admin",
+       .query = {"limit", "page", "userId"},
        .handler =
            [a](common::Request& req) {
              auto page = common::parse_page(req);
@@ -163,6 +166,7 @@ void add_admin_routes(common::Service& service, Administration& administration) 
       {.method = "GET",
        .path = "/api/admin/audit",
        .auth = "admin",
+       .query = {"action", "actor", "from", "limit", "page", "to", "userId"},
        .handler =
            [a](common::Request& req) {
              auto page = common::parse_page(req);

@@ -57,6 +57,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/register",
        .limit = "register",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -73,6 +74,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/login",
        .limit = "login",
+       .fields = {"backupCode", "email", "password", "totpCode"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -88,6 +90,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
        .offload = true},
       {.method = "POST",
        .path = "/api/auth/refresh",
+       .fields = {"refreshToken"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -113,6 +116,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "PATCH",
        .path = "/api/auth/me",
        .auth = "user",
+       .fields = {"currentPassword", "email", "name"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -129,6 +133,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
        .path = "/api/auth/change-password",
        .auth = "user",
        .limit = "login",
+       .fields = {"currentPassword", "newPassword"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -141,6 +146,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "GET",
        .path = "/api/auth/sessions",
        .auth = "user",
+       .query = {"limit", "page"},
        .handler =
            [a](common::Request& req) {
              const auto& caller = principal_of(req);
@@ -160,6 +166,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
            }},
       {.method = "POST",
        .path = "/api/auth/verify-email",
+       .fields = {"token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -169,6 +176,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/forgot-password",
        .limit = "reset",
+       .fields = {"email"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -179,6 +187,7 @@ void add_auth_routes(common::Service& service, Accounts& accounts) {
       {.method = "POST",
        .path = "/api/auth/reset-password",
        .limit = "reset",
+       .fields = {"password", "token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();

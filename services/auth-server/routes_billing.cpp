@@ -83,6 +83,7 @@ void add_billing_routes(common::Service& service, Billing& billing) {
       {.method = "POST",
        .path = "/api/billing/checkout",
        .auth = "user",
+       .fields = {"tier"},
        .handler =
            [b](common::Request& req) {
              auto body = req.json_object();
@@ -102,6 +103,7 @@ void add_billing_routes(common::Service& service, Billing& billing) {
        .path = "/api/billing/webhook",
        .auth = "billing_webhook",
        .limit = "webhook",
+       .fields = {"*"},
        .handler =
            [b](common::Request& req) {
              auto event = parse_event(req.json_object());

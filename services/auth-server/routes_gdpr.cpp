@@ -84,6 +84,7 @@ void add_gdpr_routes(common::Service& service, Privacy& privacy) {
        .path = "/api/auth/delete-account",
        .auth = "user",
        .limit = "login",
+       .fields = {"password"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -101,6 +102,7 @@ void add_gdpr_routes(common::Service& service, Privacy& privacy) {
       {.method = "PUT",
        .path = "/api/auth/consents",
        .auth = "user",
+       .fields = {"marketing", "termsVersion"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();

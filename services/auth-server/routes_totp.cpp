@@ -14,6 +14,7 @@ void add_totp_routes(common::Service& service, TwoFactor& two_factor) {
        .path = "/api/auth/totp/setup",
        .auth = "user",
        .limit = "totp",
+       .fields = {"password"},
        .handler =
            [t](common::Request& req) {
              auto body = req.json_object();
@@ -28,6 +29,7 @@ void add_totp_routes(common::Service& service, TwoFactor& two_factor) {
        .path = "/api/auth/totp/verify",
        .auth = "user",
        .limit = "totp",
+       .fields = {"code"},
        .handler =
            [t](common::Request& req) {
              auto body = req.json_object();
@@ -38,6 +40,7 @@ void add_totp_routes(common::Service& service, TwoFactor& two_factor) {
        .path = "/api/auth/totp/disable",
        .auth = "user",
        .limit = "totp",
+       .fields = {"code", "password"},
        .handler =
            [t](common::Request& req) {
              auto body = req.json_object();

@@ -44,6 +44,7 @@ void add_usage_routes(common::Service& service, Usage& usage) {
        .path = "/api/usage/report",
        .auth = "usage_service",
        .limit = "none",
+       .fields = {"increment", "meter", "userId", "value"},
        .handler =
            [u](common::Request& req) {
              namespace in = common::input;

@@ -65,8 +65,19 @@ Principal AccessTokens::authenticate(store::Database& db, std::string_view token
     auto* exp = claims->if_contains("exp");
     if (exp && exp->is_int64()) verified_.put(std::string(token), {p.user_id, p.session_id, exp->as_int64()});
   }
-  auto account = db.read([&](store::Connection& c) { return users::by_live_session(c, p.session_id, p.user_id, now); });
-  if (!account) throw common::ApiError::unauthorized("session has ended; sign in again");
+  // From memory while nothing was committed since it was read (by this process or another),
+  // so a revocation, suspension or deletion counts from the next request on.
+  const std::uint64_t version = db.data_version();
+  std::string key = p.session_id + '\n' + p.user_id;
+  std::shared_ptr<const users::LiveSession> live = sessions_.get(key, version);
+  if (!live) {
+    auto row = db.read([&](store::Connection& c) { return users::live_session(c, p.session_id, p.user_id); });
+    if (!row) throw common::ApiError::unauthorized("session has ended; sign in again");
+    live = std::make_shared<const users::LiveSession>(*row);
+    sessions_.put(std::move(key), std::move(*row), version);
+  }
+  if (live->expires_at <= now) throw common::ApiError::unauthorized("session has ended; sign in again");
+  std::optional<User> account = live->user;
   if (account->suspended) throw common::ApiError(403, "account suspended", "account_suspended");
   p.role = account->role;
   p.tier = account->tier;

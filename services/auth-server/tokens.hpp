@@ -53,7 +53,7 @@ class AccessTokens {
   // Most requests present a token seen before (clients reuse theirs until it expires): a token
   // whose signature, algorithm and issuer verified is remembered by its exact text with its
   // subject, session and expiry, so a repeat skips the signature check. Expiry is still
-  // enforced, and the session and account are always read from the database.
+  // enforced.
   struct Verified {
     std::string user_id, session_id;
     std::int64_t exp = 0;
@@ -61,6 +61,9 @@ class AccessTokens {
   security::JwtCodec codec_;
   std::int64_t ttl_s_;
   mutable common::Memo<Verified> verified_;
+  // Live sessions with their accounts by "session\nuser", valid while the database's
+  // data_version() stays the same.
+  mutable common::Memo<users::LiveSession> sessions_;
 };
 
 // The signing codec: RS256/ES256 from the PEM in JWT_PRIVATE_KEY_FILE when set (ConfigError

@@ -18,10 +18,11 @@ constexpr std::string_view kById =
     "SELECT id, email, name, password_hash, role, tier, email_verified, suspended, failed_logins, locked_until, "
     "created_at, updated_at, COALESCE((SELECT enabled FROM totp WHERE totp.user_id = users.id), 0) FROM users WHERE id "
     "= ?";
-constexpr std::string_view kByLiveSession =
-    "SELECT id, email, name, password_hash, role, tier, email_verified, suspended, failed_logins, locked_until, "
-    "created_at, updated_at, COALESCE((SELECT enabled FROM totp WHERE totp.user_id = users.id), 0) FROM users WHERE id "
-    "= (SELECT user_id FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?)";
+constexpr std::string_view kLiveSession =
+    "SELECT users.id, email, name, password_hash, role, tier, email_verified, suspended, failed_logins, locked_until, "
+    "users.created_at, updated_at, COALESCE((SELECT enabled FROM totp WHERE totp.user_id = users.id), 0), "
+    "sessions.expires_at FROM sessions JOIN users ON users.id = sessions.user_id "
+    "WHERE sessions.id = ? AND sessions.user_id = ? AND sessions.revoked_at IS NULL";
 constexpr std::string_view kInsert =
     "INSERT INTO users (id, email, name, password_hash, role, tier, email_verified, suspended, failed_logins, "
     "locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?) ON CONFLICT (email) DO NOTHING";
@@ -103,12 +104,11 @@ std::string new_id() { return security::random_id("usr_", 24); }
 std::optional<User> by_email(store::Connection& db, std::string_view email) { return one(db, kByEmail, email); }
 std::optional<User> by_id(store::Connection& db, std::string_view id) { return one(db, kById, id); }
 
-std::optional<User> by_live_session(store::Connection& db, std::string_view session_id, std::string_view user_id,
-                                    std::int64_t now) {
-  auto q = db.prepare(kByLiveSession);
-  q->bind_all(session_id, user_id, now);
+std::optional<LiveSession> live_session(store::Connection& db, std::string_view session_id, std::string_view user_id) {
+  auto q = db.prepare(kLiveSession);
+  q->bind_all(session_id, user_id);
   if (!q->step()) return std::nullopt;
-  return from_row(*q);
+  return LiveSession{from_row(*q), q->int64(13)};
 }
 
 bool insert(store::Connection& db, const User& u) {

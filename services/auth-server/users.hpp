@@ -39,10 +39,14 @@ std::string new_id();
 
 std::optional<User> by_email(store::Connection& db, std::string_view email);
 std::optional<User> by_id(store::Connection& db, std::string_view id);
-// The account owning session_id, if that session belongs to user_id, is not revoked and
-// expires after `now`: the access-token check and the account in one query.
-std::optional<User> by_live_session(store::Connection& db, std::string_view session_id, std::string_view user_id,
-                                    std::int64_t now);
+// The account owning session_id, if that session belongs to user_id and is not revoked, with
+// the session's expiry (unix seconds; the caller compares it with its clock): the access-token
+// check and the account in one query.
+struct LiveSession {
+  User user;
+  std::int64_t expires_at = 0;
+};
+std::optional<LiveSession> live_session(store::Connection& db, std::string_view session_id, std::string_view user_id);
 
 // Filters of the admin user search; empty ones match everything.
 struct Search {

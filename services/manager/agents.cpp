@@ -60,6 +60,7 @@ Agents::Registered Agents::enroll(const Registration& r) {
   std::string token = "agt_" + security::random_token(32);
   std::string token_hash = security::sha256_hex(token);
   std::int64_t now = common::unix_seconds();
+  TokensChanged changed{*this};
   return db_.write([&](store::Connection& c) {
     std::optional<std::string> existing;
     if (r.machine_id)
@@ -95,9 +96,12 @@ Agents::Registered Agents::enroll(const Registration& r) {
   });
 }
 
-std::optional<boost::json::object> Agents::heartbeat(const std::string& id, const Heartbeat& h) {
+std::optional<boost::json::object> Agents::heartbeat(
+    const std::string& id, const Heartbeat& h,
+    const std::function<void(store::Connection&, boost::json::object&)>& also) {
   std::int64_t now = common::unix_seconds();
   return db_.write([&](store::Connection& c) -> std::optional<boost::json::object> {
+    // (UPDATE ... RETURNING costs more than the UPDATE and a SELECT by primary key.)
     int changed = h.version ? c.execute("UPDATE agents SET last_heartbeat = ?, mode = ?, version = ? WHERE id = ?", now,
                                         h.mode, *h.version, id)
                             : c.execute("UPDATE agents SET last_heartbeat = ?, mode = ? WHERE id = ?", now, h.mode, id);
@@ -106,10 +110,13 @@ std::optional<boost::json::object> Agents::heartbeat(const std::string& id, cons
         "INSERT INTO agent_metrics (agent_id, at, cpu_usage, mem_usage, active_monitors, threat_count, "
         "events_processed, mode, uptime) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         id, now, h.cpu_usage, h.mem_usage, h.active_monitors, h.threat_count, h.events_processed, h.mode, h.uptime);
-    auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?");
+    static const std::string select = std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?";
+    auto q = c.prepare(select);
     q->bind_all(id);
     q->step();
-    return agent_json(*q, *this, now);
+    auto agent = agent_json(*q, *this, now);
+    if (also) also(c, agent);
+    return agent;
   });
 }
 
@@ -211,12 +218,20 @@ std::int64_t Agents::total() {
 }
 
 bool Agents::remove(const std::string& id) {
+  TokensChanged changed{*this};
   return db_.write([&](store::Connection& c) { return c.execute("DELETE FROM agents WHERE id = ?", id) > 0; });
 }
 
 bool Agents::token_matches(const std::string& id, std::string_view token) {
-  auto stored =
-      db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
+  // From memory while no token changed (heartbeats, the hot path, leave tokens alone).
+  const std::uint64_t generation = token_generation();
+  std::optional<std::string> stored;
+  if (auto known = token_hashes_.get(id, generation)) {
+    stored = *known;
+  } else {
+    stored = db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
+    token_hashes_.put(id, stored, generation);
+  }
   // Hash first so the comparison time does not depend on whether the agent exists.
   std::string presented = security::sha256_hex(token);
   return stored && security::constant_time_equal(presented, *stored);

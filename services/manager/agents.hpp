@@ -1,7 +1,9 @@
 #pragma once
 // Agents: registration (idempotent per machine), per-agent tokens, heartbeats with a stored
 // metrics history, and status derived from the last heartbeat.
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +14,7 @@
 #include <boost/json/object.hpp>
 
 #include "common/envelope.hpp"
+#include "common/memo.hpp"
 #include "store/database.hpp"
 
 namespace manager {
@@ -52,8 +55,11 @@ class Agents {
   // A new agent, or the existing one (same machineId, else same hostname/os/arch) with a fresh
   // token. Throws ApiError 409 when the fleet is full.
   Registered enroll(const Registration& r);
-  // Records a heartbeat; nullopt when the agent does not exist.
-  std::optional<boost::json::object> heartbeat(const std::string& id, const Heartbeat& h);
+  // Records a heartbeat; nullopt when the agent does not exist. `also` runs in the same write
+  // (e.g. to read the agent's policy version into the answer without a read of its own).
+  std::optional<boost::json::object> heartbeat(
+      const std::string& id, const Heartbeat& h,
+      const std::function<void(store::Connection&, boost::json::object&)>& also = {});
   std::pair<boost::json::array, std::int64_t> list(const AgentFilter& filter);
   std::optional<boost::json::object> find(const std::string& id);
   bool remove(const std::string& id);
@@ -91,6 +97,17 @@ class Agents {
  private:
   store::Database& db_;
   AgentSettings settings_;
+  // Token hash (or none) by agent id, valid for one generation: the sum of this process's
+  // token changes (bumped after every commit that sets or deletes a token) and the commits by
+  // other processes the database noticed, so a revocation counts from the next request on.
+  common::Memo<std::optional<std::string>> token_hashes_;
+  std::atomic<std::uint64_t> token_changes_{0};
+  std::uint64_t token_generation() { return token_changes_.load() + db_.foreign_commits(); }
+  // Bumps token_changes_ when it goes out of scope, after the write committed or failed.
+  struct TokensChanged {
+    Agents& agents;
+    ~TokensChanged() { agents.token_changes_.fetch_add(1); }
+  };
 };
 
 }  // namespace manager

@@ -25,7 +25,7 @@ std::vector<common::OptionSpec> options() {
   out.push_back({"MANAGER_RETENTION_SWEEP_S", "3600", "seconds between purges of threats past the retention"});
   out.push_back({"MANAGER_SSE_KEEPALIVE_S", "30", "seconds between keep-alive comments on event streams"});
   // Heartbeats and threat batches wait on commits; more workers let them share commits.
-  out.push_back({"WORKER_THREADS", "16", "threads for database writes and other blocking work"});
+  out.push_back({"WORKER_THREADS", "64", "threads for database writes and other blocking work"});
   return out;
 }
 

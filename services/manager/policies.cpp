@@ -197,11 +197,13 @@ bool Policies::clear_override(const std::string& agent_id) {
 }
 
 std::int64_t Policies::version_for(const std::string& agent_id) {
-  return db_.read([&](store::Connection& c) {
-    auto v = c.query_int("SELECT version FROM agent_policies WHERE agent_id = ?", agent_id);
-    if (!v) v = active_version(c);
-    return v.value_or(0);
-  });
+  return db_.read([&](store::Connection& c) { return version_for(c, agent_id); });
+}
+
+std::int64_t Policies::version_for(store::Connection& c, const std::string& agent_id) {
+  auto v = c.query_int("SELECT version FROM agent_policies WHERE agent_id = ?", agent_id);
+  if (!v) v = active_version(c);
+  return v.value_or(0);
 }
 
 }  // namespace manager

@@ -41,6 +41,8 @@ class Policies {
   bool clear_override(const std::string& agent_id);
   // The version an agent should run (0 when no policy exists).
   std::int64_t version_for(const std::string& agent_id);
+  // The same inside a transaction the caller holds (a heartbeat's write).
+  static std::int64_t version_for(store::Connection& c, const std::string& agent_id);
 
  private:
   store::Database& db_;

@@ -50,11 +50,11 @@ common::ApiError agent_not_found() { return common::ApiError::not_found("agent n
 
 void add_agent_routes(common::Service& service, Fleet& fleet) {
   auto& agents = fleet.agents;
-  auto& policies = fleet.policies;
   service.add({
       {.method = "POST",
        .path = "/api/agents/register",
        .auth = "fleet",
+       .fields = {"agentToken", "arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
        .handler =
            [&agents, &fleet](common::Request& req) {
              auto reg = agents.enroll(parse_registration(req.json_object()));
@@ -73,12 +73,16 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
+       .fields = {"activeMonitors", "cpuUsage", "eventsProcessed", "memUsage", "mode", "threatCount", "timestamp",
+                  "uptime", "version"},
        .handler =
-           [&agents, &policies](common::Request& req) {
+           [&agents](common::Request& req) {
              std::string id(req.param("id"));
-             auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()));
+             auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()),
+                                           [&id](store::Connection& c, boost::json::object& a) {
+                                             a["policyVersion"] = Policies::version_for(c, id);  // 0: no policy yet
+                                           });
              if (!agent) throw agent_not_found();
-             (*agent)["policyVersion"] = policies.version_for(id);  // 0 while no policy exists
              return common::envelope_ok(std::move(*agent));
            },
        // On the worker pool: concurrent heartbeats then share commits (group commit).
@@ -86,6 +90,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/agents",
        .auth = "fleet",
+       .query = {"limit", "os", "page", "search", "status", "tag"},
        .handler =
            [&agents](common::Request& req) {
              AgentFilter f;
@@ -118,6 +123,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
+       .query = {"limit", "page", "since"},
        .handler =
            [&agents](common::Request& req) {
              std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);

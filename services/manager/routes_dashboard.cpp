@@ -23,14 +23,14 @@ common::Response asset(std::string_view name) {
 
 void add_dashboard_routes(common::Service& service) {
   service.add({
-      // Static files stay outside the rate limits: the page's API calls are what is limited.
+      // Static files: the docs' bucket, not the API's per-IP limit.
       {.method = "GET",
        .path = "/dashboard",
-       .limit = "none",
+       .limit = std::string(common::kStaticLimit),
        .handler = [](common::Request&) { return asset("dashboard.html"); }},
       {.method = "GET",
        .path = "/dashboard/{asset}",
-       .limit = "none",
+       .limit = std::string(common::kStaticLimit),
        .handler =
            [](common::Request& req) {
              auto name = req.param("asset");

@@ -14,6 +14,7 @@ void add_policy_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/policy",
        .auth = "fleet",
+       .fields = {"broadcast", "description", "name", "rules"},
        .handler =
            [&policies, &fleet](common::Request& req) {
              const auto body = req.json_object();
@@ -40,6 +41,7 @@ void add_policy_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/policy/history",
        .auth = "fleet",
+       .query = {"limit", "page"},
        .handler =
            [&policies](common::Request& req) {
              auto page = common::parse_page(req);
@@ -60,6 +62,7 @@ void add_policy_routes(common::Service& service, Fleet& fleet) {
       {.method = "PUT",
        .path = "/api/policy/agent/{id}",
        .auth = "fleet",
+       .fields = {"description", "name", "rules"},
        .handler =
            [&policies](common::Request& req) {
              return common::envelope_ok(

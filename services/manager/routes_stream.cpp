@@ -47,6 +47,7 @@ void add_stream_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/events/stream",
        .auth = "fleet_stream",
+       .query = {"lastEventId", "types", "token"},  // token: EventSource cannot send headers
        .handler =
            [&fleet](common::Request& req) {
              auto types = parse_types(req);

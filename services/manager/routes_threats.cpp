@@ -93,6 +93,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
+       .fields = {"event", "reportedAt", "threats", "verdict"},
        .handler =
            [&agents, &threats, &fleet](common::Request& req) {
              std::string id(req.param("id"));
@@ -111,6 +112,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/threats",
        .auth = "fleet",
+       .query = {"agentId", "category", "conclusion", "limit", "page", "severity", "since", "until"},
        .handler =
            [&threats](common::Request& req) {
              ThreatFilter f;
@@ -127,6 +129,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
       {.method = "GET",
        .path = "/api/threats/summary",
        .auth = "fleet",
+       .query = {"period"},
        .handler =
            [&threats](common::Request& req) {
              static const std::pair<const char*, std::int64_t> kPeriods[] = {

@@ -8,7 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
-#include "security/random.hpp"
+#include "store/ordered_id.hpp"
 
 namespace manager {
 
@@ -160,7 +160,7 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
   return db_.write([&](store::Connection& c) {
     Ingested out;
     for (const auto& r : reports) {
-      std::string id = security::random_id("th-", 12);
+      std::string id = store::ordered_id("th-", 12);  // appends to the primary key
       auto ip = source_ip_of(r.metadata);
       auto hash = file_hash_of(r.metadata);
       // The UNIQUE (agent_id, event_id) constraint makes a retried event a no-op.

@@ -299,6 +299,8 @@ void Access::add(common::Service& service, std::vector<Endpoint> endpoints) {
                         .path = e.path,
                         .permission = e.permission,
                         .limit = e.limit,
+                        .fields = std::move(e.fields),
+                        .query = std::move(e.query),
                         .handler = std::move(e.handler),
                         .body_limit = e.body_limit,
                         .offload = e.offload};

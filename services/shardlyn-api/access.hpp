@@ -42,6 +42,8 @@ struct Endpoint {
   OrgScope org = OrgScope::None;
   std::string permission;
   std::string limit = "default";
+  std::vector<std::string> fields;  // accepted body fields and query parameters (common::Route)
+  std::vector<std::string> query;
   common::Handler handler;
   bool offload = false;
   std::size_t body_limit = 0;

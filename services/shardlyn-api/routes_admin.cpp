@@ -130,6 +130,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/organizations",
        .auth = Auth::Admin,
        .permission = "admin.organizations",
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -156,6 +157,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/plans",
        .auth = Auth::Admin,
        .permission = "admin.plans",
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              json::array items;
@@ -166,6 +168,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/plans",
        .auth = Auth::Admin,
        .permission = "admin.plans",
+       .fields = {"active", "currency", "max_instances", "max_memory_mb", "max_nodes", "name", "price_cents"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -175,6 +178,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/plans/{id}",
        .auth = Auth::Admin,
        .permission = "admin.plans",
+       .fields = {"active", "currency", "max_instances", "max_memory_mb", "max_nodes", "name", "price_cents"},
        .handler =
            [p, id](common::Request& req) {
              auto body = req.json_object();
@@ -194,6 +198,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/subscriptions",
        .auth = Auth::Admin,
        .permission = "admin.subscriptions",
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -206,6 +211,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/subscriptions/{id}",
        .auth = Auth::Admin,
        .permission = "admin.subscriptions",
+       .fields = {"plan_id", "status"},
        .handler =
            [p, id](common::Request& req) {
              auto body = req.json_object();
@@ -220,6 +226,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/audit-logs",
        .auth = Auth::Admin,
        .permission = "admin.audit",
+       .query = {"action", "organization_id", "actor_id", "from", "to", "limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -232,6 +239,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/audit-logs/export",
        .auth = Auth::Admin,
        .permission = "admin.audit",
+       .query = {"format", "action", "organization_id", "actor_id", "from", "to"},
        .handler =
            [p](common::Request& req) {
              auto format = common::input::query_one_of(req, "format", {"csv", "json"}).value_or("csv");
@@ -263,6 +271,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
+       .query = {"limit", "page", "per_page", "search"},
        .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/admin/users/{id}/suspend",
@@ -289,6 +298,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .path = "/v1/admin/settings/logs",
        .auth = Auth::Admin,
        .permission = "admin.settings",
+       .fields = {"level"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();

@@ -64,6 +64,7 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
        .auth = Auth::User,
        .org = OrgScope::Current,
        .permission = "api_tokens.manage",
+       .query = {"limit", "page", "per_page", "root"},
        .handler =
            [p](common::Request& req) {
              bool root = req.query_param("root").value_or("false") == "true";
@@ -76,6 +77,7 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
        .auth = Auth::User,
        .org = OrgScope::Current,
        .permission = "api_tokens.manage",
+       .fields = {"expires_in", "name", "organization_id", "permissions", "root"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();

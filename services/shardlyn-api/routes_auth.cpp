@@ -72,6 +72,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/login",
        .limit = "login",
+       .fields = {"email", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -83,6 +84,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/register",
        .limit = "login",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -95,6 +97,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/verify-email",
        .limit = "login",
+       .fields = {"token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -113,6 +116,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/refresh",
        .limit = "login",
+       .fields = {"refresh_token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -129,6 +133,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/forgot-password",
        .limit = "login",
+       .fields = {"email"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -140,6 +145,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/reset-password",
        .limit = "login",
+       .fields = {"new_password", "token"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -164,6 +170,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "GET",
        .path = "/v1/auth/github/callback",
        .limit = "login",
+       .query = {"code", "error", "state"},
        .handler =
            [a, gh](common::Request& req) {
              if (auto error = req.query_param("error"))
@@ -187,6 +194,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/github/link",
        .limit = "login",
+       .fields = {"link_token", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -205,6 +213,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/bootstrap",
        .limit = "login",
+       .fields = {"email", "name", "password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -239,6 +248,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/mfa/verify",
        .auth = Auth::User,
        .limit = "mfa",
+       .fields = {"code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -249,6 +259,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .path = "/v1/auth/mfa/disable",
        .auth = Auth::User,
        .limit = "mfa",
+       .fields = {"code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -258,6 +269,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
       {.method = "POST",
        .path = "/v1/auth/mfa/challenge",
        .limit = "mfa",
+       .fields = {"challenge_token", "code"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();

@@ -70,6 +70,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
       {.method = "GET",
        .path = "/v1/organizations",
        .auth = Auth::User,
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -85,6 +86,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
       {.method = "POST",
        .path = "/v1/organizations",
        .auth = Auth::User,
+       .fields = {"name"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -108,6 +110,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "organization.update",
+       .fields = {"name"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -128,6 +131,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.read",
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);
@@ -146,6 +150,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.invite",
+       .fields = {"email", "role"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -171,6 +176,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.manage",
+       .fields = {"role"},
        .handler =
            [p, user_id](common::Request& req) {
              auto body = req.json_object();
@@ -194,11 +200,12 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.manage",
+       .fields = {"granted", "permission"},
        .handler =
            [p, user_id](common::Request& req) {
              auto body = req.json_object();
              auto key = member_key(common::input::text(body, "permission", {.min = 1, .max = 64}), "'permission'");
-             bool granted = common::input::optional_boolean(body, "granted").value_or(true);
+             bool granted = common::input::boolean(body, "granted");  // required: it decides grant or deny
              auto id = user_id(req);
              return common::Response::json(
                  member_permissions_json(id, p->set_override(caller_of(req), id, key, granted)));
@@ -219,6 +226,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Path,
        .permission = "members.read",
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              auto page = fields::page(req);

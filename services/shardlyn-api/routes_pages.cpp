@@ -179,10 +179,11 @@ std::vector<Endpoint> page_routes(Accounts& accounts, Platform& platform) {
   Accounts* a = &accounts;
   Platform* p = &platform;
   return {
-      {.method = "GET", .path = "/verify-email", .handler = [](common::Request& req) { return verify_form(req); }},
+      {.method = "GET", .path = "/verify-email", .query = {"token"}, .handler = [](common::Request& req) { return verify_form(req); }},
       {.method = "POST",
        .path = "/verify-email",
        .limit = "login",
+       .fields = {"token"},  // a form; a JSON body gets 415 from the handler
        .handler =
            [a](common::Request& req) {
              auto token = page_token(field(form(req), "token"));
@@ -191,10 +192,11 @@ std::vector<Endpoint> page_routes(Accounts& accounts, Platform& platform) {
                return message("Address confirmed", "Thank you: your address is confirmed. You can close this page.");
              });
            }},
-      {.method = "GET", .path = "/reset-password", .handler = [](common::Request& req) { return reset_form(req); }},
+      {.method = "GET", .path = "/reset-password", .query = {"token"}, .handler = [](common::Request& req) { return reset_form(req); }},
       {.method = "POST",
        .path = "/reset-password",
        .limit = "login",
+       .fields = {"new_password", "token"},
        .handler =
            [a](common::Request& req) {
              auto f = form(req);
@@ -220,6 +222,7 @@ std::vector<Endpoint> page_routes(Accounts& accounts, Platform& platform) {
       {.method = "POST",
        .path = "/invites/{token}",
        .limit = "login",
+       .fields = {"code", "email", "password"},
        .handler = [a, p](common::Request& req) { return accept_with_password(*a, *p, req); },
        .offload = true},
   };

@@ -81,6 +81,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Current,
        .permission = "settings.manage",
+       .fields = {"default_provider", "default_region", "default_instance_type", "notification_email"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -91,6 +92,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Current,
        .permission = "settings.manage",
+       .fields = {"name", "public_key"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -123,6 +125,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Current,
        .permission = "webhooks.read",
+       .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
              json::array items;
@@ -134,6 +137,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .auth = Auth::Member,
        .org = OrgScope::Current,
        .permission = "webhooks.manage",
+       .fields = {"name"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();
@@ -156,6 +160,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
        .path = "/v1/support/messages",
        .auth = Auth::User,
        .limit = "support",
+       .fields = {"message", "subject"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();

@@ -52,6 +52,7 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
        .path = "/v1/users/me/password",
        .auth = Auth::User,
        .limit = "login",
+       .fields = {"current_password", "new_password"},
        .handler =
            [a](common::Request& req) {
              auto body = req.json_object();
@@ -65,11 +66,13 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
        .path = "/v1/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
+       .query = {"limit", "page", "per_page", "search"},
        .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/users",
        .auth = Auth::Admin,
        .permission = "admin.users",
+       .fields = {"email", "is_admin", "name", "password"},
        .handler =
            [p](common::Request& req) {
              auto body = req.json_object();

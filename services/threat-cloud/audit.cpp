@@ -6,7 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
-#include "security/random.hpp"
+#include "iocs.hpp"
 
 namespace tc {
 
@@ -47,7 +47,7 @@ std::string anonymize_ip(std::string_view ip) {
 
 void record_audit(store::Connection& c, const Actor& actor, std::string_view action, std::string_view entity_type,
                   std::string_view entity_id, const boost::json::object& details) {
-  c.execute(kInsert, security::random_id("aud_", 16), common::rfc3339_now(), actor.key_id, anonymize_ip(actor.ip),
+  c.execute(kInsert, ordered_id("aud_"), common::rfc3339_now(), actor.key_id, anonymize_ip(actor.ip),
             action, entity_type, entity_id, boost::json::serialize(details));
 }
 

@@ -9,9 +9,9 @@
 
 #include "common/clock.hpp"
 #include "geoip.hpp"
+#include "iocs.hpp"
 #include "json_text.hpp"
 #include "security/digest.hpp"
-#include "security/random.hpp"
 
 namespace tc {
 
@@ -105,7 +105,7 @@ std::pair<std::string, bool> touch_ioc(store::Connection& c, const IocTouch& t, 
   std::string id;
   bool created = !stored;
   if (!stored) {
-    id = security::random_id("ioc_", 16);
+    id = new_ioc_id();
     c.execute(kInsertIoc, id, type_name(t.key->type), t.value, t.key->normalized, t.threat_type, o.ioc_source,
               o.reliability, o.confidence, t.reputation, t.seen, t.seen, json_list(t.tags), json_list(t.techniques),
               t.country, boost::json::serialize(t.metadata), now, now);
@@ -119,7 +119,7 @@ std::pair<std::string, bool> touch_ioc(store::Connection& c, const IocTouch& t, 
               s.status, std::min(s.first_seen, t.seen), std::max(s.last_seen, t.seen), json_list(s.techniques),
               json_list(s.tags), t.country, now, id);
   }
-  c.execute(kInsertSighting, security::random_id("sgt_", 16), id, o.sighting_source, "event " + t.event_id, t.seen, now,
+  c.execute(kInsertSighting, ordered_id("sgt_"), id, o.sighting_source, "event " + t.event_id, t.seen, now,
             by.key_id);
   return {id, created};
 }
@@ -205,7 +205,7 @@ IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, Ev
         result.ids.push_back(std::move(*stored));
         continue;
       }
-      std::string id = security::random_id("evt_", 16);
+      std::string id = ordered_id("evt_");
       auto source_key = classify(r.source, IocType::Ip);
       std::vector<std::string> tags{"threat-event"};
       boost::json::object metadata;

@@ -1,7 +1,6 @@
 #include "iocs.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -11,7 +10,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "json_text.hpp"
-#include "security/random.hpp"
+#include "store/ordered_id.hpp"
 
 namespace tc {
 
@@ -148,23 +147,12 @@ std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id) {
   return read_ioc(*q);
 }
 
-std::string new_ioc_id() {
-  // 44 bits of milliseconds since 1970, then 20 bits starting at a random offset per process,
-  // strictly increasing within the process: new ids append to the id index instead of
-  // dirtying a random page of it each. (upsert() retries when another process took an id.)
-  static const std::uint64_t offset = std::stoull(security::random_hex(3), nullptr, 16) & 0xFFFFF;
-  static std::atomic<std::uint64_t> last{0};
-  const std::uint64_t fresh = (static_cast<std::uint64_t>(common::unix_millis()) << 20) | offset;
-  std::uint64_t prev = last.load(std::memory_order_relaxed);
-  std::uint64_t next = 0;
-  do {
-    next = std::max(fresh, prev + 1);
-  } while (!last.compare_exchange_weak(prev, next, std::memory_order_relaxed));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "ioc_0000000000000000";
-  for (std::size_t k = 0; k < 16; ++k) id[id.size() - 1 - k] = kHex[(next >> (4 * k)) & 0xF];
-  return id;
+std::string ordered_id(std::string_view prefix) {
+  // Appends to the id index; upsert() retries when another process took an id.
+  return store::ordered_id(prefix, 16);
 }
+
+std::string new_ioc_id() { return ordered_id("ioc_"); }
 
 std::string_view verdict_of(const Ioc* ioc) {
   if (!ioc) return "unknown";

@@ -98,6 +98,9 @@ std::optional<Ioc> load_ioc(store::Connection& c, std::string_view id);
 
 // A new IoC id: "ioc_" and 16 hex digits, increasing with time (milliseconds, then random bits).
 std::string new_ioc_id();
+// prefix + 16 hex digits, increasing within the process (time first), unique with random odds
+// across processes: rows keyed by them append to their index (events, sightings, audit entries).
+std::string ordered_id(std::string_view prefix);
 
 // The verdict for one looked-up value: malicious (reputation >= 70), suspicious (>= 40),
 // low_risk, clean (revoked), expired, unknown (not found).

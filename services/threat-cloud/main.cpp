@@ -65,6 +65,8 @@ common::ServiceInfo describe() {
            {"TC_ANONYMIZE_UPLOADS", "true",
             "cut attacker IPs of POST /api/threats to /16 (IPv4) and /48 (IPv6) before anything is stored"},
            {"TC_ANONYMOUS_UPLOADS", "false", "accept POST /api/threats without a key (limited per client IP)"},
+           // Uploads wait on commits; more workers let them share commits (group commit).
+           {"WORKER_THREADS", "64", "threads for database writes and other blocking work"},
            {"TC_GEOIP_FILE", "/usr/share/tor/geoip,/usr/share/tor/geoip6",
             "comma list of IP-to-country range files (start,end,CC: Tor geoip/geoip6 or ip-location-db CSV); off = "
             "none"},

@@ -52,6 +52,7 @@ std::vector<common::Route> audit_routes(AuditLog& log) {
            .path = "/api/audit-log",
            .auth = "admin",
            .limit = "admin",
+           .query = {"action", "entityId", "entityType", "limit", "page", "since"},
            .handler = [&log](common::Request& r) { return list_audit(log, r); },
            .offload = true}};
 }

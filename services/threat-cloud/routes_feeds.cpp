@@ -248,12 +248,14 @@ std::vector<common::Route> feed_routes(const FeedSource& source) {
                     .path = "/api/feeds/iocs",
                     .auth = "public-read",
                     .limit = "feed",
+                    .query = {"format", "minReputation", "since", "tlp", "type"},
                     .handler = [source](common::Request& r) { return ioc_feed(source, r); },
                     .offload = true});
   routes.push_back({.method = "GET",
                     .path = "/api/feeds/stix",
                     .auth = "public-read",
                     .limit = "feed",
+                    .query = {"minReputation", "since", "tlp", "type"},
                     .handler = [source](common::Request& r) { return stix_feed(source, r); },
                     .offload = true});
   for (const auto& list : kLists)
@@ -261,6 +263,7 @@ std::vector<common::Route> feed_routes(const FeedSource& source) {
                       .path = list.path,
                       .auth = "public-read",
                       .limit = "feed",
+                      .query = {"minReputation", "since", "tlp", "type"},
                       .handler = [source, &list](common::Request& r) { return blocklist(source, list, r); },
                       .offload = true});
   return routes;

@@ -254,19 +254,23 @@ common::Response heatmap(const Analytics& analytics, const AttackCatalog& attack
 
 std::vector<common::Route> query_routes(const Analytics& analytics, const AttackCatalog& attack, const GeoIp& geo_ip) {
   using common::Request;
-  auto route = [](std::string path, common::Handler handler) {
+  auto route = [](std::string path, std::vector<std::string> query, common::Handler handler) {
     return common::Route{.method = "GET",
                          .path = std::move(path),
                          .auth = "public-read",  // community statistics, open with TC_PUBLIC_READS
                          .limit = "read",
+                         .query = std::move(query),
                          .handler = std::move(handler),
                          .offload = true};
   };
   return {
-      route("/api/query/timeseries", [&analytics](Request& r) { return timeseries(analytics, r); }),
-      route("/api/query/geo", [&analytics, &geo_ip](Request& r) { return geo(analytics, geo_ip, r); }),
-      route("/api/query/trends", [&analytics](Request& r) { return trends(analytics, r); }),
-      route("/api/query/mitre-heatmap", [&analytics, &attack](Request& r) { return heatmap(analytics, attack, r); }),
+      route("/api/query/timeseries", {"granularity", "since", "until", "attackType"},
+            [&analytics](Request& r) { return timeseries(analytics, r); }),
+      route("/api/query/geo", {"since", "until", "attackType"},
+            [&analytics, &geo_ip](Request& r) { return geo(analytics, geo_ip, r); }),
+      route("/api/query/trends", {"period"}, [&analytics](Request& r) { return trends(analytics, r); }),
+      route("/api/query/mitre-heatmap", {"format", "since", "until", "attackType"},
+            [&analytics, &attack](Request& r) { return heatmap(analytics, attack, r); }),
   };
 }
 

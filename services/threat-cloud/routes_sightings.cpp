@@ -75,11 +75,13 @@ std::vector<common::Route> sighting_routes(Iocs& iocs, Sightings& sightings) {
        .path = "/api/sightings",
        .auth = "write",
        .limit = "write",
+       .fields = {"iocId", "iocType", "note", "observedAt", "source", "type", "value"},
        .handler = [&iocs, &sightings](Request& r) { return report(iocs, sightings, r); }},
       {.method = "GET",
        .path = "/api/sightings",
        .auth = "read",
        .limit = "read",
+       .query = {"iocId", "limit", "page"},
        .handler = [&sightings](Request& r) { return list(sightings, r); }},
   };
 }

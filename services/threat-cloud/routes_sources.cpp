@@ -56,11 +56,13 @@ std::vector<common::Route> source_routes(Sources& sources) {
        .path = "/api/sources",
        .auth = "read",
        .limit = "read",
+       .query = {"limit", "page"},
        .handler = [&sources](Request& r) { return list(sources, r); }},
       {.method = "PUT",
        .path = "/api/sources/{name}",
        .auth = "admin",
        .limit = "admin",
+       .fields = {"licence", "redistribution", "reliability", "url"},
        .handler = [&sources](Request& r) { return save(sources, r); }},
   };
 }

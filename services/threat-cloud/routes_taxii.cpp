@@ -240,10 +240,12 @@ std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
   auto limiter = std::make_shared<common::RateLimiter>(access.read_limit);
   auto* db = access.db;
   auto route = [&](std::string path, std::function<common::Response(common::Request&)> handler) {
-    return common::Route{.method = "GET",
-                         .path = std::move(path),
-                         .handler = guarded(access, limiter, std::move(handler)),
-                         .offload = true};  // database reads and the audit write
+    return common::Route{
+        .method = "GET",
+        .path = std::move(path),
+        .query = {"added_after", "limit", "next", "match[id]", "match[type]", "match[spec_version]", "match[version]"},
+        .handler = guarded(access, limiter, std::move(handler)),
+        .offload = true};  // database reads and the audit write
   };
   return {
       route("/taxii2/",

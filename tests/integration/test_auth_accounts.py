@@ -39,8 +39,11 @@ def check_user(user, email_addr, name):
 
 def test_register_creates_account_session_and_verification_mail(server):
     addr = unique_email("Reg").replace("reg", "Reg")
-    r = post(server, "/api/auth/register", {"email": addr, "name": "  Ada Lovelace ", "password": PASSWORD,
-                                            "unknownField": [1, 2]})
+    # An unknown field is refused by name (and nothing is created), not ignored.
+    bad = post(server, "/api/auth/register", {"email": addr, "name": "Ada", "password": PASSWORD,
+                                              "unknownField": [1, 2]})
+    assert bad.status_code == 400 and "'unknownField'" in bad.json()["error"]
+    r = post(server, "/api/auth/register", {"email": addr, "name": "  Ada Lovelace ", "password": PASSWORD})
     data = ok_data(r, 201)
     assert set(data) == {"user", "token", "refreshToken", "expiresAt"}
     check_user(data["user"], addr, "Ada Lovelace")

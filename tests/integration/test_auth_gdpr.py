@@ -37,7 +37,9 @@ def test_consents(server):
     reg = register(server)
     empty = ok_data(server.get("/api/auth/consents", headers=bearer(reg["token"])))
     assert empty == {"termsVersion": None, "termsAcceptedAt": None, "marketing": False, "marketingUpdatedAt": None}
-    c = ok_data(put_consents(server, reg["token"], {"termsVersion": "2026-01", "unknown": 1}))
+    bad = put_consents(server, reg["token"], {"termsVersion": "2026-01", "unknown": 1})
+    assert bad.status_code == 400 and "'unknown'" in bad.json()["error"]  # refused, not ignored
+    c = ok_data(put_consents(server, reg["token"], {"termsVersion": "2026-01"}))
     assert c["termsVersion"] == "2026-01" and RFC3339.fullmatch(c["termsAcceptedAt"])
     assert c["marketing"] is False and c["marketingUpdatedAt"] is None
     c = ok_data(put_consents(server, reg["token"], {"marketing": True}))

@@ -136,6 +136,7 @@ def test_revoked_session_fails_at_once(server):
 
 def test_expired_session_is_refused(server):
     reg = register(server)
+    ok_data(me_status(server, reg["token"]))  # remembered from here on: the change must still count
     execute(server, "UPDATE sessions SET expires_at = 1 WHERE user_id = ?", reg["user"]["id"])
     refused(server, reg["token"])
     error_of(server, post(server, "/api/auth/refresh", {"refreshToken": reg["refreshToken"]}), 401, "invalid_token")
@@ -143,6 +144,7 @@ def test_expired_session_is_refused(server):
 
 def test_deleted_user_is_refused(server):
     reg = register(server)
+    ok_data(me_status(server, reg["token"]))
     execute(server, "DELETE FROM users WHERE id = ?", reg["user"]["id"])
     refused(server, reg["token"])
     error_of(server, post(server, "/api/auth/refresh", {"refreshToken": reg["refreshToken"]}), 401)

@@ -172,6 +172,10 @@ MALFORMED = {
                       b"GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     "bad_chunk_size": b"POST /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                       b"zz\r\nabc\r\n0\r\n\r\n",
+    # RFC 9112 5.2: obsolete line folding (a header line continued with SP or HTAB) -> 400
+    "obs_fold_space": b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Folded: one\r\n two\r\n\r\n",
+    "obs_fold_tab": b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Folded: one\r\n\ttwo\r\n\r\n",
+    "obs_fold_first_line": b"GET /health HTTP/1.1\r\n Host: 127.0.0.1\r\n\r\n",
 }
 
 
@@ -187,6 +191,19 @@ def test_malformed_request_is_400(servers, name, case):
         assert resp.header("X-Content-Type-Options") == "nosniff"
         assert_error_style(server, resp.body)
         assert conn.closed_by_peer(timeout=5)
+
+
+def test_folded_header_is_refused_by_name_and_nothing_reaches_the_route(servers):
+    # A fold inside a value a proxy might read differently (Beast would join it with a space).
+    server = servers["auth-server"]
+    with raw(server) as conn:
+        conn.send(b"POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 2\r\nX-Forwarded-For: 10.0.0.1,\r\n 10.0.0.2\r\n\r\n{}")
+        resp = conn.read_response()
+        assert resp.status == 400
+        assert "folded" in str(resp.body)
+        assert conn.closed_by_peer(timeout=5)
+    assert server.get("/health").status_code == 200
 
 
 def test_absolute_form_target_is_accepted(servers):

@@ -196,6 +196,28 @@ def test_deregistered_agent_token_stops_working(manager):
     assert manager.get(url, headers=fleet()).status_code == 404
 
 
+def test_token_changes_count_from_the_next_request_even_when_remembered(manager):
+    # Agent tokens are checked from memory once seen: every way a token stops being valid
+    # (rotation, deregistration, an edit by another process) must still end it at once.
+    def beat(agent, token):
+        return manager.request("POST", f"/api/agents/{agent}/heartbeat", json=HEARTBEAT,
+                               headers=fleet(token)).status_code
+
+    first = register(manager, hostname="cached", machineId="m-cached").json()["data"]
+    agent = first["agentId"]
+    assert beat(agent, first["agentToken"]) == 200 and beat(agent, first["agentToken"]) == 200
+    second = register(manager, hostname="cached", machineId="m-cached").json()["data"]
+    assert beat(agent, first["agentToken"]) == 401
+    assert beat(agent, second["agentToken"]) == 200
+    with closing(sqlite3.connect(manager.data_dir / "manager.db", timeout=10, isolation_level=None)) as db:
+        db.execute("UPDATE agents SET token_hash = ? WHERE id = ?", ("0" * 64, agent))
+    assert beat(agent, second["agentToken"]) == 401
+    third = register(manager, hostname="cached", machineId="m-cached").json()["data"]
+    assert beat(agent, third["agentToken"]) == 200
+    assert manager.request("DELETE", f"/api/agents/{agent}", headers=fleet()).status_code == 200
+    assert beat(agent, third["agentToken"]) == 401
+
+
 def test_agent_limit_is_409(launch):
     server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET, MANAGER_MAX_AGENTS="2"))
     for i in range(2):
@@ -268,8 +290,8 @@ def test_agent_record_has_recent_threats_and_policy_version(manager):
 
 
 def test_agent_routes_are_limited_per_agent_not_per_address(launch):
-    """Agents behind one address each get MANAGER_AGENT_RATE_LIMIT; the dashboard's files are
-    outside the limits; failed agent authentications still cost the per-IP budget."""
+    """Agents behind one address each get MANAGER_AGENT_RATE_LIMIT; the dashboard's files count
+    in the static bucket (STATIC_RATE_LIMIT), not against the API's per-IP limit; failed agent authentications still cost the per-IP budget."""
     server = launch("manager", env={"MANAGER_AUTH_TOKEN": FLEET, "MANAGER_RATE_LIMIT": "6/min",
                                     "MANAGER_AGENT_RATE_LIMIT": "3/min"})
     a, b = (register(server, hostname=h).json()["data"] for h in ("lim-a", "lim-b"))  # 2 of the 6 per IP
@@ -283,7 +305,7 @@ def test_agent_routes_are_limited_per_agent_not_per_address(launch):
     for _ in range(10):
         for path in ("/dashboard", "/dashboard/dashboard.js", "/dashboard/dashboard.css"):
             r = server.get(path)
-            assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
+            assert r.status_code == 200 and r.headers.get("X-RateLimit-Limit") != "6"
     r = server.get("/api/agents", headers=fleet())
     assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "3"
     url = f"/api/agents/{a['agentId']}/heartbeat"

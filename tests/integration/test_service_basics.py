@@ -7,6 +7,7 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_service_basics.py
 import json
 import math
 import re
+import subprocess
 import sqlite3
 import time
 from html.parser import HTMLParser
@@ -245,11 +246,16 @@ def test_cors_off_by_default(running):
 # --- rate limits -------------------------------------------------------------------------------
 
 
+# A public auth-server route under only the service-wide per-IP limit (the docs and the OpenAPI
+# document have a bucket of their own).
+LIMITED_PATH = "/api/billing/plans"
+
+
 def _hammer(server, n, headers=None):
     out = []
     with requests.Session() as s:
         for _ in range(n):
-            out.append(s.get(server.url("/openapi.json"), headers=headers or {}, timeout=10))
+            out.append(s.get(server.url(LIMITED_PATH), headers=headers or {}, timeout=10))
     return out
 
 
@@ -296,7 +302,7 @@ def test_rate_limit_ignores_forwarded_for_without_trust_proxy(launch):
     statuses = []
     with requests.Session() as s:
         for i in range(21):
-            r = s.get(server.url("/openapi.json"), headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}, timeout=10)
+            r = s.get(server.url(LIMITED_PATH), headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}, timeout=10)
             statuses.append(r.status_code)
     assert statuses[:20] == [200] * 20
     assert statuses[20] == 429
@@ -304,6 +310,8 @@ def test_rate_limit_ignores_forwarded_for_without_trust_proxy(launch):
 
 def test_rate_limit_per_forwarded_ip_with_trust_proxy(launch):
     server = launch("auth-server", env={"TRUST_PROXY": "true"})
+    # true = one proxy hop: the client is the entry that proxy appended (10.0.0.1), whatever
+    # the client wrote before it.
     a = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}
     b = {"X-Forwarded-For": "198.51.100.9"}
     first = _hammer(server, 21, a)
@@ -315,6 +323,84 @@ def test_rate_limit_per_forwarded_ip_with_trust_proxy(launch):
     # an unparsable forwarded address falls back to the peer address (its own bucket)
     r = _hammer(server, 1, {"X-Forwarded-For": "not-an-ip"})[0]
     assert r.status_code == 200
+
+
+def _login_burst(server, n=14):
+    """n failed logins, each claiming another client address before the proxy's entry."""
+    statuses = []
+    with requests.Session() as s:
+        for i in range(n):
+            r = s.post(server.url("/api/auth/login"), json={"email": "nobody@example.com", "password": "wrong-pass"},
+                       headers={"X-Forwarded-For": f"10.1.1.{i + 1}, 203.0.113.99"}, timeout=10)
+            statuses.append(r.status_code)
+    return statuses
+
+
+def _access_ips(server, path):
+    ips = []
+    for line in server.log_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("msg") == "request" and entry.get("path") == path:
+            ips.append(entry["client_ip"])
+    return ips
+
+
+@pytest.mark.parametrize("setting", ["true", "1", "127.0.0.1/32", "10.0.0.0/8,127.0.0.0/8"])
+def test_trust_proxy_takes_the_address_the_trusted_hop_saw(launch, setting):
+    # A client cannot dodge the login burst (10) by writing addresses in front of the proxy's entry.
+    server = launch("auth-server", env={"TRUST_PROXY": setting})
+    statuses = _login_burst(server)
+    assert statuses[:10] == [401] * 10, statuses
+    assert statuses[10:] == [429] * 4, statuses
+    ips = _access_ips(server, "/api/auth/login")
+    assert ips == ["203.0.113.99"] * 14
+
+
+def test_trust_proxy_ignores_the_header_from_an_untrusted_peer(launch):
+    # Proxies at 10.0.0.0/8 only: a direct client on loopback keeps its own address.
+    server = launch("auth-server", env={"TRUST_PROXY": "10.0.0.0/8"})
+    _login_burst(server, 2)
+    assert _access_ips(server, "/api/auth/login") == ["127.0.0.1"] * 2
+
+
+def test_trust_proxy_hop_count_walks_from_the_right(launch):
+    server = launch("auth-server", env={"TRUST_PROXY": "2"})
+    server.get("/health", headers={"X-Forwarded-For": "6.6.6.6, 198.51.100.4, 10.0.0.9"})
+    assert _access_ips(server, "/health")[-1] == "198.51.100.4"  # earlier lines: the start-up check
+
+
+def test_invalid_trust_proxy_setting_is_a_configuration_error(tmp_path):
+    from conftest import base_env, binary
+    env = base_env(tmp_path)
+    env["TRUST_PROXY"] = "maybe"
+    r = subprocess.run([str(binary("auth-server"))], env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "TRUST_PROXY" in r.stderr and "maybe" in r.stderr
+
+
+def test_docs_and_openapi_do_not_count_against_the_api_limit(launch):
+    server = launch("auth-server")  # 20/min per IP for the API
+    spec = server.spec
+    with requests.Session() as s:
+        for _ in range(6):  # six docs page loads, five requests each
+            for path in (spec.docs_path, spec.docs_path + "/swagger-ui.css", spec.docs_path + "/swagger-ui-bundle.js",
+                         spec.docs_path + "/init.js", spec.openapi_json):
+                r = s.get(server.url(path), timeout=10)
+                assert r.status_code == 200, path
+    r = server.get(LIMITED_PATH)
+    assert r.status_code == 200
+    assert r.headers["X-RateLimit-Limit"] == "20"
+    assert r.headers["X-RateLimit-Remaining"] == "19"  # the API's allowance is untouched
+
+
+def test_docs_have_a_limit_of_their_own(launch):
+    server = launch("auth-server", env={"STATIC_RATE_LIMIT": "3/min"})
+    statuses = [server.get(server.spec.openapi_json).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert server.get(LIMITED_PATH).status_code == 200
 
 
 # --- /metrics ----------------------------------------------------------------------------------
@@ -663,3 +749,90 @@ def test_database_created_with_migrations(launch, name):
     assert again.stop() == 0
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
         assert [row[0] for row in db.execute("SELECT version FROM schema_migrations ORDER BY version")] == versions
+
+
+# --- unknown body fields and query parameters ---------------------------------------------------
+# Routes declare what they accept; anything else is a 400 naming it, in every service, so a
+# misspelt or misremembered name never silently changes what a request means.
+
+
+def _refused(server, r, name):
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert_error_style(server, body)
+    assert f"'{name}'" in body["error"], body
+
+
+def test_auth_server_refuses_unknown_fields_and_query_parameters(launch):
+    server = launch("auth-server", env=RELAXED_LIMITS)
+    r = server.request("POST", "/api/auth/login",
+                       json={"email": "a@example.com", "password": "secret-pass", "rememberMe": True})
+    _refused(server, r, "rememberMe")
+    assert "accepted:" in r.json()["error"] and "email" in r.json()["error"]
+    _refused(server, server.get("/api/billing/plans?search=x"), "search")
+    # A route that takes no body refuses members too; {} is fine.
+    ok = server.request("POST", "/api/auth/register",
+                        json={"email": "u1@example.com", "password": "correct-horse-9", "name": "U"})
+    token = ok.json()["data"]["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    _refused(server, server.request("POST", "/api/auth/logout", json={"everywhere": True}, headers=auth),
+             "everywhere")
+    assert server.request("POST", "/api/auth/logout", json={}, headers=auth).status_code == 200
+
+
+def test_manager_refuses_unknown_fields_and_query_parameters(launch):
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN="fleet-token-0123456789abcdef0123"))
+    fleet = {"Authorization": "Bearer fleet-token-0123456789abcdef0123"}
+    r = server.request("POST", "/api/agents/register", json={"hostname": "web-1", "hostnme": "typo"}, headers=fleet)
+    _refused(server, r, "hostnme")
+    _refused(server, server.get("/api/agents?q=web", headers=fleet), "q")
+    assert server.get("/api/agents?search=web", headers=fleet).status_code == 200
+
+
+def test_threat_cloud_refuses_unknown_fields_and_query_parameters(launch):
+    from threat_cloud_helpers import ADMIN, RELAXED
+    server = launch("threat-cloud", env=RELAXED)
+    r = server.request("POST", "/api/iocs", json={"type": "ip", "value": "198.51.100.1", "threatTyp": "c2"},
+                       headers=ADMIN)
+    _refused(server, r, "threatTyp")
+    _refused(server, server.get("/api/iocs?serach=x", headers=ADMIN), "serach")
+    assert server.get("/api/iocs?search=x", headers=ADMIN).status_code == 200
+
+
+def test_shardlyn_refuses_unknown_fields_and_query_parameters(launch):
+    from shardlyn_helpers import SHARDLYN_ENV
+    server = launch("shardlyn-api", env=SHARDLYN_ENV)
+    r = server.request("POST", "/v1/auth/login", json={"email": "a@example.com", "password": "x", "remember": True})
+    _refused(server, r, "remember")
+    _refused(server, server.get("/v1/auth/bootstrap/status?verbose=1"), "verbose")
+    # The intent-inverting case: "allow" is not the field, "granted" is, and it is required.
+    from shardlyn_helpers import bootstrap
+    owner = bootstrap(server)
+    auth, org, me = owner.headers, owner.org, owner.id
+    base = f"/v1/organizations/{org}/members/{me}/permissions"
+    _refused(server, server.request("POST", base, json={"permission": "billing.read", "allow": False},
+                                    headers=auth), "allow")
+    r = server.request("POST", base, json={"permission": "billing.read"}, headers=auth)
+    _refused(server, r, "granted")
+
+
+# --- JSON numbers ------------------------------------------------------------------------------
+
+EXPONENT = re.compile(r'[:\[,]\s*-?\d+(?:\.\d+)?[eE][+-]?\d+')
+
+
+def test_json_numbers_are_plain_decimals(launch):
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN="fleet-token-0123456789abcdef0123"))
+    fleet = {"Authorization": "Bearer fleet-token-0123456789abcdef0123"}
+    agent = server.request("POST", "/api/agents/register", json={"hostname": "num-1", "os": "linux", "arch": "x86_64", "version": "1.0.0"}, headers=fleet).json()["data"]
+    beat = {"timestamp": "2026-11-22T10:00:00Z", "cpuUsage": 12.5, "memUsage": 0.5, "activeMonitors": 3,
+            "threatCount": 1, "eventsProcessed": 1200, "mode": "protection", "uptime": 3600}
+    r = server.request("POST", f"/api/agents/{agent['agentId']}/heartbeat", json=beat,
+                       headers={"Authorization": f"Bearer {agent['agentToken']}"})
+    assert r.status_code == 200, r.text
+    text = server.get(f"/api/agents/{agent['agentId']}/metrics", headers=fleet).text
+    assert "12.5" in text and "0.5" in text
+    assert not EXPONENT.search(text), text
+    for name in ("manager",):
+        health = server.get("/health").text
+        assert not EXPONENT.search(health), health

@@ -77,7 +77,7 @@ def test_a_token_never_exceeds_its_creator(shardlyn):
     invite = expect(owner.post(f"/v1/organizations/{owner.org}/members/invite", {"email": member.email}), 201)
     expect(member.post(f"/v1/invites/{invite['token']}/accept"), 200)
     base = f"/v1/organizations/{owner.org}/members/{member.id}/permissions"
-    expect(owner.post(base, {"permission": "api_tokens.manage"}), 200)
+    expect(owner.post(base, {"permission": "api_tokens.manage", "granted": True}), 200)
     in_org = {"X-Organization-Id": owner.org}
     expect_error(shardlyn, member.post("/v1/api-tokens", {"name": "x", "permissions": ["members.manage"]},
                                        headers=in_org), 403, "members.manage")

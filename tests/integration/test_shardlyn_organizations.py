@@ -97,18 +97,18 @@ def test_permission_overrides(shardlyn):
     org, base = owner.org, f"/v1/organizations/{owner.org}/members/{member.id}/permissions"
     view = expect(owner.get(base), 200)
     assert view["role"] == "user" and view["overrides"] == [] and "nodes.create" not in view["permissions"]
-    granted = expect(owner.post(base, {"permission": "nodes.create"}), 200)
+    granted = expect(owner.post(base, {"permission": "nodes.create", "granted": True}), 200)
     assert "nodes.create" in granted["permissions"]
     assert granted["overrides"] == [{"permission": "nodes.create", "granted": True}]
     denied = expect(owner.post(base, {"permission": "nodes.read", "granted": False}), 200)
     assert "nodes.read" not in denied["permissions"]
-    expect_error(shardlyn, owner.post(base, {"permission": "nodes.fly"}), 400, "permission")
-    expect_error(shardlyn, owner.post(base, {"permission": "admin.users"}), 400, "permission")
+    expect_error(shardlyn, owner.post(base, {"permission": "nodes.fly", "granted": True}), 400, "permission")
+    expect_error(shardlyn, owner.post(base, {"permission": "admin.users", "granted": True}), 400, "permission")
     expect_error(shardlyn, owner.post(base, {}), 400, "permission")
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/{owner.id}/permissions",
                                       {"permission": "nodes.read", "granted": False}), 409)
     expect_error(shardlyn, owner.post(f"/v1/organizations/{org}/members/{uuid.uuid4()}/permissions",
-                                      {"permission": "nodes.read"}), 404)
+                                      {"permission": "nodes.read", "granted": True}), 404)
     expect(owner.delete(f"{base}/nodes.read"), 204)
     expect_error(shardlyn, owner.delete(f"{base}/nodes.read"), 404)
     expect_error(shardlyn, owner.delete(f"{base}/bogus.key"), 400)
@@ -116,7 +116,7 @@ def test_permission_overrides(shardlyn):
     # Nobody grants what they do not hold: an admin without billing.manage cannot hand it out.
     admin = register(shardlyn, "ova")
     join(owner, admin, "admin")
-    expect_error(shardlyn, admin.post(base, {"permission": "billing.manage"}), 403, "billing.manage")
+    expect_error(shardlyn, admin.post(base, {"permission": "billing.manage", "granted": True}), 403, "billing.manage")
 
 
 def test_invites(shardlyn):

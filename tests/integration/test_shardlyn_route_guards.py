@@ -167,7 +167,7 @@ def test_a_permission_override_opens_and_closes_a_route(world):
     in_a = {"X-Organization-Id": org}
     expect_error(world.server, carol.get("/v1/api-tokens", headers=in_a), 403)
     expect(world.alice.post(f"/v1/organizations/{org}/members/{carol.id}/permissions",
-                            {"permission": "api_tokens.manage"}), 200)
+                            {"permission": "api_tokens.manage", "granted": True}), 200)
     expect(carol.get("/v1/api-tokens", headers=in_a), 200)
     expect(world.alice.post(f"/v1/organizations/{org}/members/{carol.id}/permissions",
                             {"permission": "settings.read", "granted": False}), 200)

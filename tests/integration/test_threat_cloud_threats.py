@@ -306,6 +306,23 @@ def test_trap_report_errors(tc):
 # --- durability -------------------------------------------------------------------------------
 
 
+def test_kill_9_during_single_uploads_keeps_every_acknowledged_event(launch):
+    # Single uploads are the group-committed hot path: many wait on one fsync.
+    server = launch("threat-cloud", env=PLAIN)
+    ts = iso(datetime.now(timezone.utc) - timedelta(minutes=5))
+
+    def single(n: int, batch_no: int):
+        event = threat_event(attackSourceIP=str(ipaddress.IPv4Address((11 << 24) + (n << 20) + batch_no)), timestamp=ts)
+        return event, [event]
+
+    acknowledged = write_until_killed(server, "/api/threats", single, writers=16, target=600)
+    assert len(acknowledged) >= 100, "too few uploads were acknowledged before the kill"
+    again = launch("threat-cloud", env=PLAIN, data_dir=server.data_dir)
+    for i in range(0, len(acknowledged), 1000):
+        data = post_threats(again, {"events": acknowledged[i:i + 1000]}).json()["data"]
+        assert data["accepted"] == 0 and data["duplicates"] == len(acknowledged[i:i + 1000]), data
+
+
 def test_kill_9_during_batch_uploads_keeps_every_acknowledged_event(launch):
     server = launch("threat-cloud", env=PLAIN)
     ts = iso(datetime.now(timezone.utc) - timedelta(minutes=5))

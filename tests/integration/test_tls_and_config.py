@@ -215,7 +215,7 @@ def test_help_lists_settings(tmp_path, name):
     assert rc == 0, err
     for env_name in (SERVICES[name].port_env, "DATA_DIR", "APP_ENV", "LOG_LEVEL", "HTTP_MAX_HEADER_BYTES",
                      "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_S", "SHUTDOWN_GRACE_S", "CORS_ALLOWED_ORIGINS",
-                     "TRUST_PROXY"):
+                     "TRUST_PROXY", "STATIC_RATE_LIMIT"):
         assert env_name in out, f"--help does not mention {env_name}"
     assert "--version" in out
     assert not (tmp_path / "data").exists(), "--help must not create DATA_DIR"
@@ -241,6 +241,8 @@ BAD_SETTINGS = {
     "app_env": ({"APP_ENV": "staging"}, "APP_ENV"),
     "log_level": ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
     "trust_proxy": ({"TRUST_PROXY": "maybe"}, "TRUST_PROXY"),
+    "trust_proxy_cidr": ({"TRUST_PROXY": "10.0.0.0/33"}, "TRUST_PROXY"),
+    "static_limit": ({"STATIC_RATE_LIMIT": "lots"}, "STATIC_RATE_LIMIT"),
     "header_bytes": ({"HTTP_MAX_HEADER_BYTES": "lots"}, "HTTP_MAX_HEADER_BYTES"),
     "port_range": ({"AUTH_PORT": "70000"}, "AUTH_PORT"),
     "short_jwt": ({"JWT_SECRET": "tooshort"}, "JWT_SECRET"),
@@ -336,3 +338,18 @@ def test_port_in_use_exits_1(tmp_path):
         rc, out, err = run_binary("threat-cloud", env=env, cwd=tmp_path)
     assert rc == 1
     assert "cannot listen" in out + err
+
+
+# --- database file modes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["auth-server", "shardlyn-api"])
+def test_database_files_are_private(launch, name):
+    # Created 0600 whatever the umask (the test runner's is usually 022, which gave 0644).
+    server = launch(name)
+    assert server.get("/health/ready").status_code == 200
+    db = server.data_dir / SERVICES[name].database
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if path.exists():
+            assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    assert db.exists()

@@ -44,3 +44,40 @@ def wrk(url, duration, script=None, env=None, connections=32, headers=()):
         m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(bad.group(1)) if bad else 0}
+
+
+def measure(pid, url, duration, script=None, env=None, connections=32, headers=()):
+    """wrk against url, plus the server's CPU microseconds per request over the run."""
+    before = cpu_seconds(pid)
+    r = wrk(url, duration, script, env, connections, headers)
+    r["cpu_us"] = 1e6 * (cpu_seconds(pid) - before) / max(1.0, r["rps"] * duration)
+    return r
+
+
+def run_rounds(pid, cases, duration, rounds):
+    """cases: (name, keyword arguments of measure()) pairs, the reference first. Measures every
+    case once per round, so each round's ratios compare figures taken within seconds of each
+    other on a shared machine."""
+    results = {name: [] for name, _ in cases}
+    for _ in range(rounds):
+        for name, kwargs in cases:
+            results[name].append(measure(pid, duration=duration, **kwargs))
+    return results
+
+
+def print_rows(results, per_request=None):
+    """One table row per case: medians over the rounds; ratios are taken per round against that
+    round's reference (the first case), then the median. per_request: {name: (count, unit)}
+    for cases whose requests carry several items (events per batch)."""
+    import statistics
+    names = list(results)
+    ref = results[names[0]]
+    for name in names:
+        rs = results[name]
+        med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
+        ratio = statistics.median(r["rps"] / f["rps"] for r, f in zip(rs, ref))
+        cpu_ratio = statistics.median(f["cpu_us"] / r["cpu_us"] for r, f in zip(rs, ref))
+        count, unit = (per_request or {}).get(name, (1, "req"))
+        rate = f"{med['rps'] * count:.0f} {unit}/s" + (f" ({med['rps']:.0f} req/s)" if count != 1 else "")
+        print(f"| {name} | {rate} | {med['p50']:.2f} | {med['p99']:.2f} | "
+              f"{sum(r['non2xx'] for r in rs)} | {ratio:.2f} | {med['cpu_us']:.1f} | {cpu_ratio:.2f} |")

@@ -3,7 +3,11 @@
 simulated agents, and resident memory with 10,000 agents registered. Each run also measures
 the same binary's GET /health over TLS as the in-run reference.
 
-Usage: tools/bench/manager.py [--bin build/bin] [--agents 10000] [--duration 10]
+Each round measures /health, heartbeats and event batches back to back; the table shows
+medians over the rounds, ratios per round against that round's /health, and the server's
+CPU time per request.
+
+Usage: tools/bench/manager.py [--bin build/bin] [--agents 10000] [--duration 5] [--rounds 3]
 """
 import argparse
 import concurrent.futures
@@ -14,7 +18,7 @@ import tempfile
 import time
 
 import requests
-from benchlib import free_port, rss_mib, wrk
+from benchlib import free_port, print_rows, rss_mib, run_rounds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN = "b" * 40
@@ -24,7 +28,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/bin")
     ap.add_argument("--agents", type=int, default=10000)
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -61,27 +66,26 @@ def main():
             time.sleep(1)
             with_agents = rss_mib(proc.pid)
 
-            health = wrk(base + "/health", args.duration)
-            beats = wrk(base + "/", args.duration, os.path.join(HERE, "lua", "manager_heartbeats.lua"),
-                        {"AGENTS_FILE": agents_file})
             first_id, first_token = lines[0].split()
-            events = wrk(base + "/", args.duration, os.path.join(HERE, "lua", "manager_events.lua"),
-                         {"AGENT_ID": first_id, "AGENT_TOKEN": first_token}, connections=8)
+            results = run_rounds(proc.pid, [
+                ("GET /health (reference, 32 connections)", {"url": base + "/health"}),
+                (f"heartbeats, round-robin over {args.agents} agents (32 connections)",
+                 {"url": base + "/", "script": os.path.join(HERE, "lua", "manager_heartbeats.lua"),
+                  "env": {"AGENTS_FILE": agents_file}}),
+                ("threat ingestion, 100 per request (8 connections)",
+                 {"url": base + "/", "script": os.path.join(HERE, "lua", "manager_events.lua"),
+                  "env": {"AGENT_ID": first_id, "AGENT_TOKEN": first_token}, "connections": 8}),
+            ], args.duration, args.rounds)
             after = rss_mib(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
 
-    print(f"## manager over TLS, wrk -t2, {args.duration} s each, {args.agents} agents registered\n")
-    print("| what | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health |")
-    print("|---|---|---|---|---|---|")
-    print(f"| GET /health (reference, 32 connections) | {health['rps']:.0f} req/s | {health['p50']:.2f} | "
-          f"{health['p99']:.2f} | {health['non2xx']} | 1.00 |")
-    print(f"| heartbeats, round-robin over {args.agents} agents (32 connections) | {beats['rps']:.0f} req/s | "
-          f"{beats['p50']:.2f} | {beats['p99']:.2f} | {beats['non2xx']} | {beats['rps'] / health['rps']:.2f} |")
-    print(f"| threat ingestion, 100 per request (8 connections) | {events['rps'] * 100:.0f} events/s "
-          f"({events['rps']:.0f} req/s) | {events['p50']:.2f} | {events['p99']:.2f} | {events['non2xx']} | "
-          f"{events['rps'] / health['rps']:.2f} |")
+    print(f"## manager over TLS, wrk -t2, {args.rounds} rounds of {args.duration} s, {args.agents} agents\n")
+    print("| what | rate | p50 (ms) | p99 (ms) | non-2xx | ratio to /health | server CPU per request (us) "
+          "| CPU ratio (/health's / this) |")
+    print("|---|---|---|---|---|---|---|---|")
+    print_rows(results, {"threat ingestion, 100 per request (8 connections)": (100, "events")})
     print(f"\nRegistration of {args.agents} agents with 8 client threads: {reg_seconds:.1f} s "
           f"({args.agents / reg_seconds:.0f}/s). Resident memory: idle {idle:.1f} MiB, with {args.agents} agents "
           f"{with_agents:.1f} MiB, after the load {after:.1f} MiB.")

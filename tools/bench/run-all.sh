@@ -11,3 +11,4 @@ echo
 /usr/bin/python3 tools/bench/shardlyn_auth.py --bin "$BIN"
 /usr/bin/python3 tools/bench/auth.py --bin "$BIN"
 /usr/bin/python3 tools/bench/threat_cloud.py --bin "$BIN"
+/usr/bin/python3 tools/bench/tc_uploads.py --bin "$BIN"

@@ -14,14 +14,13 @@ Usage: tools/bench/shardlyn_auth.py [--bin build/bin] [--duration 5] [--rounds 3
 import argparse
 import os
 import sqlite3
-import statistics
 import subprocess
 import tempfile
 import time
 from contextlib import closing
 
 import requests
-from benchlib import cpu_seconds, free_port, wrk
+from benchlib import free_port, print_rows, run_rounds
 
 
 def start(binary, tmp, extra=None):
@@ -51,36 +50,11 @@ def credentials(base):
     return access, token
 
 
-def measure(proc, url, duration, headers=()):
-    """wrk against url, plus the server's CPU microseconds per request over the run."""
-    before = cpu_seconds(proc.pid)
-    r = wrk(url, duration, headers=headers)
-    r["cpu_us"] = 1e6 * (cpu_seconds(proc.pid) - before) / max(1.0, r["rps"] * duration)
-    return r
-
-
-def run_rounds(proc, base, cases, duration, rounds):
-    """Measures every case once per round, the reference (first case) first, so each round's
-    ratios compare figures taken within seconds of each other on this shared machine."""
-    results = {name: [] for name, _, _ in cases}
-    for _ in range(rounds):
-        for name, path, credential in cases:
-            headers = [f"Authorization: Bearer {credential}"] if credential else []
-            results[name].append(measure(proc, base + path, duration, headers))
-    return results
-
-
-def print_rows(results):
-    """One row per case: medians over the rounds, ratios taken per round against that round's reference."""
-    names = list(results)
-    ref = results[names[0]]
-    for name in names:
-        rs = results[name]
-        med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99", "cpu_us")}
-        ratio = statistics.median(r["rps"] / f["rps"] for r, f in zip(rs, ref))
-        cpu_ratio = statistics.median(f["cpu_us"] / r["cpu_us"] for r, f in zip(rs, ref))
-        print(f"| {name} | {med['rps']:.0f} req/s | {med['p50']:.2f} | {med['p99']:.2f} | "
-              f"{sum(r['non2xx'] for r in rs)} | {ratio:.2f} | {med['cpu_us']:.1f} | {cpu_ratio:.2f} |")
+def cases_for(base, cases):
+    """(name, path, credential) triples as benchlib cases."""
+    return [(name, {"url": base + path,
+                    "headers": [f"Authorization: Bearer {credential}"] if credential else []})
+            for name, path, credential in cases]
 
 
 def main():
@@ -98,21 +72,21 @@ def main():
         proc, base = start(binary, tmp)
         try:
             access, token = credentials(base)
-            print_rows(run_rounds(proc, base, [
+            print_rows(run_rounds(proc.pid, cases_for(base, [
                 ("GET /health (reference)", "/health", None),
                 ("GET /v1/settings, JWT", "/v1/settings", access),
                 ("GET /v1/settings, API token (service defaults)", "/v1/settings", token),
-            ], args.duration, args.rounds))
+            ]), args.duration, args.rounds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
         proc, base = start(binary, tmp, {"WORKER_THREADS": "0"})
         try:
             access, token = credentials(base)
-            print_rows(run_rounds(proc, base, [
+            print_rows(run_rounds(proc.pid, cases_for(base, [
                 ("GET /health (reference, WORKER_THREADS=0)", "/health", None),
                 ("GET /v1/settings, API token, WORKER_THREADS=0 (one per core)", "/v1/settings", token),
-            ], args.duration, args.rounds))
+            ]), args.duration, args.rounds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)

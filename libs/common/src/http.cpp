@@ -1,10 +1,12 @@
 #include "common/http.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "common/error.hpp"
+#include "common/input.hpp"
+#include "common/json_writer.hpp"
+#include "common/router.hpp"
 
 namespace common {
 
@@ -135,6 +137,7 @@ boost::json::value Request::json(bool object_only) const {
     throw ApiError::bad_request("invalid JSON at byte " + std::to_string(consumed) + ": " + ec.message());
   }
   if (object_only && !value.is_object()) throw ApiError::bad_request("request body must be a JSON object");
+  if (route) input::refuse_unknown_fields(value, route->fields);
   return value;
 }
 
@@ -156,7 +159,7 @@ Response Response::json(const boost::json::value& value, int status) {
   Response r;
   r.status = status;
   r.headers.add("Content-Type", "application/json");
-  r.body = boost::json::serialize(value);
+  r.body = write_json(value);
   return r;
 }
 

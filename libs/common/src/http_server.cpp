@@ -2,6 +2,7 @@
 // timeouts, requests on one connection answered strictly in order, graceful drain.
 #include "common/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,6 +29,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -38,6 +41,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "websocket_session.hpp"
 
 namespace common {
 
@@ -80,13 +84,41 @@ std::pair<int, const char*> classify(const beast::error_code& ec) {
   return {0, nullptr};  // timeouts, resets, cancellation: the connection is just closed
 }
 
+// Follows the bytes of a request's header section as they arrive, to find where it ends and
+// whether a header line was folded (obs-fold: a line starting with SP or HTAB), which Beast
+// would join silently; RFC 9112 5.2 lets a server reject it, and a proxy in front may read the
+// fold differently. Leading empty lines are skipped (RFC 9112 2.2).
+struct HeaderScan {
+  std::size_t limit = 0;
+  std::size_t seen = 0;
+  bool started = false;
+  bool line_start = false;
+  bool folded = false;
+  bool too_large = false;
+  bool complete = false;
+
+  // Takes the next byte; true once the scan has its answer.
+  bool feed(char c) {
+    if (++seen > limit) return too_large = true;
+    if (!started) {
+      if (c == '\r' || c == '\n') return false;
+      started = true;
+    }
+    if (c == '\r') return false;
+    if (c == '\n') {
+      if (line_start) return complete = true;
+      line_start = true;
+      return false;
+    }
+    if (line_start && (c == ' ' || c == '\t')) return folded = true;
+    line_start = false;
+    return false;
+  }
+};
+
 }  // namespace
 
-class SessionBase {
- public:
-  virtual ~SessionBase() = default;
-  virtual void close_if_idle() = 0;
-};
+using detail::SessionBase;
 
 struct HttpServer::Impl {
   Impl(ServerOptions o, RequestSink& s)
@@ -100,7 +132,10 @@ struct HttpServer::Impl {
         workers(options.worker_threads > 0 ? options.worker_threads
                                            : std::max(1u, std::thread::hardware_concurrency())),
         drain_timer(control),
-        accept_retry(control) {}
+        accept_retry(control),
+        websockets(options, connections, draining) {
+    websockets.remember = [this](const std::shared_ptr<SessionBase>& s) { remember(s); };
+  }
 
   ServerOptions options;
   RequestSink& sink;
@@ -128,6 +163,7 @@ struct HttpServer::Impl {
   std::chrono::steady_clock::time_point drain_deadline{};
   std::mutex sessions_mutex;
   std::list<std::weak_ptr<SessionBase>> sessions;
+  detail::WebSocketHost websockets;
 
   static std::vector<std::unique_ptr<net::io_context>> make_loops(int threads) {
     std::size_t n = threads > 0 ? static_cast<std::size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
@@ -158,7 +194,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  public:
   template <class... Args>
   Session(HttpServer::Impl& server, tcp::socket&& socket, Args&&... args)
-      : server_(server), stream_(std::move(socket), std::forward<Args>(args)...) {
+      : server_(server), stream_(std::move(socket), std::forward<Args>(args)...), executor_(stream_.get_executor()) {
     beast::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     peer_ip_ = ec ? std::string("unknown") : address_text(ep.address());
@@ -178,8 +214,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void close_if_idle() override {
-    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (self->reading_ && self->buffer_.size() == 0 && !(self->parser_ && self->parser_->got_some()))
+    net::post(executor_, [self = this->shared_from_this()] {
+      if (self->upgraded_) return;  // the WebSocket session drains itself
+      if (self->reading_ && !self->body_unread_ && self->buffer_.size() == 0 &&
+          !(self->parser_ && self->parser_->got_some()))
         beast::get_lowest_layer(self->stream_).cancel();
       if (self->body_stream_) self->body_stream_->cancel();  // ends the body; the connection then closes
     });
@@ -198,6 +236,35 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(boost::none);
     reading_ = true;
     beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+    scan_ = {.limit = server_.options.max_header_bytes};
+    scanned_ = 0;
+    scan_header();
+  }
+
+  // Reads until the header section is complete (bytes already buffered first, e.g. pipelined
+  // requests), then lets Beast parse it from the buffer.
+  void scan_header() {
+    auto data = buffer_.data();
+    const char* bytes = static_cast<const char*>(data.data());
+    bool done = false;
+    while (!done && scanned_ < data.size()) done = scan_.feed(bytes[scanned_++]);
+    if (!done) {
+      auto room = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), 512, 65536);
+      return stream_.async_read_some(buffer_.prepare(room),
+                                     [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                                       if (ec) {
+                                         self->reading_ = false;
+                                         return self->fail(ec);
+                                       }
+                                       self->buffer_.commit(n);
+                                       self->scan_header();
+                                     });
+    }
+    if (scan_.folded || scan_.too_large) {
+      reading_ = false;
+      if (scan_.folded) return reject(400, "folded header lines are not accepted");
+      return reject(431, "request header fields too large");
+    }
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -217,10 +284,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // reading the body as the next request (request smuggling).
     if (msg.count(http::field::transfer_encoding) && (!parser_->chunked() || msg.version() < 11))
       return reject(400, "unsupported Transfer-Encoding");
-    std::size_t limit = server_.sink.body_limit(std::string_view(msg.method_string()), std::string_view(msg.target()));
-    if (auto length = parser_->content_length(); length && *length > limit)
+    pending_ = Request{};
+    pending_.method = std::string(msg.method_string());
+    pending_.set_target(std::string(msg.target()));
+    for (const auto& field : msg) pending_.headers.add(std::string(field.name_string()), std::string(field.value()));
+    pending_.peer_ip = peer_ip_;
+    pending_.client_ip = peer_ip_;
+    pending_.tls = kTls;
+    Admission admission = server_.sink.admit(pending_);
+    if (auto length = parser_->content_length(); length && *length > admission.body_limit)
       return reject(413, "request body too large");
-    parser_->body_limit(limit);
+    parser_->body_limit(admission.body_limit);
+    if (admission.stream_body && !parser_->is_done()) return start_streamed(admission.body_limit);
     if (parser_->is_done()) return on_body({});
     if (beast::iequals(msg[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, msg.version());
@@ -246,23 +321,89 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void on_body(beast::error_code ec) {
     if (ec) return fail(ec);
     auto msg = parser_->release();
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.set_target(std::string(msg.target()));
-    for (const auto& field : msg) req.headers.add(std::string(field.name_string()), std::string(field.value()));
+    Request req = std::move(pending_);
     req.body = std::move(msg.body());
-    req.peer_ip = peer_ip_;
-    req.client_ip = peer_ip_;
-    req.tls = kTls;
     req.received = std::chrono::steady_clock::now();
     head_ = msg.method() == http::verb::head;
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
+    upgrade_request_.reset();
+    if (beast::iequals(msg[http::field::upgrade], "websocket")) upgrade_request_ = std::move(msg);
     server_.sink.handle(std::move(req), [self = this->shared_from_this()](Response res) {
       // Inline when already on the connection's strand (the usual, non-offloaded case).
       net::dispatch(self->stream_.get_executor(),
                     [self, res = std::move(res)]() mutable { self->write(std::move(res), false); });
     });
+  }
+
+  // A streamed-body route: the pipeline sees the header first (guard, rate limits); only
+  // when it hands back a sink is the body read, piece by piece, at the sink's pace.
+  void start_streamed(std::size_t limit) {
+    auto& msg = parser_->get();
+    head_ = false;
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    expect_continue_ = beast::iequals(msg[http::field::expect], "100-continue");
+    piece_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    piece_parser_->body_limit(limit);
+    body_unread_ = true;
+    Request req = std::move(pending_);
+    req.received = std::chrono::steady_clock::now();
+    server_.sink.handle(std::move(req), [self = this->shared_from_this()](Response res) {
+      net::dispatch(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable { self->write(std::move(res), false); });
+    });
+  }
+
+  void read_body_into(std::shared_ptr<BodySink> sink) {
+    body_sink_ = std::move(sink);
+    if (!expect_continue_) return read_piece();
+    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code ec, std::size_t) {
+      if (ec) return self->end_streamed(ec);
+      self->read_piece();
+    });
+  }
+
+  void read_piece() {
+    if (piece_.empty()) piece_.resize(kPieceBytes);
+    auto& body = piece_parser_->get().body();
+    body.data = piece_.data();
+    body.size = piece_.size();
+    reading_ = true;
+    // Per piece: a slow but steady upload of any size is fine, a stalled one is not.
+    beast::get_lowest_layer(stream_).expires_after(server_.options.body_timeout);
+    http::async_read(stream_, buffer_, *piece_parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_piece(ec); });
+  }
+
+  void on_piece(beast::error_code ec) {
+    reading_ = false;
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) return end_streamed(ec);
+    std::size_t n = piece_.size() - piece_parser_->get().body().size;
+    bool done = piece_parser_->is_done();
+    if (n == 0) return done ? finish_streamed() : read_piece();
+    body_sink_->write(std::string_view(piece_.data(), n), [self = this->shared_from_this(), done] {
+      net::dispatch(self->stream_.get_executor(), [self, done] { done ? self->finish_streamed() : self->read_piece(); });
+    });
+  }
+
+  void finish_streamed() {
+    auto sink = std::move(body_sink_);
+    piece_parser_.reset();
+    body_unread_ = false;
+    write(sink->finish(), false);
+  }
+
+  // The body did not complete: over the limit (413 now, the rest unread), or the client left.
+  void end_streamed(beast::error_code ec) {
+    if (body_sink_) body_sink_->abort();
+    body_sink_.reset();
+    piece_parser_.reset();
+    fail(ec);
   }
 
   // Answers a request that cannot be read further, then closes.
@@ -271,7 +412,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       ++server_.in_flight;
       counted_ = true;
     }
-    version_ = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    if (parser_ && parser_->is_header_done())
+      version_ = parser_->get().version();
+    else if (!body_unread_)  // a streamed body keeps the version of its request
+      version_ = 11;
     head_ = false;
     write(server_.sink.protocol_error(status, message, peer_ip_, kTls), true);
   }
@@ -284,6 +428,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void write(Response res, bool close) {
+    if (res.request_body) {
+      if (body_unread_) return read_body_into(std::move(res.request_body));
+      return write(res.request_body->finish(), close);  // the body was empty
+    }
+    if (res.websocket && res.status == 101 && upgrade_request_) return upgrade(std::move(res));
     bool streamed = res.stream && res.status >= 200 && res.status != 204 && res.status != 304;
     if (streamed) return write_stream(std::move(res));
     auto out = std::make_shared<http::response<http::string_body>>();
@@ -297,7 +446,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       out->prepare_payload();
       if (head_) out->body().clear();  // keeps the Content-Length of the GET answer
     }
-    close_ = close || !keep_alive_ || server_.draining;
+    // A streamed body the route refused to read stays unread: the connection cannot go on.
+    close_ = close || !keep_alive_ || server_.draining || body_unread_;
     out->keep_alive(!close_);
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
     http::async_write(stream_, *out, [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) {
@@ -305,6 +455,25 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (ec || self->close_) return self->shutdown();
       self->read_header();
     });
+  }
+
+  // The pipeline accepted a WebSocket upgrade: within the caps, the connection becomes a
+  // WebSocket session (this HTTP session ends here).
+  void upgrade(Response res) {
+    auto reserved = server_.websockets.reserve(peer_ip_);
+    if (reserved != detail::WebSocketHost::Reserve::Ok) {
+      bool per_ip = reserved == detail::WebSocketHost::Reserve::TooManyFromIp;
+      upgrade_request_.reset();
+      return write(server_.sink.protocol_error(per_ip ? 429 : 503,
+                                               per_ip ? "too many WebSocket connections from this address"
+                                                      : "too many WebSocket connections",
+                                               peer_ip_, kTls),
+                   true);
+    }
+    finish_request();
+    upgraded_ = true;
+    detail::start_websocket(server_.websockets, std::move(stream_), std::move(*upgrade_request_), std::move(res),
+                            peer_ip_);
   }
 
   // Header now, then the body as the stream produces it (chunked; HTTP/1.0: raw until close).
@@ -421,8 +590,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   HttpServer::Impl& server_;
   Stream stream_;
+  net::any_io_executor executor_;  // kept: stream_ is moved out by a WebSocket upgrade
+  bool upgraded_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  HeaderScan scan_;
+  std::size_t scanned_ = 0;  // bytes of buffer_ the scan has seen
   std::string peer_ip_;
   bool reading_ = false;
   bool counted_ = false;
@@ -431,6 +604,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool close_ = false;
   unsigned version_ = 11;
   std::size_t lingered_ = 0;
+  Request pending_;  // built from the header; the body joins it when read
+  std::optional<http::request<http::string_body>> upgrade_request_;  // kept for a WebSocket accept
+  // A streamed request body: read piece by piece into the route's sink.
+  std::optional<http::request_parser<http::buffer_body>> piece_parser_;
+  std::shared_ptr<BodySink> body_sink_;
+  std::vector<char> piece_;
+  bool body_unread_ = false;
+  bool expect_continue_ = false;
+  static constexpr std::size_t kPieceBytes = 64 * 1024;
   std::shared_ptr<ResponseStream> body_stream_;  // set while a streamed body is being sent
   bool legacy_stream_ = false;                   // HTTP/1.0: no chunking, body ends at close
   static constexpr std::size_t kMaxLingerBytes = 4 * 1024 * 1024;
@@ -565,6 +747,7 @@ void HttpServer::stop() {
 void HttpServer::post_work(std::function<void()> work) { net::post(impl_->workers, std::move(work)); }
 
 std::size_t HttpServer::open_connections() const { return impl_->connections.load(); }
+WebSocketStats HttpServer::websocket_stats() const { return impl_->websockets.stats(); }
 std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
 bool HttpServer::tls() const { return impl_->tls.has_value(); }
 

@@ -6,9 +6,9 @@
 #include <mutex>
 #include <string>
 
-#include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
+#include "common/json_writer.hpp"
 
 namespace common::log {
 
@@ -115,7 +115,7 @@ void write(Level level, std::string_view message, boost::json::object fields) {
   }
   line["msg"] = message;
   for (auto& kv : fields) line[kv.key()] = std::move(kv.value());
-  std::string text = boost::json::serialize(line);
+  std::string text = write_json(line);
   text.push_back('\n');
   write_line(text);
 }

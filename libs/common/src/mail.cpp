@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
+#include "security/encoding.hpp"
 
 namespace common {
 
@@ -26,6 +27,30 @@ std::string one_line(std::string_view text) {
   for (char c : text) out += (c == '\r' || c == '\n') ? ' ' : c;
   return out;
 }
+
+}  // namespace
+
+std::string encode_header_text(std::string_view text) {
+  std::string line = one_line(text);
+  bool plain = std::all_of(line.begin(), line.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  // Printable ASCII that could not be mistaken for an encoded word goes out as it is.
+  if (plain && line.find("=?") == std::string::npos) return line;
+  // Encoded words of at most 75 characters: 45 bytes of text each (60 base64 characters),
+  // never splitting a UTF-8 sequence; folded onto continuation lines (RFC 2047 2 and 5).
+  constexpr std::size_t kChunk = 45;
+  std::string out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    std::size_t end = std::min(line.size(), i + kChunk);
+    while (end < line.size() && end > i + 1 && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80) --end;
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + security::base64_encode(std::string_view(line).substr(i, end - i)) + "?=";
+    i = end;
+  }
+  return out;
+}
+
+namespace {
 
 // "Name <a@b>" -> "a@b"; a bare address stays as it is.
 std::string address_of(std::string_view mailbox) {
@@ -126,8 +151,8 @@ std::string Mailer::format(const Mail& mail, std::int64_t created_at, const std:
       "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}@{}>\r\n"
       "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
       "{}: {}\r\n\r\n{}",
-      one_line(settings_.from), one_line(mail.to), one_line(mail.subject), date, message_id, domain_of(settings_.from),
-      settings_.kind_header, one_line(mail.kind), body);
+      one_line(settings_.from), one_line(mail.to), encode_header_text(mail.subject), date, message_id,
+      domain_of(settings_.from), settings_.kind_header, one_line(mail.kind), body);
 }
 
 void Mailer::deliver(const Mail& mail, std::int64_t created_at, const std::string& message_id) const {

@@ -6,28 +6,29 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <boost/asio/ip/address.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/input.hpp"
+#include "common/job_lanes.hpp"
 #include "common/library_schema.hpp"
 #include "common/log.hpp"
 #include "common/openapi.hpp"
+#include "common/proxy.hpp"
 #include "security/aead.hpp"
 #include "security/random.hpp"
 
@@ -47,18 +48,6 @@ bool sane_request_id(std::string_view id) {
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016x}{:016x}", rng(), rng());
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-bool valid_ip(const std::string& text) {
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(text, ec);
-  return !ec;
 }
 
 double resident_bytes() {
@@ -93,37 +82,31 @@ struct Service::Impl : RequestSink {
   std::unique_ptr<store::Database> database;
   std::vector<std::shared_ptr<void>> owned;  // after `database`: destroyed before it
   std::vector<std::function<void()>> shutdown_hooks;
-  struct Job {
-    std::string name;
-    std::chrono::seconds interval;
-    std::function<void()> run;
-  };
-  std::vector<Job> jobs;
-  std::mutex jobs_mutex;
-  std::condition_variable jobs_wake;
-  bool jobs_stop = false;
-  std::thread jobs_thread;
+  std::unique_ptr<JobLanes> jobs;  // created with the registry's prefix in the constructor
 
-  void start_jobs();
-  void stop_jobs();
   std::vector<std::string> cors_origins;
   bool cors_any = false;
-  bool trust_proxy = false;
+  TrustedProxies proxies;  // TRUST_PROXY
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
 
-  // RequestSink
-  std::size_t body_limit(std::string_view method, std::string_view target) const override {
-    auto path = target.substr(0, target.find('?'));
+  // RequestSink: the one router match per request, kept for the guard and the dispatch.
+  Admission admit(Request& head) override {
+    Admission a{server_options.default_body_limit, false};
     try {
-      auto m = router.match(method, path);
-      if (m.route && m.route->body_limit) return m.route->body_limit;
+      auto match = std::make_shared<RouteMatch>(router.match(head.method, head.path));
+      if (const Route* r = match->route) {
+        if (r->body_limit) a.body_limit = r->body_limit;
+        a.stream_body = static_cast<bool>(r->body_sink);
+      }
+      head.match = std::move(match);
     } catch (const ApiError&) {
+      // A malformed escape: dispatch() matches again and answers the 400.
     }
-    return server_options.default_body_limit;
+    return a;
   }
 
   Response protocol_error(int status, std::string_view message, const std::string& peer_ip, bool tls) override {
@@ -142,12 +125,7 @@ struct Service::Impl : RequestSink {
     requests_in_flight->inc();
     auto header_id = req.headers.get("X-Request-Id");
     req.request_id = header_id && sane_request_id(*header_id) ? std::string(*header_id) : new_request_id();
-    if (trust_proxy) {
-      if (auto xff = req.headers.get("X-Forwarded-For")) {
-        std::string first = trim(xff->substr(0, xff->find(',')));
-        if (valid_ip(first)) req.client_ip = first;
-      }
-    }
+    if (proxies.enabled()) req.client_ip = proxies.client_ip(req.peer_ip, req.headers);
     LimitDecision shown{};
     bool show_limit = false;
     Response res;
@@ -157,8 +135,7 @@ struct Service::Impl : RequestSink {
         // dispatch() only authorised; the handler runs on the worker pool.
         server->post_work([this, req = std::move(req), respond, shown, show_limit]() mutable {
           Response r = invoke(req);
-          finish(req, r, shown, show_limit);
-          respond(std::move(r));
+          complete(req, std::move(r), shown, show_limit, respond);
         });
         return;
       }
@@ -167,6 +144,40 @@ struct Service::Impl : RequestSink {
       res = error_response(info.style, e);
     } catch (const std::exception& e) {
       res = internal_error(req, e);
+    }
+    complete(req, std::move(res), shown, show_limit, respond);
+  }
+
+  // A streamed-body route's sink, wrapped so that its answer goes through finish() like any
+  // other (headers, metrics, access log) once the body has been read.
+  class PipelineBody : public BodySink {
+   public:
+    PipelineBody(Impl& service, std::shared_ptr<BodySink> inner, Request req, LimitDecision shown, bool show_limit)
+        : service_(service), inner_(std::move(inner)), req_(std::move(req)), shown_(shown), show_limit_(show_limit) {}
+    void write(std::string_view piece, More more) override { inner_->write(piece, std::move(more)); }
+    Response finish() override {
+      Response res = service_.guarded(req_, [this] { return inner_->finish(); });
+      service_.finish(req_, res, shown_, show_limit_);
+      return res;
+    }
+    void abort() override {
+      inner_->abort();
+      service_.requests_in_flight->dec();
+    }
+
+   private:
+    Impl& service_;
+    std::shared_ptr<BodySink> inner_;
+    Request req_;
+    LimitDecision shown_;
+    bool show_limit_;
+  };
+
+  void complete(Request& req, Response res, const LimitDecision& shown, bool show_limit,
+                const std::function<void(Response)>& respond) {
+    if (res.request_body) {
+      res.request_body = std::make_shared<PipelineBody>(*this, std::move(res.request_body), req, shown, show_limit);
+      return respond(std::move(res));
     }
     finish(req, res, shown, show_limit);
     respond(std::move(res));
@@ -178,8 +189,24 @@ struct Service::Impl : RequestSink {
   }
 
   Response invoke(Request& req) {
+    return guarded(req, [this, &req] {
+      const Route& route = *req.route;
+      if (route.websocket.open) return open_websocket(req);
+      if (route.body_sink) {
+        Response res = Response::empty(100);
+        res.request_body = route.body_sink(req);
+        if (!res.request_body) throw std::logic_error("body_sink returned no sink for " + route.path);
+        return res;
+      }
+      return route.handler(req);
+    });
+  }
+
+  // Runs a step of a request, turning what it throws into the service's error response.
+  template <class F>
+  Response guarded(const Request& req, F&& step) {
     try {
-      return req.route->handler(req);
+      return step();
     } catch (const ApiError& e) {
       return error_response(info.style, e);
     } catch (const store::Error& e) {
@@ -190,10 +217,44 @@ struct Service::Impl : RequestSink {
     }
   }
 
+  // A WebSocket route: a valid RFC 6455 upgrade from an allowed origin opens the handler.
+  Response open_websocket(Request& req) {
+    auto upgrade = req.headers.get("Upgrade");
+    auto connection = req.headers.get("Connection");
+    bool asks = upgrade && iequals(*upgrade, "websocket") && connection && contains_token(*connection, "upgrade");
+    if (!asks || !req.headers.has("Sec-WebSocket-Key"))
+      throw ApiError(426, "this route needs a WebSocket upgrade").with_header("Upgrade", "websocket");
+    if (req.headers.get("Sec-WebSocket-Version") != std::optional<std::string_view>("13"))
+      throw ApiError(426, "unsupported WebSocket version").with_header("Sec-WebSocket-Version", "13");
+    if (auto origin = req.headers.get("Origin"); origin && !origin_allowed(*origin) && !same_origin(req, *origin))
+      throw ApiError::forbidden("origin not allowed by CORS_ALLOWED_ORIGINS");
+    auto accepted = std::make_shared<WebSocketUpgrade>();
+    accepted->handler = req.route->websocket.open(req);
+    accepted->limits = req.route->websocket.limits;
+    if (!accepted->handler) throw std::logic_error("websocket.open returned no handler for " + req.route->path);
+    Response res = Response::empty(101);
+    res.websocket = std::move(accepted);
+    return res;
+  }
+
+  static bool contains_token(std::string_view list, std::string_view token) {
+    for (const auto& item : split_list(list))
+      if (iequals(item, token)) return true;
+    return false;
+  }
+
+  // A browser page served by this host itself (Origin's authority equals Host).
+  static bool same_origin(const Request& req, std::string_view origin) {
+    auto host = req.headers.get("Host");
+    auto scheme_end = origin.find("://");
+    return host && scheme_end != std::string_view::npos && iequals(origin.substr(scheme_end + 3), *host);
+  }
+
   // Routing, CORS preflight, rate limits and authentication. Returns a response when the
   // request ends here; otherwise req.route is set and the handler is still to run.
   Response dispatch(Request& req, LimitDecision& shown, bool& show_limit) {
-    auto match = router.match(req.method, req.path);
+    RouteMatch late;
+    const RouteMatch& match = req.match ? *req.match : (late = router.match(req.method, req.path));
     if (req.method == "OPTIONS") {
       if (match.allowed.empty()) throw ApiError::not_found("no such path");
       return options_response(req, match.allowed);
@@ -203,9 +264,11 @@ struct Service::Impl : RequestSink {
       std::string allow = fmt::format("{}", fmt::join(match.allowed, ", "));
       throw ApiError(405, "method " + req.method + " is not allowed here").with_header("Allow", allow);
     }
-    req.params = std::move(match.params);
+    req.params = match.params;
     const Route& route = *match.route;
-    bool limited = route.limit != "none" && global_limit;
+    // Documentation and static assets have a bucket of their own: a docs page load is several
+    // requests, and they must not eat the API's per-IP allowance.
+    bool limited = route.limit != "none" && route.limit != kStaticLimit && global_limit;
     if (limited && route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
     if (route.auth != "public") {
       try {
@@ -220,8 +283,21 @@ struct Service::Impl : RequestSink {
       auto& limiter = *limit_classes.find(route.limit)->second;
       apply_limit(limiter, route.limit, req.rate_key.empty() ? "ip:" + req.client_ip : req.rate_key, shown, show_limit);
     }
+    input::refuse_unknown_query(req, route.query);
+    if (route.fields.empty()) refuse_body_members(req);
     req.route = match.route;
     return {};
+  }
+
+  // A route that declares no fields reads no body, so members sent to it would be ignored
+  // silently: refuse them too ({} and an empty body are fine).
+  static void refuse_body_members(const Request& req) {
+    if (req.body.empty()) return;
+    auto type = req.headers.get("Content-Type").value_or("");
+    if (!iequals(type.substr(0, std::min<std::size_t>(type.size(), 16)), "application/json")) return;
+    boost::system::error_code ec;
+    auto value = boost::json::parse(req.body, ec);
+    if (!ec) input::refuse_unknown_fields(value, {});
   }
 
   void apply_limit(RateLimiter& limiter, const std::string& name, const std::string& key, LimitDecision& shown,
@@ -348,43 +424,6 @@ struct Service::Impl : RequestSink {
   Response docs_asset(const Request& req) const;
 };
 
-void Service::Impl::start_jobs() {
-  if (jobs.empty()) return;
-  jobs_thread = std::thread([this] {
-    using clock = std::chrono::steady_clock;
-    std::vector<clock::time_point> due;
-    for (const auto& j : jobs) due.push_back(clock::now() + j.interval);
-    std::unique_lock lock(jobs_mutex);
-    while (!jobs_stop) {
-      auto next = std::min_element(due.begin(), due.end());
-      if (jobs_wake.wait_until(lock, *next, [this] { return jobs_stop; })) break;
-      auto& job = jobs[static_cast<std::size_t>(next - due.begin())];
-      lock.unlock();
-      auto begin = clock::now();
-      try {
-        job.run();
-        log::debug(
-            "job finished",
-            {{"job", job.name},
-             {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begin).count()}});
-      } catch (const std::exception& e) {
-        log::error("job failed", {{"job", job.name}, {"error", e.what()}});
-      }
-      lock.lock();
-      *next = clock::now() + job.interval;
-    }
-  });
-}
-
-void Service::Impl::stop_jobs() {
-  {
-    std::lock_guard lock(jobs_mutex);
-    jobs_stop = true;
-  }
-  jobs_wake.notify_all();
-  if (jobs_thread.joinable()) jobs_thread.join();
-}
-
 void Service::Impl::add_standard_routes() {
   router.add({.method = "GET", .path = "/health", .limit = "none", .handler = [this](Request&) { return health(); }});
   router.add(
@@ -400,18 +439,27 @@ void Service::Impl::add_standard_routes() {
   router.add({.method = "GET", .path = "/metrics", .limit = "none", .handler = [this](Request&) {
                 return Response::text(registry.render(), "text/plain; version=0.0.4; charset=utf-8");
               }});
-  router.add({.method = "GET", .path = info.openapi_json_path, .handler = [this](Request&) {
+  router.add({.method = "GET",
+              .path = info.openapi_json_path,
+              .limit = std::string(kStaticLimit),
+              .handler = [this](Request&) {
                 Response r = Response::text(openapi_json, "application/json");
                 r.headers.add("Cache-Control", "public, max-age=300");
                 return r;
               }});
   if (!info.openapi_yaml_path.empty())
-    router.add({.method = "GET", .path = info.openapi_yaml_path, .handler = [this](Request&) {
-                  return Response::text(std::string(info.openapi_yaml), "application/yaml");
-                }});
-  router.add({.method = "GET", .path = info.docs_path, .handler = [this](Request&) { return docs_page(); }});
-  router.add(
-      {.method = "GET", .path = info.docs_path + "/{asset}", .handler = [this](Request& r) { return docs_asset(r); }});
+    router.add(
+        {.method = "GET",
+         .path = info.openapi_yaml_path,
+         .limit = std::string(kStaticLimit),
+         .handler = [this](Request&) { return Response::text(std::string(info.openapi_yaml), "application/yaml"); }});
+  router.add({.method = "GET", .path = info.docs_path, .limit = std::string(kStaticLimit), .handler = [this](Request&) {
+                return docs_page();
+              }});
+  router.add({.method = "GET",
+              .path = info.docs_path + "/{asset}",
+              .limit = std::string(kStaticLimit),
+              .handler = [this](Request& r) { return docs_asset(r); }});
 }
 
 Response Service::Impl::health() {
@@ -528,9 +576,10 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
     else
       i.cors_origins.push_back(o);
   }
-  i.trust_proxy = c.get_bool("TRUST_PROXY");
+  i.proxies = TrustedProxies::parse(c.get("TRUST_PROXY"));
   if (!i.info.rate_limit_env.empty())
     i.global_limit = std::make_unique<RateLimiter>(c.get_limit(i.info.rate_limit_env));
+  i.limit_classes[std::string(kStaticLimit)] = std::make_unique<RateLimiter>(c.get_limit("STATIC_RATE_LIMIT"));
 
   auto& o = i.server_options;
   o.host = c.get(i.info.host_env);
@@ -557,6 +606,19 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   i.registry.gauge_callback(p + "_http_open_connections", "Open client connections", [this] {
     return impl_->server ? static_cast<double>(impl_->server->open_connections()) : 0.0;
   });
+  i.jobs = std::make_unique<JobLanes>(&i.registry, p);
+  auto ws_gauge = [this, &i, &p](const char* name, const char* help, auto field) {
+    i.registry.gauge_callback(p + name, help, [this, field] {
+      return impl_->server ? static_cast<double>(impl_->server->websocket_stats().*field) : 0.0;
+    });
+  };
+  ws_gauge("_websocket_open_connections", "Open WebSocket connections", &WebSocketStats::open);
+  ws_gauge("_websocket_messages_received", "WebSocket messages received since start", &WebSocketStats::messages_in);
+  ws_gauge("_websocket_messages_sent", "WebSocket messages sent since start", &WebSocketStats::messages_out);
+  ws_gauge("_websocket_slow_readers_dropped", "WebSocket connections closed because their send queue overflowed",
+           &WebSocketStats::dropped_slow);
+  ws_gauge("_websocket_upgrades_refused", "WebSocket upgrades refused by the connection caps",
+           &WebSocketStats::refused);
   i.registry.gauge_callback("process_resident_memory_bytes", "Resident memory size in bytes", resident_bytes);
   i.registry.gauge_callback("process_start_time_seconds", "Start time of the process since the unix epoch in seconds",
                             [t = i.started_unix] { return static_cast<double>(t); });
@@ -652,7 +714,12 @@ void Service::use_tls(std::string certificate_pem, std::string private_key_pem) 
 }
 
 void Service::every(std::string name, std::chrono::seconds interval, std::function<void()> job) {
-  impl_->jobs.push_back({std::move(name), std::max(interval, std::chrono::seconds(1)), std::move(job)});
+  impl_->jobs->add(std::move(name), std::max(interval, std::chrono::seconds(1)), std::move(job));
+}
+
+void Service::websocket_caps(std::size_t max_connections, std::size_t max_per_ip) {
+  impl_->server_options.websocket_max_connections = max_connections;
+  impl_->server_options.websocket_max_per_ip = max_per_ip;
 }
 
 void Service::keep(std::shared_ptr<void> object) { impl_->owned.push_back(std::move(object)); }
@@ -694,10 +761,11 @@ int Service::run() {
       i.server_options.host.find(':') != std::string::npos ? "[" + i.server_options.host + "]" : i.server_options.host;
   log::info("listening", {{"url", fmt::format("{}://{}:{}", scheme, host, port)},
                           {"docs", fmt::format("{}://{}:{}{}", scheme, host, port, i.info.docs_path)},
-                          {"routes", i.router.routes().size()}});
-  i.start_jobs();
+                          {"routes", i.router.routes().size()},
+                          {"client_address", i.proxies.describe()}});
+  i.jobs->start();
   i.server->run();
-  i.stop_jobs();
+  i.jobs->stop();
   for (auto it = i.shutdown_hooks.rbegin(); it != i.shutdown_hooks.rend(); ++it) {
     try {
       (*it)();
@@ -722,7 +790,9 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"APP_ENV", "development", "development, production (missing secrets are errors) or test"},
       {"LOG_LEVEL", "info", "debug, info, warn or error"},
       {"CORS_ALLOWED_ORIGINS", "", "comma-separated origins allowed to call the API from a browser (* for any)"},
-      {"TRUST_PROXY", "false", "take the client IP from the first X-Forwarded-For hop"},
+      {"TRUST_PROXY", "false",
+       "behind a reverse proxy: the number of proxy hops in front (true = 1) or their addresses/CIDRs, "
+       "comma separated; the client IP is then read from X-Forwarded-For, right to left (false = ignore it)"},
       {"TLS_CERT_FILE", "", "PEM certificate chain; with TLS_KEY_FILE serves HTTPS"},
       {"TLS_KEY_FILE", "", "PEM private key file for TLS_CERT_FILE"},
       {"HTTP_MAX_HEADER_BYTES", "16384", "largest request line plus headers (431 beyond)"},
@@ -733,6 +803,8 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"HTTP_THREADS", "0", "I/O threads (0 = one per core)"},
       {"WORKER_THREADS", "0", "threads for blocking work such as password hashing (0 = one per core)"},
       {"SHUTDOWN_GRACE_S", "10", "seconds in-flight requests get to finish after SIGTERM"},
+      {"STATIC_RATE_LIMIT", "300/min:100",
+       "per-IP limit for documentation and static assets (/docs, the OpenAPI document), apart from the API's"},
   });
   if (!info.rate_limit_env.empty())
     config.declare(

@@ -258,8 +258,11 @@ std::string check_claims(const boost::json::object& claims, const std::string& i
     if (!nbf) return "malformed: nbf is not a number";
     if (*nbf > now + leeway) return "not yet valid";
   }
-  if (const auto* iat_value = claims.if_contains("iat"); iat_value && !numeric_date(*iat_value)) {
-    return "malformed: iat is not a number";
+  if (const auto* iat_value = claims.if_contains("iat")) {
+    const auto iat = numeric_date(*iat_value);
+    if (!iat) return "malformed: iat is not a number";
+    // Issued in the future: a forged token or an issuer whose clock runs ahead.
+    if (*iat > now + leeway) return "issued in the future";
   }
   return {};
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "private_file.hpp"
 #include "sqlite_error.hpp"
 
 namespace store {
@@ -15,6 +16,7 @@ constexpr std::size_t kMaxCachedStatements = 256;
 sqlite3* open_handle(const std::filesystem::path& file, bool read_only) {
   const int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
                     (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!read_only) detail::make_private(file);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -2,14 +2,18 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <set>
 #include <string>
 #include <system_error>
 
+#include "private_file.hpp"
 #include "sqlite_error.hpp"
 #include "store/time.hpp"
 
@@ -128,7 +132,65 @@ void copy_pages(sqlite3* source, sqlite3* dest) {
   detail::check(dest, finish, "backup_finish");
 }
 
+// Pages this connection has written to the WAL so far (SQLite counts them per connection).
+int pages_written(sqlite3* db) noexcept {
+  int current = 0;
+  int highwater = 0;
+  sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_WRITE, &current, &highwater, 0);
+  return current;
+}
+
+// The header SQLite keeps twice at the start of the WAL index (WalIndexHdr in its wal.c).
+struct WalIndexHeader {
+  std::uint32_t version, unused, change;  // change: +1 with every commit, by any connection
+  std::uint8_t is_init, big_endian_checksum;
+  std::uint16_t page_size;
+  std::uint32_t max_frame, pages, frame_checksum[2], salt[2], checksum[2];
+};
+static_assert(sizeof(WalIndexHeader) == 48);
+
 }  // namespace
+
+// The -shm file mapped read-only. A committing writer updates the header's second copy, then
+// (after a barrier) the first, so two equal copies read first-then-second are consistent.
+// The descriptor stays open until every connection is closed: closing any descriptor of a
+// file drops all of the process's POSIX locks on it, SQLite's shared-memory locks included.
+class Database::WalIndex {
+ public:
+  explicit WalIndex(const std::filesystem::path& shm) : fd_(::open(shm.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) return;
+    struct stat info {};
+    if (::fstat(fd_, &info) == 0 && info.st_size >= static_cast<off_t>(2 * sizeof(WalIndexHeader))) {
+      void* map = ::mmap(nullptr, 2 * sizeof(WalIndexHeader), PROT_READ, MAP_SHARED, fd_, 0);
+      if (map != MAP_FAILED) map_ = static_cast<const unsigned char*>(map);
+    }
+  }
+  ~WalIndex() {
+    if (map_ != nullptr) ::munmap(const_cast<unsigned char*>(map_), 2 * sizeof(WalIndexHeader));
+    if (fd_ >= 0) ::close(fd_);
+  }
+  WalIndex(const WalIndex&) = delete;
+  WalIndex& operator=(const WalIndex&) = delete;
+
+  // The commit counter, or nullopt when the index is not mapped or keeps changing under us.
+  std::optional<std::uint32_t> change() const noexcept {
+    if (map_ == nullptr) return std::nullopt;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      WalIndexHeader first{};
+      WalIndexHeader second{};
+      std::memcpy(&first, map_, sizeof first);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      std::memcpy(&second, map_ + sizeof first, sizeof second);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (first.is_init != 0 && std::memcmp(&first, &second, sizeof first) == 0) return first.change;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  int fd_ = -1;
+  const unsigned char* map_ = nullptr;
+};
 
 // ---- construction ----
 
@@ -148,11 +210,16 @@ Database::Database(std::filesystem::path file, Options options) : file_(std::mov
     readers_.push_back(std::make_unique<Connection>(file_, connection_options(options_, true)));
     idle_readers_.push_back(readers_.back().get());
   }
+  writer_->query_int("SELECT count(*) FROM sqlite_schema");  // the WAL index exists from the first read
+  wal_index_ = std::make_unique<WalIndex>(file_.string() + "-shm");
+  expected_change_.store(wal_index_->change().value_or(0));
+  last_change_.store(expected_change_.load());
 }
 
 Database::~Database() {
   readers_.clear();
   writer_.reset();
+  wal_index_.reset();  // after the connections: see WalIndex
 }
 
 // ---- locks, leases, observer ----
@@ -185,23 +252,57 @@ void Database::commit_batch(const std::vector<PendingWrite*>& batch) {
   try {
     WriterLock lock(*this);
     Transaction tx(*writer_, Transaction::Kind::immediate);
+    // We hold the WAL write lock: the counter is the last commit before ours.
+    const std::optional<std::uint32_t> before = wal_index_->change();
+    if (before) note_foreign_commits(*before);
+    const int written_before = pages_written(writer_->handle());
     for (auto* p : batch) {
-      writer_->exec("SAVEPOINT write_block");
+      writer_->prepare("SAVEPOINT write_block")->step();
       try {
         (*p->block)(*writer_);
-        writer_->exec("RELEASE write_block");
+        writer_->prepare("RELEASE write_block")->step();
       } catch (...) {
         p->error = std::current_exception();
-        writer_->exec("ROLLBACK TO write_block");
-        writer_->exec("RELEASE write_block");
+        writer_->prepare("ROLLBACK TO write_block")->step();
+        writer_->prepare("RELEASE write_block")->step();
       }
     }
+    committing_.store(true);
     tx.commit();
+    // A commit that wrote pages moved the counter by exactly one.
+    if (before) expected_change_.store(*before + (pages_written(writer_->handle()) > written_before ? 1 : 0));
+    committing_.store(false);
   } catch (...) {
+    committing_.store(false);
     // BEGIN or COMMIT failed: nothing of this batch is durable, so every block fails.
     for (auto* p : batch)
       if (!p->error) p->error = std::current_exception();
   }
+}
+
+void Database::note_foreign_commits(std::uint32_t now) noexcept {
+  if (now == expected_change_.load()) return;
+  foreign_.fetch_add(1);
+  expected_change_.store(now);
+}
+
+std::uint64_t Database::data_version() noexcept {
+  const std::optional<std::uint32_t> now = wal_index_->change();
+  if (!now) return version_.fetch_add(1) + 1;  // never equal twice: caches miss
+  if (*now != last_change_.load()) {
+    version_.fetch_add(1);  // before publishing the counter, so whoever sees it sees this too
+    last_change_.store(*now);
+  }
+  return version_.load();
+}
+
+std::uint64_t Database::foreign_commits() noexcept {
+  const std::optional<std::uint32_t> now = wal_index_->change();
+  if (!now) return foreign_.fetch_add(1) + 1;
+  const std::uint32_t expected = expected_change_.load();
+  // While our own COMMIT lands, the counter is one ahead of what we recorded.
+  if (*now != expected && !(committing_.load() && *now == expected + 1)) note_foreign_commits(*now);
+  return foreign_.load();
 }
 
 Database::WriterLock::WriterLock(Database& db) : db_(db) {
@@ -332,6 +433,7 @@ void Database::backup_to(const std::filesystem::path& dest) {
   create_parent_directories(dest);
   TempFile temp(temp_name_next_to(dest));
   {
+    detail::make_private(temp.path());
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(temp.path().c_str(), &raw,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

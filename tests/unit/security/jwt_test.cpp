@@ -361,6 +361,19 @@ TEST_CASE("a token before its nbf is refused", "[jwt][reject]") {
   CHECK(codec.verify_at(codec.sign(claims), kNow));
 }
 
+TEST_CASE("a token issued in the future beyond the leeway is refused", "[jwt][reject]") {
+  const JwtCodec codec = hs_codec();
+  // Signed as if at kNow + 100 and valid for an hour: at kNow it is not yet issued.
+  const std::string token = codec.sign(claims_at(kNow + 100, 3600));
+  CHECK(refusal(codec, token, kNow) == "issued in the future");
+  CHECK(refusal(codec, token, kNow + 69) == "issued in the future");
+  CHECK(codec.verify_at(token, kNow + 70));  // within the 30 s leeway: clock skew is tolerated
+  CHECK(codec.verify_at(token, kNow + 100));
+  JwtCodec strict = hs_codec();
+  strict.set_leeway(std::chrono::seconds(0));
+  CHECK(refusal(strict, strict.sign(claims_at(kNow + 1, 3600)), kNow) == "issued in the future");
+}
+
 TEST_CASE("a token from another issuer is refused", "[jwt][reject]") {
   const JwtCodec codec = hs_codec();
   const JwtCodec other = JwtCodec::hs256(kSecret, "https://other.test");

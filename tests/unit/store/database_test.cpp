@@ -259,3 +259,49 @@ TEST_CASE("ping, checkpoint and the query observer", "[store][database]") {
   CHECK(std::filesystem::file_size(dir / "app.db-wal") == 0);
   CHECK(db.read(count_items) == 2);
 }
+
+TEST_CASE("data_version moves with every commit; foreign_commits only with other connections'", "[store][database]") {
+  store_test::TempDir dir;
+  Database db(dir / "app.db", {.read_connections = 1});
+  db.migrate(kSchema);
+  const auto version = db.data_version();
+  const auto foreign = db.foreign_commits();
+  CHECK(db.data_version() == version);  // reading changes nothing
+  db.read([](Connection& c) { count_items(c); });
+  CHECK(db.data_version() == version);
+
+  db.write([](Connection& c) { c.execute("INSERT INTO items(name) VALUES('own')"); });
+  const auto after_own = db.data_version();
+  CHECK(after_own != version);
+  CHECK(db.foreign_commits() == foreign);  // our own commit is not foreign
+
+  db.write([](Connection&) {});  // an empty commit moves nothing
+  CHECK(db.data_version() == after_own);
+  CHECK(db.foreign_commits() == foreign);
+
+  SECTION("a commit by another connection is noticed by the next check") {
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open((dir / "app.db").c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "INSERT INTO items(name) VALUES('theirs')", nullptr, nullptr, nullptr) == SQLITE_OK);
+    CHECK(db.data_version() != after_own);
+    const auto seen = db.foreign_commits();
+    CHECK(seen > foreign);
+    CHECK(db.foreign_commits() == seen);  // counted once
+    db.write([](Connection& c) { c.execute("INSERT INTO items(name) VALUES('own again')"); });
+    CHECK(db.foreign_commits() == seen);
+    sqlite3_close(other);
+  }
+
+  SECTION("a commit by another connection just before our own write is not hidden by it") {
+    Database second(dir / "app.db", {.read_connections = 1});
+    second.write([](Connection& c) { c.execute("INSERT INTO items(name) VALUES('second')"); });
+    db.write([](Connection& c) { c.execute("INSERT INTO items(name) VALUES('first')"); });
+    CHECK(db.foreign_commits() > foreign);
+  }
+
+  SECTION("a checkpoint is not a change") {
+    db.checkpoint();
+    CHECK(db.data_version() == after_own);
+    CHECK(db.foreign_commits() == foreign);
+  }
+}

@@ -16,7 +16,7 @@ Ingress:
 {{- range .Values.ingress.hosts }}
   http{{ if $.Values.ingress.tls }}s{{ end }}://{{ .host }}
 {{- end }}
-  Rate limits and logs see the client address only with config.TRUST_PROXY="true".
+  Rate limits and logs see the client address only with config.TRUST_PROXY="true" (one proxy hop) or the proxies' CIDRs.
 {{- end }}
 
 Data: SQLite on the PVC data-{{ $name }}-0, mounted at /data. Keep one replica.

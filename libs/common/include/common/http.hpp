@@ -17,6 +17,8 @@
 namespace common {
 
 struct Route;
+struct RouteMatch;
+struct WebSocketUpgrade;
 
 // Header list with case-insensitive lookup; keeps order and duplicates.
 class Headers {
@@ -51,6 +53,9 @@ struct Request {
   // Filled by the router.
   const Route* route = nullptr;
   std::vector<std::pair<std::string, std::string>> params;
+  // The router's answer, found once when the header arrived and used for the body limit,
+  // the guard and the dispatch; null until then.
+  std::shared_ptr<const RouteMatch> match;
 
   // Filled by the route's authenticator: who is calling, and the key its rate limits use.
   std::any principal;
@@ -88,11 +93,33 @@ class ResponseStream {
   virtual void cancel() = 0;
 };
 
+struct Response;
+
+// Consumes a request body as it arrives, so an upload of any size costs bounded memory. The
+// session hands over one piece at a time and reads the next only once `more` was called:
+// calling it later is backpressure. Calls come from the connection's I/O thread.
+class BodySink {
+ public:
+  using More = std::function<void()>;
+  virtual ~BodySink() = default;
+  // The next piece of the body; it stays valid until `more` is called (from any thread).
+  virtual void write(std::string_view piece, More more) = 0;
+  // The whole body arrived: the answer. May throw ApiError.
+  virtual Response finish() = 0;
+  // The body will not complete (over the route's limit, client gone, timeout).
+  virtual void abort() = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
   std::shared_ptr<ResponseStream> stream;  // when set, the body comes from it instead
+  // Set by the pipeline for a streamed-body route whose guard passed: the session reads the
+  // request body into it and sends what its finish() answers instead of this response.
+  std::shared_ptr<BodySink> request_body;
+  // Set with status 101 by the pipeline for an accepted WebSocket upgrade.
+  std::shared_ptr<WebSocketUpgrade> websocket;
 
   static Response json(const boost::json::value& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);

@@ -1,7 +1,8 @@
 #pragma once
 // Reading fields of a JSON request body with validation. Every accessor throws ApiError 400
-// (code validation_error) whose message names the field and the rule it broke; unknown
-// fields are ignored by construction.
+// (code validation_error) whose message names the field and the rule it broke. Which fields
+// and query parameters a request may carry at all is declared on its route (Route::fields,
+// Route::query) and checked before the handler reads them (docs/decisions: unknown inputs).
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -34,6 +35,9 @@ std::optional<std::int64_t> optional_integer(const boost::json::object& body, st
                                              std::int64_t max);
 
 std::optional<bool> optional_boolean(const boost::json::object& body, std::string_view field);
+// Required: for flags that decide what a request means (granted, allow, enabled ...), where a
+// default would silently pick one meaning for a client that misspelt the name.
+bool boolean(const boost::json::object& body, std::string_view field);
 
 std::string one_of(const boost::json::object& body, std::string_view field,
                    std::initializer_list<std::string_view> allowed);
@@ -62,6 +66,11 @@ std::optional<std::string> query_text(const Request& req, std::string_view name,
 std::optional<std::int64_t> query_timestamp(const Request& req, std::string_view name);
 // The same timestamp in canonical UTC text ("2026-01-31T12:00:00Z"), the form stores compare.
 std::optional<std::string> query_timestamp_text(const Request& req, std::string_view name);
+
+// ApiError 400 naming every member of `body` (or of each object in an array body) that is not
+// in `accepted`; {"*"} accepts any. The pipeline runs these with the route's declaration.
+void refuse_unknown_fields(const boost::json::value& body, const std::vector<std::string>& accepted);
+void refuse_unknown_query(const Request& req, const std::vector<std::string>& accepted);
 
 // Checks a string against a Text rule (also for query parameters); `what` names it in errors.
 void check_text(std::string_view value, std::string_view what, Text rule);

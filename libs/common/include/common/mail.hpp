@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,10 @@ struct MailSettings {
   std::int64_t retry_base_s = 30;  // first retry; doubles up to an hour
   int max_attempts = 10;
 };
+
+// A header value as RFC 2047 encoded words ("=?UTF-8?B?...?=", folded) when it is not plain
+// printable ASCII; line breaks become spaces.
+std::string encode_header_text(std::string_view text);
 
 // The SMTP_* settings every mailing service declares.
 std::vector<OptionSpec> mail_options(std::string default_from);

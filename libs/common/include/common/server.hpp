@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/http.hpp"
+#include "common/websocket.hpp"
 
 namespace common {
 
@@ -27,14 +28,26 @@ struct ServerOptions {
   std::size_t max_connections = 10000;      // beyond this new connections are closed at once
   int io_threads = 0;                       // 0 = one per core
   int worker_threads = 0;                   // pool for offloaded handlers; 0 = one per core
+  std::size_t websocket_max_connections = 10000;  // open WebSockets; more upgrades get 503
+  std::size_t websocket_max_per_ip = 256;         // per client IP; more get 429
+  std::chrono::seconds websocket_close_timeout{5};  // a close handshake the peer does not finish
+};
+
+// How the session reads a request's body, decided from its header.
+struct Admission {
+  std::size_t body_limit = 0;
+  // The route consumes its body as it arrives: the session hands the header-only request to
+  // handle() at once, and reads the body into the answer's request_body sink (if any).
+  bool stream_body = false;
 };
 
 // What the server hands requests to.
 class RequestSink {
  public:
   virtual ~RequestSink() = default;
-  // Body limit for a request, decided from its method and target before the body is read.
-  virtual std::size_t body_limit(std::string_view method, std::string_view target) const = 0;
+  // Called once per request when its header arrived, before any body byte is read: routes it
+  // (the sink may keep the match in request.match) and says how to read the body.
+  virtual Admission admit(Request& head) = 0;
   // Handles one request; `respond` may be called from any thread, exactly once.
   virtual void handle(Request request, std::function<void(Response)> respond) = 0;
   // The response for a request that could not be parsed (400, 413, 431).
@@ -59,6 +72,7 @@ class HttpServer {
   void post_work(std::function<void()> work);
 
   std::size_t open_connections() const;
+  WebSocketStats websocket_stats() const;
   std::size_t in_flight() const;
   bool tls() const;
 

@@ -27,6 +27,10 @@ namespace common {
 
 struct EmbeddedFile;
 
+// The rate-limit class of documentation and static assets (STATIC_RATE_LIMIT, per IP): routes
+// naming it are outside the service-wide per-IP limit.
+inline constexpr std::string_view kStaticLimit = "static";
+
 struct ServiceInfo {
   std::string name;            // "auth-server"; also the default DATA_DIR ./data/<name>
   std::string summary;         // one line for --help
@@ -98,9 +102,12 @@ class Service {
   void keep(std::shared_ptr<void> object);
 
   void use_tls(std::string certificate_pem, std::string private_key_pem);
+  // Open WebSocket connections beyond which upgrades get 503, and per client IP (429).
+  void websocket_caps(std::size_t max_connections, std::size_t max_per_ip);
   void on_shutdown(std::function<void()> hook);
-  // Runs `job` every `interval` on a background thread while the service serves (first run
-  // one interval after start); a failing run is logged and the schedule goes on.
+  // Runs `job` every `interval` on its own lane (thread) while the service serves (first run
+  // one interval after start), so a slow job never delays another; a failing run is logged
+  // and counted (<prefix>_job_runs_total, _job_failures_total, _job_last_duration_seconds).
   void every(std::string name, std::chrono::seconds interval, std::function<void()> job);
   void post_work(std::function<void()> work);
 

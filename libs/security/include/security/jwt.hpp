@@ -48,8 +48,8 @@ class JwtCodec {
   // The claims if, and only if: the token has three non-empty unpadded base64url segments, the
   // header's "alg" is exactly this codec's algorithm (never "none"), no "crit" header is
   // present, the signature verifies under this codec's key, "iss" equals the issuer, "exp"
-  // is present and not past (with leeway), and "nbf", if present, is not in the future
-  // (with leeway). Otherwise nullopt with a short reason in *reason. Never throws on input.
+  // is present and not past (with leeway), and "nbf" and "iat", if present, are not in
+  // the future (with leeway). Otherwise nullopt with a short reason in *reason. Never throws on input.
   std::optional<boost::json::object> verify(std::string_view token, std::string* reason = nullptr) const;
 
   // verify() as if the current time were now_unix (seconds since the epoch).

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -73,6 +74,17 @@ class Database {
   void checkpoint();
   std::filesystem::path path() const { return file_; }
 
+  // Grows with every commit to the file, by this Database or any other connection (another
+  // process, an import command, the sqlite3 shell): equal values mean nothing was committed in
+  // between. Read from the WAL index in shared memory without a lock or a system call, so a
+  // cache can check it on every request (take it before reading what you cache).
+  std::uint64_t data_version() noexcept;
+  // How many times a commit by another connection has been noticed since this Database
+  // opened (it may count more, never fewer). Same cost as data_version(). A cache of data this
+  // process writes itself drops entries its own writes change and treats a new value here as
+  // "anything may have changed"; commits of this Database do not move it.
+  std::uint64_t foreign_commits() noexcept;
+
   // Called after every write()/read() block (also failed ones) with its duration in seconds,
   // including the wait for the writer lock or a read connection. Exceptions from it are ignored.
   void set_query_observer(QueryObserver observer);
@@ -134,6 +146,16 @@ class Database {
   std::condition_variable queue_changed_;
   std::vector<PendingWrite*> queue_;
   bool leading_ = false;
+
+  // Commit counter of the WAL index (its header in the -shm file, mapped read-only).
+  class WalIndex;
+  std::unique_ptr<WalIndex> wal_index_;
+  std::atomic<std::uint32_t> expected_change_{0};  // the counter after the last commit we know of
+  std::atomic<std::uint64_t> foreign_{0};
+  std::atomic<bool> committing_{false};              // between our COMMIT and expected_change_ update
+  std::atomic<std::uint32_t> last_change_{0};       // the counter data_version() saw last
+  std::atomic<std::uint64_t> version_{0};            // data_version(): +1 whenever the counter moved
+  void note_foreign_commits(std::uint32_t now) noexcept;
 
   void observe(std::chrono::steady_clock::time_point start) const noexcept;
   void check_migration_list(std::span<const Migration> migrations) const;
