@@ -1,6 +1,7 @@
 // The tables libidentity owns, applied after a service's migrations: a database created before
 // the library owned them (by the services' former migration files, kept under
-// tests/unit/fixtures/migrations-before-identity-schema/) upgrades in place and keeps its rows,
+// tests/unit/fixtures/migrations-before-identity-schema/, the files as they were before the
+// library owned the tables, over the unchanged rest of the service's folder) upgrades in place and keeps its rows,
 // and ends with the same tables and columns as a database created today.
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -26,12 +27,15 @@ const fs::path kSource = IDENTITY_SOURCE_DIR;
 struct MigrationFiles {
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<store::Migration> list;
-  explicit MigrationFiles(const fs::path& dir) {
+  // `dir`'s files, each replaced by the file of the same name in `earlier` when there is one.
+  explicit MigrationFiles(const fs::path& dir, const fs::path& earlier = {}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
-      std::ifstream in(entry.path());
+      fs::path file = entry.path();
+      if (!earlier.empty() && fs::exists(earlier / file.filename())) file = earlier / file.filename();
+      std::ifstream in(file);
       std::stringstream text;
       text << in.rdbuf();
-      files.emplace_back(entry.path().filename().string(), text.str());
+      files.emplace_back(file.filename().string(), text.str());
     }
     std::vector<std::pair<std::string_view, std::string_view>> views(files.begin(), files.end());
     list = store::migrations_from_files(std::span<const std::pair<std::string_view, std::string_view>>(views));
@@ -79,7 +83,8 @@ TEST_CASE("a fresh database gets every library table once, and a second run chan
 TEST_CASE("an auth-server database made by its former migrations upgrades and keeps its rows", "[identity][schema]") {
   store_test::TempDir dir;
   store::Database old_db(dir / "auth.db");
-  MigrationFiles before(kSource / "tests/unit/fixtures/migrations-before-identity-schema/auth-server");
+  MigrationFiles before(kSource / "services/auth-server/migrations",
+                        kSource / "tests/unit/fixtures/migrations-before-identity-schema/auth-server");
   old_db.migrate(before.list);
   old_db.write([](Connection& c) {
     c.exec(
@@ -108,7 +113,8 @@ TEST_CASE("an auth-server database made by its former migrations upgrades and ke
 TEST_CASE("a shardlyn-api database made by its former migrations upgrades and keeps its rows", "[identity][schema]") {
   store_test::TempDir dir;
   store::Database old_db(dir / "shardlyn.db");
-  MigrationFiles before(kSource / "tests/unit/fixtures/migrations-before-identity-schema/shardlyn-api");
+  MigrationFiles before(kSource / "services/shardlyn-api/migrations",
+                        kSource / "tests/unit/fixtures/migrations-before-identity-schema/shardlyn-api");
   old_db.migrate(before.list);
   old_db.write([](Connection& c) {
     c.exec(
