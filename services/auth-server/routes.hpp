@@ -48,6 +48,5 @@ boost::json::object user_json(const User& user);
 identity::Client client_of(const common::Request& request);
 boost::json::object subscription_json(const Subscription& subscription);
 // An RFC 3339 time, or null.
-boost::json::value time_or_null(const std::optional<std::int64_t>& unix_seconds);
 
 }  // namespace auth

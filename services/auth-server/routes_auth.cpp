@@ -22,10 +22,6 @@ json::object user_json(const User& u) {
           {"createdAt", common::rfc3339_from_unix(u.created_at)}};
 }
 
-json::value time_or_null(const std::optional<std::int64_t>& unix_seconds) {
-  return unix_seconds ? json::value(common::rfc3339_from_unix(*unix_seconds)) : json::value(nullptr);
-}
-
 namespace {
 
 json::object signed_in_json(const SignedIn& s) {

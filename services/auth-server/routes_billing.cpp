@@ -30,7 +30,7 @@ json::object plan_json(const Plan& p) {
 
 json::object status_json(const BillingStatus& s) {
   return {{"tier", s.tier},
-          {"planExpiresAt", time_or_null(s.plan_expires_at)},
+          {"planExpiresAt", common::rfc3339_or_null(s.plan_expires_at)},
           {"subscription", s.subscription ? json::value(subscription_json(*s.subscription)) : json::value(nullptr)}};
 }
 
@@ -55,7 +55,7 @@ json::object subscription_json(const Subscription& s) {
   return {{"id", s.id},
           {"tier", s.tier},
           {"status", s.status},
-          {"currentPeriodEnd", time_or_null(s.current_period_end)},
+          {"currentPeriodEnd", common::rfc3339_or_null(s.current_period_end)},
           {"cancelAtPeriodEnd", s.cancel_at_period_end},
           {"createdAt", common::rfc3339_from_unix(s.created_at)},
           {"updatedAt", common::rfc3339_from_unix(s.updated_at)}};

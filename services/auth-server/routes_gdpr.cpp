@@ -15,9 +15,9 @@ namespace json = boost::json;
 
 json::object consents_json(const Consents& c) {
   return {{"termsVersion", c.terms_version ? json::value(*c.terms_version) : json::value(nullptr)},
-          {"termsAcceptedAt", time_or_null(c.terms_accepted_at)},
+          {"termsAcceptedAt", common::rfc3339_or_null(c.terms_accepted_at)},
           {"marketing", c.marketing},
-          {"marketingUpdatedAt", time_or_null(c.marketing_updated_at)}};
+          {"marketingUpdatedAt", common::rfc3339_or_null(c.marketing_updated_at)}};
 }
 
 json::object export_json(const PersonalData& d) {
@@ -38,7 +38,7 @@ json::object export_json(const PersonalData& d) {
                         {"createdAt", common::rfc3339_from_unix(s.created_at)},
                         {"lastUsedAt", common::rfc3339_from_unix(s.last_used_at)},
                         {"expiresAt", common::rfc3339_from_unix(s.expires_at)},
-                        {"revokedAt", time_or_null(revoked_at)}});
+                        {"revokedAt", common::rfc3339_or_null(revoked_at)}});
   for (const auto& e : d.audit) {
     json::value detail;
     try {

@@ -11,6 +11,7 @@
 #include "security/digest.hpp"
 #include "security/encoding.hpp"
 #include "security/random.hpp"
+#include "store/backups.hpp"
 #include "store/time.hpp"
 
 namespace shardlyn {
@@ -381,13 +382,9 @@ json::object Platform::system_backup_config() {
       {"keep", settings_.backup_keep},
       {"database", db_.path().filename().string()}};
   json::array backups;
-  if (!settings_.backup_dir.empty() && std::filesystem::is_directory(settings_.backup_dir)) {
-    std::vector<std::filesystem::directory_entry> files;
-    for (const auto& e : std::filesystem::directory_iterator(settings_.backup_dir))
-      if (e.is_regular_file() && e.path().extension() == ".db") files.push_back(e);
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.path() > b.path(); });
-    for (const auto& f : files) backups.push_back({{"file", f.path().filename().string()}, {"bytes", f.file_size()}});
-  }
+  if (!settings_.backup_dir.empty())
+    for (const auto& f : store::backup_files(settings_.backup_dir, "shardlyn-", ".db"))
+      backups.push_back({{"file", f.name}, {"bytes", f.bytes}});
   out["backups"] = std::move(backups);
   return out;
 }
@@ -399,13 +396,7 @@ void Platform::run_system_backup() {
   std::string stamp = common::rfc3339_now();
   std::replace(stamp.begin(), stamp.end(), ':', '-');
   db_.backup_to(dir / ("shardlyn-" + stamp + ".db"));
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".db" && e.path().filename().string().starts_with("shardlyn-"))
-      files.push_back(e.path());
-  std::sort(files.begin(), files.end(), std::greater<>());
-  for (std::size_t i = static_cast<std::size_t>(settings_.backup_keep); i < files.size(); ++i)
-    std::filesystem::remove(files[i]);
+  store::rotate_backups(dir, "shardlyn-", ".db", static_cast<std::size_t>(settings_.backup_keep));
 }
 
 }  // namespace shardlyn

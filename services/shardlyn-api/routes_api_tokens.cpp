@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.hpp"
+#include "common/envelope.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "api_tokens.hpp"
@@ -13,10 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::value time_or_null(const std::optional<std::int64_t>& t) {
-  if (!t) return nullptr;
-  return json::value(common::rfc3339_from_unix(*t));
-}
 
 json::object token_json(const ApiTokenRecord& t) {
   json::array permissions;
@@ -28,8 +25,8 @@ json::object token_json(const ApiTokenRecord& t) {
           {"last_four", t.last_four},
           {"permissions", std::move(permissions)},
           {"created_at", common::rfc3339_from_unix(t.created_at)},
-          {"expires_at", time_or_null(t.expires_at)},
-          {"last_used_at", time_or_null(t.last_used_at)},
+          {"expires_at", common::rfc3339_or_null(t.expires_at)},
+          {"last_used_at", common::rfc3339_or_null(t.last_used_at)},
           {"last_used_ip", t.last_used_ip ? json::value(*t.last_used_ip) : json::value(nullptr)},
           {"revoked", t.revoked_at.has_value()}};
 }

@@ -1,9 +1,7 @@
 #include "backups.hpp"
 
-#include <algorithm>
-#include <vector>
-
 #include "common/clock.hpp"
+#include "store/backups.hpp"
 
 namespace tc {
 
@@ -36,15 +34,7 @@ BackupFile Backups::run(const Actor& by) {
                  {{"bytes", static_cast<std::int64_t>(file.bytes)}, {"keep", keep_}});
   });
 
-  std::vector<std::filesystem::path> existing;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-    auto name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.starts_with(kPrefix) && name.ends_with(kSuffix))
-      existing.push_back(entry.path());
-  }
-  std::sort(existing.begin(), existing.end());
-  for (std::size_t i = 0; i + static_cast<std::size_t>(keep_) < existing.size(); ++i)
-    std::filesystem::remove(existing[i]);
+  store::rotate_backups(dir_, kPrefix, kSuffix, static_cast<std::size_t>(keep_));
   return file;
 }
 

@@ -37,8 +37,18 @@ const OptionSpec* Config::find(std::string_view env) const {
 
 Config::Parsed Config::parse(int argc, const char* const* argv, const std::function<const char*(const char*)>& getenv) {
   auto env_of = getenv ? getenv : [](const char* name) -> const char* { return std::getenv(name); };
-  for (const auto& s : specs_)
-    if (const char* v = env_of(s.env.c_str())) values_[s.env] = v;
+  for (const auto& s : specs_) {
+    if (const char* v = env_of(s.env.c_str())) {
+      values_[s.env] = v;
+      continue;
+    }
+    for (const auto& old : s.deprecated)
+      if (const char* v = env_of(old.c_str())) {
+        values_[s.env] = v;
+        warnings_.push_back(fmt::format("{} is deprecated; use {}", old, s.env));
+        break;
+      }
+  }
 
   Parsed parsed;
   for (int i = 1; i < argc; ++i) {
@@ -66,8 +76,14 @@ Config::Parsed Config::parse(int argc, const char* const* argv, const std::funct
       value = std::string(arg.substr(eq + 1));
     }
     const OptionSpec* spec = nullptr;
-    for (const auto& s : specs_)
+    for (const auto& s : specs_) {
       if (flag_name(s.env) == name) spec = &s;
+      for (const auto& old : s.deprecated)
+        if (flag_name(old) == name) {
+          spec = &s;
+          warnings_.push_back(fmt::format("{} is deprecated; use {}", name, flag_name(s.env)));
+        }
+    }
     if (!spec) throw ConfigError(fmt::format("unknown option {} (see --help)", name));
     if (!value) {
       if (i + 1 >= argc) throw ConfigError(fmt::format("option {} needs a value", name));
@@ -140,6 +156,11 @@ std::string Config::usage() const {
     out += fmt::format("  {:<32} [{}] {}", flag_name(s.env) + " VALUE", s.env, s.help);
     if (!s.default_value.empty() && !s.secret) out += fmt::format(" (default: {})", s.default_value);
     if (s.secret) out += " (secret)";
+    if (!s.deprecated.empty()) {
+      std::string names;
+      for (const auto& old : s.deprecated) names += (names.empty() ? "" : ", ") + old;
+      out += fmt::format(" (formerly {})", names);
+    }
     out += '\n';
   }
   out +=

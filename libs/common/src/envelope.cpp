@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string>
 
+#include "common/clock.hpp"
+
 namespace common {
 
 namespace {
@@ -64,6 +66,11 @@ Response error_response(ResponseStyle style, const ApiError& error) {
   Response r = Response::json(body, error.status());
   for (const auto& [name, value] : error.headers()) r.headers.set(name, value);
   return r;
+}
+
+boost::json::value rfc3339_or_null(const std::optional<std::int64_t>& unix_seconds) {
+  if (!unix_seconds) return nullptr;
+  return boost::json::value(rfc3339_from_unix(*unix_seconds));
 }
 
 }  // namespace common

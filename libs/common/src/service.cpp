@@ -832,6 +832,7 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       boost::json::object effective;
       for (auto& [k, v] : service.config().effective()) effective[k] = v;
       log::info("starting", {{"version", PLATFORM_VERSION}, {"config", effective}});
+      for (const auto& warning : service.config().warnings()) log::warn(warning);
     }
     setup(service);
     if (parsed.check_openapi) {

@@ -374,3 +374,37 @@ TEST_CASE("config: resolve_secret reads a hand-written file and regenerates an e
   CHECK(common::resolve_secret(c, "EMPTY_SECRET", dir.path(), false, make) == "fresh");
   CHECK(made == 1);
 }
+
+TEST_CASE("config: a deprecated name still works, warns, and loses to the current one", "[common][config]") {
+  auto make = [] {
+    Config c("threat-cloud", "threat intelligence");
+    c.declare({{"TC_BACKUP_INTERVAL_S", "86400", "seconds between backups", false, {"TC_BACKUP_INTERVAL"}}});
+    return c;
+  };
+  Config fresh = make();
+  parse(fresh, {});
+  CHECK(fresh.get("TC_BACKUP_INTERVAL_S") == "86400");
+  CHECK(fresh.warnings().empty());
+
+  Env old_only;
+  old_only.vars = {{"TC_BACKUP_INTERVAL", "60"}};
+  Config from_old = make();
+  parse(from_old, {}, old_only);
+  CHECK(from_old.get("TC_BACKUP_INTERVAL_S") == "60");
+  REQUIRE(from_old.warnings().size() == 1);
+  CHECK(from_old.warnings()[0] == "TC_BACKUP_INTERVAL is deprecated; use TC_BACKUP_INTERVAL_S");
+
+  Env both;
+  both.vars = {{"TC_BACKUP_INTERVAL", "60"}, {"TC_BACKUP_INTERVAL_S", "120"}};
+  Config current_wins = make();
+  parse(current_wins, {}, both);
+  CHECK(current_wins.get("TC_BACKUP_INTERVAL_S") == "120");
+  CHECK(current_wins.warnings().empty());
+
+  Config old_flag = make();
+  parse(old_flag, {"--tc-backup-interval=30"});
+  CHECK(old_flag.get("TC_BACKUP_INTERVAL_S") == "30");
+  REQUIRE(old_flag.warnings().size() == 1);
+  CHECK(old_flag.warnings()[0] == "--tc-backup-interval is deprecated; use --tc-backup-interval-s");
+  CHECK_THAT(old_flag.usage(), Catch::Contains("(formerly TC_BACKUP_INTERVAL)"));
+}

@@ -19,6 +19,9 @@ struct OptionSpec {
   std::string default_value;  // "" = unset
   std::string help;
   bool secret = false;  // masked when printed
+  // Former names that still work (environment and flag); using one logs a deprecation
+  // warning at start. The current name wins when both are set.
+  std::vector<std::string> deprecated = {};
 };
 
 class Config {
@@ -52,12 +55,15 @@ class Config {
   // "NAME=value" lines in declaration order, secrets shown as "***(n chars)".
   std::vector<std::pair<std::string, std::string>> effective(bool mask_secrets = true) const;
   const std::string& program() const { return program_; }
+  // What parse() found worth a warning at start: a deprecated name in use.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   const OptionSpec* find(std::string_view env) const;
   std::string program_, summary_;
   std::vector<OptionSpec> specs_;
   std::map<std::string, std::string, std::less<>> values_;
+  std::vector<std::string> warnings_;
 };
 
 // Comma-separated items, trimmed, empty ones dropped.

@@ -1,6 +1,7 @@
 #pragma once
 // The two response styles of the API conventions, and pagination parameters.
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <boost/json/array.hpp>
@@ -33,6 +34,9 @@ Response envelope_page(boost::json::array items, std::int64_t total, const PageR
 
 // Shardlyn list shape: {"items":[...],"total":n,"page":p,"per_page":k}.
 Response bare_page(boost::json::array items, std::int64_t total, const PageRequest& page);
+
+// A Unix time as RFC 3339 ("2026-01-31T12:00:00Z"), or JSON null when absent.
+boost::json::value rfc3339_or_null(const std::optional<std::int64_t>& unix_seconds);
 
 // The error body in the given style.
 Response error_response(ResponseStyle style, const ApiError& error);
