@@ -194,8 +194,7 @@ void setup(common::Service& service) {
   service.add(tc::query_routes(service.make<tc::Analytics>(db), attack, geo));
   service.add(tc::source_routes(sources));
   service.add(tc::rule_routes(rules, feed_source));
-  auto& taxii = service.make<tc::TaxiiAccess>(keys, public_reads, config.get_limit("TC_RATE_LIMIT_READ"), &db);
-  service.add(tc::taxii_routes(taxii));
+  service.add(tc::taxii_routes(db));
 }
 
 }  // namespace
