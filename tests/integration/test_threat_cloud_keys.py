@@ -201,7 +201,7 @@ def test_short_bootstrap_key_is_a_config_error(launch):
 
 
 def test_rate_limit_is_per_key_and_per_class(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_READ": "3/min", "TC_RATE_LIMIT_WRITE": "2/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_READ_RATE_LIMIT": "3/min", "TC_WRITE_RATE_LIMIT": "2/min"})
     a = create_key(server, ["write"])["key"]
     b = create_key(server, ["read"])["key"]
     with requests.Session() as s:
@@ -232,9 +232,9 @@ def test_rate_limit_is_per_key_and_per_class(launch):
 
 
 def test_rate_limit_setting_is_validated(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_FEED": "lots"}, wait=False)
+    server = launch("threat-cloud", env={**RELAXED, "TC_FEED_RATE_LIMIT": "lots"}, wait=False)
     assert server.process.wait(timeout=10) == 2
-    assert "TC_RATE_LIMIT_FEED" in server.log_text()
+    assert "TC_FEED_RATE_LIMIT" in server.log_text()
 
 
 # --- public reads -----------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_public_reads_are_off_by_default(tc):
 
 
 def test_public_reads_allow_anonymous_lookups_only(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true", "TC_RATE_LIMIT_READ": "5/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true", "TC_READ_RATE_LIMIT": "5/min"})
     upload(server, {"iocs": [{"value": "192.0.2.10", "tlp": "clear", "reputation": 90},
                              {"value": "192.0.2.11", "tlp": "amber", "reputation": 90}]})
     r = server.get("/api/iocs/192.0.2.10")

@@ -244,7 +244,7 @@ def test_taxii_auth_accept_and_errors(tc):
 
 
 def test_taxii_rate_limit_and_public_reads(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_READ": "2/min", "TC_PUBLIC_READS": "true"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_READ_RATE_LIMIT": "2/min", "TC_PUBLIC_READS": "true"})
     upload(server, {"iocs": [{"value": "192.0.2.60", "reputation": 90, "tlp": "clear"},
                              {"value": "192.0.2.61", "reputation": 90, "tlp": "amber"}]})
     cid = taxii(server, COLLECTIONS, headers={}).json()["collections"][0]["id"]
