@@ -192,6 +192,29 @@ def test_only_digests_are_stored_and_keys_survive_restart(launch):
     assert again.get("/api/iocs", headers=auth(key["key"])).status_code == 200
 
 
+def test_revocation_by_another_process_counts_from_the_next_request(launch):
+    # Stored keys are remembered between requests; a commit by another process (here the sqlite3
+    # module, as an operator's shell or the import command would) must still take effect at once.
+    server = launch("threat-cloud", env=RELAXED)
+    key = create_key(server, ["read"])
+    for _ in range(3):
+        assert server.get("/api/iocs", headers=auth(key["key"])).status_code == 200
+    db = sqlite3.connect(server.data_dir / "threat-cloud.db")
+    try:
+        with db:
+            db.execute("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00Z' WHERE id = ?", (key["id"],))
+    finally:
+        db.close()
+    r = server.get("/api/iocs", headers=auth(key["key"]))
+    assert_401(server, r)
+    assert "revoked" in r.json()["error"]
+    # and a revocation through the API, after the key was used, from the very next request
+    other = create_key(server, ["read"])
+    assert server.get("/api/iocs", headers=auth(other["key"])).status_code == 200
+    assert server.request("DELETE", f"/api/keys/{other['id']}", headers=ADMIN).status_code == 200
+    assert server.get("/api/iocs", headers=auth(other["key"])).status_code == 401
+
+
 def test_short_bootstrap_key_is_a_config_error(launch):
     server = launch("threat-cloud", env={"TC_API_KEYS": "short"}, wait=False)
     assert server.process.wait(timeout=10) == 2
