@@ -3,10 +3,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "common/embedded.hpp"
-#include "common/error.hpp"
 #include "common/service.hpp"
 #include "security/api_key.hpp"
 
