@@ -43,7 +43,7 @@ void setup(common::Service& service) {
   auto& reconciler = service.make<agent::Reconciler>(runtime.driver(), runtime.recovered());
   agent::export_instance_gauges(service.metrics(), runtime.driver(), [&reconciler] { return reconciler.handles(); });
   if (settings.api_url.empty()) {
-    common::log::info("AGENT_API_URL is not set: the agent runs unmanaged (no registration, no desired state)");
+    common::log::info("SHARDLYN_API_URL is not set: the agent runs unmanaged (no registration, no desired state)");
     return;
   }
   auto& control = service.make<agent::ControlPlane>(settings, service.data_dir(), node, reconciler, service.metrics());

@@ -9,10 +9,10 @@ std::vector<common::OptionSpec> options() {
       {"AGENT_DRIVER", "auto", "runtime driver: auto (docker when DOCKER_HOST answers, else process), process, docker"},
       {"DOCKER_HOST", "unix:///var/run/docker.sock", "Docker Engine API socket (unix:// only)"},
       {"AGENT_PROC_ROOT", "/proc", "where the kernel's process and system files are read (node metrics)"},
-      {"AGENT_API_URL", "", "shardlyn-api base URL (http(s)://host:port); unset = no control plane", false,
-       {"SHARDLYN_API_URL"}},
-      {"AGENT_REGISTER_TOKEN", "", "one-time register token (POST /v1/nodes/register-token); only the first start needs it",
-       true, {"SHARDLYN_REGISTER_TOKEN"}},
+      // The spec names these two (decision 0020: names a spec gives stay as given).
+      {"SHARDLYN_API_URL", "", "shardlyn-api base URL (http(s)://host:port); unset = no control plane"},
+      {"SHARDLYN_REGISTER_TOKEN", "", "one-time register token (POST /v1/nodes/register-token); only the first start needs it",
+       true},
       {"AGENT_API_CA_FILE", "", "PEM CA certificate the API's TLS certificate must chain to (default: system store)"},
   };
 }
@@ -27,16 +27,16 @@ std::string docker_socket_path(const std::string& docker_host) {
 namespace {
 
 void read_control(const common::Config& config, const std::filesystem::path& data_dir, Settings& s) {
-  s.api_url = config.get("AGENT_API_URL");
+  s.api_url = config.get("SHARDLYN_API_URL");
   while (s.api_url.ends_with('/')) s.api_url.pop_back();
-  s.register_token = config.get("AGENT_REGISTER_TOKEN");
+  s.register_token = config.get("SHARDLYN_REGISTER_TOKEN");
   s.api_ca_file = config.get("AGENT_API_CA_FILE");
   s.credentials = data_dir / "credentials.json";
   if (s.api_url.empty()) return;
   if (!s.api_url.starts_with("http://") && !s.api_url.starts_with("https://"))
-    throw common::ConfigError("AGENT_API_URL: must start with http:// or https://, got '" + s.api_url + "'");
+    throw common::ConfigError("SHARDLYN_API_URL: must start with http:// or https://, got '" + s.api_url + "'");
   if (s.register_token.empty() && !std::filesystem::exists(s.credentials))
-    throw common::ConfigError("AGENT_REGISTER_TOKEN: needed for the first registration with " + s.api_url + " (no " +
+    throw common::ConfigError("SHARDLYN_REGISTER_TOKEN: needed for the first registration with " + s.api_url + " (no " +
                               s.credentials.string() + " yet)");
   if (!s.api_ca_file.empty() && !std::filesystem::is_regular_file(s.api_ca_file))
     throw common::ConfigError("AGENT_API_CA_FILE: no such file: " + s.api_ca_file);

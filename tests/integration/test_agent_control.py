@@ -82,9 +82,9 @@ def agent_data(tmp_path):
 
 
 def start_agent(launch, peer, data, token=None):
-    env = {"AGENT_DRIVER": "process", "AGENT_API_URL": peer.url + "/"}
+    env = {"AGENT_DRIVER": "process", "SHARDLYN_API_URL": peer.url + "/"}
     if token:
-        env["AGENT_REGISTER_TOKEN"] = token
+        env["SHARDLYN_REGISTER_TOKEN"] = token
     return launch(AGENT, env=env, data_dir=data)
 
 
@@ -129,13 +129,13 @@ def test_a_used_register_token_is_refused_and_the_agent_keeps_serving(launch, pe
 
 def test_first_start_without_a_register_token_is_a_configuration_error(peer, tmp_path):
     env = base_env(tmp_path)
-    env.update({"AGENT_METRICS_PORT": "0", "AGENT_DRIVER": "process", "AGENT_API_URL": peer.url})
+    env.update({"AGENT_METRICS_PORT": "0", "AGENT_DRIVER": "process", "SHARDLYN_API_URL": peer.url})
     p = subprocess.run([str(binary(AGENT))], env=env, capture_output=True, text=True, timeout=20)
     assert p.returncode == 2, p.stdout + p.stderr
-    assert "AGENT_REGISTER_TOKEN: needed for the first registration" in p.stdout + p.stderr
-    env["AGENT_API_URL"] = "ftp://127.0.0.1"
+    assert "SHARDLYN_REGISTER_TOKEN: needed for the first registration" in p.stdout + p.stderr
+    env["SHARDLYN_API_URL"] = "ftp://127.0.0.1"
     p = subprocess.run([str(binary(AGENT))], env=env, capture_output=True, text=True, timeout=20)
-    assert p.returncode == 2 and "AGENT_API_URL: must start with http:// or https://" in p.stdout + p.stderr
+    assert p.returncode == 2 and "SHARDLYN_API_URL: must start with http:// or https://" in p.stdout + p.stderr
 
 
 def test_desired_instance_runs_carries_its_console_and_stops_when_removed(launch, peer, agent_data):
