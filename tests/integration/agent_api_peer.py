@@ -8,7 +8,9 @@ libs/agentproto) until shardlyn-api has its node routes.
 - GET /v1/agent/tunnel: the WebSocket (RFC 6455 framing by python3-websockets' sans-I/O
   ServerConnection over http.server's socket); the test opens channels and sends requests.
 
-Everything it receives is recorded for the test to inspect; it checks "v": 1 on every document.
+Everything it receives is recorded for the test to inspect, and every document the agent sends,
+like every one the peer answers with, is checked against proto-schemas/agent/v1.schema.json
+(python3-jsonschema); what does not conform lands in `violations`.
 """
 from __future__ import annotations
 
@@ -19,10 +21,23 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import jsonschema
 from websockets.frames import Opcode
 from websockets.server import ServerConnection
+
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "proto-schemas" / "agent" / "v1.schema.json").read_text())
+VIOLATIONS: list[str] = []
+
+
+def check(document, definition: str):
+    """Records (in VIOLATIONS) a document that does not conform to the protocol's schema."""
+    schema = {"$ref": f"#/$defs/{definition}", "$defs": SCHEMA["$defs"]}
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(document):
+        VIOLATIONS.append(f"{definition} at /{'/'.join(map(str, error.absolute_path))}: {error.message}")
 
 
 class Tunnel:
@@ -75,7 +90,9 @@ class Tunnel:
                     else:
                         continue
                     if ev.fin:  # a message may come in fragments
-                        self.frames.put(json.loads(message))
+                        frame = json.loads(message)
+                        check(frame, "TunnelFrame")
+                        self.frames.put(frame)
                 if not data or self.conn.close_code is not None:
                     break
         except OSError:
@@ -137,7 +154,9 @@ class AgentApiPeer:
             def log_message(self, *args):
                 pass
 
-            def reply(self, status: int, body=None, headers=()):
+            def reply(self, status: int, body=None, headers=(), schema=None):
+                if schema:
+                    check(body, schema)
                 data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 for k, v in headers:
@@ -148,10 +167,10 @@ class AgentApiPeer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def document(self):
+            def document(self, schema: str):
                 n = int(self.headers.get("Content-Length", "0"))
                 doc = json.loads(self.rfile.read(n))
-                assert doc.get("v") == 1, doc
+                check(doc, schema)
                 return doc
 
             def node(self):
@@ -159,7 +178,7 @@ class AgentApiPeer:
 
             def do_POST(self):
                 if self.path == "/v1/agent/register":
-                    doc = self.document()
+                    doc = self.document("RegisterRequest")
                     if doc.get("token") not in peer.register_tokens:
                         return self.reply(401, {"error": "register token unknown, used or expired"})
                     peer.register_tokens.discard(doc["token"])  # single use
@@ -168,15 +187,15 @@ class AgentApiPeer:
                     token = "agt_" + secrets.token_urlsafe(24)
                     peer.agent_tokens[token] = node_id
                     return self.reply(200, {"v": 1, "node_id": node_id, "agent_token": token,
-                                            "heartbeat_interval_s": peer.heartbeat_interval_s})
+                                            "heartbeat_interval_s": peer.heartbeat_interval_s}, schema="RegisterResponse")
                 if self.node() is None:
                     return self.reply(401, {"error": "X-Agent-Token missing or not accepted"})
                 if self.path == "/v1/agent/heartbeat":
-                    peer.heartbeats.append(self.document())
+                    peer.heartbeats.append(self.document("Heartbeat"))
                     return self.reply(200, {"v": 1, "desired_version": peer.desired["version"],
-                                            "heartbeat_interval_s": peer.heartbeat_interval_s})
+                                            "heartbeat_interval_s": peer.heartbeat_interval_s}, schema="HeartbeatResponse")
                 if self.path == "/v1/agent/events":
-                    peer.events.extend(self.document()["events"])
+                    peer.events.extend(self.document("EventBatch")["events"])
                     return self.reply(204)
                 self.reply(404, {"error": "no such route"})
 
@@ -192,7 +211,7 @@ class AgentApiPeer:
                         desired = peer.desired
                     if desired["version"] <= since:
                         return self.reply(304, headers=[("ETag", f'"{since}"')])
-                    return self.reply(200, desired, headers=[("ETag", f'"{desired["version"]}"')])
+                    return self.reply(200, desired, headers=[("ETag", f'"{desired["version"]}"')], schema="DesiredState")
                 if url.path == "/v1/agent/tunnel":
                     return self.tunnel()
                 self.reply(404, {"error": "no such route"})

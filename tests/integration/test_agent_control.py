@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_api_peer import AgentApiPeer
+from agent_api_peer import VIOLATIONS, AgentApiPeer
 from agent_helpers import meminfo_bytes, wait_for
 from conftest import base_env, binary
 
@@ -63,9 +63,12 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture
 def peer():
+    VIOLATIONS.clear()
     p = AgentApiPeer().start()
     yield p
     p.stop()
+    # Both sides' documents conform to proto-schemas/agent/v1.schema.json.
+    assert not VIOLATIONS, VIOLATIONS[:10]
 
 
 @pytest.fixture
