@@ -113,6 +113,8 @@ class AgentApiPeer:
         self.heartbeats: list[dict] = []
         self.events: list[dict] = []
         self.polls: list[int] = []
+        self.fail_events = 0  # answer the next n event batches with 503 (an API in trouble)
+        self.refused_events: list[dict] = []
         self.tunnels: list[Tunnel] = []
         self.heartbeat_interval_s = heartbeat_interval_s
         self.hold_s = hold_s
@@ -194,6 +196,10 @@ class AgentApiPeer:
                     peer.heartbeats.append(self.document("Heartbeat"))
                     return self.reply(200, {"v": 1, "desired_version": peer.desired["version"],
                                             "heartbeat_interval_s": peer.heartbeat_interval_s}, schema="HeartbeatResponse")
+                if self.path == "/v1/agent/events" and peer.fail_events > 0:
+                    peer.fail_events -= 1
+                    peer.refused_events.extend(self.document("EventBatch")["events"])
+                    return self.reply(503, {"error": "events store unavailable"})
                 if self.path == "/v1/agent/events":
                     peer.events.extend(self.document("EventBatch")["events"])
                     return self.reply(204)

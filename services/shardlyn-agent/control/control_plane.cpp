@@ -18,6 +18,7 @@ constexpr std::chrono::seconds kLongPoll{30};
 constexpr std::chrono::milliseconds kReconcileEvery{2000};
 constexpr std::chrono::milliseconds kBackoffInitial{500};
 constexpr std::chrono::milliseconds kBackoffMax{30000};
+constexpr std::size_t kMaxUnsentEvents = 1000;
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -154,13 +155,16 @@ void ControlPlane::beat() {
   auto resp = api_.heartbeat(hb);
   interval_s_ = resp.heartbeat_interval_s;
   last_heartbeat_unix_ = now_unix();
-  if (auto events = reconciler_.take_events(); !events.empty()) {
-    try {
-      api_.send_events({std::move(events)});
-    } catch (const ApiError& e) {
-      // transitions are also visible in the next heartbeat's states; the record is what is lost
-      common::log::warn("events not delivered", {{"error", e.what()}});
-    }
+  for (auto& e : reconciler_.take_events()) unsent_events_.push_back(std::move(e));
+  if (unsent_events_.size() > kMaxUnsentEvents)  // an API away for long: keep the newest
+    unsent_events_.erase(unsent_events_.begin(), unsent_events_.end() - static_cast<std::ptrdiff_t>(kMaxUnsentEvents));
+  if (unsent_events_.empty()) return;
+  try {
+    api_.send_events({unsent_events_});
+    unsent_events_.clear();
+  } catch (const ApiError& e) {
+    common::log::warn("events not delivered; kept for the next heartbeat",
+                      {{"error", e.what()}, {"events", unsent_events_.size()}});
   }
 }
 

@@ -62,6 +62,7 @@ class ControlPlane {
   std::atomic<std::uint32_t> interval_s_{10};
   std::atomic<std::int64_t> last_heartbeat_unix_{0};
   std::string last_error_;
+  std::vector<agentproto::InstanceEvent> unsent_events_;  // heartbeat thread only
   common::metrics::Family<common::metrics::Counter>& heartbeats_;
   common::metrics::Family<common::metrics::Counter>& polls_;
   std::jthread heartbeat_, desired_, reconcile_;
