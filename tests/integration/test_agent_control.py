@@ -261,3 +261,19 @@ def test_kill_9_leaves_the_instance_running_and_the_next_agent_reattaches(launch
     peer.set_desired([instance("keep-1", power="stopped")])
     assert eventually(lambda: not alive(pid), timeout=20)
     assert eventually(lambda: (reported(peer, "keep-1") or {}).get("state") == "stopped")
+
+
+def test_a_pending_long_poll_does_not_hold_up_a_shutdown(launch, agent_data):
+    peer = AgentApiPeer(hold_s=60).start()  # the API holds the poll as long as it may
+    try:
+        agent = start_agent(launch, peer, agent_data, peer.issue_register_token())
+        assert eventually(lambda: peer.polls), agent.log_text()[-2000:]
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert agent.stop(timeout=15) == 0 and not agent.killed
+        # Held, the poll would keep the agent 40 s (its 30 s wait + 10 s); the tunnel's close may
+        # take up to its 5 s bound.
+        assert time.monotonic() - started < 12, "SIGTERM waited for the long-poll"
+        assert "desired?since=0: cancelled" in agent.log_text()
+    finally:
+        peer.stop()

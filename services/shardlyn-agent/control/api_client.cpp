@@ -46,7 +46,7 @@ void ApiClient::use_token(std::string agent_token) {
 
 std::string ApiClient::call(const std::string& method, const std::string& path, const std::string& body,
                             std::chrono::milliseconds timeout, bool authenticated, int* status,
-                            const std::string& if_none_match) {
+                            const std::string& if_none_match, std::function<bool()> cancelled) {
   common::OutboundRequest req;
   req.method = method;
   req.url = base_url_ + path;
@@ -54,6 +54,7 @@ std::string ApiClient::call(const std::string& method, const std::string& path, 
   req.timeout = timeout;
   req.ca_file = ca_file_;
   req.max_response_bytes = kMaxDesiredBytes;
+  req.cancelled = std::move(cancelled);
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   if (!if_none_match.empty()) req.headers.emplace_back("If-None-Match", if_none_match);
   if (authenticated) {
@@ -79,10 +80,11 @@ agentproto::HeartbeatResponse ApiClient::heartbeat(const agentproto::Heartbeat& 
   return agentproto::from_text<agentproto::HeartbeatResponse>(body, "heartbeat_response");
 }
 
-std::optional<agentproto::DesiredState> ApiClient::desired(std::uint64_t since, std::chrono::seconds wait) {
+std::optional<agentproto::DesiredState> ApiClient::desired(std::uint64_t since, std::chrono::seconds wait,
+                                                           std::function<bool()> cancelled) {
   int status = 0;
   auto body = call("GET", "/v1/agent/desired?since=" + std::to_string(since), "", wait + kCallTimeout, true, &status,
-                   agentproto::desired_etag(since));
+                   agentproto::desired_etag(since), std::move(cancelled));
   if (status == 304) return std::nullopt;
   return agentproto::from_text<agentproto::DesiredState>(body, "desired");
 }

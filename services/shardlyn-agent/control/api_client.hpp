@@ -4,6 +4,7 @@
 // call it from their own threads.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -42,7 +43,9 @@ class ApiClient {
   agentproto::HeartbeatResponse heartbeat(const agentproto::Heartbeat& heartbeat);
   // Long-poll: the desired state newer than `since`, or nullopt when the API answered 304
   // (nothing newer within its wait).
-  std::optional<agentproto::DesiredState> desired(std::uint64_t since, std::chrono::seconds wait);
+  // `cancelled` ends the wait early (ApiError, status 0).
+  std::optional<agentproto::DesiredState> desired(std::uint64_t since, std::chrono::seconds wait,
+                                                  std::function<bool()> cancelled = nullptr);
   void send_events(const agentproto::EventBatch& events);
 
   // ws(s)://host:port/v1/agent/tunnel for the API's http(s) base URL.
@@ -53,7 +56,7 @@ class ApiClient {
  private:
   std::string call(const std::string& method, const std::string& path, const std::string& body,
                    std::chrono::milliseconds timeout, bool authenticated, int* status = nullptr,
-                   const std::string& if_none_match = "");
+                   const std::string& if_none_match = "", std::function<bool()> cancelled = nullptr);
   std::string base_url_, ca_file_;
   mutable std::mutex mutex_;
   std::string token_;

@@ -198,7 +198,7 @@ void ControlPlane::desired_loop(std::stop_token stop) {
   unsigned failures = 0;
   while (!stop.stop_requested()) {
     try {
-      auto desired = api_.desired(reconciler_.applied_version(), kLongPoll);
+      auto desired = api_.desired(reconciler_.applied_version(), kLongPoll, [&stop] { return stop.stop_requested(); });
       polls_.with({desired ? "changed" : "unchanged"}).inc();
       failures = 0;
       if (desired) {
