@@ -1,7 +1,5 @@
 #include "access.hpp"
 
-#include <fmt/format.h>
-
 #include <boost/json.hpp>
 
 #include "api_tokens.hpp"
@@ -40,6 +38,22 @@ std::string_view auth_name(Auth auth) {
   }
   return "public";
 }
+
+namespace {
+
+Auth auth_of(std::string_view name) {
+  for (Auth a : {Auth::User, Auth::Member, Auth::Admin})
+    if (auth_name(a) == name) return a;
+  return Auth::Public;
+}
+
+OrgScope scope_of(std::string_view name) {
+  for (OrgScope s : {OrgScope::Path, OrgScope::Current})
+    if (scope_name(s) == name) return s;
+  return OrgScope::None;
+}
+
+}  // namespace
 
 std::string_view scope_name(OrgScope scope) {
   switch (scope) {
@@ -273,7 +287,10 @@ void Access::check_guard(const Caller& c, Auth auth, const std::string& permissi
     throw common::ApiError::forbidden("missing permission " + permission);
 }
 
-void Access::authenticate(common::Request& req, Auth auth, OrgScope scope, const std::string& permission) const {
+void Access::authenticate(common::Request& req, const common::Route& route) const {
+  Auth auth = auth_of(route.auth);
+  OrgScope scope = scope_of(route.scope);
+  const std::string& permission = route.permission;
   auto bearer = req.bearer_token();
   if (!bearer || bearer->empty()) throw common::ApiError::unauthorized();
   bool api_token = bearer->starts_with(kApiTokenPrefix);
@@ -293,37 +310,29 @@ void Access::authenticate(common::Request& req, Auth auth, OrgScope scope, const
   req.principal = std::move(c);
 }
 
-void Access::add(common::Service& service, std::vector<Endpoint> endpoints) {
-  for (auto& e : endpoints) {
-    common::Route route{.method = e.method,
-                        .path = e.path,
-                        .permission = e.permission,
-                        .limit = e.limit,
-                        .fields = std::move(e.fields),
-                        .query = std::move(e.query),
-                        .handler = std::move(e.handler),
-                        .body_limit = e.body_limit,
-                        .offload = e.offload};
-    if (e.auth != Auth::Public) {
-      route.auth = fmt::format("{}:{}:{}", auth_name(e.auth), scope_name(e.org), e.permission);
-      if (registered_.insert(route.auth).second) {
-        service.auth_scheme(route.auth, [this, auth = e.auth, scope = e.org, permission = e.permission](
-                                            common::Request& req) { authenticate(req, auth, scope, permission); });
-      }
-    }
-    if (e.auth != Auth::Public) {
-      route.handler = [this, handler = std::move(route.handler), permission = e.permission](common::Request& req) {
+void Access::guard(common::Service& service) {
+  for (Auth kind : {Auth::User, Auth::Member, Auth::Admin})
+    service.auth_scheme(std::string(auth_name(kind)),
+                        [this](common::Request& req, const common::Route& route) { authenticate(req, route); });
+}
+
+void Access::add(common::Service& service, std::vector<common::Route> routes) const {
+  for (auto& route : routes) {
+    // Every route of the table names its scope, so the document check can tell them from
+    // libcommon's own routes (health, metrics, documentation).
+    if (route.scope.empty()) route.scope = scope_name(OrgScope::None);
+    if (route.auth != auth_name(Auth::Public)) {
+      route.handler = [this, handler = std::move(route.handler), permission = route.permission](common::Request& req) {
         if (const auto& c = caller_of(req); !c.token_id.empty()) record_use(c, permission);
         return handler(req);
       };
     }
     service.add(std::move(route));
-    e.handler = nullptr;
-    table_.push_back(std::move(e));
   }
 }
 
-std::vector<std::string> Access::check_document(std::string_view openapi_yaml) const {
+std::vector<std::string> Access::check_document(const std::vector<common::Route>& routes,
+                                                std::string_view openapi_yaml) {
   std::vector<std::string> problems;
   auto doc = common::yaml_to_json(openapi_yaml);
   const auto* paths = doc.is_object() ? doc.as_object().if_contains("paths") : nullptr;
@@ -332,22 +341,21 @@ std::vector<std::string> Access::check_document(std::string_view openapi_yaml) c
     auto* v = op.if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
   };
-  for (const auto& e : table_) {
-    const auto* item = paths->as_object().if_contains(e.path);
-    std::string method = e.method;
+  for (const auto& r : routes) {
+    if (r.scope.empty()) continue;  // libcommon's standard routes carry no guard of ours
+    const auto* item = paths->as_object().if_contains(r.path);
+    std::string method = r.method;
     for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     const auto* op = item && item->is_object() ? item->as_object().if_contains(method) : nullptr;
     if (!op || !op->is_object()) continue;  // the route check reports undocumented routes
     const auto& o = op->as_object();
-    std::string where = e.method + " " + e.path;
-    if (text(o, "x-shardlyn-auth") != auth_name(e.auth))
-      problems.push_back(where + ": x-shardlyn-auth should be " + std::string(auth_name(e.auth)));
-    if (text(o, "x-shardlyn-org") != scope_name(e.org))
-      problems.push_back(where + ": x-shardlyn-org should be " + std::string(scope_name(e.org)));
-    if (text(o, "x-shardlyn-permission") != e.permission)
-      problems.push_back(where + ": x-shardlyn-permission should be '" + e.permission + "'");
-    if (!e.permission.empty() && !is_permission(e.permission))
-      problems.push_back(where + ": permission " + e.permission + " is not in the catalogue");
+    std::string where = r.method + " " + r.path;
+    if (text(o, "x-shardlyn-auth") != r.auth) problems.push_back(where + ": x-shardlyn-auth should be " + r.auth);
+    if (text(o, "x-shardlyn-org") != r.scope) problems.push_back(where + ": x-shardlyn-org should be " + r.scope);
+    if (text(o, "x-shardlyn-permission") != r.permission)
+      problems.push_back(where + ": x-shardlyn-permission should be '" + r.permission + "'");
+    if (!r.permission.empty() && !is_permission(r.permission))
+      problems.push_back(where + ": permission " + r.permission + " is not in the catalogue");
   }
   return problems;
 }

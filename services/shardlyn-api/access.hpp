@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,23 +30,10 @@ namespace shardlyn {
 enum class Auth { Public, User, Member, Admin };
 enum class OrgScope { None, Path, Current };
 
+// The names a route carries in common::Route::auth and ::scope (and the OpenAPI document in
+// x-shardlyn-auth and x-shardlyn-org).
 std::string_view auth_name(Auth auth);        // "public", "jwt", "jwt_or_api_token", "admin"
 std::string_view scope_name(OrgScope scope);  // "none", "path", "current"
-
-// One line of the route table.
-struct Endpoint {
-  std::string method;
-  std::string path;
-  Auth auth = Auth::Public;
-  OrgScope org = OrgScope::None;
-  std::string permission;
-  std::string limit = "default";
-  std::vector<std::string> fields;  // accepted body fields and query parameters (common::Route)
-  std::vector<std::string> query;
-  common::Handler handler;
-  bool offload = false;
-  std::size_t body_limit = 0;
-};
 
 // Who is calling, set as request.principal by the authenticators.
 struct Caller {
@@ -95,13 +81,16 @@ class Access {
 
   const std::string& token_key() const { return token_key_; }
 
-  // Adds the endpoints to the service, registering one authenticator per distinct guard.
-  void add(common::Service& service, std::vector<Endpoint> endpoints);
-  const std::vector<Endpoint>& endpoints() const { return table_; }
+  // Registers the one authenticator, under the name of each auth kind: it applies the guard
+  // the matched route declares (auth kind, organisation scope, permission).
+  void guard(common::Service& service);
+  // Adds the routes to the service; an API token's use is committed before its handler runs.
+  void add(common::Service& service, std::vector<common::Route> routes) const;
 
   // Compares the guards declared in the OpenAPI document (x-shardlyn-auth, x-shardlyn-org,
-  // x-shardlyn-permission on every operation of these paths) with the table; the mismatches.
-  std::vector<std::string> check_document(std::string_view openapi_yaml) const;
+  // x-shardlyn-permission) with those of the routes the table declared; the mismatches.
+  static std::vector<std::string> check_document(const std::vector<common::Route>& routes,
+                                                 std::string_view openapi_yaml);
 
  private:
   // What a verified access token says.
@@ -136,7 +125,7 @@ class Access {
   };
   using OrgMembership = std::optional<OrgRole>;
 
-  void authenticate(common::Request& req, Auth auth, OrgScope scope, const std::string& permission) const;
+  void authenticate(common::Request& req, const common::Route& route) const;
   void check_guard(const Caller& caller, Auth auth, const std::string& permission) const;
   Caller from_jwt(std::string_view token) const;
   Caller from_api_token(std::string_view token) const;
@@ -158,8 +147,6 @@ class Access {
   mutable common::Memo<OrgMembership> memberships_;  // by user id and wanted organisation
   mutable common::Memo<bool> organizations_;         // exists, by id
   mutable common::Memo<TokenState> tokens_;
-  std::vector<Endpoint> table_;       // without handlers: what was declared
-  std::set<std::string> registered_;  // authenticator names already given to the service
 };
 
 // The caller the authenticator stored on the request.

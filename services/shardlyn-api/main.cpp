@@ -150,6 +150,7 @@ void setup(common::Service& service) {
   service.limit_class("login", limit(service.config(), "SHARDLYN_LOGIN_RATE_LIMIT"));
   service.limit_class("mfa", limit(service.config(), "SHARDLYN_MFA_RATE_LIMIT"));
   service.limit_class("support", limit(service.config(), "SHARDLYN_SUPPORT_RATE_LIMIT"));
+  app.access.guard(service);
   app.access.add(service, shardlyn::auth_routes(app.accounts, app.github));
   app.access.add(service, shardlyn::user_routes(app.accounts, app.platform));
   app.access.add(service, shardlyn::api_token_routes(app.platform));
@@ -157,7 +158,8 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::settings_routes(app.platform));
   app.access.add(service, shardlyn::admin_routes(app.platform));
   app.access.add(service, shardlyn::page_routes(app.accounts, app.platform));
-  if (auto problems = app.access.check_document(service.info().openapi_yaml); !problems.empty())
+  if (auto problems = shardlyn::Access::check_document(service.router().routes(), service.info().openapi_yaml);
+      !problems.empty())
     throw common::ConfigError("route guards and the OpenAPI document disagree: " + problems.front() + " (and " +
                               std::to_string(problems.size() - 1) + " more)");
   const auto& settings = app.platform.settings();

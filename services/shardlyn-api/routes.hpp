@@ -16,19 +16,19 @@
 namespace shardlyn {
 
 // Auth Endpoints (plus logout) and MFA Endpoints. Needs the "login", "mfa" and "reset" limit classes.
-std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github);
+std::vector<common::Route> auth_routes(Accounts& accounts, GitHub& github);
 // User Endpoints.
-std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform);
+std::vector<common::Route> user_routes(Accounts& accounts, Platform& platform);
 // Organization Endpoints (organisations, members, invites) and the Permissions Endpoint.
-std::vector<Endpoint> organization_routes(Platform& platform);
+std::vector<common::Route> organization_routes(Platform& platform);
 // API Token Endpoints.
-std::vector<Endpoint> api_token_routes(Platform& platform);
+std::vector<common::Route> api_token_routes(Platform& platform);
 // Settings, Webhook Token, Support and System Endpoints.
-std::vector<Endpoint> settings_routes(Platform& platform);
+std::vector<common::Route> settings_routes(Platform& platform);
 // Admin Endpoints (platform administration and admin settings).
-std::vector<Endpoint> admin_routes(Platform& platform);
+std::vector<common::Route> admin_routes(Platform& platform);
 // The pages links in mails open: /verify-email, /reset-password, /invites/{token}.
-std::vector<Endpoint> page_routes(Accounts& accounts, Platform& platform);
+std::vector<common::Route> page_routes(Accounts& accounts, Platform& platform);
 
 boost::json::object user_json(const User& user);
 // One page (query parameters page and per_page) of a short list held in full, in the Shardlyn

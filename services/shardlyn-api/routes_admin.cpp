@@ -117,18 +117,18 @@ json::object org_admin_json(const Organization& o) {
 
 }  // namespace
 
-std::vector<Endpoint> admin_routes(Platform& platform) {
+std::vector<common::Route> admin_routes(Platform& platform) {
   Platform* p = &platform;
   auto id = [](const common::Request& req, std::string_view what) { return fields::uuid_param(req, "id", what); };
   return {
       {.method = "GET",
        .path = "/v1/admin/metrics",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.metrics",
        .handler = [p](common::Request&) { return common::Response::json(p->metrics()); }},
       {.method = "GET",
        .path = "/v1/admin/organizations",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.organizations",
        .query = {"limit", "page", "per_page"},
        .handler =
@@ -141,7 +141,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/admin/organizations/{id}",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.organizations",
        .handler =
            [p, id](common::Request& req) {
@@ -155,7 +155,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/admin/plans",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.plans",
        .query = {"limit", "page", "per_page"},
        .handler =
@@ -166,7 +166,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/admin/plans",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.plans",
        .fields = {"active", "currency", "max_instances", "max_memory_mb", "max_nodes", "name", "price_cents"},
        .handler =
@@ -176,7 +176,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "PUT",
        .path = "/v1/admin/plans/{id}",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.plans",
        .fields = {"active", "currency", "max_instances", "max_memory_mb", "max_nodes", "name", "price_cents"},
        .handler =
@@ -187,7 +187,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/admin/plans/{id}",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.plans",
        .handler =
            [p, id](common::Request& req) {
@@ -196,7 +196,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/admin/subscriptions",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.subscriptions",
        .query = {"limit", "page", "per_page"},
        .handler =
@@ -209,7 +209,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "PUT",
        .path = "/v1/admin/subscriptions/{id}",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.subscriptions",
        .fields = {"plan_id", "status"},
        .handler =
@@ -224,7 +224,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/admin/audit-logs",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.audit",
        .query = {"action", "organization_id", "actor_id", "from", "to", "limit", "page", "per_page"},
        .handler =
@@ -237,7 +237,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/admin/audit-logs/export",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.audit",
        .query = {"format", "action", "organization_id", "actor_id", "from", "to"},
        .handler =
@@ -269,13 +269,13 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
        .offload = true},
       {.method = "GET",
        .path = "/v1/admin/users",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .query = {"limit", "page", "per_page", "search"},
        .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/admin/users/{id}/suspend",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .handler =
            [p, id](common::Request& req) {
@@ -283,7 +283,7 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/admin/users/{id}/unsuspend",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .handler =
            [p, id](common::Request& req) {
@@ -291,12 +291,12 @@ std::vector<Endpoint> admin_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/admin/settings/logs",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.settings",
        .handler = [p](common::Request&) { return common::Response::json(p->log_settings()); }},
       {.method = "PUT",
        .path = "/v1/admin/settings/logs",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.settings",
        .fields = {"level"},
        .handler =

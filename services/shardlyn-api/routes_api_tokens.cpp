@@ -53,13 +53,13 @@ std::optional<std::string> requested_organization(const common::Request& req, co
 
 }  // namespace
 
-std::vector<Endpoint> api_token_routes(Platform& platform) {
+std::vector<common::Route> api_token_routes(Platform& platform) {
   Platform* p = &platform;
   return {
       {.method = "GET",
        .path = "/v1/api-tokens",
-       .auth = Auth::User,
-       .org = OrgScope::Current,
+       .auth = "jwt",
+       .scope = "current",
        .permission = "api_tokens.manage",
        .query = {"limit", "page", "per_page", "root"},
        .handler =
@@ -71,8 +71,8 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/api-tokens",
-       .auth = Auth::User,
-       .org = OrgScope::Current,
+       .auth = "jwt",
+       .scope = "current",
        .permission = "api_tokens.manage",
        .fields = {"expires_in", "name", "organization_id", "permissions", "root"},
        .handler =
@@ -90,8 +90,8 @@ std::vector<Endpoint> api_token_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/api-tokens/{id}",
-       .auth = Auth::User,
-       .org = OrgScope::Current,
+       .auth = "jwt",
+       .scope = "current",
        .permission = "api_tokens.manage",
        .handler =
            [p](common::Request& req) {

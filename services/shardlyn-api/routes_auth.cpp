@@ -65,7 +65,7 @@ std::string cookie(const common::Request& req, std::string_view name) {
 
 }  // namespace
 
-std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
+std::vector<common::Route> auth_routes(Accounts& accounts, GitHub& github) {
   Accounts* a = &accounts;
   GitHub* gh = &github;
   return {
@@ -106,7 +106,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
            }},
       {.method = "POST",
        .path = "/v1/auth/verify-email/resend",
-       .auth = Auth::User,
+       .auth = "jwt",
        .limit = "login",
        .handler =
            [a](common::Request& req) {
@@ -124,7 +124,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
            }},
       {.method = "POST",
        .path = "/v1/auth/logout",
-       .auth = Auth::User,
+       .auth = "jwt",
        .handler =
            [a](common::Request& req) {
              a->logout(caller_of(req));
@@ -225,7 +225,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
        .offload = true},
       {.method = "GET",
        .path = "/v1/auth/mfa/status",
-       .auth = Auth::User,
+       .auth = "jwt",
        .handler =
            [a](common::Request& req) {
              auto s = a->mfa_status(caller_of(req));
@@ -234,7 +234,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
            }},
       {.method = "POST",
        .path = "/v1/auth/mfa/enroll",
-       .auth = Auth::User,
+       .auth = "jwt",
        .limit = "mfa",
        .handler =
            [a](common::Request& req) {
@@ -246,7 +246,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
            }},
       {.method = "POST",
        .path = "/v1/auth/mfa/verify",
-       .auth = Auth::User,
+       .auth = "jwt",
        .limit = "mfa",
        .fields = {"code"},
        .handler =
@@ -257,7 +257,7 @@ std::vector<Endpoint> auth_routes(Accounts& accounts, GitHub& github) {
            }},
       {.method = "POST",
        .path = "/v1/auth/mfa/disable",
-       .auth = Auth::User,
+       .auth = "jwt",
        .limit = "mfa",
        .fields = {"code"},
        .handler =

@@ -63,13 +63,13 @@ std::string member_key(std::string_view key, std::string_view what) {
 
 }  // namespace
 
-std::vector<Endpoint> organization_routes(Platform& platform) {
+std::vector<common::Route> organization_routes(Platform& platform) {
   Platform* p = &platform;
   auto user_id = [](const common::Request& req) { return fields::uuid_param(req, "userId", "member"); };
   return {
       {.method = "GET",
        .path = "/v1/organizations",
-       .auth = Auth::User,
+       .auth = "jwt",
        .query = {"limit", "page", "per_page"},
        .handler =
            [p](common::Request& req) {
@@ -85,7 +85,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/organizations",
-       .auth = Auth::User,
+       .auth = "jwt",
        .fields = {"name"},
        .handler =
            [p](common::Request& req) {
@@ -96,8 +96,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/organizations/{orgId}",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "organization.read",
        .handler =
            [p](common::Request& req) {
@@ -107,8 +107,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "PUT",
        .path = "/v1/organizations/{orgId}",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "organization.update",
        .fields = {"name"},
        .handler =
@@ -118,8 +118,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/organizations/{orgId}",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "organization.delete",
        .handler =
            [p](common::Request& req) {
@@ -128,8 +128,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/organizations/{orgId}/members",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.read",
        .query = {"limit", "page", "per_page"},
        .handler =
@@ -147,8 +147,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/organizations/{orgId}/members/invite",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.invite",
        .fields = {"email", "role"},
        .handler =
@@ -163,8 +163,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/organizations/{orgId}/members/{userId}",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.manage",
        .handler =
            [p, user_id](common::Request& req) {
@@ -173,8 +173,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "PUT",
        .path = "/v1/organizations/{orgId}/members/{userId}/role",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.manage",
        .fields = {"role"},
        .handler =
@@ -187,8 +187,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/organizations/{orgId}/members/{userId}/permissions",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.read",
        .handler =
            [p, user_id](common::Request& req) {
@@ -197,8 +197,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/organizations/{orgId}/members/{userId}/permissions",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.manage",
        .fields = {"granted", "permission"},
        .handler =
@@ -212,8 +212,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/organizations/{orgId}/members/{userId}/permissions/{key}",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.manage",
        .handler =
            [p, user_id](common::Request& req) {
@@ -223,8 +223,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/organizations/{orgId}/invites",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.read",
        .query = {"limit", "page", "per_page"},
        .handler =
@@ -237,8 +237,8 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/organizations/{orgId}/invites/{inviteId}",
-       .auth = Auth::Member,
-       .org = OrgScope::Path,
+       .auth = "jwt_or_api_token",
+       .scope = "path",
        .permission = "members.invite",
        .handler =
            [p](common::Request& req) {
@@ -247,7 +247,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/invites/{token}/accept",
-       .auth = Auth::User,
+       .auth = "jwt",
        .handler =
            [p](common::Request& req) {
              std::string token(req.param("token"));
@@ -257,7 +257,7 @@ std::vector<Endpoint> organization_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/permissions",
-       .auth = Auth::User,
+       .auth = "jwt",
        .handler =
            [](common::Request&) {
              json::array permissions, groups;

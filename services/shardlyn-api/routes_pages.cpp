@@ -175,7 +175,7 @@ common::Response accept_with_password(Accounts& accounts, Platform& platform, co
 
 }  // namespace
 
-std::vector<Endpoint> page_routes(Accounts& accounts, Platform& platform) {
+std::vector<common::Route> page_routes(Accounts& accounts, Platform& platform) {
   Accounts* a = &accounts;
   Platform* p = &platform;
   return {

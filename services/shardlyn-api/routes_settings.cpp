@@ -67,19 +67,19 @@ std::string ssh_key_name(std::string_view name) {
 
 }  // namespace
 
-std::vector<Endpoint> settings_routes(Platform& platform) {
+std::vector<common::Route> settings_routes(Platform& platform) {
   Platform* p = &platform;
   return {
       {.method = "GET",
        .path = "/v1/settings",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "settings.read",
        .handler = [p](common::Request& req) { return common::Response::json(p->settings_of(caller_of(req))); }},
       {.method = "PUT",
        .path = "/v1/settings",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "settings.manage",
        .fields = {"default_provider", "default_region", "default_instance_type", "notification_email"},
        .handler =
@@ -89,8 +89,8 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/settings/ssh-keys",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "settings.manage",
        .fields = {"name", "public_key"},
        .handler =
@@ -102,8 +102,8 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/settings/ssh-keys/{name}",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "settings.manage",
        .handler =
            [p](common::Request& req) {
@@ -112,8 +112,8 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/settings/ssh-keys/{name}/default",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "settings.manage",
        .handler =
            [p](common::Request& req) {
@@ -122,8 +122,8 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/webhook-tokens",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "webhooks.read",
        .query = {"limit", "page", "per_page"},
        .handler =
@@ -134,8 +134,8 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/webhook-tokens",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "webhooks.manage",
        .fields = {"name"},
        .handler =
@@ -148,8 +148,8 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/webhook-tokens/{id}",
-       .auth = Auth::Member,
-       .org = OrgScope::Current,
+       .auth = "jwt_or_api_token",
+       .scope = "current",
        .permission = "webhooks.manage",
        .handler =
            [p](common::Request& req) {
@@ -158,7 +158,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/support/messages",
-       .auth = Auth::User,
+       .auth = "jwt",
        .limit = "support",
        .fields = {"message", "subject"},
        .handler =
@@ -170,7 +170,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/support/helpscout/signature",
-       .auth = Auth::User,
+       .auth = "jwt",
        .handler =
            [p](common::Request& req) {
              const auto& c = caller_of(req);
@@ -179,7 +179,7 @@ std::vector<Endpoint> settings_routes(Platform& platform) {
            }},
       {.method = "GET",
        .path = "/v1/system/backup-config",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.settings",
        .handler = [p](common::Request&) { return common::Response::json(p->system_backup_config()); }},
   };

@@ -31,13 +31,13 @@ common::Response user_page(Platform& platform, const common::Request& req) {
   return common::bare_page(std::move(out), total, page);
 }
 
-std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
+std::vector<common::Route> user_routes(Accounts& accounts, Platform& platform) {
   Accounts* a = &accounts;
   Platform* p = &platform;
   return {
       {.method = "GET",
        .path = "/v1/users/me",
-       .auth = Auth::User,
+       .auth = "jwt",
        .handler =
            [a, p](common::Request& req) {
              const auto& c = caller_of(req);
@@ -50,7 +50,7 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
            }},
       {.method = "POST",
        .path = "/v1/users/me/password",
-       .auth = Auth::User,
+       .auth = "jwt",
        .limit = "login",
        .fields = {"current_password", "new_password"},
        .handler =
@@ -64,13 +64,13 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
        .offload = true},
       {.method = "GET",
        .path = "/v1/users",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .query = {"limit", "page", "per_page", "search"},
        .handler = [p](common::Request& req) { return user_page(*p, req); }},
       {.method = "POST",
        .path = "/v1/users",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .fields = {"email", "is_admin", "name", "password"},
        .handler =
@@ -86,7 +86,7 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
        .offload = true},
       {.method = "GET",
        .path = "/v1/users/{id}",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .handler =
            [p](common::Request& req) {
@@ -94,7 +94,7 @@ std::vector<Endpoint> user_routes(Accounts& accounts, Platform& platform) {
            }},
       {.method = "DELETE",
        .path = "/v1/users/{id}",
-       .auth = Auth::Admin,
+       .auth = "admin",
        .permission = "admin.users",
        .handler =
            [p](common::Request& req) {
