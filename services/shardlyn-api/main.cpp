@@ -1,18 +1,21 @@
 // shardlyn-api: the Shardlyn control plane (identity, organisations, nodes, workloads, instances).
 #include <chrono>
 
-#include "access.hpp"
-#include "accounts.hpp"
+#include "admin/routes.hpp"
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/mail.hpp"
 #include "common/service.hpp"
-#include "github.hpp"
+#include "http/access.hpp"
+#include "identity/accounts.hpp"
+#include "identity/github.hpp"
+#include "identity/routes.hpp"
 #include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
-#include "platform.hpp"
-#include "routes.hpp"
+#include "orgs/platform.hpp"
+#include "orgs/routes.hpp"
 #include "security/digest.hpp"
+#include "tokens/routes.hpp"
 
 std::span<const common::EmbeddedFile> shardlyn_api_migrations();
 std::span<const common::EmbeddedFile> shardlyn_api_openapi();
