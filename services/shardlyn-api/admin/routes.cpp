@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "http/fields.hpp"
+#include "http/route_table.hpp"
 #include "http/shapes.hpp"
 
 namespace shardlyn {
@@ -40,16 +41,14 @@ json::object subscription_json(const Subscription& s) {
           {"updated_at", common::rfc3339_from_unix(s.updated_at)}};
 }
 
-json::value or_null(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
-
 json::object audit_json(const audit::Entry& e) {
   return {{"id", e.id},
           {"at", common::rfc3339_from_unix(e.at)},
           {"action", e.action},
-          {"organization_id", or_null(e.org_id)},
-          {"user_id", or_null(e.user_id)},
-          {"actor_id", or_null(e.actor_id)},
-          {"token_id", or_null(e.token_id)},
+          {"organization_id", json::value_from(e.org_id)},
+          {"user_id", json::value_from(e.user_id)},
+          {"actor_id", json::value_from(e.actor_id)},
+          {"token_id", json::value_from(e.token_id)},
           {"ip", e.ip},
           {"detail", json::parse(e.detail)}};
 }
@@ -116,198 +115,159 @@ json::object org_admin_json(const Organization& o) {
           {"created_at", common::rfc3339_from_unix(o.created_at)}};
 }
 
+std::string id_of(const common::Request& req, std::string_view what) { return fields::uuid_param(req, "id", what); }
+
+common::Response show_metrics(AdminArea& a, common::Request&) { return common::Response::json(a.admin.metrics()); }
+
+common::Response list_organizations(AdminArea& a, common::Request& req) {
+  auto page = fields::page(req);
+  auto [items, total] = a.admin.organizations(page.limit, page.offset());
+  json::array out;
+  for (const auto& o : items) out.push_back(org_admin_json(o));
+  return common::bare_page(std::move(out), total, page);
+}
+
+common::Response show_organization(AdminArea& a, common::Request& req) {
+  auto [org, members] = a.admin.organization(id_of(req, "organization"));
+  auto out = org_admin_json(org);
+  json::array m;
+  for (const auto& x : members)
+    m.push_back({{"user_id", x.user_id}, {"email", x.email}, {"name", x.name}, {"role", x.role}});
+  out["members"] = std::move(m);
+  return common::Response::json(out);
+}
+
+common::Response list_plans(AdminArea& a, common::Request& req) {
+  json::array items;
+  for (const auto& plan : a.admin.plans()) items.push_back(plan_json(plan));
+  return list_page(req, std::move(items));
+}
+
+common::Response create_plan(AdminArea& a, common::Request& req) {
+  auto body = req.json_object();
+  return common::Response::json(plan_json(a.admin.create_plan(caller_of(req), plan_from(body))), 201);
+}
+
+common::Response update_plan(AdminArea& a, common::Request& req) {
+  auto body = req.json_object();
+  auto changes = plan_changes(body);
+  return common::Response::json(plan_json(a.admin.update_plan(caller_of(req), id_of(req, "plan"), changes)));
+}
+
+common::Response delete_plan(AdminArea& a, common::Request& req) {
+  a.admin.delete_plan(caller_of(req), id_of(req, "plan"));
+  return common::Response::empty(204);
+}
+
+common::Response list_subscriptions(AdminArea& a, common::Request& req) {
+  auto page = fields::page(req);
+  auto [items, total] = a.admin.subscriptions(page.limit, page.offset());
+  json::array out;
+  for (const auto& s : items) out.push_back(subscription_json(s));
+  return common::bare_page(std::move(out), total, page);
+}
+
+common::Response update_subscription(AdminArea& a, common::Request& req) {
+  auto body = req.json_object();
+  auto plan = common::input::optional_text(body, "plan_id", {.min = 36, .max = 36});
+  auto status = common::input::optional_one_of(body, "status", {"active", "trialing", "past_due", "canceled"});
+  if (!plan && !status) throw common::ApiError::validation("send 'plan_id' or 'status'");
+  return common::Response::json(
+      subscription_json(a.admin.update_subscription(caller_of(req), id_of(req, "subscription"), plan, status)));
+}
+
+common::Response list_audit_logs(AdminArea& a, common::Request& req) {
+  auto page = fields::page(req);
+  auto [items, total] = a.admin.audit_log(audit_filter(req), page.limit, page.offset());
+  json::array out;
+  for (const auto& e : items) out.push_back(audit_json(e));
+  return common::bare_page(std::move(out), total, page);
+}
+
+std::string audit_csv(const std::vector<audit::Entry>& items) {
+  std::string csv = "id,at,action,organization_id,user_id,actor_id,token_id,ip,detail\r\n";
+  for (const auto& e : items) {
+    for (const auto& f : {e.id, common::rfc3339_from_unix(e.at), e.action, e.org_id.value_or(""),
+                          e.user_id.value_or(""), e.actor_id.value_or(""), e.token_id.value_or(""), e.ip})
+      csv += csv_field(f) + ",";
+    csv += csv_field(e.detail) + "\r\n";
+  }
+  return csv;
+}
+
+common::Response export_audit_logs(AdminArea& a, common::Request& req) {
+  auto format = common::input::query_one_of(req, "format", {"csv", "json"}).value_or("csv");
+  auto filter = audit_filter(req);
+  auto [items, total] = a.admin.audit_log(filter, kExportMax, 0);
+  a.admin.record(caller_of(req), "admin.audit_exported", {{"format", format}, {"entries", items.size()}});
+  common::Response res;
+  if (format == "json") {
+    json::array out;
+    for (const auto& e : items) out.push_back(audit_json(e));
+    res = common::Response::json(out);
+  } else {
+    res = common::Response::text(audit_csv(items), "text/csv; charset=utf-8");
+  }
+  res.headers.add("Content-Disposition", std::string("attachment; filename=\"audit-log.") + std::string(format) + "\"");
+  res.headers.add("X-Total-Count", std::to_string(total));
+  return res;
+}
+
+common::Response list_users(AdminArea& a, common::Request& req) { return user_page(a.users, req); }
+
+common::Response suspend_user(AdminArea& a, common::Request& req) {
+  return common::Response::json(user_json(a.users.set_suspended(caller_of(req), id_of(req, "user"), true)));
+}
+
+common::Response unsuspend_user(AdminArea& a, common::Request& req) {
+  return common::Response::json(user_json(a.users.set_suspended(caller_of(req), id_of(req, "user"), false)));
+}
+
+common::Response show_log_settings(AdminArea& a, common::Request&) {
+  return common::Response::json(a.admin.log_settings());
+}
+
+common::Response update_log_settings(AdminArea& a, common::Request& req) {
+  auto body = req.json_object();
+  auto level = common::input::optional_one_of(body, "level", {"debug", "info", "warn", "error"});
+  if (!level) throw common::ApiError::validation("'level' is required");
+  return common::Response::json(a.admin.update_log_settings(caller_of(req), level));
+}
+
 }  // namespace
 
-std::vector<common::Route> admin_routes(Platform& platform) {
-  Platform* p = &platform;
-  auto id = [](const common::Request& req, std::string_view what) { return fields::uuid_param(req, "id", what); };
-  return {
-      {.method = "GET",
-       .path = "/v1/admin/metrics",
-       .auth = "admin",
-       .permission = "admin.metrics",
-       .handler = [p](common::Request&) { return common::Response::json(p->metrics()); }},
-      {.method = "GET",
-       .path = "/v1/admin/organizations",
-       .auth = "admin",
-       .permission = "admin.organizations",
-       .query = {"limit", "page", "per_page"},
-       .handler =
-           [p](common::Request& req) {
-             auto page = fields::page(req);
-             auto [items, total] = p->all_organizations(page.limit, page.offset());
-             json::array out;
-             for (const auto& o : items) out.push_back(org_admin_json(o));
-             return common::bare_page(std::move(out), total, page);
-           }},
-      {.method = "GET",
-       .path = "/v1/admin/organizations/{id}",
-       .auth = "admin",
-       .permission = "admin.organizations",
-       .handler =
-           [p, id](common::Request& req) {
-             auto [org, members] = p->organization_detail(id(req, "organization"));
-             auto out = org_admin_json(org);
-             json::array m;
-             for (const auto& x : members)
-               m.push_back({{"user_id", x.user_id}, {"email", x.email}, {"name", x.name}, {"role", x.role}});
-             out["members"] = std::move(m);
-             return common::Response::json(out);
-           }},
-      {.method = "GET",
-       .path = "/v1/admin/plans",
-       .auth = "admin",
-       .permission = "admin.plans",
-       .query = {"limit", "page", "per_page"},
-       .handler =
-           [p](common::Request& req) {
-             json::array items;
-             for (const auto& plan : p->plans()) items.push_back(plan_json(plan));
-             return list_page(req, std::move(items));
-           }},
-      {.method = "POST",
-       .path = "/v1/admin/plans",
-       .auth = "admin",
-       .permission = "admin.plans",
-       .fields = {"active", "currency", "max_instances", "max_memory_mb", "max_nodes", "name", "price_cents"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             return common::Response::json(plan_json(p->create_plan(caller_of(req), plan_from(body))), 201);
-           }},
-      {.method = "PUT",
-       .path = "/v1/admin/plans/{id}",
-       .auth = "admin",
-       .permission = "admin.plans",
-       .fields = {"active", "currency", "max_instances", "max_memory_mb", "max_nodes", "name", "price_cents"},
-       .handler =
-           [p, id](common::Request& req) {
-             auto body = req.json_object();
-             auto changes = plan_changes(body);
-             return common::Response::json(plan_json(p->update_plan(caller_of(req), id(req, "plan"), changes)));
-           }},
-      {.method = "DELETE",
-       .path = "/v1/admin/plans/{id}",
-       .auth = "admin",
-       .permission = "admin.plans",
-       .handler =
-           [p, id](common::Request& req) {
-             p->delete_plan(caller_of(req), id(req, "plan"));
-             return common::Response::empty(204);
-           }},
-      {.method = "GET",
-       .path = "/v1/admin/subscriptions",
-       .auth = "admin",
-       .permission = "admin.subscriptions",
-       .query = {"limit", "page", "per_page"},
-       .handler =
-           [p](common::Request& req) {
-             auto page = fields::page(req);
-             auto [items, total] = p->subscriptions(page.limit, page.offset());
-             json::array out;
-             for (const auto& s : items) out.push_back(subscription_json(s));
-             return common::bare_page(std::move(out), total, page);
-           }},
-      {.method = "PUT",
-       .path = "/v1/admin/subscriptions/{id}",
-       .auth = "admin",
-       .permission = "admin.subscriptions",
-       .fields = {"plan_id", "status"},
-       .handler =
-           [p, id](common::Request& req) {
-             auto body = req.json_object();
-             auto plan = common::input::optional_text(body, "plan_id", {.min = 36, .max = 36});
-             auto status =
-                 common::input::optional_one_of(body, "status", {"active", "trialing", "past_due", "canceled"});
-             if (!plan && !status) throw common::ApiError::validation("send 'plan_id' or 'status'");
-             return common::Response::json(
-                 subscription_json(p->update_subscription(caller_of(req), id(req, "subscription"), plan, status)));
-           }},
-      {.method = "GET",
-       .path = "/v1/admin/audit-logs",
-       .auth = "admin",
-       .permission = "admin.audit",
-       .query = {"action", "organization_id", "actor_id", "from", "to", "limit", "page", "per_page"},
-       .handler =
-           [p](common::Request& req) {
-             auto page = fields::page(req);
-             auto [items, total] = p->audit_log(audit_filter(req), page.limit, page.offset());
-             json::array out;
-             for (const auto& e : items) out.push_back(audit_json(e));
-             return common::bare_page(std::move(out), total, page);
-           }},
-      {.method = "GET",
-       .path = "/v1/admin/audit-logs/export",
-       .auth = "admin",
-       .permission = "admin.audit",
-       .query = {"format", "action", "organization_id", "actor_id", "from", "to"},
-       .handler =
-           [p](common::Request& req) {
-             auto format = common::input::query_one_of(req, "format", {"csv", "json"}).value_or("csv");
-             auto filter = audit_filter(req);
-             auto [items, total] = p->audit_log(filter, kExportMax, 0);
-             p->record(caller_of(req), "admin.audit_exported", {{"format", format}, {"entries", items.size()}});
-             common::Response res;
-             if (format == "json") {
-               json::array out;
-               for (const auto& e : items) out.push_back(audit_json(e));
-               res = common::Response::json(out);
-             } else {
-               std::string csv = "id,at,action,organization_id,user_id,actor_id,token_id,ip,detail\r\n";
-               for (const auto& e : items) {
-                 for (const auto& f : {e.id, common::rfc3339_from_unix(e.at), e.action, e.org_id.value_or(""),
-                                       e.user_id.value_or(""), e.actor_id.value_or(""), e.token_id.value_or(""), e.ip})
-                   csv += csv_field(f) + ",";
-                 csv += csv_field(e.detail) + "\r\n";
-               }
-               res = common::Response::text(std::move(csv), "text/csv; charset=utf-8");
-             }
-             res.headers.add("Content-Disposition",
-                             std::string("attachment; filename=\"audit-log.") + std::string(format) + "\"");
-             res.headers.add("X-Total-Count", std::to_string(total));
-             return res;
-           },
-       .offload = true},
-      {.method = "GET",
-       .path = "/v1/admin/users",
-       .auth = "admin",
-       .permission = "admin.users",
-       .query = {"limit", "page", "per_page", "search"},
-       .handler = [p](common::Request& req) { return user_page(*p, req); }},
-      {.method = "POST",
-       .path = "/v1/admin/users/{id}/suspend",
-       .auth = "admin",
-       .permission = "admin.users",
-       .handler =
-           [p, id](common::Request& req) {
-             return common::Response::json(user_json(p->set_suspended(caller_of(req), id(req, "user"), true)));
-           }},
-      {.method = "POST",
-       .path = "/v1/admin/users/{id}/unsuspend",
-       .auth = "admin",
-       .permission = "admin.users",
-       .handler =
-           [p, id](common::Request& req) {
-             return common::Response::json(user_json(p->set_suspended(caller_of(req), id(req, "user"), false)));
-           }},
-      {.method = "GET",
-       .path = "/v1/admin/settings/logs",
-       .auth = "admin",
-       .permission = "admin.settings",
-       .handler = [p](common::Request&) { return common::Response::json(p->log_settings()); }},
-      {.method = "PUT",
-       .path = "/v1/admin/settings/logs",
-       .auth = "admin",
-       .permission = "admin.settings",
-       .fields = {"level"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             auto level = common::input::optional_one_of(body, "level", {"debug", "info", "warn", "error"});
-             if (!level) throw common::ApiError::validation("'level' is required");
-             return common::Response::json(p->update_log_settings(caller_of(req), level));
-           }},
+Routes admin_routes(AdminArea& area) {
+  const Guard admin{Auth::Admin, OrgScope::None};
+  const std::vector<std::string> page = {"limit", "page", "per_page"};
+  const std::vector<std::string> plan = {"active",    "currency", "max_instances", "max_memory_mb",
+                                         "max_nodes", "name",     "price_cents"};
+  const std::vector<std::string> filter = {"action", "organization_id", "actor_id", "from", "to"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
   };
+  auto on = [&area](common::Response (*handler)(AdminArea&, common::Request&)) { return bind(area, handler); };
+  return group(
+      "/v1/admin", admin,
+      {
+          get("/metrics", "admin.metrics", on(show_metrics)),
+          get("/organizations", "admin.organizations", on(list_organizations), {.query = page}),
+          get("/organizations/{id}", "admin.organizations", on(show_organization)),
+          get("/plans", "admin.plans", on(list_plans), {.query = page}),
+          post("/plans", "admin.plans", on(create_plan), {.fields = plan}),
+          put("/plans/{id}", "admin.plans", on(update_plan), {.fields = plan}),
+          del("/plans/{id}", "admin.plans", on(delete_plan)),
+          get("/subscriptions", "admin.subscriptions", on(list_subscriptions), {.query = page}),
+          put("/subscriptions/{id}", "admin.subscriptions", on(update_subscription), {.fields = {"plan_id", "status"}}),
+          get("/audit-logs", "admin.audit", on(list_audit_logs), {.query = with(filter, page)}),
+          get("/audit-logs/export", "admin.audit", on(export_audit_logs),
+              {.query = with({"format"}, filter), .offload = true}),
+          get("/users", "admin.users", on(list_users), {.query = with(page, {"search"})}),
+          post("/users/{id}/suspend", "admin.users", on(suspend_user)),
+          post("/users/{id}/unsuspend", "admin.users", on(unsuspend_user)),
+          get("/settings/logs", "admin.settings", on(show_log_settings)),
+          put("/settings/logs", "admin.settings", on(update_log_settings), {.fields = {"level"}}),
+      });
 }
 
 }  // namespace shardlyn

@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "http/fields.hpp"
+#include "http/route_table.hpp"
 #include "http/shapes.hpp"
 
 namespace shardlyn {
@@ -66,124 +67,101 @@ std::string ssh_key_name(std::string_view name) {
   return std::string(name);
 }
 
+common::Response show_settings(SettingsArea& a, common::Request& req) {
+  return common::Response::json(a.settings.show(caller_of(req)));
+}
+
+common::Response update_settings(SettingsArea& a, common::Request& req) {
+  auto body = req.json_object();
+  return common::Response::json(a.settings.update(caller_of(req), settings_changes(body)));
+}
+
+common::Response add_ssh_key(SettingsArea& a, common::Request& req) {
+  auto body = req.json_object();
+  auto name = common::input::text(body, "name", {.min = 1, .max = 64});
+  auto key = common::input::text(body, "public_key", {.min = 16, .max = 16384});
+  return common::Response::json(ssh_key_json(a.settings.add_ssh_key(caller_of(req), name, key)), 201);
+}
+
+common::Response remove_ssh_key(SettingsArea& a, common::Request& req) {
+  a.settings.remove_ssh_key(caller_of(req), ssh_key_name(req.param("name")));
+  return common::Response::empty(204);
+}
+
+common::Response set_default_ssh_key(SettingsArea& a, common::Request& req) {
+  return common::Response::json(
+      ssh_key_json(a.settings.set_default_ssh_key(caller_of(req), ssh_key_name(req.param("name")))));
+}
+
+common::Response list_webhook_tokens(SettingsArea& a, common::Request& req) {
+  json::array items;
+  for (const auto& t : a.webhook_tokens.list(caller_of(req))) items.push_back(webhook_token_json(t));
+  return list_page(req, std::move(items));
+}
+
+common::Response create_webhook_token(SettingsArea& a, common::Request& req) {
+  auto body = req.json_object();
+  auto [t, token] = a.webhook_tokens.create(caller_of(req), common::input::text(body, "name", {.max = 100}));
+  auto out = webhook_token_json(t);
+  out["token"] = token;
+  return common::Response::json(out, 201);
+}
+
+common::Response delete_webhook_token(SettingsArea& a, common::Request& req) {
+  a.webhook_tokens.remove(caller_of(req), fields::uuid_param(req, "id", "webhook token"));
+  return common::Response::empty(204);
+}
+
+common::Response send_support_message(SettingsArea& a, common::Request& req) {
+  auto body = req.json_object();
+  auto subject = common::input::text(body, "subject", {.min = 1, .max = 200});
+  auto message = common::input::text(body, "message", {.min = 1, .max = 10000, .single_line = false});
+  return common::Response::json(a.support.send_message(caller_of(req), subject, message), 201);
+}
+
+common::Response helpscout_signature(SettingsArea& a, common::Request& req) {
+  const auto& c = caller_of(req);
+  return common::Response::json(
+      json::object{{"user_id", c.user_id}, {"email", c.email}, {"signature", a.support.helpscout_signature(c)}});
+}
+
+common::Response show_backup_config(SettingsArea& a, common::Request&) {
+  return common::Response::json(a.backups.config());
+}
+
 }  // namespace
 
-std::vector<common::Route> settings_routes(Platform& platform) {
-  Platform* p = &platform;
-  return {
-      {.method = "GET",
-       .path = "/v1/settings",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "settings.read",
-       .handler = [p](common::Request& req) { return common::Response::json(p->settings_of(caller_of(req))); }},
-      {.method = "PUT",
-       .path = "/v1/settings",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "settings.manage",
-       .fields = {"default_provider", "default_region", "default_instance_type", "notification_email"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             return common::Response::json(p->update_settings(caller_of(req), settings_changes(body)));
-           }},
-      {.method = "POST",
-       .path = "/v1/settings/ssh-keys",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "settings.manage",
-       .fields = {"name", "public_key"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             auto name = common::input::text(body, "name", {.min = 1, .max = 64});
-             auto key = common::input::text(body, "public_key", {.min = 16, .max = 16384});
-             return common::Response::json(ssh_key_json(p->add_ssh_key(caller_of(req), name, key)), 201);
-           }},
-      {.method = "DELETE",
-       .path = "/v1/settings/ssh-keys/{name}",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "settings.manage",
-       .handler =
-           [p](common::Request& req) {
-             p->remove_ssh_key(caller_of(req), ssh_key_name(req.param("name")));
-             return common::Response::empty(204);
-           }},
-      {.method = "POST",
-       .path = "/v1/settings/ssh-keys/{name}/default",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "settings.manage",
-       .handler =
-           [p](common::Request& req) {
-             return common::Response::json(
-                 ssh_key_json(p->set_default_ssh_key(caller_of(req), ssh_key_name(req.param("name")))));
-           }},
-      {.method = "GET",
-       .path = "/v1/webhook-tokens",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "webhooks.read",
-       .query = {"limit", "page", "per_page"},
-       .handler =
-           [p](common::Request& req) {
-             json::array items;
-             for (const auto& t : p->webhook_tokens(caller_of(req))) items.push_back(webhook_token_json(t));
-             return list_page(req, std::move(items));
-           }},
-      {.method = "POST",
-       .path = "/v1/webhook-tokens",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "webhooks.manage",
-       .fields = {"name"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             auto [t, token] = p->create_webhook_token(caller_of(req), common::input::text(body, "name", {.max = 100}));
-             auto out = webhook_token_json(t);
-             out["token"] = token;
-             return common::Response::json(out, 201);
-           }},
-      {.method = "DELETE",
-       .path = "/v1/webhook-tokens/{id}",
-       .auth = "jwt_or_api_token",
-       .scope = "current",
-       .permission = "webhooks.manage",
-       .handler =
-           [p](common::Request& req) {
-             p->delete_webhook_token(caller_of(req), fields::uuid_param(req, "id", "webhook token"));
-             return common::Response::empty(204);
-           }},
-      {.method = "POST",
-       .path = "/v1/support/messages",
-       .auth = "jwt",
-       .limit = "support",
-       .fields = {"message", "subject"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             auto subject = common::input::text(body, "subject", {.min = 1, .max = 200});
-             auto message = common::input::text(body, "message", {.min = 1, .max = 10000, .single_line = false});
-             return common::Response::json(p->send_support_message(caller_of(req), subject, message), 201);
-           }},
-      {.method = "GET",
-       .path = "/v1/support/helpscout/signature",
-       .auth = "jwt",
-       .handler =
-           [p](common::Request& req) {
-             const auto& c = caller_of(req);
-             return common::Response::json(
-                 json::object{{"user_id", c.user_id}, {"email", c.email}, {"signature", p->helpscout_signature(c)}});
-           }},
-      {.method = "GET",
-       .path = "/v1/system/backup-config",
-       .auth = "admin",
-       .permission = "admin.settings",
-       .handler = [p](common::Request&) { return common::Response::json(p->system_backup_config()); }},
-  };
+Routes settings_routes(SettingsArea& area) {
+  const Guard member{Auth::Member, OrgScope::Current};
+  const Guard user{Auth::User, OrgScope::None};
+  const Guard admin{Auth::Admin, OrgScope::None};
+  auto on = [&area](common::Response (*handler)(SettingsArea&, common::Request&)) { return bind(area, handler); };
+  return join({
+      group("/v1/webhook-tokens", member,
+            {
+                get("", "webhooks.read", on(list_webhook_tokens), {.query = {"limit", "page", "per_page"}}),
+                post("", "webhooks.manage", on(create_webhook_token), {.fields = {"name"}}),
+                del("/{id}", "webhooks.manage", on(delete_webhook_token)),
+            }),
+      group("/v1/settings", member,
+            {
+                get("", "settings.read", on(show_settings)),
+                put("", "settings.manage", on(update_settings),
+                    {.fields = {"default_provider", "default_region", "default_instance_type", "notification_email"}}),
+                post("/ssh-keys", "settings.manage", on(add_ssh_key), {.fields = {"name", "public_key"}}),
+                del("/ssh-keys/{name}", "settings.manage", on(remove_ssh_key)),
+                post("/ssh-keys/{name}/default", "settings.manage", on(set_default_ssh_key)),
+            }),
+      group("/v1/support", user,
+            {
+                post("/messages", "", on(send_support_message), {.limit = "support", .fields = {"message", "subject"}}),
+                get("/helpscout/signature", "", on(helpscout_signature)),
+            }),
+      group("/v1/system", admin,
+            {
+                get("/backup-config", "admin.settings", on(show_backup_config)),
+            }),
+  });
 }
 
 }  // namespace shardlyn

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin/audit.hpp"
 #include "common/error.hpp"
 #include "common/http.hpp"
 #include "common/router.hpp"
@@ -49,6 +50,9 @@ struct Caller {
   std::shared_ptr<const PermissionSet> permissions = std::make_shared<const PermissionSet>();
   std::string ip;
   std::uint64_t generation = 0;  // API tokens: the cache generation the token was checked under
+
+  // The caller as the audit trail names them.
+  audit::Actor actor() const { return {user_id, token_id, ip}; }
 };
 
 // Access tokens: HS256 JWTs with sub (user id), sid (session id) and typ "access".

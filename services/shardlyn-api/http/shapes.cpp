@@ -43,11 +43,11 @@ common::Response list_page(const common::Request& req, json::array items) {
   return common::bare_page(std::move(shown), total, page);
 }
 
-common::Response user_page(Platform& platform, const common::Request& req) {
+common::Response user_page(Users& users, const common::Request& req) {
   auto page = fields::page(req);
   auto search = req.query_param("search");
   if (search) common::input::check_text(*search, "query parameter 'search'", {.min = 1, .max = 100});
-  auto [items, total] = platform.users(search, page.limit, page.offset());
+  auto [items, total] = users.list(search, page.limit, page.offset());
   json::array out;
   for (const auto& u : items) out.push_back(user_json(u));
   return common::bare_page(std::move(out), total, page);

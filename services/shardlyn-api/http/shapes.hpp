@@ -7,9 +7,9 @@
 #include <boost/json/object.hpp>
 
 #include "admin/audit.hpp"
+#include "admin/users.hpp"
 #include "http/access.hpp"
 #include "identity/users.hpp"
-#include "orgs/platform.hpp"
 
 namespace shardlyn {
 
@@ -18,7 +18,7 @@ boost::json::object user_json(const User& user);
 // list shape {items, total, page, per_page}.
 common::Response list_page(const common::Request& req, boost::json::array items);
 // One page of accounts (page, per_page, search), for /v1/users and /v1/admin/users.
-common::Response user_page(Platform& platform, const common::Request& req);
+common::Response user_page(Users& users, const common::Request& req);
 // The request's origin for the audit trail (no user yet).
 audit::Actor anonymous(const common::Request& req);
 audit::Actor actor_of(const Caller& caller);

@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/http.hpp"
+#include "http/route_table.hpp"
 #include "http/shapes.hpp"
 #include "identity/routes.hpp"
 
@@ -87,8 +88,8 @@ std::string field(const std::map<std::string, std::string, std::less<>>& f, std:
 // A token from the query or the form: URL-safe characters only (ids and tokens are opaque).
 std::string page_token(std::string value) {
   bool ok = !value.empty() && value.size() <= 512 && std::all_of(value.begin(), value.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
-            });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
+  });
   if (!ok) throw common::ApiError::bad_request("the link is incomplete: its token is missing or malformed");
   return value;
 }
@@ -107,17 +108,16 @@ std::string hidden_token(std::string_view token) {
   return "<input type=\"hidden\" name=\"token\" value=\"" + escape(token) + "\">";
 }
 
-common::Response verify_form(const common::Request& req) {
+common::Response verify_form(PageArea&, common::Request& req) {
   return attempt("Confirm your address", [&] {
     auto token = page_token(req.query_param("token").value_or(""));
-    return page("Confirm your address",
-                "<form method=\"post\" action=\"/verify-email\">" + hidden_token(token) +
-                    "<p>Confirm that this address belongs to your Shardlyn account.</p>"
-                    "<button type=\"submit\">Confirm my address</button></form>");
+    return page("Confirm your address", "<form method=\"post\" action=\"/verify-email\">" + hidden_token(token) +
+                                            "<p>Confirm that this address belongs to your Shardlyn account.</p>"
+                                            "<button type=\"submit\">Confirm my address</button></form>");
   });
 }
 
-common::Response reset_form(const common::Request& req) {
+common::Response reset_form(PageArea&, common::Request& req) {
   return attempt("Choose a new password", [&] {
     auto token = page_token(req.query_param("token").value_or(""));
     return page("Choose a new password",
@@ -145,7 +145,8 @@ std::string invite_form(std::string_view token, std::string_view email, std::str
 
 // Signs in with the form's password and, when TOTP is on, its code (the same second factor as
 // every other way in), accepts the invite, and ends the session it opened for that.
-common::Response accept_with_password(Accounts& accounts, Platform& platform, const common::Request& req) {
+common::Response accept_invite(PageArea& area, common::Request& req) {
+  Accounts& accounts = area.accounts;
   std::string token = page_token(std::string(req.param("token")));
   auto f = form(req);
   std::string email = field(f, "email"), password = field(f, "password"), code = field(f, "code");
@@ -165,68 +166,59 @@ common::Response accept_with_password(Accounts& accounts, Platform& platform, co
     caller.email = email;
     caller.ip = req.client_ip;
     auto joined = attempt("Accept the invite", [&] {
-      auto inv = platform.accept_invite(caller, token);
-      return message("Invite accepted", "You are now a member of the organization (" + inv.org_id + ") as " +
-                                            inv.role + ". You can close this page and sign in.");
+      auto inv = area.invites.accept(caller, token);
+      return message("Invite accepted", "You are now a member of the organization (" + inv.org_id + ") as " + inv.role +
+                                            ". You can close this page and sign in.");
     });
     accounts.logout(caller);
     return joined;
   });
 }
 
+common::Response confirm_address(PageArea& a, common::Request& req) {
+  auto token = page_token(field(form(req), "token"));
+  return attempt("Confirm your address", [&] {
+    a.accounts.verify_email(token, anonymous(req));
+    return message("Address confirmed", "Thank you: your address is confirmed. You can close this page.");
+  });
+}
+
+common::Response reset_password(PageArea& a, common::Request& req) {
+  auto f = form(req);
+  auto token = page_token(field(f, "token"));
+  std::string password = field(f, "new_password");
+  return attempt("Choose a new password", [&] {
+    if (password.size() < 8 || password.size() > 128)
+      throw common::ApiError::validation("the new password must have 8 to 128 characters");
+    a.accounts.reset_password(token, password, anonymous(req));
+    return message("Password changed",
+                   "Your password is changed and every session has ended. Sign in with the new password.");
+  });
+}
+
+common::Response invite_page(PageArea&, common::Request& req) {
+  return attempt("Accept the invite", [&] {
+    return page("Accept the invite", invite_form(page_token(std::string(req.param("token"))), "", ""));
+  });
+}
+
 }  // namespace
 
-std::vector<common::Route> page_routes(Accounts& accounts, Platform& platform) {
-  Accounts* a = &accounts;
-  Platform* p = &platform;
-  return {
-      {.method = "GET", .path = "/verify-email", .query = {"token"}, .handler = [](common::Request& req) { return verify_form(req); }},
-      {.method = "POST",
-       .path = "/verify-email",
-       .limit = "login",
-       .fields = {"token"},  // a form; a JSON body gets 415 from the handler
-       .handler =
-           [a](common::Request& req) {
-             auto token = page_token(field(form(req), "token"));
-             return attempt("Confirm your address", [&] {
-               a->verify_email(token, anonymous(req));
-               return message("Address confirmed", "Thank you: your address is confirmed. You can close this page.");
-             });
-           }},
-      {.method = "GET", .path = "/reset-password", .query = {"token"}, .handler = [](common::Request& req) { return reset_form(req); }},
-      {.method = "POST",
-       .path = "/reset-password",
-       .limit = "login",
-       .fields = {"new_password", "token"},
-       .handler =
-           [a](common::Request& req) {
-             auto f = form(req);
-             auto token = page_token(field(f, "token"));
-             std::string password = field(f, "new_password");
-             return attempt("Choose a new password", [&] {
-               if (password.size() < 8 || password.size() > 128)
-                 throw common::ApiError::validation("the new password must have 8 to 128 characters");
-               a->reset_password(token, password, anonymous(req));
-               return message("Password changed", "Your password is changed and every session has ended. Sign in "
-                                                   "with the new password.");
-             });
-           },
-       .offload = true},
-      {.method = "GET",
-       .path = "/invites/{token}",
-       .handler =
-           [](common::Request& req) {
-             return attempt("Accept the invite", [&] {
-               return page("Accept the invite", invite_form(page_token(std::string(req.param("token"))), "", ""));
-             });
-           }},
-      {.method = "POST",
-       .path = "/invites/{token}",
-       .limit = "login",
-       .fields = {"code", "email", "password"},
-       .handler = [a, p](common::Request& req) { return accept_with_password(*a, *p, req); },
-       .offload = true},
-  };
+Routes page_routes(PageArea& area) {
+  const Guard visitor{};
+  auto on = [&area](common::Response (*handler)(PageArea&, common::Request&)) { return bind(area, handler); };
+  // The forms post form-encoded bodies; a JSON body gets 415 from the handler.
+  return group("", visitor,
+               {
+                   get("/verify-email", "", on(verify_form), {.query = {"token"}}),
+                   post("/verify-email", "", on(confirm_address), {.limit = "login", .fields = {"token"}}),
+                   get("/reset-password", "", on(reset_form), {.query = {"token"}}),
+                   post("/reset-password", "", on(reset_password),
+                        {.limit = "login", .fields = {"new_password", "token"}, .offload = true}),
+                   get("/invites/{token}", "", on(invite_page)),
+                   post("/invites/{token}", "", on(accept_invite),
+                        {.limit = "login", .fields = {"code", "email", "password"}, .offload = true}),
+               });
 }
 
 }  // namespace shardlyn

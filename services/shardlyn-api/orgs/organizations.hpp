@@ -27,6 +27,9 @@ struct Membership {
   std::vector<Override> overrides;
 };
 
+// What a member holds now (their role with overrides).
+inline PermissionSet holdings(const Membership& m) { return member_permissions(m.role, m.overrides); }
+
 struct Member {
   std::string user_id;
   std::string email;

@@ -1,13 +1,18 @@
 #pragma once
 // The organisations area's route table.
-#include <vector>
-
-#include "common/router.hpp"
-#include "orgs/platform.hpp"
+#include "http/route_table.hpp"
+#include "orgs/orgs.hpp"
 
 namespace shardlyn {
 
+// What the organisation routes act through.
+struct OrgArea {
+  Organizations& organizations;
+  Members& members;
+  Invites& invites;
+};
+
 // Organization Endpoints (organisations, members, invites) and the Permissions Endpoint.
-std::vector<common::Route> organization_routes(Platform& platform);
+Routes organization_routes(OrgArea& area);
 
 }  // namespace shardlyn

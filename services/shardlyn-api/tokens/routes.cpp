@@ -5,6 +5,7 @@
 #include "common/envelope.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
+#include "http/route_table.hpp"
 #include "http/shapes.hpp"
 #include "tokens/api_tokens.hpp"
 #include "tokens/routes.hpp"
@@ -15,20 +16,17 @@ namespace json = boost::json;
 
 namespace {
 
-
 json::object token_json(const ApiTokenRecord& t) {
-  json::array permissions;
-  for (const auto& p : t.permissions) permissions.emplace_back(p);
   return {{"id", t.id},
           {"name", t.name},
-          {"organization_id", t.org_id ? json::value(*t.org_id) : json::value(nullptr)},
+          {"organization_id", json::value_from(t.org_id)},
           {"root", !t.org_id.has_value()},
           {"last_four", t.last_four},
-          {"permissions", std::move(permissions)},
+          {"permissions", json::value_from(t.permissions)},
           {"created_at", common::rfc3339_from_unix(t.created_at)},
           {"expires_at", common::rfc3339_or_null(t.expires_at)},
           {"last_used_at", common::rfc3339_or_null(t.last_used_at)},
-          {"last_used_ip", t.last_used_ip ? json::value(*t.last_used_ip) : json::value(nullptr)},
+          {"last_used_ip", json::value_from(t.last_used_ip)},
           {"revoked", t.revoked_at.has_value()}};
 }
 
@@ -48,60 +46,49 @@ std::optional<std::string> requested_organization(const common::Request& req, co
   auto org = common::input::optional_text(body, "organization_id", {.min = 36, .max = 36});
   if (!org) return std::nullopt;
   if (auto header = req.headers.get("X-Organization-Id"); header && *header != *org)
-    throw common::ApiError::validation("'organization_id' and the X-Organization-Id header name different organizations");
+    throw common::ApiError::validation(
+        "'organization_id' and the X-Organization-Id header name different organizations");
   return org;
+}
+
+common::Response list_tokens(ApiTokens& tokens, common::Request& req) {
+  bool root = req.query_param("root").value_or("false") == "true";
+  json::array items;
+  for (const auto& t : tokens.list(caller_of(req), root)) items.push_back(token_json(t));
+  return list_page(req, std::move(items));
+}
+
+common::Response create_token(ApiTokens& tokens, common::Request& req) {
+  auto body = req.json_object();
+  auto name = common::input::text(body, "name", {.min = 1, .max = 100});
+  auto expires_in = common::input::optional_integer(body, "expires_in", 1, ApiTokens::kMaxTtl);
+  bool root = common::input::optional_boolean(body, "root").value_or(false);
+  auto org = requested_organization(req, body);
+  auto [record, token] = tokens.create(caller_of(req), name, expires_in, requested_permissions(body), root, org);
+  auto out = token_json(record);
+  out["token"] = token;
+  return common::Response::json(out, 201);
+}
+
+common::Response revoke_token(ApiTokens& tokens, common::Request& req) {
+  std::string id(req.param("id"));
+  if (!api_tokens::is_id(id)) throw common::ApiError::not_found("API token not found");
+  tokens.revoke(caller_of(req), id);
+  return common::Response::empty(204);
 }
 
 }  // namespace
 
-std::vector<common::Route> api_token_routes(Platform& platform) {
-  Platform* p = &platform;
-  return {
-      {.method = "GET",
-       .path = "/v1/api-tokens",
-       .auth = "jwt",
-       .scope = "current",
-       .permission = "api_tokens.manage",
-       .query = {"limit", "page", "per_page", "root"},
-       .handler =
-           [p](common::Request& req) {
-             bool root = req.query_param("root").value_or("false") == "true";
-             json::array items;
-             for (const auto& t : p->api_tokens(caller_of(req), root)) items.push_back(token_json(t));
-             return list_page(req, std::move(items));
-           }},
-      {.method = "POST",
-       .path = "/v1/api-tokens",
-       .auth = "jwt",
-       .scope = "current",
-       .permission = "api_tokens.manage",
-       .fields = {"expires_in", "name", "organization_id", "permissions", "root"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             auto name = common::input::text(body, "name", {.min = 1, .max = 100});
-             auto expires_in = common::input::optional_integer(body, "expires_in", 1, p->settings().max_token_ttl_s);
-             bool root = common::input::optional_boolean(body, "root").value_or(false);
-             auto org = requested_organization(req, body);
-             auto [record, token] =
-                 p->create_api_token(caller_of(req), name, expires_in, requested_permissions(body), root, org);
-             auto out = token_json(record);
-             out["token"] = token;
-             return common::Response::json(out, 201);
-           }},
-      {.method = "DELETE",
-       .path = "/v1/api-tokens/{id}",
-       .auth = "jwt",
-       .scope = "current",
-       .permission = "api_tokens.manage",
-       .handler =
-           [p](common::Request& req) {
-             std::string id(req.param("id"));
-             if (!api_tokens::is_id(id)) throw common::ApiError::not_found("API token not found");
-             p->revoke_api_token(caller_of(req), id);
-             return common::Response::empty(204);
-           }},
-  };
+Routes api_token_routes(ApiTokens& tokens) {
+  const Guard user{Auth::User, OrgScope::Current};
+  return group(
+      "/v1/api-tokens", user,
+      {
+          get("", "api_tokens.manage", bind(tokens, list_tokens), {.query = {"limit", "page", "per_page", "root"}}),
+          post("", "api_tokens.manage", bind(tokens, create_token),
+               {.fields = {"expires_in", "name", "organization_id", "permissions", "root"}}),
+          del("/{id}", "api_tokens.manage", bind(tokens, revoke_token)),
+      });
 }
 
 }  // namespace shardlyn

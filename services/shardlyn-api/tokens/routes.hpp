@@ -1,13 +1,11 @@
 #pragma once
 // The API-token area's route table.
-#include <vector>
-
-#include "common/router.hpp"
-#include "orgs/platform.hpp"
+#include "http/route_table.hpp"
+#include "tokens/tokens.hpp"
 
 namespace shardlyn {
 
 // API Token Endpoints.
-std::vector<common::Route> api_token_routes(Platform& platform);
+Routes api_token_routes(ApiTokens& tokens);
 
 }  // namespace shardlyn
