@@ -94,7 +94,7 @@ json::object OrganizationSettings::update(const Caller& caller, const json::obje
         caller.org_id, json::serialize(current), store::unix_now());
     audit::record(db, "settings.updated", caller.actor(), caller.org_id, {}, changes);
   });
-  return settings_of(caller);
+  return show(caller);
 }
 
 SshKey OrganizationSettings::add_ssh_key(const Caller& caller, std::string_view name, std::string_view public_key) {

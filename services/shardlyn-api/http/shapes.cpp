@@ -28,7 +28,6 @@ json::object user_json(const User& u) {
 }
 
 audit::Actor anonymous(const common::Request& req) { return {{}, {}, req.client_ip}; }
-audit::Actor actor_of(const Caller& c) { return {c.user_id, c.token_id, c.ip}; }
 
 std::string user_agent(const common::Request& req) {
   return identity::stored_user_agent(req.headers.get("User-Agent"));

@@ -21,7 +21,6 @@ common::Response list_page(const common::Request& req, boost::json::array items)
 common::Response user_page(Users& users, const common::Request& req);
 // The request's origin for the audit trail (no user yet).
 audit::Actor anonymous(const common::Request& req);
-audit::Actor actor_of(const Caller& caller);
 std::string user_agent(const common::Request& req);
 
 }  // namespace shardlyn

@@ -33,11 +33,7 @@ ApiTokenRecord from_row(const store::Statement& q) {
   return r;
 }
 
-std::string permissions_json(const PermissionSet& set) {
-  boost::json::array a;
-  for (const auto& p : set) a.emplace_back(p);
-  return boost::json::serialize(a);
-}
+std::string permissions_json(const PermissionSet& set) { return boost::json::serialize(boost::json::value_from(set)); }
 
 }  // namespace
 
