@@ -656,7 +656,8 @@ void Service::add(std::vector<Route> routes) {
 }
 
 void Service::auth_scheme(std::string name, std::function<void(Request&)> authenticate) {
-  auth_scheme(std::move(name), [authenticate = std::move(authenticate)](Request& req, const Route&) { authenticate(req); });
+  auth_scheme(std::move(name),
+              [authenticate = std::move(authenticate)](Request& req, const Route&) { authenticate(req); });
 }
 
 void Service::auth_scheme(std::string name, std::function<void(Request&, const Route&)> authenticate) {

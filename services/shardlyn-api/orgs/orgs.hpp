@@ -60,7 +60,7 @@ class Members {
 
 struct InviteSettings {
   std::int64_t ttl_s = 7 * 24 * 3600;
-  std::string app_url;  // where the mailed link points
+  std::string app_url;                                           // where the mailed link points
   common::LimitSpec org_limit{100, std::chrono::hours(1), 100};  // invites per organisation
   common::LimitSpec user_limit{20, std::chrono::hours(1), 20};   // invites per inviting member
 };

@@ -63,7 +63,8 @@ TEST_CASE("service: the authenticator receives the matched route with its guard"
       // One authenticator for every guarded route: it reads what the route declares.
       service.auth_scheme("member", [](common::Request& req, const common::Route& route) {
         if (req.bearer_token().value_or("") != "secret") throw common::ApiError::unauthorized();
-        if (route.permission == "nodes.delete") throw common::ApiError::forbidden("missing permission " + route.permission);
+        if (route.permission == "nodes.delete")
+          throw common::ApiError::forbidden("missing permission " + route.permission);
         req.principal = route.scope + "|" + route.permission;
       });
       // The former form, without the route, keeps working.
@@ -74,12 +75,20 @@ TEST_CASE("service: the authenticator receives the matched route with its guard"
       auto seen = [](common::Request& req) {
         return common::Response::text(std::any_cast<std::string>(req.principal));
       };
-      service.add({.method = "GET", .path = "/v1/orgs/{orgId}/nodes", .auth = "member", .scope = "path",
-                   .permission = "nodes.read", .handler = seen});
-      service.add({.method = "GET", .path = "/v1/nodes", .auth = "member", .scope = "current",
-                   .permission = "nodes.list", .handler = seen});
-      service.add({.method = "DELETE", .path = "/v1/nodes", .auth = "member", .permission = "nodes.delete",
+      service.add({.method = "GET",
+                   .path = "/v1/orgs/{orgId}/nodes",
+                   .auth = "member",
+                   .scope = "path",
+                   .permission = "nodes.read",
                    .handler = seen});
+      service.add({.method = "GET",
+                   .path = "/v1/nodes",
+                   .auth = "member",
+                   .scope = "current",
+                   .permission = "nodes.list",
+                   .handler = seen});
+      service.add(
+          {.method = "DELETE", .path = "/v1/nodes", .auth = "member", .permission = "nodes.delete", .handler = seen});
       service.add({.method = "GET", .path = "/v1/plain", .auth = "plain", .handler = seen});
       running.store(&service);
     });
@@ -98,7 +107,8 @@ TEST_CASE("service: the authenticator receives the matched route with its guard"
   CHECK(current.status == 200);
   CHECK(current.body == "current|nodes.list");
   CHECK(get(port, "/v1/nodes", "wrong").status == 401);
-  CHECK(common::send({.method = "DELETE", .url = "http://127.0.0.1:" + std::to_string(port) + "/v1/nodes",
+  CHECK(common::send({.method = "DELETE",
+                      .url = "http://127.0.0.1:" + std::to_string(port) + "/v1/nodes",
                       .headers = {{"Authorization", "Bearer secret"}}})
             .status == 403);
   auto plain = get(port, "/v1/plain", "secret");
