@@ -221,7 +221,7 @@ void Access::record_use(const Caller& caller, const std::string& permission) con
     }
     AccessCache::Quiet quiet;
     api_tokens::touch(db, caller.token_id, now, caller.ip);
-    audit::record(db, "api_token.used", {caller.user_id, caller.token_id, caller.ip}, caller.org_id);
+    audit::record(db, "api_token.used", caller.actor(), caller.org_id);
   });
 }
 
