@@ -1,5 +1,5 @@
 #pragma once
-// The agent <-> API protocol, version 1 (docs/decisions/0021-agent-protocol-messages.md):
+// The agent <-> API protocol, version 1 (docs/decisions/0022-agent-protocol-messages.md):
 // every document the two sides exchange as a typed record. Each top-level document carries
 // `"v": 1`; readers refuse another version, unknown fields and wrong types, naming the field.
 #include <cstdint>
