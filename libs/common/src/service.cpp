@@ -90,6 +90,8 @@ struct Service::Impl : RequestSink {
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
+  // Request bodies whose nested objects the document closes (decision 0021), by (METHOD, path).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> body_shapes;
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
 
@@ -284,9 +286,27 @@ struct Service::Impl : RequestSink {
       apply_limit(limiter, route.limit, req.rate_key.empty() ? "ip:" + req.client_ip : req.rate_key, shown, show_limit);
     }
     input::refuse_unknown_query(req, route.query);
-    if (route.fields.empty()) refuse_body_members(req);
+    if (route.fields.empty())
+      refuse_body_members(req);
+    else if (!body_shapes.empty())
+      refuse_nested_members(req, route);
     req.route = match.route;
     return {};
+  }
+
+  // Unknown members of the nested objects the document closes; a body that is not JSON is left
+  // to the handler's own parse (which names the error).
+  void refuse_nested_members(const Request& req, const Route& route) const {
+    if (req.body.empty()) return;
+    std::string path = route.path;  // {name*} is documented as {name}
+    if (auto star = path.rfind("*}"); star != std::string::npos && star + 2 == path.size()) path.erase(star, 1);
+    auto shape = body_shapes.find({route.method, path});
+    if (shape == body_shapes.end()) return;
+    auto type = req.headers.get("Content-Type").value_or("");
+    if (!iequals(type.substr(0, std::min<std::size_t>(type.size(), 16)), "application/json")) return;
+    boost::system::error_code ec;
+    auto value = boost::json::parse(req.body, ec);
+    if (!ec) refuse_unknown_nested(value, *shape->second);
   }
 
   // A route that declares no fields reads no body, so members sent to it would be ignored
@@ -626,6 +646,7 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   try {
     auto doc = yaml_to_json(i.info.openapi_yaml);
     i.openapi_json = boost::json::serialize(doc);
+    if (doc.is_object()) i.body_shapes = openapi_body_shapes(doc.as_object());
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("embedded OpenAPI document is invalid: ") + e.what());
   }
