@@ -18,7 +18,9 @@ code) are mapped by the step's `before` hook; fixtures that are not the subject 
 The answer must have the step's status (default: the operation's lowest documented 2xx/3xx), and
 its body and the documented example for that status must both validate against the response
 schema; JSON objects must have the example's keys (see openapi_examples.py). Routes that need an
-outside service this test does not configure answer 501, and that answer is their example.
+outside service this test does not configure answer 501, and that answer is their example;
+shardlyn-api signs in with GitHub through a local stand-in (so the link confirmation runs for
+real), and the tokens of mailed links are read from the development outbox.
 Coverage: each scenario names every operation of its document exactly once.
 """
 from __future__ import annotations
