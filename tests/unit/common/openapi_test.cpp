@@ -456,3 +456,23 @@ TEST_CASE("openapi: nested objects the document closes refuse unknown members by
   // Values of another type than the schema's are the handler's to refuse, not this check's.
   CHECK_NOTHROW(refuse(settings, R"({"settings": "text", "rules": {"id": 1}})"));
 }
+
+TEST_CASE("openapi: Request::json() applies the shape registered for its route", "[common][openapi]") {
+  auto shapes = common::openapi_body_shapes(common::yaml_to_json(kNestedDocument).as_object());
+  auto settings = with_inputs("PUT", "/v1/settings", {"name", "settings"}, {});
+  auto other = with_inputs("PUT", "/v1/other", {"name", "settings"}, {});
+  common::set_route_body_shapes({{&settings, shapes.at({"PUT", "/v1/settings"})}});
+  common::Request req;
+  req.headers.add("Content-Type", "application/json");
+  req.body = R"({"name": "x", "settings": {"locale": "de", "colour": "red"}})";
+  req.route = &settings;
+  CHECK_THROWS_WITH(req.json(), "unknown field 'settings.colour' (accepted: settings.locale, settings.theme)");
+  req.route = &other;  // no shape registered: only the top level is checked
+  CHECK_NOTHROW(req.json());
+  req.body = R"({"nmae": "x"})";
+  CHECK_THROWS_WITH(req.json(), Catch::Contains("unknown field 'nmae'"));
+  common::set_route_body_shapes({});
+  req.route = &settings;
+  req.body = R"({"settings": {"colour": "red"}})";
+  CHECK_NOTHROW(req.json());
+}
