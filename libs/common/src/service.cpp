@@ -74,7 +74,7 @@ struct Service::Impl : RequestSink {
   metrics::Family<metrics::Counter>* rate_limited = nullptr;
 
   Router router;
-  std::map<std::string, std::function<void(Request&)>, std::less<>> auth_schemes;
+  std::map<std::string, std::function<void(Request&, const Route&)>, std::less<>> auth_schemes;
   std::map<std::string, std::unique_ptr<RateLimiter>, std::less<>> limit_classes;
   std::unique_ptr<RateLimiter> global_limit;
   std::vector<std::pair<std::string, std::function<bool()>>> readiness;
@@ -90,7 +90,7 @@ struct Service::Impl : RequestSink {
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
-  // Request bodies whose nested objects the document closes (decision 0021), by (METHOD, path).
+  // Request bodies whose nested objects the document closes (decision 0022), by (METHOD, path).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> body_shapes;
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
@@ -274,7 +274,7 @@ struct Service::Impl : RequestSink {
     if (limited && route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
     if (route.auth != "public") {
       try {
-        auth_schemes.find(route.auth)->second(req);
+        auth_schemes.find(route.auth)->second(req, route);
       } catch (const ApiError&) {
         // Guessing credentials costs the per-IP budget even where callers are limited per credential.
         if (limited && !route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
@@ -660,6 +660,11 @@ void Service::add(std::vector<Route> routes) {
 }
 
 void Service::auth_scheme(std::string name, std::function<void(Request&)> authenticate) {
+  auth_scheme(std::move(name),
+              [authenticate = std::move(authenticate)](Request& req, const Route&) { authenticate(req); });
+}
+
+void Service::auth_scheme(std::string name, std::function<void(Request&, const Route&)> authenticate) {
   impl_->auth_schemes[std::move(name)] = std::move(authenticate);
 }
 
@@ -758,7 +763,7 @@ std::vector<std::string> Service::check_openapi() const {
 
 int Service::run() {
   auto& i = *impl_;
-  // Request::json() checks the nested objects the document closes (decision 0021); the table is
+  // Request::json() checks the nested objects the document closes (decision 0022); the table is
   // complete now, so its routes keep their addresses.
   std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes;
   for (const auto& route : i.router.routes()) {
@@ -790,6 +795,10 @@ int Service::run() {
   i.server.reset();
   log::info("stopped");
   return 0;
+}
+
+void Service::stop() {
+  if (impl_->server) impl_->server->stop();
 }
 
 int run_service(ServiceInfo info, int argc, char** argv, const std::function<void(Service&)>& setup) {
