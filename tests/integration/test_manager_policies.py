@@ -112,7 +112,7 @@ def test_rule_validation(manager, rule, needle):
 
 
 def test_a_misspelt_rule_member_is_refused_by_path(manager):
-    """The document closes a rule (decision 0022): `enable` for `enabled` would have published an
+    """The document closes a rule (decision 0023): `enable` for `enabled` would have published an
     enabled rule; it is a 400 naming the path, and no version is published."""
     before = manager.get("/api/policy/history", headers=auth())
     assert before.status_code == 200, before.text

@@ -161,7 +161,7 @@ def test_report_validation_names_item_and_field(manager, mutate, needle):
     (lambda t: t.update(agent="web-1"), "threats[1].agent"),
 ])
 def test_unknown_nested_members_are_refused_by_path(manager, mutate, unknown):
-    """The document closes a report, its event and its verdict (decision 0022): a misspelt name
+    """The document closes a report, its event and its verdict (decision 0023): a misspelt name
     inside them is a 400 naming its path, and nothing of the batch is stored. metadata and raw
     stay free-form."""
     a = new_agent(manager, "nested")

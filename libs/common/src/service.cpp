@@ -90,7 +90,7 @@ struct Service::Impl : RequestSink {
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
-  // Request bodies whose nested objects the document closes (decision 0022), by (METHOD, path).
+  // Request bodies whose nested objects the document closes (decision 0023), by (METHOD, path).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> body_shapes;
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
@@ -763,7 +763,7 @@ std::vector<std::string> Service::check_openapi() const {
 
 int Service::run() {
   auto& i = *impl_;
-  // Request::json() checks the nested objects the document closes (decision 0022); the table is
+  // Request::json() checks the nested objects the document closes (decision 0023); the table is
   // complete now, so its routes keep their addresses.
   std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes;
   for (const auto& route : i.router.routes()) {

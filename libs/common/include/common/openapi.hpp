@@ -25,7 +25,7 @@ boost::json::value yaml_to_json(std::string_view yaml);
 std::vector<std::string> openapi_mismatches(const std::vector<Route>& routes, const boost::json::object& document);
 
 // What a request body's nested objects may hold, from the operation's request-body schema
-// (decision 0022): an object whose schema says additionalProperties: false is closed.
+// (decision 0023): an object whose schema says additionalProperties: false is closed.
 struct BodyShape {
   bool closed = false;  // members not named below are refused
   std::vector<std::pair<std::string, std::shared_ptr<const BodyShape>>> members;  // sorted; null = not checked
