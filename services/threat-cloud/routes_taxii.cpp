@@ -225,7 +225,7 @@ common::Handler accepting(std::function<common::Response(common::Request&)> hand
 
 std::vector<common::Route> taxii_routes(store::Database& db) {
   using common::Request;
-  // Every route takes the filters of objects and manifest (ignored where they do not apply).
+  // Only the object and manifest endpoints filter and page (TAXII 2.1 section 5).
   const std::vector<std::string> filters{"added_after", "limit",    "next",          "match[id]",
                                          "match[type]", "match[spec_version]", "match[version]"};
   auto* d = &db;
@@ -234,7 +234,6 @@ std::vector<common::Route> taxii_routes(store::Database& db) {
        .path = "/taxii2/",
        .auth = "public-read",
        .limit = "read",
-       .query = filters,
        .handler = accepting(discovery),
        .render_error = taxii_error,
        .offload = true},
@@ -242,7 +241,6 @@ std::vector<common::Route> taxii_routes(store::Database& db) {
        .path = "/taxii2/api/",
        .auth = "public-read",
        .limit = "read",
-       .query = filters,
        .handler = accepting(api_root),
        .render_error = taxii_error,
        .offload = true},
@@ -250,7 +248,6 @@ std::vector<common::Route> taxii_routes(store::Database& db) {
        .path = "/taxii2/api/collections/",
        .auth = "public-read",
        .limit = "read",
-       .query = filters,
        .handler = accepting(collections),
        .render_error = taxii_error,
        .offload = true},
@@ -258,7 +255,6 @@ std::vector<common::Route> taxii_routes(store::Database& db) {
        .path = "/taxii2/api/collections/{id}/",
        .auth = "public-read",
        .limit = "read",
-       .query = filters,
        .handler = accepting(collection),
        .render_error = taxii_error,
        .offload = true},

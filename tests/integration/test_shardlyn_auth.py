@@ -4,13 +4,12 @@ challenge, password changes and GitHub OAuth against a local stand-in server.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_auth.py
 """
-import json
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.parse
 from contextlib import closing
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pyotp
@@ -18,9 +17,10 @@ import pytest
 import requests
 from timing_helpers import compare
 
-from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, bearer, bootstrap, expect, expect_error,
-                              login, mailed_token, outbox, register, shardlyn, unique_email, verify_address,
-                              wait_for_mail)  # noqa: F401 (fixture)
+from conftest import binary
+from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, GitHubStandIn, bearer, bootstrap, expect,
+                              expect_error, login, mailed_token, outbox, register, shardlyn, unique_email,
+                              verify_address, wait_for_mail)  # noqa: F401 (fixture)
 
 
 def post(server, path, body, **kw):
@@ -167,6 +167,23 @@ def test_lockout_after_repeated_failures(launch):
     assert actions.count("auth.account_locked") == 1 and actions[-1] == "auth.login_locked"
     # Other accounts are unaffected.
     login(server, admin.email)
+
+
+def test_lockout_length_is_read_under_its_current_and_former_name(launch):
+    """SHARDLYN_LOCKOUT_S sets the first lock; the former SHARDLYN_LOCKOUT_SECONDS still works,
+    with a deprecation warning at start, and --help names it."""
+    for name, seconds in (("SHARDLYN_LOCKOUT_S", 1800), ("SHARDLYN_LOCKOUT_SECONDS", 2400)):
+        server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOCKOUT_THRESHOLD": "1", name: str(seconds)})
+        bootstrap(server)
+        account = register(server, "lock-" + name.lower().replace("_", "-"))
+        expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": "bad-password"}), 401)
+        locked_until = db_row(server, "SELECT locked_until FROM users WHERE email = ?", account.email)[0]
+        assert seconds - 100 <= locked_until - time.time() <= seconds
+        deprecated = "SHARDLYN_LOCKOUT_SECONDS is deprecated; use SHARDLYN_LOCKOUT_S" in server.log_text()
+        assert deprecated == (name == "SHARDLYN_LOCKOUT_SECONDS")
+    help_text = subprocess.run([str(binary("shardlyn-api")), "--help"], capture_output=True, text=True,
+                               timeout=30, check=True).stdout
+    assert "SHARDLYN_LOCKOUT_S" in help_text and "(formerly SHARDLYN_LOCKOUT_SECONDS)" in help_text
 
 
 def db_rows(server, sql, *args):
@@ -420,63 +437,6 @@ def test_mfa_codes_verified_with_oathtool(shardlyn):
 
 
 # --- GitHub OAuth ----------------------------------------------------------------------------
-
-
-class GitHubStandIn:
-    """A local stand-in for GitHub's authorize, token and API endpoints."""
-
-    def __init__(self, email="octo@example.com", github_id=4242, verified=True):
-        self.codes = {"good-code": "gho_access_token"}
-        self.email, self.github_id, self.verified = email, github_id, verified
-        self.token_requests = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self):
-                form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                stand_in.token_requests.append(form)
-                if self.path != "/login/oauth/access_token" or form.get("client_secret") != ["s3cret"]:
-                    return self.reply(401, {"error": "bad_client"})
-                token = stand_in.codes.pop(form.get("code", [""])[0], None)
-                if not token:
-                    return self.reply(200, {"error": "bad_verification_code"})
-                self.reply(200, {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"})
-
-            def do_GET(self):
-                if self.headers.get("Authorization") != "Bearer gho_access_token":
-                    return self.reply(401, {"message": "Bad credentials"})
-                if self.path == "/api/user":
-                    return self.reply(200, {"id": stand_in.github_id, "login": "octocat", "name": "The Octocat",
-                                            "email": None})
-                if self.path == "/api/user/emails":
-                    return self.reply(200, [{"email": "other@example.com", "primary": False, "verified": True},
-                                            {"email": stand_in.email, "primary": True,
-                                             "verified": stand_in.verified}])
-                self.reply(404, {"message": "Not Found"})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def env(self):
-        return {"SHARDLYN_GITHUB_CLIENT_ID": "client-1", "SHARDLYN_GITHUB_CLIENT_SECRET": "s3cret",
-                "SHARDLYN_GITHUB_AUTHORIZE_URL": self.base + "/login/oauth/authorize",
-                "SHARDLYN_GITHUB_TOKEN_URL": self.base + "/login/oauth/access_token",
-                "SHARDLYN_GITHUB_API_URL": self.base + "/api"}
-
-    def close(self):
-        self.httpd.shutdown()
 
 
 @pytest.fixture

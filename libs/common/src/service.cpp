@@ -74,7 +74,7 @@ struct Service::Impl : RequestSink {
   metrics::Family<metrics::Counter>* rate_limited = nullptr;
 
   Router router;
-  std::map<std::string, std::function<void(Request&)>, std::less<>> auth_schemes;
+  std::map<std::string, std::function<void(Request&, const Route&)>, std::less<>> auth_schemes;
   std::map<std::string, std::unique_ptr<RateLimiter>, std::less<>> limit_classes;
   std::unique_ptr<RateLimiter> global_limit;
   std::vector<std::pair<std::string, std::function<bool()>>> readiness;
@@ -90,6 +90,8 @@ struct Service::Impl : RequestSink {
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
+  // Request bodies whose nested objects the document closes (decision 0023), by (METHOD, path).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> body_shapes;
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
 
@@ -278,7 +280,7 @@ struct Service::Impl : RequestSink {
     if (limited && route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
     if (route.auth != "public") {
       try {
-        auth_schemes.find(route.auth)->second(req);
+        auth_schemes.find(route.auth)->second(req, route);
       } catch (const ApiError&) {
         // Guessing credentials costs the per-IP budget even where callers are limited per credential.
         if (limited && !route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
@@ -294,6 +296,7 @@ struct Service::Impl : RequestSink {
     req.route = match.route;
     return {};
   }
+
 
   // A route that declares no fields reads no body, so members sent to it would be ignored
   // silently: refuse them too ({} and an empty body are fine).
@@ -632,6 +635,7 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   try {
     auto doc = yaml_to_json(i.info.openapi_yaml);
     i.openapi_json = boost::json::serialize(doc);
+    if (doc.is_object()) i.body_shapes = openapi_body_shapes(doc.as_object());
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("embedded OpenAPI document is invalid: ") + e.what());
   }
@@ -662,6 +666,11 @@ void Service::add(std::vector<Route> routes) {
 }
 
 void Service::auth_scheme(std::string name, std::function<void(Request&)> authenticate) {
+  auth_scheme(std::move(name),
+              [authenticate = std::move(authenticate)](Request& req, const Route&) { authenticate(req); });
+}
+
+void Service::auth_scheme(std::string name, std::function<void(Request&, const Route&)> authenticate) {
   impl_->auth_schemes[std::move(name)] = std::move(authenticate);
 }
 
@@ -760,6 +769,16 @@ std::vector<std::string> Service::check_openapi() const {
 
 int Service::run() {
   auto& i = *impl_;
+  // Request::json() checks the nested objects the document closes (decision 0023); the table is
+  // complete now, so its routes keep their addresses.
+  std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes;
+  for (const auto& route : i.router.routes()) {
+    std::string path = route.path;  // {name*} is documented as {name}
+    if (auto star = path.rfind("*}"); star != std::string::npos && star + 2 == path.size()) path.erase(star, 1);
+    if (auto found = i.body_shapes.find({route.method, path}); found != i.body_shapes.end())
+      shapes.emplace_back(&route, found->second);
+  }
+  set_route_body_shapes(std::move(shapes));
   i.server = std::make_unique<HttpServer>(i.server_options, i);
   std::uint16_t port = i.server->listen();
   std::string scheme = i.server->tls() ? "https" : "http";
@@ -782,6 +801,10 @@ int Service::run() {
   i.server.reset();
   log::info("stopped");
   return 0;
+}
+
+void Service::stop() {
+  if (impl_->server) impl_->server->stop();
 }
 
 int run_service(ServiceInfo info, int argc, char** argv, const std::function<void(Service&)>& setup) {
