@@ -11,6 +11,7 @@
 #include "common/router.hpp"
 #include "common/service.hpp"
 #include "fleet.hpp"
+#include "json_text.hpp"
 
 namespace manager {
 
@@ -22,6 +23,10 @@ std::vector<common::Route> dashboard_routes();
 
 // The API shapes of the domain's records (agent and metric sample: routes_agents.cpp; threat:
 // routes_threats.cpp; policy: routes_policies.cpp).
+// Each shape is written once, as text (write_*, what the hot paths answer with); *_json reads
+// that text back for the routes that compose boost::json values.
+void write_agent(JsonObjectText& out, const Agent& agent);
+void write_threat(JsonObjectText& out, const Threat& threat);
 boost::json::object agent_json(const Agent& agent);
 boost::json::object threat_json(const Threat& threat);
 boost::json::object policy_json(const Policy& policy);
