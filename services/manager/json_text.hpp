@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -29,6 +30,16 @@ class JsonObjectText {
   }
   JsonObjectText& integer(std::string_view key, std::int64_t value) {
     name(key) += std::to_string(value);
+    return *this;
+  }
+  JsonObjectText& strings(std::string_view key, const std::vector<std::string>& items) {
+    auto& out = name(key);
+    out += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ',';
+      common::append_json_string(out, items[i]);
+    }
+    out += ']';
     return *this;
   }
   JsonObjectText& value(std::string_view key, const boost::json::value& value) {

@@ -135,13 +135,7 @@ void write_agent(JsonObjectText& o, const Agent& a) {
   JsonObjectText platform(o.member("platform"));
   platform.text("os", a.os).text("arch", a.arch).text("ip", a.ip).close();
   o.text("version", a.version).text("machineId", a.machine_id).text("endpoint", a.endpoint);
-  auto& tags = o.member("tags");
-  tags += '[';
-  for (std::size_t i = 0; i < a.tags.size(); ++i) {
-    if (i) tags += ',';
-    common::append_json_string(tags, a.tags[i]);
-  }
-  tags += ']';
+  o.strings("tags", a.tags);
   o.text("mode", a.mode)
       .text("registeredAt", common::rfc3339_from_unix(a.registered_at))
       .text("lastHeartbeat", common::rfc3339_from_unix(a.last_heartbeat))

@@ -188,13 +188,7 @@ void write_threat(JsonObjectText& o, const Threat& t) {
   JsonObjectText verdict(o.member("verdict"));
   verdict.text("conclusion", t.conclusion).integer("confidence", t.confidence).text("action", t.action).close();
   o.text("sourceIp", t.source_ip).text("fileHash", t.file_hash);
-  auto& links = o.member("correlatedWith");
-  links += '[';
-  for (std::size_t i = 0; i < t.correlated_with.size(); ++i) {
-    if (i) links += ',';
-    common::append_json_string(links, t.correlated_with[i]);
-  }
-  links += ']';
+  o.strings("correlatedWith", t.correlated_with);
 }
 
 boost::json::object threat_json(const Threat& threat) {

@@ -97,6 +97,25 @@ std::optional<std::string> Threats::file_hash_of(const boost::json::object& meta
   return hash;
 }
 
+namespace {
+
+const std::string kInsert = "INSERT INTO threats (" + std::string(kColumns) +
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (agent_id, event_id) DO NOTHING";
+
+// Other agents' threats in a time window sharing an indicator: two index ranges (agents before
+// and after this one) instead of `agent_id != ?`.
+std::string related_by(const std::string& column) {
+  return "SELECT id, agent_id FROM threats WHERE " + column +
+         " = ?1 AND agent_id < ?2 AND occurred_at BETWEEN ?3 AND ?4 UNION ALL SELECT id, agent_id FROM threats "
+         "WHERE " +
+         column + " = ?1 AND agent_id > ?2 AND occurred_at BETWEEN ?3 AND ?4";
+}
+const std::string kRelatedByIp = related_by("source_ip");
+const std::string kRelatedByHash = related_by("file_hash");
+
+}  // namespace
+
 Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector<ThreatReport>& reports) {
   std::int64_t now = common::unix_seconds();
   return db_.write([&](store::Connection& c) {
@@ -106,10 +125,7 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
       auto ip = source_ip_of(r.metadata);
       auto hash = file_hash_of(r.metadata);
       // The UNIQUE (agent_id, event_id) constraint makes a retried event a no-op.
-      int inserted = c.execute("INSERT INTO threats (" + std::string(kColumns) +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                   "ON CONFLICT (agent_id, event_id) DO NOTHING",
-                               id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity,
+      int inserted = c.execute(kInsert, id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity,
                                r.category, r.description, r.raw, r.host, boost::json::serialize(r.metadata),
                                r.conclusion, r.confidence, r.action, ip, hash);
       if (inserted == 0) {
@@ -122,17 +138,13 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
 
       // Link to other agents' threats in the window that share an indicator. Threats of one
       // batch come from one agent, so nothing later in the batch changes this one.
-      for (auto [reason, column, value] :
-           {std::tuple{"source_ip", "source_ip", ip}, std::tuple{"file_hash", "file_hash", hash}}) {
+      for (auto [reason, sql, value] :
+           {std::tuple{"source_ip", &kRelatedByIp, ip}, std::tuple{"file_hash", &kRelatedByHash, hash}}) {
         if (!value) continue;
         std::vector<std::string> related;
         std::vector<std::string> agents{agent_id};
         {
-          // Two index ranges (agents before and after this one) instead of `agent_id != ?`.
-          std::string col(column);
-          auto q = c.prepare("SELECT id, agent_id FROM threats WHERE " + col + " = ?1 AND agent_id < ?2 AND " +
-                             "occurred_at BETWEEN ?3 AND ?4 UNION ALL SELECT id, agent_id FROM threats WHERE " + col +
-                             " = ?1 AND agent_id > ?2 AND occurred_at BETWEEN ?3 AND ?4");
+          auto q = c.prepare(*sql);
           q->bind_all(*value, agent_id, r.occurred_at - settings_.correlation_window_s,
                       r.occurred_at + settings_.correlation_window_s);
           while (q->step()) {
