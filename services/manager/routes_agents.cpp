@@ -156,7 +156,7 @@ std::vector<common::Route> agent_routes(Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/register",
        .auth = "fleet",
-       .fields = {"agentToken", "arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
+       .fields = {"arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
        .handler = [&fleet](Request& r) { return register_agent(fleet, r); }},
       // On the worker pool: concurrent heartbeats then share commits (group commit).
       {.method = "POST",

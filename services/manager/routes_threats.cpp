@@ -207,7 +207,7 @@ std::vector<common::Route> threat_routes(Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
-       .fields = {"event", "reportedAt", "threats", "verdict"},
+       .fields = {"reportedAt", "threats"},
        .handler = [&fleet](Request& r) { return report_threats(fleet, r); },
        .body_limit = 16 * 1024 * 1024,
        .offload = true},
