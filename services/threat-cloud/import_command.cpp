@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include "common/embedded.hpp"
 #include "feed_formats.hpp"
@@ -46,118 +47,138 @@ bool one_of(const std::string& v, const std::string_view (&allowed)[N]) {
   return false;
 }
 
-}  // namespace
-
-int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> migrations) {
+// What the command line asks for.
+struct ImportRequest {
   std::string format, file, tlp = "clear";
   std::optional<std::string> source, reliability, licence, redistribution, db_path;
+};
+
+// Reads the arguments into `into`; an exit code when the command ends here (help, bad usage).
+std::optional<int> parse_arguments(int argc, char** argv, ImportRequest& into) {
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
-    auto value = [&](std::optional<std::string>& into) {
+    auto value = [&](std::optional<std::string>& target) {
       if (i + 1 >= argc) return false;
-      into = argv[++i];
+      target = argv[++i];
       return true;
     };
     std::optional<std::string> v;
     if (arg == "--format" && value(v))
-      format = *v;
-    else if (arg == "--source" && value(source))
+      into.format = *v;
+    else if (arg == "--source" && value(into.source))
       continue;
-    else if (arg == "--reliability" && value(reliability))
+    else if (arg == "--reliability" && value(into.reliability))
       continue;
-    else if (arg == "--licence" && value(licence))
+    else if (arg == "--licence" && value(into.licence))
       continue;
-    else if (arg == "--redistribution" && value(redistribution))
+    else if (arg == "--redistribution" && value(into.redistribution))
       continue;
     else if (arg == "--tlp" && value(v))
-      tlp = *v;
-    else if (arg == "--db" && value(db_path))
+      into.tlp = *v;
+    else if (arg == "--db" && value(into.db_path))
       continue;
     else if (arg == "--help" || arg == "-h")
       return std::cout << kUsage, 0;
-    else if (!arg.starts_with("--") && file.empty())
-      file = arg;
+    else if (!arg.starts_with("--") && into.file.empty())
+      into.file = arg;
     else
       return usage_error("unexpected argument '" + arg + "'");
   }
-  const FeedFormat* fmt = find_feed_format(format);
-  if (!fmt) return usage_error(format.empty() ? "--format is required" : "unknown format '" + format + "'");
-  if (file.empty()) return usage_error("FILE is required");
-  if (reliability && !one_of(*reliability, kReliabilities)) return usage_error("--reliability must be A-F");
-  if (!one_of(tlp, kTlps)) return usage_error("--tlp must be clear, green, amber, amber+strict or red");
-  if (redistribution && *redistribution != "yes" && *redistribution != "no")
+  const FeedFormat* fmt = find_feed_format(into.format);
+  if (!fmt) return usage_error(into.format.empty() ? "--format is required" : "unknown format '" + into.format + "'");
+  if (into.file.empty()) return usage_error("FILE is required");
+  if (into.reliability && !one_of(*into.reliability, kReliabilities)) return usage_error("--reliability must be A-F");
+  if (!one_of(into.tlp, kTlps)) return usage_error("--tlp must be clear, green, amber, amber+strict or red");
+  if (into.redistribution && *into.redistribution != "yes" && *into.redistribution != "no")
     return usage_error("--redistribution must be yes or no");
-  if (source && (source->empty() || source->size() > 128)) return usage_error("--source must be 1-128 characters");
+  if (into.source && (into.source->empty() || into.source->size() > 128))
+    return usage_error("--source must be 1-128 characters");
+  return std::nullopt;
+}
 
-  Source src{.name = source.value_or(std::string(fmt->source)),
-             .reliability = reliability.value_or(std::string(fmt->reliability)),
-             .licence = licence.value_or(std::string(fmt->licence)),
-             .redistribution = redistribution ? *redistribution == "yes" : fmt->redistribution,
+struct ImportCounts {
+  ParseReport report;
+  std::int64_t created = 0, updated = 0;
+};
+
+// Parses the feed and upserts its entries in batches of kBatch.
+ImportCounts import_feed(store::Database& db, const ImportRequest& request, const Source& src, std::istream& in) {
+  Iocs iocs(db);
+  const Actor by{"import", "127.0.0.1"};
+  std::vector<IocSubmission> batch;
+  ImportCounts counts;
+  auto flush = [&] {
+    if (batch.empty()) return;
+    auto result = iocs.upsert(batch, by);
+    counts.created += result.created;
+    counts.updated += result.updated;
+    batch.clear();
+  };
+  counts.report = parse_feed(request.format, in, [&](ParsedIoc p) {
+    IocSubmission s;
+    s.value = std::move(p.value);
+    s.classified = std::move(p.key);
+    s.threat_type = std::move(p.threat_type);
+    s.source = src.name;
+    s.source_reliability = src.reliability;
+    s.tlp = request.tlp;
+    s.confidence = p.confidence;
+    s.reputation = p.reputation;
+    s.first_seen = std::move(p.first_seen);
+    s.last_seen = std::move(p.last_seen);
+    s.tags = std::move(p.tags);
+    batch.push_back(std::move(s));
+    if (batch.size() >= kBatch) flush();
+  });
+  flush();
+  return counts;
+}
+
+}  // namespace
+
+int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> migrations) {
+  ImportRequest request;
+  if (auto exit_code = parse_arguments(argc, argv, request)) return *exit_code;
+  const FeedFormat* fmt = find_feed_format(request.format);
+  Source src{.name = request.source.value_or(std::string(fmt->source)),
+             .reliability = request.reliability.value_or(std::string(fmt->reliability)),
+             .licence = request.licence.value_or(std::string(fmt->licence)),
+             .redistribution = request.redistribution ? *request.redistribution == "yes" : fmt->redistribution,
              .url = std::string(fmt->url)};
 
-  std::ifstream in(file, std::ios::binary);
+  std::ifstream in(request.file, std::ios::binary);
   if (!in) {
-    std::cerr << "threat-cloud import: cannot read " << file << "\n";
+    std::cerr << "threat-cloud import: cannot read " << request.file << "\n";
     return 1;
   }
   try {
     // synchronous=NORMAL: a batch survives a crash of the process, not a power loss; an
     // interrupted import is simply run again (the upsert makes it idempotent).
-    store::Database db(db_path ? std::filesystem::path(*db_path) : default_database(),
+    store::Database db(request.db_path ? std::filesystem::path(*request.db_path) : default_database(),
                        store::DatabaseOptions{.read_connections = 1, .synchronous_full = false});
     std::vector<std::pair<std::string_view, std::string_view>> files;
     for (const auto& f : migrations) files.emplace_back(f.name, f.data);
-    auto list = store::migrations_from_files(files);
-    db.migrate(list);
+    db.migrate(store::migrations_from_files(files));
     db.write([&](store::Connection& c) {
       c.exec("PRAGMA cache_size=-131072");  // 128 MiB: a batch's index pages stay in memory until it commits
       c.exec("PRAGMA temp_store=MEMORY");
       save_source(c, src);
     });
-
-    Iocs iocs(db);
-    const Actor by{"import", "127.0.0.1"};
-    std::vector<IocSubmission> batch;
-    std::int64_t created = 0, updated = 0;
-    auto flush = [&] {
-      if (batch.empty()) return;
-      auto result = iocs.upsert(batch, by);
-      created += result.created;
-      updated += result.updated;
-      batch.clear();
-    };
-    auto report = parse_feed(format, in, [&](ParsedIoc p) {
-      IocSubmission s;
-      s.value = std::move(p.value);
-      s.classified = std::move(p.key);
-      s.threat_type = std::move(p.threat_type);
-      s.source = src.name;
-      s.source_reliability = src.reliability;
-      s.tlp = tlp;
-      s.confidence = p.confidence;
-      s.reputation = p.reputation;
-      s.first_seen = std::move(p.first_seen);
-      s.last_seen = std::move(p.last_seen);
-      s.tags = std::move(p.tags);
-      batch.push_back(std::move(s));
-      if (batch.size() >= kBatch) flush();
-    });
-    flush();
-    boost::json::array errors;
-    for (const auto& e : report.errors) errors.emplace_back(e);
-    boost::json::object out{{"format", format},
-                            {"file", file},
+    auto counts = import_feed(db, request, src, in);
+    const auto& report = counts.report;
+    boost::json::object out{{"format", request.format},
+                            {"file", request.file},
                             {"source", src.name},
                             {"reliability", src.reliability},
                             {"licence", src.licence},
                             {"redistribution", src.redistribution},
                             {"lines", report.lines},
                             {"imported", report.entries},
-                            {"created", created},
-                            {"updated", updated},
+                            {"created", counts.created},
+                            {"updated", counts.updated},
                             {"malformed", report.malformed},
                             {"skipped", report.skipped},
-                            {"errors", std::move(errors)}};
+                            {"errors", boost::json::value_from(report.errors)}};
     std::cout << boost::json::serialize(out) << std::endl;
     return 0;
   } catch (const std::exception& e) {
