@@ -647,8 +647,8 @@ def chart_secret_lists(chart):
 
 def test_help_marks_exactly_the_secret_settings(settings):
     expected = {
-        "auth-server": {"JWT_SECRET", "TOTP_ENCRYPTION_KEY", "BILLING_API_KEY", "BILLING_WEBHOOK_SECRET",
-                        "USAGE_SERVICE_TOKEN", "SMTP_PASS", "AUTH_BOOTSTRAP_ADMIN_PASSWORD"},
+        "auth-server": {"JWT_SECRET", "TOTP_ENCRYPTION_KEY", "AUTH_BILLING_API_KEY", "BILLING_WEBHOOK_SECRET",
+                        "AUTH_USAGE_SERVICE_TOKEN", "SMTP_PASS", "AUTH_BOOTSTRAP_ADMIN_PASSWORD"},
         "manager": {"MANAGER_AUTH_TOKEN"},
         "threat-cloud": {"TC_API_KEYS"},
         "shardlyn-api": {"SHARDLYN_JWT_SECRET", "SHARDLYN_ENCRYPTION_KEY", "SHARDLYN_GITHUB_CLIENT_SECRET",
