@@ -14,6 +14,9 @@ namespace auth {
 namespace {
 
 // Wrong password and unknown email share this answer exactly.
+// Reset requests handled per transaction; a burst beyond it is handled by the next run.
+constexpr int kResetBatch = 100;
+
 common::ApiError invalid_credentials() { return {401, "invalid email or password", "invalid_credentials"}; }
 
 // Queues a mail about an account, marked with its id so that erasing the account finds it
@@ -34,7 +37,10 @@ Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTo
       mail_(mail),
       two_factor_(two_factor),
       password_login_(db, mail, {settings.lockout_threshold, settings.lockout_base_s, settings.lockout_max_s},
-                      login_hooks()) {}
+                      login_hooks()) {
+  // Requests acknowledged before a crash or a stop are handled now.
+  deferred_.post([this] { process_reset_requests(); });
+}
 
 SignedIn Accounts::sign_in(store::Connection& c, const User& user, const identity::Client& client) {
   SignedIn out{user, identity::sessions::create(c, user.id, client.ip, client.user_agent, settings_.session_ttl_s), {}};
@@ -291,12 +297,16 @@ void Accounts::forgot_password(const std::string& email, const identity::Client&
 
 void Accounts::process_reset_requests() {
   std::vector<std::int64_t> mails;
-  db_.write([&](store::Connection& c) {
-    for (const auto& r : identity::reset_requests::take(c, 100)) {
+  std::size_t handled = db_.write([&](store::Connection& c) {
+    auto requests = identity::reset_requests::take(c, kResetBatch);
+    for (const auto& r : requests) {
       auto user = users::by_email(c, r.email);
       if (user) mails.push_back(queue_reset(c, *user, r.ip));
     }
+    return requests.size();
   });
+  if (handled == 0) return;
+  common::log::info("password reset requests handled", {{"requests", handled}, {"mailed", mails.size()}});
   mail_.send_now(mails);
 }
 
