@@ -592,7 +592,9 @@ def binary_settings(service):
         m = HELP_SETTING.match(line)
         if m:
             assert m.group(1) not in settings, f"{service}: {m.group(1)} listed twice"
-            settings[m.group(1)] = m.group(2).endswith(" (secret)")
+            # A renamed setting's help ends with "(formerly OLD)", after the secret mark.
+            text = re.sub(r" \(formerly [A-Z0-9_, ]+\)$", "", m.group(2))
+            settings[m.group(1)] = text.endswith(" (secret)")
     host_env, port_env = SERVICES[service][1:]
     assert {host_env, port_env, "DATA_DIR", "APP_ENV", "LOG_LEVEL"} <= set(settings), service
     return settings
