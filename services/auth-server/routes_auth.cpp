@@ -144,7 +144,7 @@ common::Response reset_password(Accounts& a, common::Request& req) {
 
 }  // namespace
 
-// In the order of the API reference (docs/spec: /api/auth).
+// In the order of the API reference.
 std::vector<common::Route> auth_routes(Accounts& a) {
   using common::Request;
   return {
