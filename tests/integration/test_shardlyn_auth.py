@@ -6,6 +6,7 @@ Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_auth.py
 """
 import json
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -18,6 +19,7 @@ import pytest
 import requests
 from timing_helpers import compare
 
+from conftest import binary
 from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, bearer, bootstrap, expect, expect_error,
                               login, mailed_token, outbox, register, shardlyn, unique_email, verify_address,
                               wait_for_mail)  # noqa: F401 (fixture)
@@ -167,6 +169,23 @@ def test_lockout_after_repeated_failures(launch):
     assert actions.count("auth.account_locked") == 1 and actions[-1] == "auth.login_locked"
     # Other accounts are unaffected.
     login(server, admin.email)
+
+
+def test_lockout_length_is_read_under_its_current_and_former_name(launch):
+    """SHARDLYN_LOCKOUT_S sets the first lock; the former SHARDLYN_LOCKOUT_SECONDS still works,
+    with a deprecation warning at start, and --help names it."""
+    for name, seconds in (("SHARDLYN_LOCKOUT_S", 1800), ("SHARDLYN_LOCKOUT_SECONDS", 2400)):
+        server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_LOCKOUT_THRESHOLD": "1", name: str(seconds)})
+        bootstrap(server)
+        account = register(server, "lock-" + name.lower().replace("_", "-"))
+        expect_error(server, post(server, "/v1/auth/login", {"email": account.email, "password": "bad-password"}), 401)
+        locked_until = db_row(server, "SELECT locked_until FROM users WHERE email = ?", account.email)[0]
+        assert seconds - 100 <= locked_until - time.time() <= seconds
+        deprecated = "SHARDLYN_LOCKOUT_SECONDS is deprecated; use SHARDLYN_LOCKOUT_S" in server.log_text()
+        assert deprecated == (name == "SHARDLYN_LOCKOUT_SECONDS")
+    help_text = subprocess.run([str(binary("shardlyn-api")), "--help"], capture_output=True, text=True,
+                               timeout=30, check=True).stdout
+    assert "SHARDLYN_LOCKOUT_S" in help_text and "(formerly SHARDLYN_LOCKOUT_SECONDS)" in help_text
 
 
 def db_rows(server, sql, *args):

@@ -74,7 +74,7 @@ struct Service::Impl : RequestSink {
   metrics::Family<metrics::Counter>* rate_limited = nullptr;
 
   Router router;
-  std::map<std::string, std::function<void(Request&)>, std::less<>> auth_schemes;
+  std::map<std::string, std::function<void(Request&, const Route&)>, std::less<>> auth_schemes;
   std::map<std::string, std::unique_ptr<RateLimiter>, std::less<>> limit_classes;
   std::unique_ptr<RateLimiter> global_limit;
   std::vector<std::pair<std::string, std::function<bool()>>> readiness;
@@ -272,7 +272,7 @@ struct Service::Impl : RequestSink {
     if (limited && route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
     if (route.auth != "public") {
       try {
-        auth_schemes.find(route.auth)->second(req);
+        auth_schemes.find(route.auth)->second(req, route);
       } catch (const ApiError&) {
         // Guessing credentials costs the per-IP budget even where callers are limited per credential.
         if (limited && !route.ip_limit) apply_limit(*global_limit, "service", "ip:" + req.client_ip, shown, show_limit);
@@ -656,6 +656,11 @@ void Service::add(std::vector<Route> routes) {
 }
 
 void Service::auth_scheme(std::string name, std::function<void(Request&)> authenticate) {
+  auth_scheme(std::move(name),
+              [authenticate = std::move(authenticate)](Request& req, const Route&) { authenticate(req); });
+}
+
+void Service::auth_scheme(std::string name, std::function<void(Request&, const Route&)> authenticate) {
   impl_->auth_schemes[std::move(name)] = std::move(authenticate);
 }
 
@@ -776,6 +781,10 @@ int Service::run() {
   i.server.reset();
   log::info("stopped");
   return 0;
+}
+
+void Service::stop() {
+  if (impl_->server) impl_->server->stop();
 }
 
 int run_service(ServiceInfo info, int argc, char** argv, const std::function<void(Service&)>& setup) {

@@ -1,4 +1,4 @@
-#include "permissions.hpp"
+#include "orgs/permissions.hpp"
 
 #include <catch2/catch.hpp>
 

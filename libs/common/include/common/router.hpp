@@ -21,6 +21,7 @@ struct Route {
   std::string method;             // "GET", "POST", ...
   std::string path;               // template: /v1/nodes/{id}/power/start
   std::string auth = "public";    // authenticator name the service registered ("public" needs none)
+  std::string scope;              // what the guard acts on, in the service's terms ("" = nothing)
   std::string permission;         // permission the authenticator checks, if any
   std::string limit = "default";  // rate-limit class; "none" exempts the route
   // false: the service-wide per-IP limit counts only this route's failed authentications; its

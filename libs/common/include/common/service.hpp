@@ -67,8 +67,10 @@ class Service {
   void add(Route route);
   void add(std::vector<Route> routes);
   // An authenticator checks credentials for routes naming it; it throws ApiError 401/403
-  // and may set request.principal and request.rate_key.
+  // and may set request.principal and request.rate_key. The second form also gets the matched
+  // route, so that one authenticator can apply the guard each route declares (scope, permission).
   void auth_scheme(std::string name, std::function<void(Request&)> authenticate);
+  void auth_scheme(std::string name, std::function<void(Request&, const Route&)> authenticate);
   // A rate-limit class, keyed by request.rate_key when the authenticator set one, else the
   // client IP.
   void limit_class(std::string name, LimitSpec spec);
@@ -113,8 +115,10 @@ class Service {
 
   // Checks the route table against the OpenAPI document; returns the mismatches.
   std::vector<std::string> check_openapi() const;
-  // Listens, logs where, serves until SIGTERM/SIGINT, runs shutdown hooks. Exit code.
+  // Listens, logs where, serves until SIGTERM/SIGINT or stop(), runs shutdown hooks. Exit code.
   int run();
+  // Starts the same drain as SIGTERM while run() serves (from any thread); no-op before.
+  void stop();
 
   struct Impl;
 

@@ -1,0 +1,96 @@
+#include "settings.hpp"
+
+#include <algorithm>
+
+namespace shardlyn {
+
+namespace {
+
+common::LimitSpec limit(const common::Config& config, std::string_view env) {
+  auto spec = common::LimitSpec::parse(config.get(env));
+  if (!spec) throw common::ConfigError(std::string(env) + " must look like N/s, N/min or N/h with an optional :burst");
+  return *spec;
+}
+
+// Where links in mails point: SHARDLYN_APP_URL, else this service's own pages.
+std::string link_base(const common::Config& c) {
+  std::string url = c.get("SHARDLYN_APP_URL");
+  if (!url.empty()) {
+    while (url.ends_with('/')) url.pop_back();
+    return url;
+  }
+  std::string host = c.get("SHARDLYN_HOST");
+  if (host.empty() || host == "0.0.0.0" || host == "::") host = "localhost";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return (c.get("TLS_CERT_FILE").empty() ? "http://" : "https://") + host + ":" + c.get("SHARDLYN_PORT");
+}
+
+}  // namespace
+
+std::vector<common::OptionSpec> options() {
+  std::vector<common::OptionSpec> out = {
+      {"SHARDLYN_JWT_SECRET", "", "HMAC key for access tokens (at least 32 bytes)", true},
+      {"SHARDLYN_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for secrets at rest", true},
+      {"SHARDLYN_INTEGRATION_API", "true", "accept API tokens (shardlyn_api_...); false switches them off"},
+      {"SHARDLYN_LOGIN_RATE_LIMIT", "10/min",
+       "sign-in routes per client IP (login, register, refresh, bootstrap, password reset, OAuth callback); "
+       "password change per user"},
+      {"SHARDLYN_MFA_RATE_LIMIT", "5/min", "MFA attempts per client (IP for the challenge, user otherwise)"},
+      {"SHARDLYN_SUPPORT_RATE_LIMIT", "10/h", "support messages per user"},
+      {"SHARDLYN_LOCKOUT_THRESHOLD", "5", "failed logins before an account is locked"},
+      {"SHARDLYN_LOCKOUT_S",
+       "60",
+       "first lock; doubles with every further failure (up to an hour)",
+       false,
+       {"SHARDLYN_LOCKOUT_SECONDS"}},
+      {"SHARDLYN_INVITE_TTL_S", "604800", "how long an organisation invite stays valid"},
+      {"SHARDLYN_GITHUB_CLIENT_ID", "", "GitHub OAuth app client id (unset: GitHub sign-in answers 501)"},
+      {"SHARDLYN_GITHUB_CLIENT_SECRET", "", "GitHub OAuth app client secret", true},
+      {"SHARDLYN_GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize", "GitHub authorize endpoint"},
+      {"SHARDLYN_GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token", "GitHub token endpoint"},
+      {"SHARDLYN_GITHUB_API_URL", "https://api.github.com", "GitHub REST API base URL"},
+      {"SHARDLYN_GITHUB_REDIRECT_URL", "", "callback URL sent to GitHub as redirect_uri (unset: the app's)"},
+      {"SHARDLYN_HELPSCOUT_SECRET", "", "HelpScout Beacon secret (unset: the signature endpoint answers 501)", true},
+      {"SHARDLYN_SUPPORT_EMAIL", "", "where support messages are mailed (unset: stored only)"},
+      {"SHARDLYN_SYSTEM_BACKUP_DIR", "", "directory for periodic copies of shardlyn.db (unset: off)"},
+      {"SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", "86400", "seconds between system backups"},
+      {"SHARDLYN_SYSTEM_BACKUP_KEEP", "7", "system backups kept"},
+      // Requests with API tokens commit their audit entry on a worker thread before they
+      // run; with more workers waiting on commits, group commit puts more in one fsync.
+      {"WORKER_THREADS", "16", "threads for blocking work: password hashing, API-token audit commits"},
+      {"SHARDLYN_APP_URL", "",
+       "where links in mails point (a web app serving /verify-email, /reset-password and /invites/{token}); "
+       "unset: this service's own pages at its listen address"},
+      {"SHARDLYN_ORG_INVITE_LIMIT", "100/h", "invites an organisation may send (N/min, N/h)"},
+      {"SHARDLYN_USER_INVITE_LIMIT", "20/h", "invites one member may send (N/min, N/h)"},
+  };
+  for (auto& option : common::mail_options("Shardlyn <no-reply@shardlyn.local>")) out.push_back(option);
+  return out;
+}
+
+Settings read(const common::Config& c, const std::filesystem::path& data_dir) {
+  Settings s;
+  s.integration_api = c.get_bool("SHARDLYN_INTEGRATION_API");
+  s.login_limit = limit(c, "SHARDLYN_LOGIN_RATE_LIMIT");
+  s.mfa_limit = limit(c, "SHARDLYN_MFA_RATE_LIMIT");
+  s.support_limit = limit(c, "SHARDLYN_SUPPORT_RATE_LIMIT");
+  std::string app_url = link_base(c);
+  s.accounts.lockout.threshold = static_cast<int>(c.get_int("SHARDLYN_LOCKOUT_THRESHOLD", 1, 1000));
+  s.accounts.lockout.base_s = c.get_int("SHARDLYN_LOCKOUT_S", 1, 86400);
+  s.accounts.lockout.max_s = std::max<std::int64_t>(s.accounts.lockout.base_s, 3600);
+  s.accounts.app_url = app_url;
+  s.invites.ttl_s = c.get_int("SHARDLYN_INVITE_TTL_S", 1, 90LL * 86400);
+  s.invites.app_url = app_url;
+  s.invites.org_limit = limit(c, "SHARDLYN_ORG_INVITE_LIMIT");
+  s.invites.user_limit = limit(c, "SHARDLYN_USER_INVITE_LIMIT");
+  s.github = {c.get("SHARDLYN_GITHUB_CLIENT_ID"),     c.get("SHARDLYN_GITHUB_CLIENT_SECRET"),
+              c.get("SHARDLYN_GITHUB_AUTHORIZE_URL"), c.get("SHARDLYN_GITHUB_TOKEN_URL"),
+              c.get("SHARDLYN_GITHUB_API_URL"),       c.get("SHARDLYN_GITHUB_REDIRECT_URL")};
+  s.support = {c.get("SHARDLYN_SUPPORT_EMAIL"), c.get("SHARDLYN_HELPSCOUT_SECRET")};
+  s.backups = {c.get("SHARDLYN_SYSTEM_BACKUP_DIR"), c.get_int("SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", 1, 30LL * 86400),
+               c.get_int("SHARDLYN_SYSTEM_BACKUP_KEEP", 1, 1000)};
+  s.mail = common::read_mail_settings(c, data_dir, "X-Shardlyn-Mail");
+  return s;
+}
+
+}  // namespace shardlyn

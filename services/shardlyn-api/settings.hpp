@@ -1,0 +1,36 @@
+#pragma once
+// shardlyn-api's settings (decision 0020): the options it declares and one typed record read
+// from them, validated, that main hands to the domain. Nothing else reads the configuration.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "admin/org_settings.hpp"
+#include "common/config.hpp"
+#include "common/limiter.hpp"
+#include "common/mail.hpp"
+#include "identity/accounts.hpp"
+#include "identity/github.hpp"
+#include "orgs/orgs.hpp"
+
+namespace shardlyn {
+
+struct Settings {
+  bool integration_api = true;  // accept API tokens
+  common::LimitSpec login_limit;
+  common::LimitSpec mfa_limit;
+  common::LimitSpec support_limit;
+  AccountSettings accounts;
+  InviteSettings invites;
+  GitHubSettings github;
+  SupportSettings support;
+  BackupSettings backups;
+  common::MailSettings mail;
+};
+
+// The service's own options (ServiceInfo::options), mail included.
+std::vector<common::OptionSpec> options();
+// Throws common::ConfigError naming the setting on an invalid value.
+Settings read(const common::Config& config, const std::filesystem::path& data_dir);
+
+}  // namespace shardlyn

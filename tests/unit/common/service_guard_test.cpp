@@ -1,0 +1,123 @@
+// The guard a route declares reaches its authenticator: a running service on 127.0.0.1 with one
+// route-aware authenticator shared by several routes, driven over HTTP by libcommon's client.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/http_client.hpp"
+#include "common/service.hpp"
+
+namespace {
+
+// A port free at the time of asking (the kernel's choice for port 0).
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+common::OutboundResponse get(std::uint16_t port, const std::string& path, const std::string& token = "") {
+  common::OutboundRequest request{.url = "http://127.0.0.1:" + std::to_string(port) + path};
+  if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
+  return common::send(request);
+}
+
+}  // namespace
+
+TEST_CASE("service: the authenticator receives the matched route with its guard", "[common][service]") {
+  auto port = free_port();
+  auto dir = std::filesystem::temp_directory_path() / ("guard-test-" + std::to_string(::getpid()));
+  ::setenv("GUARD_TEST_PORT", std::to_string(port).c_str(), 1);
+  ::setenv("DATA_DIR", dir.c_str(), 1);
+  ::setenv("LOG_LEVEL", "error", 1);
+  common::ServiceInfo info{.name = "guard-test",
+                           .summary = "guard test",
+                           .metrics_prefix = "guard_test",
+                           .style = common::ResponseStyle::Bare,
+                           .host_env = "GUARD_TEST_HOST",
+                           .port_env = "GUARD_TEST_PORT",
+                           .openapi_yaml = "openapi: 3.1.0\ninfo: {title: guard-test, version: '1'}\npaths: {}\n"};
+  std::atomic<common::Service*> running = nullptr;
+  int exit_code = -1;
+  std::thread server([&] {
+    const char* argv[] = {"guard-test", nullptr};
+    exit_code = common::run_service(info, 1, const_cast<char**>(argv), [&](common::Service& service) {
+      // One authenticator for every guarded route: it reads what the route declares.
+      service.auth_scheme("member", [](common::Request& req, const common::Route& route) {
+        if (req.bearer_token().value_or("") != "secret") throw common::ApiError::unauthorized();
+        if (route.permission == "nodes.delete")
+          throw common::ApiError::forbidden("missing permission " + route.permission);
+        req.principal = route.scope + "|" + route.permission;
+      });
+      // The former form, without the route, keeps working.
+      service.auth_scheme("plain", [](common::Request& req) {
+        if (req.bearer_token().value_or("") != "secret") throw common::ApiError::unauthorized();
+        req.principal = std::string("plain");
+      });
+      auto seen = [](common::Request& req) {
+        return common::Response::text(std::any_cast<std::string>(req.principal));
+      };
+      service.add({.method = "GET",
+                   .path = "/v1/orgs/{orgId}/nodes",
+                   .auth = "member",
+                   .scope = "path",
+                   .permission = "nodes.read",
+                   .handler = seen});
+      service.add({.method = "GET",
+                   .path = "/v1/nodes",
+                   .auth = "member",
+                   .scope = "current",
+                   .permission = "nodes.list",
+                   .handler = seen});
+      service.add(
+          {.method = "DELETE", .path = "/v1/nodes", .auth = "member", .permission = "nodes.delete", .handler = seen});
+      service.add({.method = "GET", .path = "/v1/plain", .auth = "plain", .handler = seen});
+      running.store(&service);
+    });
+  });
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    up = get(port, "/health").status == 200;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  REQUIRE(up);
+
+  auto path_scoped = get(port, "/v1/orgs/o-1/nodes", "secret");
+  CHECK(path_scoped.status == 200);
+  CHECK(path_scoped.body == "path|nodes.read");
+  auto current = get(port, "/v1/nodes", "secret");
+  CHECK(current.status == 200);
+  CHECK(current.body == "current|nodes.list");
+  CHECK(get(port, "/v1/nodes", "wrong").status == 401);
+  CHECK(common::send({.method = "DELETE",
+                      .url = "http://127.0.0.1:" + std::to_string(port) + "/v1/nodes",
+                      .headers = {{"Authorization", "Bearer secret"}}})
+            .status == 403);
+  auto plain = get(port, "/v1/plain", "secret");
+  CHECK(plain.status == 200);
+  CHECK(plain.body == "plain");
+
+  REQUIRE(running.load() != nullptr);
+  running.load()->stop();
+  server.join();
+  CHECK(exit_code == 0);
+  std::filesystem::remove_all(dir);
+}
