@@ -6,6 +6,8 @@
 #include "common/embedded.hpp"
 #include "common/log.hpp"
 #include "common/service.hpp"
+#include "control/control_plane.hpp"
+#include "instances/reconciler.hpp"
 #include "http/node_routes.hpp"
 #include "node/metrics.hpp"
 #include "runtime/drivers.hpp"
@@ -38,7 +40,19 @@ void setup(common::Service& service) {
   agent::export_node_gauges(service.metrics(), node);
   service.add(agent::node_routes(node));
   auto& runtime = service.make<agent::Runtime>(agent::open_driver(settings, service.data_dir()));
-  agent::export_instance_gauges(service.metrics(), runtime);
+  auto& reconciler = service.make<agent::Reconciler>(runtime.driver(), runtime.recovered());
+  agent::export_instance_gauges(service.metrics(), runtime.driver(), [&reconciler] { return reconciler.handles(); });
+  if (settings.api_url.empty()) {
+    common::log::info("SHARDLYN_API_URL is not set: the agent runs unmanaged (no registration, no desired state)");
+    return;
+  }
+  auto& control = service.make<agent::ControlPlane>(settings, service.data_dir(), node, reconciler, service.metrics());
+  service.health_fields([&control] { return boost::json::object{{"control", control.health()}}; });
+  service.on_shutdown([&control, &reconciler] {
+    control.stop();
+    reconciler.finish_stops();  // Service destroys what it made in creation order: the driver first
+  });
+  control.start();
 }
 
 }  // namespace

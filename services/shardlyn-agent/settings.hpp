@@ -16,6 +16,11 @@ struct Settings {
   std::string docker_socket;         // filesystem path of DOCKER_HOST's unix socket
   std::filesystem::path instances;   // DATA_DIR/instances: one root per instance
   std::filesystem::path proc_root;   // /proc (a test may point it at a captured tree)
+  // The control plane (control/): unset api_url = the agent runs unmanaged.
+  std::string api_url;          // http(s)://host:port of shardlyn-api, no trailing slash
+  std::string register_token;   // one-time; needed only until DATA_DIR/credentials.json exists
+  std::string api_ca_file;      // trust only this CA for the API's certificate (PEM)
+  std::filesystem::path credentials;  // DATA_DIR/credentials.json (0600): node id and agent token
 };
 
 std::vector<common::OptionSpec> options();

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_helpers import meminfo_bytes, wait_for
 from conftest import binary, base_env
 
 AGENT = "shardlyn-agent"
@@ -33,21 +34,6 @@ def gauge(text: str, name: str) -> float:
     return float(m.group(1))
 
 
-def meminfo_bytes(key: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(key)
-
-
-def wait_for(predicate, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def test_node_metrics_json_matches_the_kernel(launch):

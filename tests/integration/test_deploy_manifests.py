@@ -578,8 +578,8 @@ def test_systemd_analyze_verify(tmp_path):
 # each setting can be given through the Helm chart.
 
 HELP_SETTING = re.compile(r"^  --[a-z0-9-]+ VALUE\s+\[([A-Z][A-Z0-9_]*)\] (.*)$")
-# Given to shardlyn-agent by every deployment here, but not (yet) a setting of its --help.
-AGENT_EXTRA = {"SHARDLYN_API_URL", "SHARDLYN_REGISTER_TOKEN"}
+# Given to shardlyn-agent by a deployment but not a setting of its --help (none left).
+AGENT_EXTRA: set[str] = set()
 
 
 def binary_settings(service):
@@ -655,7 +655,7 @@ def test_help_marks_exactly_the_secret_settings(settings):
         "threat-cloud": {"TC_API_KEYS"},
         "shardlyn-api": {"SHARDLYN_JWT_SECRET", "SHARDLYN_ENCRYPTION_KEY", "SHARDLYN_GITHUB_CLIENT_SECRET",
                          "SHARDLYN_HELPSCOUT_SECRET", "SMTP_PASS"},
-        "shardlyn-agent": set(),
+        "shardlyn-agent": {"SHARDLYN_REGISTER_TOKEN"},
     }
     for service, found in settings.items():
         assert {env for env, secret in found.items() if secret} == expected[service], service

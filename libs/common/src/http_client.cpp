@@ -26,6 +26,11 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
   return n;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancelled = static_cast<const std::function<bool()>*>(user);
+  return (*cancelled)() ? 1 : 0;  // non-zero aborts the transfer
+}
+
 }  // namespace
 
 OutboundResponse send(const OutboundRequest& request) {
@@ -51,6 +56,11 @@ OutboundResponse send(const OutboundRequest& request) {
   if (!request.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  if (request.cancelled) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &request.cancelled);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
@@ -65,7 +75,9 @@ OutboundResponse send(const OutboundRequest& request) {
 
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
-    out.error = sink.overflow ? "response too large" : curl_easy_strerror(rc);
+    out.error = sink.overflow                         ? "response too large"
+                : rc == CURLE_ABORTED_BY_CALLBACK ? "cancelled"
+                                                  : curl_easy_strerror(rc);
     out.body.clear();
     return out;
   }

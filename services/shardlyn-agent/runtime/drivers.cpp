@@ -34,15 +34,15 @@ Runtime::Runtime(std::unique_ptr<RuntimeDriver> driver) : driver_(std::move(driv
   common::log::info("runtime driver ready", {{"driver", driver_->name()}, {"instances", recovered_.size()}});
 }
 
-void export_instance_gauges(common::metrics::Registry& registry, Runtime& runtime) {
+void export_instance_gauges(common::metrics::Registry& registry, RuntimeDriver& driver,
+                            std::function<std::vector<InstanceHandle>()> instances) {
   registry.gauge("shardlyn_agent_runtime_driver", "The runtime driver in use (1 for the active one)", {"driver"})
-      .with({runtime.driver().name()})
+      .with({driver.name()})
       .set(1);
   registry.gauge_callback("shardlyn_agent_instances_running", "Instances whose workload is running on this node",
-                          [&runtime] {
+                          [&driver, instances = std::move(instances)] {
                             double n = 0;
-                            for (const auto& h : runtime.recovered())
-                              n += runtime.driver().inspect(h).state == RunState::Running;
+                            for (const auto& h : instances()) n += driver.inspect(h).state == RunState::Running;
                             return n;
                           });
 }

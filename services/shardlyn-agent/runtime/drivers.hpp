@@ -1,6 +1,7 @@
 #pragma once
 // Choosing the runtime driver (AGENT_DRIVER) and finding the instances it already runs.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,8 @@ class Runtime {
   std::vector<InstanceHandle> recovered_;
 };
 
-void export_instance_gauges(common::metrics::Registry& registry, Runtime& runtime);
+// `instances`: what the agent runs now (found at start and started since).
+void export_instance_gauges(common::metrics::Registry& registry, RuntimeDriver& driver,
+                            std::function<std::vector<InstanceHandle>()> instances);
 
 }  // namespace agent

@@ -3,6 +3,7 @@
 // APIs), through libcurl: certificate verification on, bounded time, no redirects followed.
 // Blocking: call it from the worker pool or a background job, never from an I/O thread.
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,9 @@ struct OutboundRequest {
   std::chrono::milliseconds timeout{5000};  // whole exchange, connect included
   std::string ca_file;                      // extra trust anchor (PEM), e.g. a self-signed agent
   std::size_t max_response_bytes = 1 << 20;
+  // Polled while the call runs (at least once a second): true ends it early with the error
+  // "cancelled" (a long-poll must not hold up a shutdown).
+  std::function<bool()> cancelled;
 };
 
 struct OutboundResponse {

@@ -1,0 +1,226 @@
+#pragma once
+// The agent <-> API protocol, version 1 (docs/decisions/0022-agent-protocol-messages.md):
+// every document the two sides exchange as a typed record. Each top-level document carries
+// `"v": 1`; readers refuse another version, unknown fields and wrong types, naming the field.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+namespace agentproto {
+
+inline constexpr int kVersion = 1;
+
+// A document that is not a valid protocol message; `field()` is the path of the culprit
+// ("heartbeat.instances[0].state"), what() is "<field>: <why>".
+class ProtocolError : public std::runtime_error {
+ public:
+  ProtocolError(std::string field, const std::string& why);
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string field_;
+};
+
+// --- registration: POST /v1/agent/register ------------------------------------------------
+struct RegisterRequest {
+  std::string token;  // the one-time register token
+  std::string hostname, os, arch;
+  std::uint32_t cpu_count = 0;
+  std::uint64_t memory_bytes = 0, disk_bytes = 0;
+  std::string agent_version;
+  std::vector<std::string> drivers;  // "process", "docker"
+};
+
+struct RegisterResponse {
+  std::string node_id;
+  std::string agent_token;  // sent as X-Agent-Token from now on
+  std::uint32_t heartbeat_interval_s = 10;
+};
+
+// --- heartbeat: POST /v1/agent/heartbeat ----------------------------------------------------
+struct CpuMetrics {
+  double usage = 0;  // busy share of all cores, 0..1
+  std::uint32_t cores = 0;
+};
+struct MemoryMetrics {
+  std::uint64_t total_bytes = 0, available_bytes = 0, used_bytes = 0;
+};
+struct DiskMetrics {
+  std::string path;
+  std::uint64_t total_bytes = 0, free_bytes = 0, used_bytes = 0;
+};
+struct NetworkMetrics {
+  std::uint64_t rx_bytes = 0, tx_bytes = 0;  // loopback excluded
+};
+struct LoadMetrics {
+  double one = 0, five = 0, fifteen = 0;
+};
+struct NodeMetrics {
+  CpuMetrics cpu;
+  MemoryMetrics memory;
+  DiskMetrics disk;
+  NetworkMetrics network;
+  LoadMetrics load;
+};
+
+// The instance states of the runtime spec; an agent reports the ones it observes.
+enum class InstanceState {
+  Creating, Installing, InstallFailed, Starting, Running, Stopping, Stopped, Crashed, Error, Migrating, Deleting
+};
+const char* to_string(InstanceState state);
+
+struct InstanceStats {
+  double cpu_seconds = 0;
+  std::uint64_t memory_bytes = 0, memory_limit_bytes = 0, pids = 0;
+  std::uint64_t rx_bytes = 0, tx_bytes = 0;
+  std::uint64_t uptime_ms = 0;
+};
+
+struct InstanceReport {
+  std::string id;
+  InstanceState state = InstanceState::Stopped;
+  std::optional<int> exit_code;  // after an exit
+  InstanceStats stats;
+};
+
+struct Heartbeat {
+  NodeMetrics metrics;
+  std::vector<InstanceReport> instances;
+  std::uint64_t desired_version = 0;  // the desired state the agent has applied
+};
+
+struct HeartbeatResponse {
+  std::uint64_t desired_version = 0;  // the API's current one (newer: poll now)
+  std::uint32_t heartbeat_interval_s = 10;
+};
+
+// --- desired state: GET /v1/agent/desired?since=V (long-poll) --------------------------------
+enum class PowerState { Running, Stopped, Deleted };
+const char* to_string(PowerState state);
+
+struct ResourceLimits {
+  double cpu = 0;  // cores; 0 = unlimited
+  std::uint64_t memory_bytes = 0, pids = 0, open_files = 0;
+};
+
+// How to stop: a console command, else a signal (by name: "SIGINT"); SIGTERM at timeout_ms.
+struct StopSpec {
+  std::string command;
+  std::string signal = "SIGTERM";
+  std::uint64_t timeout_ms = 30000;
+};
+
+struct StartupSpec {
+  std::vector<std::string> done;  // substrings, or "regex:<re>"
+  std::uint64_t timeout_ms = 0;   // 0 = no limit
+};
+
+struct InstallSpec {
+  std::string image, entrypoint, script;
+};
+
+// A workload resolved for one instance (variables substituted, nothing left to look up).
+struct ResolvedWorkload {
+  std::string image;  // docker only
+  std::vector<std::string> command, args;
+  std::map<std::string, std::string> env;
+  std::string working_dir;
+  ResourceLimits limits;
+  StopSpec stop;
+  StartupSpec startup;
+  std::optional<InstallSpec> install;
+  bool read_only_root = true;
+};
+
+struct DesiredInstance {
+  std::string id;  // [A-Za-z0-9_-]{1,64}
+  PowerState power = PowerState::Stopped;
+  ResolvedWorkload workload;
+};
+
+struct DesiredState {
+  std::uint64_t version = 0;
+  std::vector<DesiredInstance> instances;
+};
+
+// The ETag of a desired-state version ("\"7\""), and the version an If-None-Match names.
+std::string desired_etag(std::uint64_t version);
+std::optional<std::uint64_t> version_from_etag(const std::string& etag);
+
+// --- events: POST /v1/agent/events -----------------------------------------------------------
+enum class EventKind { Transition, Crash, Install };
+const char* to_string(EventKind kind);
+
+struct InstanceEvent {
+  std::string instance_id;
+  EventKind kind = EventKind::Transition;
+  std::string at;  // RFC 3339
+  std::optional<InstanceState> from;
+  InstanceState to = InstanceState::Stopped;
+  std::string reason;
+  std::optional<int> exit_code;
+  bool oom_killed = false;
+  std::vector<std::string> last_lines;  // crash: the last lines of output
+  std::optional<bool> install_succeeded;
+};
+
+struct EventBatch {
+  std::vector<InstanceEvent> events;
+};
+
+// --- tunnel: GET /v1/agent/tunnel, one WebSocket, JSON text frames -----------------------------
+enum class ChannelKind { Console, Logs, Terminal };
+const char* to_string(ChannelKind kind);
+
+// API -> agent: open a channel (user stream) with `window_bytes` of send credit.
+struct OpenChannel {
+  std::uint64_t channel = 0;
+  ChannelKind kind = ChannelKind::Console;
+  std::string instance_id;              // console, logs
+  std::optional<std::uint64_t> since_seq;  // replay from this sequence number
+  std::uint32_t cols = 80, rows = 24;   // terminal
+  std::uint64_t window_bytes = 1 << 20;
+};
+
+// Either way: one event of a channel, in the frame shape of the console WebSocket.
+struct ChannelData {
+  std::uint64_t channel = 0;
+  std::string event;       // "console output", "send command", "terminal input" ...
+  boost::json::array args;  // real JSON values (an object for stats), never JSON inside strings
+  std::optional<std::uint64_t> seq;
+};
+
+// The receiver grants `bytes` more of send credit (flow control).
+struct ChannelCredit {
+  std::uint64_t channel = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct CloseChannel {
+  std::uint64_t channel = 0;
+  std::string reason;  // empty = normal end
+};
+
+enum class RequestKind { Inventory };
+const char* to_string(RequestKind kind);
+
+// API -> agent: a request answered once (inventory).
+struct TunnelRequest {
+  std::string id;
+  RequestKind kind = RequestKind::Inventory;
+  std::vector<std::string> sections;  // empty = all
+};
+
+struct TunnelResponse {
+  std::string id;
+  std::optional<boost::json::object> body;  // success
+  std::string error_code, error_message;    // failure (no body)
+};
+
+}  // namespace agentproto

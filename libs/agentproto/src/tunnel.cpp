@@ -1,0 +1,159 @@
+// Tunnel frames: {"v":1, "type": open|data|credit|close|request|response, ...}.
+#include "agentproto/json.hpp"
+#include "reader.hpp"
+
+namespace agentproto {
+
+using detail::Reader;
+namespace json = boost::json;
+
+namespace {
+
+json::object frame(const char* type, std::uint64_t channel) {
+  return {{"v", kVersion}, {"type", type}, {"channel", channel}};
+}
+
+// A reader for a frame of `type`, its version checked.
+Reader frame_reader(const json::value& in, const char* type) {
+  Reader r(in, std::string("frame"));
+  r.version();
+  auto t = r.string("type");
+  if (t != type) r.fail("type", std::string("must be ") + type + ", got '" + t + "'");
+  return r;
+}
+
+}  // namespace
+
+void tag_invoke(json::value_from_tag, json::value& out, const OpenChannel& m) {
+  auto o = frame("open", m.channel);
+  o["kind"] = to_string(m.kind);
+  o["instance_id"] = m.instance_id;
+  if (m.since_seq) o["since_seq"] = *m.since_seq;
+  o["cols"] = m.cols;
+  o["rows"] = m.rows;
+  o["window_bytes"] = m.window_bytes;
+  out = std::move(o);
+}
+
+OpenChannel tag_invoke(json::value_to_tag<OpenChannel>, const json::value& in) {
+  auto r = frame_reader(in, "open");
+  OpenChannel m;
+  m.channel = r.u64("channel");
+  m.kind = r.choice<ChannelKind>("kind", detail::kChannelKinds);
+  m.instance_id = r.string("instance_id");
+  if (m.kind != ChannelKind::Terminal && m.instance_id.empty()) r.fail("instance_id", "must name the instance");
+  m.since_seq = r.opt_u64("since_seq");
+  m.cols = r.u32("cols");
+  m.rows = r.u32("rows");
+  m.window_bytes = r.u64("window_bytes");
+  if (m.window_bytes == 0) r.fail("window_bytes", "must be at least 1");
+  r.done();
+  return m;
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const ChannelData& m) {
+  auto o = frame("data", m.channel);
+  o["event"] = m.event;
+  o["args"] = m.args;
+  if (m.seq) o["seq"] = *m.seq;
+  out = std::move(o);
+}
+
+ChannelData tag_invoke(json::value_to_tag<ChannelData>, const json::value& in) {
+  auto r = frame_reader(in, "data");
+  ChannelData m;
+  m.channel = r.u64("channel");
+  m.event = r.string("event");
+  if (m.event.empty()) r.fail("event", "must not be empty");
+  m.args = r.array("args");
+  m.seq = r.opt_u64("seq");
+  r.done();
+  return m;
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const ChannelCredit& m) {
+  auto o = frame("credit", m.channel);
+  o["bytes"] = m.bytes;
+  out = std::move(o);
+}
+
+ChannelCredit tag_invoke(json::value_to_tag<ChannelCredit>, const json::value& in) {
+  auto r = frame_reader(in, "credit");
+  ChannelCredit m{r.u64("channel"), r.u64("bytes")};
+  r.done();
+  return m;
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const CloseChannel& m) {
+  auto o = frame("close", m.channel);
+  o["reason"] = m.reason;
+  out = std::move(o);
+}
+
+CloseChannel tag_invoke(json::value_to_tag<CloseChannel>, const json::value& in) {
+  auto r = frame_reader(in, "close");
+  CloseChannel m{r.u64("channel"), r.string("reason")};
+  r.done();
+  return m;
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const TunnelRequest& m) {
+  out = {{"v", kVersion}, {"type", "request"}, {"id", m.id}, {"kind", to_string(m.kind)},
+         {"sections", detail::to_array(m.sections)}};
+}
+
+TunnelRequest tag_invoke(json::value_to_tag<TunnelRequest>, const json::value& in) {
+  auto r = frame_reader(in, "request");
+  TunnelRequest m;
+  m.id = r.string("id");
+  if (m.id.empty()) r.fail("id", "must not be empty");
+  m.kind = r.choice<RequestKind>("kind", detail::kRequestKinds);
+  m.sections = r.strings("sections");
+  r.done();
+  return m;
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const TunnelResponse& m) {
+  json::object o{{"v", kVersion}, {"type", "response"}, {"id", m.id}};
+  if (m.body) o["body"] = *m.body;
+  else o["error"] = {{"code", m.error_code}, {"message", m.error_message}};
+  out = std::move(o);
+}
+
+TunnelResponse tag_invoke(json::value_to_tag<TunnelResponse>, const json::value& in) {
+  auto r = frame_reader(in, "response");
+  TunnelResponse m;
+  m.id = r.string("id");
+  if (r.has("body") == r.has("error")) r.fail("body", "exactly one of body and error must be present");
+  if (r.has("body")) {
+    m.body = r.object_value("body");
+  } else {
+    auto e = r.object("error");
+    m.error_code = e.string("code");
+    m.error_message = e.string("message");
+    e.done();
+  }
+  r.mark("body");
+  r.mark("error");
+  r.done();
+  return m;
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const TunnelFrame& f) {
+  std::visit([&out](const auto& m) { out = json::value_from(m); }, f);
+}
+
+TunnelFrame tag_invoke(json::value_to_tag<TunnelFrame>, const json::value& in) {
+  Reader peek(in, "frame");
+  peek.version();
+  auto type = peek.string("type");
+  if (type == "open") return json::value_to<OpenChannel>(in);
+  if (type == "data") return json::value_to<ChannelData>(in);
+  if (type == "credit") return json::value_to<ChannelCredit>(in);
+  if (type == "close") return json::value_to<CloseChannel>(in);
+  if (type == "request") return json::value_to<TunnelRequest>(in);
+  if (type == "response") return json::value_to<TunnelResponse>(in);
+  peek.fail("type", "must be one of open, data, credit, close, request, response, got '" + type + "'");
+}
+
+}  // namespace agentproto
