@@ -54,7 +54,7 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
       {.method = "POST",
        .path = "/api/agents/register",
        .auth = "fleet",
-       .fields = {"agentToken", "arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
+       .fields = {"arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
        .handler =
            [&agents, &fleet](common::Request& req) {
              auto reg = agents.enroll(parse_registration(req.json_object()));

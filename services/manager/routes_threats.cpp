@@ -93,7 +93,7 @@ void add_threat_routes(common::Service& service, Fleet& fleet) {
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
-       .fields = {"event", "reportedAt", "threats", "verdict"},
+       .fields = {"reportedAt", "threats"},
        .handler =
            [&agents, &threats, &fleet](common::Request& req) {
              std::string id(req.param("id"));

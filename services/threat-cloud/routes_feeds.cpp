@@ -263,7 +263,9 @@ std::vector<common::Route> feed_routes(const FeedSource& source) {
                       .path = list.path,
                       .auth = "public-read",
                       .limit = "feed",
-                      .query = {"minReputation", "since", "tlp", "type"},
+                      // ?type= chooses among several types (hashes); a one-type list has nothing to choose
+                      .query = list.types.size() > 1 ? std::vector<std::string>{"minReputation", "since", "tlp", "type"}
+                                                     : std::vector<std::string>{"minReputation", "since", "tlp"},
                       .handler = [source, &list](common::Request& r) { return blocklist(source, list, r); },
                       .offload = true});
   return routes;

@@ -239,11 +239,14 @@ void TaxiiAccess::authenticate(common::Request& req) const {
 std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
   auto limiter = std::make_shared<common::RateLimiter>(access.read_limit);
   auto* db = access.db;
-  auto route = [&](std::string path, std::function<common::Response(common::Request&)> handler) {
+  // Only the object and manifest endpoints filter and page (TAXII 2.1 section 5).
+  auto route = [&](std::string path, std::function<common::Response(common::Request&)> handler, bool filters = false) {
     return common::Route{
         .method = "GET",
         .path = std::move(path),
-        .query = {"added_after", "limit", "next", "match[id]", "match[type]", "match[spec_version]", "match[version]"},
+        .query = filters ? std::vector<std::string>{"added_after", "limit", "next", "match[id]", "match[type]",
+                                                    "match[spec_version]", "match[version]"}
+                         : std::vector<std::string>{},
         .handler = guarded(access, limiter, std::move(handler)),
         .offload = true};  // database reads and the audit write
   };
@@ -271,11 +274,11 @@ std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
               return taxii(collection_json());
             }),
       route("/taxii2/api/collections/{id}/objects/",
-            [db](common::Request& req) { return page_response(*db, req, {}, false); }),
+            [db](common::Request& req) { return page_response(*db, req, {}, false); }, true),
       route("/taxii2/api/collections/{id}/objects/{object_id}/",
-            [db](common::Request& req) { return page_response(*db, req, req.param("object_id"), false); }),
+            [db](common::Request& req) { return page_response(*db, req, req.param("object_id"), false); }, true),
       route("/taxii2/api/collections/{id}/manifest/",
-            [db](common::Request& req) { return page_response(*db, req, {}, true); }),
+            [db](common::Request& req) { return page_response(*db, req, {}, true); }, true),
   };
 }
 

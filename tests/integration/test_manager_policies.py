@@ -111,6 +111,18 @@ def test_rule_validation(manager, rule, needle):
     assert r.json()["error"].startswith("rules[1]") and needle in r.json()["error"]
 
 
+def test_a_misspelt_rule_member_is_refused_by_path(manager):
+    """The document closes a rule (decision 0023): `enable` for `enabled` would have published an
+    enabled rule; it is a 400 naming the path, and no version is published."""
+    before = manager.get("/api/policy/history", headers=auth())
+    assert before.status_code == 200, before.text
+    before = before.json()
+    r = publish(manager, rules=[RULES[0], dict(RULES[1], enable=False)])
+    assert r.status_code == 400 and r.json()["code"] == "validation_error", r.text
+    assert "unknown field 'rules[1].enable'" in r.json()["error"] and "rules[1].enabled" in r.json()["error"]
+    assert manager.get("/api/policy/history", headers=auth()).json() == before
+
+
 def test_policy_body_validation(manager):
     assert publish(manager, name="").status_code == 400
     assert publish(manager, rules="all").status_code == 400

@@ -155,6 +155,26 @@ def test_report_validation_names_item_and_field(manager, mutate, needle):
     assert manager.get(f"/api/threats?agentId={a['agentId']}", headers=auth()).json()["pagination"]["total"] == 0
 
 
+@pytest.mark.parametrize("mutate, unknown", [
+    (lambda t: t["event"].update(severty="high"), "threats[1].event.severty"),
+    (lambda t: t["verdict"].update(allow=True), "threats[1].verdict.allow"),
+    (lambda t: t.update(agent="web-1"), "threats[1].agent"),
+])
+def test_unknown_nested_members_are_refused_by_path(manager, mutate, unknown):
+    """The document closes a report, its event and its verdict (decision 0023): a misspelt name
+    inside them is a 400 naming its path, and nothing of the batch is stored. metadata and raw
+    stay free-form."""
+    a = new_agent(manager, "nested")
+    bad = report("n-2", metadata={"anything": {"goes": 1}})
+    mutate(bad)
+    r = send(manager, a, [report("n-1"), bad])
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "validation_error" and f"unknown field '{unknown}'" in r.json()["error"], r.text
+    assert "(accepted: " in r.json()["error"]
+    assert manager.get(f"/api/threats?agentId={a['agentId']}", headers=auth()).json()["pagination"]["total"] == 0
+    assert send(manager, a, [report("n-3", metadata={"anything": {"goes": 1}})]).status_code == 201
+
+
 def test_batch_limits(manager):
     a = new_agent(manager, "batch")
     assert send(manager, a, []).status_code == 400

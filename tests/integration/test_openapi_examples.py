@@ -18,7 +18,9 @@ code) are mapped by the step's `before` hook; fixtures that are not the subject 
 The answer must have the step's status (default: the operation's lowest documented 2xx/3xx), and
 its body and the documented example for that status must both validate against the response
 schema; JSON objects must have the example's keys (see openapi_examples.py). Routes that need an
-outside service this test does not configure answer 501, and that answer is their example.
+outside service this test does not configure answer 501, and that answer is their example;
+shardlyn-api signs in with GitHub through a local stand-in (so the link confirmation runs for
+real), and the tokens of mailed links are read from the development outbox.
 Coverage: each scenario names every operation of its document exactly once.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ import hashlib
 import hmac
 import re
 import time
+import urllib.parse
 
 import pyotp
 import pytest
@@ -35,7 +38,7 @@ from auth_helpers import AUTH_ENV
 from conftest import RELAXED_LIMITS, SOURCE_DIR
 from auth_helpers import mails as auth_mails
 from openapi_examples import Run, Step, resolve
-from shardlyn_helpers import SHARDLYN_ENV, bearer, outbox
+from shardlyn_helpers import SHARDLYN_ENV, GitHubStandIn, bearer, mailed_token, wait_for_mail
 from threat_cloud_helpers import ADMIN_KEY as THREAT_CLOUD_ADMIN_KEY
 from threat_cloud_helpers import RELAXED as THREAT_CLOUD_ENV
 
@@ -60,6 +63,10 @@ S_BACKUP_CODE = "k7vq2-mx4pa"
 S_BACKUP_CODE2 = "r3tz6-wn8hb"
 S_RESET_TOKEN = "rst_Jm4Qx9Wb2Lk7Pz5Nc8Vr3Ty6Hd1Gs0Fa"
 S_NEW_PASSWORD = "a longer horse battery"
+S_VERIFY_TOKEN = "vt_Hn5Rq8Lx2Wc7Mz4Pb9Ks3Tg6Yd1Fj0Aw"
+S_GITHUB_STATE = "st_Qm7Xw2Lp9Zk4Rb8Tn3Vc"
+S_GITHUB_CODE = "9a1f3c5e7b2d4f6a8c0e"
+S_LINK_TOKEN = "gl_Rw6Tz1Nq8Vm3Kx5Pc2Hb7Yd4Lj9Fs0Ea"
 
 
 def shardlyn_sign_in(run: Run, actor: str, email: str, password: str = PASSWORD) -> None:
@@ -87,14 +94,49 @@ def shardlyn_second_invite(run: Run) -> None:
     run.bind(S_INVITE_ID, r.json()["id"])
 
 
+def shardlyn_mailed(run: Run, to: str, kind: str, count: int = 1) -> str:
+    """The token of the link in the newest of `count` mails of a kind to an address (the mail
+    queue delivers to DATA_DIR/outbox in the background)."""
+    mails = wait_for_mail(run.server, to, kind, count=count)
+    return mailed_token(mails[-1], {"verify-email": "verify-email", "reset-password": "reset-password",
+                                    "invite": "invites"}.get(kind, kind))
+
+
 def shardlyn_reset_token(run: Run) -> None:
-    deadline = time.monotonic() + 10  # the mail queue delivers to DATA_DIR/outbox in the background
-    while not (mails := [m for m in outbox(run.server, "sam@example.com") if m["X-Shardlyn-Mail"] == "reset-password"]):
-        assert time.monotonic() < deadline, "no reset mail"
-        time.sleep(0.05)
-    mail = mails[-1]
-    match = re.search(r"reset-password\?token=([A-Za-z0-9_\-.~]+)", mail.get_content())
-    run.bind(S_RESET_TOKEN, match.group(1))
+    run.bind(S_RESET_TOKEN, shardlyn_mailed(run, "sam@example.com", "reset-password"))
+
+
+def shardlyn_second_reset(run: Run) -> None:
+    """The reset form gets a link of its own (the first token was spent through the API)."""
+    r = run.server.request("POST", "/v1/auth/forgot-password", json={"email": "sam@example.com"})
+    assert r.status_code == 202, r.text
+    run.bind(S_RESET_TOKEN, shardlyn_mailed(run, "sam@example.com", "reset-password", count=2))
+
+
+def shardlyn_page_verification(run: Run) -> None:
+    """The verification form confirms another new account's address (sam's is confirmed already)."""
+    r = run.server.request("POST", "/v1/auth/register", json={"email": "noa@example.com", "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    run.bind(S_VERIFY_TOKEN, shardlyn_mailed(run, "noa@example.com", "verify-email"))
+
+
+def shardlyn_page_invite(run: Run) -> None:
+    """Lee is invited to the organization; the invite page takes the token of the mailed link."""
+    r = run.server.request("POST", f"/v1/organizations/{run.bindings[S_ORG]}/members/invite",
+                           json={"email": "lee@example.com", "role": "user"}, headers=run.actors["admin"])
+    assert r.status_code == 201, r.text
+    run.bind(S_INVITE_TOKEN, shardlyn_mailed(run, "lee@example.com", "invite"))
+
+
+def shardlyn_github_state(run: Run) -> None:
+    """A browser starts a GitHub sign-in: the state it was given and its state cookie. The local
+    GitHub stand-in knows the documented code and answers with sam's (verified) address."""
+    r = run.server.request("GET", "/v1/auth/github", allow_redirects=False)
+    assert r.status_code == 302, r.text
+    state = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)["state"][0]
+    run.bind(S_GITHUB_STATE, state)
+    run.memory["github"].codes[S_GITHUB_CODE] = "gho_access_token"
+    run.actors["browser"] = {"Cookie": "; ".join(f"{k}={v}" for k, v in r.cookies.get_dict().items())}
 
 
 def shardlyn_scenario() -> list:
@@ -110,6 +152,11 @@ def shardlyn_scenario() -> list:
         Step("getMe", adm, bind={"organizations.0.id": S_ORG}),
         Step("register", bind={"id": S_SAM_ID},
              after=lambda run, v: shardlyn_sign_in(run, "sam", "sam@example.com")),
+        Step("resendVerification", sam),
+        Step("verifyEmail", before=lambda run: run.bind(
+            S_VERIFY_TOKEN, shardlyn_mailed(run, "sam@example.com", "verify-email", count=2))),
+        Step("verifyEmailPage", before=shardlyn_page_verification),
+        Step("verifyEmailSubmit"),
         Step("mfaStatus", sam),
         Step("mfaEnroll", sam, after=shardlyn_after_enroll),
         Step("mfaVerify", sam, before=lambda run: run.bind(S_TOTP_CODE, run.memory["totp"].now())),
@@ -147,6 +194,8 @@ def shardlyn_scenario() -> list:
         Step("adminListUsers", adm),
         Step("adminSuspendUser", adm),
         Step("adminUnsuspendUser", adm),
+        Step("acceptInvitePage", before=shardlyn_page_invite),
+        Step("acceptInviteSubmit"),
         Step("adminMetrics", adm, shape=False),
         Step("adminListOrganizations", adm),
         Step("adminGetOrganization", adm),
@@ -161,13 +210,16 @@ def shardlyn_scenario() -> list:
         Step("sendSupportMessage", sam),
         Step("helpscoutSignature", sam),
         Step("systemBackupConfig", adm),
-        Step("githubStart", status=501),
-        Step("githubCallback", status=501),
+        Step("githubStart"),
+        Step("githubCallback", "browser", before=shardlyn_github_state, bind={"link_token": S_LINK_TOKEN}),
+        Step("githubLink"),
         Step("adminAuditLogs", adm),
         Step("adminAuditExport", adm),
         Step("changePassword", sam),
         Step("forgotPassword"),
         Step("resetPassword", before=shardlyn_reset_token),
+        Step("resetPasswordPage", before=shardlyn_second_reset),
+        Step("resetPasswordSubmit"),
         Step("removeMember", adm),
         Step("deleteUser", adm),
         Step("deleteOrganization", adm),
@@ -394,10 +446,25 @@ SCENARIOS = {
                      lambda run: None),
 }
 COVERED = sorted(SCENARIOS)
-# Operations that still lack examples and a step (named, so any other gap fails): shardlyn-api's
-# address verification, GitHub linking and mail-link pages, newer than its scenario.
-PENDING = {"shardlyn-api": {"verifyEmail", "resendVerification", "githubLink", "verifyEmailPage", "verifyEmailSubmit",
-                            "resetPasswordPage", "resetPasswordSubmit", "acceptInvitePage", "acceptInviteSubmit"}}
+# Operations that still lack examples and a step (named, so any other gap fails).
+PENDING: dict = {}
+
+
+@pytest.fixture
+def github():
+    """A local GitHub stand-in (authorize, token and API endpoints) answering with sam's address."""
+    stand_in = GitHubStandIn(email="sam@example.com")
+    yield stand_in
+    stand_in.close()
+
+
+def start(launch, github, service: str):
+    """The service running with its scenario's settings (shardlyn-api signs in with the stand-in)."""
+    scenario, env, setup = SCENARIOS[service]
+    if service == "shardlyn-api":
+        env = {**env, **github.env()}
+    server = launch(service, env=env)
+    return scenario, server, setup
 
 
 def test_every_openapi_document_has_a_scenario():
@@ -413,10 +480,10 @@ def served_document(server) -> dict:
 
 
 @pytest.mark.parametrize("service", COVERED)
-def test_every_example_request_gets_a_documented_answer(launch, service):
-    scenario, env, setup = SCENARIOS[service]
-    server = launch(service, env=env)
+def test_every_example_request_gets_a_documented_answer(launch, github, service):
+    scenario, server, setup = start(launch, github, service)
     run = Run(server, served_document(server))
+    run.memory["github"] = github
     setup(run)
     steps = scenario()
     names = [s.op for s in steps]
@@ -432,10 +499,9 @@ def test_every_example_request_gets_a_documented_answer(launch, service):
 
 
 @pytest.mark.parametrize("service", COVERED)
-def test_every_operation_documents_its_examples(launch, service):
+def test_every_operation_documents_its_examples(launch, github, service):
     """Static half, so a missing example is named even when a step before it fails."""
-    scenario, env, _ = SCENARIOS[service]
-    server = launch(service, env=env)
+    scenario, server, _ = start(launch, github, service)
     doc = served_document(server)
     run = Run(server, doc)
     problems = []

@@ -4,14 +4,12 @@ challenge, password changes and GitHub OAuth against a local stand-in server.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_auth.py
 """
-import json
 import sqlite3
 import subprocess
 import threading
 import time
 import urllib.parse
 from contextlib import closing
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pyotp
@@ -20,9 +18,9 @@ import requests
 from timing_helpers import compare
 
 from conftest import binary
-from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, bearer, bootstrap, expect, expect_error,
-                              login, mailed_token, outbox, register, shardlyn, unique_email, verify_address,
-                              wait_for_mail)  # noqa: F401 (fixture)
+from shardlyn_helpers import (JWT_SECRET, PASSWORD, SHARDLYN_ENV, Account, GitHubStandIn, bearer, bootstrap, expect,
+                              expect_error, login, mailed_token, outbox, register, shardlyn, unique_email,
+                              verify_address, wait_for_mail)  # noqa: F401 (fixture)
 
 
 def post(server, path, body, **kw):
@@ -439,63 +437,6 @@ def test_mfa_codes_verified_with_oathtool(shardlyn):
 
 
 # --- GitHub OAuth ----------------------------------------------------------------------------
-
-
-class GitHubStandIn:
-    """A local stand-in for GitHub's authorize, token and API endpoints."""
-
-    def __init__(self, email="octo@example.com", github_id=4242, verified=True):
-        self.codes = {"good-code": "gho_access_token"}
-        self.email, self.github_id, self.verified = email, github_id, verified
-        self.token_requests = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self):
-                form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                stand_in.token_requests.append(form)
-                if self.path != "/login/oauth/access_token" or form.get("client_secret") != ["s3cret"]:
-                    return self.reply(401, {"error": "bad_client"})
-                token = stand_in.codes.pop(form.get("code", [""])[0], None)
-                if not token:
-                    return self.reply(200, {"error": "bad_verification_code"})
-                self.reply(200, {"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"})
-
-            def do_GET(self):
-                if self.headers.get("Authorization") != "Bearer gho_access_token":
-                    return self.reply(401, {"message": "Bad credentials"})
-                if self.path == "/api/user":
-                    return self.reply(200, {"id": stand_in.github_id, "login": "octocat", "name": "The Octocat",
-                                            "email": None})
-                if self.path == "/api/user/emails":
-                    return self.reply(200, [{"email": "other@example.com", "primary": False, "verified": True},
-                                            {"email": stand_in.email, "primary": True,
-                                             "verified": stand_in.verified}])
-                self.reply(404, {"message": "Not Found"})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def env(self):
-        return {"SHARDLYN_GITHUB_CLIENT_ID": "client-1", "SHARDLYN_GITHUB_CLIENT_SECRET": "s3cret",
-                "SHARDLYN_GITHUB_AUTHORIZE_URL": self.base + "/login/oauth/authorize",
-                "SHARDLYN_GITHUB_TOKEN_URL": self.base + "/login/oauth/access_token",
-                "SHARDLYN_GITHUB_API_URL": self.base + "/api"}
-
-    def close(self):
-        self.httpd.shutdown()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/input.hpp"
 #include "common/json_writer.hpp"
+#include "common/openapi.hpp"
 #include "common/router.hpp"
 
 namespace common {
@@ -137,7 +138,10 @@ boost::json::value Request::json(bool object_only) const {
     throw ApiError::bad_request("invalid JSON at byte " + std::to_string(consumed) + ": " + ec.message());
   }
   if (object_only && !value.is_object()) throw ApiError::bad_request("request body must be a JSON object");
-  if (route) input::refuse_unknown_fields(value, route->fields);
+  if (route) {
+    input::refuse_unknown_fields(value, route->fields);
+    if (const auto* shape = route_body_shape(route)) refuse_unknown_nested(value, *shape);
+  }
   return value;
 }
 

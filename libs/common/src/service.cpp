@@ -90,6 +90,8 @@ struct Service::Impl : RequestSink {
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
   std::string openapi_json;
+  // Request bodies whose nested objects the document closes (decision 0023), by (METHOD, path).
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> body_shapes;
 
   Impl(ServiceInfo i, Config c) : info(std::move(i)), config(std::move(c)) {}
 
@@ -288,6 +290,7 @@ struct Service::Impl : RequestSink {
     req.route = match.route;
     return {};
   }
+
 
   // A route that declares no fields reads no body, so members sent to it would be ignored
   // silently: refuse them too ({} and an empty body are fine).
@@ -626,6 +629,7 @@ Service::Service(ServiceInfo info, Config config) : impl_(std::make_unique<Impl>
   try {
     auto doc = yaml_to_json(i.info.openapi_yaml);
     i.openapi_json = boost::json::serialize(doc);
+    if (doc.is_object()) i.body_shapes = openapi_body_shapes(doc.as_object());
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("embedded OpenAPI document is invalid: ") + e.what());
   }
@@ -759,6 +763,16 @@ std::vector<std::string> Service::check_openapi() const {
 
 int Service::run() {
   auto& i = *impl_;
+  // Request::json() checks the nested objects the document closes (decision 0023); the table is
+  // complete now, so its routes keep their addresses.
+  std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes;
+  for (const auto& route : i.router.routes()) {
+    std::string path = route.path;  // {name*} is documented as {name}
+    if (auto star = path.rfind("*}"); star != std::string::npos && star + 2 == path.size()) path.erase(star, 1);
+    if (auto found = i.body_shapes.find({route.method, path}); found != i.body_shapes.end())
+      shapes.emplace_back(&route, found->second);
+  }
+  set_route_body_shapes(std::move(shapes));
   i.server = std::make_unique<HttpServer>(i.server_options, i);
   std::uint16_t port = i.server->listen();
   std::string scheme = i.server->tls() ? "https" : "http";

@@ -1,5 +1,7 @@
 #include "common/openapi.hpp"
 
+#include "common/error.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -233,4 +235,244 @@ TEST_CASE("openapi: a document without paths is one problem plus every route", "
   CHECK(problems.size() == 2);
 
   CHECK(common::openapi_mismatches({}, json::object{{"paths", json::object{}}}).empty());
+}
+
+namespace {
+
+common::Route with_inputs(std::string method, std::string path, std::vector<std::string> fields,
+                          std::vector<std::string> query) {
+  auto r = route(std::move(method), std::move(path));
+  r.fields = std::move(fields);
+  r.query = std::move(query);
+  return r;
+}
+
+const char* kInputsDocument = R"(
+paths:
+  /v1/members/{id}/permissions:
+    parameters:
+      - {name: id, in: path}
+      - {$ref: "#/components/parameters/Dry"}
+    post:
+      parameters:
+        - {name: X-Organization-Id, in: header}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Grant"}
+  /v1/users:
+    get:
+      parameters:
+        - {name: q, in: query}
+        - {name: page, in: query}
+  /v1/events:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: array, items: {allOf: [{$ref: "#/components/schemas/Base"}, {properties: {kind: {}}}]}}
+  /v1/hooks:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+components:
+  parameters:
+    Dry: {name: dry_run, in: query}
+  schemas:
+    Grant:
+      type: object
+      additionalProperties: false
+      properties: {permission: {type: string}, granted: {type: boolean}}
+    Base:
+      properties: {at: {}, agent: {}}
+)";
+
+}  // namespace
+
+TEST_CASE("openapi: declared inputs that match the document pass", "[common][openapi]") {
+  std::vector<common::Route> routes{
+      with_inputs("POST", "/v1/members/{id}/permissions", {"granted", "permission"}, {"dry_run"}),
+      with_inputs("GET", "/v1/users", {}, {"page", "q"}),
+      with_inputs("POST", "/v1/events", {"agent", "at", "kind"}, {}),
+      with_inputs("POST", "/v1/hooks", {"*"}, {})};
+  auto doc = common::yaml_to_json(kInputsDocument);
+  auto problems = common::openapi_mismatches(routes, doc.as_object());
+  INFO((problems.empty() ? std::string() : problems.front()));
+  CHECK(problems.empty());
+}
+
+TEST_CASE("openapi: a declared input the document lacks, or the reverse, is a mismatch", "[common][openapi]") {
+  auto doc = common::yaml_to_json(kInputsDocument);
+  SECTION("a field the document does not describe, and a documented one the route refuses") {
+    std::vector<common::Route> routes{
+        with_inputs("POST", "/v1/members/{id}/permissions", {"allow", "permission"}, {"dry_run"}),
+        with_inputs("GET", "/v1/users", {}, {"page", "q"}),
+        with_inputs("POST", "/v1/events", {"agent", "at", "kind"}, {}),
+        with_inputs("POST", "/v1/hooks", {"*"}, {})};
+    auto problems = common::openapi_mismatches(routes, doc.as_object());
+    CHECK(problems.size() == 2);
+    CHECK(has(problems,
+              "route POST /v1/members/{id}/permissions accepts field 'allow' the document does not describe"));
+    CHECK(has(problems,
+              "documented field 'granted' of POST /v1/members/{id}/permissions not accepted by the route"));
+  }
+  SECTION("query parameters, from the operation and from the path item (through a $ref)") {
+    std::vector<common::Route> routes{
+        with_inputs("POST", "/v1/members/{id}/permissions", {"granted", "permission"}, {}),
+        with_inputs("GET", "/v1/users", {}, {"page", "per_page", "search"}),
+        with_inputs("POST", "/v1/events", {"agent", "at", "kind"}, {}),
+        with_inputs("POST", "/v1/hooks", {"*"}, {})};
+    auto problems = common::openapi_mismatches(routes, doc.as_object());
+    CHECK(problems.size() == 3);
+    CHECK(has(problems, "documented query parameter 'dry_run' of POST /v1/members/{id}/permissions not "
+                        "accepted by the route"));
+    CHECK(has(problems, "route GET /v1/users accepts query parameters 'per_page', 'search' the document does "
+                        "not describe"));
+    CHECK(has(problems, "documented query parameter 'q' of GET /v1/users not accepted by the route"));
+  }
+  SECTION("members of an array body's items, through allOf") {
+    std::vector<common::Route> routes{
+        with_inputs("POST", "/v1/members/{id}/permissions", {"granted", "permission"}, {"dry_run"}),
+        with_inputs("GET", "/v1/users", {}, {"page", "q"}),
+        with_inputs("POST", "/v1/events", {"at", "kind"}, {}),
+        with_inputs("POST", "/v1/hooks", {"*"}, {})};
+    auto problems = common::openapi_mismatches(routes, doc.as_object());
+    CHECK(problems.size() == 1);
+    CHECK(has(problems, "documented field 'agent' of POST /v1/events not accepted by the route"));
+  }
+  SECTION("a free-form documented body against a route that names its fields") {
+    std::vector<common::Route> routes{
+        with_inputs("POST", "/v1/members/{id}/permissions", {"granted", "permission"}, {"dry_run"}),
+        with_inputs("GET", "/v1/users", {}, {"page", "q"}),
+        with_inputs("POST", "/v1/events", {"agent", "at", "kind"}, {}),
+        with_inputs("POST", "/v1/hooks", {"url"}, {})};
+    auto problems = common::openapi_mismatches(routes, doc.as_object());
+    CHECK(problems.size() == 2);
+    CHECK(has(problems, "route POST /v1/hooks accepts field 'url' the document does not describe"));
+    CHECK(has(problems, "the document lets POST /v1/hooks take any body member, the route only 'url' (close the "
+                        "schema: additionalProperties: false)"));
+  }
+  SECTION("a route that takes nothing against a documented body") {
+    std::vector<common::Route> routes{
+        with_inputs("POST", "/v1/members/{id}/permissions", {}, {"dry_run"}),
+        with_inputs("GET", "/v1/users", {}, {"page", "q"}),
+        with_inputs("POST", "/v1/events", {"agent", "at", "kind"}, {}),
+        with_inputs("POST", "/v1/hooks", {"*"}, {})};
+    auto problems = common::openapi_mismatches(routes, doc.as_object());
+    CHECK(problems.size() == 1);
+    CHECK(has(problems, "documented fields 'granted', 'permission' of POST /v1/members/{id}/permissions not "
+                        "accepted by the route"));
+  }
+}
+
+TEST_CASE("openapi: a broken $ref describes nothing rather than failing", "[common][openapi]") {
+  auto doc = common::yaml_to_json(R"(
+paths:
+  /x:
+    post:
+      requestBody: {content: {application/json: {schema: {$ref: "#/components/schemas/Missing"}}}}
+)");
+  std::vector<common::Route> routes{with_inputs("POST", "/x", {"a"}, {})};
+  auto problems = common::openapi_mismatches(routes, doc.as_object());
+  CHECK(problems.size() == 1);
+  CHECK(has(problems, "route POST /x accepts field 'a' the document does not describe"));
+}
+
+namespace {
+
+const char* kNestedDocument = R"(
+paths:
+  /v1/settings:
+    put:
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                name: {type: string}
+                settings: {$ref: "#/components/schemas/Settings"}
+                labels: {type: object}
+                rules:
+                  type: array
+                  items:
+                    allOf:
+                      - {properties: {id: {}}, additionalProperties: false}
+                      - {properties: {match: {type: object, additionalProperties: false, properties: {ip: {}}}},
+                         additionalProperties: false}
+  /v1/batch:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: array, items: {properties: {event: {$ref: "#/components/schemas/Settings"}}}}
+  /v1/open:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {metadata: {type: object, properties: {a: {}}}}}
+components:
+  schemas:
+    Settings:
+      type: object
+      additionalProperties: false
+      properties: {locale: {type: string}, theme: {type: string}}
+)";
+
+void refuse(const common::BodyShape& shape, const char* body) { common::refuse_unknown_nested(json::parse(body), shape); }
+
+}  // namespace
+
+TEST_CASE("openapi: nested objects the document closes refuse unknown members by path", "[common][openapi]") {
+  auto shapes = common::openapi_body_shapes(common::yaml_to_json(kNestedDocument).as_object());
+  REQUIRE(shapes.count({"PUT", "/v1/settings"}));
+  REQUIRE(shapes.count({"POST", "/v1/batch"}));
+  CHECK_FALSE(shapes.count({"POST", "/v1/open"}));  // nothing closed: nothing to check
+  const auto& settings = *shapes.at({"PUT", "/v1/settings"});
+
+  CHECK_NOTHROW(refuse(settings, R"({"name": "x", "settings": {"locale": "de"}, "labels": {"any": 1},
+                                     "rules": [{"id": 1, "match": {"ip": "10.0.0.1"}}], "unknown_top": 1})"));
+  CHECK_THROWS_WITH(refuse(settings, R"({"settings": {"locale": "de", "foo": 1}})"),
+                    "unknown field 'settings.foo' (accepted: settings.locale, settings.theme)");
+  CHECK_THROWS_WITH(refuse(settings, R"({"rules": [{"id": 1}, {"id": 2, "match": {"ip": "x", "port": 22}}]})"),
+                    "unknown field 'rules[1].match.port' (accepted: rules[1].match.ip)");
+  CHECK_THROWS_WITH(refuse(settings, R"({"rules": [{"id": 1, "note": "x"}]})"),
+                    "unknown field 'rules[0].note' (accepted: rules[0].id, rules[0].match)");
+  try {
+    refuse(settings, R"({"settings": {"a": 1, "b": 2}})");
+    FAIL("not refused");
+  } catch (const common::ApiError& e) {
+    CHECK(e.status() == 400);
+    CHECK(std::string(e.what()).starts_with("unknown fields 'settings.a', 'settings.b'"));
+  }
+  // An array body: each item's nested objects.
+  const auto& batch = *shapes.at({"POST", "/v1/batch"});
+  CHECK_NOTHROW(refuse(batch, R"([{"event": {"theme": "dark"}}, {"other": 1}])"));
+  CHECK_THROWS_WITH(refuse(batch, R"([{"event": {"theme": "dark"}}, {"event": {"colour": "red"}}])"),
+                    "unknown field 'event.colour' (accepted: event.locale, event.theme)");
+  // Values of another type than the schema's are the handler's to refuse, not this check's.
+  CHECK_NOTHROW(refuse(settings, R"({"settings": "text", "rules": {"id": 1}})"));
+}
+
+TEST_CASE("openapi: Request::json() applies the shape registered for its route", "[common][openapi]") {
+  auto shapes = common::openapi_body_shapes(common::yaml_to_json(kNestedDocument).as_object());
+  auto settings = with_inputs("PUT", "/v1/settings", {"name", "settings"}, {});
+  auto other = with_inputs("PUT", "/v1/other", {"name", "settings"}, {});
+  common::set_route_body_shapes({{&settings, shapes.at({"PUT", "/v1/settings"})}});
+  common::Request req;
+  req.headers.add("Content-Type", "application/json");
+  req.body = R"({"name": "x", "settings": {"locale": "de", "colour": "red"}})";
+  req.route = &settings;
+  CHECK_THROWS_WITH(req.json(), "unknown field 'settings.colour' (accepted: settings.locale, settings.theme)");
+  req.route = &other;  // no shape registered: only the top level is checked
+  CHECK_NOTHROW(req.json());
+  req.body = R"({"nmae": "x"})";
+  CHECK_THROWS_WITH(req.json(), Catch::Contains("unknown field 'nmae'"));
+  common::set_route_body_shapes({});
+  req.route = &settings;
+  req.body = R"({"settings": {"colour": "red"}})";
+  CHECK_NOTHROW(req.json());
 }
