@@ -17,6 +17,8 @@ TEST_PACKAGES=(
   # independent clients used by the tests and benchmarks
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
   wrk nginx-light argon2
+  # instruction counts per request for the hot-path benchmarks (noise-free on shared machines)
+  valgrind
   # commands the tests and benchmarks call that base images often carry; listed so that the
   # install never depends on the image (tests/integration/test_external_commands.py checks it)
   bash coreutils dpkg util-linux procps iproute2 psmisc openssl openssh-client git systemd findutils grep sed

@@ -1,7 +1,11 @@
 #include "agents.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -16,16 +20,7 @@ constexpr const char* kColumns =
     "id, hostname, os, arch, ip, version, machine_id, endpoint, tags, mode, registered_at, last_heartbeat";
 
 std::string json_list(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const auto& i : items) a.emplace_back(i);
-  return boost::json::serialize(a);
-}
-
-void set_optional(boost::json::object& o, const char* key, const std::optional<std::string>& v) {
-  if (v)
-    o[key] = *v;
-  else
-    o[key] = nullptr;
+  return boost::json::serialize(boost::json::value_from(items));
 }
 
 }  // namespace
@@ -37,23 +32,21 @@ std::string Agents::status_at(std::int64_t last, std::int64_t now) const {
   return "offline";
 }
 
-// The agent's API shape from a row selected with kColumns.
-static boost::json::object agent_json(const store::Statement& row, const Agents& agents, std::int64_t now) {
-  boost::json::object a;
-  a["agentId"] = row.text(0);
-  a["hostname"] = row.text(1);
-  boost::json::object platform{{"os", row.text(2)}, {"arch", row.text(3)}};
-  set_optional(platform, "ip", row.text_or_null(4));
-  a["platform"] = std::move(platform);
-  a["version"] = row.text(5);
-  set_optional(a, "machineId", row.text_or_null(6));
-  set_optional(a, "endpoint", row.text_or_null(7));
-  a["tags"] = boost::json::parse(row.text(8));
-  set_optional(a, "mode", row.text_or_null(9));
-  a["registeredAt"] = common::rfc3339_from_unix(row.int64(10));
-  a["lastHeartbeat"] = common::rfc3339_from_unix(row.int64(11));
-  a["status"] = agents.status_at(row.int64(11), now);
-  return a;
+// An agent from a row selected with kColumns.
+static Agent agent_from(const store::Statement& row, const Agents& agents, std::int64_t now) {
+  return Agent{.id = row.text(0),
+               .hostname = row.text(1),
+               .os = row.text(2),
+               .arch = row.text(3),
+               .ip = row.text_or_null(4),
+               .version = row.text(5),
+               .machine_id = row.text_or_null(6),
+               .endpoint = row.text_or_null(7),
+               .tags = boost::json::value_to<std::vector<std::string>>(boost::json::parse(row.text(8))),
+               .mode = row.text_or_null(9),
+               .registered_at = row.int64(10),
+               .last_heartbeat = row.int64(11),
+               .status = agents.status_at(row.int64(11), now)};
 }
 
 Agents::Registered Agents::enroll(const Registration& r) {
@@ -91,16 +84,15 @@ Agents::Registered Agents::enroll(const Registration& r) {
     auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?");
     q->bind_all(id);
     q->step();
-    out.agent = agent_json(*q, *this, now);
+    out.agent = agent_from(*q, *this, now);
     return out;
   });
 }
 
-std::optional<boost::json::object> Agents::heartbeat(
-    const std::string& id, const Heartbeat& h,
-    const std::function<void(store::Connection&, boost::json::object&)>& also) {
+std::optional<Agent> Agents::heartbeat(const std::string& id, const Heartbeat& h,
+                                       const std::function<void(store::Connection&)>& also) {
   std::int64_t now = common::unix_seconds();
-  return db_.write([&](store::Connection& c) -> std::optional<boost::json::object> {
+  return db_.write([&](store::Connection& c) -> std::optional<Agent> {
     // (UPDATE ... RETURNING costs more than the UPDATE and a SELECT by primary key.)
     int changed = h.version ? c.execute("UPDATE agents SET last_heartbeat = ?, mode = ?, version = ? WHERE id = ?", now,
                                         h.mode, *h.version, id)
@@ -114,13 +106,13 @@ std::optional<boost::json::object> Agents::heartbeat(
     auto q = c.prepare(select);
     q->bind_all(id);
     q->step();
-    auto agent = agent_json(*q, *this, now);
-    if (also) also(c, agent);
+    auto agent = agent_from(*q, *this, now);
+    if (also) also(c);
     return agent;
   });
 }
 
-std::pair<boost::json::array, std::int64_t> Agents::list(const AgentFilter& f) {
+std::pair<std::vector<Agent>, std::int64_t> Agents::list(const AgentFilter& f) {
   std::int64_t now = common::unix_seconds();
   std::string where = " WHERE 1 = 1";
   if (f.status == "online")
@@ -153,19 +145,19 @@ std::pair<boost::json::array, std::int64_t> Agents::list(const AgentFilter& f) {
     bind(*q);
     q->bind(":limit", f.page.limit);
     q->bind(":offset", f.page.offset());
-    boost::json::array items;
-    while (q->step()) items.push_back(agent_json(*q, *this, now));
+    std::vector<Agent> items;
+    while (q->step()) items.push_back(agent_from(*q, *this, now));
     return std::make_pair(std::move(items), total);
   });
 }
 
-std::optional<boost::json::object> Agents::find(const std::string& id) {
+std::optional<Agent> Agents::find(const std::string& id) {
   std::int64_t now = common::unix_seconds();
-  return db_.read([&](store::Connection& c) -> std::optional<boost::json::object> {
+  return db_.read([&](store::Connection& c) -> std::optional<Agent> {
     auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM agents WHERE id = ?");
     q->bind_all(id);
     if (!q->step()) return std::nullopt;
-    return agent_json(*q, *this, now);
+    return agent_from(*q, *this, now);
   });
 }
 
@@ -206,8 +198,12 @@ Agents::Counts Agents::counts() {
       ++out.total;
       std::string status = status_at(q->int64(1), now);
       (status == "online" ? out.online : status == "stale" ? out.stale : out.offline)++;
-      auto& n = out.by_os[q->text(0)];
-      n = (n.is_int64() ? n.as_int64() : 0) + 1;
+      std::string os = q->text(0);
+      auto known = std::find_if(out.by_os.begin(), out.by_os.end(), [&](const auto& e) { return e.first == os; });
+      if (known == out.by_os.end())
+        out.by_os.emplace_back(std::move(os), 1);
+      else
+        ++known->second;
     }
     return out;
   });
@@ -229,7 +225,8 @@ bool Agents::token_matches(const std::string& id, std::string_view token) {
   if (auto known = token_hashes_.get(id, generation)) {
     stored = *known;
   } else {
-    stored = db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
+    stored =
+        db_.read([&](store::Connection& c) { return c.query_text("SELECT token_hash FROM agents WHERE id = ?", id); });
     token_hashes_.put(id, stored, generation);
   }
   // Hash first so the comparison time does not depend on whether the agent exists.
@@ -239,12 +236,14 @@ bool Agents::token_matches(const std::string& id, std::string_view token) {
 
 std::optional<std::string> Agents::owner_of(std::string_view token) {
   std::string hash = security::sha256_hex(token);
-  return db_.read([&](store::Connection& c) { return c.query_text("SELECT id FROM agents WHERE token_hash = ?", hash); });
+  return db_.read(
+      [&](store::Connection& c) { return c.query_text("SELECT id FROM agents WHERE token_hash = ?", hash); });
 }
 
-std::optional<std::pair<boost::json::array, std::int64_t>> Agents::metrics(const std::string& id, std::int64_t since,
-                                                                           const common::PageRequest& page) {
-  return db_.read([&](store::Connection& c) -> std::optional<std::pair<boost::json::array, std::int64_t>> {
+std::optional<std::pair<std::vector<MetricSample>, std::int64_t>> Agents::metrics(const std::string& id,
+                                                                                  std::int64_t since,
+                                                                                  const common::PageRequest& page) {
+  return db_.read([&](store::Connection& c) -> std::optional<std::pair<std::vector<MetricSample>, std::int64_t>> {
     if (!c.query_int("SELECT 1 FROM agents WHERE id = ?", id)) return std::nullopt;
     std::int64_t total =
         c.query_int("SELECT count(*) FROM agent_metrics WHERE agent_id = ? AND at >= ?", id, since).value_or(0);
@@ -252,17 +251,16 @@ std::optional<std::pair<boost::json::array, std::int64_t>> Agents::metrics(const
         "SELECT at, cpu_usage, mem_usage, active_monitors, threat_count, events_processed, mode, uptime "
         "FROM agent_metrics WHERE agent_id = ? AND at >= ? ORDER BY at, rowid LIMIT ? OFFSET ?");
     q->bind_all(id, since, page.limit, page.offset());
-    boost::json::array out;
-    while (q->step()) {
-      out.push_back({{"timestamp", common::rfc3339_from_unix(q->int64(0))},
-                     {"cpuUsage", q->real(1)},
-                     {"memUsage", q->real(2)},
-                     {"activeMonitors", q->int64(3)},
-                     {"threatCount", q->int64(4)},
-                     {"eventsProcessed", q->int64(5)},
-                     {"mode", q->text(6)},
-                     {"uptime", q->int64(7)}});
-    }
+    std::vector<MetricSample> out;
+    while (q->step())
+      out.push_back({.at = q->int64(0),
+                     .cpu_usage = q->real(1),
+                     .mem_usage = q->real(2),
+                     .active_monitors = q->int64(3),
+                     .threat_count = q->int64(4),
+                     .events_processed = q->int64(5),
+                     .mode = q->text(6),
+                     .uptime = q->int64(7)});
     return std::make_pair(std::move(out), total);
   });
 }

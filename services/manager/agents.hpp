@@ -10,9 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-
 #include "common/envelope.hpp"
 #include "common/memo.hpp"
 #include "store/database.hpp"
@@ -38,6 +35,27 @@ struct Heartbeat {
   std::optional<std::string> version;
 };
 
+// A registered agent as the API shows it; `status` is derived from the last heartbeat.
+struct Agent {
+  std::string id, hostname, os, arch;
+  std::optional<std::string> ip;
+  std::string version;
+  std::optional<std::string> machine_id, endpoint;
+  std::vector<std::string> tags;
+  std::optional<std::string> mode;                     // learning | protection, once a heartbeat said so
+  std::int64_t registered_at = 0, last_heartbeat = 0;  // unix seconds
+  std::string status;                                  // online | stale | offline
+};
+
+// One stored heartbeat.
+struct MetricSample {
+  std::int64_t at = 0;  // unix seconds
+  double cpu_usage = 0, mem_usage = 0;
+  std::int64_t active_monitors = 0, threat_count = 0, events_processed = 0;
+  std::string mode;
+  std::int64_t uptime = 0;
+};
+
 struct AgentFilter {
   std::optional<std::string> status, os, tag, search;
   common::PageRequest page;
@@ -48,7 +66,7 @@ class Agents {
   Agents(store::Database& db, AgentSettings settings) : db_(db), settings_(settings) {}
 
   struct Registered {
-    boost::json::object agent;
+    Agent agent;
     std::string token;  // shown once
     bool created = false;
   };
@@ -56,12 +74,11 @@ class Agents {
   // token. Throws ApiError 409 when the fleet is full.
   Registered enroll(const Registration& r);
   // Records a heartbeat; nullopt when the agent does not exist. `also` runs in the same write
-  // (e.g. to read the agent's policy version into the answer without a read of its own).
-  std::optional<boost::json::object> heartbeat(
-      const std::string& id, const Heartbeat& h,
-      const std::function<void(store::Connection&, boost::json::object&)>& also = {});
-  std::pair<boost::json::array, std::int64_t> list(const AgentFilter& filter);
-  std::optional<boost::json::object> find(const std::string& id);
+  // (e.g. to read the agent's policy version for the answer without a read of its own).
+  std::optional<Agent> heartbeat(const std::string& id, const Heartbeat& h,
+                                 const std::function<void(store::Connection&)>& also = {});
+  std::pair<std::vector<Agent>, std::int64_t> list(const AgentFilter& filter);
+  std::optional<Agent> find(const std::string& id);
   bool remove(const std::string& id);
   // True when `token` is this agent's own token (constant-time comparison of hashes).
   bool token_matches(const std::string& id, std::string_view token);
@@ -69,8 +86,8 @@ class Agents {
   std::optional<std::string> owner_of(std::string_view token);
   // A page of heartbeat samples since `since` (unix seconds), oldest first, with the total;
   // nullopt when the agent does not exist.
-  std::optional<std::pair<boost::json::array, std::int64_t>> metrics(const std::string& id, std::int64_t since,
-                                                                     const common::PageRequest& page);
+  std::optional<std::pair<std::vector<MetricSample>, std::int64_t>> metrics(const std::string& id, std::int64_t since,
+                                                                            const common::PageRequest& page);
 
   struct Transition {
     std::string agent_id, hostname, from, to;
@@ -85,7 +102,7 @@ class Agents {
   std::vector<PushTarget> push_targets();
   struct Counts {
     std::int64_t total = 0, online = 0, stale = 0, offline = 0;
-    boost::json::object by_os;
+    std::vector<std::pair<std::string, std::int64_t>> by_os;  // in order of first registration
   };
   Counts counts();
   std::int64_t total();

@@ -19,17 +19,16 @@ namespace {
 
 }  // namespace
 
-std::string fleet_token(common::Service& service) {
-  const auto& config = service.config();
+std::string fleet_token(common::Service& service, const Settings& settings) {
   std::string token = service.secret("MANAGER_AUTH_TOKEN", [] { return "mgr_" + security::random_token(32); });
   if (token.size() < 32) throw common::ConfigError("MANAGER_AUTH_TOKEN must be at least 32 characters");
-  if (!config.is_set("MANAGER_AUTH_TOKEN")) {
+  if (!settings.fleet_token_configured) {
     // Development only (production requires the variable): the fragment never reaches a server.
-    std::string scheme = config.get("MANAGER_TLS") == "off" ? "http" : "https";
-    std::string host = config.get("MANAGER_HOST");
+    std::string scheme = settings.tls == TlsMode::Off ? "http" : "https";
+    std::string host = settings.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     common::log::info("fleet dashboard (signs in with the generated fleet token)",
-                      {{"url", scheme + "://" + host + ":" + config.get("MANAGER_PORT") + "/dashboard#token=" + token}});
+                      {{"url", scheme + "://" + host + ":" + settings.port + "/dashboard#token=" + token}});
   }
   return token;
 }

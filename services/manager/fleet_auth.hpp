@@ -6,6 +6,7 @@
 
 #include "agents.hpp"
 #include "common/service.hpp"
+#include "settings.hpp"
 
 namespace manager {
 
@@ -17,6 +18,6 @@ void install_fleet_auth(common::Service& service, std::string fleet_token, Agent
 
 // The fleet token: MANAGER_AUTH_TOKEN, or in development one generated once into
 // DATA_DIR/secrets/MANAGER_AUTH_TOKEN, with a dashboard sign-in link in the log.
-std::string fleet_token(common::Service& service);
+std::string fleet_token(common::Service& service, const Settings& settings);
 
 }  // namespace manager

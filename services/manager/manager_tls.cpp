@@ -47,37 +47,23 @@ std::pair<std::string, std::string> self_signed(const std::filesystem::path& dir
 
 }  // namespace
 
-std::vector<common::OptionSpec> tls_options() {
-  return {
-      {"MANAGER_TLS", "self-signed", "self-signed (generated into DATA_DIR/tls), files, or off behind a TLS proxy"},
-      {"MANAGER_TLS_CERT", "", "PEM certificate chain when MANAGER_TLS=files"},
-      {"MANAGER_TLS_KEY", "", "PEM private key file when MANAGER_TLS=files"},
-      {"MANAGER_AUTH_TOKEN", "",
-       "fleet bearer token (at least 32 characters); unset in development: generated into DATA_DIR/secrets", true},
-  };
-}
-
-void configure_tls(common::Service& service) {
-  const auto& config = service.config();
-  std::string host = config.get("MANAGER_HOST");
-  if (!config.is_set("MANAGER_AUTH_TOKEN")) {
-    if (!is_loopback(host))
-      throw common::ConfigError("MANAGER_AUTH_TOKEN is required to listen on a non-loopback address (" + host + ")");
+void configure_tls(common::Service& service, const Settings& settings) {
+  if (!settings.fleet_token_configured) {
+    if (!is_loopback(settings.host))
+      throw common::ConfigError("MANAGER_AUTH_TOKEN is required to listen on a non-loopback address (" + settings.host +
+                                ")");
     if (service.production()) throw common::ConfigError("MANAGER_AUTH_TOKEN is required when APP_ENV=production");
   }
-  std::string mode = config.get("MANAGER_TLS");
-  if (mode == "off") {
-    common::log::warn("TLS is off: run the manager behind a TLS-terminating proxy");
-  } else if (mode == "files") {
-    if (!config.is_set("MANAGER_TLS_CERT") || !config.is_set("MANAGER_TLS_KEY"))
-      throw common::ConfigError("MANAGER_TLS=files needs MANAGER_TLS_CERT and MANAGER_TLS_KEY");
-    service.use_tls(common::read_file(config.get("MANAGER_TLS_CERT")),
-                    common::read_file(config.get("MANAGER_TLS_KEY")));
-  } else if (mode == "self-signed") {
-    auto [cert, key] = self_signed(service.data_dir() / "tls", host);
-    service.use_tls(std::move(cert), std::move(key));
-  } else {
-    throw common::ConfigError("MANAGER_TLS must be self-signed, files or off (got '" + mode + "')");
+  switch (settings.tls) {
+    case TlsMode::Off: common::log::warn("TLS is off: run the manager behind a TLS-terminating proxy"); break;
+    case TlsMode::Files:
+      service.use_tls(common::read_file(settings.tls_cert_file), common::read_file(settings.tls_key_file));
+      break;
+    case TlsMode::SelfSigned: {
+      auto [cert, key] = self_signed(service.data_dir() / "tls", settings.host);
+      service.use_tls(std::move(cert), std::move(key));
+      break;
+    }
   }
 }
 

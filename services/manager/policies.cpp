@@ -71,26 +71,21 @@ boost::json::object parse_rule(const boost::json::object& r) {
 
 constexpr const char* kColumns = "version, id, scope, name, description, rules, created_at";
 
-boost::json::object policy_json(const store::Statement& row) {
-  boost::json::object p;
-  p["policyId"] = row.text(1);
-  p["version"] = row.int64(0);
-  p["scope"] = row.text(2);
-  p["name"] = row.text(3);
-  if (auto d = row.text_or_null(4))
-    p["description"] = *d;
-  else
-    p["description"] = nullptr;
-  p["rules"] = boost::json::parse(row.text(5));
-  p["updatedAt"] = common::rfc3339_from_unix(row.int64(6));
-  return p;
+Policy policy_from(const store::Statement& row) {
+  return Policy{.id = row.text(1),
+                .version = row.int64(0),
+                .scope = row.text(2),
+                .name = row.text(3),
+                .description = row.text_or_null(4),
+                .rules = boost::json::parse(row.text(5)).as_array(),
+                .updated_at = row.int64(6)};
 }
 
-std::optional<boost::json::object> load(store::Connection& c, std::int64_t version) {
+std::optional<Policy> load(store::Connection& c, std::int64_t version) {
   auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM policies WHERE version = ?");
   q->bind_all(version);
   if (!q->step()) return std::nullopt;
-  return policy_json(*q);
+  return policy_from(*q);
 }
 
 std::int64_t insert(store::Connection& c, const PolicyDraft& d, const char* scope) {
@@ -136,37 +131,37 @@ PolicyDraft parse_policy(const boost::json::object& body) {
   return d;
 }
 
-boost::json::object Policies::publish(const PolicyDraft& draft) {
+Policy Policies::publish(const PolicyDraft& draft) {
   return db_.write([&](store::Connection& c) {
     auto policy = *load(c, insert(c, draft, "fleet"));
-    policy["appliedTo"] =
+    policy.applied_to =
         c.query_int("SELECT count(*) FROM agents WHERE id NOT IN (SELECT agent_id FROM agent_policies)").value_or(0);
     return policy;
   });
 }
 
-std::optional<boost::json::object> Policies::active() {
-  return db_.read([&](store::Connection& c) -> std::optional<boost::json::object> {
+std::optional<Policy> Policies::active() {
+  return db_.read([&](store::Connection& c) -> std::optional<Policy> {
     auto v = active_version(c);
     if (!v) return std::nullopt;
     return load(c, *v);
   });
 }
 
-std::pair<boost::json::array, std::int64_t> Policies::history(const common::PageRequest& page) {
+std::pair<std::vector<Policy>, std::int64_t> Policies::history(const common::PageRequest& page) {
   return db_.read([&](store::Connection& c) {
     std::int64_t total = c.query_int("SELECT count(*) FROM policies WHERE scope = 'fleet'").value_or(0);
     auto q = c.prepare(std::string("SELECT ") + kColumns +
                        " FROM policies WHERE scope = 'fleet' ORDER BY version DESC LIMIT ? OFFSET ?");
     q->bind_all(page.limit, page.offset());
-    boost::json::array items;
-    while (q->step()) items.push_back(policy_json(*q));
+    std::vector<Policy> items;
+    while (q->step()) items.push_back(policy_from(*q));
     return std::make_pair(std::move(items), total);
   });
 }
 
-std::optional<boost::json::object> Policies::for_agent(const std::string& agent_id) {
-  return db_.read([&](store::Connection& c) -> std::optional<boost::json::object> {
+std::optional<Policy> Policies::for_agent(const std::string& agent_id) {
+  return db_.read([&](store::Connection& c) -> std::optional<Policy> {
     require_agent(c, agent_id);
     auto v = c.query_int("SELECT version FROM agent_policies WHERE agent_id = ?", agent_id);
     if (!v) v = active_version(c);
@@ -175,7 +170,7 @@ std::optional<boost::json::object> Policies::for_agent(const std::string& agent_
   });
 }
 
-boost::json::object Policies::override_for(const std::string& agent_id, const PolicyDraft& draft) {
+Policy Policies::override_for(const std::string& agent_id, const PolicyDraft& draft) {
   return db_.write([&](store::Connection& c) {
     require_agent(c, agent_id);
     std::int64_t version = insert(c, draft, "agent");
@@ -184,7 +179,7 @@ boost::json::object Policies::override_for(const std::string& agent_id, const Po
         "ON CONFLICT (agent_id) DO UPDATE SET version = excluded.version",
         agent_id, version);
     auto policy = *load(c, version);
-    policy["appliedTo"] = 1;
+    policy.applied_to = 1;
     return policy;
   });
 }

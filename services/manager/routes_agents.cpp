@@ -1,6 +1,7 @@
 // Agent routes: register, heartbeat, list, get, metrics history, deregister.
 #include "routes.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
@@ -46,28 +47,118 @@ constexpr std::int64_t kRecentThreats = 10;  // newest threats shown with an age
 
 common::ApiError agent_not_found() { return common::ApiError::not_found("agent not found"); }
 
+boost::json::object sample_json(const MetricSample& m) {
+  return {{"timestamp", common::rfc3339_from_unix(m.at)},
+          {"cpuUsage", m.cpu_usage},
+          {"memUsage", m.mem_usage},
+          {"activeMonitors", m.active_monitors},
+          {"threatCount", m.threat_count},
+          {"eventsProcessed", m.events_processed},
+          {"mode", m.mode},
+          {"uptime", m.uptime}};
+}
+
+common::Response register_agent(Fleet& fleet, common::Request& req) {
+  auto reg = fleet.agents.enroll(parse_registration(req.json_object()));
+  if (reg.created)
+    fleet.events.publish("agent_online", boost::json::serialize(boost::json::object{{"agentId", reg.agent.id},
+                                                                                    {"hostname", reg.agent.hostname},
+                                                                                    {"status", "online"},
+                                                                                    {"reason", "registered"}}));
+  auto body = agent_json(reg.agent);
+  body["agentToken"] = reg.token;
+  return common::envelope_ok(std::move(body), reg.created ? 201 : 200);
+}
+
+common::Response heartbeat(Fleet& fleet, common::Request& req) {
+  std::string id(req.param("id"));
+  std::int64_t policy_version = 0;  // 0: no policy yet
+  auto agent = fleet.agents.heartbeat(id, parse_heartbeat(req.json_object()),
+                                      [&](store::Connection& c) { policy_version = Policies::version_for(c, id); });
+  if (!agent) throw agent_not_found();
+  // The hot path: the envelope written as text (the same bytes envelope_ok writes).
+  std::string body = R"({"ok":true,"data":)";
+  JsonObjectText data(body);
+  write_agent(data, *agent);
+  data.integer("policyVersion", policy_version).close();
+  body += '}';
+  return common::Response::text(std::move(body), "application/json");
+}
+
+common::Response agent_metrics(Fleet& fleet, common::Request& req) {
+  std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);
+  auto page = common::parse_page(req);
+  auto samples = fleet.agents.metrics(std::string(req.param("id")), since, page);
+  if (!samples) throw agent_not_found();
+  boost::json::array items;
+  for (const auto& m : samples->first) items.push_back(sample_json(m));
+  return common::envelope_page(std::move(items), samples->second, page);
+}
+
+common::Response list_agents(Fleet& fleet, common::Request& req) {
+  AgentFilter f;
+  f.status = in::query_one_of(req, "status", {"online", "stale", "offline"});
+  f.os = req.query_param("os");
+  f.tag = req.query_param("tag");
+  f.search = req.query_param("search");
+  if (f.search) common::input::check_text(*f.search, "search", {.max = 253});
+  f.page = common::parse_page(req);
+  auto [agents, total] = fleet.agents.list(f);
+  boost::json::array items;
+  for (const auto& a : agents) items.push_back(agent_json(a));
+  return common::envelope_page(std::move(items), total, f.page);
+}
+
+common::Response show_agent(Fleet& fleet, common::Request& req) {
+  std::string id(req.param("id"));
+  auto agent = fleet.agents.find(id);
+  if (!agent) throw agent_not_found();
+  auto body = agent_json(*agent);
+  body["policyVersion"] = fleet.policies.version_for(id);  // override or active; 0 = none
+  boost::json::array recent;
+  for (const auto& t : fleet.threats.list({.agent_id = id, .page = {.page = 1, .limit = kRecentThreats}}).first)
+    recent.push_back(threat_json(t));
+  body["recentThreats"] = std::move(recent);
+  return common::envelope_ok(std::move(body));
+}
+
+common::Response deregister_agent(Fleet& fleet, common::Request& req) {
+  std::string id(req.param("id"));
+  if (!fleet.agents.remove(id)) throw agent_not_found();
+  return common::envelope_ok(boost::json::object{{"agentId", id}, {"deregistered", true}});
+}
+
 }  // namespace
 
-void add_agent_routes(common::Service& service, Fleet& fleet) {
-  auto& agents = fleet.agents;
-  service.add({
+void write_agent(JsonObjectText& o, const Agent& a) {
+  o.text("agentId", a.id).text("hostname", a.hostname);
+  JsonObjectText platform(o.member("platform"));
+  platform.text("os", a.os).text("arch", a.arch).text("ip", a.ip).close();
+  o.text("version", a.version).text("machineId", a.machine_id).text("endpoint", a.endpoint);
+  o.strings("tags", a.tags);
+  o.text("mode", a.mode)
+      .text("registeredAt", common::rfc3339_from_unix(a.registered_at))
+      .text("lastHeartbeat", common::rfc3339_from_unix(a.last_heartbeat))
+      .text("status", a.status);
+}
+
+boost::json::object agent_json(const Agent& agent) {
+  std::string text;
+  JsonObjectText o(text);
+  write_agent(o, agent);
+  o.close();
+  return boost::json::parse(text).as_object();
+}
+
+std::vector<common::Route> agent_routes(Fleet& fleet) {
+  using common::Request;
+  return {
       {.method = "POST",
        .path = "/api/agents/register",
        .auth = "fleet",
        .fields = {"arch", "endpoint", "hostname", "ip", "machineId", "os", "tags", "version"},
-       .handler =
-           [&agents, &fleet](common::Request& req) {
-             auto reg = agents.enroll(parse_registration(req.json_object()));
-             if (reg.created)
-               fleet.events.publish("agent_online",
-                                    boost::json::serialize(boost::json::object{{"agentId", reg.agent["agentId"]},
-                                                                               {"hostname", reg.agent["hostname"]},
-                                                                               {"status", "online"},
-                                                                               {"reason", "registered"}}));
-             auto body = std::move(reg.agent);
-             body["agentToken"] = reg.token;
-             return common::envelope_ok(std::move(body), reg.created ? 201 : 200);
-           }},
+       .handler = [&fleet](Request& r) { return register_agent(fleet, r); }},
+      // On the worker pool: concurrent heartbeats then share commits (group commit).
       {.method = "POST",
        .path = "/api/agents/{id}/heartbeat",
        .auth = "agent",
@@ -75,73 +166,31 @@ void add_agent_routes(common::Service& service, Fleet& fleet) {
        .ip_limit = false,
        .fields = {"activeMonitors", "cpuUsage", "eventsProcessed", "memUsage", "mode", "threatCount", "timestamp",
                   "uptime", "version"},
-       .handler =
-           [&agents](common::Request& req) {
-             std::string id(req.param("id"));
-             auto agent = agents.heartbeat(id, parse_heartbeat(req.json_object()),
-                                           [&id](store::Connection& c, boost::json::object& a) {
-                                             a["policyVersion"] = Policies::version_for(c, id);  // 0: no policy yet
-                                           });
-             if (!agent) throw agent_not_found();
-             return common::envelope_ok(std::move(*agent));
-           },
-       // On the worker pool: concurrent heartbeats then share commits (group commit).
+       .handler = [&fleet](Request& r) { return heartbeat(fleet, r); },
        .offload = true},
-      {.method = "GET",
-       .path = "/api/agents",
-       .auth = "fleet",
-       .query = {"limit", "os", "page", "search", "status", "tag"},
-       .handler =
-           [&agents](common::Request& req) {
-             AgentFilter f;
-             f.status = in::query_one_of(req, "status", {"online", "stale", "offline"});
-             f.os = req.query_param("os");
-             f.tag = req.query_param("tag");
-             f.search = req.query_param("search");
-             if (f.search) common::input::check_text(*f.search, "search", {.max = 253});
-             f.page = common::parse_page(req);
-             auto [items, total] = agents.list(f);
-             return common::envelope_page(std::move(items), total, f.page);
-           }},
-      {.method = "GET",
-       .path = "/api/agents/{id}",
-       .auth = "agent",
-       .limit = "agent",
-       .ip_limit = false,
-       .handler =
-           [&agents, &fleet](common::Request& req) {
-             std::string id(req.param("id"));
-             auto agent = agents.find(id);
-             if (!agent) throw agent_not_found();
-             (*agent)["policyVersion"] = fleet.policies.version_for(id);  // override or active; 0 = none
-             ThreatFilter recent{.agent_id = id, .page = {.page = 1, .limit = kRecentThreats}};
-             (*agent)["recentThreats"] = fleet.threats.list(recent).first;
-             return common::envelope_ok(std::move(*agent));
-           }},
       {.method = "GET",
        .path = "/api/agents/{id}/metrics",
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
        .query = {"limit", "page", "since"},
-       .handler =
-           [&agents](common::Request& req) {
-             std::int64_t since = in::query_timestamp(req, "since").value_or(common::unix_seconds() - 24 * 3600);
-             auto page = common::parse_page(req);
-             auto samples = agents.metrics(std::string(req.param("id")), since, page);
-             if (!samples) throw agent_not_found();
-             return common::envelope_page(std::move(samples->first), samples->second, page);
-           }},
+       .handler = [&fleet](Request& r) { return agent_metrics(fleet, r); }},
+      {.method = "GET",
+       .path = "/api/agents",
+       .auth = "fleet",
+       .query = {"limit", "os", "page", "search", "status", "tag"},
+       .handler = [&fleet](Request& r) { return list_agents(fleet, r); }},
+      {.method = "GET",
+       .path = "/api/agents/{id}",
+       .auth = "agent",
+       .limit = "agent",
+       .ip_limit = false,
+       .handler = [&fleet](Request& r) { return show_agent(fleet, r); }},
       {.method = "DELETE",
        .path = "/api/agents/{id}",
        .auth = "fleet",
-       .handler =
-           [&agents](common::Request& req) {
-             std::string id(req.param("id"));
-             if (!agents.remove(id)) throw agent_not_found();
-             return common::envelope_ok(boost::json::object{{"agentId", id}, {"deregistered", true}});
-           }},
-  });
+       .handler = [&fleet](Request& r) { return deregister_agent(fleet, r); }},
+  };
 }
 
 }  // namespace manager

@@ -1,6 +1,7 @@
 // The fleet dashboard: one page and its script and style, all served by the manager.
 #include "common/error.hpp"
 #include "common/page_files.hpp"
+#include "common/service.hpp"
 #include "routes.hpp"
 
 std::span<const common::EmbeddedFile> manager_assets();
@@ -19,25 +20,27 @@ common::Response asset(std::string_view name) {
   return res;
 }
 
+common::Response dashboard_file(common::Request& req) {
+  auto name = req.param("asset");
+  if (name == "dashboard.html") throw common::ApiError::not_found("no such dashboard file");
+  return asset(name);
+}
+
 }  // namespace
 
-void add_dashboard_routes(common::Service& service) {
-  service.add({
+std::vector<common::Route> dashboard_routes() {
+  using common::Request;
+  return {
       // Static files: the docs' bucket, not the API's per-IP limit.
       {.method = "GET",
        .path = "/dashboard",
        .limit = std::string(common::kStaticLimit),
-       .handler = [](common::Request&) { return asset("dashboard.html"); }},
+       .handler = [](Request&) { return asset("dashboard.html"); }},
       {.method = "GET",
        .path = "/dashboard/{asset}",
        .limit = std::string(common::kStaticLimit),
-       .handler =
-           [](common::Request& req) {
-             auto name = req.param("asset");
-             if (name == "dashboard.html") throw common::ApiError::not_found("no such dashboard file");
-             return asset(name);
-           }},
-  });
+       .handler = [](Request& r) { return dashboard_file(r); }},
+  };
 }
 
 }  // namespace manager

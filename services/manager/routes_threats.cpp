@@ -1,4 +1,5 @@
 // Threat routes: batch ingestion from agents, listing, one threat, summary.
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.hpp"
@@ -61,13 +62,34 @@ std::vector<ThreatReport> parse_batch(const boost::json::object& body) {
   return out;
 }
 
+// A stored raw value as the agent sent it; rows from before raw values were kept as JSON text
+// hold the plain string.
+boost::json::value raw_value(const std::optional<std::string>& stored) {
+  if (!stored) return nullptr;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(*stored, ec);
+  return ec ? boost::json::value(*stored) : value;
+}
+
+boost::json::object counts_json(const std::vector<KeyCount>& counts) {
+  boost::json::object out;
+  for (const auto& c : counts) out[c.key] = c.count;
+  return out;
+}
+
+boost::json::array top_json(const std::vector<KeyCount>& counts, const char* key) {
+  boost::json::array out;
+  for (const auto& c : counts) out.push_back({{key, c.key}, {"count", c.count}});
+  return out;
+}
+
 // threats_reported for what was stored, threat_correlated for new links.
 void announce(Fleet& fleet, const std::string& agent_id, const Threats::Ingested& result) {
   if (result.accepted == 0) return;
   boost::json::array ids, critical;
   for (const auto& t : result.threats) {
-    ids.push_back(t.as_object().at("id"));
-    if (t.as_object().at("severity") == "critical") critical.push_back(t.as_object().at("id"));
+    ids.emplace_back(t.id);
+    if (t.severity == "critical") critical.emplace_back(t.id);
   }
   fleet.events.publish("threats_reported", boost::json::serialize(boost::json::object{{"agentId", agent_id},
                                                                                       {"accepted", result.accepted},
@@ -82,77 +104,128 @@ void announce(Fleet& fleet, const std::string& agent_id, const Threats::Ingested
   }
 }
 
+common::Response report_threats(Fleet& fleet, common::Request& req) {
+  std::string id(req.param("id"));
+  auto batch = parse_batch(req.json_object());
+  if (!fleet.agents.find(id)) throw common::ApiError::not_found("agent not found");
+  auto result = fleet.threats.ingest(id, batch);
+  announce(fleet, id, result);
+  // The hot path: the envelope written as text (the same bytes envelope_ok writes).
+  std::string body = R"({"ok":true,"data":)";
+  JsonObjectText data(body);
+  data.integer("accepted", result.accepted).integer("duplicates", result.duplicates);
+  auto& list = data.member("threats");
+  list += '[';
+  for (std::size_t i = 0; i < result.threats.size(); ++i) {
+    if (i) list += ',';
+    JsonObjectText threat(list);
+    write_threat(threat, result.threats[i]);
+    threat.close();
+  }
+  list += ']';
+  data.close();
+  body += '}';
+  int status = result.accepted > 0 ? 201 : 200;  // a retry of stored events creates nothing
+  return common::Response::text(std::move(body), "application/json", status);
+}
+
+common::Response list_threats(Fleet& fleet, common::Request& req) {
+  ThreatFilter f;
+  f.since = in::query_timestamp(req, "since");
+  f.until = in::query_timestamp(req, "until");
+  f.severity = in::query_one_of(req, "severity", {"info", "low", "medium", "high", "critical"});
+  f.conclusion = in::query_one_of(req, "conclusion", {"benign", "suspicious", "malicious"});
+  f.category = req.query_param("category");
+  f.agent_id = req.query_param("agentId");
+  f.page = common::parse_page(req);
+  auto [threats, total] = fleet.threats.list(f);
+  boost::json::array items;
+  for (const auto& t : threats) items.push_back(threat_json(t));
+  return common::envelope_page(std::move(items), total, f.page);
+}
+
+common::Response show_threat(Fleet& fleet, common::Request& req) {
+  auto t = fleet.threats.find(std::string(req.param("id")));
+  if (!t) throw common::ApiError::not_found("threat not found");
+  return common::envelope_ok(threat_json(*t));
+}
+
+common::Response threat_summary(Fleet& fleet, common::Request& req) {
+  static const std::pair<const char*, std::int64_t> kPeriods[] = {
+      {"1h", 3600}, {"6h", 6 * 3600}, {"24h", 86400}, {"7d", 7 * 86400}, {"30d", 30 * 86400}};
+  std::string period = req.query_param("period").value_or("24h");
+  for (auto [name, seconds] : kPeriods) {
+    if (period != name) continue;
+    auto s = fleet.threats.summary(common::unix_seconds() - seconds);
+    return common::envelope_ok(boost::json::object{{"since", common::rfc3339_from_unix(s.since)},
+                                                   {"total", s.total},
+                                                   {"bySeverity", counts_json(s.by_severity)},
+                                                   {"byCategory", counts_json(s.by_category)},
+                                                   {"topAgents", top_json(s.top_agents, "agentId")},
+                                                   {"topSourceIps", top_json(s.top_source_ips, "ip")},
+                                                   {"correlatedGroups", s.correlated_groups},
+                                                   {"period", period}});
+  }
+  throw common::ApiError::validation("query parameter 'period' must be one of: 1h, 6h, 24h, 7d, 30d");
+}
+
 }  // namespace
 
-void add_threat_routes(common::Service& service, Fleet& fleet) {
-  auto& agents = fleet.agents;
-  auto& threats = fleet.threats;
-  service.add({
+void write_threat(JsonObjectText& o, const Threat& t) {
+  o.text("id", t.id)
+      .text("agentId", t.agent_id)
+      .text("eventId", t.event_id)
+      .text("timestamp", common::rfc3339_from_unix(t.occurred_at))
+      .text("receivedAt", common::rfc3339_from_unix(t.received_at))
+      .text("source", t.source)
+      .text("severity", t.severity)
+      .text("originalSeverity", t.original_severity)
+      .text("category", t.category)
+      .text("description", t.description)
+      .value("raw", raw_value(t.raw))
+      .text("host", t.host)
+      .value("metadata", t.metadata);
+  JsonObjectText verdict(o.member("verdict"));
+  verdict.text("conclusion", t.conclusion).integer("confidence", t.confidence).text("action", t.action).close();
+  o.text("sourceIp", t.source_ip).text("fileHash", t.file_hash);
+  o.strings("correlatedWith", t.correlated_with);
+}
+
+boost::json::object threat_json(const Threat& threat) {
+  std::string text;
+  JsonObjectText o(text);
+  write_threat(o, threat);
+  o.close();
+  return boost::json::parse(text).as_object();
+}
+
+std::vector<common::Route> threat_routes(Fleet& fleet) {
+  using common::Request;
+  return {
       {.method = "POST",
        .path = "/api/agents/{id}/events",
        .auth = "agent",
        .limit = "agent",
        .ip_limit = false,
        .fields = {"reportedAt", "threats"},
-       .handler =
-           [&agents, &threats, &fleet](common::Request& req) {
-             std::string id(req.param("id"));
-             auto batch = parse_batch(req.json_object());
-             if (!agents.find(id)) throw common::ApiError::not_found("agent not found");
-             auto result = threats.ingest(id, batch);
-             announce(fleet, id, result);
-             int status = result.accepted > 0 ? 201 : 200;  // a retry of stored events creates nothing
-             return common::envelope_ok(boost::json::object{{"accepted", result.accepted},
-                                                            {"duplicates", result.duplicates},
-                                                            {"threats", std::move(result.threats)}},
-                                        status);
-           },
+       .handler = [&fleet](Request& r) { return report_threats(fleet, r); },
        .body_limit = 16 * 1024 * 1024,
        .offload = true},
       {.method = "GET",
        .path = "/api/threats",
        .auth = "fleet",
        .query = {"agentId", "category", "conclusion", "limit", "page", "severity", "since", "until"},
-       .handler =
-           [&threats](common::Request& req) {
-             ThreatFilter f;
-             f.since = in::query_timestamp(req, "since");
-             f.until = in::query_timestamp(req, "until");
-             f.severity = in::query_one_of(req, "severity", {"info", "low", "medium", "high", "critical"});
-             f.conclusion = in::query_one_of(req, "conclusion", {"benign", "suspicious", "malicious"});
-             f.category = req.query_param("category");
-             f.agent_id = req.query_param("agentId");
-             f.page = common::parse_page(req);
-             auto [items, total] = threats.list(f);
-             return common::envelope_page(std::move(items), total, f.page);
-           }},
+       .handler = [&fleet](Request& r) { return list_threats(fleet, r); }},
+      {.method = "GET",
+       .path = "/api/threats/{id}",
+       .auth = "fleet",
+       .handler = [&fleet](Request& r) { return show_threat(fleet, r); }},
       {.method = "GET",
        .path = "/api/threats/summary",
        .auth = "fleet",
        .query = {"period"},
-       .handler =
-           [&threats](common::Request& req) {
-             static const std::pair<const char*, std::int64_t> kPeriods[] = {
-                 {"1h", 3600}, {"6h", 6 * 3600}, {"24h", 86400}, {"7d", 7 * 86400}, {"30d", 30 * 86400}};
-             std::string period = req.query_param("period").value_or("24h");
-             for (auto [name, seconds] : kPeriods) {
-               if (period != name) continue;
-               auto summary = threats.summary(common::unix_seconds() - seconds);
-               summary["period"] = period;
-               return common::envelope_ok(std::move(summary));
-             }
-             throw common::ApiError::validation("query parameter 'period' must be one of: 1h, 6h, 24h, 7d, 30d");
-           }},
-      {.method = "GET",
-       .path = "/api/threats/{id}",
-       .auth = "fleet",
-       .handler =
-           [&threats](common::Request& req) {
-             auto t = threats.find(std::string(req.param("id")));
-             if (!t) throw common::ApiError::not_found("threat not found");
-             return common::envelope_ok(std::move(*t));
-           }},
-  });
+       .handler = [&fleet](Request& r) { return threat_summary(fleet, r); }},
+  };
 }
 
 }  // namespace manager

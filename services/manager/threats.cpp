@@ -18,22 +18,6 @@ constexpr const char* kColumns =
     "id, agent_id, event_id, occurred_at, received_at, source, severity, original_severity, category, description, "
     "raw, host, metadata, conclusion, confidence, action, source_ip, file_hash";
 
-void set_optional(boost::json::object& o, const char* key, const std::optional<std::string>& v) {
-  if (v)
-    o[key] = *v;
-  else
-    o[key] = nullptr;
-}
-
-// A stored raw value as the agent sent it; rows from before raw values were kept as JSON text
-// hold the plain string.
-boost::json::value raw_value(const std::optional<std::string>& stored) {
-  if (!stored) return nullptr;
-  boost::system::error_code ec;
-  auto value = boost::json::parse(*stored, ec);
-  return ec ? boost::json::value(*stored) : value;
-}
-
 std::optional<std::string> first_string(const boost::json::object& metadata, std::initializer_list<const char*> keys) {
   for (const char* key : keys)
     if (auto* v = metadata.if_contains(key); v && v->is_string() && !v->as_string().empty())
@@ -42,92 +26,50 @@ std::optional<std::string> first_string(const boost::json::object& metadata, std
 }
 
 // Threat ids correlated with `id`, in a stable order.
-boost::json::array links_of(store::Connection& c, const std::string& id) {
+std::vector<std::string> links_of(store::Connection& c, const std::string& id) {
   auto q = c.prepare("SELECT related_id FROM threat_links WHERE threat_id = ? ORDER BY related_id");
   q->bind_all(id);
-  boost::json::array out;
-  while (q->step()) out.emplace_back(q->text(0));
+  std::vector<std::string> out;
+  while (q->step()) out.push_back(q->text(0));
   return out;
 }
 
-// One threat's stored fields, whether read back or just written.
-struct ThreatFields {
-  std::string id, agent_id, event_id;
-  std::int64_t occurred_at = 0, received_at = 0;
-  std::string source, severity, original_severity, category, description;
-  std::optional<std::string> raw, host;
-  boost::json::object metadata;
-  std::string conclusion;
-  std::int64_t confidence = 0;
-  std::optional<std::string> action, source_ip, file_hash;
-};
-
-boost::json::object threat_json(const ThreatFields& f, boost::json::array correlated) {
-  boost::json::object t;
-  t["id"] = f.id;
-  t["agentId"] = f.agent_id;
-  t["eventId"] = f.event_id;
-  t["timestamp"] = common::rfc3339_from_unix(f.occurred_at);
-  t["receivedAt"] = common::rfc3339_from_unix(f.received_at);
-  t["source"] = f.source;
-  t["severity"] = f.severity;
-  t["originalSeverity"] = f.original_severity;
-  t["category"] = f.category;
-  t["description"] = f.description;
-  t["raw"] = raw_value(f.raw);
-  set_optional(t, "host", f.host);
-  t["metadata"] = f.metadata;
-  boost::json::object verdict{{"conclusion", f.conclusion}, {"confidence", f.confidence}};
-  set_optional(verdict, "action", f.action);
-  t["verdict"] = std::move(verdict);
-  set_optional(t, "sourceIp", f.source_ip);
-  set_optional(t, "fileHash", f.file_hash);
-  t["correlatedWith"] = std::move(correlated);
+// A threat from a row selected with kColumns, with its links.
+Threat threat_from(store::Connection& c, const store::Statement& row) {
+  Threat t{.id = row.text(0),
+           .agent_id = row.text(1),
+           .event_id = row.text(2),
+           .occurred_at = row.int64(3),
+           .received_at = row.int64(4),
+           .source = row.text(5),
+           .severity = row.text(6),
+           .original_severity = row.text(7),
+           .category = row.text(8),
+           .description = row.text(9),
+           .raw = row.text_or_null(10),
+           .host = row.text_or_null(11),
+           .metadata = boost::json::parse(row.text(12)).as_object(),
+           .conclusion = row.text(13),
+           .confidence = row.int64(14),
+           .action = row.text_or_null(15),
+           .source_ip = row.text_or_null(16),
+           .file_hash = row.text_or_null(17)};
+  t.correlated_with = links_of(c, t.id);
   return t;
 }
 
-boost::json::object threat_json(store::Connection& c, const store::Statement& row) {
-  ThreatFields f{.id = row.text(0),
-                 .agent_id = row.text(1),
-                 .event_id = row.text(2),
-                 .occurred_at = row.int64(3),
-                 .received_at = row.int64(4),
-                 .source = row.text(5),
-                 .severity = row.text(6),
-                 .original_severity = row.text(7),
-                 .category = row.text(8),
-                 .description = row.text(9),
-                 .raw = row.text_or_null(10),
-                 .host = row.text_or_null(11),
-                 .metadata = boost::json::parse(row.text(12)).as_object(),
-                 .conclusion = row.text(13),
-                 .confidence = row.int64(14),
-                 .action = row.text_or_null(15),
-                 .source_ip = row.text_or_null(16),
-                 .file_hash = row.text_or_null(17)};
-  return threat_json(f, links_of(c, f.id));
-}
-
-std::optional<boost::json::object> load(store::Connection& c, const std::string& id) {
+std::optional<Threat> load(store::Connection& c, const std::string& id) {
   auto q = c.prepare(std::string("SELECT ") + kColumns + " FROM threats WHERE id = ?");
   q->bind_all(id);
   if (!q->step()) return std::nullopt;
-  return threat_json(c, *q);
+  return threat_from(c, *q);
 }
 
-boost::json::object counts(store::Connection& c, const std::string& sql, std::int64_t since) {
+std::vector<KeyCount> counts(store::Connection& c, const std::string& sql, std::int64_t since) {
   auto q = c.prepare(sql);
   q->bind_all(since);
-  boost::json::object out;
-  while (q->step()) out[q->text(0)] = q->int64(1);
-  return out;
-}
-
-boost::json::array top(store::Connection& c, const std::string& sql, std::int64_t since, const char* key) {
-  auto q = c.prepare(sql);
-  q->bind_all(since);
-  boost::json::array out;
-  while (q->step()) out.push_back({{key, q->text(0)}, {"count", q->int64(1)}});
+  std::vector<KeyCount> out;
+  while (q->step()) out.push_back({q->text(0), q->int64(1)});
   return out;
 }
 
@@ -155,6 +97,25 @@ std::optional<std::string> Threats::file_hash_of(const boost::json::object& meta
   return hash;
 }
 
+namespace {
+
+const std::string kInsert = "INSERT INTO threats (" + std::string(kColumns) +
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (agent_id, event_id) DO NOTHING";
+
+// Other agents' threats in a time window sharing an indicator: two index ranges (agents before
+// and after this one) instead of `agent_id != ?`.
+std::string related_by(const std::string& column) {
+  return "SELECT id, agent_id FROM threats WHERE " + column +
+         " = ?1 AND agent_id < ?2 AND occurred_at BETWEEN ?3 AND ?4 UNION ALL SELECT id, agent_id FROM threats "
+         "WHERE " +
+         column + " = ?1 AND agent_id > ?2 AND occurred_at BETWEEN ?3 AND ?4";
+}
+const std::string kRelatedByIp = related_by("source_ip");
+const std::string kRelatedByHash = related_by("file_hash");
+
+}  // namespace
+
 Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector<ThreatReport>& reports) {
   std::int64_t now = common::unix_seconds();
   return db_.write([&](store::Connection& c) {
@@ -164,10 +125,7 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
       auto ip = source_ip_of(r.metadata);
       auto hash = file_hash_of(r.metadata);
       // The UNIQUE (agent_id, event_id) constraint makes a retried event a no-op.
-      int inserted = c.execute("INSERT INTO threats (" + std::string(kColumns) +
-                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                   "ON CONFLICT (agent_id, event_id) DO NOTHING",
-                               id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity,
+      int inserted = c.execute(kInsert, id, agent_id, r.event_id, r.occurred_at, now, r.source, r.severity, r.severity,
                                r.category, r.description, r.raw, r.host, boost::json::serialize(r.metadata),
                                r.conclusion, r.confidence, r.action, ip, hash);
       if (inserted == 0) {
@@ -176,21 +134,17 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
       }
       ++out.accepted;
       std::string severity = r.severity;
-      boost::json::array correlated;
+      std::vector<std::string> correlated;
 
       // Link to other agents' threats in the window that share an indicator. Threats of one
       // batch come from one agent, so nothing later in the batch changes this one.
-      for (auto [reason, column, value] :
-           {std::tuple{"source_ip", "source_ip", ip}, std::tuple{"file_hash", "file_hash", hash}}) {
+      for (auto [reason, sql, value] :
+           {std::tuple{"source_ip", &kRelatedByIp, ip}, std::tuple{"file_hash", &kRelatedByHash, hash}}) {
         if (!value) continue;
         std::vector<std::string> related;
         std::vector<std::string> agents{agent_id};
         {
-          // Two index ranges (agents before and after this one) instead of `agent_id != ?`.
-          std::string col(column);
-          auto q = c.prepare("SELECT id, agent_id FROM threats WHERE " + col + " = ?1 AND agent_id < ?2 AND " +
-                             "occurred_at BETWEEN ?3 AND ?4 UNION ALL SELECT id, agent_id FROM threats WHERE " + col +
-                             " = ?1 AND agent_id > ?2 AND occurred_at BETWEEN ?3 AND ?4");
+          auto q = c.prepare(*sql);
           q->bind_all(*value, agent_id, r.occurred_at - settings_.correlation_window_s,
                       r.occurred_at + settings_.correlation_window_s);
           while (q->step()) {
@@ -205,8 +159,7 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
           c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", other, id,
                     reason);
           out.correlated.push_back(other);
-          if (std::find(correlated.begin(), correlated.end(), boost::json::value(other)) == correlated.end())
-            correlated.emplace_back(other);
+          if (std::find(correlated.begin(), correlated.end(), other) == correlated.end()) correlated.push_back(other);
         }
         std::sort(agents.begin(), agents.end());
         agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
@@ -216,33 +169,32 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
           for (const auto& other : related) c.execute("UPDATE threats SET severity = 'critical' WHERE id = ?", other);
         }
       }
-      std::sort(correlated.begin(), correlated.end(),
-                [](const auto& a, const auto& b) { return a.as_string() < b.as_string(); });
-      ThreatFields f{.id = id,
-                     .agent_id = agent_id,
-                     .event_id = r.event_id,
-                     .occurred_at = r.occurred_at,
-                     .received_at = now,
-                     .source = r.source,
-                     .severity = severity,
-                     .original_severity = r.severity,
-                     .category = r.category,
-                     .description = r.description,
-                     .raw = r.raw,
-                     .host = r.host,
-                     .metadata = r.metadata,
-                     .conclusion = r.conclusion,
-                     .confidence = r.confidence,
-                     .action = r.action,
-                     .source_ip = ip,
-                     .file_hash = hash};
-      out.threats.push_back(threat_json(f, std::move(correlated)));
+      std::sort(correlated.begin(), correlated.end());
+      out.threats.push_back(Threat{.id = id,
+                                   .agent_id = agent_id,
+                                   .event_id = r.event_id,
+                                   .occurred_at = r.occurred_at,
+                                   .received_at = now,
+                                   .source = r.source,
+                                   .severity = severity,
+                                   .original_severity = r.severity,
+                                   .category = r.category,
+                                   .description = r.description,
+                                   .raw = r.raw,
+                                   .host = r.host,
+                                   .metadata = r.metadata,
+                                   .conclusion = r.conclusion,
+                                   .confidence = r.confidence,
+                                   .action = r.action,
+                                   .source_ip = ip,
+                                   .file_hash = hash,
+                                   .correlated_with = std::move(correlated)});
     }
     return out;
   });
 }
 
-std::pair<boost::json::array, std::int64_t> Threats::list(const ThreatFilter& f) {
+std::pair<std::vector<Threat>, std::int64_t> Threats::list(const ThreatFilter& f) {
   std::string where = " WHERE 1 = 1";
   if (f.since) where += " AND occurred_at >= :since";
   if (f.until) where += " AND occurred_at <= :until";
@@ -275,35 +227,33 @@ std::pair<boost::json::array, std::int64_t> Threats::list(const ThreatFilter& f)
       q->bind(":offset", f.page.offset());
       while (q->step()) ids.push_back(q->text(0));
     }
-    boost::json::array items;
+    std::vector<Threat> items;
     for (const auto& id : ids) items.push_back(*load(c, id));
     return std::make_pair(std::move(items), total);
   });
 }
 
-std::optional<boost::json::object> Threats::find(const std::string& id) {
+std::optional<Threat> Threats::find(const std::string& id) {
   return db_.read([&](store::Connection& c) { return load(c, id); });
 }
 
-boost::json::object Threats::summary(std::int64_t since) {
+ThreatSummary Threats::summary(std::int64_t since) {
   return db_.read([&](store::Connection& c) {
-    boost::json::object s;
-    s["since"] = common::rfc3339_from_unix(since);
-    s["total"] = c.query_int("SELECT count(*) FROM threats WHERE occurred_at >= ?", since).value_or(0);
-    s["bySeverity"] =
-        counts(c, "SELECT severity, count(*) FROM threats WHERE occurred_at >= ? GROUP BY severity", since);
-    s["byCategory"] =
-        counts(c, "SELECT category, count(*) FROM threats WHERE occurred_at >= ? GROUP BY category", since);
-    s["topAgents"] = top(c,
-                         "SELECT agent_id, count(*) AS n FROM threats WHERE occurred_at >= ? GROUP BY agent_id "
-                         "ORDER BY n DESC, agent_id LIMIT 10",
-                         since, "agentId");
-    s["topSourceIps"] = top(c,
-                            "SELECT source_ip, count(*) AS n FROM threats WHERE occurred_at >= ? AND source_ip IS NOT "
-                            "NULL GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT 10",
-                            since, "ip");
+    ThreatSummary s;
+    s.since = since;
+    s.total = c.query_int("SELECT count(*) FROM threats WHERE occurred_at >= ?", since).value_or(0);
+    s.by_severity = counts(c, "SELECT severity, count(*) FROM threats WHERE occurred_at >= ? GROUP BY severity", since);
+    s.by_category = counts(c, "SELECT category, count(*) FROM threats WHERE occurred_at >= ? GROUP BY category", since);
+    s.top_agents = counts(c,
+                          "SELECT agent_id, count(*) AS n FROM threats WHERE occurred_at >= ? GROUP BY agent_id "
+                          "ORDER BY n DESC, agent_id LIMIT 10",
+                          since);
+    s.top_source_ips = counts(c,
+                              "SELECT source_ip, count(*) AS n FROM threats WHERE occurred_at >= ? AND source_ip IS "
+                              "NOT NULL GROUP BY source_ip ORDER BY n DESC, source_ip LIMIT 10",
+                              since);
     // A correlated group: one shared indicator (source IP or file hash) seen on 2+ agents.
-    s["correlatedGroups"] =
+    s.correlated_groups =
         c.query_int(
              "SELECT (SELECT count(*) FROM (SELECT 1 FROM threats WHERE occurred_at >= ?1 AND source_ip IS NOT NULL "
              "GROUP BY source_ip HAVING count(DISTINCT agent_id) >= 2)) + (SELECT count(*) FROM (SELECT 1 FROM threats "
@@ -315,7 +265,7 @@ boost::json::object Threats::summary(std::int64_t since) {
   });
 }
 
-boost::json::array Threats::timeline(std::int64_t since, std::int64_t bucket_s) {
+std::vector<TimelineBucket> Threats::timeline(std::int64_t since, std::int64_t bucket_s) {
   std::int64_t start = since - since % bucket_s;
   std::int64_t now = common::unix_seconds();
   std::vector<std::int64_t> counts(static_cast<std::size_t>((now - start) / bucket_s + 1), 0);
@@ -329,10 +279,9 @@ boost::json::array Threats::timeline(std::int64_t since, std::int64_t bucket_s) 
       if (i >= 0 && i < static_cast<std::int64_t>(counts.size())) counts[static_cast<std::size_t>(i)] = q->int64(1);
     }
   });
-  boost::json::array out;
+  std::vector<TimelineBucket> out;
   for (std::size_t i = 0; i < counts.size(); ++i)
-    out.push_back(
-        {{"start", common::rfc3339_from_unix(start + static_cast<std::int64_t>(i) * bucket_s)}, {"count", counts[i]}});
+    out.push_back({.start = start + static_cast<std::int64_t>(i) * bucket_s, .count = counts[i]});
   return out;
 }
 

@@ -8,7 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "common/envelope.hpp"
@@ -32,6 +31,36 @@ struct ThreatReport {
   std::int64_t confidence = 0;
 };
 
+// A stored threat; `severity` is raised to critical when the threat is widespread.
+struct Threat {
+  std::string id, agent_id, event_id;
+  std::int64_t occurred_at = 0, received_at = 0;  // unix seconds
+  std::string source, severity, original_severity, category, description;
+  std::optional<std::string> raw;  // JSON text as the agent sent it (rows older than that: plain text)
+  std::optional<std::string> host;
+  boost::json::object metadata;  // the agent's free-form event metadata
+  std::string conclusion;
+  std::int64_t confidence = 0;
+  std::optional<std::string> action, source_ip, file_hash;
+  std::vector<std::string> correlated_with;  // ids, sorted
+};
+
+// A count per key (severity, category, agent id, source IP), in the order of the query.
+struct KeyCount {
+  std::string key;
+  std::int64_t count = 0;
+};
+
+struct ThreatSummary {
+  std::int64_t since = 0, total = 0;
+  std::vector<KeyCount> by_severity, by_category, top_agents, top_source_ips;
+  std::int64_t correlated_groups = 0;  // shared indicators seen on 2+ agents
+};
+
+struct TimelineBucket {
+  std::int64_t start = 0, count = 0;
+};
+
 struct ThreatFilter {
   std::optional<std::int64_t> since, until;
   std::optional<std::string> severity, category, agent_id, conclusion;
@@ -44,17 +73,17 @@ class Threats {
 
   struct Ingested {
     std::int64_t accepted = 0, duplicates = 0;
-    boost::json::array threats;           // the stored threats, with correlatedWith
+    std::vector<Threat> threats;          // the stored threats, with their links
     std::vector<std::string> correlated;  // ids of threats that gained a link
   };
   // Stores a batch for one agent in one transaction.
   Ingested ingest(const std::string& agent_id, const std::vector<ThreatReport>& reports);
-  std::pair<boost::json::array, std::int64_t> list(const ThreatFilter& filter);
-  std::optional<boost::json::object> find(const std::string& id);
-  boost::json::object summary(std::int64_t since);
+  std::pair<std::vector<Threat>, std::int64_t> list(const ThreatFilter& filter);
+  std::optional<Threat> find(const std::string& id);
+  ThreatSummary summary(std::int64_t since);
   // Threat counts per `bucket_s` interval from `since` to now, oldest first, empty buckets
-  // included: [{"start": RFC 3339, "count": n}, ...].
-  boost::json::array timeline(std::int64_t since, std::int64_t bucket_s);
+  // included.
+  std::vector<TimelineBucket> timeline(std::int64_t since, std::int64_t bucket_s);
   // Deletes threats received before the retention period; returns how many.
   std::int64_t purge_expired();
 

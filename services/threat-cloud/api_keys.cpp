@@ -132,7 +132,17 @@ std::pair<std::vector<ApiKeyRecord>, std::int64_t> ApiKeys::list(std::int64_t li
   });
 }
 
+std::uint64_t ApiKeys::generation() const noexcept {
+  return (revocations_.load() << 32) + db_.foreign_commits();
+}
+
 std::optional<ApiKeyRecord> ApiKeys::revoke(std::string_view id, const Actor& by) {
+  // Counted after the commit: a request that read the key before it cannot put it back under
+  // the new generation.
+  struct Counted {
+    std::atomic<std::uint64_t>& n;
+    ~Counted() { n.fetch_add(1); }
+  } counted{revocations_};
   return db_.write([&](store::Connection& c) -> std::optional<ApiKeyRecord> {
     auto q = c.prepare(kRevokeKey);
     q->bind_all(common::rfc3339_now(), id);
@@ -155,17 +165,20 @@ ApiKeys::Verdict ApiKeys::authenticate(std::string_view token) const {
 
   auto key = security::parse_api_key(token);
   if (!key || !key->id.starts_with(kKeyIdPrefix)) return {};
-  struct Row {
-    std::string name, scopes, digest;
-    std::optional<std::string> expires_at, revoked_at;
-  };
-  auto row = db_.read([&](store::Connection& c) -> std::optional<Row> {
-    auto q = c.prepare(kSelectKeyForAuth);
-    q->bind_all(key->id);
-    if (!q->step()) return std::nullopt;
-    return Row{q->text(0), q->text(1), q->text(2), q->text_or_null(3), q->text_or_null(4)};
-  });
-  if (!row || !security::api_key_matches(pepper_, key->secret, row->digest)) return {};
+  const std::uint64_t generation_before_read = generation();
+  auto row = stored_.get(key->id, generation_before_read);
+  if (!row) {
+    auto found = db_.read([&](store::Connection& c) -> std::optional<StoredKey> {
+      auto q = c.prepare(kSelectKeyForAuth);
+      q->bind_all(key->id);
+      if (!q->step()) return std::nullopt;
+      return StoredKey{q->text(0), q->text(1), q->text(2), q->text_or_null(3), q->text_or_null(4)};
+    });
+    if (!found) return {};  // unknown ids are not remembered: they would only fill the memo
+    row = std::make_shared<const StoredKey>(*found);
+    stored_.put(key->id, std::move(*found), generation_before_read);
+  }
+  if (!security::api_key_matches(pepper_, key->secret, row->digest)) return {};
   if (row->revoked_at) return {.refusal = KeyRefusal::Revoked};
   if (row->expires_at) {
     auto expires = common::parse_rfc3339(*row->expires_at);

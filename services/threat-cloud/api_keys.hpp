@@ -1,6 +1,7 @@
 #pragma once
 // API keys: bootstrap admin keys from TC_API_KEYS and scoped keys created by admins. Only
 // keyed digests (HMAC-SHA256 under a per-database pepper) are kept, in memory and on disk.
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "audit.hpp"
+#include "common/memo.hpp"
 #include "store/database.hpp"
 
 namespace common {
@@ -69,9 +71,21 @@ class ApiKeys {
   Verdict authenticate(std::string_view token) const;
 
  private:
+  // A stored key as authentication reads it (its digest, not its secret).
+  struct StoredKey {
+    std::string name, scopes, digest;
+    std::optional<std::string> expires_at, revoked_at;
+  };
+  // Stored keys are remembered by id so that a keyed request needs no read transaction; the
+  // memo's generation moves with this process's revocations and with any commit by another
+  // process (the import command, the sqlite3 shell), so a revocation counts from the next request.
+  std::uint64_t generation() const noexcept;
+
   store::Database& db_;
   std::string pepper_;
   std::vector<std::pair<std::string, std::string>> bootstrap_;  // (id, digest)
+  mutable common::Memo<StoredKey> stored_;
+  std::atomic<std::uint64_t> revocations_{0};
 };
 
 // Registers the auth schemes "read", "write", "admin" (that scope or a higher one) and

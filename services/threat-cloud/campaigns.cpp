@@ -163,74 +163,30 @@ struct Pending {
   std::int64_t t = 0;
 };
 
-}  // namespace
+// One run of the correlation job inside its write transaction: the uncorrelated events, then
+// ip clusters per source, then pattern clusters over what is left.
+class CorrelationRun {
+ public:
+  CorrelationRun(store::Connection& c, const Actor& by) : c_(c), by_(by) {}
 
-CorrelationResult Campaigns::correlate(const Actor& by) {
-  return db_.write([&](store::Connection& c) {
-    CorrelationResult result;
-    const std::string now = common::rfc3339_now();
-    const std::int64_t now_s = common::unix_seconds();
-    std::vector<Pending> events;
-    {
-      auto q = c.prepare(kUncorrelated);
-      q->bind_all(common::rfc3339_from_unix(now_s - settings_.lookback.count()),
-                  static_cast<std::int64_t>(settings_.max_events));
-      while (q->step()) {
-        Pending p{q->text(0), q->text(1), q->text(2), q->text(3), q->text(4), 0};
-        p.t = seconds_of(p.occurred_at);
-        events.push_back(std::move(p));
-      }
+  void load(std::int64_t since_s, std::size_t max_events) {
+    auto q = c_.prepare(kUncorrelated);
+    q->bind_all(common::rfc3339_from_unix(since_s), static_cast<std::int64_t>(max_events));
+    while (q->step()) {
+      Pending p{q->text(0), q->text(1), q->text(2), q->text(3), q->text(4), 0};
+      p.t = seconds_of(p.occurred_at);
+      events_.push_back(std::move(p));
     }
-    std::set<std::string> touched;
-    auto active_cluster = [&c](std::string_view kind, const std::string& key) {
-      std::optional<std::tuple<std::string, std::int64_t, std::int64_t>> found;
-      auto q = c.prepare(kActiveCluster);
-      q->bind_all(kind, key);
-      if (q->step())
-        found = std::tuple{q->text(0), seconds_of(q->text_or_null(1).value_or("")),
-                           seconds_of(q->text_or_null(2).value_or(""))};
-      return found;
-    };
-    auto create = [&](std::string_view kind, const std::string& key, const std::string& name) {
-      std::string id = new_id();
-      c.execute(kInsert, id, name, std::nullopt, kind, "active", "low", key, now, now, by.key_id);
-      ++result.created;
-      return id;
-    };
-    auto commit_group = [&](const std::string& id, const std::vector<const Pending*>& group) {
-      std::vector<std::string> ids;
-      for (const auto* p : group) ids.push_back(p->id);
-      result.events_correlated += attach(c, id, ids, false, now);
-      touched.insert(id);
-    };
+  }
 
-    // ip_cluster, per source in time order.
+  // ip_cluster, per source in time order: extend the source's active cluster with the events
+  // inside its window, then open new clusters where enough events fall close together.
+  void ip_clusters() {
     std::map<std::string, std::vector<const Pending*>> by_source;
-    for (const auto& e : events) by_source[e.source].push_back(&e);
-    std::set<const Pending*> clustered;
+    for (const auto& e : events_) by_source[e.source].push_back(&e);
     for (auto& [source, list] : by_source) {
       std::sort(list.begin(), list.end(), [](const Pending* a, const Pending* b) { return a->t < b->t; });
-      std::vector<const Pending*> rest;
-      if (auto existing = active_cluster("ip_cluster", source)) {
-        auto& [id, first, last] = *existing;
-        std::vector<const Pending*> joined;
-        for (const auto* p : list) {
-          if (p->t >= first - kClusterWindow && p->t <= last + kClusterWindow) {
-            joined.push_back(p);
-            last = std::max(last, p->t);
-            first = std::min(first, p->t);
-          } else {
-            rest.push_back(p);
-          }
-        }
-        if (!joined.empty()) {
-          commit_group(id, joined);
-          clustered.insert(joined.begin(), joined.end());
-          ++result.extended;
-        }
-      } else {
-        rest = list;
-      }
+      auto rest = extend_ip_cluster(source, list);
       for (std::size_t i = 0; i < rest.size();) {
         std::size_t j = i;
         while (j + 1 < rest.size() && rest[j + 1]->t - rest[i]->t <= kClusterWindow) ++j;
@@ -243,15 +199,17 @@ CorrelationResult Campaigns::correlate(const Actor& by) {
                                           rest.begin() + static_cast<std::ptrdiff_t>(j + 1));
         std::string id = create("ip_cluster", source, group.front()->attack_type + " from " + source);
         commit_group(id, group);
-        clustered.insert(group.begin(), group.end());
+        clustered_.insert(group.begin(), group.end());
         i = j + 1;
       }
     }
+  }
 
-    // pattern_cluster over what is left: attack type + technique set from enough sources.
+  // pattern_cluster over what is left: attack type + technique set from enough sources.
+  void pattern_clusters() {
     std::map<std::string, std::vector<const Pending*>> by_pattern;
-    for (const auto& e : events)
-      if (!clustered.count(&e)) by_pattern[e.attack_type + " " + e.techniques].push_back(&e);
+    for (const auto& e : events_)
+      if (!clustered_.count(&e)) by_pattern[e.attack_type + " " + e.techniques].push_back(&e);
     for (auto& [key, group] : by_pattern) {
       std::set<std::string> sources;
       for (const auto* p : group) sources.insert(p->source);
@@ -260,7 +218,7 @@ CorrelationResult Campaigns::correlate(const Actor& by) {
       std::string id;
       if (existing) {
         id = std::get<0>(*existing);
-        ++result.extended;
+        ++result_.extended;
       } else {
         std::string techniques;
         for (const auto& t : parse_list(group.front()->techniques)) techniques += (techniques.empty() ? "" : ", ") + t;
@@ -270,16 +228,89 @@ CorrelationResult Campaigns::correlate(const Actor& by) {
       }
       commit_group(id, group);
     }
+  }
 
-    result.dormant = c.execute(kDormant, now, common::rfc3339_from_unix(now_s - settings_.dormant_after.count()));
-    result.campaign_ids.assign(touched.begin(), touched.end());
-    if (result.created || result.events_correlated || result.dormant)
-      record_audit(c, by, "campaign.correlate", "campaign", result.campaign_ids.size() == 1 ? *touched.begin() : "",
-                   {{"created", result.created},
-                    {"extended", result.extended},
-                    {"eventsCorrelated", result.events_correlated},
-                    {"dormant", result.dormant}});
-    return result;
+  // Marks quiet automatic campaigns dormant and audits the run when it changed anything.
+  CorrelationResult finish(std::int64_t dormant_before_s) {
+    result_.dormant = c_.execute(kDormant, now_, common::rfc3339_from_unix(dormant_before_s));
+    result_.campaign_ids.assign(touched_.begin(), touched_.end());
+    if (result_.created || result_.events_correlated || result_.dormant)
+      record_audit(c_, by_, "campaign.correlate", "campaign", result_.campaign_ids.size() == 1 ? *touched_.begin() : "",
+                   {{"created", result_.created},
+                    {"extended", result_.extended},
+                    {"eventsCorrelated", result_.events_correlated},
+                    {"dormant", result_.dormant}});
+    return result_;
+  }
+
+ private:
+  // The events of `list` inside the window of the source's active cluster join it; returns the rest.
+  std::vector<const Pending*> extend_ip_cluster(const std::string& source, const std::vector<const Pending*>& list) {
+    auto existing = active_cluster("ip_cluster", source);
+    if (!existing) return list;
+    auto& [id, first, last] = *existing;
+    std::vector<const Pending*> joined, rest;
+    for (const auto* p : list) {
+      if (p->t >= first - kClusterWindow && p->t <= last + kClusterWindow) {
+        joined.push_back(p);
+        last = std::max(last, p->t);
+        first = std::min(first, p->t);
+      } else {
+        rest.push_back(p);
+      }
+    }
+    if (!joined.empty()) {
+      commit_group(id, joined);
+      clustered_.insert(joined.begin(), joined.end());
+      ++result_.extended;
+    }
+    return rest;
+  }
+
+  std::optional<std::tuple<std::string, std::int64_t, std::int64_t>> active_cluster(std::string_view kind,
+                                                                                    const std::string& key) {
+    std::optional<std::tuple<std::string, std::int64_t, std::int64_t>> found;
+    auto q = c_.prepare(kActiveCluster);
+    q->bind_all(kind, key);
+    if (q->step())
+      found = std::tuple{q->text(0), seconds_of(q->text_or_null(1).value_or("")),
+                         seconds_of(q->text_or_null(2).value_or(""))};
+    return found;
+  }
+
+  std::string create(std::string_view kind, const std::string& key, const std::string& name) {
+    std::string id = new_id();
+    c_.execute(kInsert, id, name, std::nullopt, kind, "active", "low", key, now_, now_, by_.key_id);
+    ++result_.created;
+    return id;
+  }
+
+  void commit_group(const std::string& id, const std::vector<const Pending*>& group) {
+    std::vector<std::string> ids;
+    for (const auto* p : group) ids.push_back(p->id);
+    result_.events_correlated += attach(c_, id, ids, false, now_);
+    touched_.insert(id);
+  }
+
+  store::Connection& c_;
+  const Actor& by_;
+  const std::string now_ = common::rfc3339_now();
+  std::vector<Pending> events_;
+  std::set<const Pending*> clustered_;
+  std::set<std::string> touched_;
+  CorrelationResult result_;
+};
+
+}  // namespace
+
+CorrelationResult Campaigns::correlate(const Actor& by) {
+  return db_.write([&](store::Connection& c) {
+    const std::int64_t now_s = common::unix_seconds();
+    CorrelationRun run(c, by);
+    run.load(now_s - settings_.lookback.count(), settings_.max_events);
+    run.ip_clusters();
+    run.pattern_clusters();
+    return run.finish(now_s - settings_.dormant_after.count());
   });
 }
 

@@ -9,7 +9,6 @@
 #include <boost/json/object.hpp>
 
 #include "audit.hpp"
-#include "common/limiter.hpp"
 #include "common/router.hpp"
 #include "store/database.hpp"
 
@@ -47,17 +46,6 @@ struct FeedSource;
 class Sources;
 class Rules;
 
-// What the TAXII routes need to check callers themselves (their errors are TAXII messages):
-// the keys, whether anonymous reads are allowed, and the read limit per key.
-struct TaxiiAccess {
-  const ApiKeys& keys;
-  bool public_reads = false;
-  common::LimitSpec read_limit;
-  store::Database* db = nullptr;
-  // Sets req.principal or throws ApiError 401.
-  void authenticate(common::Request& req) const;
-};
-
 // The caller of an authenticated request, for the audit log.
 Actor actor_of(const common::Request& req);
 
@@ -75,7 +63,8 @@ std::vector<common::Route> campaign_routes(Campaigns& campaigns);
 std::vector<common::Route> query_routes(const Analytics& analytics, const AttackCatalog& attack, const GeoIp& geo);
 std::vector<common::Route> source_routes(Sources& sources);
 std::vector<common::Route> rule_routes(Rules& rules, const FeedSource& source);
-std::vector<common::Route> taxii_routes(const TaxiiAccess& access);
+// /taxii2/: TAXII 2.1 over the "public-read" scheme and "read" class, errors as TAXII messages.
+std::vector<common::Route> taxii_routes(store::Database& db);
 
 // The JSON shape of an IoC (routes_iocs.cpp).
 boost::json::object ioc_json(const Ioc& ioc);

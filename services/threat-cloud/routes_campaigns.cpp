@@ -2,6 +2,8 @@
 // runs the job at once.
 #include <array>
 
+#include <boost/json/value_from.hpp>
+
 #include "campaigns.hpp"
 #include "common/envelope.hpp"
 #include "common/error.hpp"
@@ -16,16 +18,6 @@ namespace input = common::input;
 
 constexpr std::size_t kMaxEventIds = 1000;
 constexpr std::int64_t kDetailEvents = 200;
-
-boost::json::array strings(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const auto& s : items) a.emplace_back(s);
-  return a;
-}
-
-boost::json::value optional_text(const std::optional<std::string>& v) {
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
-}
 
 std::vector<std::string> event_ids(const boost::json::object& body, std::string_view field) {
   return input::text_list(body, field, kMaxEventIds, {.min = 1, .max = 64});
@@ -82,7 +74,7 @@ common::Response detail(const Campaigns& campaigns, common::Request& req) {
         {{"id", i.id}, {"type", i.type}, {"value", i.value}, {"reputation", i.reputation}, {"events", i.events}});
   for (const auto& p : d->timeline)
     points.push_back(
-        {{"time", p.time}, {"events", p.events}, {"sources", p.sources}, {"attackTypes", strings(p.attack_types)}});
+        {{"time", p.time}, {"events", p.events}, {"sources", p.sources}, {"attackTypes", boost::json::value_from(p.attack_types)}});
   return common::envelope_ok({{"campaign", campaign_json(d->campaign)},
                               {"events", std::move(events)},
                               {"iocs", std::move(iocs)},
@@ -115,7 +107,7 @@ common::Response correlate(Campaigns& campaigns, common::Request& req) {
                               {"extended", r.extended},
                               {"eventsCorrelated", r.events_correlated},
                               {"dormant", r.dormant},
-                              {"campaignIds", strings(r.campaign_ids)}});
+                              {"campaignIds", boost::json::value_from(r.campaign_ids)}});
 }
 
 }  // namespace
@@ -123,17 +115,17 @@ common::Response correlate(Campaigns& campaigns, common::Request& req) {
 boost::json::object campaign_json(const Campaign& c) {
   return {{"id", c.id},
           {"name", c.name},
-          {"description", optional_text(c.description)},
+          {"description", boost::json::value_from(c.description)},
           {"kind", c.kind},
           {"status", c.status},
           {"severity", c.severity},
-          {"firstSeen", optional_text(c.first_seen)},
-          {"lastSeen", optional_text(c.last_seen)},
+          {"firstSeen", boost::json::value_from(c.first_seen)},
+          {"lastSeen", boost::json::value_from(c.last_seen)},
           {"eventCount", c.event_count},
           {"uniqueSources", c.unique_sources},
           {"iocCount", c.ioc_count},
-          {"attackTypes", strings(c.attack_types)},
-          {"techniques", strings(c.techniques)},
+          {"attackTypes", boost::json::value_from(c.attack_types)},
+          {"techniques", boost::json::value_from(c.techniques)},
           {"createdAt", c.created_at},
           {"updatedAt", c.updated_at},
           {"createdBy", c.created_by}};
@@ -145,16 +137,16 @@ boost::json::object event_json(const ThreatEvent& e) {
                         {"attackSourceIP", e.source_ip},
                         {"anonymized", e.anonymized},
                         {"attackType", e.attack_type},
-                        {"mitreTechniques", strings(e.techniques)},
-                        {"sigmaRuleMatched", optional_text(e.sigma_rule)},
+                        {"mitreTechniques", boost::json::value_from(e.techniques)},
+                        {"sigmaRuleMatched", boost::json::value_from(e.sigma_rule)},
                         {"severity", e.severity},
                         {"region", e.region},
-                        {"industry", optional_text(e.industry)},
-                        {"country", optional_text(e.country)},
+                        {"industry", boost::json::value_from(e.industry)},
+                        {"country", boost::json::value_from(e.country)},
                         {"timestamp", e.occurred_at},
                         {"receivedAt", e.received_at},
-                        {"iocId", optional_text(e.ioc_id)},
-                        {"campaignId", optional_text(e.campaign_id)}};
+                        {"iocId", boost::json::value_from(e.ioc_id)},
+                        {"campaignId", boost::json::value_from(e.campaign_id)}};
   if (!e.details.empty()) o["details"] = e.details;
   return o;
 }

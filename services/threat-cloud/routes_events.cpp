@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/json/value_from.hpp>
+
 #include "batch.hpp"
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
@@ -133,11 +135,7 @@ EventSubmission parse_trap_report(const AttackCatalog& attack, const boost::json
     // Commands may span lines (here-documents, scripts pasted into a shell).
     auto items = input::text_list(o, list, kMaxObservations,
                                   {.min = 1, .max = 1024, .single_line = std::string_view(list) == "usernames"});
-    if (!items.empty()) {
-      boost::json::array a;
-      for (auto& s : items) a.emplace_back(s);
-      e.details[list] = std::move(a);
-    }
+    if (!items.empty()) e.details[list] = boost::json::value_from(items);
   }
   observables(o, "malwareHashes", {IocType::HashSha256, IocType::HashSha1, IocType::HashMd5},
               "an MD5, SHA-1 or SHA-256 hash in hex", e.related_iocs);

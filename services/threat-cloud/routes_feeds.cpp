@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include <boost/json/value_from.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api_keys.hpp"
@@ -29,7 +30,6 @@ namespace {
 constexpr std::array<std::string_view, 2> kFeedFormats{"json", "csv"};
 
 struct Blocklist {
-  const char* path;
   const char* name;  // in the audit log
   const char* title;
   std::vector<IocType> types;
@@ -169,11 +169,9 @@ void csv_row(const Ioc& i, std::string& out) {
 }
 
 boost::json::object feed_entry(const Ioc& i) {
-  boost::json::array tags;
-  for (const auto& t : i.tags) tags.emplace_back(t);
   return {{"type", type_name(i.type)},  {"value", i.normalized_value}, {"threatType", i.threat_type},
           {"reputation", i.reputation}, {"confidence", i.confidence},  {"tlp", i.tlp},
-          {"firstSeen", i.first_seen},  {"lastSeen", i.last_seen},     {"tags", std::move(tags)}};
+          {"firstSeen", i.first_seen},  {"lastSeen", i.last_seen},     {"tags", boost::json::value_from(i.tags)}};
 }
 
 common::Response ioc_feed(const FeedSource& source, common::Request& req) {
@@ -234,41 +232,55 @@ common::Response stix_feed(const FeedSource& source, common::Request& req) {
 }  // namespace
 
 std::vector<common::Route> feed_routes(const FeedSource& source) {
-  static const std::array<Blocklist, 4> kLists{{
-      {"/api/feeds/ip-blocklist", "ip-blocklist", "IP blocklist", {IocType::Ip}},
-      {"/api/feeds/domain-blocklist", "domain-blocklist", "domain blocklist", {IocType::Domain}},
-      {"/api/feeds/url-blocklist", "url-blocklist", "URL blocklist", {IocType::Url}},
-      {"/api/feeds/hash-blocklist",
-       "hash-blocklist",
-       "hash blocklist",
-       {IocType::HashMd5, IocType::HashSha1, IocType::HashSha256}},
-  }};
-  std::vector<common::Route> routes;
-  routes.push_back({.method = "GET",
-                    .path = "/api/feeds/iocs",
-                    .auth = "public-read",
-                    .limit = "feed",
-                    .query = {"format", "minReputation", "since", "tlp", "type"},
-                    .handler = [source](common::Request& r) { return ioc_feed(source, r); },
-                    .offload = true});
-  routes.push_back({.method = "GET",
-                    .path = "/api/feeds/stix",
-                    .auth = "public-read",
-                    .limit = "feed",
-                    .query = {"minReputation", "since", "tlp", "type"},
-                    .handler = [source](common::Request& r) { return stix_feed(source, r); },
-                    .offload = true});
-  for (const auto& list : kLists)
-    routes.push_back({.method = "GET",
-                      .path = list.path,
-                      .auth = "public-read",
-                      .limit = "feed",
-                      // ?type= chooses among several types (hashes); a one-type list has nothing to choose
-                      .query = list.types.size() > 1 ? std::vector<std::string>{"minReputation", "since", "tlp", "type"}
-                                                     : std::vector<std::string>{"minReputation", "since", "tlp"},
-                      .handler = [source, &list](common::Request& r) { return blocklist(source, list, r); },
-                      .offload = true});
-  return routes;
+  using common::Request;
+  static const Blocklist kIps{"ip-blocklist", "IP blocklist", {IocType::Ip}};
+  static const Blocklist kDomains{"domain-blocklist", "domain blocklist", {IocType::Domain}};
+  static const Blocklist kUrls{"url-blocklist", "URL blocklist", {IocType::Url}};
+  static const Blocklist kHashes{"hash-blocklist", "hash blocklist", {IocType::HashMd5, IocType::HashSha1, IocType::HashSha256}};
+  return {
+      {.method = "GET",
+       .path = "/api/feeds/iocs",
+       .auth = "public-read",
+       .limit = "feed",
+       .query = {"format", "minReputation", "since", "tlp", "type"},
+       .handler = [source](Request& r) { return ioc_feed(source, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/feeds/stix",
+       .auth = "public-read",
+       .limit = "feed",
+       .query = {"minReputation", "since", "tlp", "type"},
+       .handler = [source](Request& r) { return stix_feed(source, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/feeds/ip-blocklist",
+       .auth = "public-read",
+       .limit = "feed",
+       .query = {"minReputation", "since", "tlp"},  // one type: nothing for ?type= to choose
+       .handler = [source](Request& r) { return blocklist(source, kIps, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/feeds/domain-blocklist",
+       .auth = "public-read",
+       .limit = "feed",
+       .query = {"minReputation", "since", "tlp"},  // one type: nothing for ?type= to choose
+       .handler = [source](Request& r) { return blocklist(source, kDomains, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/feeds/url-blocklist",
+       .auth = "public-read",
+       .limit = "feed",
+       .query = {"minReputation", "since", "tlp"},  // one type: nothing for ?type= to choose
+       .handler = [source](Request& r) { return blocklist(source, kUrls, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/feeds/hash-blocklist",
+       .auth = "public-read",
+       .limit = "feed",
+       .query = {"minReputation", "since", "tlp", "type"},
+       .handler = [source](Request& r) { return blocklist(source, kHashes, r); },
+       .offload = true},
+  };
 }
 
 }  // namespace tc

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include <boost/json/value_from.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api_keys.hpp"
@@ -37,12 +38,6 @@ constexpr std::array<std::string_view, 3> kPatchStatuses{"active", "revoked", "u
   throw common::ApiError::validation("'" + field + "' " + std::string(rule));
 }
 
-boost::json::array json_strings(const std::vector<std::string>& items) {
-  boost::json::array a;
-  for (const auto& s : items) a.emplace_back(s);
-  return a;
-}
-
 }  // namespace
 
 boost::json::object ioc_json(const Ioc& i) {
@@ -60,8 +55,8 @@ boost::json::object ioc_json(const Ioc& i) {
                         {"lastSeen", i.last_seen},
                         {"sightings", i.sightings},
                         {"status", i.status},
-                        {"tags", json_strings(i.tags)},
-                        {"mitreTechniques", json_strings(i.mitre_techniques)}};
+                        {"tags", boost::json::value_from(i.tags)},
+                        {"mitreTechniques", boost::json::value_from(i.mitre_techniques)}};
   if (i.country) o["country"] = *i.country;
   if (i.asn) o["asn"] = *i.asn;
   o["metadata"] = i.metadata;

@@ -1,4 +1,6 @@
 // /api/keys: admins create, list and revoke scoped API keys.
+#include <boost/json/value_from.hpp>
+
 #include "api_keys.hpp"
 #include "common/clock.hpp"
 #include "common/envelope.hpp"
@@ -21,8 +23,8 @@ boost::json::object key_json(const ApiKeyRecord& r) {
                         {"scopes", std::move(scopes)},
                         {"createdAt", r.created_at},
                         {"createdBy", r.created_by}};
-  o["expiresAt"] = r.expires_at ? boost::json::value(*r.expires_at) : nullptr;
-  o["revokedAt"] = r.revoked_at ? boost::json::value(*r.revoked_at) : nullptr;
+  o["expiresAt"] = boost::json::value_from(r.expires_at);
+  o["revokedAt"] = boost::json::value_from(r.revoked_at);
   std::string status = "active";
   if (r.revoked_at)
     status = "revoked";

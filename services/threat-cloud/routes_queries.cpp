@@ -254,23 +254,36 @@ common::Response heatmap(const Analytics& analytics, const AttackCatalog& attack
 
 std::vector<common::Route> query_routes(const Analytics& analytics, const AttackCatalog& attack, const GeoIp& geo_ip) {
   using common::Request;
-  auto route = [](std::string path, std::vector<std::string> query, common::Handler handler) {
-    return common::Route{.method = "GET",
-                         .path = std::move(path),
-                         .auth = "public-read",  // community statistics, open with TC_PUBLIC_READS
-                         .limit = "read",
-                         .query = std::move(query),
-                         .handler = std::move(handler),
-                         .offload = true};
-  };
+  // Community statistics: open with TC_PUBLIC_READS.
   return {
-      route("/api/query/timeseries", {"granularity", "since", "until", "attackType"},
-            [&analytics](Request& r) { return timeseries(analytics, r); }),
-      route("/api/query/geo", {"since", "until", "attackType"},
-            [&analytics, &geo_ip](Request& r) { return geo(analytics, geo_ip, r); }),
-      route("/api/query/trends", {"period"}, [&analytics](Request& r) { return trends(analytics, r); }),
-      route("/api/query/mitre-heatmap", {"format", "since", "until", "attackType"},
-            [&analytics, &attack](Request& r) { return heatmap(analytics, attack, r); }),
+      {.method = "GET",
+       .path = "/api/query/timeseries",
+       .auth = "public-read",
+       .limit = "read",
+       .query = {"granularity", "since", "until", "attackType"},
+       .handler = [&analytics](Request& r) { return timeseries(analytics, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/query/geo",
+       .auth = "public-read",
+       .limit = "read",
+       .query = {"since", "until", "attackType"},
+       .handler = [&analytics, &geo_ip](Request& r) { return geo(analytics, geo_ip, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/query/trends",
+       .auth = "public-read",
+       .limit = "read",
+       .query = {"period"},
+       .handler = [&analytics](Request& r) { return trends(analytics, r); },
+       .offload = true},
+      {.method = "GET",
+       .path = "/api/query/mitre-heatmap",
+       .auth = "public-read",
+       .limit = "read",
+       .query = {"format", "since", "until", "attackType"},
+       .handler = [&analytics, &attack](Request& r) { return heatmap(analytics, attack, r); },
+       .offload = true},
   };
 }
 

@@ -3,6 +3,7 @@
 #include <any>
 #include <cctype>
 
+#include <boost/json/value_from.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api_keys.hpp"
@@ -107,7 +108,7 @@ common::Response agent_update(const FeedSource& source, const Rules& rules, comm
                                                      feed_slot(source, req));
   record_feed_access(
       *source.db, actor_of(req), "agent-update",
-      {{"since", since ? boost::json::value(*since) : boost::json::value(nullptr)}, {"minReputation", min_reputation}});
+      {{"since", boost::json::value_from(since)}, {"minReputation", min_reputation}});
   std::string head = R"({"ok":true,"data":{"generatedAt":")" + generated + R"(","since":)" +
                      (since ? "\"" + *since + "\"" : std::string("null")) + R"(,"rules":)" +
                      boost::json::serialize(rule_list) + R"(,"iocs":[)";

@@ -1,6 +1,6 @@
 // /taxii2/: a read-only TAXII 2.1 server with one collection of indicators. Responses use the
-// TAXII media type and errors are TAXII error messages, authentication and rate limits
-// included, so these routes check keys and limits themselves.
+// TAXII media type; errors, those of authentication and rate limits included, are TAXII error
+// messages (the routes' error renderer), while keys and limits are the service's own.
 #include <algorithm>
 #include <any>
 #include <charconv>
@@ -11,7 +11,6 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
-#include "common/limiter.hpp"
 #include "feeds.hpp"
 #include "routes.hpp"
 #include "stix.hpp"
@@ -25,18 +24,15 @@ constexpr std::int64_t kDefaultLimit = 100;
 constexpr std::int64_t kMaxLimit = 1000;
 
 common::Response taxii(const boost::json::value& body, int status = 200) {
-  auto res = common::Response::text(boost::json::serialize(body), std::string(stix::kTaxiiMediaType), status);
-  return res;
+  return common::Response::text(boost::json::serialize(body), std::string(stix::kTaxiiMediaType), status);
 }
 
-// A TAXII 2.1 error message (section 3.6.1).
+// A TAXII 2.1 error message (section 3.6.1); the pipeline adds the error's headers.
 common::Response taxii_error(const common::ApiError& e) {
-  boost::json::object body{{"title", common::reason_phrase(e.status())},
-                           {"description", e.what()},
-                           {"http_status", std::to_string(e.status())}};
-  auto res = taxii(body, e.status());
-  for (const auto& [name, value] : e.headers()) res.headers.set(name, value);
-  return res;
+  return taxii(boost::json::object{{"title", common::reason_phrase(e.status())},
+                                   {"description", e.what()},
+                                   {"http_status", std::to_string(e.status())}},
+               e.status());
 }
 
 // Accept must allow the TAXII media type (absent or */* does).
@@ -53,31 +49,6 @@ void check_accept(const common::Request& req) {
     if (rest.empty() || rest[0] == ',' || rest.starts_with(";version=2.1")) return;
   }
   throw common::ApiError(406, "Accept must allow " + std::string(stix::kTaxiiMediaType));
-}
-
-// A route: authenticate (read scope; anonymous with TC_PUBLIC_READS), limit per key, then
-// the handler; every error becomes a TAXII error message.
-common::Handler guarded(const TaxiiAccess& access, std::shared_ptr<common::RateLimiter> limiter,
-                        std::function<common::Response(common::Request&)> handler) {
-  return [&access, limiter, handler = std::move(handler)](common::Request& req) {
-    try {
-      access.authenticate(req);
-      const auto* caller = std::any_cast<Caller>(&req.principal);
-      std::string key = caller && !caller->anonymous ? "key:" + caller->key_id : "ip:" + req.client_ip;
-      auto decision = limiter->check(key);
-      if (!decision.allowed)
-        throw common::ApiError(429, "rate limit exceeded, retry in " + std::to_string(decision.retry_after) + " s")
-            .with_header("Retry-After", std::to_string(decision.retry_after));
-      check_accept(req);
-      auto res = handler(req);
-      res.headers.set("X-RateLimit-Limit", std::to_string(decision.limit));
-      res.headers.set("X-RateLimit-Remaining", std::to_string(decision.remaining));
-      res.headers.set("X-RateLimit-Reset", std::to_string(decision.reset_unix));
-      return res;
-    } catch (const common::ApiError& e) {
-      return taxii_error(e);
-    }
-  };
 }
 
 boost::json::object collection_json() {
@@ -220,65 +191,97 @@ common::Response page_response(store::Database& db, const common::Request& req, 
   return res;
 }
 
-}  // namespace
-
-void TaxiiAccess::authenticate(common::Request& req) const {
-  auto token = req.bearer_token();
-  if (!token) {
-    if (public_reads && !req.headers.has("Authorization")) {
-      req.principal = Caller{.name = "anonymous", .anonymous = true};
-      return;
-    }
-    throw common::ApiError::unauthorized("missing API key: send Authorization: Bearer <key>");
-  }
-  auto verdict = keys.authenticate(*token);
-  if (!verdict.caller) throw common::ApiError::unauthorized("invalid, expired or revoked API key");
-  req.principal = std::move(*verdict.caller);
+common::Response discovery(common::Request&) {
+  return taxii(boost::json::object{{"title", "Panguard Threat Cloud TAXII server"},
+                                   {"description", "Indicators of compromise as STIX 2.1"},
+                                   {"default", "/taxii2/api/"},
+                                   {"api_roots", boost::json::array{"/taxii2/api/"}}});
 }
 
-std::vector<common::Route> taxii_routes(const TaxiiAccess& access) {
-  auto limiter = std::make_shared<common::RateLimiter>(access.read_limit);
-  auto* db = access.db;
-  // Only the object and manifest endpoints filter and page (TAXII 2.1 section 5).
-  auto route = [&](std::string path, std::function<common::Response(common::Request&)> handler, bool filters = false) {
-    return common::Route{
-        .method = "GET",
-        .path = std::move(path),
-        .query = filters ? std::vector<std::string>{"added_after", "limit", "next", "match[id]", "match[type]",
-                                                    "match[spec_version]", "match[version]"}
-                         : std::vector<std::string>{},
-        .handler = guarded(access, limiter, std::move(handler)),
-        .offload = true};  // database reads and the audit write
+common::Response api_root(common::Request&) {
+  return taxii(boost::json::object{{"title", "Panguard indicators"},
+                                   {"versions", boost::json::array{stix::kTaxiiMediaType}},
+                                   {"max_content_length", 0}});
+}
+
+common::Response collections(common::Request&) {
+  return taxii(boost::json::object{{"collections", boost::json::array{collection_json()}}});
+}
+
+common::Response collection(common::Request& req) {
+  check_collection(req);
+  return taxii(collection_json());
+}
+
+// Every TAXII answer first checks that the client accepts the TAXII media type.
+common::Handler accepting(std::function<common::Response(common::Request&)> handler) {
+  return [handler = std::move(handler)](common::Request& req) {
+    check_accept(req);
+    return handler(req);
   };
+}
+
+}  // namespace
+
+std::vector<common::Route> taxii_routes(store::Database& db) {
+  using common::Request;
+  // Only the object and manifest endpoints filter and page (TAXII 2.1 section 5).
+  const std::vector<std::string> filters{"added_after", "limit",    "next",          "match[id]",
+                                         "match[type]", "match[spec_version]", "match[version]"};
+  auto* d = &db;
   return {
-      route("/taxii2/",
-            [](common::Request&) {
-              return taxii(boost::json::object{{"title", "Panguard Threat Cloud TAXII server"},
-                                               {"description", "Indicators of compromise as STIX 2.1"},
-                                               {"default", "/taxii2/api/"},
-                                               {"api_roots", boost::json::array{"/taxii2/api/"}}});
-            }),
-      route("/taxii2/api/",
-            [](common::Request&) {
-              return taxii(boost::json::object{{"title", "Panguard indicators"},
-                                               {"versions", boost::json::array{stix::kTaxiiMediaType}},
-                                               {"max_content_length", 0}});
-            }),
-      route("/taxii2/api/collections/",
-            [](common::Request&) {
-              return taxii(boost::json::object{{"collections", boost::json::array{collection_json()}}});
-            }),
-      route("/taxii2/api/collections/{id}/",
-            [](common::Request& req) {
-              check_collection(req);
-              return taxii(collection_json());
-            }),
-      route("/taxii2/api/collections/{id}/objects/",
-            [db](common::Request& req) { return page_response(*db, req, {}, false); }, true),
-      route("/taxii2/api/collections/{id}/objects/{object_id}/",
-            [db](common::Request& req) { return page_response(*db, req, req.param("object_id"), false); }, true),
-      route("/taxii2/api/collections/{id}/manifest/",
-            [db](common::Request& req) { return page_response(*db, req, {}, true); }, true),
+      {.method = "GET",
+       .path = "/taxii2/",
+       .auth = "public-read",
+       .limit = "read",
+       .handler = accepting(discovery),
+       .render_error = taxii_error,
+       .offload = true},
+      {.method = "GET",
+       .path = "/taxii2/api/",
+       .auth = "public-read",
+       .limit = "read",
+       .handler = accepting(api_root),
+       .render_error = taxii_error,
+       .offload = true},
+      {.method = "GET",
+       .path = "/taxii2/api/collections/",
+       .auth = "public-read",
+       .limit = "read",
+       .handler = accepting(collections),
+       .render_error = taxii_error,
+       .offload = true},
+      {.method = "GET",
+       .path = "/taxii2/api/collections/{id}/",
+       .auth = "public-read",
+       .limit = "read",
+       .handler = accepting(collection),
+       .render_error = taxii_error,
+       .offload = true},
+      {.method = "GET",
+       .path = "/taxii2/api/collections/{id}/objects/",
+       .auth = "public-read",
+       .limit = "read",
+       .query = filters,
+       .handler = accepting([d](Request& r) { return page_response(*d, r, {}, false); }),
+       .render_error = taxii_error,
+       .offload = true},  // database reads and the audit write
+      {.method = "GET",
+       .path = "/taxii2/api/collections/{id}/objects/{object_id}/",
+       .auth = "public-read",
+       .limit = "read",
+       .query = filters,
+       .handler = accepting([d](Request& r) { return page_response(*d, r, r.param("object_id"), false); }),
+       .render_error = taxii_error,
+       .offload = true},
+      {.method = "GET",
+       .path = "/taxii2/api/collections/{id}/manifest/",
+       .auth = "public-read",
+       .limit = "read",
+       .query = filters,
+       .handler = accepting([d](Request& r) { return page_response(*d, r, {}, true); }),
+       .render_error = taxii_error,
+       .offload = true},
   };
 }
 

@@ -12,7 +12,7 @@ from conftest import assert_error_style
 from threat_cloud_helpers import (ADMIN, RELAXED, assert_validation, auth, create_key, iso, lookup, post_threats,
                                   threat_event)
 
-ENV = {**RELAXED, "TC_ANONYMIZE_UPLOADS": "false", "TC_CORRELATION_INTERVAL": "3600"}
+ENV = {**RELAXED, "TC_ANONYMIZE_UPLOADS": "false", "TC_CORRELATION_INTERVAL_S": "3600"}
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 T0 = (NOW - timedelta(hours=10)).replace(minute=0, second=0)
 ID = re.compile(r"^C-\d{8}-[0-9a-f]{8}$")
@@ -213,7 +213,7 @@ def test_old_clusters_go_dormant(launch):
 
 
 def test_the_job_runs_on_its_schedule(launch):
-    server = launch("threat-cloud", env={**ENV, "TC_CORRELATION_INTERVAL": "1"})
+    server = launch("threat-cloud", env={**ENV, "TC_CORRELATION_INTERVAL_S": "1"})
     post_threats(server, {"events": [threat_event(attackSourceIP="192.0.2.79", timestamp=at(m)) for m in (0, 1, 2)]},
                  expect=201)
     deadline = time.monotonic() + 15

@@ -1,5 +1,5 @@
 """threat-cloud configuration and conventions: TC_HOST, TC_DB_PATH, CORS_ALLOWED_ORIGINS,
-TRUST_PROXY, scheduled backups (TC_BACKUP_INTERVAL), and the pagination envelope of every list."""
+TRUST_PROXY, scheduled backups (TC_BACKUP_INTERVAL_S), and the pagination envelope of every list."""
 from __future__ import annotations
 
 import sqlite3
@@ -83,7 +83,7 @@ def _anonymous_lookups(server, forwarded_for: list[str]) -> list[int]:
 
 @pytest.mark.parametrize("trust", ["false", "true"])
 def test_trust_proxy_decides_the_client_address(launch, trust):
-    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true", "TC_RATE_LIMIT_READ": "2/min",
+    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true", "TC_READ_RATE_LIMIT": "2/min",
                                          "TRUST_PROXY": trust})
     # anonymous reads are limited per client address
     codes = _anonymous_lookups(server, ["203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.2"])
@@ -99,7 +99,7 @@ def test_trust_proxy_decides_the_client_address(launch, trust):
 
 
 def test_admin_class_has_its_own_limit(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_ADMIN": "2/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_ADMIN_RATE_LIMIT": "2/min"})
     codes = [server.get("/api/keys", headers=ADMIN).status_code for _ in range(2)]
     r = server.get("/api/audit-log", headers=ADMIN)
     assert codes == [200, 200] and r.status_code == 429
@@ -110,7 +110,7 @@ def test_admin_class_has_its_own_limit(launch):
 
 
 def test_scheduled_backups(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_BACKUP_DIR": "backups", "TC_BACKUP_INTERVAL": "1",
+    server = launch("threat-cloud", env={**RELAXED, "TC_BACKUP_DIR": "backups", "TC_BACKUP_INTERVAL_S": "1",
                                          "TC_BACKUP_KEEP": "1000"})
     upload(server, {"iocs": [{"value": f"192.0.2.{i}"} for i in range(1, 6)]})
     entries = []
@@ -129,12 +129,28 @@ def test_scheduled_backups(launch):
         db.close()
 
 
+def test_former_setting_names_still_work_with_a_warning(launch):
+    env = {k: v for k, v in RELAXED.items() if k != "TC_READ_RATE_LIMIT"}
+    server = launch("threat-cloud", env={**env, "TC_RATE_LIMIT_READ": "2/min", "TC_BACKUP_DIR": "backups",
+                                         "TC_BACKUP_INTERVAL": "1", "TC_BACKUP_KEEP": "1000"})
+    assert [server.get("/api/iocs", headers=ADMIN).status_code for _ in range(3)] == [200, 200, 429]
+    deadline = time.monotonic() + 20
+    entries = []
+    while time.monotonic() < deadline and not entries:
+        entries = server.get("/api/audit-log", params={"action": "admin.backup"}, headers=ADMIN).json()["data"]
+        time.sleep(0.2)
+    assert entries, "the former TC_BACKUP_INTERVAL was not applied"
+    log = server.log_text()
+    assert "TC_RATE_LIMIT_READ is deprecated; use TC_READ_RATE_LIMIT" in log
+    assert "TC_BACKUP_INTERVAL is deprecated; use TC_BACKUP_INTERVAL_S" in log
+
+
 @pytest.mark.parametrize("value", ["0", "soon", "-5"])
 def test_backup_interval_is_validated(launch, value):
-    server = launch("threat-cloud", env={**RELAXED, "TC_BACKUP_DIR": "backups", "TC_BACKUP_INTERVAL": value},
+    server = launch("threat-cloud", env={**RELAXED, "TC_BACKUP_DIR": "backups", "TC_BACKUP_INTERVAL_S": value},
                     wait=False)
     assert server.process.wait(timeout=10) == 2
-    assert "TC_BACKUP_INTERVAL" in server.log_text()
+    assert "TC_BACKUP_INTERVAL_S" in server.log_text()
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +226,7 @@ def test_community_reads_are_open_by_default(launch):
     (lookups, feeds, stats, the public queries) answer without a key, TLP clear/green only, under
     the per-IP limit; writes, lists and administration still need a key."""
     env = {k: v for k, v in RELAXED.items() if k != "TC_PUBLIC_READS"}
-    server = launch("threat-cloud", env={**env, "TC_RATE_LIMIT_READ": "20/min"})
+    server = launch("threat-cloud", env={**env, "TC_READ_RATE_LIMIT": "20/min"})
     upload(server, {"iocs": [{"value": "192.0.2.10", "reputation": 90},
                              {"value": "192.0.2.11", "reputation": 90, "tlp": "amber"}]})
     r = server.get("/api/iocs/192.0.2.10")

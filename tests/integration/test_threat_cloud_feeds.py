@@ -90,7 +90,7 @@ def test_feeds_need_a_key_by_default(tc):
 
 
 def test_public_feeds_show_only_shareable_tlp(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "1", "TC_RATE_LIMIT_FEED": "2/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "1", "TC_FEED_RATE_LIMIT": "2/min"})
     upload(server, {"iocs": [{"value": "192.0.2.50", "reputation": 90, "tlp": "clear"},
                              {"value": "192.0.2.51", "reputation": 90, "tlp": "red"}]})
     assert entries(feed(server, "ip", headers={})) == ["192.0.2.50"]

@@ -192,6 +192,29 @@ def test_only_digests_are_stored_and_keys_survive_restart(launch):
     assert again.get("/api/iocs", headers=auth(key["key"])).status_code == 200
 
 
+def test_revocation_by_another_process_counts_from_the_next_request(launch):
+    # Stored keys are remembered between requests; a commit by another process (here the sqlite3
+    # module, as an operator's shell or the import command would) must still take effect at once.
+    server = launch("threat-cloud", env=RELAXED)
+    key = create_key(server, ["read"])
+    for _ in range(3):
+        assert server.get("/api/iocs", headers=auth(key["key"])).status_code == 200
+    db = sqlite3.connect(server.data_dir / "threat-cloud.db")
+    try:
+        with db:
+            db.execute("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00Z' WHERE id = ?", (key["id"],))
+    finally:
+        db.close()
+    r = server.get("/api/iocs", headers=auth(key["key"]))
+    assert_401(server, r)
+    assert "revoked" in r.json()["error"]
+    # and a revocation through the API, after the key was used, from the very next request
+    other = create_key(server, ["read"])
+    assert server.get("/api/iocs", headers=auth(other["key"])).status_code == 200
+    assert server.request("DELETE", f"/api/keys/{other['id']}", headers=ADMIN).status_code == 200
+    assert server.get("/api/iocs", headers=auth(other["key"])).status_code == 401
+
+
 def test_short_bootstrap_key_is_a_config_error(launch):
     server = launch("threat-cloud", env={"TC_API_KEYS": "short"}, wait=False)
     assert server.process.wait(timeout=10) == 2
@@ -201,7 +224,7 @@ def test_short_bootstrap_key_is_a_config_error(launch):
 
 
 def test_rate_limit_is_per_key_and_per_class(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_READ": "3/min", "TC_RATE_LIMIT_WRITE": "2/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_READ_RATE_LIMIT": "3/min", "TC_WRITE_RATE_LIMIT": "2/min"})
     a = create_key(server, ["write"])["key"]
     b = create_key(server, ["read"])["key"]
     with requests.Session() as s:
@@ -232,9 +255,9 @@ def test_rate_limit_is_per_key_and_per_class(launch):
 
 
 def test_rate_limit_setting_is_validated(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_FEED": "lots"}, wait=False)
+    server = launch("threat-cloud", env={**RELAXED, "TC_FEED_RATE_LIMIT": "lots"}, wait=False)
     assert server.process.wait(timeout=10) == 2
-    assert "TC_RATE_LIMIT_FEED" in server.log_text()
+    assert "TC_FEED_RATE_LIMIT" in server.log_text()
 
 
 # --- public reads -----------------------------------------------------------------------------
@@ -246,7 +269,7 @@ def test_public_reads_are_off_by_default(tc):
 
 
 def test_public_reads_allow_anonymous_lookups_only(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true", "TC_RATE_LIMIT_READ": "5/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_PUBLIC_READS": "true", "TC_READ_RATE_LIMIT": "5/min"})
     upload(server, {"iocs": [{"value": "192.0.2.10", "tlp": "clear", "reputation": 90},
                              {"value": "192.0.2.11", "tlp": "amber", "reputation": 90}]})
     r = server.get("/api/iocs/192.0.2.10")

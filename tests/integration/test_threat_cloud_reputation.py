@@ -27,7 +27,7 @@ def iso(seconds_ago: float) -> str:
 
 
 def test_reputation_job_recomputes_from_evidence(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_REPUTATION_INTERVAL": "1"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_REPUTATION_INTERVAL_S": "1"})
     upload(server, {"iocs": [
         {"value": "192.0.2.81", "reputation": 10, "threatType": "botnet_cc", "confidence": 90},
         {"value": "192.0.2.82", "reputation": 10, "threatType": "botnet_cc", "confidence": 90,

@@ -140,7 +140,7 @@ def test_agent_update_errors_and_scope(tc):
 
 
 def test_rule_and_agent_update_limits(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_RATE_LIMIT_WRITE": "1/min", "TC_RATE_LIMIT_FEED": "1/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_WRITE_RATE_LIMIT": "1/min", "TC_FEED_RATE_LIMIT": "1/min"})
     body = {"ruleId": "limited", "ruleContent": SIGMA, "source": "sigma"}
     assert post_rules(server, body).status_code == 201
     r = post_rules(server, body)

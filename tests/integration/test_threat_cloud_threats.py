@@ -176,7 +176,7 @@ def test_scopes(plain):
 
 
 def test_anonymous_uploads_when_allowed_are_limited_per_ip(launch):
-    server = launch("threat-cloud", env={**RELAXED, "TC_ANONYMOUS_UPLOADS": "true", "TC_RATE_LIMIT_WRITE": "2/min"})
+    server = launch("threat-cloud", env={**RELAXED, "TC_ANONYMOUS_UPLOADS": "true", "TC_WRITE_RATE_LIMIT": "2/min"})
     for i in range(2):
         r = post_threats(server, threat_event(attackSourceIP=f"10.{i + 1}.0.1"), headers={}, expect=201)
         assert r.json()["data"]["anonymized"] is True

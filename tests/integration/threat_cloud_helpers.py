@@ -7,10 +7,10 @@ SECOND_ADMIN_KEY = "tc-bootstrap-admin-key-second-zyxwvutsrqponml"
 # Limits high enough never to interfere; rate-limit tests start servers of their own.
 RELAXED = {
     "TC_API_KEYS": f"{ADMIN_KEY},{SECOND_ADMIN_KEY}",
-    "TC_RATE_LIMIT_READ": "100000/min",
-    "TC_RATE_LIMIT_WRITE": "100000/min",
-    "TC_RATE_LIMIT_FEED": "100000/min",
-    "TC_RATE_LIMIT_ADMIN": "100000/min",
+    "TC_READ_RATE_LIMIT": "100000/min",
+    "TC_WRITE_RATE_LIMIT": "100000/min",
+    "TC_FEED_RATE_LIMIT": "100000/min",
+    "TC_ADMIN_RATE_LIMIT": "100000/min",
     "TC_RATE_LIMIT": "100000/min",
     # Most tests check keyed access; the open default (community reads without a key) is
     # tested on servers of its own.

@@ -53,8 +53,9 @@ def main():
         port = free_port()
         limit = "100000000/min"
         env = dict(os.environ, DATA_DIR=data_dir, TC_PORT=str(port), TC_API_KEYS=KEY, LOG_LEVEL="warn",
-                   TC_RATE_LIMIT=limit, TC_RATE_LIMIT_READ=limit, TC_RATE_LIMIT_WRITE=limit,
-                   TC_RATE_LIMIT_FEED=limit)
+                   TC_RATE_LIMIT=limit,
+                   # the current names and the former ones, so binaries from before the rename measure alike
+                   **{name: limit for c in ("READ", "WRITE", "FEED") for name in (f"TC_{c}_RATE_LIMIT", f"TC_RATE_LIMIT_{c}")})
         proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         for _ in range(500):

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/router.hpp"
 
 namespace common {
 
@@ -64,6 +65,14 @@ Response error_response(ResponseStyle style, const ApiError& error) {
     body["error"] = error.what();
   }
   Response r = Response::json(body, error.status());
+  for (const auto& [name, value] : error.headers()) r.headers.set(name, value);
+  return r;
+}
+
+Response error_response(const Route* route, ResponseStyle style, const ApiError& error) {
+  if (!route || !route->render_error) return error_response(style, error);
+  Response r = route->render_error(error);
+  r.status = error.status();
   for (const auto& [name, value] : error.headers()) r.headers.set(name, value);
   return r;
 }

@@ -143,7 +143,7 @@ struct Service::Impl : RequestSink {
       }
       if (req.route) res = invoke(req);
     } catch (const ApiError& e) {
-      res = error_response(info.style, e);
+      res = error_for(req, e);
     } catch (const std::exception& e) {
       res = internal_error(req, e);
     }
@@ -187,7 +187,13 @@ struct Service::Impl : RequestSink {
 
   Response internal_error(const Request& req, const std::exception& e) {
     log::error("unhandled error", {{"request_id", req.request_id}, {"error", e.what()}});
-    return error_response(info.style, ApiError(500, "internal server error"));
+    return error_for(req, ApiError(500, "internal server error"));
+  }
+
+  // An error in the style of the matched route (its own renderer) or else the service's.
+  Response error_for(const Request& req, const ApiError& e) const {
+    const Route* route = req.route ? req.route : req.match ? req.match->route : nullptr;
+    return error_response(route, info.style, e);
   }
 
   Response invoke(Request& req) {
@@ -210,9 +216,9 @@ struct Service::Impl : RequestSink {
     try {
       return step();
     } catch (const ApiError& e) {
-      return error_response(info.style, e);
+      return error_for(req, e);
     } catch (const store::Error& e) {
-      if (e.is_busy()) return error_response(info.style, ApiError(503, "database busy, retry shortly"));
+      if (e.is_busy()) return error_for(req, ApiError(503, "database busy, retry shortly"));
       return internal_error(req, e);
     } catch (const std::exception& e) {
       return internal_error(req, e);

@@ -41,4 +41,9 @@ boost::json::value rfc3339_or_null(const std::optional<std::int64_t>& unix_secon
 // The error body in the given style.
 Response error_response(ResponseStyle style, const ApiError& error);
 
+struct Route;
+// The error response of a request matched to `route` (nullptr: none): the route's own
+// renderer when it has one, else the service's style.
+Response error_response(const Route* route, ResponseStyle style, const ApiError& error);
+
 }  // namespace common

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/http.hpp"
 #include "common/websocket.hpp"
 
@@ -33,6 +34,10 @@ struct Route {
                                     // JSON array body); {"*"} = any (free-form documents)
   std::vector<std::string> query;   // query parameters; {"*"} = any
   Handler handler;
+  // Renders this route's errors (authentication, limits, input and handler errors) for an API
+  // with an error shape of its own, e.g. TAXII error messages; unset = the service's style.
+  // The error's status and headers (Retry-After, Allow, ...) apply to what it returns.
+  std::function<Response(const ApiError&)> render_error;
   std::size_t body_limit = 0;  // bytes; 0 = the server's default
   bool offload = false;        // run on the worker pool (password hashing, big exports)
   // A WebSocket route (GET with an upgrade) instead of `handler`.

@@ -1,0 +1,4 @@
+-- Every heartbeat moves last_heartbeat; an index on it cost an index update (and a dirtied
+-- page) per heartbeat, for the status filter of the agent list and the push targets, which
+-- read at most MANAGER_MAX_AGENTS rows and now scan them.
+DROP INDEX agents_by_heartbeat;
