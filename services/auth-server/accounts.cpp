@@ -4,8 +4,8 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "identity/lockout.hpp"
 #include "identity/mail_tokens.hpp"
+#include "identity/reset_requests.hpp"
 #include "security/password.hpp"
 #include "store/time.hpp"
 
@@ -14,6 +14,9 @@ namespace auth {
 namespace {
 
 // Wrong password and unknown email share this answer exactly.
+// Reset requests handled per transaction; a burst beyond it is handled by the next run.
+constexpr int kResetBatch = 100;
+
 common::ApiError invalid_credentials() { return {401, "invalid email or password", "invalid_credentials"}; }
 
 // Queues a mail about an account, marked with its id so that erasing the account finds it
@@ -28,7 +31,16 @@ std::int64_t queue_mail(store::Connection& c, std::string_view user_id, const co
 
 Accounts::Accounts(store::Database& db, const Settings& settings, const AccessTokens& tokens, common::MailQueue& mail,
                    const TwoFactor& two_factor)
-    : db_(db), settings_(settings), tokens_(tokens), mail_(mail), two_factor_(two_factor) {}
+    : db_(db),
+      settings_(settings),
+      tokens_(tokens),
+      mail_(mail),
+      two_factor_(two_factor),
+      password_login_(db, mail, {settings.lockout_threshold, settings.lockout_base_s, settings.lockout_max_s},
+                      login_hooks()) {
+  // Requests acknowledged before a crash or a stop are handled now.
+  deferred_.post([this] { process_reset_requests(); });
+}
 
 SignedIn Accounts::sign_in(store::Connection& c, const User& user, const identity::Client& client) {
   SignedIn out{user, identity::sessions::create(c, user.id, client.ip, client.user_agent, settings_.session_ttl_s), {}};
@@ -77,81 +89,79 @@ std::optional<SignedIn> Accounts::register_account(const std::string& email, con
   return signed_in;
 }
 
+identity::LoginAccount Accounts::login_account(const User& user) {
+  return {user.id, user.email, user.name, user.password_hash, user.suspended, user.locked_until};
+}
+
+identity::LoginHooks Accounts::login_hooks() {
+  identity::LoginHooks hooks;
+  hooks.audit = [](store::Connection& c, const identity::LoginEvent& e) {
+    if (e.name == identity::kLoginUnknownAddress)
+      audit::record(c, audit::kLoginFailed, "", e.client.ip, {{"reason", "unknown email"}});
+    else if (e.name == identity::kLoginWhileLocked)
+      audit::record(c, audit::kLoginWhileLocked, e.user_id, e.client.ip);
+    else if (e.name == identity::kLoginSuspended)
+      audit::record(c, audit::kLoginSuspended, e.user_id, e.client.ip);
+    else if (e.name == identity::kLoginWrongPassword)
+      audit_failure(c, e.user_id, e.client.ip, audit::kLoginFailed, "wrong password",
+                    e.details.at("lockedUntil").as_int64());
+  };
+  hooks.lock_mail = [this](const identity::LoginAccount& a, const identity::Failure& f) {
+    return common::Mail{
+        a.email, "Your Panguard account was locked",
+        "Hello " + a.name + ",\n\nyour Panguard account was locked after " + std::to_string(f.failures) +
+            " failed sign-ins until " + common::rfc3339_from_unix(f.locked_until) +
+            ". Until then every sign-in is refused, even with the right password.\n\nIf this was not you, "
+            "reset your password with \"Forgot password?\" on the sign-in page at " +
+            settings_.base_url + ".\n",
+        "account-locked"};
+  };
+  return hooks;
+}
+
+void Accounts::audit_failure(store::Connection& c, std::string_view user_id, std::string_view ip,
+                             std::string_view action, std::string_view reason, std::int64_t locked_until) {
+  audit::record(c, action, user_id, ip, {{"reason", reason}});
+  if (locked_until) audit::record(c, audit::kAccountLocked, user_id, ip, {{"lockedUntil", locked_until}});
+}
+
 std::optional<SignedIn> Accounts::login(const std::string& email, const std::string& password,
                                         const SecondFactor& factor, const identity::Client& client) {
   auto user = db_.read([&](store::Connection& c) { return users::by_email(c, email); });
-  std::int64_t now = store::unix_now();
-  bool ok = security::password_verify(password, user ? user->password_hash : security::password_dummy_hash());
-  // A locked account answers exactly like a wrong password, even to the right one, so that the
-  // lock does not tell which addresses have an account; its owner learned of it by mail.
-  if (user && user->locked_until > now) {
-    db_.write([&](store::Connection& c) { audit::record(c, audit::kLoginWhileLocked, user->id, client.ip); });
-    throw invalid_credentials();
-  }
-  if (!user) {
-    db_.write([&](store::Connection& c) {
-      audit::record(c, audit::kLoginFailed, "", client.ip, {{"reason", "unknown email"}});
-    });
-    throw invalid_credentials();
-  }
-  // Counts a failure towards the lockout, in the same transaction as its audit entry; a lock it
-  // starts is mailed to the owner (queued here, sent after the commit).
-  std::int64_t lock_mail = 0;
-  auto record_failure = [&](store::Connection& c, std::string_view action, std::string_view reason) {
-    identity::LockoutPolicy policy{settings_.lockout_threshold, settings_.lockout_base_s, settings_.lockout_max_s};
-    std::int64_t locked_until = identity::lockout::record_failure(c, user->id, now, policy);
-    audit::record(c, action, user->id, client.ip, {{"reason", reason}});
-    if (locked_until > now) {
-      audit::record(c, audit::kAccountLocked, user->id, client.ip, {{"lockedUntil", locked_until}});
-      std::int64_t failures = c.query_int("SELECT failed_logins FROM users WHERE id = ?", user->id).value_or(0);
-      lock_mail = queue_mail(
-          c, user->id,
-          {user->email, "Your Panguard account was locked",
-           "Hello " + user->name + ",\n\nyour Panguard account was locked after " + std::to_string(failures) +
-               " failed sign-ins until " + common::rfc3339_from_unix(locked_until) +
-               ". Until then every sign-in is refused, even with the right password.\n\nIf this was not you, "
-               "reset your password with \"Forgot password?\" on the sign-in page at " +
-               settings_.base_url + ".\n",
-           "account-locked"});
-    }
-  };
-  auto send_lock_mail = [&] {
-    if (lock_mail) mail_.send_now({lock_mail});
-  };
-  if (!ok) {
-    db_.write([&](store::Connection& c) { record_failure(c, audit::kLoginFailed, "wrong password"); });
-    send_lock_mail();
-    throw invalid_credentials();
-  }
-  if (user->suspended) {
-    db_.write([&](store::Connection& c) { audit::record(c, audit::kLoginSuspended, user->id, client.ip); });
+  auto verdict =
+      password_login_.check(user ? std::optional(login_account(*user)) : std::nullopt, email, password, client);
+  if (verdict.outcome == identity::PasswordLogin::Outcome::Refused) throw invalid_credentials();
+  if (verdict.outcome == identity::PasswordLogin::Outcome::Suspended)
     throw common::ApiError(403, "account suspended", "account_suspended");
-  }
   bool two_factor = db_.read([&](store::Connection& c) { return two_factor_.enabled(c, user->id); });
   if (two_factor && !factor.totp_code && !factor.backup_code) return std::nullopt;
+  std::int64_t lock_mail = 0;
   auto signed_in = db_.write([&](store::Connection& c) -> std::optional<SignedIn> {
     if (two_factor) {
       bool passed = factor.totp_code ? two_factor_.use_code(c, user->id, *factor.totp_code)
                                      : two_factor_.use_backup_code(c, user->id, *factor.backup_code);
       if (!passed) {
-        record_failure(c, audit::kLoginWrongCode, factor.totp_code ? "wrong TOTP code" : "wrong backup code");
+        // A wrong code counts towards the lockout like a wrong password.
+        auto failure = password_login_.count_failure(c, login_account(*user));
+        audit_failure(c, user->id, client.ip, audit::kLoginWrongCode,
+                      factor.totp_code ? "wrong TOTP code" : "wrong backup code", failure.locked_until);
+        lock_mail = failure.mail;
         return std::nullopt;
       }
       if (!factor.totp_code) audit::record(c, audit::kBackupCodeUsed, user->id, client.ip);
     }
-    identity::lockout::clear(c, user->id);
+    identity::PasswordLogin::succeeded(c, user->id);
     audit::record(c, audit::kLoginSucceeded, user->id, client.ip, {{"twoFactor", two_factor}});
     return sign_in(c, *user, client);
   });
   if (!signed_in) {
-    send_lock_mail();
+    password_login_.send(lock_mail);
     throw common::ApiError(401, "invalid two-factor code", "invalid_code");
   }
-  // Hashes made with weaker parameters than today's are upgraded while the password is at hand.
-  if (security::password_needs_rehash(user->password_hash)) {
-    std::string upgraded = security::password_hash(password);
-    db_.write([&](store::Connection& c) { users::upgrade_password_hash(c, user->id, user->password_hash, upgraded); });
-  }
+  if (verdict.upgraded_hash)
+    db_.write([&](store::Connection& c) {
+      users::upgrade_password_hash(c, user->id, user->password_hash, *verdict.upgraded_hash);
+    });
   return signed_in;
 }
 
@@ -226,8 +236,8 @@ User Accounts::update_profile(const Principal& caller, const ProfileChange& chan
   return after;
 }
 
-std::pair<std::vector<identity::Session>, std::int64_t> Accounts::sessions(const Principal& caller,
-                                                                           std::int64_t limit, std::int64_t offset) {
+std::pair<std::vector<identity::Session>, std::int64_t> Accounts::sessions(const Principal& caller, std::int64_t limit,
+                                                                           std::int64_t offset) {
   return db_.read([&](store::Connection& c) {
     return identity::sessions::all_live(c, std::optional<std::string>(caller.user_id), limit, offset);
   });
@@ -278,27 +288,41 @@ void Accounts::purge_expired() {
 }
 
 void Accounts::forgot_password(const std::string& email, const identity::Client& client) {
-  // Nothing that depends on the address having an account runs before the answer: a lookup and
-  // a commit on one branch only would tell accounts apart by the time taken.
-  deferred_.post([this, email, client] {
-    std::int64_t mail = db_.write([&](store::Connection& c) -> std::int64_t {
-      auto user = users::by_email(c, email);
-      if (!user) return 0;
-      auto token = identity::mail_tokens::create(c, user->id, kResetPassword, settings_.reset_ttl_s);
-      audit::record(c, audit::kPasswordResetRequested, user->id, client.ip);
-      return queue_mail(
-          c, user->id,
-          {user->email, "Reset your Panguard password",
-           "Hello " + user->name +
-               ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard account. Open this link "
-               "to choose a new one:\n\n" +
-               settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
-               "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this mail; "
-               "your password stays as it is.\n",
-           "reset-password"});
-    });
-    if (mail) mail_.send_now({mail});
+  // The same insert and commit for every address: nothing that depends on the address having an
+  // account runs before the answer, or the time taken would tell accounts apart. The commit
+  // makes the request outlive a crash (process_reset_requests runs again at start).
+  db_.write([&](store::Connection& c) { identity::reset_requests::record(c, email, client.ip); });
+  deferred_.post([this] { process_reset_requests(); });
+}
+
+void Accounts::process_reset_requests() {
+  std::vector<std::int64_t> mails;
+  std::size_t handled = db_.write([&](store::Connection& c) {
+    auto requests = identity::reset_requests::take(c, kResetBatch);
+    for (const auto& r : requests) {
+      auto user = users::by_email(c, r.email);
+      if (user) mails.push_back(queue_reset(c, *user, r.ip));
+    }
+    return requests.size();
   });
+  if (handled == 0) return;
+  common::log::info("password reset requests handled", {{"requests", handled}, {"mailed", mails.size()}});
+  mail_.send_now(mails);
+}
+
+std::int64_t Accounts::queue_reset(store::Connection& c, const User& user, std::string_view ip) {
+  auto token = identity::mail_tokens::create(c, user.id, kResetPassword, settings_.reset_ttl_s);
+  audit::record(c, audit::kPasswordResetRequested, user.id, ip);
+  return queue_mail(
+      c, user.id,
+      {user.email, "Reset your Panguard password",
+       "Hello " + user.name +
+           ",\n\nsomeone (hopefully you) asked to reset the password of your Panguard account. Open this link "
+           "to choose a new one:\n\n" +
+           settings_.base_url + "/reset-password?token=" + token + "\n\nor enter this code: " + token +
+           "\n\nThe link is valid for one hour and works once. If you did not ask for this, ignore this mail; "
+           "your password stays as it is.\n",
+       "reset-password"});
 }
 
 void Accounts::reset_password(const std::string& token, const std::string& password, const identity::Client& client) {
@@ -307,7 +331,7 @@ void Accounts::reset_password(const std::string& token, const std::string& passw
     auto user_id = identity::mail_tokens::consume(c, token, kResetPassword);
     if (!user_id) return false;
     users::set_password(c, *user_id, hash);
-    identity::lockout::clear(c, *user_id);
+    identity::PasswordLogin::succeeded(c, *user_id);
     identity::mail_tokens::spend_all(c, *user_id, kResetPassword);
     int ended = identity::sessions::revoke_all(c, *user_id, "", "password reset");
     audit::record(c, audit::kPasswordReset, *user_id, client.ip, {{"sessionsEnded", ended}});

@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "common/mail.hpp"
-#include "config.hpp"
 #include "identity/deferred.hpp"
+#include "identity/password_login.hpp"
 #include "identity/sessions.hpp"
+#include "settings.hpp"
 #include "store/database.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
@@ -78,10 +79,13 @@ class Accounts {
                        const identity::Client& client);
   // 400 invalid_token when unknown, used or expired.
   void verify_email(const std::string& token, const identity::Client& client);
-  // Mails a one-hour, single-use reset link when the address belongs to an account; says
-  // nothing either way. The lookup and the mail run after the answer (deferred_), so the answer
-  // does the same work in the same time whether the address has an account or not.
+  // Records the request (durably) and answers; looking the address up and mailing a one-hour,
+  // single-use reset link when it belongs to an account run after the answer (deferred_), so
+  // the answer does the same work in the same time whether the address has an account or not.
   void forgot_password(const std::string& email, const identity::Client& client);
+  // Handles the recorded reset requests: after each request, at start (those a crash left) and
+  // periodically (those a failed run left).
+  void process_reset_requests();
   // Sets the password with a reset token, ends every session and lifts a lockout; 400
   // invalid_token when unknown, used or expired. Slow.
   void reset_password(const std::string& token, const std::string& password, const identity::Client& client);
@@ -92,14 +96,22 @@ class Accounts {
 
  private:
   SignedIn sign_in(store::Connection& c, const User& user, const identity::Client& client);
+  static identity::LoginAccount login_account(const User& user);
+  // This service's audit entries and lock mail for the library's login policy.
+  identity::LoginHooks login_hooks();
+  // A failed sign-in proof and, when it started a lock, the lock.
+  static void audit_failure(store::Connection& c, std::string_view user_id, std::string_view ip,
+                            std::string_view action, std::string_view reason, std::int64_t locked_until);
   // Queues the verification mail in the caller's transaction; returns its queue id.
   std::int64_t mail_verification(store::Connection& c, const User& user, const std::string& token);
+  std::int64_t queue_reset(store::Connection& c, const User& user, std::string_view ip);
 
   store::Database& db_;
   const Settings& settings_;
   const AccessTokens& tokens_;
   common::MailQueue& mail_;
   const TwoFactor& two_factor_;
+  identity::PasswordLogin password_login_;
   identity::Deferred deferred_{"password resets"};  // last: stops (finishing its jobs) first
 };
 

@@ -185,7 +185,7 @@ std::string Billing::checkout(const Principal& caller, const std::string& tier, 
 }
 
 BillingStatus Billing::cancel(const Principal& caller, const identity::Client& client) {
-  if (settings_.cancel_url.empty()) throw common::ApiError::not_implemented("BILLING_CANCEL_URL");
+  if (settings_.cancel_url.empty()) throw common::ApiError::not_implemented("AUTH_BILLING_CANCEL_URL");
   auto sub =
       db_.read([&](store::Connection& c) { return running(billing::of_user(c, caller.user_id), store::unix_now()); });
   if (!sub) throw common::ApiError::conflict("no running subscription to cancel");

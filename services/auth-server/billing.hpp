@@ -18,11 +18,11 @@ namespace auth {
 
 struct BillingSettings {
   std::string checkout_url;                  // BILLING_CHECKOUT_URL: the provider creates checkout sessions here
-  std::string cancel_url;                    // BILLING_CANCEL_URL: the provider cancels subscriptions here
-  std::string api_key;                       // BILLING_API_KEY: sent as a bearer token to the provider (optional)
+  std::string cancel_url;                    // AUTH_BILLING_CANCEL_URL: the provider cancels subscriptions here
+  std::string api_key;                       // AUTH_BILLING_API_KEY: sent as a bearer token to the provider (optional)
   std::string webhook_secret;                // BILLING_WEBHOOK_SECRET: HMAC-SHA256 key of webhook signatures
   std::string return_url;                    // where the provider sends the user back (PANGUARD_BASE_URL/billing)
-  std::chrono::milliseconds timeout{10000};  // BILLING_TIMEOUT_S: a provider call, connect included
+  std::chrono::milliseconds timeout{10000};  // AUTH_BILLING_TIMEOUT_S: a provider call, connect included
 };
 
 struct Subscription {
@@ -78,7 +78,7 @@ class Billing {
   // fails or does not answer. Blocking: call off the I/O threads.
   std::string checkout(const Principal& caller, const std::string& tier, const identity::Client& client);
   // Asks the provider to cancel the running subscription at the end of its period and records
-  // that: 501 without BILLING_CANCEL_URL, 409 when nothing is running or it already ends,
+  // that: 501 without AUTH_BILLING_CANCEL_URL, 409 when nothing is running or it already ends,
   // 502/504 when the provider fails. Blocking.
   BillingStatus cancel(const Principal& caller, const identity::Client& client);
 

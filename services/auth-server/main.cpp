@@ -5,15 +5,15 @@
 #include "admin.hpp"
 #include "billing.hpp"
 #include "common/embedded.hpp"
-#include "common/mail.hpp"
-#include "common/service.hpp"
-#include "config.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/mail.hpp"
+#include "common/service.hpp"
 #include "gdpr.hpp"
 #include "identity/schema.hpp"
 #include "input.hpp"
 #include "routes.hpp"
+#include "settings.hpp"
 #include "tokens.hpp"
 #include "totp.hpp"
 #include "usage.hpp"
@@ -35,19 +35,17 @@ common::ServiceInfo describe() {
       .rate_limit_env = "AUTH_RATE_LIMIT",
       .default_rate_limit = "20/min",
       .openapi_yaml = auth_server_openapi().front().data,
-      .options = {{"JWT_SECRET", "",
-                   "HMAC key for HS256 access tokens (at least 32 bytes; unused with JWT_PRIVATE_KEY_FILE)", true},
-                  {"TOTP_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for TOTP secrets", true}},
+      .options = auth::settings::options(),
   };
-  for (auto& option : auth::setting_options()) info.options.push_back(std::move(option));
   for (auto& option : common::mail_options("Panguard <no-reply@panguard.local>")) info.options.push_back(option);
   return info;
 }
 
 // The domain objects, owned by the service (routes refer to them).
 struct AuthServer {
-  AuthServer(common::Service& service, store::Database& db, security::JwtCodec codec, const std::string& totp_key)
-      : settings(auth::read_settings(service.config())),
+  AuthServer(common::Service& service, auth::Settings given, store::Database& db, security::JwtCodec codec,
+             const std::string& totp_key)
+      : settings(std::move(given)),
         tokens(std::move(codec), settings.access_ttl_s),
         mail(db, common::Mailer(common::read_mail_settings(service.config(), service.data_dir(), "X-Panguard-Mail"))),
         two_factor(db, totp_key),
@@ -69,14 +67,9 @@ struct AuthServer {
   auth::Usage usage;
 };
 // AUTH_BOOTSTRAP_ADMIN_*: the first administrator, checked by the same rules as a registration.
-void bootstrap_admin(const common::Config& config, auth::Administration& administration) {
-  bool email = config.is_set("AUTH_BOOTSTRAP_ADMIN_EMAIL"), password = config.is_set("AUTH_BOOTSTRAP_ADMIN_PASSWORD");
-  if (!email && !password) return;
-  if (email != password)
-    throw common::ConfigError("AUTH_BOOTSTRAP_ADMIN_EMAIL and AUTH_BOOTSTRAP_ADMIN_PASSWORD must be set together");
-  boost::json::object given{{"email", config.get("AUTH_BOOTSTRAP_ADMIN_EMAIL")},
-                            {"name", config.get("AUTH_BOOTSTRAP_ADMIN_NAME")},
-                            {"password", config.get("AUTH_BOOTSTRAP_ADMIN_PASSWORD")}};
+void bootstrap_admin(const auth::Settings::BootstrapAdmin& admin, auth::Administration& administration) {
+  if (admin.email.empty()) return;
+  boost::json::object given{{"email", admin.email}, {"name", admin.name}, {"password", admin.password}};
   std::string address, name, secret;
   try {
     address = auth::input::email(given, "email");
@@ -90,29 +83,34 @@ void bootstrap_admin(const common::Config& config, auth::Administration& adminis
 }
 
 void setup(common::Service& service) {
-  security::JwtCodec codec = auth::signing_codec(service);
+  auth::Settings settings = auth::settings::read(service.config());
+  security::JwtCodec codec = auth::signing_codec(service, settings.jwt_private_key_file);
   std::string totp_key = service.encryption_key("TOTP_ENCRYPTION_KEY");
   store::Database& db = service.open_database("auth.db", auth_server_migrations(), identity::migrations());
   // Deleted and overwritten content is zeroed in the file (whatever the SQLite build's default),
   // so an erased account leaves no personal data in free space; the writer is the only
   // connection that changes anything.
   db.write([](store::Connection& c) { c.exec("PRAGMA secure_delete = ON"); });
-  auto& server = service.make<AuthServer>(service, db, std::move(codec), totp_key);
-  bootstrap_admin(service.config(), server.administration);
+  auto& server = service.make<AuthServer>(service, std::move(settings), db, std::move(codec), totp_key);
+  bootstrap_admin(server.settings.bootstrap_admin, server.administration);
   auth::add_auth_schemes(service, server.tokens, db);
   service.limit_class("register", server.settings.register_limit);
   service.limit_class("login", server.settings.login_limit);
   service.limit_class("reset", server.settings.reset_limit);
   service.limit_class("totp", server.settings.totp_limit);
   service.limit_class("webhook", server.settings.webhook_limit);
-  auth::add_auth_routes(service, server.accounts);
-  auth::add_totp_routes(service, server.two_factor);
-  auth::add_gdpr_routes(service, server.privacy);
-  auth::add_admin_routes(service, server.administration);
-  auth::add_billing_routes(service, server.billing);
-  auth::add_usage_routes(service, server.usage);
-  auth::add_key_routes(service, server.tokens);
-  auth::add_page_routes(service);
+  auth::add_billing_webhook_scheme(service, server.billing);
+  auth::add_usage_service_scheme(service, server.usage);
+  service.add(auth::auth_routes(server.accounts));
+  service.add(auth::totp_routes(server.two_factor));
+  service.add(auth::gdpr_routes(server.privacy));
+  service.add(auth::billing_routes(server.billing));
+  service.add(auth::usage_routes(server.usage));
+  service.add(auth::admin_routes(server.administration));
+  service.add(auth::key_routes(server.tokens));
+  service.add(auth::page_routes());
+  service.every("pending password resets", std::chrono::minutes(1),
+                [&server] { server.accounts.process_reset_requests(); });
   service.every("retry undelivered mail", server.mail.retry_interval(), [&server] { server.mail.deliver_due(); });
   service.every("purge ended sessions and spent tokens", std::chrono::seconds(server.settings.purge_interval_s),
                 [&server] {

@@ -61,59 +61,73 @@ json::object subscription_json(const Subscription& s) {
           {"updatedAt", common::rfc3339_from_unix(s.updated_at)}};
 }
 
-void add_billing_routes(common::Service& service, Billing& billing) {
-  Billing* b = &billing;
-  service.auth_scheme("billing_webhook", [b](common::Request& req) {
+namespace {
+
+common::Response list_plans(common::Request&) {
+  json::array list;
+  for (const auto& p : plans()) list.push_back(plan_json(p));
+  return common::envelope_ok(json::object{{"plans", std::move(list)}});
+}
+
+common::Response show_status(Billing& b, common::Request& req) {
+  return common::envelope_ok(status_json(b.status(principal_of(req))));
+}
+
+common::Response checkout(Billing& b, common::Request& req) {
+  auto body = req.json_object();
+  auto tier = common::input::one_of(body, "tier", {"solo", "pro", "business"});
+  return common::envelope_ok(json::object{{"url", b.checkout(principal_of(req), tier, client_of(req))}});
+}
+
+common::Response cancel(Billing& b, common::Request& req) {
+  return common::envelope_ok(status_json(b.cancel(principal_of(req), client_of(req))));
+}
+
+common::Response webhook(Billing& b, common::Request& req) {
+  auto event = parse_event(req.json_object());
+  auto outcome = b.apply(event);
+  json::object data{{"eventId", event.id}, {"duplicate", outcome.duplicate}, {"applied", outcome.applied}};
+  if (!outcome.note.empty()) data["note"] = outcome.note;
+  return common::envelope_ok(std::move(data));
+}
+
+}  // namespace
+
+void add_billing_webhook_scheme(common::Service& service, Billing& billing) {
+  service.auth_scheme("billing_webhook", [&billing](common::Request& req) {
     auto signature = req.headers.get("X-Signature");
-    b->verify_signature(req.body, signature);
+    billing.verify_signature(req.body, signature);
   });
-  service.add({
-      {.method = "GET",
-       .path = "/api/billing/plans",
-       .handler =
-           [](common::Request&) {
-             json::array list;
-             for (const auto& p : plans()) list.push_back(plan_json(p));
-             return common::envelope_ok(json::object{{"plans", std::move(list)}});
-           }},
+}
+
+// In the order of the API reference.
+std::vector<common::Route> billing_routes(Billing& b) {
+  return {
+      {.method = "GET", .path = "/api/billing/plans", .handler = list_plans},
       {.method = "GET",
        .path = "/api/billing/status",
        .auth = "user",
-       .handler = [b](common::Request& req) { return common::envelope_ok(status_json(b->status(principal_of(req)))); }},
+       .handler = [&b](common::Request& r) { return show_status(b, r); }},
       {.method = "POST",
        .path = "/api/billing/checkout",
        .auth = "user",
        .fields = {"tier"},
-       .handler =
-           [b](common::Request& req) {
-             auto body = req.json_object();
-             auto tier = common::input::one_of(body, "tier", {"solo", "pro", "business"});
-             return common::envelope_ok(json::object{{"url", b->checkout(principal_of(req), tier, client_of(req))}});
-           },
+       .handler = [&b](common::Request& r) { return checkout(b, r); },
        .offload = true},
       {.method = "POST",
        .path = "/api/billing/cancel",
        .auth = "user",
-       .handler =
-           [b](common::Request& req) {
-             return common::envelope_ok(status_json(b->cancel(principal_of(req), client_of(req))));
-           },
+       .handler = [&b](common::Request& r) { return cancel(b, r); },
        .offload = true},
       {.method = "POST",
        .path = "/api/billing/webhook",
        .auth = "billing_webhook",
        .limit = "webhook",
        .fields = {"*"},
-       .handler =
-           [b](common::Request& req) {
-             auto event = parse_event(req.json_object());
-             auto outcome = b->apply(event);
-             json::object data{{"eventId", event.id}, {"duplicate", outcome.duplicate}, {"applied", outcome.applied}};
-             if (!outcome.note.empty()) data["note"] = outcome.note;
-             return common::envelope_ok(std::move(data));
-           },
+       .handler = [&b](common::Request& r) { return webhook(b, r); },
        .body_limit = 64 * 1024},
-  });
+
+  };
 }
 
 }  // namespace auth

@@ -63,56 +63,61 @@ json::object export_json(const PersonalData& d) {
       {"auditEntries", std::move(audit)}};
 }
 
+common::Response export_data(Privacy& p, common::Request& req) {
+  const auto& caller = principal_of(req);
+  auto res = common::Response::json(export_json(p.export_data(caller, client_of(req))));
+  res.headers.add("Content-Disposition", "attachment; filename=\"panguard-export-" + caller.user_id + ".json\"");
+  return res;
+}
+
+common::Response delete_account(Privacy& p, common::Request& req) {
+  auto body = req.json_object();
+  auto erased = p.delete_account(principal_of(req), input::password(body, "password"));
+  json::object tables;
+  for (const auto& [table, rows] : erased) tables[table] = rows;
+  return common::envelope_ok(json::object{{"deleted", true}, {"tables", std::move(tables)}});
+}
+
+common::Response show_consents(Privacy& p, common::Request& req) {
+  return common::envelope_ok(consents_json(p.consents(principal_of(req))));
+}
+
+common::Response change_consents(Privacy& p, common::Request& req) {
+  auto body = req.json_object();
+  ConsentChange change{common::input::optional_text(body, "termsVersion", {.min = 1, .max = 32}),
+                       common::input::optional_boolean(body, "marketing")};
+  if (!change.terms_version && !change.marketing)
+    throw common::ApiError::validation("'termsVersion' or 'marketing' is required");
+  return common::envelope_ok(consents_json(p.change_consents(principal_of(req), change, client_of(req))));
+}
+
 }  // namespace
 
-void add_gdpr_routes(common::Service& service, Privacy& privacy) {
-  Privacy* p = &privacy;
-  service.add({
+// In the order of the API reference.
+std::vector<common::Route> gdpr_routes(Privacy& p) {
+  return {
       {.method = "GET",
        .path = "/api/auth/export-data",
        .auth = "user",
-       .handler =
-           [p](common::Request& req) {
-             const auto& caller = principal_of(req);
-             auto res = common::Response::json(export_json(p->export_data(caller, client_of(req))));
-             res.headers.add("Content-Disposition",
-                             "attachment; filename=\"panguard-export-" + caller.user_id + ".json\"");
-             return res;
-           },
+       .handler = [&p](common::Request& r) { return export_data(p, r); },
        .offload = true},
       {.method = "DELETE",
        .path = "/api/auth/delete-account",
        .auth = "user",
        .limit = "login",
        .fields = {"password"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             auto erased = p->delete_account(principal_of(req), input::password(body, "password"));
-             json::object tables;
-             for (const auto& [table, rows] : erased) tables[table] = rows;
-             return common::envelope_ok(json::object{{"deleted", true}, {"tables", std::move(tables)}});
-           },
+       .handler = [&p](common::Request& r) { return delete_account(p, r); },
        .offload = true},
       {.method = "GET",
        .path = "/api/auth/consents",
        .auth = "user",
-       .handler =
-           [p](common::Request& req) { return common::envelope_ok(consents_json(p->consents(principal_of(req)))); }},
+       .handler = [&p](common::Request& r) { return show_consents(p, r); }},
       {.method = "PUT",
        .path = "/api/auth/consents",
        .auth = "user",
        .fields = {"marketing", "termsVersion"},
-       .handler =
-           [p](common::Request& req) {
-             auto body = req.json_object();
-             ConsentChange change{common::input::optional_text(body, "termsVersion", {.min = 1, .max = 32}),
-                                  common::input::optional_boolean(body, "marketing")};
-             if (!change.terms_version && !change.marketing)
-               throw common::ApiError::validation("'termsVersion' or 'marketing' is required");
-             return common::envelope_ok(consents_json(p->change_consents(principal_of(req), change, client_of(req))));
-           }},
-  });
+       .handler = [&p](common::Request& r) { return change_consents(p, r); }},
+  };
 }
 
 }  // namespace auth

@@ -3,20 +3,24 @@
 
 namespace auth {
 
-void add_key_routes(common::Service& service, const AccessTokens& tokens) {
-  const AccessTokens* t = &tokens;
-  service.add({
+namespace {
+
+common::Response jwks(const AccessTokens& tokens) {
+  // A standard document for JWT libraries, so not wrapped in the envelope.
+  auto res = common::Response::json(tokens.jwks());
+  res.headers.set("Cache-Control", "public, max-age=300");
+  return res;
+}
+
+}  // namespace
+
+std::vector<common::Route> key_routes(const AccessTokens& tokens) {
+  return {
       {.method = "GET",
        .path = "/.well-known/jwks.json",
        .limit = "none",  // verifiers of several services may share an address; the answer is constant
-       .handler =
-           [t](common::Request&) {
-             // A standard document for JWT libraries, so not wrapped in the envelope.
-             auto res = common::Response::json(t->jwks());
-             res.headers.set("Cache-Control", "public, max-age=300");
-             return res;
-           }},
-  });
+       .handler = [&tokens](common::Request&) { return jwks(tokens); }},
+  };
 }
 
 }  // namespace auth

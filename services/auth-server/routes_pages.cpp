@@ -20,31 +20,23 @@ common::Response asset(std::string_view name) {
   return res;
 }
 
+common::Response account_page(common::Request&) { return asset("account.html"); }
+
+common::Response account_file(common::Request& req) {
+  auto name = req.param("asset");
+  if (!name.ends_with(".js") && !name.ends_with(".css")) throw common::ApiError::not_found("no such page file");
+  return asset(name);
+}
+
 }  // namespace
 
-void add_page_routes(common::Service& service) {
-  // Pages and files are outside the rate limits; the API calls they make are limited.
-  service.add({
-      {.method = "GET",
-       .path = "/verify-email",
-       .limit = "none",
-       .query = {"token"},
-       .handler = [](common::Request&) { return asset("account.html"); }},
-      {.method = "GET",
-       .path = "/reset-password",
-       .limit = "none",
-       .query = {"token"},
-       .handler = [](common::Request&) { return asset("account.html"); }},
-      {.method = "GET",
-       .path = "/account/{asset}",
-       .limit = "none",
-       .handler =
-           [](common::Request& req) {
-             auto name = req.param("asset");
-             if (!name.ends_with(".js") && !name.ends_with(".css")) throw common::ApiError::not_found("no such page file");
-             return asset(name);
-           }},
-  });
+// Pages and files are outside the rate limits; the API calls they make are limited.
+std::vector<common::Route> page_routes() {
+  return {
+      {.method = "GET", .path = "/verify-email", .limit = "none", .query = {"token"}, .handler = account_page},
+      {.method = "GET", .path = "/reset-password", .limit = "none", .query = {"token"}, .handler = account_page},
+      {.method = "GET", .path = "/account/{asset}", .limit = "none", .handler = account_file},
+  };
 }
 
 }  // namespace auth

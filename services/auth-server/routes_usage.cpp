@@ -24,39 +24,45 @@ json::object meter_json(const Meter& m) {
   return o;
 }
 
+common::Response show_usage(Usage& u, common::Request& req) {
+  auto s = u.summary(principal_of(req));
+  json::array meters;
+  for (const auto& m : s.meters) meters.push_back(meter_json(m));
+  return common::envelope_ok(json::object{{"tier", s.tier}, {"meters", std::move(meters)}});
+}
+
+common::Response report_usage(Usage& u, common::Request& req) {
+  namespace in = common::input;
+  auto body = req.json_object();
+  UsageReport r{in::text(body, "userId", {.min = 1, .max = 64}),
+                in::one_of(body, "meter", {"endpoints", "threatLookups", "apiCalls"}),
+                in::optional_integer(body, "increment", 1, 1'000'000),
+                in::optional_integer(body, "value", 0, 1'000'000)};
+  if (r.increment && r.value) throw common::ApiError::validation("give either 'increment' or 'value'");
+  return common::envelope_ok(json::object{{"meter", meter_json(u.record(r))}});
+}
+
 }  // namespace
 
-void add_usage_routes(common::Service& service, Usage& usage) {
-  Usage* u = &usage;
-  service.auth_scheme("usage_service", [u](common::Request& req) { u->check_service_token(req.bearer_token()); });
-  service.add({
+void add_usage_service_scheme(common::Service& service, Usage& usage) {
+  service.auth_scheme("usage_service",
+                      [&usage](common::Request& req) { usage.check_service_token(req.bearer_token()); });
+}
+
+// In the order of the API reference.
+std::vector<common::Route> usage_routes(Usage& u) {
+  return {
       {.method = "GET",
        .path = "/api/usage",
        .auth = "user",
-       .handler =
-           [u](common::Request& req) {
-             auto s = u->summary(principal_of(req));
-             json::array meters;
-             for (const auto& m : s.meters) meters.push_back(meter_json(m));
-             return common::envelope_ok(json::object{{"tier", s.tier}, {"meters", std::move(meters)}});
-           }},
+       .handler = [&u](common::Request& r) { return show_usage(u, r); }},
       {.method = "POST",
        .path = "/api/usage/report",
        .auth = "usage_service",
        .limit = "none",
        .fields = {"increment", "meter", "userId", "value"},
-       .handler =
-           [u](common::Request& req) {
-             namespace in = common::input;
-             auto body = req.json_object();
-             UsageReport r{in::text(body, "userId", {.min = 1, .max = 64}),
-                           in::one_of(body, "meter", {"endpoints", "threatLookups", "apiCalls"}),
-                           in::optional_integer(body, "increment", 1, 1'000'000),
-                           in::optional_integer(body, "value", 0, 1'000'000)};
-             if (r.increment && r.value) throw common::ApiError::validation("give either 'increment' or 'value'");
-             return common::envelope_ok(json::object{{"meter", meter_json(u->record(r))}});
-           }},
-  });
+       .handler = [&u](common::Request& r) { return report_usage(u, r); }},
+  };
 }
 
 }  // namespace auth

@@ -16,14 +16,13 @@ std::string string_claim(const boost::json::object& claims, std::string_view nam
 
 }  // namespace
 
-security::JwtCodec signing_codec(common::Service& service) {
-  const auto& config = service.config();
-  if (!config.is_set("JWT_PRIVATE_KEY_FILE")) {
-    if (service.production() && !config.is_set("JWT_SECRET"))
+security::JwtCodec signing_codec(common::Service& service, const std::string& private_key_file) {
+  if (private_key_file.empty()) {
+    if (service.production() && !service.config().is_set("JWT_SECRET"))
       throw common::ConfigError("JWT_SECRET or JWT_PRIVATE_KEY_FILE is required when APP_ENV=production");
     return security::JwtCodec::hs256(service.signing_secret("JWT_SECRET"), kIssuer);
   }
-  std::string pem = common::read_file(config.get("JWT_PRIVATE_KEY_FILE"));
+  std::string pem = common::read_file(private_key_file);
   try {
     return security::JwtCodec::from_private_key_pem(std::move(pem), kIssuer);
   } catch (const std::invalid_argument& e) {

@@ -66,9 +66,10 @@ class AccessTokens {
   mutable common::Memo<users::LiveSession> sessions_;
 };
 
-// The signing codec: RS256/ES256 from the PEM in JWT_PRIVATE_KEY_FILE when set (ConfigError
-// naming it when unreadable or not an RSA >= 2048 / P-256 key), else HS256 with JWT_SECRET.
-security::JwtCodec signing_codec(common::Service& service);
+// The signing codec: RS256/ES256 from the PEM in private_key_file (JWT_PRIVATE_KEY_FILE) when
+// set (ConfigError naming it when unreadable or not an RSA >= 2048 / P-256 key), else HS256
+// with JWT_SECRET.
+security::JwtCodec signing_codec(common::Service& service, const std::string& private_key_file);
 
 // Registers "user" (any signed-in account) and "admin" (role admin, else 403) on the service.
 void add_auth_schemes(common::Service& service, const AccessTokens& tokens, store::Database& db);

@@ -86,7 +86,7 @@ UsageSummary Usage::summary(const Principal& caller) {
 }
 
 void Usage::check_service_token(std::optional<std::string_view> bearer) const {
-  if (service_token_.empty()) throw common::ApiError::not_implemented("USAGE_SERVICE_TOKEN");
+  if (service_token_.empty()) throw common::ApiError::not_implemented("AUTH_USAGE_SERVICE_TOKEN");
   if (!bearer || !security::constant_time_equal(security::sha256(*bearer), security::sha256(service_token_)))
     throw common::ApiError::unauthorized("invalid usage service token");
 }

@@ -54,7 +54,7 @@ class Usage {
   Usage(store::Database& db, std::string service_token);
 
   UsageSummary summary(const Principal& caller);
-  // 501 without USAGE_SERVICE_TOKEN; 401 unless `bearer` is that token.
+  // 501 without AUTH_USAGE_SERVICE_TOKEN; 401 unless `bearer` is that token.
   void check_service_token(std::optional<std::string_view> bearer) const;
   // Adds or sets the reported amount and returns the meter after the change: 404 for an
   // unknown account, 400 when increment/value does not fit the meter.

@@ -74,8 +74,8 @@ def provider():
 def server(module_launch, provider):
     return module_launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET,
                                              "BILLING_CHECKOUT_URL": provider.url + "/v1/checkouts",
-                                             "BILLING_CANCEL_URL": provider.url + "/v1/cancellations",
-                                             "BILLING_API_KEY": API_KEY, "BILLING_SWEEP_INTERVAL_S": "1",
+                                             "AUTH_BILLING_CANCEL_URL": provider.url + "/v1/cancellations",
+                                             "AUTH_BILLING_API_KEY": API_KEY, "AUTH_BILLING_SWEEP_INTERVAL_S": "1",
                                              "PANGUARD_BASE_URL": "https://app.panguard.test"})
 
 
@@ -210,7 +210,7 @@ def test_provider_unreachable(launch):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/checkout"
-    server = launch("auth-server", env={**AUTH_ENV, "BILLING_CHECKOUT_URL": dead, "BILLING_CANCEL_URL": dead})
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_CHECKOUT_URL": dead, "AUTH_BILLING_CANCEL_URL": dead})
     reg = register(server)
     err = error_of(server, post(server, "/api/billing/checkout", {"tier": "solo"}, token=reg["token"]), 502)
     assert "unreachable" in err["error"]
@@ -218,7 +218,7 @@ def test_provider_unreachable(launch):
 
 def test_provider_timeout_is_504(launch, provider):
     server = launch("auth-server", env={**AUTH_ENV, "BILLING_CHECKOUT_URL": provider.url + "/v1/checkouts",
-                                        "BILLING_TIMEOUT_S": "1"})
+                                        "AUTH_BILLING_TIMEOUT_S": "1"})
     reg = register(server)
     provider.delay = 8  # far beyond the 1 s timeout, however late the server notices it
     err = error_of(server, post(server, "/api/billing/checkout", {"tier": "solo"}, token=reg["token"]), 504,
@@ -228,7 +228,7 @@ def test_provider_timeout_is_504(launch, provider):
 
 
 def test_webhook_size_and_rate_limits(launch):
-    server = launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "3/h"})  # no refill during the test
+    server = launch("auth-server", env={**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "AUTH_BILLING_WEBHOOK_LIMIT": "3/h"})  # no refill during the test
     big = json.dumps({"id": "evt_big", "type": "subscription.updated", "pad": "x" * 70000}).encode()
     error_of(server, webhook(server, None, raw=big), 413)
     statuses = [webhook(server, event("invoice.upcoming", f"sub_{i}")).status_code for i in range(4)]
@@ -245,7 +245,7 @@ def test_unconfigured_billing_is_501(launch):
                    "not_implemented")
     assert "BILLING_CHECKOUT_URL" in err["error"]
     err = error_of(server, post(server, "/api/billing/cancel", token=reg["token"]), 501, "not_implemented")
-    assert "BILLING_CANCEL_URL" in err["error"]
+    assert "AUTH_BILLING_CANCEL_URL" in err["error"]
     e = event("subscription.created", "sub_x", userId=reg["user"]["id"], tier="pro")
     err = error_of(server, webhook(server, e), 501, "not_implemented")
     assert "BILLING_WEBHOOK_SECRET" in err["error"]
@@ -443,7 +443,7 @@ def test_admin_sees_subscriptions(server):
 def test_acknowledged_events_survive_kill_9(launch):
     """Webhook events answered 200 during a burst are all applied after a SIGKILL and a restart,
     and a replay of any of them is still recognised."""
-    env = {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "BILLING_WEBHOOK_LIMIT": "100000/min"}
+    env = {**AUTH_ENV, "BILLING_WEBHOOK_SECRET": SECRET, "AUTH_BILLING_WEBHOOK_LIMIT": "100000/min"}
     server = launch("auth-server", env=env)
     users = [register(server) for _ in range(3)]
     acknowledged = []

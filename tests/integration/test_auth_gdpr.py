@@ -161,7 +161,7 @@ def test_erasure_leaves_no_personal_data_anywhere_in_the_database(launch):
     erased: no cell of any table and no byte of the database file or its log still holds its
     addresses, name, user agent, client address or subscription; only the audit entries keep its id."""
     server = launch("auth-server", env={**AUTH_ENV, "TRUST_PROXY": "true", "BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                                        "USAGE_SERVICE_TOKEN": USAGE_TOKEN})
+                                        "AUTH_USAGE_SERVICE_TOKEN": USAGE_TOKEN})
     tag = uuid.uuid4().hex[:10]
     old, new, name = f"first-{tag}@example.com", f"second-{tag}@example.com", f"Zelda Quux {tag}"
     agent, ip = f"ErasureBrowser/{tag}", "198.51.100.23"

@@ -5,6 +5,7 @@ per-IP limit shared by both endpoints.
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_auth_password_reset.py
 """
 import hashlib
+import signal
 
 import pytest
 import requests
@@ -121,3 +122,30 @@ def test_reset_limit_5_per_15_minutes_shared(launch):
     assert int(r.headers["Retry-After"]) >= 1
     assert r.headers["X-RateLimit-Limit"] == "5"
     error_of(server, reset(server, "C" * 43), 429, "rate_limited")
+
+
+def test_acknowledged_forgot_password_survives_kill_9(launch):
+    """A forgot-password answered 200 is recorded before the answer: after a SIGKILL straight
+    after the answers and a restart, every account still gets its one reset mail, and its link
+    works."""
+    env = {**AUTH_ENV, "MAIL_RETRY_BASE_S": "1"}
+    server = launch("auth-server", env=env)
+    addrs = [unique_email("k9reset") for _ in range(8)]
+    for addr in addrs:
+        register(server, addr)
+    for addr in addrs:  # bounded burst, killed right after the last answer
+        assert forgot(server, addr).status_code == 200
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(timeout=10)
+    mailed_before = sum(len(mails(server, to=a, kind="reset-password")) for a in addrs)
+
+    again = launch("auth-server", env=env, data_dir=server.data_dir)
+    assert query(again, "PRAGMA integrity_check")[0][0] == "ok"
+    for addr in addrs:
+        token = mailed_token(again, addr, "reset-password")  # exactly one each
+        ok_data(reset(again, token))
+        ok_data(login(again, addr, NEW))
+    assert query(again, "SELECT count(*) FROM reset_requests")[0][0] == 0
+    # The kill came before the deferred step for at least the last request, so the restart
+    # is what mailed it (the step waits 20 ms after each answer).
+    assert mailed_before < len(addrs)

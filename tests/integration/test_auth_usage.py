@@ -16,7 +16,7 @@ METERS = ["endpoints", "threatLookups", "apiCalls", "sessions"]
 
 @pytest.fixture(scope="module")
 def server(module_launch):
-    return module_launch("auth-server", env={**AUTH_ENV, "USAGE_SERVICE_TOKEN": SERVICE_TOKEN})
+    return module_launch("auth-server", env={**AUTH_ENV, "AUTH_USAGE_SERVICE_TOKEN": SERVICE_TOKEN})
 
 
 def report(server, body, token=SERVICE_TOKEN):
@@ -149,3 +149,13 @@ def test_reports_need_configuration(launch):
                    "not_implemented")
     assert "USAGE_SERVICE_TOKEN" in err["error"]
     ok_data(server.get("/api/usage", headers=bearer(reg["token"])))
+
+
+def test_the_former_setting_name_still_works_with_a_warning(launch):
+    """USAGE_SERVICE_TOKEN was renamed AUTH_USAGE_SERVICE_TOKEN (decision 0020): the old name
+    keeps working and the start logs that it is deprecated."""
+    old = launch("auth-server", env={**AUTH_ENV, "USAGE_SERVICE_TOKEN": SERVICE_TOKEN})
+    reg = register(old)
+    ok_data(report(old, {"userId": reg["user"]["id"], "meter": "apiCalls", "increment": 1}))
+    log = old.log_text()
+    assert "USAGE_SERVICE_TOKEN is deprecated" in log and "AUTH_USAGE_SERVICE_TOKEN" in log

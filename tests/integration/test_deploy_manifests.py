@@ -592,7 +592,9 @@ def binary_settings(service):
         m = HELP_SETTING.match(line)
         if m:
             assert m.group(1) not in settings, f"{service}: {m.group(1)} listed twice"
-            settings[m.group(1)] = m.group(2).endswith(" (secret)")
+            # A renamed setting's help ends with "(formerly OLD)", after the secret mark.
+            text = re.sub(r" \(formerly [A-Z0-9_, ]+\)$", "", m.group(2))
+            settings[m.group(1)] = text.endswith(" (secret)")
     host_env, port_env = SERVICES[service][1:]
     assert {host_env, port_env, "DATA_DIR", "APP_ENV", "LOG_LEVEL"} <= set(settings), service
     return settings
@@ -647,8 +649,8 @@ def chart_secret_lists(chart):
 
 def test_help_marks_exactly_the_secret_settings(settings):
     expected = {
-        "auth-server": {"JWT_SECRET", "TOTP_ENCRYPTION_KEY", "BILLING_API_KEY", "BILLING_WEBHOOK_SECRET",
-                        "USAGE_SERVICE_TOKEN", "SMTP_PASS", "AUTH_BOOTSTRAP_ADMIN_PASSWORD"},
+        "auth-server": {"JWT_SECRET", "TOTP_ENCRYPTION_KEY", "AUTH_BILLING_API_KEY", "BILLING_WEBHOOK_SECRET",
+                        "AUTH_USAGE_SERVICE_TOKEN", "SMTP_PASS", "AUTH_BOOTSTRAP_ADMIN_PASSWORD"},
         "manager": {"MANAGER_AUTH_TOKEN"},
         "threat-cloud": {"TC_API_KEYS"},
         "shardlyn-api": {"SHARDLYN_JWT_SECRET", "SHARDLYN_ENCRYPTION_KEY", "SHARDLYN_GITHUB_CLIENT_SECRET",

@@ -29,20 +29,42 @@ bool spend_once(store::Connection& db, const Access::Signed& token) {
   return true;
 }
 
+identity::LoginAccount login_account(const User& user) {
+  return {user.id, user.email, user.name, user.password_hash, user.suspended, user.locked_until};
+}
+
 // Counts a failed password or code towards the account's lockout with its audit entry; a lock
 // it starts is queued as a mail to the owner (returned: the queue id, 0 for none).
-std::int64_t count_failure(store::Connection& db, const User& user, std::int64_t now, const AccountSettings& settings,
+std::int64_t count_failure(identity::PasswordLogin& login, store::Connection& db, const User& user,
                            const audit::Actor& from, std::string_view action) {
-  std::int64_t locked_until = identity::lockout::record_failure(db, user.id, now, settings.lockout);
-  audit::record(db, locked_until ? "auth.account_locked" : action, from, {}, user.id);
-  if (!locked_until) return 0;
-  std::int64_t failures = db.query_int("SELECT failed_logins FROM users WHERE id = ?", user.id).value_or(0);
-  std::string body = "Hello " + user.name + ",\n\nyour Shardlyn account was locked after " + std::to_string(failures) +
-                     " failed sign-ins until " + common::rfc3339_from_unix(locked_until) +
-                     ". Until then every sign-in is refused, even with the right password.\n\nIf this was not "
-                     "you, reset your password with \"Forgot password\" in the web app at " +
-                     settings.app_url + " (or POST /v1/auth/forgot-password).\n";
-  return common::MailQueue::enqueue(db, {user.email, "Your Shardlyn account was locked", body, "account-locked"});
+  auto failure = login.count_failure(db, login_account(user));
+  audit::record(db, failure.locked_until ? "auth.account_locked" : action, from, {}, user.id);
+  return failure.mail;
+}
+
+// This service's audit entries and lock mail for the library's login policy.
+identity::LoginHooks login_hooks(const AccountSettings& settings) {
+  identity::LoginHooks hooks;
+  hooks.audit = [](store::Connection& db, const identity::LoginEvent& e) {
+    audit::Actor anonymous{{}, {}, e.client.ip};
+    if (e.name == identity::kLoginUnknownAddress)
+      audit::record(db, "auth.login_failed", anonymous, {}, {},
+                    {{"email", e.details.at("email")}, {"reason", "unknown address"}});
+    else if (e.name == identity::kLoginWhileLocked)
+      audit::record(db, "auth.login_locked", {std::string(e.user_id), {}, e.client.ip}, {}, e.user_id);
+    else if (e.name == identity::kLoginWrongPassword)
+      audit::record(db, e.details.at("lockedUntil").as_int64() ? "auth.account_locked" : "auth.login_failed", anonymous,
+                    {}, e.user_id);
+  };
+  hooks.lock_mail = [app_url = settings.app_url](const identity::LoginAccount& a, const identity::Failure& f) {
+    std::string body = "Hello " + a.name + ",\n\nyour Shardlyn account was locked after " + std::to_string(f.failures) +
+                       " failed sign-ins until " + common::rfc3339_from_unix(f.locked_until) +
+                       ". Until then every sign-in is refused, even with the right password.\n\nIf this was not "
+                       "you, reset your password with \"Forgot password\" in the web app at " +
+                       app_url + " (or POST /v1/auth/forgot-password).\n";
+    return common::Mail{a.email, "Your Shardlyn account was locked", body, "account-locked"};
+  };
+  return hooks;
 }
 
 audit::Actor as(const audit::Actor& from, std::string_view user_id) {
@@ -75,7 +97,12 @@ User create_with_org(store::Connection& db, std::string_view email, std::string_
 
 Accounts::Accounts(store::Database& db, const Access& access, const identity::TotpStore& totp, common::MailQueue& mail,
                    AccountSettings settings)
-    : db_(db), access_(access), totp_(totp), mail_(mail), settings_(std::move(settings)) {}
+    : db_(db),
+      access_(access),
+      totp_(totp),
+      mail_(mail),
+      settings_(std::move(settings)),
+      password_login_(db, mail, settings_.lockout, login_hooks(settings_)) {}
 
 bool Accounts::bootstrap_needed() {
   return db_.read([](store::Connection& db) { return users::count(db) == 0; });
@@ -154,36 +181,12 @@ SignIn Accounts::start_session(store::Connection& db, const User& user, const au
 LoginResult Accounts::login(std::string_view email, std::string_view password, const audit::Actor& from,
                             std::string_view user_agent) {
   auto user = db_.read([&](store::Connection& db) { return users::find_by_email(db, email); });
-  std::int64_t now = store::unix_now();
-  // Every attempt runs one hash (a dummy one for unknown addresses and accounts without a
-  // password), so that the time taken tells nothing either.
-  bool has_password = user && !user->password_hash.empty();
-  bool ok = security::password_verify(password, has_password ? user->password_hash : security::password_dummy_hash()) &&
-            has_password;
-  if (!user) {
-    db_.write([&](store::Connection& db) {
-      audit::record(db, "auth.login_failed", from, {}, {}, {{"email", email}, {"reason", "unknown address"}});
-    });
-    throw bad_credentials();
-  }
-  // A locked account answers exactly like a wrong password, even to the right one, so that the
-  // lock does not tell which addresses have an account; its owner learned of it by mail.
-  if (user->locked_until > now) {
-    db_.write([&](store::Connection& db) { audit::record(db, "auth.login_locked", as(from, user->id), {}, user->id); });
-    throw bad_credentials();
-  }
-  if (!ok) {
-    std::int64_t mail = db_.write(
-        [&](store::Connection& db) { return count_failure(db, *user, now, settings_, from, "auth.login_failed"); });
-    if (mail) mail_.send_now({mail});
-    throw bad_credentials();
-  }
-  if (user->suspended) throw common::ApiError(403, "account suspended");
-  // Hashes made with weaker parameters than today's are upgraded while the password is at hand.
-  std::optional<std::string> upgraded;
-  if (security::password_needs_rehash(user->password_hash)) upgraded = security::password_hash(password);
+  auto verdict = password_login_.check(user ? std::optional(login_account(*user)) : std::nullopt, email, password,
+                                       {from.ip, std::string(user_agent)});
+  if (verdict.outcome == identity::PasswordLogin::Outcome::Refused) throw bad_credentials();
+  if (verdict.outcome == identity::PasswordLogin::Outcome::Suspended) throw common::ApiError(403, "account suspended");
   return db_.write([&](store::Connection& db) {
-    if (upgraded) users::replace_password_hash(db, user->id, user->password_hash, *upgraded);
+    if (verdict.upgraded_hash) users::replace_password_hash(db, user->id, user->password_hash, *verdict.upgraded_hash);
     return second_factor(db, *user, from, user_agent);
   });
 }
@@ -220,7 +223,7 @@ SignIn Accounts::complete_challenge(std::string_view challenge_token, std::strin
           .with_header("Retry-After", std::to_string(user->locked_until - now));
     if (!totp_.use_any(db, user->id, code)) {
       // Wrong codes count towards the account's lockout like wrong passwords.
-      mail = count_failure(db, *user, now, settings_, as(from, user->id), "auth.mfa_failed");
+      mail = count_failure(password_login_, db, *user, as(from, user->id), "auth.mfa_failed");
       return std::nullopt;
     }
     accepted = true;
@@ -286,8 +289,9 @@ LoginResult Accounts::confirm_github_link(std::string_view link_token, std::stri
   std::int64_t now = store::unix_now();
   if (!user || user->locked_until > now) throw bad_credentials();
   if (!ok) {
-    std::int64_t mail = db_.write(
-        [&](store::Connection& db) { return count_failure(db, *user, now, settings_, from, "auth.github_link_failed"); });
+    std::int64_t mail = db_.write([&](store::Connection& db) {
+      return count_failure(password_login_, db, *user, from, "auth.github_link_failed");
+    });
     if (mail) mail_.send_now({mail});
     throw bad_credentials();
   }

@@ -12,6 +12,7 @@
 #include "http/access.hpp"
 #include "identity/deferred.hpp"
 #include "identity/lockout.hpp"
+#include "identity/password_login.hpp"
 #include "identity/totp_store.hpp"
 #include "identity/users.hpp"
 #include "store/database.hpp"
@@ -129,6 +130,7 @@ class Accounts {
   const identity::TotpStore& totp_;
   common::MailQueue& mail_;
   AccountSettings settings_;
+  identity::PasswordLogin password_login_;
   identity::Deferred deferred_{"password resets"};  // last: stops (finishing its jobs) first
 };
 

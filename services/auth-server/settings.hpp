@@ -1,5 +1,7 @@
 #pragma once
-// auth-server settings beyond the common ones: token lifetimes, lockout, per-endpoint limits.
+// auth-server settings beyond the common ones (docs/decisions/0020-setting-names.md): token
+// lifetimes, lockout, per-endpoint limits, billing, usage, the bootstrap administrator. Read
+// here and nowhere else.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,17 +25,28 @@ struct Settings {
   std::string base_url;                           // PANGUARD_BASE_URL, for links in mails
   common::LimitSpec register_limit, login_limit, reset_limit, totp_limit, webhook_limit;
   std::string billing_checkout_url;     // BILLING_CHECKOUT_URL ("" = checkout not configured)
-  std::string billing_cancel_url;       // BILLING_CANCEL_URL ("" = cancellation not configured)
-  std::string billing_api_key;          // BILLING_API_KEY (optional bearer token for the provider)
+  std::string billing_cancel_url;       // AUTH_BILLING_CANCEL_URL ("" = cancellation not configured)
+  std::string billing_api_key;          // AUTH_BILLING_API_KEY (optional bearer token for the provider)
   std::string billing_webhook_secret;   // BILLING_WEBHOOK_SECRET ("" = webhook not configured)
-  std::int64_t billing_timeout_s = 10;  // BILLING_TIMEOUT_S: longest wait for the provider
-  std::string usage_service_token;      // USAGE_SERVICE_TOKEN ("" = usage reports not accepted)
+  std::int64_t billing_timeout_s = 10;  // AUTH_BILLING_TIMEOUT_S: longest wait for the provider
+  std::string usage_service_token;      // AUTH_USAGE_SERVICE_TOKEN ("" = usage reports not accepted)
+  std::string jwt_private_key_file;     // JWT_PRIVATE_KEY_FILE ("" = HS256 with JWT_SECRET)
+  // AUTH_BOOTSTRAP_ADMIN_*: the first administrator (empty email = none), checked at start by
+  // the rules of a registration.
+  struct BootstrapAdmin {
+    std::string email, name, password;
+  } bootstrap_admin;
 };
 
-// The options describe() declares for the settings above.
-std::vector<common::OptionSpec> setting_options();
+namespace settings {
+
+// The options describe() declares: this service's own and the secrets it reads through the
+// service (JWT_SECRET, TOTP_ENCRYPTION_KEY).
+std::vector<common::OptionSpec> options();
 
 // Reads and checks the settings; throws common::ConfigError naming the variable.
-Settings read_settings(const common::Config& config);
+Settings read(const common::Config& config);
+
+}  // namespace settings
 
 }  // namespace auth

@@ -1,11 +1,16 @@
-#include "config.hpp"
+#include "settings.hpp"
 
 #include "common/error.hpp"
 
 namespace auth {
 
-std::vector<common::OptionSpec> setting_options() {
+namespace settings {
+
+std::vector<common::OptionSpec> options() {
   return {
+      {"JWT_SECRET", "", "HMAC key for HS256 access tokens (at least 32 bytes; unused with JWT_PRIVATE_KEY_FILE)",
+       true},
+      {"TOTP_ENCRYPTION_KEY", "", "64 hex characters: AES-256-GCM key for TOTP secrets", true},
       {"AUTH_ACCESS_TTL_S", "900", "lifetime of access tokens (JWT) in seconds"},
       {"AUTH_SESSION_TTL_S", "2592000", "lifetime of a session and its refresh token in seconds"},
       {"AUTH_LOCKOUT_THRESHOLD", "5", "consecutive failed logins before an account is locked"},
@@ -28,15 +33,30 @@ std::vector<common::OptionSpec> setting_options() {
       {"AUTH_BOOTSTRAP_ADMIN_NAME", "Administrator", "display name of the bootstrap administrator"},
       {"JWT_PRIVATE_KEY_FILE", "", "PEM private key (RSA >= 2048 bits or EC P-256): RS256/ES256 access tokens, JWKS"},
       {"BILLING_CHECKOUT_URL", "", "billing provider endpoint creating checkout sessions (POST)"},
-      {"BILLING_CANCEL_URL", "", "billing provider endpoint cancelling a subscription at period end (POST)"},
-      {"BILLING_API_KEY", "", "bearer token sent to the billing provider", true},
-      {"BILLING_TIMEOUT_S", "10", "seconds a call to the billing provider may take (504 beyond)"},
+      {"AUTH_BILLING_CANCEL_URL",
+       "",
+       "billing provider endpoint cancelling a subscription at period end (POST)",
+       false,
+       {"BILLING_CANCEL_URL"}},
+      {"AUTH_BILLING_API_KEY", "", "bearer token sent to the billing provider", true, {"BILLING_API_KEY"}},
+      {"AUTH_BILLING_TIMEOUT_S",
+       "10",
+       "seconds a call to the billing provider may take (504 beyond)",
+       false,
+       {"BILLING_TIMEOUT_S"}},
       {"BILLING_WEBHOOK_SECRET", "", "HMAC-SHA256 key of the provider's X-Signature on webhooks", true},
-      {"BILLING_SWEEP_INTERVAL_S", "60",
-       "seconds between runs of the job expiring subscriptions whose cancellation took effect"},
-      {"USAGE_RETENTION_DAYS", "90", "days daily usage counters are kept"},
-      {"BILLING_WEBHOOK_LIMIT", "600/min", "webhook deliveries per client IP"},
-      {"USAGE_SERVICE_TOKEN", "", "bearer token other services use to report usage (POST /api/usage/report)", true},
+      {"AUTH_BILLING_SWEEP_INTERVAL_S",
+       "60",
+       "seconds between runs of the job expiring subscriptions whose cancellation took effect",
+       false,
+       {"BILLING_SWEEP_INTERVAL_S"}},
+      {"AUTH_USAGE_RETENTION_DAYS", "90", "days daily usage counters are kept", false, {"USAGE_RETENTION_DAYS"}},
+      {"AUTH_BILLING_WEBHOOK_LIMIT", "600/min", "webhook deliveries per client IP", false, {"BILLING_WEBHOOK_LIMIT"}},
+      {"AUTH_USAGE_SERVICE_TOKEN",
+       "",
+       "bearer token other services use to report usage (POST /api/usage/report)",
+       true,
+       {"USAGE_SERVICE_TOKEN"}},
   };
 }
 
@@ -52,7 +72,7 @@ std::string own_url(const common::Config& config) {
 
 }  // namespace
 
-Settings read_settings(const common::Config& config) {
+Settings read(const common::Config& config) {
   Settings s;
   s.access_ttl_s = config.get_int("AUTH_ACCESS_TTL_S", 60, 86400);
   s.session_ttl_s = config.get_int("AUTH_SESSION_TTL_S", 300, 366 * 86400);
@@ -67,22 +87,29 @@ Settings read_settings(const common::Config& config) {
   s.login_limit = config.get_limit("AUTH_LOGIN_LIMIT");
   s.reset_limit = config.get_limit("AUTH_RESET_LIMIT");
   s.totp_limit = config.get_limit("AUTH_TOTP_LIMIT");
-  s.webhook_limit = config.get_limit("BILLING_WEBHOOK_LIMIT");
-  s.billing_sweep_interval_s = config.get_int("BILLING_SWEEP_INTERVAL_S", 1, 86400);
-  s.usage_retention_days = static_cast<int>(config.get_int("USAGE_RETENTION_DAYS", 1, 3650));
+  s.webhook_limit = config.get_limit("AUTH_BILLING_WEBHOOK_LIMIT");
+  s.billing_sweep_interval_s = config.get_int("AUTH_BILLING_SWEEP_INTERVAL_S", 1, 86400);
+  s.usage_retention_days = static_cast<int>(config.get_int("AUTH_USAGE_RETENTION_DAYS", 1, 3650));
   s.billing_checkout_url = config.get("BILLING_CHECKOUT_URL");
-  s.billing_cancel_url = config.get("BILLING_CANCEL_URL");
-  for (const auto* env : {"BILLING_CHECKOUT_URL", "BILLING_CANCEL_URL"}) {
+  s.billing_cancel_url = config.get("AUTH_BILLING_CANCEL_URL");
+  for (const auto* env : {"BILLING_CHECKOUT_URL", "AUTH_BILLING_CANCEL_URL"}) {
     std::string url = config.get(env);
     if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
       throw common::ConfigError(std::string(env) + " must be an http:// or https:// URL");
   }
-  s.billing_api_key = config.get("BILLING_API_KEY");
-  s.billing_timeout_s = config.get_int("BILLING_TIMEOUT_S", 1, 60);
+  s.billing_api_key = config.get("AUTH_BILLING_API_KEY");
+  s.billing_timeout_s = config.get_int("AUTH_BILLING_TIMEOUT_S", 1, 60);
   s.billing_webhook_secret = config.get("BILLING_WEBHOOK_SECRET");
-  s.usage_service_token = config.get("USAGE_SERVICE_TOKEN");
+  s.usage_service_token = config.get("AUTH_USAGE_SERVICE_TOKEN");
   if (!s.usage_service_token.empty() && s.usage_service_token.size() < 16)
-    throw common::ConfigError("USAGE_SERVICE_TOKEN must be at least 16 characters");
+    throw common::ConfigError("AUTH_USAGE_SERVICE_TOKEN must be at least 16 characters");
+  s.jwt_private_key_file = config.get("JWT_PRIVATE_KEY_FILE");
+  bool email = config.is_set("AUTH_BOOTSTRAP_ADMIN_EMAIL"), password = config.is_set("AUTH_BOOTSTRAP_ADMIN_PASSWORD");
+  if (email != password)
+    throw common::ConfigError("AUTH_BOOTSTRAP_ADMIN_EMAIL and AUTH_BOOTSTRAP_ADMIN_PASSWORD must be set together");
+  if (email)
+    s.bootstrap_admin = {config.get("AUTH_BOOTSTRAP_ADMIN_EMAIL"), config.get("AUTH_BOOTSTRAP_ADMIN_NAME"),
+                         config.get("AUTH_BOOTSTRAP_ADMIN_PASSWORD")};
   s.base_url = config.is_set("PANGUARD_BASE_URL") ? config.get("PANGUARD_BASE_URL") : own_url(config);
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
   for (char c : s.base_url)
@@ -90,4 +117,5 @@ Settings read_settings(const common::Config& config) {
   return s;
 }
 
+}  // namespace settings
 }  // namespace auth
