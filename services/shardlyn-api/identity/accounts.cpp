@@ -3,6 +3,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "identity/mail_tokens.hpp"
+#include "identity/reset_requests.hpp"
 #include "identity/sessions.hpp"
 #include "orgs/organizations.hpp"
 #include "security/password.hpp"
@@ -70,8 +71,6 @@ identity::LoginHooks login_hooks(const AccountSettings& settings) {
 audit::Actor as(const audit::Actor& from, std::string_view user_id) {
   return {std::string(user_id), from.token_id, from.ip};
 }
-
-audit::Actor actor_of(const Caller& c) { return {c.user_id, c.token_id, c.ip}; }
 
 // What registering a taken address answers: the shape of a new account, naming none.
 User unclaimed(std::string_view email, std::string_view name) {
@@ -315,7 +314,7 @@ LoginResult Accounts::confirm_github_link(std::string_view link_token, std::stri
 void Accounts::logout(const Caller& caller) {
   db_.write([&](store::Connection& db) {
     identity::sessions::revoke(db, caller.session_id, "logout");
-    audit::record(db, "auth.logout", actor_of(caller), {}, caller.user_id);
+    audit::record(db, "auth.logout", caller.actor(), {}, caller.user_id);
   });
 }
 
@@ -333,33 +332,21 @@ void Accounts::change_password(const Caller& caller, std::string_view current, s
   db_.write([&](store::Connection& db) {
     users::set_password(db, user.id, hash);
     identity::sessions::revoke_all(db, user.id, caller.session_id, "password changed");
-    audit::record(db, "user.password_changed", actor_of(caller), {}, user.id);
+    audit::record(db, "user.password_changed", caller.actor(), {}, user.id);
   });
 }
 
 void Accounts::forgot_password(std::string_view email, const audit::Actor& from) {
   // The same insert and commit for every address; nothing here depends on whether it has an account.
-  db_.write([&](store::Connection& db) {
-    db.execute("INSERT INTO reset_requests (email, ip, requested_at) VALUES (?, ?, ?)", email, from.ip,
-               store::unix_now());
-  });
+  db_.write([&](store::Connection& db) { identity::reset_requests::record(db, email, from.ip); });
   deferred_.post([this] { process_reset_requests(); });
 }
 
 void Accounts::process_reset_requests() {
   std::vector<std::int64_t> mails;
   db_.write([&](store::Connection& db) {
-    struct Request {
-      std::int64_t id;
-      std::string email, ip;
-    };
-    std::vector<Request> pending;
-    auto q = db.prepare("SELECT id, email, ip FROM reset_requests ORDER BY id LIMIT 100");
-    while (q->step()) pending.push_back({q->int64(0), q->text(1), q->text(2)});
-    for (const auto& r : pending) {
+    for (const auto& r : identity::reset_requests::take(db, 100))
       if (auto user = users::find_by_email(db, r.email)) mails.push_back(queue_reset(db, *user, {{}, {}, r.ip}));
-      db.execute("DELETE FROM reset_requests WHERE id = ?", r.id);
-    }
   });
   if (!mails.empty()) mail_.send_now(mails);
 }
@@ -403,7 +390,7 @@ identity::TotpStatus Accounts::mfa_status(const Caller& caller) {
 identity::TotpEnrolment Accounts::mfa_enroll(const Caller& caller) {
   return db_.write([&](store::Connection& db) {
     auto enrolment = totp_.begin(db, caller.user_id, caller.email);
-    audit::record(db, "mfa.enroll_started", actor_of(caller), {}, caller.user_id);
+    audit::record(db, "mfa.enroll_started", caller.actor(), {}, caller.user_id);
     return enrolment;
   });
 }
@@ -411,7 +398,7 @@ identity::TotpEnrolment Accounts::mfa_enroll(const Caller& caller) {
 void Accounts::mfa_verify(const Caller& caller, std::string_view code) {
   db_.write([&](store::Connection& db) {
     if (!totp_.confirm(db, caller.user_id, code)) throw invalid_code();
-    audit::record(db, "mfa.enabled", actor_of(caller), {}, caller.user_id);
+    audit::record(db, "mfa.enabled", caller.actor(), {}, caller.user_id);
   });
 }
 
@@ -420,7 +407,7 @@ void Accounts::mfa_disable(const Caller& caller, std::string_view code) {
     if (!totp_.enabled(db, caller.user_id)) throw common::ApiError::conflict("MFA is not enabled");
     if (!totp_.use_any(db, caller.user_id, code)) throw invalid_code();
     totp_.remove(db, caller.user_id);
-    audit::record(db, "mfa.disabled", actor_of(caller), {}, caller.user_id);
+    audit::record(db, "mfa.disabled", caller.actor(), {}, caller.user_id);
   });
 }
 
