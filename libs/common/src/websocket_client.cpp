@@ -128,27 +128,29 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
     } else {
       plain.emplace(ioc);
     }
-    resolver.async_resolve(host, port, [self = shared_from_this(), gen](beast::error_code ec, tcp::resolver::results_type r) {
-      if (gen != self->generation) return;
-      if (ec) return self->failed(ec, "resolve");
-      self->with_stream([&](auto& ws) {
-        beast::get_lowest_layer(ws).expires_after(self->options.connect_timeout);
-        beast::get_lowest_layer(ws).async_connect(r, [self, gen](beast::error_code ec2, const tcp::endpoint&) {
+    resolver.async_resolve(
+        host, port, [self = shared_from_this(), gen](beast::error_code ec, tcp::resolver::results_type r) {
           if (gen != self->generation) return;
-          if (ec2) return self->failed(ec2, "connect");
-          self->after_connect(gen);
+          if (ec) return self->failed(ec, "resolve");
+          self->with_stream([&](auto& ws) {
+            beast::get_lowest_layer(ws).expires_after(self->options.connect_timeout);
+            beast::get_lowest_layer(ws).async_connect(r, [self, gen](beast::error_code ec2, const tcp::endpoint&) {
+              if (gen != self->generation) return;
+              if (ec2) return self->failed(ec2, "connect");
+              self->after_connect(gen);
+            });
+          });
         });
-      });
-    });
   }
 
   void after_connect(std::uint64_t gen) {
     if (tls) {
-      tls->next_layer().async_handshake(ssl::stream_base::client, [self = shared_from_this(), gen](beast::error_code ec) {
-        if (gen != self->generation) return;
-        if (ec) return self->failed(ec, "tls handshake");
-        self->upgrade(gen);
-      });
+      tls->next_layer().async_handshake(ssl::stream_base::client,
+                                        [self = shared_from_this(), gen](beast::error_code ec) {
+                                          if (gen != self->generation) return;
+                                          if (ec) return self->failed(ec, "tls handshake");
+                                          self->upgrade(gen);
+                                        });
     } else {
       upgrade(gen);
     }
@@ -189,6 +191,7 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
       ws.async_read(buffer, [self = shared_from_this(), gen, &ws](beast::error_code ec, std::size_t) {
         if (gen != self->generation) return;
         if (ec) {
+          if (self->stopping) return;  // begin_stop's close handshake reports the end
           auto reason = ws.reason();
           std::uint16_t code = ec == websocket::error::closed ? static_cast<std::uint16_t>(reason.code) : 1006;
           return self->ended(code, std::string(reason.reason.data(), reason.reason.size()));
@@ -207,13 +210,14 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
     std::uint64_t gen = generation;
     with_stream([&](auto& ws) {
       ws.binary(queue.front().binary);
-      ws.async_write(net::buffer(queue.front().data), [self = shared_from_this(), gen](beast::error_code ec, std::size_t) {
-        self->writing = false;
-        self->queued -= self->queue.front().data.size();
-        self->queue.pop_front();
-        if (ec || gen != self->generation) return;
-        if (!self->queue.empty()) self->write_next();
-      });
+      ws.async_write(net::buffer(queue.front().data),
+                     [self = shared_from_this(), gen](beast::error_code ec, std::size_t) {
+                       self->writing = false;
+                       self->queued -= self->queue.front().data.size();
+                       self->queue.pop_front();
+                       if (ec || gen != self->generation) return;
+                       if (!self->queue.empty()) self->write_next();
+                     });
     });
   }
 
@@ -225,8 +229,7 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
   void ended(std::uint16_t code, const std::string& reason) {
     bool was_open = is_open.exchange(false);
     ++generation;  // handlers of this connection are stale from here
-    beast::error_code ignored;
-    with_stream([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
+    close_socket();
     // Unsent messages belonged to the old connection.
     std::size_t keep = writing ? 1 : 0;
     while (queue.size() > keep) {
@@ -243,28 +246,48 @@ struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Imp
     });
   }
 
+  // Closes the socket and the TCP stream's timer. The stream object stays until the next
+  // attempt: completions of its aborted operations may still be queued.
+  void close_socket() {
+    with_stream([](auto& ws) { beast::get_lowest_layer(ws).close(); });
+  }
+
   void begin_stop() {
     stopping = true;
     retry.cancel();
     resolver.cancel();
     if (!is_open) {
       ++generation;
-      beast::error_code ignored;
-      with_stream([&](auto& ws) { beast::get_lowest_layer(ws).socket().close(ignored); });
+      close_socket();
       return finish();
     }
-    // A normal close; the read loop ends with error::closed and calls ended().
+    // A normal close; the pending read ends with it (aborted or closed) and stays silent.
+    std::uint64_t gen = generation;
     with_stream([&](auto& ws) {
-      ws.async_close(websocket::close_code::normal, [](beast::error_code) {});
+      ws.async_close(websocket::close_code::normal, [self = shared_from_this(), gen, &ws](beast::error_code ec) {
+        if (gen != self->generation) return;
+        if (ec) return self->ended(1006, "close: " + ec.message());
+        auto reason = ws.reason();
+        self->ended(static_cast<std::uint16_t>(reason.code), std::string(reason.reason.data(), reason.reason.size()));
+      });
     });
-    retry.expires_after(options.connect_timeout);
-    retry.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;
+    retry.expires_after(options.close_timeout);
+    retry.async_wait([self = shared_from_this(), gen](beast::error_code ec) {
+      if (ec || gen != self->generation) return;
       self->ended(1006, "close timed out");
     });
   }
 
-  void finish() { work.reset(); }
+  // Ends the thread's run() now rather than when the last timer fires: Beast leaves the
+  // WebSocket stream's handshake or ping timer armed after a failed upgrade or read.
+  // WebSocketClient::stop() then runs the completions still queued.
+  void finish() {
+    retry.cancel();
+    resolver.cancel();
+    close_socket();
+    work.reset();
+    ioc.stop();
+  }
 };
 
 WebSocketClient::WebSocketClient(WebSocketClientOptions options, Events events)
@@ -286,7 +309,10 @@ void WebSocketClient::stop() {
     if (!impl->stopping) impl->begin_stop();
   });
   impl_->thread.join();
-  impl_->ioc.stop();  // drops handlers still queued (stale by generation anyway)
+  // The aborted operations' handlers hold the client; running them (stale by generation, so
+  // they only release it) leaves no cycle. Timers still armed die with the io_context.
+  impl_->ioc.restart();
+  impl_->ioc.poll();
 }
 
 bool WebSocketClient::send(std::string message, bool binary) {

@@ -29,8 +29,8 @@ Tunnel::Tunnel(TunnelOptions options, Reconciler& reconciler, InventorySources i
   ws.headers = {{"X-Agent-Token", options_.agent_token}};
   ws.backoff_initial = std::chrono::milliseconds(500);
   ws.backoff_max = std::chrono::seconds(30);
-  // Also what a stop may wait for the API's side of the close (SIGTERM has SHUTDOWN_GRACE_S).
-  ws.connect_timeout = std::chrono::seconds(5);
+  // A stop waits at most close_timeout (2 s) for the API's side of the close, within
+  // SHUTDOWN_GRACE_S.
   client_ = std::make_unique<common::WebSocketClient>(
       ws, common::WebSocketClient::Events{
               .open = [this] { common::log::info("tunnel connected", {{"url", options_.url}}); },
