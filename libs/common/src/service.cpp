@@ -89,6 +89,9 @@ struct Service::Impl : RequestSink {
   TrustedProxies proxies;  // TRUST_PROXY
   ServerOptions server_options;
   std::unique_ptr<HttpServer> server;
+  // stop() may come from any thread while run() creates or drops `server`.
+  std::mutex server_mutex;
+  bool stop_requested = false;  // a stop() before run() serves: run() drains at once
   std::string openapi_json;
   // Request bodies whose nested objects the document closes (decision 0023), by (METHOD, path).
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> body_shapes;
@@ -296,7 +299,6 @@ struct Service::Impl : RequestSink {
     req.route = match.route;
     return {};
   }
-
 
   // A route that declares no fields reads no body, so members sent to it would be ignored
   // silently: refuse them too ({} and an empty body are fine).
@@ -779,7 +781,11 @@ int Service::run() {
       shapes.emplace_back(&route, found->second);
   }
   set_route_body_shapes(std::move(shapes));
-  i.server = std::make_unique<HttpServer>(i.server_options, i);
+  {
+    std::lock_guard lock(i.server_mutex);
+    i.server = std::make_unique<HttpServer>(i.server_options, i);
+    if (i.stop_requested) i.server->stop();  // runs once the server serves
+  }
   std::uint16_t port = i.server->listen();
   std::string scheme = i.server->tls() ? "https" : "http";
   std::string host =
@@ -798,12 +804,17 @@ int Service::run() {
       log::error("shutdown step failed", {{"error", e.what()}});
     }
   }
-  i.server.reset();
+  {
+    std::lock_guard lock(i.server_mutex);
+    i.server.reset();
+  }
   log::info("stopped");
   return 0;
 }
 
 void Service::stop() {
+  std::lock_guard lock(impl_->server_mutex);
+  impl_->stop_requested = true;
   if (impl_->server) impl_->server->stop();
 }
 

@@ -121,3 +121,28 @@ TEST_CASE("service: the authenticator receives the matched route with its guard"
   CHECK(exit_code == 0);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("service: stop() before run() makes run() drain as soon as it listens", "[common][service]") {
+  auto dir = std::filesystem::temp_directory_path() / ("stop-test-" + std::to_string(::getpid()));
+  ::setenv("STOP_TEST_PORT", std::to_string(free_port()).c_str(), 1);
+  ::setenv("DATA_DIR", dir.c_str(), 1);
+  ::setenv("LOG_LEVEL", "error", 1);
+  common::ServiceInfo info{.name = "stop-test",
+                           .summary = "stop test",
+                           .metrics_prefix = "stop_test",
+                           .style = common::ResponseStyle::Bare,
+                           .host_env = "STOP_TEST_HOST",
+                           .port_env = "STOP_TEST_PORT",
+                           .openapi_yaml = "openapi: 3.1.0\ninfo: {title: stop-test, version: '1'}\npaths: {}\n"};
+  bool hook_ran = false;
+  const char* argv[] = {"stop-test", nullptr};
+  // Formerly a no-op here, so run() served until a signal and this case never returned.
+  int exit_code = common::run_service(info, 1, const_cast<char**>(argv), [&](common::Service& service) {
+    service.on_shutdown([&] { hook_ran = true; });
+    std::thread other([&] { service.stop(); });  // from another thread, as a test would
+    other.join();
+  });
+  CHECK(exit_code == 0);
+  CHECK(hook_ran);
+  std::filesystem::remove_all(dir);
+}

@@ -117,7 +117,8 @@ class Service {
   std::vector<std::string> check_openapi() const;
   // Listens, logs where, serves until SIGTERM/SIGINT or stop(), runs shutdown hooks. Exit code.
   int run();
-  // Starts the same drain as SIGTERM while run() serves (from any thread); no-op before.
+  // Starts the same drain as SIGTERM. Any thread, any time: called before run(), it makes
+  // run() drain as soon as it listens; after run() returned it does nothing.
   void stop();
 
   struct Impl;
