@@ -48,22 +48,22 @@ std::optional<Subscription> find_subscription(store::Connection& db, std::string
 
 }  // namespace
 
-json::object Administration::metrics() {
+PlatformMetrics Administration::metrics() {
   return db_.read([&](store::Connection& db) {
     std::int64_t now = store::unix_now();
     auto count = [&](std::string_view sql) { return db.query_int(sql, now).value_or(0); };
-    return json::object{
-        {"users", count("SELECT COUNT(*) FROM users WHERE ?1 IS NOT NULL")},
-        {"suspended_users", count("SELECT COUNT(*) FROM users WHERE suspended = 1 AND ?1 IS NOT NULL")},
-        {"platform_admins", count("SELECT COUNT(*) FROM users WHERE platform_admin = 1 AND ?1 IS NOT NULL")},
-        {"organizations", count("SELECT COUNT(*) FROM organizations WHERE ?1 IS NOT NULL")},
-        {"live_sessions", count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?1")},
-        {"active_api_tokens",
-         count("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1)")},
-        {"pending_invites", count("SELECT COUNT(*) FROM invites WHERE expires_at > ?1")},
-        {"audit_events_24h", count("SELECT COUNT(*) FROM audit_log WHERE at > ?1 - 86400")},
-        {"failed_logins_24h",
-         count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login_failed' AND at > ?1 - 86400")},
+    return PlatformMetrics{
+        .users = count("SELECT COUNT(*) FROM users WHERE ?1 IS NOT NULL"),
+        .suspended_users = count("SELECT COUNT(*) FROM users WHERE suspended = 1 AND ?1 IS NOT NULL"),
+        .platform_admins = count("SELECT COUNT(*) FROM users WHERE platform_admin = 1 AND ?1 IS NOT NULL"),
+        .organizations = count("SELECT COUNT(*) FROM organizations WHERE ?1 IS NOT NULL"),
+        .live_sessions = count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > ?1"),
+        .active_api_tokens = count(
+            "SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1)"),
+        .pending_invites = count("SELECT COUNT(*) FROM invites WHERE expires_at > ?1"),
+        .audit_events_24h = count("SELECT COUNT(*) FROM audit_log WHERE at > ?1 - 86400"),
+        .failed_logins_24h =
+            count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login_failed' AND at > ?1 - 86400"),
     };
   });
 }
@@ -184,14 +184,14 @@ std::pair<std::vector<audit::Entry>, std::int64_t> Administration::audit_log(con
   return db_.read([&](store::Connection& db) { return audit::list(db, filter, limit, offset); });
 }
 
-json::object Administration::log_settings() {
+LogSettings Administration::log_settings() {
   auto level = db_.read([](store::Connection& db) {
     return db.query_text("SELECT value FROM platform_settings WHERE key = 'log_level'");
   });
-  return {{"level", level.value_or("info")}};
+  return {level.value_or("info")};
 }
 
-json::object Administration::update_log_settings(const Caller& caller, const std::optional<std::string>& level) {
+LogSettings Administration::update_log_settings(const Caller& caller, const std::optional<std::string>& level) {
   if (level) {
     db_.write([&](store::Connection& db) {
       db.execute(

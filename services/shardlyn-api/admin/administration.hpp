@@ -40,11 +40,28 @@ struct Subscription {
   std::int64_t updated_at = 0;
 };
 
+// The platform's figures at one moment (24h = the last 24 hours).
+struct PlatformMetrics {
+  std::int64_t users = 0;
+  std::int64_t suspended_users = 0;
+  std::int64_t platform_admins = 0;
+  std::int64_t organizations = 0;
+  std::int64_t live_sessions = 0;
+  std::int64_t active_api_tokens = 0;
+  std::int64_t pending_invites = 0;
+  std::int64_t audit_events_24h = 0;
+  std::int64_t failed_logins_24h = 0;
+};
+
+struct LogSettings {
+  std::string level;  // debug, info, warn or error
+};
+
 class Administration {
  public:
   explicit Administration(store::Database& db) : db_(db) {}
 
-  boost::json::object metrics();
+  PlatformMetrics metrics();
   std::pair<std::vector<Organization>, std::int64_t> organizations(std::int64_t limit, std::int64_t offset);
   std::pair<Organization, std::vector<Member>> organization(std::string_view id);
   std::vector<Plan> plans();
@@ -58,8 +75,8 @@ class Administration {
                                                                std::int64_t offset);
   // An audit entry of its own (an export of the audit log).
   void record(const Caller& caller, std::string_view action, const boost::json::object& detail = {});
-  boost::json::object log_settings();
-  boost::json::object update_log_settings(const Caller& caller, const std::optional<std::string>& level);
+  LogSettings log_settings();
+  LogSettings update_log_settings(const Caller& caller, const std::optional<std::string>& level);
 
  private:
   store::Database& db_;

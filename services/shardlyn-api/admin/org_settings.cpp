@@ -58,31 +58,19 @@ std::string ssh_fingerprint(std::string_view public_key) {
 
 }  // namespace
 
-json::object OrganizationSettings::show(const Caller& caller) {
+SettingsView OrganizationSettings::show(const Caller& caller) {
   return db_.read([&](store::Connection& db) {
-    json::object out;
+    SettingsView out;
     if (auto text = db.query_text("SELECT settings FROM org_settings WHERE org_id = ?", caller.org_id))
-      out = json::parse(*text).as_object();
-    for (auto key : {"default_provider", "default_region", "default_instance_type", "notification_email"})
-      if (!out.contains(key)) out[key] = nullptr;
-    json::array keys;
+      out.document = json::parse(*text).as_object();
     auto q = db.prepare(std::string(kSshKeyColumns) + "WHERE org_id = ? ORDER BY created_at, name");
     q->bind_all(caller.org_id);
-    while (q->step()) {
-      auto k = ssh_key_from_row(*q);
-      keys.push_back({{"name", k.name},
-                      {"public_key", k.public_key},
-                      {"fingerprint", k.fingerprint},
-                      {"is_default", k.is_default},
-                      {"created_at", common::rfc3339_from_unix(k.created_at)}});
-    }
-    out["organization_id"] = caller.org_id;
-    out["ssh_keys"] = std::move(keys);
+    while (q->step()) out.ssh_keys.push_back(ssh_key_from_row(*q));
     return out;
   });
 }
 
-json::object OrganizationSettings::update(const Caller& caller, const json::object& changes) {
+SettingsView OrganizationSettings::update(const Caller& caller, const json::object& changes) {
   db_.write([&](store::Connection& db) {
     json::object current;
     if (auto text = db.query_text("SELECT settings FROM org_settings WHERE org_id = ?", caller.org_id))
@@ -165,7 +153,7 @@ void WebhookTokens::remove(const Caller& caller, std::string_view id) {
   });
 }
 
-json::object Support::send_message(const Caller& caller, std::string_view subject, std::string_view message) {
+SupportMessage Support::send_message(const Caller& caller, std::string_view subject, std::string_view message) {
   std::string id = security::uuid_v4();
   std::int64_t now = store::unix_now();
   auto mail = db_.write([&](store::Connection& db) -> std::optional<std::int64_t> {
@@ -180,8 +168,7 @@ json::object Support::send_message(const Caller& caller, std::string_view subjec
                                       {settings_.email, "[Support] " + std::string(subject), body, "support-message"});
   });
   if (mail) mail_.send_now({*mail});
-  return {
-      {"id", id}, {"subject", subject}, {"mailed", mail.has_value()}, {"created_at", common::rfc3339_from_unix(now)}};
+  return {id, std::string(subject), mail.has_value(), now};
 }
 
 std::string Support::helpscout_signature(const Caller& caller) const {
@@ -189,17 +176,13 @@ std::string Support::helpscout_signature(const Caller& caller) const {
   return security::hmac_sha256_hex(settings_.helpscout_secret, caller.user_id);
 }
 
-json::object SystemBackups::config() {
-  json::object out{{"enabled", !settings_.dir.empty() && settings_.interval_s > 0},
-                   {"directory", settings_.dir.empty() ? json::value(nullptr) : json::value(settings_.dir)},
-                   {"interval_seconds", settings_.interval_s},
-                   {"keep", settings_.keep},
-                   {"database", db_.path().filename().string()}};
-  json::array backups;
-  if (!settings_.dir.empty())
-    for (const auto& f : store::backup_files(settings_.dir, "shardlyn-", ".db"))
-      backups.push_back({{"file", f.name}, {"bytes", f.bytes}});
-  out["backups"] = std::move(backups);
+BackupConfig SystemBackups::config() const {
+  BackupConfig out{.enabled = !settings_.dir.empty() && settings_.interval_s > 0,
+                   .directory = settings_.dir,
+                   .interval_s = settings_.interval_s,
+                   .keep = settings_.keep,
+                   .database = db_.path().filename().string()};
+  if (!settings_.dir.empty()) out.files = store::backup_files(settings_.dir, "shardlyn-", ".db");
   return out;
 }
 

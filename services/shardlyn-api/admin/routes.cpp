@@ -117,7 +117,23 @@ json::object org_admin_json(const Organization& o) {
 
 std::string id_of(const common::Request& req, std::string_view what) { return fields::uuid_param(req, "id", what); }
 
-common::Response show_metrics(AdminArea& a, common::Request&) { return common::Response::json(a.admin.metrics()); }
+json::object metrics_json(const PlatformMetrics& m) {
+  return {{"users", m.users},
+          {"suspended_users", m.suspended_users},
+          {"platform_admins", m.platform_admins},
+          {"organizations", m.organizations},
+          {"live_sessions", m.live_sessions},
+          {"active_api_tokens", m.active_api_tokens},
+          {"pending_invites", m.pending_invites},
+          {"audit_events_24h", m.audit_events_24h},
+          {"failed_logins_24h", m.failed_logins_24h}};
+}
+
+json::object log_settings_json(const LogSettings& s) { return {{"level", s.level}}; }
+
+common::Response show_metrics(AdminArea& a, common::Request&) {
+  return common::Response::json(metrics_json(a.admin.metrics()));
+}
 
 common::Response list_organizations(AdminArea& a, common::Request& req) {
   auto page = fields::page(req);
@@ -224,14 +240,14 @@ common::Response unsuspend_user(AdminArea& a, common::Request& req) {
 }
 
 common::Response show_log_settings(AdminArea& a, common::Request&) {
-  return common::Response::json(a.admin.log_settings());
+  return common::Response::json(log_settings_json(a.admin.log_settings()));
 }
 
 common::Response update_log_settings(AdminArea& a, common::Request& req) {
   auto body = req.json_object();
   auto level = common::input::optional_one_of(body, "level", {"debug", "info", "warn", "error"});
   if (!level) throw common::ApiError::validation("'level' is required");
-  return common::Response::json(a.admin.update_log_settings(caller_of(req), level));
+  return common::Response::json(log_settings_json(a.admin.update_log_settings(caller_of(req), level)));
 }
 
 }  // namespace

@@ -31,6 +31,37 @@ json::object webhook_token_json(const WebhookToken& t) {
           {"created_at", common::rfc3339_from_unix(t.created_at)}};
 }
 
+// The stored document with every documented key (null when unset), then the organisation
+// and its SSH keys.
+json::object settings_json(const Caller& caller, const SettingsView& view) {
+  json::object out = view.document;
+  for (auto key : {"default_provider", "default_region", "default_instance_type", "notification_email"})
+    if (!out.contains(key)) out[key] = nullptr;
+  json::array keys;
+  for (const auto& k : view.ssh_keys) keys.push_back(ssh_key_json(k));
+  out["organization_id"] = caller.org_id;
+  out["ssh_keys"] = std::move(keys);
+  return out;
+}
+
+json::object support_message_json(const SupportMessage& m) {
+  return {{"id", m.id},
+          {"subject", m.subject},
+          {"mailed", m.mailed},
+          {"created_at", common::rfc3339_from_unix(m.created_at)}};
+}
+
+json::object backup_config_json(const BackupConfig& c) {
+  json::array files;
+  for (const auto& f : c.files) files.push_back({{"file", f.name}, {"bytes", f.bytes}});
+  return {{"enabled", c.enabled},
+          {"directory", c.directory.empty() ? json::value(nullptr) : json::value(c.directory)},
+          {"interval_seconds", c.interval_s},
+          {"keep", c.keep},
+          {"database", c.database},
+          {"backups", std::move(files)}};
+}
+
 // The documented settings keys, validated; null clears a key.
 json::object settings_changes(const json::object& body) {
   json::object out;
@@ -68,12 +99,14 @@ std::string ssh_key_name(std::string_view name) {
 }
 
 common::Response show_settings(SettingsArea& a, common::Request& req) {
-  return common::Response::json(a.settings.show(caller_of(req)));
+  const auto& caller = caller_of(req);
+  return common::Response::json(settings_json(caller, a.settings.show(caller)));
 }
 
 common::Response update_settings(SettingsArea& a, common::Request& req) {
   auto body = req.json_object();
-  return common::Response::json(a.settings.update(caller_of(req), settings_changes(body)));
+  const auto& caller = caller_of(req);
+  return common::Response::json(settings_json(caller, a.settings.update(caller, settings_changes(body))));
 }
 
 common::Response add_ssh_key(SettingsArea& a, common::Request& req) {
@@ -116,7 +149,7 @@ common::Response send_support_message(SettingsArea& a, common::Request& req) {
   auto body = req.json_object();
   auto subject = common::input::text(body, "subject", {.min = 1, .max = 200});
   auto message = common::input::text(body, "message", {.min = 1, .max = 10000, .single_line = false});
-  return common::Response::json(a.support.send_message(caller_of(req), subject, message), 201);
+  return common::Response::json(support_message_json(a.support.send_message(caller_of(req), subject, message)), 201);
 }
 
 common::Response helpscout_signature(SettingsArea& a, common::Request& req) {
@@ -126,7 +159,7 @@ common::Response helpscout_signature(SettingsArea& a, common::Request& req) {
 }
 
 common::Response show_backup_config(SettingsArea& a, common::Request&) {
-  return common::Response::json(a.backups.config());
+  return common::Response::json(backup_config_json(a.backups.config()));
 }
 
 }  // namespace
