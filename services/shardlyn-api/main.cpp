@@ -62,7 +62,7 @@ struct Shardlyn {
         webhook_tokens(db),
         support(db, mail, settings.support),
         backups(db, settings.backups),
-        administration(db) {}
+        administration(db, access) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;

@@ -44,7 +44,8 @@ def credentials(base):
     body = {"email": "bench@example.com", "password": "bench password", "name": "Bench"}
     if requests.get(base + "/v1/auth/bootstrap/status").json()["needs_bootstrap"]:
         requests.post(base + "/v1/auth/bootstrap", json=body).raise_for_status()
-    access = requests.post(base + "/v1/auth/login", json=body).json()["access_token"]
+    login = {"email": body["email"], "password": body["password"]}
+    access = requests.post(base + "/v1/auth/login", json=login).json()["access_token"]
     token = requests.post(base + "/v1/api-tokens", json={"name": "bench"},
                           headers={"Authorization": f"Bearer {access}"}).json()["token"]
     return access, token

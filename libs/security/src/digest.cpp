@@ -1,9 +1,11 @@
 #include "security/digest.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
+#include <array>
 #include <climits>
 #include <stdexcept>
 
@@ -20,6 +22,79 @@ const EVP_MD* message_digest(DigestAlgorithm alg) {
     case DigestAlgorithm::Sha512: return EVP_sha512();
   }
   throw std::invalid_argument("security: unknown DigestAlgorithm");
+}
+
+const char* digest_name(DigestAlgorithm alg) {
+  switch (alg) {
+    case DigestAlgorithm::Sha1: return "SHA1";
+    case DigestAlgorithm::Sha256: return "SHA256";
+    case DigestAlgorithm::Sha512: return "SHA512";
+  }
+  throw std::invalid_argument("security: unknown DigestAlgorithm");
+}
+
+// HMAC contexts with their key already set, per thread: the algorithm fetch and the key's pads
+// are computed once per key instead of at every call (most callers use one server key).
+class PreparedHmacs {
+ public:
+  PreparedHmacs() = default;
+  PreparedHmacs(const PreparedHmacs&) = delete;
+  PreparedHmacs& operator=(const PreparedHmacs&) = delete;
+  ~PreparedHmacs() {
+    for (auto& slot : slots_) clear(slot);
+  }
+
+  EVP_MAC_CTX* get(DigestAlgorithm alg, std::string_view key) {
+    for (auto& slot : slots_)
+      if (slot.ctx && slot.alg == alg && slot.key.size() == key.size() &&
+          CRYPTO_memcmp(slot.key.data(), key.data(), key.size()) == 0)
+        return slot.ctx.get();
+    Slot& slot = slots_[next_];
+    next_ = (next_ + 1) % slots_.size();
+    clear(slot);
+    slot.ctx.reset(EVP_MAC_CTX_new(mac()));
+    if (!slot.ctx) detail::throw_openssl_error("EVP_MAC_CTX_new");
+    std::array<OSSL_PARAM, 2> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(alg)), 0),
+        OSSL_PARAM_construct_end()};
+    // A non-null pointer even for an empty key: a null key means "keep the previous one".
+    static const unsigned char kEmpty = 0;
+    const unsigned char* key_data = key.empty() ? &kEmpty : detail::bytes(key);
+    if (EVP_MAC_init(slot.ctx.get(), key_data, key.size(), params.data()) != 1) {
+      slot.ctx.reset();
+      detail::throw_openssl_error("EVP_MAC_init");
+    }
+    slot.alg = alg;
+    slot.key.assign(key);
+    return slot.ctx.get();
+  }
+
+ private:
+  using MacCtxPtr = detail::OpenSslPtr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+  struct Slot {
+    DigestAlgorithm alg = DigestAlgorithm::Sha256;
+    std::string key;
+    MacCtxPtr ctx;
+  };
+
+  static EVP_MAC* mac() {
+    static EVP_MAC* const fetched = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // lives as long as the process
+    if (!fetched) detail::throw_openssl_error("EVP_MAC_fetch");
+    return fetched;
+  }
+  static void clear(Slot& slot) {
+    if (!slot.key.empty()) OPENSSL_cleanse(slot.key.data(), slot.key.size());
+    slot.key.clear();
+    slot.ctx.reset();
+  }
+
+  std::array<Slot, 4> slots_{};
+  std::size_t next_ = 0;
+};
+
+EVP_MAC_CTX* prepared_hmac(DigestAlgorithm alg, std::string_view key) {
+  thread_local PreparedHmacs prepared;
+  return prepared.get(alg, key);
 }
 
 }  // namespace
@@ -44,15 +119,14 @@ std::string hmac(DigestAlgorithm alg, std::string_view key, std::string_view dat
   if (key.size() > static_cast<std::size_t>(INT_MAX)) {
     throw std::invalid_argument("security: HMAC key too large");
   }
-  std::string out(EVP_MAX_MD_SIZE, '\0');
-  unsigned int size = 0;
-  // A non-null pointer even for an empty key: HMAC() treats a null key as "reuse previous".
-  static const unsigned char kEmpty = 0;
-  const void* key_data = key.empty() ? &kEmpty : static_cast<const void*>(key.data());
-  if (HMAC(message_digest(alg), key_data, static_cast<int>(key.size()), detail::bytes(data), data.size(),
-           detail::bytes(out), &size) == nullptr) {
-    detail::throw_openssl_error("HMAC");
+  EVP_MAC_CTX* ctx = prepared_hmac(alg, key);
+  // Re-initialising without a key restarts from the prepared inner and outer pads.
+  if (EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1 || EVP_MAC_update(ctx, detail::bytes(data), data.size()) != 1) {
+    detail::throw_openssl_error("EVP_MAC_update");
   }
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  std::size_t size = 0;
+  if (EVP_MAC_final(ctx, detail::bytes(out), &size, out.size()) != 1) detail::throw_openssl_error("EVP_MAC_final");
   out.resize(size);
   return out;
 }

@@ -181,6 +181,7 @@ Subscription Administration::update_subscription(const Caller& caller, std::stri
 
 std::pair<std::vector<audit::Entry>, std::int64_t> Administration::audit_log(const audit::Filter& filter,
                                                                              std::int64_t limit, std::int64_t offset) {
+  access_.flush_uses();  // the listing shows every use answered before it
   return db_.read([&](store::Connection& db) { return audit::list(db, filter, limit, offset); });
 }
 

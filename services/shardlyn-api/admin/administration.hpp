@@ -59,7 +59,7 @@ struct LogSettings {
 
 class Administration {
  public:
-  explicit Administration(store::Database& db) : db_(db) {}
+  Administration(store::Database& db, const Access& access) : db_(db), access_(access) {}
 
   PlatformMetrics metrics();
   std::pair<std::vector<Organization>, std::int64_t> organizations(std::int64_t limit, std::int64_t offset);
@@ -80,6 +80,7 @@ class Administration {
 
  private:
   store::Database& db_;
+  const Access& access_;
 };
 
 }  // namespace shardlyn

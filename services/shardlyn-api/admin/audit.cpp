@@ -22,8 +22,8 @@ std::optional<std::string_view> or_null(std::string_view s) {
 }  // namespace
 
 void record(store::Connection& db, std::string_view action, const Actor& actor, std::string_view org_id,
-            std::string_view subject_user, const boost::json::object& detail) {
-  db.execute(kInsert, security::uuid_v4(), store::unix_now(), action, or_null(org_id), or_null(subject_user),
+            std::string_view subject_user, const boost::json::object& detail, std::optional<std::int64_t> at) {
+  db.execute(kInsert, security::uuid_v4(), at.value_or(store::unix_now()), action, or_null(org_id), or_null(subject_user),
              or_null(actor.user_id), or_null(actor.token_id), actor.ip, boost::json::serialize(detail));
 }
 

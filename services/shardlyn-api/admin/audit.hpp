@@ -22,9 +22,10 @@ struct Actor {
 };
 
 // Appends an entry: `subject_user` is the account concerned (empty: none), `org_id` the
-// organisation (empty: none).
+// organisation (empty: none), `at` when it happened (unset: now).
 void record(store::Connection& db, std::string_view action, const Actor& actor, std::string_view org_id = {},
-            std::string_view subject_user = {}, const boost::json::object& detail = {});
+            std::string_view subject_user = {}, const boost::json::object& detail = {},
+            std::optional<std::int64_t> at = std::nullopt);
 
 struct Entry {
   std::string id;

@@ -69,7 +69,8 @@ Access::Access(store::Database& db, std::string jwt_secret, std::string token_ke
       codec_(security::JwtCodec::hs256(std::move(jwt_secret), kIssuer)),
       token_key_(std::move(token_key)),
       integration_api_(integration_api),
-      cache_(std::make_unique<AccessCache>(db)) {}
+      cache_(std::make_unique<AccessCache>(db)),
+      uses_(std::make_unique<TokenUses>(db)) {}
 
 AccessToken Access::issue(std::string_view user_id, std::string_view session_id) const {
   boost::json::object claims{{"sub", user_id}, {"sid", session_id}, {"typ", "access"}};
@@ -208,21 +209,16 @@ Caller Access::from_api_token(std::string_view token) const {
 
 void Access::record_use(const Caller& caller, const std::string& permission) const {
   std::int64_t now = store::unix_now();
-  db_.write([&](store::Connection& db) {
-    // When anything authentication reads has changed since the request was authenticated, the
-    // token is checked again inside the transaction that records the use, so a revocation
-    // committed in between refuses it.
-    if (cache_->generation() != caller.generation) {
-      TokenState state = load_token(db, caller.token_id);
-      if (!state.found) throw common::ApiError::unauthorized("invalid API token");
-      const Caller& now_caller = admit(state, now);
-      if (!permission.empty() && !now_caller.permissions->count(permission))
-        throw common::ApiError::forbidden("missing permission " + permission);
-    }
-    AccessCache::Quiet quiet;
-    api_tokens::touch(db, caller.token_id, now, caller.ip);
-    audit::record(db, "api_token.used", caller.actor(), caller.org_id);
-  });
+  // When anything authentication reads has changed since the request was authenticated, the
+  // token is checked again, so a revocation committed in between refuses it.
+  if (cache_->generation() != caller.generation) {
+    TokenState state = db_.read([&](store::Connection& db) { return load_token(db, caller.token_id); });
+    if (!state.found) throw common::ApiError::unauthorized("invalid API token");
+    const Caller& now_caller = admit(state, now);
+    if (!permission.empty() && !now_caller.permissions->count(permission))
+      throw common::ApiError::forbidden("missing permission " + permission);
+  }
+  uses_->add({caller.token_id, caller.actor(), caller.org_id, now});
 }
 
 void Access::resolve_org(common::Request& req, Caller& c, OrgScope scope) const {
@@ -306,11 +302,13 @@ void Access::authenticate(common::Request& req, const common::Route& route) cons
     if (api_token) record_use(c, "");
     throw;
   }
-  if (api_token) req.offload = true;  // the use is committed before the handler, off the I/O thread
+  // The use is queued; only when the queue is full does the request commit it, off the I/O thread.
+  if (api_token && uses_->full()) req.offload = true;
   req.principal = std::move(c);
 }
 
 void Access::guard(common::Service& service) {
+  service.on_shutdown([this] { uses_->stop(); });  // commits the queued uses
   for (Auth kind : {Auth::User, Auth::Member, Auth::Admin})
     service.auth_scheme(std::string(auth_name(kind)),
                         [this](common::Request& req, const common::Route& route) { authenticate(req, route); });

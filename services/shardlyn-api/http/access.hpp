@@ -25,6 +25,7 @@
 #include "orgs/permissions.hpp"
 #include "security/jwt.hpp"
 #include "store/database.hpp"
+#include "tokens/token_uses.hpp"
 
 namespace shardlyn {
 
@@ -86,10 +87,14 @@ class Access {
   const std::string& token_key() const { return token_key_; }
 
   // Registers the one authenticator, under the name of each auth kind: it applies the guard
-  // the matched route declares (auth kind, organisation scope, permission).
+  // the matched route declares (auth kind, organisation scope, permission); at shutdown the
+  // queued API-token uses are committed.
   void guard(common::Service& service);
-  // Adds the routes to the service; an API token's use is committed before its handler runs.
+  // Adds the routes to the service; an API token's use is queued before its handler runs and
+  // committed in a batch (TokenUses).
   void add(common::Service& service, std::vector<common::Route> routes) const;
+  // Commits the queued API-token uses: reads that show uses (token list, audit log) call it first.
+  void flush_uses() const { uses_->flush(); }
 
   // Compares the guards declared in the OpenAPI document (x-shardlyn-auth, x-shardlyn-org,
   // x-shardlyn-permission) with those of the routes the table declared; the mismatches.
@@ -137,8 +142,8 @@ class Access {
   TokenState load_token(store::Connection& db, std::string_view id) const;
   // The caller a token state makes at `now`, or the ApiError refusing it.
   static const Caller& admit(const TokenState& state, std::int64_t now);
-  // Commits the API token's use (last use and an audit entry) after checking, in the same
-  // transaction, that the token still grants `permission`.
+  // Queues the API token's use (last use and an audit entry) after checking, when anything
+  // changed since authentication, that the token still grants `permission`.
   void record_use(const Caller& caller, const std::string& permission) const;
 
   store::Database& db_;
@@ -151,6 +156,7 @@ class Access {
   mutable common::Memo<OrgMembership> memberships_;  // by user id and wanted organisation
   mutable common::Memo<bool> organizations_;         // exists, by id
   mutable common::Memo<TokenState> tokens_;
+  std::unique_ptr<TokenUses> uses_;
 };
 
 // The caller the authenticator stored on the request.

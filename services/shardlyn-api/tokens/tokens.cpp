@@ -21,6 +21,7 @@ std::vector<ApiTokenRecord> ApiTokens::list(const Caller& caller, bool root) {
   if (root && !caller.platform_admin) throw common::ApiError::forbidden("root tokens are for platform admins");
   std::optional<std::string> org;
   if (!root) org = caller.org_id;
+  access_.flush_uses();  // last uses answered before the listing show in it
   return db_.read([&](store::Connection& db) {
     auto all = api_tokens::list(db, org, caller.user_id);
     std::erase_if(all, [&](const ApiTokenRecord& t) { return !covers_token_creator(db, caller, t); });

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "security/encoding.hpp"
 #include "unhex.hpp"
@@ -91,4 +93,39 @@ TEST_CASE("null-data views hash like empty strings", "[digest]") {
   CHECK(sha256(std::string_view{}) == sha256(""));
   CHECK(hmac_sha256(std::string_view{}, std::string_view{}) == hmac_sha256("", ""));
   CHECK(constant_time_equal(std::string_view{}, ""));
+}
+
+TEST_CASE("HMAC keys prepared once give the same answers in any order and on any thread", "[digest][hmac]") {
+  // More keys than a thread keeps prepared, interleaved, so reuse and eviction are both exercised.
+  struct Vector {
+    std::string key, data, mac;
+  };
+  const std::vector<Vector> vectors = {
+      {std::string(20, '\x0b'), "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+      {"Jefe", "what do ya want for nothing?", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {std::string(20, '\xaa'), std::string(50, '\xdd'),
+       "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+      {unhex("0102030405060708090a0b0c0d0e0f10111213141516171819"), std::string(50, '\xcd'),
+       "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+      {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+      {"", "", "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"},
+  };
+  auto all_match = [&] {
+    bool ok = true;
+    for (int round = 0; round < 3; ++round)
+      for (std::size_t i = 0; i < vectors.size(); ++i) {
+        const auto& v = vectors[(i * 5 + static_cast<std::size_t>(round)) % vectors.size()];
+        ok = ok && hmac_sha256_hex(v.key, v.data) == v.mac && hmac_sha256_hex(v.key, v.data) == v.mac;
+      }
+    return ok;
+  };
+  CHECK(all_match());
+  bool other_thread = false;
+  std::thread([&] { other_thread = all_match(); }).join();
+  CHECK(other_thread);
+  // The same key under another algorithm is another prepared context.
+  CHECK(hex_encode(hmac(DigestAlgorithm::Sha1, std::string(20, '\x0b'), "Hi There")) ==
+        "b617318655057264e28bc0b6fb378c8ef146be00");
+  CHECK(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There") == vectors[0].mac);
 }
