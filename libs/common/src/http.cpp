@@ -140,7 +140,7 @@ boost::json::value Request::json(bool object_only) const {
   if (object_only && !value.is_object()) throw ApiError::bad_request("request body must be a JSON object");
   if (route) {
     input::refuse_unknown_fields(value, route->fields);
-    if (const auto* shape = route_body_shape(route)) refuse_unknown_nested(value, *shape);
+    if (route->body_shape) refuse_unknown_nested(value, *route->body_shape);
   }
   return value;
 }

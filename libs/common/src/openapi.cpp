@@ -323,26 +323,6 @@ std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> 
   return out;
 }
 
-namespace {
-std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>>& route_shapes() {
-  static std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes;  // sorted by route
-  return shapes;
-}
-}  // namespace
-
-void set_route_body_shapes(std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes) {
-  std::sort(shapes.begin(), shapes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  route_shapes() = std::move(shapes);
-}
-
-const BodyShape* route_body_shape(const Route* route) {
-  const auto& shapes = route_shapes();
-  if (shapes.empty()) return nullptr;
-  auto it = std::lower_bound(shapes.begin(), shapes.end(), route,
-                             [](const auto& entry, const Route* r) { return entry.first < r; });
-  return it != shapes.end() && it->first == route ? it->second.get() : nullptr;
-}
-
 void refuse_unknown_nested(const boost::json::value& body, const BodyShape& shape) {
   std::vector<std::string> unknown, accepted;
   if (body.is_array())

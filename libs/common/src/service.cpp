@@ -660,6 +660,10 @@ void Service::add(Route route) {
   if (route.limit != "none" && route.limit != "default" && !impl_->limit_classes.count(route.limit))
     throw std::invalid_argument("route " + route.method + " " + route.path + " names unknown limit '" + route.limit +
                                 "'");
+  std::string documented = route.path;  // {name*} is documented as {name}
+  if (documented.ends_with("*}")) documented.erase(documented.size() - 2, 1);
+  if (auto found = impl_->body_shapes.find({route.method, documented}); found != impl_->body_shapes.end())
+    route.body_shape = found->second;
   impl_->router.add(std::move(route));
 }
 
@@ -771,16 +775,6 @@ std::vector<std::string> Service::check_openapi() const {
 
 int Service::run() {
   auto& i = *impl_;
-  // Request::json() checks the nested objects the document closes (decision 0023); the table is
-  // complete now, so its routes keep their addresses.
-  std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes;
-  for (const auto& route : i.router.routes()) {
-    std::string path = route.path;  // {name*} is documented as {name}
-    if (auto star = path.rfind("*}"); star != std::string::npos && star + 2 == path.size()) path.erase(star, 1);
-    if (auto found = i.body_shapes.find({route.method, path}); found != i.body_shapes.end())
-      shapes.emplace_back(&route, found->second);
-  }
-  set_route_body_shapes(std::move(shapes));
   {
     std::lock_guard lock(i.server_mutex);
     i.server = std::make_unique<HttpServer>(i.server_options, i);

@@ -461,7 +461,7 @@ TEST_CASE("openapi: Request::json() applies the shape registered for its route",
   auto shapes = common::openapi_body_shapes(common::yaml_to_json(kNestedDocument).as_object());
   auto settings = with_inputs("PUT", "/v1/settings", {"name", "settings"}, {});
   auto other = with_inputs("PUT", "/v1/other", {"name", "settings"}, {});
-  common::set_route_body_shapes({{&settings, shapes.at({"PUT", "/v1/settings"})}});
+  settings.body_shape = shapes.at({"PUT", "/v1/settings"});
   common::Request req;
   req.headers.add("Content-Type", "application/json");
   req.body = R"({"name": "x", "settings": {"locale": "de", "colour": "red"}})";
@@ -471,7 +471,7 @@ TEST_CASE("openapi: Request::json() applies the shape registered for its route",
   CHECK_NOTHROW(req.json());
   req.body = R"({"nmae": "x"})";
   CHECK_THROWS_WITH(req.json(), Catch::Contains("unknown field 'nmae'"));
-  common::set_route_body_shapes({});
+  settings.body_shape = nullptr;
   req.route = &settings;
   req.body = R"({"settings": {"colour": "red"}})";
   CHECK_NOTHROW(req.json());

@@ -43,9 +43,4 @@ std::map<std::pair<std::string, std::string>, std::shared_ptr<const BodyShape>> 
 // An array body is checked item by item.
 void refuse_unknown_nested(const boost::json::value& body, const BodyShape& shape);
 
-// The shapes Request::json() applies, by route: set by Service::run once the route table is
-// complete (before any request thread starts), read-only afterwards. Null: nothing to check.
-void set_route_body_shapes(std::vector<std::pair<const Route*, std::shared_ptr<const BodyShape>>> shapes);
-const BodyShape* route_body_shape(const Route* route);
-
 }  // namespace common

@@ -15,6 +15,8 @@
 
 namespace common {
 
+struct BodyShape;
+
 using Handler = std::function<Response(Request&)>;
 
 // One line of a service's route table: what it answers and how it is guarded.
@@ -45,6 +47,9 @@ struct Route {
   // A streamed-body route instead of `handler`: once the guard passed, opens the sink the
   // body is read into as it arrives (body_limit still applies, 413 mid-stream).
   std::function<std::shared_ptr<BodySink>(Request&)> body_sink;
+  // The nested objects its OpenAPI operation closes (decision 0023), checked by Request::json();
+  // set by Service::add from the document. Null: only `fields` is checked.
+  std::shared_ptr<const BodyShape> body_shape;
 };
 
 // The router's answer for one request.
