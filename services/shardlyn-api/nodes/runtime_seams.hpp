@@ -1,0 +1,86 @@
+#pragma once
+// The seams between the runtime areas of shardlyn-api (decision 0027): what nodes/ offers the
+// areas built on it (the agent's identity on a request, per-node desired-state versions with
+// their long-poll, the schedulable nodes) and what it asks of instances/ (the instance reports
+// of a heartbeat, a drain, the instances a node holds). nodes/ implements AgentCaller lookup,
+// DesiredVersions and NodeDirectory; instances/ implements NodeInstances; main.cpp wires them.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agentproto/messages.hpp"
+
+namespace common {
+struct Request;
+}
+
+namespace shardlyn {
+
+// The authenticator agent routes declare (Route::auth): `X-Agent-Token`, checked against the
+// node's stored digest. A user token on an agent route, or an agent token on a user route, is 401.
+inline constexpr std::string_view kAgentAuth = "agent";
+
+// The node an agent route acts for, set as request.principal by the agent authenticator.
+struct AgentCaller {
+  std::string node_id;
+  std::string org_id;
+};
+const AgentCaller& agent_of(const common::Request& request);
+
+// Per-node desired-state versions. A version only grows; every change to what a node should
+// run (an instance created, started, stopped, deleted, its workload changed) bumps it, which
+// wakes that node's long-polls. Thread-safe.
+class DesiredVersions {
+ public:
+  virtual ~DesiredVersions() = default;
+  // The new version (persisted: versions survive an API restart and never go back).
+  virtual std::uint64_t bump(const std::string& node_id) = 0;
+  virtual std::uint64_t current(const std::string& node_id) const = 0;
+  // Calls `ready(version)` exactly once, from any thread: as soon as the node's version is
+  // above `since`, else with the current version once `wait` has passed, or at shutdown.
+  virtual void wait(const std::string& node_id, std::uint64_t since, std::chrono::milliseconds wait,
+                    std::function<void(std::uint64_t)> ready) = 0;
+};
+
+// A node as placement sees it.
+struct NodeCapacity {
+  std::string node_id;
+  std::string name;
+  bool schedulable = false;  // healthy, not cordoned, not draining
+  std::string status;        // healthy | unhealthy | offline
+  std::uint32_t cpu_count = 0;
+  std::uint64_t memory_bytes = 0, disk_bytes = 0;
+  std::vector<std::string> drivers;  // "process", "docker"
+};
+
+class NodeDirectory {
+ public:
+  virtual ~NodeDirectory() = default;
+  // Every node of the organisation, schedulable or not (placement says why none fits).
+  virtual std::vector<NodeCapacity> nodes_of(const std::string& org_id) const = 0;
+  // One node of the organisation; nullopt when there is none (another organisation's: none).
+  virtual std::optional<NodeCapacity> node(const std::string& org_id, const std::string& node_id) const = 0;
+};
+
+// What a drain asks of the instances on a node.
+struct DrainOutcome {
+  std::vector<std::string> stopped;   // instance ids set to stopped (nothing can move them yet)
+  std::vector<std::string> migrated;  // moved elsewhere (with the migrations of the data plane)
+};
+
+class NodeInstances {
+ public:
+  virtual ~NodeInstances() = default;
+  // The instance states and stats one heartbeat of the node reported.
+  virtual void observe(const std::string& node_id, const std::vector<agentproto::InstanceReport>& reports) = 0;
+  // Moves what can move and stops the rest, by `deadline` (the agent's stop sequence).
+  virtual DrainOutcome drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) = 0;
+  // How many instances the node holds (a node with instances is not deleted: 409).
+  virtual std::size_t count_on(const std::string& node_id) const = 0;
+};
+
+}  // namespace shardlyn
