@@ -2,8 +2,10 @@
 // The seams between the runtime areas of shardlyn-api (decision 0027): what nodes/ offers the
 // areas built on it (the agent's identity on a request, per-node desired-state versions with
 // their long-poll, the schedulable nodes) and what it asks of instances/ (the instance reports
-// of a heartbeat, a drain, the instances a node holds). nodes/ implements AgentCaller lookup,
-// DesiredVersions and NodeDirectory; instances/ implements NodeInstances; main.cpp wires them.
+// of a heartbeat, a drain, the instances a node holds) and what instances/ offers the tunnel
+// (an instance's node, its power actions). nodes/ implements AgentCaller lookup,
+// DesiredVersions and NodeDirectory; instances/ implements NodeInstances and InstanceControl;
+// main.cpp wires them.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -81,6 +83,28 @@ class NodeInstances {
   virtual DrainOutcome drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) = 0;
   // How many instances the node holds (a node with instances is not deleted: 409).
   virtual std::size_t count_on(const std::string& node_id) const = 0;
+};
+
+// What the console and logs WebSockets (tunnel/) ask of instances/.
+enum class PowerAction { Start, Stop, Restart, Kill };
+
+struct InstanceRef {
+  std::string instance_id;
+  std::string org_id;
+  std::string node_id;
+  std::string state;  // the spec's instance state
+};
+
+class InstanceControl {
+ public:
+  virtual ~InstanceControl() = default;
+  // The instance of the organisation; nullopt when there is none (another organisation's: none).
+  virtual std::optional<InstanceRef> find(const std::string& org_id, const std::string& instance_id) const = 0;
+  // The power action of POST /v1/instances/{id}/start|stop|restart|kill: idempotent, coalescing;
+  // throws common::ApiError (404, 409) as the route would answer. `actor` names the caller in
+  // the recorded transition.
+  virtual void power(const std::string& org_id, const std::string& instance_id, PowerAction action,
+                     const std::string& actor) = 0;
 };
 
 }  // namespace shardlyn
