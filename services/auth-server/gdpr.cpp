@@ -42,6 +42,10 @@ constexpr std::pair<const char*, std::string_view> kErase[] = {
     {"totp", "DELETE FROM totp WHERE user_id = ?"},
     {"consents", "DELETE FROM consents WHERE user_id = ?"},
     {"mail_tokens", "DELETE FROM mail_tokens WHERE user_id = ?"},
+    // A reset asked for but not yet handled holds an address and a client address.
+    {"reset_requests",
+     "DELETE FROM reset_requests WHERE email = (SELECT email FROM users WHERE id = ?1) OR email IN (SELECT recipient "
+     "FROM mail_queue WHERE user_id = ?1)"},
     {"mail_queue", "DELETE FROM mail_queue WHERE user_id = ?1 OR recipient = (SELECT email FROM users WHERE id = ?1)"},
     {"retired_refresh_tokens",
      "DELETE FROM retired_refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?)"},
