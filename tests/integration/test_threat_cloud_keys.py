@@ -263,7 +263,8 @@ def test_rate_limit_setting_is_validated(launch):
 # --- public reads -----------------------------------------------------------------------------
 
 
-def test_public_reads_are_off_by_default(tc):
+def test_closed_reads_refuse_anonymous_lookups(tc):
+    """With TC_PUBLIC_READS=false (the open default is tested on servers of its own) a lookup needs a key."""
     assert_401(tc, tc.get("/api/iocs/1.2.3.4"))
     assert_401(tc, tc.request("POST", "/api/iocs/lookup", json={"values": ["1.2.3.4"]}))
 

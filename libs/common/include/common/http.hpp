@@ -45,7 +45,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::string peer_ip;    // the socket's remote address
-  std::string client_ip;  // peer_ip, or the first X-Forwarded-For hop with TRUST_PROXY
+  std::string client_ip;  // peer_ip, or what the last trusted proxy saw (TRUST_PROXY)
   bool tls = false;
   std::string request_id;
   std::chrono::steady_clock::time_point received{};
