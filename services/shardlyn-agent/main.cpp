@@ -40,7 +40,7 @@ void setup(common::Service& service) {
   agent::export_node_gauges(service.metrics(), node);
   service.add(agent::node_routes(node));
   auto& runtime = service.make<agent::Runtime>(agent::open_driver(settings, service.data_dir()));
-  auto& reconciler = service.make<agent::Reconciler>(runtime.driver(), runtime.recovered());
+  auto& reconciler = service.make<agent::Reconciler>(runtime.driver(), runtime.recovered(), service.data_dir());
   agent::export_instance_gauges(service.metrics(), runtime.driver(), [&reconciler] { return reconciler.handles(); });
   if (settings.api_url.empty()) {
     common::log::info("SHARDLYN_API_URL is not set: the agent runs unmanaged (no registration, no desired state)");

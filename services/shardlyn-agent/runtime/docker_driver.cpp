@@ -12,6 +12,7 @@
 #include "common/clock.hpp"
 #include "runtime/docker_stream.hpp"
 #include "runtime/output_ring.hpp"
+#include "runtime/stop_sequence.hpp"
 
 namespace agent {
 
@@ -98,7 +99,7 @@ boost::json::object container_spec(const Workload& w, const std::filesystem::pat
   for (const auto& a : w.args) cmd.emplace_back(a);
   for (const auto& [k, v] : w.env) env.emplace_back(k + "=" + v);
   boost::json::object host{
-      {"Binds", boost::json::array{root.string() + ":" + kContainerHome}},
+      {"Binds", boost::json::array{root.string() + ":" + w.mount_path}},
       {"ReadonlyRootfs", w.read_only_root},
       {"SecurityOpt", boost::json::array{"no-new-privileges"}},
       {"CapDrop", boost::json::array{"ALL"}},
@@ -112,8 +113,7 @@ boost::json::object container_spec(const Workload& w, const std::filesystem::pat
   boost::json::object spec{
       {"Image", w.image},
       {"Env", std::move(env)},
-      {"WorkingDir", w.working_dir.empty() ? std::string(kContainerHome)
-                                           : (std::filesystem::path(kContainerHome) / w.working_dir).string()},
+      {"WorkingDir", w.working_dir.empty() ? w.mount_path : (std::filesystem::path(w.mount_path) / w.working_dir).string()},
       {"Labels", {{kInstanceLabel, w.instance_id}}},
       {"OpenStdin", true},
       {"StdinOnce", false},
@@ -235,23 +235,31 @@ bool DockerDriver::wait_not_running(const InstanceHandle& instance, std::chrono:
   }
 }
 
-// The sequence of the spec: command or signal; SIGTERM at the timeout; then the engine's stop
-// sends SIGTERM again and SIGKILL after kill_after.
+// The sequence of the spec, run here (the engine's own stop knows no console command): command
+// or signal; SIGTERM at the timeout; SIGKILL after kill_after.
 std::optional<ExitStatus> DockerDriver::stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                             std::chrono::milliseconds deadline) {
+                                             std::chrono::milliseconds deadline, const StopProgress& progress) {
   auto until = std::chrono::steady_clock::now() + deadline;
   {
     std::lock_guard lock(mutex_);
     stopping_.insert(instance.ref);
   }
+  StopSequence sequence(policy);
+  auto perform = [&](const StopAction& action) {
+    try {
+      if (action.kind == StopAction::Kind::Input) send_input(instance, action.input);
+      else kill(instance, action.signal);
+    } catch (const RuntimeError&) {
+      // no console (or the container just ended): the next step follows at its time
+    }
+    if (progress) progress(action.note);
+  };
   if (inspect(instance).state == RunState::Running) {
-    if (!policy.command.empty()) send_input(instance, policy.command);
-    else kill(instance, policy.signal);
-    if (!wait_not_running(instance, std::min(until, std::chrono::steady_clock::now() + policy.timeout))) {
-      auto seconds = std::max<long>(1, static_cast<long>((policy.kill_after.count() + 999) / 1000));
-      // The engine answers once the container ended, up to `seconds` later.
-      post("/containers/" + instance.ref + "/stop?t=" + std::to_string(seconds), "stop container",
-           std::chrono::seconds(seconds + 30));
+    perform(sequence.begin(std::chrono::steady_clock::now()));
+    for (auto next = sequence.deadline(); next && !wait_not_running(instance, std::min(until, *next));
+         next = sequence.deadline()) {
+      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      if (auto action = sequence.advance(std::chrono::steady_clock::now())) perform(*action);
     }
   }
   if (!wait_not_running(instance, until)) return std::nullopt;

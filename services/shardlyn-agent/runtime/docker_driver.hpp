@@ -16,7 +16,6 @@
 namespace agent {
 
 inline constexpr const char* kInstanceLabel = "io.shardlyn.instance";
-inline constexpr const char* kContainerHome = "/home/container";
 
 // The body of POST /containers/create for a workload (exposed for the unit tests).
 boost::json::object container_spec(const Workload& workload, const std::filesystem::path& root);
@@ -31,7 +30,7 @@ class DockerDriver : public RuntimeDriver {
   Observed inspect(const InstanceHandle& instance) override;
   void send_input(const InstanceHandle& instance, const std::string& line) override;
   std::optional<ExitStatus> stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                 std::chrono::milliseconds deadline) override;
+                                 std::chrono::milliseconds deadline, const StopProgress& progress = {}) override;
   void kill(const InstanceHandle& instance, int signal) override;
   std::vector<OutputLine> logs(const InstanceHandle& instance, std::size_t tail) override;
   std::unique_ptr<Console> attach(const InstanceHandle& instance, std::uint64_t since_seq) override;

@@ -169,18 +169,31 @@ void ProcessDriver::send_input(const InstanceHandle& instance, const std::string
   ask(state_dir(instance.instance_id), {{"op", "input"}, {"line", line}});
 }
 
+// The supervisor runs the sequence (so it survives the agent); its notices of each step come
+// back through the output, from the sequence number the stop began at.
 std::optional<ExitStatus> ProcessDriver::stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                              std::chrono::milliseconds deadline) {
+                                              std::chrono::milliseconds deadline, const StopProgress& progress) {
   if (auto exit = exit_record(instance.instance_id)) return exit;
-  ask(state_dir(instance.instance_id), {{"op", "stop"},
-                                         {"command", policy.command},
-                                         {"signal", policy.signal},
-                                         {"timeout_ms", policy.timeout.count()},
-                                         {"kill_after_ms", policy.kill_after.count()}});
+  auto dir = state_dir(instance.instance_id);
+  std::unique_ptr<Console> steps;
+  if (progress) {
+    auto last = ask(dir, {{"op", "status"}}).at("last_seq").to_number<std::uint64_t>();
+    steps = attach(instance, last);
+  }
+  ask(dir, {{"op", "stop"},
+            {"command", policy.command},
+            {"signal", policy.signal},
+            {"timeout_ms", policy.timeout.count()},
+            {"kill_after_ms", policy.kill_after.count()}});
+  constexpr std::string_view kStep = "[shardlyn] stop: ";
   auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     if (auto exit = exit_record(instance.instance_id)) return exit;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!steps || steps->ended()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } else if (auto line = steps->next(std::chrono::milliseconds(20)); line && line->text.starts_with(kStep)) {
+      progress(line->text.substr(kStep.size() - 6));  // from "stop: "
+    }
   }
   return exit_record(instance.instance_id);
 }
