@@ -83,7 +83,14 @@ Workload install_workload(const std::string& instance_id, const agentproto::Reso
 
 Reconciler::Reconciler(RuntimeDriver& driver, std::vector<InstanceHandle> recovered, const std::filesystem::path& data_dir)
     : driver_(driver), instances_(data_dir / "instances"), journal_(data_dir / "journal") {
-  for (auto& h : recovered) entries_[h.instance_id].handle = std::move(h);
+  for (auto& h : recovered) {
+    auto& e = entries_[h.instance_id];
+    if (auto stored = journal_.load(h.instance_id)) {
+      e.record = *stored;
+      e.loaded = true;
+    }
+    e.handle = std::move(h);
+  }
 }
 
 Reconciler::~Reconciler() { finish_stops(); }
@@ -156,8 +163,8 @@ void Reconciler::converge(const std::string& id, const agentproto::DesiredInstan
   Observed observed = e.handle ? driver_.inspect(*e.handle) : Observed{};
   auto power = desired ? desired->power : PowerState::Deleted;  // not desired = not wanted here
   track_power(id, power, e);
-  if (desired) apply_generations(id, *desired, e, observed);
-  if (!e.stopping) {
+  bool killed = desired && apply_generations(id, *desired, e, observed);
+  if (!e.stopping && !killed) {
     if (power == PowerState::Running) {
       run_wanted(*desired, e, observed);
     } else if (alive(observed)) {
@@ -195,14 +202,18 @@ void Reconciler::track_power(const std::string& id, PowerState power, Entry& e) 
   save(id, e);
 }
 
-void Reconciler::apply_generations(const std::string& id, const agentproto::DesiredInstance& d, Entry& e,
+// True when a kill went out now (the next pass sees the exit).
+bool Reconciler::apply_generations(const std::string& id, const agentproto::DesiredInstance& d, Entry& e,
                                    const Observed& observed) {
+  bool killed = false;
   if (d.kill_generation > e.record.kill_generation) {
     e.record.kill_generation = d.kill_generation;
     save(id, e);
     if (e.handle && alive(observed)) {
       try {
         driver_.kill(*e.handle, SIGKILL);
+        killed = true;
+        e.watch.reset();
         e.next_reason = "killed (SIGKILL) as asked";
         common::log::info("instance killed", {{"instance", id}});
       } catch (const RuntimeError& ex) {
@@ -210,7 +221,7 @@ void Reconciler::apply_generations(const std::string& id, const agentproto::Desi
       }
     }
   }
-  if (d.restart_generation <= e.record.restart_generation) return;
+  if (d.restart_generation <= e.record.restart_generation) return killed;
   e.record.restart_generation = d.restart_generation;
   e.record.hold.clear();
   e.record.restarts_unix_ms.clear();
@@ -222,6 +233,7 @@ void Reconciler::apply_generations(const std::string& id, const agentproto::Desi
     e.watch.reset();
     begin_stop(id, e, stop_policy(d.workload.stop));
   }
+  return killed;
 }
 
 void Reconciler::run_wanted(const agentproto::DesiredInstance& d, Entry& e, const Observed& observed) {
@@ -240,13 +252,17 @@ void Reconciler::run_wanted(const agentproto::DesiredInstance& d, Entry& e, cons
   if (asked || e.start_asked || restart_due) start(d, e);
 }
 
+// The run seen ready goes to the journal at once: an agent killed right after still knows it.
+void Reconciler::remember_ready(const std::string& id, Entry& e, const Observed& observed) {
+  if (e.record.ready_run_started_at_ms == observed.started_at_unix_ms || !e.watch || !e.watch->ready()) return;
+  e.record.ready_run_started_at_ms = observed.started_at_unix_ms;
+  e.record.ready_reason = e.watch->ready()->reason;
+  save(id, e);
+}
+
 void Reconciler::watch_startup(const agentproto::DesiredInstance& d, Entry& e, const Observed& observed) {
   if (ready(e, observed)) {
-    if (e.record.ready_run_started_at_ms != observed.started_at_unix_ms) {
-      e.record.ready_run_started_at_ms = observed.started_at_unix_ms;
-      e.record.ready_reason = e.watch->ready()->reason;
-      save(d.id, e);
-    }
+    remember_ready(d.id, e, observed);
     e.watch.reset();
     return;
   }
@@ -329,6 +345,9 @@ void Reconciler::start(const agentproto::DesiredInstance& desired, Entry& e) {
     if (e.handle) driver_.remove(*e.handle);
     e.handle.reset();
     e.handle = driver_.start(runtime_workload(desired.id, desired.workload));
+    e.watch = std::make_unique<ReadinessWatch>(driver_, *e.handle, desired.workload, root(desired.id));
+    if (e.next_reason.empty()) e.next_reason = "started";
+    note(desired.id, e, InstanceState::Starting, Observed{});
     e.error.clear();
     e.failures = 0;
     e.start_asked = false;
@@ -447,6 +466,10 @@ std::vector<agentproto::InstanceReport> Reconciler::report() {
     r.id = id;
     Observed observed = e.handle ? driver_.inspect(*e.handle) : Observed{};
     r.state = state_of(id, e, observed);
+    if (r.state == InstanceState::Running) {  // readiness is recorded at once
+      remember_ready(id, e, observed);
+      note(id, e, r.state, observed);
+    }
     if (observed.exit) r.exit_code = observed.exit->code;
     if (e.handle && alive(observed)) {
       try {

@@ -51,7 +51,8 @@ class Reconciler {
   void reconcile();
 
   std::uint64_t applied_version() const;
-  // What the heartbeat carries: every instance the agent knows, desired or found.
+  // What the heartbeat carries: every instance the agent knows, desired or found (a state not
+  // yet recorded becomes a transition event here, so events never lag the reported state).
   std::vector<agentproto::InstanceReport> report();
   // State changes seen since the last call (transitions, crashes, install results, stop
   // steps), for POST /v1/agent/events.
@@ -87,9 +88,10 @@ class Reconciler {
   void converge(const std::string& id, const agentproto::DesiredInstance* desired, Entry& entry);
   void load(const std::string& id, const agentproto::DesiredInstance* desired, Entry& entry);
   void track_power(const std::string& id, agentproto::PowerState power, Entry& entry);
-  void apply_generations(const std::string& id, const agentproto::DesiredInstance& desired, Entry& entry,
+  bool apply_generations(const std::string& id, const agentproto::DesiredInstance& desired, Entry& entry,
                          const Observed& observed);
   void run_wanted(const agentproto::DesiredInstance& desired, Entry& entry, const Observed& observed);
+  void remember_ready(const std::string& id, Entry& entry, const Observed& observed);
   void watch_startup(const agentproto::DesiredInstance& desired, Entry& entry, const Observed& observed);
   void on_crash(const agentproto::DesiredInstance& desired, Entry& entry, const Observed& observed);
   void begin_install(const agentproto::DesiredInstance& desired, Entry& entry);
