@@ -11,6 +11,7 @@
 #include "http/node_routes.hpp"
 #include "node/metrics.hpp"
 #include "runtime/drivers.hpp"
+#include "runtime/stdin_holder.hpp"
 #include "runtime/supervisor.hpp"
 #include "settings.hpp"
 
@@ -59,5 +60,6 @@ void setup(common::Service& service) {
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::string_view(argv[1]) == "supervise") return agent::supervise(argv[2], argv[3]);
+  if (argc == 5 && std::string_view(argv[1]) == "hold-stdin") return agent::hold_stdin(argv[2], argv[3], argv[4]);
   return common::run_service(describe(), argc, argv, setup);
 }

@@ -1,8 +1,16 @@
-"""Helpers of the shardlyn-agent tests: bounded waiting and the kernel's own numbers."""
+"""Helpers of the shardlyn-agent tests: bounded waiting, the kernel's own numbers, the protocol
+peer and agent data directories as fixtures, and workloads and events in the protocol's shape."""
 from __future__ import annotations
 
+import json
+import os
+import signal
 import time
 from pathlib import Path
+
+import pytest
+
+from agent_api_peer import VIOLATIONS, AgentApiPeer
 
 
 def wait_for(predicate, timeout=10.0, step=0.05):
@@ -47,3 +55,28 @@ def last_state(peer, instance_id: str) -> str | None:
             if i["id"] == instance_id:
                 return i["state"]
     return None
+
+
+@pytest.fixture
+def peer():
+    """The protocol peer (agent_api_peer), its schema checks asserted at teardown."""
+    VIOLATIONS.clear()
+    p = AgentApiPeer().start()
+    yield p
+    p.stop()
+    # Both sides' documents conform to proto-schemas/agent/v1.schema.json.
+    assert not VIOLATIONS, VIOLATIONS[:10]
+
+
+@pytest.fixture
+def agent_data(tmp_path):
+    """A DATA_DIR for agents; the instances they leave running are killed at teardown."""
+    data = tmp_path / "agent"
+    data.mkdir()
+    yield data
+    # Instances outlive agents by design; the test cleans up what it started.
+    for state in data.glob("supervisors/*/state.json"):
+        try:
+            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
+        except (ProcessLookupError, ValueError, KeyError):
+            pass

@@ -3,6 +3,12 @@ runtime driver choice (AGENT_DRIVER, DOCKER_HOST) and instances found again at s
 process instance left running by an earlier agent (kill -9) and a labelled container on a real
 Docker Engine API (Podman's compatible service, image imported from busybox-static).
 
+Then the instance state machine under a control plane (agent_api_peer.AgentApiPeer): a done line
+or a tcp health check -> running, startup.timeout -> error with its reason, the stop command ->
+SIGTERM -> SIGKILL with every step an event, crash records and the restart policy's backoff, the
+install phase and config files, power generations, and kill -9 of the agent with the instance
+kept and reported running by the next agent; the same with the docker driver on Podman.
+
 The drivers' full behaviour (console, stop sequence, limits, reattach) is tested against real
 processes and the same Podman service in tests/unit/shardlyn-agent/.
 """
@@ -22,8 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_api_peer import VIOLATIONS, AgentApiPeer
-from agent_helpers import events_of, last_state, meminfo_bytes, wait_for, workload
+from agent_helpers import agent_data, events_of, last_state, meminfo_bytes, peer, wait_for, workload  # noqa: F401
 from conftest import binary, base_env, free_port
 
 AGENT = "shardlyn-agent"
@@ -226,33 +231,14 @@ def running_agent(launch, peer, data=None, env=None):
     return launch(AGENT, env=full, data_dir=data)
 
 
-@pytest.fixture
-def peer():
-    VIOLATIONS.clear()
-    p = AgentApiPeer().start()
-    yield p
-    p.stop()
-    assert not VIOLATIONS, VIOLATIONS[:10]  # both sides conform to proto-schemas/agent/v1.schema.json
-
-
-@pytest.fixture
-def agent_data(tmp_path):
-    data = tmp_path / "agent"
-    data.mkdir()
-    yield data
-    for state in data.glob("supervisors/*/state.json"):  # instances outlive agents: clean up
-        try:
-            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
-
-
 def transitions(peer, id):
     return [(e.get("from"), e["to"], e["reason"]) for e in events_of(peer, id)]
 
 
 def wait_state(peer, id, state, agent, timeout=20.0):
-    assert wait_for(lambda: last_state(peer, id) == state, timeout=timeout), \
+    """Until the heartbeats report `state` and the transition to it came as an event (after them)."""
+    assert wait_for(lambda: last_state(peer, id) == state and
+                    any(e["to"] == state for e in events_of(peer, id)), timeout=timeout), \
         (last_state(peer, id), transitions(peer, id), agent.log_text()[-3000:])
 
 
@@ -269,7 +255,7 @@ def test_done_line_makes_it_running_and_config_files_are_written_first(launch, p
     wait_state(peer, "ready-1", "running", agent)
     assert (root / "server.properties").read_text() == "# kept\nserver-port=25565\nmotd=old\n"
     ts = transitions(peer, "ready-1")
-    assert ts[0][1] == "starting" and ("starting", "running", "done line 'Server ready' seen") in ts, (ts, agent.log_text())
+    assert ts[0][1] == "starting" and ("starting", "running", "done line 'Server ready' seen") in ts, ts
     # The file was rewritten before the command ran.
     logs = (agent_data / "supervisors" / "ready-1" / "console.log").read_text()
     assert "port is server-port=25565" in logs
@@ -429,3 +415,61 @@ def test_restart_and_kill_generations(launch, peer, agent_data):
     stopped = [e for e in events_of(peer, "gen-1") if e["to"] == "stopped"][-1]
     assert stopped["exit_code"] == 137 and stopped["reason"] == "killed (SIGKILL) as asked"
     assert not events_of(peer, "gen-1", "crash")
+
+
+def test_docker_driver_on_podman_state_machine_and_reattach(launch, peer, podman, tmp_path):
+    data = tmp_path / "agent"
+    data.mkdir()
+    env = {"AGENT_DRIVER": "docker", "DOCKER_HOST": "unix://" + podman}
+    agent = running_agent(launch, peer, data, env)
+    image = "localhost/busybox:agent-test"
+    stop = {"command": "quit", "signal": "SIGTERM", "timeout_ms": 800, "kill_after_ms": 800}
+    echo = "echo \"motd $(cat motd.txt)\"; echo 'Server ready'; " \
+           "while read l; do [ \"$l\" = quit ] && exit 0; echo \"echo: $l\"; done"
+    stubborn = "trap '' TERM; echo 'Server ready'; while true; do sleep 1; done"
+    desired = {
+        "dock-1": workload(["/bin/sh", "-c", echo], stop=stop, image=image,
+                           install={"image": image, "entrypoint": "sh", "script": "echo unpacking; echo hi > /mnt/server/motd.txt"},
+                           config_files=[{"path": "server.properties", "parser": "properties",
+                                          "replace": [{"match": "server-port", "value": "27015"}]}]),
+        "dock-2": workload(["/bin/sh", "-c", stubborn], stop=stop, image=image),
+    }
+    peer.set_desired([{"id": k, "power": "running", "workload": w} for k, w in desired.items()])
+    wait_state(peer, "dock-1", "running", agent, timeout=60)
+    wait_state(peer, "dock-2", "running", agent, timeout=60)
+    assert ("starting", "running", "done line 'Server ready' seen") in transitions(peer, "dock-1")
+    installed = events_of(peer, "dock-1", "install")[0]
+    assert installed["install_succeeded"] is True and "unpacking" in installed["last_lines"]
+    assert (data / "instances" / "dock-1" / "server.properties").read_text() == "server-port=27015\n"
+    status, info = engine(podman, "GET", "/containers/shardlyn-dock-1/json")
+    assert status == 200 and info["Config"]["Labels"]["io.shardlyn.instance"] == "dock-1"
+    assert info["HostConfig"]["ReadonlyRootfs"] is True
+
+    # kill -9 of the agent: the containers keep running; the next agent finds them by label.
+    agent.process.send_signal(signal.SIGKILL)
+    agent.process.wait(timeout=10)
+    assert engine(podman, "GET", "/containers/shardlyn-dock-1/json")[1]["State"]["Running"] is True
+    seen = len(peer.heartbeats)
+    again = running_agent(launch, peer, data, env)
+    assert wait_for(lambda: {i["id"]: i["state"] for hb in peer.heartbeats[seen:] for i in hb["instances"]}
+                    .get("dock-1") == "running", timeout=30), again.log_text()[-3000:]
+    assert "instance started" not in again.log_text()
+    t = peer.latest_tunnel()
+    t.send({"v": 1, "type": "open", "channel": 7, "kind": "console", "instance_id": "dock-1",
+            "since_seq": 0, "cols": 80, "rows": 24, "window_bytes": 65536})
+    assert t.next(match=lambda f: f["type"] == "data" and f["args"] == ["motd hi"], timeout=20)
+    t.send({"v": 1, "type": "data", "channel": 7, "event": "send command", "args": ["hello"]})
+    assert t.next(match=lambda f: f["type"] == "data" and f["args"] == ["echo: hello"], timeout=20)
+
+    # The stop sequence through the engine: the command ends one; the other needs SIGTERM, then SIGKILL.
+    peer.set_desired([{"id": k, "power": "stopped", "workload": w} for k, w in desired.items()])
+    wait_state(peer, "dock-1", "stopped", again, timeout=30)
+    wait_state(peer, "dock-2", "stopped", again, timeout=30)
+    steps = [r for f, to, r in transitions(peer, "dock-2") if f == "stopping" and to == "stopping"]
+    assert steps == ["stop: sent the stop command 'quit'", "stop: still running after 800 ms, sent SIGTERM",
+                     "stop: still running 800 ms after SIGTERM, sent SIGKILL"], transitions(peer, "dock-2")
+    assert [e for e in events_of(peer, "dock-2") if e["to"] == "stopped"][-1]["exit_code"] == 137
+    assert [e for e in events_of(peer, "dock-1") if e["to"] == "stopped"][-1]["exit_code"] == 0
+    peer.set_desired([])
+    assert wait_for(lambda: engine(podman, "GET", "/containers/shardlyn-dock-1/json")[0] == 404 and
+                    engine(podman, "GET", "/containers/shardlyn-dock-2/json")[0] == 404, timeout=30)

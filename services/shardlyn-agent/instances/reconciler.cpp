@@ -77,6 +77,7 @@ Workload install_workload(const std::string& instance_id, const agentproto::Reso
   w.working_dir.clear();
   w.mount_path = "/mnt/server";
   w.read_only_root = false;  // install scripts fetch and unpack
+  w.console_input = false;
   w.stop = StopPolicy{};
   return w;
 }
@@ -299,9 +300,7 @@ void Reconciler::begin_install(const agentproto::DesiredInstance& d, Entry& e) {
     e.next_reason = "install script started";
     common::log::info("instance installing", {{"instance", d.id}, {"driver", driver_.name()}});
   } catch (const std::exception& ex) {
-    e.error = ex.what();
-    e.retry_at = std::chrono::steady_clock::now() + retry_delay(e.failures++);
-    common::log::warn("install did not start", {{"instance", d.id}, {"error", e.error}});
+    start_failed(d.id, e, "install did not start", ex.what());
   }
 }
 
@@ -357,10 +356,15 @@ void Reconciler::start(const agentproto::DesiredInstance& desired, Entry& e) {
     save(desired.id, e);
     common::log::info("instance started", {{"instance", desired.id}, {"driver", driver_.name()}});
   } catch (const std::exception& ex) {
-    e.error = ex.what();
-    e.retry_at = std::chrono::steady_clock::now() + retry_delay(e.failures++);
-    common::log::warn("instance did not start", {{"instance", desired.id}, {"error", e.error}});
+    start_failed(desired.id, e, "instance did not start", ex.what());
   }
+}
+
+// Reported as `error` with the reason; tried again after a growing delay.
+void Reconciler::start_failed(const std::string& id, Entry& e, const char* what, const std::string& why) {
+  e.error = why;
+  e.retry_at = std::chrono::steady_clock::now() + retry_delay(e.failures++);
+  common::log::warn(what, {{"instance", id}, {"error", why}});
 }
 
 void Reconciler::begin_stop(const std::string& id, Entry& e, const StopPolicy& policy) {
@@ -471,7 +475,7 @@ std::vector<agentproto::InstanceReport> Reconciler::report() {
       note(id, e, r.state, observed);
     }
     if (observed.exit) r.exit_code = observed.exit->code;
-    if (e.handle && alive(observed)) {
+    if (e.handle && observed.state == RunState::Running) {
       try {
         auto s = driver_.stats(*e.handle);
         r.stats = {s.cpu_seconds, s.memory_bytes, s.memory_limit_bytes, s.pids, s.rx_bytes, s.tx_bytes, 0};

@@ -97,6 +97,7 @@ class Reconciler {
   void begin_install(const agentproto::DesiredInstance& desired, Entry& entry);
   void finish_install(const agentproto::DesiredInstance& desired, Entry& entry, const Observed& observed);
   void start(const agentproto::DesiredInstance& desired, Entry& entry);
+  void start_failed(const std::string& id, Entry& entry, const char* what, const std::string& why);
   void begin_stop(const std::string& id, Entry& entry, const StopPolicy& policy);
   void hold(const std::string& id, Entry& entry, const std::string& kind, const std::string& reason);
   void save(const std::string& id, const Entry& entry) const { journal_.save(id, entry.record); }

@@ -4,7 +4,6 @@
 // privileges, every capability dropped, a read-only root with a tmpfs /tmp unless the
 // workload asks otherwise; the instance root is mounted at /home/container.
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <set>
 
@@ -22,7 +21,10 @@ boost::json::object container_spec(const Workload& workload, const std::filesyst
 
 class DockerDriver : public RuntimeDriver {
  public:
-  DockerDriver(std::string socket_path, std::filesystem::path instances);
+  // Instance roots in `instances`/<id>/; the stdin holders (runtime/stdin_holder.hpp), started
+  // from `agent_binary`, keep their sockets in `holders`/<container id>/.
+  DockerDriver(std::string socket_path, std::filesystem::path instances, std::filesystem::path holders,
+               std::filesystem::path agent_binary);
 
   const char* name() const override { return "docker"; }
   InstanceHandle start(const Workload& workload) override;
@@ -42,11 +44,13 @@ class DockerDriver : public RuntimeDriver {
   bool wait_not_running(const InstanceHandle& instance, std::chrono::steady_clock::time_point until);
   void post(const std::string& target, const char* what,
             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // A connection to the container's stdin holder, started when there is none.
+  Fd stdin_holder(const InstanceHandle& instance);
+  std::string socket_path_;
   DockerApi api_;
-  std::filesystem::path instances_;
+  std::filesystem::path instances_, holders_, agent_binary_;
   std::mutex mutex_;
-  std::map<std::string, DockerStream> stdin_;  // by container id: the attached stdin
-  std::set<std::string> stopping_;              // containers the agent asked to stop or kill
+  std::set<std::string> stopping_;  // containers the agent asked to stop or kill
 };
 
 }  // namespace agent

@@ -42,6 +42,7 @@ struct Workload {
   StopPolicy stop;
   bool read_only_root = true;  // docker: read-only image with a tmpfs /tmp unless the workload needs writes
   std::string mount_path = "/home/container";  // docker: where the instance root is mounted
+  bool console_input = true;                   // false: nothing will be written to its stdin (install runs)
 };
 
 // What a driver returns for a started instance and finds again after an agent restart.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/files.hpp"
+#include "runtime/detached.hpp"
 #include "runtime/supervisor.hpp"
 #include "runtime/unix_socket.hpp"
 #include "runtime/workload_json.hpp"
@@ -77,33 +78,12 @@ ProcessDriver::ProcessDriver(std::filesystem::path instances, std::filesystem::p
   std::filesystem::create_directories(supervisors_);
 }
 
-// Double fork: the supervisor is nobody's child but init's (or the subreaper's) and leads
-// its own session, so the agent's exit, its signals and its terminal do not reach it.
 void ProcessDriver::launch_supervisor(const std::string& id) {
   std::vector<std::string> args{command_.executable.string()};
   args.insert(args.end(), command_.leading_args.begin(), command_.leading_args.end());
   args.push_back(state_dir(id).string());
   args.push_back(root(id).string());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_t middle = ::fork();
-  if (middle < 0) throw RuntimeError(std::string("fork failed: ") + std::strerror(errno));
-  if (middle == 0) {  // only async-signal-safe calls until exec: the agent has threads
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    ::dup2(devnull, 0);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(devnull);
-  int status = 0;
-  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-  }
+  spawn_detached(std::move(args));
 }
 
 InstanceHandle ProcessDriver::start(const Workload& workload) {
