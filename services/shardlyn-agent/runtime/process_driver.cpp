@@ -166,14 +166,21 @@ std::optional<ExitStatus> ProcessDriver::stop(const InstanceHandle& instance, co
             {"timeout_ms", policy.timeout.count()},
             {"kill_after_ms", policy.kill_after.count()}});
   constexpr std::string_view kStep = "[shardlyn] stop: ";
+  auto relay = [&](std::chrono::milliseconds wait) {
+    if (auto line = steps->next(wait); line && line->text.starts_with(kStep))
+      progress(line->text.substr(kStep.size() - 6));  // from "stop: "
+  };
   auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
-    if (auto exit = exit_record(instance.instance_id)) return exit;
-    if (!steps || steps->ended()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    } else if (auto line = steps->next(std::chrono::milliseconds(20)); line && line->text.starts_with(kStep)) {
-      progress(line->text.substr(kStep.size() - 6));  // from "stop: "
+    if (auto exit = exit_record(instance.instance_id)) {
+      // The last step's notice may still be on its way: the console ends after it.
+      for (auto drain = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+           steps && !steps->ended() && std::chrono::steady_clock::now() < drain;)
+        relay(std::chrono::milliseconds(20));
+      return exit;
     }
+    if (!steps || steps->ended()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    else relay(std::chrono::milliseconds(20));
   }
   return exit_record(instance.instance_id);
 }
