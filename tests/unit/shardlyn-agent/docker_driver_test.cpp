@@ -193,7 +193,8 @@ TEST_CASE("docker driver on Podman: a workload ignoring its stop command and SIG
   auto kc = driver.attach(k, 0);
   REQUIRE_FALSE(wait_line(*kc, "up").empty());
   driver.kill(k, SIGKILL);
-  for (int i = 0; i < 100 && driver.inspect(k).state == RunState::Running; ++i) std::this_thread::sleep_for(100ms);
+  // Podman passes through `created` for a moment while it cleans up a killed container.
+  for (int i = 0; i < 200 && driver.inspect(k).state != RunState::Exited; ++i) std::this_thread::sleep_for(100ms);
   auto killed = driver.inspect(k);
   REQUIRE(killed.state == RunState::Exited);
   CHECK(killed.exit->code == 137);
