@@ -3,6 +3,10 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 
@@ -182,6 +186,32 @@ Result Connection::query(std::string_view sql, std::span<const Param> params) {
 
 void Connection::exec(std::string_view script) { checked(conn_, PQexec(conn_, std::string(script).c_str())); }
 
+void Connection::listen(std::string_view channel) {
+  const bool identifier = !channel.empty() && std::all_of(channel.begin(), channel.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!identifier) throw Error("42602", "channel \"" + std::string(channel) + "\" is not a lower-case identifier");
+  exec("LISTEN " + std::string(channel));
+}
+
+std::optional<Notification> Connection::wait_notification(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (PQconsumeInput(conn_) == 0) throw Error("", "session lost: " + trimmed(PQerrorMessage(conn_)));
+    if (PGnotify* n = PQnotifies(conn_)) {
+      Notification notification{n->relname, n->extra};
+      PQfreemem(n);
+      return notification;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd socket{PQsocket(conn_), POLLIN, 0};
+    if (poll(&socket, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
+      throw Error("", "poll on the session failed");
+    }
+  }
+}
+
 bool Connection::healthy() noexcept {
   if (PQstatus(conn_) != CONNECTION_OK) return false;
   PGresult* r = PQexec(conn_, "SELECT 1");
@@ -249,6 +279,14 @@ Pool::Lease::~Lease() {
   pool_.returned_.notify_one();
 }
 
+void Pool::drop_idle() noexcept {
+  std::vector<std::unique_ptr<Connection>> gone;
+  const std::lock_guard lock(mutex_);
+  gone.swap(idle_);
+  open_ -= static_cast<int>(gone.size());
+  returned_.notify_all();
+}
+
 Pool::Outcome Pool::run_write(const std::function<void(Connection&)>& block, bool last_attempt) {
   Lease lease(*this);
   Connection& c = *lease;
@@ -257,6 +295,7 @@ Pool::Outcome Pool::run_write(const std::function<void(Connection&)>& block, boo
     block(c);
   } catch (const Error& e) {
     rollback_quietly(c);
+    if (e.is_connection_lost()) drop_idle();
     // Nothing was committed: repeating the block is safe.
     if (!last_attempt && (e.is_serialization_failure() || e.is_connection_lost())) return Outcome::retry;
     throw;
@@ -285,6 +324,7 @@ void Pool::run_read(const std::function<void(Connection&)>& block) {
       return;
     } catch (const Error& e) {
       rollback_quietly(*lease);
+      if (e.is_connection_lost()) drop_idle();
       if (attempt == 0 && e.is_connection_lost()) continue;  // a read is always safe to repeat
       throw;
     } catch (...) {
@@ -343,6 +383,26 @@ bool Pool::ping() noexcept {
   } catch (...) {
     return false;
   }
+}
+
+// ---- Leadership ----
+
+Leadership::Leadership(std::string url, std::int64_t key) : url_(std::move(url)), key_(key) {}
+
+bool Leadership::try_lead() noexcept {
+  try {
+    if (leading_ && connection_->healthy()) return true;
+    leading_ = false;  // the session that held the lock is gone, and the lock with it
+    if (!connection_) {
+      connection_ = std::make_unique<Connection>(url_);
+    } else if (!connection_->healthy()) {
+      connection_->reconnect();
+    }
+    leading_ = connection_->query("SELECT pg_try_advisory_lock($1)", key_).text(0, 0) == "t";
+  } catch (const std::exception&) {
+    leading_ = false;
+  }
+  return leading_;
 }
 
 }  // namespace store::pg

@@ -159,14 +159,73 @@ TEST_CASE("pg: migrations are recorded, applied once across concurrent replicas,
 }
 
 TEST_CASE("pg: the pool reconnects by itself after a server restart") {
-  Pool pool(cluster().url(), {.size = 2});
+  Pool pool(cluster().url(), {.size = 3, .serialization_retries = 1});
   pool.write([](Connection& c) { c.exec("CREATE TABLE restart_t(id INT PRIMARY KEY)"); });
-  CHECK(pool.ping());
+  {
+    const Pool::Lease a(pool);
+    const Pool::Lease b(pool);
+    const Pool::Lease c(pool);
+  }
+  CHECK(pool.open_connections() == 3);
+  cluster().stop();
+  cluster().start();
+  // The first idle session is found dead: the others are dropped with it, the retry connects anew.
+  pool.write([](Connection& c) { c.query("INSERT INTO restart_t VALUES($1)", 1); });
+  CHECK(pool.open_connections() == 1);
+
   cluster().stop();
   CHECK_FALSE(pool.ping());
-  CHECK_THROWS_AS(pool.write([](Connection& c) { c.query("INSERT INTO restart_t VALUES($1)", 1); }), store::pg::Error);
+  try {
+    pool.write([](Connection& c) { c.query("INSERT INTO restart_t VALUES($1)", 2); });
+    FAIL("a write succeeded with the server down");
+  } catch (const store::pg::Error& e) {
+    CHECK(e.is_connection_lost());
+  }
   cluster().start();
-  pool.write([](Connection& c) { c.query("INSERT INTO restart_t VALUES($1)", 2); });
+  pool.write([](Connection& c) { c.query("INSERT INTO restart_t VALUES($1)", 3); });
   CHECK(pool.ping());
-  CHECK(count_rows(pool, "restart_t") == 1);
+  CHECK(count_rows(pool, "restart_t") == 2);
+}
+
+TEST_CASE("pg: one replica leads a job, and another takes over when the leader's session ends") {
+  constexpr std::int64_t kJob = 4242;
+  auto first = std::make_unique<store::pg::Leadership>(cluster().url(), kJob);
+  store::pg::Leadership second(cluster().url(), kJob);
+  CHECK(first->try_lead());
+  CHECK_FALSE(second.try_lead());
+  CHECK(first->try_lead());  // still leading, the lock is not taken twice
+  first.reset();             // the process dies: its session closes
+  bool taken = false;
+  for (int i = 0; i < 100 && !taken; ++i) {  // the server notices the closed socket shortly
+    taken = second.try_lead();
+    if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(taken);
+  CHECK(second.leading());
+  store::pg::Leadership third(cluster().url(), kJob);
+  CHECK_FALSE(third.try_lead());
+}
+
+TEST_CASE("pg: a NOTIFY committed on one session reaches a listener on another, in order") {
+  Connection listener(cluster().url());
+  listener.listen("events_t");
+  CHECK_THROWS_AS(listener.listen("bad channel; DROP TABLE x"), store::pg::Error);
+  CHECK_FALSE(listener.wait_notification(std::chrono::milliseconds(0)).has_value());
+  Pool pool(cluster().url(), {.size = 1});
+  pool.write([](Connection& c) {
+    c.query("SELECT pg_notify($1, $2)", "events_t", "41");
+    c.query("SELECT pg_notify($1, $2)", "events_t", "42");
+  });
+  CHECK_THROWS(pool.write([](Connection& c) {
+    c.query("SELECT pg_notify($1, $2)", "events_t", "rolled back");
+    throw std::runtime_error("no commit");
+  }));
+  const auto first = listener.wait_notification(std::chrono::seconds(10));
+  const auto second = listener.wait_notification(std::chrono::seconds(10));
+  REQUIRE(first.has_value());
+  REQUIRE(second.has_value());
+  CHECK(first->channel == "events_t");
+  CHECK(first->payload == "41");
+  CHECK(second->payload == "42");
+  CHECK_FALSE(listener.wait_notification(std::chrono::milliseconds(200)).has_value());
 }

@@ -84,6 +84,12 @@ class Result {
   pg_result* result_;
 };
 
+// A NOTIFY received by a listening session (sent with pg_notify(channel, payload)).
+struct Notification {
+  std::string channel;
+  std::string payload;
+};
+
 struct ConnectionOptions {
   int statement_timeout_ms = 30000;  // 0 = none; set on every (re)connect
 };
@@ -113,6 +119,12 @@ class Connection {
   }
   // Runs an SQL script (any number of statements, no parameters, no results). Throws Error.
   void exec(std::string_view script);
+
+  // LISTEN on `channel` (an identifier: letters, digits, '_'); throws Error otherwise.
+  void listen(std::string_view channel);
+  // The next notification for a channel this session listens on, waiting up to `timeout`;
+  // nullopt when none arrived. Throws Error when the session is lost.
+  std::optional<Notification> wait_notification(std::chrono::milliseconds timeout);
 
   // True when the connection is up and answers a round trip; never throws.
   bool healthy() noexcept;
@@ -188,6 +200,8 @@ class Pool {
   enum class Outcome { committed, retry };
   Outcome run_write(const std::function<void(Connection&)>& block, bool last_attempt);
   void run_read(const std::function<void(Connection&)>& block);
+  // Closes every idle connection (after a lost session: they lead to the same server).
+  void drop_idle() noexcept;
   void apply_migration(Connection& c, const Migration& m);
 
   std::string url_;
@@ -196,6 +210,25 @@ class Pool {
   std::condition_variable returned_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
+};
+
+// Leadership of one background job among replicas: a session-level pg_try_advisory_lock on a
+// connection of its own. The server releases the lock when that session ends, so when the
+// leading process dies (kill -9 closes its socket) the next try_lead() of another replica
+// wins. Call try_lead() before each round of the job; use from one thread.
+class Leadership {
+ public:
+  Leadership(std::string url, std::int64_t key);
+  // True when this replica holds the lock after the call: keeps it if the session is still
+  // alive, else (re)connects and tries to take it. Never throws (unreachable server = false).
+  bool try_lead() noexcept;
+  bool leading() const noexcept { return leading_; }
+
+ private:
+  std::string url_;
+  std::int64_t key_;
+  std::unique_ptr<Connection> connection_;
+  bool leading_ = false;
 };
 
 template <class F>
