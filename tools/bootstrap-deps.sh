@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 BUILD_PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev libfmt-dev
+  libsqlite3-dev libpq-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev libfmt-dev
   libargon2-dev libyaml-cpp-dev libcurl4-openssl-dev
 )
 TEST_PACKAGES=(
@@ -15,6 +15,8 @@ TEST_PACKAGES=(
   # sanitizer and fuzzer runtimes
   clang libclang-rt-14-dev
   # independent clients used by the tests and benchmarks
+  # the PostgreSQL backend: throw-away clusters (initdb, pg_ctl) and psql
+  postgresql
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
   wrk nginx-light argon2
   # instruction counts per request for the hot-path benchmarks (noise-free on shared machines)

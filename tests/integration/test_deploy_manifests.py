@@ -440,7 +440,7 @@ def test_dockerfile_has_build_runtime_and_one_stage_per_service():
     assert runtime["from"] == "${DEBIAN_IMAGE}"
     body = dict(runtime["body"])
     runs = " ".join(r for w, r in runtime["body"] if w == "RUN")
-    for lib in ("libssl3", "libsqlite3-0", "libargon2-1", "libyaml-cpp0.7", "libfmt9",
+    for lib in ("libssl3", "libsqlite3-0", "libpq5", "libargon2-1", "libyaml-cpp0.7", "libfmt9",
                 "libboost-json1.81.0", "libboost-url1.81.0", "ca-certificates"):
         assert re.search(rf"\s{re.escape(lib)}(\s|$)", runs), lib
     assert body["USER"] == "10001:10001" and body["VOLUME"] == "/data" and body["STOPSIGNAL"] == "SIGTERM"

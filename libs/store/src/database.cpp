@@ -51,29 +51,6 @@ std::vector<int> recorded_versions(Connection& connection) {
   return versions;
 }
 
-// Throws unless every applied version is known and no known version hides below an applied one.
-void check_against_database(std::span<const Migration> known, const std::vector<int>& applied) {
-  const int newest_applied = applied.empty() ? 0 : applied.back();
-  const std::set<int> applied_set(applied.begin(), applied.end());
-  std::set<int> known_set;
-  for (const Migration& m : known) known_set.insert(m.version);
-  for (int version : applied) {
-    if (known_set.count(version) == 0) {
-      throw Error(SQLITE_ERROR, "database has schema migration " + std::to_string(version) +
-                                    " applied, which this binary does not know (newest known: " +
-                                    std::to_string(known.empty() ? 0 : known.back().version) +
-                                    "); refusing to run against a newer or foreign schema");
-    }
-  }
-  for (const Migration& m : known) {
-    if (m.version < newest_applied && applied_set.count(m.version) == 0) {
-      throw Error(SQLITE_ERROR, "migration " + std::to_string(m.version) + " (" + m.name +
-                                    ") was never applied but newer migration " + std::to_string(newest_applied) +
-                                    " was; a migration cannot be inserted before applied ones");
-    }
-  }
-}
-
 // Closes an sqlite3 handle on scope exit.
 struct HandleCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -366,26 +343,12 @@ void Database::observe(std::chrono::steady_clock::time_point start) const noexce
 
 // ---- migrations ----
 
-void Database::check_migration_list(std::span<const Migration> migrations) const {
-  int previous = 0;
-  for (const Migration& m : migrations) {
-    if (m.version <= 0) {
-      throw Error(SQLITE_MISUSE, "migration \"" + m.name + "\": version must be at least 1");
-    }
-    if (m.version <= previous) {
-      throw Error(SQLITE_MISUSE, "migration " + std::to_string(m.version) + " (" + m.name + ") follows " +
-                                     std::to_string(previous) + "; versions must be unique and strictly increasing");
-    }
-    previous = m.version;
-  }
-}
-
 void Database::migrate(std::span<const Migration> migrations) {
   check_migration_list(migrations);
   const std::vector<int> applied = write([&](Connection& c) {
     c.exec(kCreateMigrationsTable);
     std::vector<int> versions = recorded_versions(c);
-    check_against_database(migrations, versions);
+    check_against_applied(migrations, versions);
     return versions;
   });
   const int newest_applied = applied.empty() ? 0 : applied.back();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "store/error.hpp"
 
@@ -61,6 +62,42 @@ std::vector<Migration> migrations_from_files(
                                    duplicate->name + "\" and \"" + std::next(duplicate)->name + "\")");
   }
   return migrations;
+}
+
+void check_migration_list(std::span<const Migration> migrations) {
+  int previous = 0;
+  for (const Migration& m : migrations) {
+    if (m.version <= 0) {
+      throw Error(SQLITE_MISUSE, "migration \"" + m.name + "\": version must be at least 1");
+    }
+    if (m.version <= previous) {
+      throw Error(SQLITE_MISUSE, "migration " + std::to_string(m.version) + " (" + m.name + ") follows " +
+                                     std::to_string(previous) + "; versions must be unique and strictly increasing");
+    }
+    previous = m.version;
+  }
+}
+
+void check_against_applied(std::span<const Migration> known, const std::vector<int>& applied) {
+  const int newest_applied = applied.empty() ? 0 : applied.back();
+  const std::set<int> applied_set(applied.begin(), applied.end());
+  std::set<int> known_set;
+  for (const Migration& m : known) known_set.insert(m.version);
+  for (int version : applied) {
+    if (known_set.count(version) == 0) {
+      throw Error(SQLITE_ERROR, "database has schema migration " + std::to_string(version) +
+                                    " applied, which this binary does not know (newest known: " +
+                                    std::to_string(known.empty() ? 0 : known.back().version) +
+                                    "); refusing to run against a newer or foreign schema");
+    }
+  }
+  for (const Migration& m : known) {
+    if (m.version < newest_applied && applied_set.count(m.version) == 0) {
+      throw Error(SQLITE_ERROR, "migration " + std::to_string(m.version) + " (" + m.name +
+                                    ") was never applied but newer migration " + std::to_string(newest_applied) +
+                                    " was; a migration cannot be inserted before applied ones");
+    }
+  }
 }
 
 }  // namespace store

@@ -158,7 +158,6 @@ class Database {
   void note_foreign_commits(std::uint32_t now) noexcept;
 
   void observe(std::chrono::steady_clock::time_point start) const noexcept;
-  void check_migration_list(std::span<const Migration> migrations) const;
   void apply_migration(const Migration& migration);
 
   std::filesystem::path file_;

@@ -22,6 +22,12 @@ struct Migration {
 std::vector<Migration> migrations_from_files(
     std::span<const std::pair<std::string_view, std::string_view>> name_and_sql);
 
+// Throws Error unless versions are >= 1 and strictly increasing.
+void check_migration_list(std::span<const Migration> migrations);
+// Throws Error unless every applied version (ascending) is in `known` and no known version
+// hides below the newest applied one.
+void check_against_applied(std::span<const Migration> known, const std::vector<int>& applied);
+
 template <class Files>
 concept NamedFileRange = requires(const Files& files) {
   { std::begin(files)->name } -> std::convertible_to<std::string_view>;
