@@ -126,8 +126,8 @@ void heartbeat(store::Connection& db, std::string_view node_id, const agentproto
   const auto& m = hb.metrics;
   db.execute("UPDATE nodes SET last_heartbeat_at = ?, applied_version = ? WHERE id = ?", now,
              static_cast<std::int64_t>(hb.desired_version), node_id);
-  db.execute("INSERT INTO node_metrics (node_id, at, resolution, " + std::string(kPointColumns) +
-                 ") VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+  db.execute("INSERT INTO node_metrics (node_id, resolution, " + std::string(kPointColumns) +
+                 ") VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              node_id, now, m.cpu.usage, static_cast<std::int64_t>(m.memory.used_bytes),
              static_cast<std::int64_t>(m.memory.total_bytes), static_cast<std::int64_t>(m.disk.used_bytes),
              static_cast<std::int64_t>(m.disk.total_bytes), static_cast<std::int64_t>(m.network.rx_bytes),
