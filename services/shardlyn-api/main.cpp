@@ -10,6 +10,9 @@
 #include "identity/routes.hpp"
 #include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
+#include "nodes/desired_versions.hpp"
+#include "nodes/no_instances.hpp"
+#include "nodes/routes.hpp"
 #include "orgs/routes.hpp"
 #include "security/digest.hpp"
 #include "settings.hpp"
@@ -62,7 +65,10 @@ struct Shardlyn {
         webhook_tokens(db),
         support(db, mail, settings.support),
         backups(db, settings.backups),
-        administration(db, access) {}
+        administration(db, access),
+        node_versions(db),
+        nodes(db, settings.nodes, node_instances, access.token_key()),
+        agents(db, settings.nodes, node_instances, node_versions, access.token_key()) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -80,6 +86,10 @@ struct Shardlyn {
   shardlyn::Support support;
   shardlyn::SystemBackups backups;
   shardlyn::Administration administration;
+  shardlyn::NoInstances node_instances;
+  shardlyn::NodeVersions node_versions;
+  shardlyn::Nodes nodes;
+  shardlyn::Agents agents;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -98,7 +108,10 @@ void setup(common::Service& service) {
   service.limit_class("login", app.settings.login_limit);
   service.limit_class("mfa", app.settings.mfa_limit);
   service.limit_class("support", app.settings.support_limit);
+  service.limit_class("agent", app.settings.agent_limit);
   app.access.guard(service);
+  service.auth_scheme(std::string(shardlyn::kAgentAuth), [&app](common::Request& req) { app.agents.authenticate(req); });
+  service.on_shutdown([&app] { app.node_versions.stop(); });
   app.access.add(service, shardlyn::auth_routes(app.auth_area));
   app.access.add(service, shardlyn::user_routes(app.user_area));
   app.access.add(service, shardlyn::api_token_routes(app.api_tokens));
@@ -106,6 +119,8 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::settings_routes(app.settings_area));
   app.access.add(service, shardlyn::admin_routes(app.admin_area));
   app.access.add(service, shardlyn::page_routes(app.page_area));
+  app.access.add(service, shardlyn::node_routes(app.nodes));
+  service.add(shardlyn::agent_node_routes(app.agents));
   if (auto problems = shardlyn::Access::check_document(service.router().routes(), service.info().openapi_yaml);
       !problems.empty())
     throw common::ConfigError("route guards and the OpenAPI document disagree: " + problems.front() + " (and " +
@@ -114,6 +129,7 @@ void setup(common::Service& service) {
     service.every("system backup", std::chrono::seconds(app.settings.backups.interval_s),
                   [&app] { app.backups.run(); });
   service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
+  service.every("downsample node metrics", std::chrono::minutes(5), [&app] { app.nodes.downsample_metrics(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
   // Reset requests a restart interrupted before their background step ran.
   service.every("pending password resets", std::chrono::minutes(1), [&app] { app.accounts.process_reset_requests(); });

@@ -35,6 +35,11 @@ std::vector<common::OptionSpec> options() {
       {"SHARDLYN_LOGIN_RATE_LIMIT", "10/min",
        "sign-in routes per client IP (login, register, refresh, bootstrap, password reset, OAuth callback); "
        "password change per user"},
+      {"SHARDLYN_AGENT_API_URL", "", "the API address agents dial (default: this service's own address)"},
+      {"SHARDLYN_HEARTBEAT_INTERVAL_S", "10", "seconds between agent heartbeats"},
+      {"SHARDLYN_NODE_UNHEALTHY_AFTER_S", "30", "a node without a heartbeat for longer is unhealthy"},
+      {"SHARDLYN_NODE_OFFLINE_AFTER_S", "300", "a node without a heartbeat for longer is offline"},
+      {"SHARDLYN_AGENT_RATE_LIMIT", "50/s:200", "agent requests per node"},
       {"SHARDLYN_MFA_RATE_LIMIT", "5/min", "MFA attempts per client (IP for the challenge, user otherwise)"},
       {"SHARDLYN_SUPPORT_RATE_LIMIT", "10/h", "support messages per user"},
       {"SHARDLYN_LOCKOUT_THRESHOLD", "5", "failed logins before an account is locked"},
@@ -90,6 +95,13 @@ Settings read(const common::Config& c, const std::filesystem::path& data_dir) {
   s.backups = {c.get("SHARDLYN_SYSTEM_BACKUP_DIR"), c.get_int("SHARDLYN_SYSTEM_BACKUP_INTERVAL_S", 1, 30LL * 86400),
                c.get_int("SHARDLYN_SYSTEM_BACKUP_KEEP", 1, 1000)};
   s.mail = common::read_mail_settings(c, data_dir, "X-Shardlyn-Mail");
+  std::string agent_url = c.get("SHARDLYN_AGENT_API_URL");
+  s.nodes = {agent_url.empty() ? link_base(c) : agent_url,
+             static_cast<std::uint32_t>(c.get_int("SHARDLYN_HEARTBEAT_INTERVAL_S", 1, 3600)),
+             c.get_int("SHARDLYN_NODE_UNHEALTHY_AFTER_S", 1, 86400), c.get_int("SHARDLYN_NODE_OFFLINE_AFTER_S", 1, 30LL * 86400)};
+  if (s.nodes.offline_after_s < s.nodes.unhealthy_after_s)
+    throw common::ConfigError("SHARDLYN_NODE_OFFLINE_AFTER_S must not be below SHARDLYN_NODE_UNHEALTHY_AFTER_S");
+  s.agent_limit = limit(c, "SHARDLYN_AGENT_RATE_LIMIT");
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include "common/mail.hpp"
 #include "identity/accounts.hpp"
 #include "identity/github.hpp"
+#include "nodes/nodes.hpp"
 #include "orgs/orgs.hpp"
 
 namespace shardlyn {
@@ -20,12 +21,14 @@ struct Settings {
   common::LimitSpec login_limit;
   common::LimitSpec mfa_limit;
   common::LimitSpec support_limit;
+  common::LimitSpec agent_limit;
   AccountSettings accounts;
   InviteSettings invites;
   GitHubSettings github;
   SupportSettings support;
   BackupSettings backups;
   common::MailSettings mail;
+  NodeSettings nodes;
 };
 
 // The service's own options (ServiceInfo::options), mail included.

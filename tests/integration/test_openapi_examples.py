@@ -67,6 +67,9 @@ S_VERIFY_TOKEN = "vt_Hn5Rq8Lx2Wc7Mz4Pb9Ks3Tg6Yd1Fj0Aw"
 S_GITHUB_STATE = "st_Qm7Xw2Lp9Zk4Rb8Tn3Vc"
 S_GITHUB_CODE = "9a1f3c5e7b2d4f6a8c0e"
 S_LINK_TOKEN = "gl_Rw6Tz1Nq8Vm3Kx5Pc2Hb7Yd4Lj9Fs0Ea"
+S_NODE_ID = "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b"
+S_REGISTER_TOKEN = "snr_Vb8Qm2Lx7Pz4Nc9Kr3Ty6Hd1Gs5Fe0Wa"
+S_AGENT_TOKEN = "sna_Qx8Wb2Rk7Pz5Nc9Vr3Ty6Hd1Gs0FeLm4"
 
 
 def shardlyn_sign_in(run: Run, actor: str, email: str, password: str = PASSWORD) -> None:
@@ -180,6 +183,18 @@ def shardlyn_scenario() -> list:
         Step("createApiToken", adm, bind={"id": S_TOKEN_ID}),
         Step("listApiTokens", adm),
         Step("deleteApiToken", adm),
+        Step("createNodeRegisterToken", adm, bind={"token": S_REGISTER_TOKEN}),
+        Step("agentRegister", bind={"node_id": S_NODE_ID, "agent_token": S_AGENT_TOKEN},
+             after=lambda run, v: run.actors.update(agent={"X-Agent-Token": v["agent_token"]})),
+        Step("agentHeartbeat", "agent"),
+        Step("listNodes", adm),
+        Step("getNode", adm),
+        Step("updateNode", adm),
+        Step("nodeMetricsHistory", adm),
+        Step("cordonNode", adm),
+        Step("uncordonNode", adm),
+        Step("drainNode", adm),
+        Step("deleteNode", adm),
         Step("getSettings", adm),
         Step("updateSettings", adm),
         Step("addSshKey", adm),

@@ -1,6 +1,7 @@
 """shardlyn-api's route table, walked from /v1/openapi.json: every protected route rejects a
 missing token (401), an expired access token or an expired or revoked API token (401), a caller
-from another organisation (404) and a caller without the route's permission (403).
+from another organisation (404) and a caller without the route's permission (403). The agent
+routes take an agent token only: a user's token there is 401, and an agent token on a user route.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_route_guards.py
 """
@@ -38,6 +39,7 @@ def world(module_launch):
     w.a_expired = w.alice.api_token(expires_in=1)
     w.b_token = w.bob.api_token()
     w.root_none = w.admin.api_token(permissions=[], root=True)
+    w.a_node = register_node(server, w.alice)
     w.a_webhook = expect(w.alice.post("/v1/webhook-tokens", {"name": "ci"}), 201)["id"]
     expect(w.alice.post("/v1/settings/ssh-keys", {"name": "deploy", "public_key": SSH_KEY}), 201)
     claims = jwt.decode(w.alice.access, JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
@@ -50,6 +52,15 @@ def world(module_launch):
     return w
 
 
+def register_node(server, owner):
+    """A node of the owner's organisation, registered as shardlyn-agent does: (node id, agent token)."""
+    token = expect(owner.post("/v1/nodes/register-token", {"name": "guard-node"}), 201)["token"]
+    doc = {"v": 1, "token": token, "hostname": "guard-node", "os": "linux", "arch": "x86_64", "cpu_count": 1,
+           "memory_bytes": 1 << 30, "disk_bytes": 1 << 30, "agent_version": "0.1.0", "drivers": ["process"]}
+    out = expect(server.request("POST", "/v1/agent/register", json=doc), 200)
+    return out["node_id"], out["agent_token"]
+
+
 def concrete(w, path):
     """The template with this world's ids of organisation A filled in."""
     ids = {"orgId": w.alice.org, "userId": w.carol.id, "inviteId": w.pending_invite, "key": "nodes.read",
@@ -58,6 +69,8 @@ def concrete(w, path):
         ids["id"] = w.a_token["id"]
     elif path.startswith("/v1/webhook-tokens/"):
         ids["id"] = w.a_webhook
+    elif path.startswith("/v1/nodes/"):
+        ids["id"] = w.a_node[0]
     elif path.startswith("/v1/admin/organizations/"):
         ids["id"] = w.alice.org
     elif path.startswith("/v1/admin/plans/"):
@@ -78,7 +91,11 @@ def call(w, method, path, headers):
 
 
 def protected(w):
-    return [(p, m, op) for p, m, op in w.operations if op["x-shardlyn-auth"] != "public"]
+    return [(p, m, op) for p, m, op in w.operations if op["x-shardlyn-auth"] not in ("public", "agent")]
+
+
+def agent_routes(w):
+    return [(p, m, op) for p, m, op in w.operations if op["x-shardlyn-auth"] == "agent"]
 
 
 def test_the_document_declares_a_guard_on_every_operation(world):
@@ -87,7 +104,7 @@ def test_the_document_declares_a_guard_on_every_operation(world):
         if not path.startswith("/v1/") or path.startswith(("/v1/docs", "/v1/openapi")):
             continue
         for method, op in item.items():
-            assert op["x-shardlyn-auth"] in ("public", "jwt", "jwt_or_api_token", "admin"), (method, path)
+            assert op["x-shardlyn-auth"] in ("public", "jwt", "jwt_or_api_token", "admin", "agent"), (method, path)
             assert op["x-shardlyn-org"] in ("none", "path", "current"), (method, path)
             assert (op["x-shardlyn-auth"] == "public") == (op.get("security") == []), (method, path)
     assert len(protected(world)) >= 50
@@ -100,6 +117,24 @@ def test_no_token_is_401(world):
         assert r.headers["WWW-Authenticate"] == "Bearer", (method, path)
         r = call(world, method, concrete(world, path), {"Authorization": "Basic dXNlcjpwdw=="})
         expect_error(world.server, r, 401)
+
+
+def test_agent_routes_take_only_an_agent_token(world):
+    _, agent_token = world.a_node
+    assert agent_routes(world)
+    for path, method, _ in agent_routes(world):
+        url = concrete(world, path)
+        for headers in ({}, world.alice.headers, bearer(world.a_token["token"]), {"X-Agent-Token": world.a_token["token"]},
+                        {"X-Agent-Token": agent_token[:-2] + "xx"}, bearer(agent_token)):
+            expect_error(world.server, call(world, method, url, headers), 401)
+
+
+def test_an_agent_token_on_a_user_route_is_401(world):
+    _, agent_token = world.a_node
+    for path, method, _ in protected(world):
+        url = concrete(world, path)
+        for headers in ({"X-Agent-Token": agent_token}, bearer(agent_token)):
+            expect_error(world.server, call(world, method, url, headers), 401)
 
 
 def test_expired_access_token_is_401(world):
