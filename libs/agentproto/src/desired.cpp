@@ -23,6 +23,9 @@ json::object workload_json(const ResolvedWorkload& w) {
         {"open_files", w.limits.open_files}}},
       {"stop", {{"command", w.stop.command}, {"signal", w.stop.signal}, {"timeout_ms", w.stop.timeout_ms}}},
       {"startup", {{"done", detail::to_array(w.startup.done)}, {"timeout_ms", w.startup.timeout_ms}}},
+      {"restart",
+       {{"mode", w.restart.mode}, {"attempts", w.restart.attempts}, {"interval_ms", w.restart.interval_ms},
+        {"delay_ms", w.restart.delay_ms}, {"backoff", w.restart.backoff}}},
       {"read_only_root", w.read_only_root},
   };
   if (w.install)
@@ -35,6 +38,20 @@ bool signal_name(const std::string& s) {
   for (char c : s.substr(3))
     if (!std::isupper(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c))) return false;
   return true;
+}
+
+RestartSpec read_restart(Reader r) {
+  RestartSpec p;
+  p.mode = r.string("mode");
+  if (p.mode != "never" && p.mode != "on-failure" && p.mode != "always")
+    r.fail("mode", "must be never, on-failure or always, got '" + p.mode + "'");
+  p.attempts = static_cast<std::uint32_t>(r.u64("attempts"));
+  p.interval_ms = r.u64("interval_ms");
+  p.delay_ms = r.u64("delay_ms");
+  p.backoff = r.number("backoff");
+  if (p.backoff < 1) r.fail("backoff", "must be at least 1");
+  r.done();
+  return p;
 }
 
 ResolvedWorkload read_workload(Reader r) {
@@ -62,6 +79,8 @@ ResolvedWorkload read_workload(Reader r) {
   } else {
     r.mark("install");  // null is the same as absent
   }
+  if (r.has("restart")) w.restart = read_restart(r.object("restart"));
+  else r.mark("restart");  // absent: the default policy
   w.read_only_root = r.boolean("read_only_root");
   r.done();
   return w;
@@ -92,7 +111,11 @@ std::optional<std::uint64_t> version_from_etag(const std::string& etag) {
 void tag_invoke(json::value_from_tag, json::value& out, const DesiredState& m) {
   json::array instances;
   for (const auto& i : m.instances)
-    instances.push_back({{"id", i.id}, {"power", to_string(i.power)}, {"workload", workload_json(i.workload)}});
+    instances.push_back({{"id", i.id},
+                         {"power", to_string(i.power)},
+                         {"restart_generation", i.restart_generation},
+                         {"kill_generation", i.kill_generation},
+                         {"workload", workload_json(i.workload)}});
   out = {{"v", kVersion}, {"version", m.version}, {"instances", std::move(instances)}};
 }
 
@@ -108,6 +131,8 @@ DesiredState tag_invoke(json::value_to_tag<DesiredState>, const json::value& in)
     for (const auto& seen : m.instances)
       if (seen.id == d.id) i.fail("id", "appears twice: " + d.id);
     d.power = i.choice<PowerState>("power", detail::kPowerStates);
+    d.restart_generation = i.opt_u64("restart_generation").value_or(0);
+    d.kill_generation = i.opt_u64("kill_generation").value_or(0);
     d.workload = read_workload(i.object("workload"));
     m.instances.push_back(std::move(d));
   });

@@ -53,6 +53,9 @@ DesiredState sample_desired() {
   d.workload.stop = {"quit", "SIGTERM", 5000};
   d.workload.startup = {{"Server ready", "regex:^Done \\("}, 60000};
   d.workload.install = InstallSpec{"localhost/busybox:test", "sh", "echo installing"};
+  d.workload.restart = {"always", 5, 60000, 2000, 1.5};
+  d.restart_generation = 3;
+  d.kill_generation = 1;
   DesiredInstance gone;
   gone.id = "old_2";
   gone.power = PowerState::Deleted;
@@ -146,6 +149,11 @@ TEST_CASE("the desired state round trips with resolved workloads") {
   CHECK(back.instances[1].power == PowerState::Deleted);
   CHECK_FALSE(back.instances[1].workload.install);
   CHECK_FALSE(back.instances[1].workload.read_only_root);
+  CHECK(back.instances[0].restart_generation == 3);
+  CHECK(back.instances[0].kill_generation == 1);
+  CHECK(w.restart.mode == "always");
+  CHECK(w.restart.delay_ms == 2000);
+  CHECK(back.instances[1].workload.restart.mode == "on-failure");  // the default policy
   CHECK(to_text(back) == text);
 
   auto doc = json::parse(text);
@@ -160,6 +168,21 @@ TEST_CASE("the desired state round trips with resolved workloads") {
   first["id"] = "echo-1";
   first["workload"].as_object()["env"].as_object()["N"] = 3;
   CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.env.N");
+  first["workload"].as_object()["env"].as_object().erase("N");
+  first["workload"].as_object()["restart"].as_object()["mode"] = "sometimes";
+  CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.restart.mode");
+}
+
+TEST_CASE("a desired state without generations or restart policy reads as zero and the default") {
+  auto doc = json::parse(to_text(sample_desired()));
+  auto& first = doc.as_object()["instances"].as_array()[0].as_object();
+  first.erase("restart_generation");
+  first.erase("kill_generation");
+  first["workload"].as_object().erase("restart");
+  auto back = from_text<DesiredState>(json::serialize(doc));
+  CHECK(back.instances[0].restart_generation == 0);
+  CHECK(back.instances[0].kill_generation == 0);
+  CHECK(back.instances[0].workload.restart.attempts == 3);
 }
 
 TEST_CASE("ETags name desired-state versions") {

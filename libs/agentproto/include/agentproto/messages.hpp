@@ -125,6 +125,15 @@ struct InstallSpec {
   std::string image, entrypoint, script;
 };
 
+// The workload's restartPolicy: at most `attempts` restarts per `interval_ms`, waiting
+// `delay_ms` * backoff^n before each (decision 0027: the agent runs it).
+struct RestartSpec {
+  std::string mode = "on-failure";  // never | on-failure | always
+  std::uint32_t attempts = 3;
+  std::uint64_t interval_ms = 600000, delay_ms = 5000;
+  double backoff = 2;
+};
+
 // A workload resolved for one instance (variables substituted, nothing left to look up).
 struct ResolvedWorkload {
   std::string image;  // docker only
@@ -135,12 +144,16 @@ struct ResolvedWorkload {
   StopSpec stop;
   StartupSpec startup;
   std::optional<InstallSpec> install;
+  RestartSpec restart;
   bool read_only_root = true;
 };
 
 struct DesiredInstance {
   std::string id;  // [A-Za-z0-9_-]{1,64}
   PowerState power = PowerState::Stopped;
+  // A user restart bumps restart_generation (stop sequence, then start); a kill bumps
+  // kill_generation (SIGKILL at once). Both only grow: a replayed document repeats nothing.
+  std::uint64_t restart_generation = 0, kill_generation = 0;
   ResolvedWorkload workload;
 };
 
