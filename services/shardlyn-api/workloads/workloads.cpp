@@ -24,11 +24,12 @@ WorkloadRecord from_row(const store::Statement& q) {
           q.text(4), q.int64(5), q.int64(6)};
 }
 
-// "pterodactyl-panel__egg-vanilla-minecraft.json" -> "vanilla-minecraft": the egg's own name
-// without its repository and the words every egg carries.
+// "pterodactyl-panel__egg-vanilla-minecraft.json" -> "vanilla-minecraft",
+// "pelican-eggs-generic__nodejs_pterodactyl-egg-nodejs-generic.json" -> "nodejs-generic": the egg's
+// own file name (after its repository and folder) without the words every egg carries.
 std::string template_id(std::string_view file_name) {
-  auto stem = file_name.substr(file_name.find("__") == std::string_view::npos ? 0 : file_name.find("__") + 2);
-  stem = stem.substr(0, stem.rfind(".json"));
+  auto stem = file_name.substr(0, file_name.rfind(".json"));
+  if (auto cut = stem.rfind('_'); cut != std::string_view::npos) stem.remove_prefix(cut + 1);
   std::string out;
   std::size_t start = 0;
   while (start <= stem.size()) {
