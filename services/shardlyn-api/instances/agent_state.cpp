@@ -71,7 +71,7 @@ void observe_one(store::Connection& db, InstanceRecord& r, const agentproto::Ins
       r.id, now, s.cpu_seconds, static_cast<std::int64_t>(s.memory_bytes), static_cast<std::int64_t>(s.pids),
       static_cast<std::int64_t>(s.rx_bytes), static_cast<std::int64_t>(s.tx_bytes),
       static_cast<std::int64_t>(s.uptime_ms));
-  if (r.state == InstanceState::Deleting || !lifecycle::can_transition(r.state, report.state)) return;
+  if (!lifecycle::accepts_observation({r.state, r.desired}, report.state)) return;
   if (report.exit_code) db.execute("UPDATE instances SET exit_code = ? WHERE id = ?", *report.exit_code, r.id);
   instance_rows::set_state(db, r, report.state, "observed in a heartbeat", "agent", now);
 }

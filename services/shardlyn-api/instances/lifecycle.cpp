@@ -88,7 +88,7 @@ bool can_transition(InstanceState from, InstanceState to) {
     case S::Installing: return in(to, {S::InstallFailed, S::Stopped, S::Starting, S::Error, S::Deleting});
     case S::InstallFailed: return in(to, {S::Installing, S::Starting, S::Stopped, S::Deleting});
     case S::Stopped: return in(to, {S::Starting, S::Installing, S::Migrating, S::Error, S::Deleting});
-    case S::Starting: return in(to, {S::Running, S::Stopping, S::Stopped, S::Crashed, S::Error, S::Deleting});
+    case S::Starting: return in(to, {S::Running, S::Stopping, S::Crashed, S::Error, S::Deleting});
     case S::Running: return in(to, {S::Stopping, S::Stopped, S::Crashed, S::Error, S::Deleting});
     case S::Stopping: return in(to, {S::Stopped, S::Crashed, S::Error, S::Deleting});
     case S::Crashed: return in(to, {S::Starting, S::Stopped, S::Installing, S::Error, S::Deleting});
@@ -97,6 +97,16 @@ bool can_transition(InstanceState from, InstanceState to) {
     case S::Deleting: return false;
   }
   return false;
+}
+
+bool reaches_goal(const Current& current, InstanceState observed) {
+  return (current.desired == PowerState::Running && observed == S::Running) ||
+         (current.desired == PowerState::Stopped && observed == S::Stopped);
+}
+
+bool accepts_observation(const Current& current, InstanceState observed) {
+  if (current.state == S::Deleting) return false;
+  return can_transition(current.state, observed) || (current.state != observed && reaches_goal(current, observed));
 }
 
 PowerPlan plan(const Current& current, PowerAction action) {

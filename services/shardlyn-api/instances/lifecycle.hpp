@@ -27,6 +27,12 @@ struct Current {
   PowerState desired = PowerState::Stopped;
 };
 
+// Whether a heartbeat's observed state replaces the stored one: an edge of the state machine,
+// or the state the desired power aims at (a restart done, a stop done). A report that
+// contradicts what the user just asked (stopped while starting) predates the agent's reading
+// of the new desired state and is not taken; nothing replaces `deleting`.
+bool accepts_observation(const Current& current, InstanceState observed);
+
 // What an action changes: the desired power, a generation to bump, the state shown until the
 // agent reports (starting, stopping). `changes()` false: the action coalesced into one under way.
 struct PowerPlan {

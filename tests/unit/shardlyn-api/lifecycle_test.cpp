@@ -45,6 +45,18 @@ TEST_CASE("the state machine has the spec's edges and no others") {
   CHECK_FALSE(can_transition(InstanceState::Running, InstanceState::Running));
 }
 
+TEST_CASE("a heartbeat's state is taken along an edge or when it reaches the goal, never against a fresh intent") {
+  CHECK(accepts_observation({InstanceState::Starting, PowerState::Running}, InstanceState::Running));
+  // Asked to start a moment ago; the heartbeat was taken before the agent read that.
+  CHECK_FALSE(accepts_observation({InstanceState::Starting, PowerState::Running}, InstanceState::Stopped));
+  CHECK_FALSE(accepts_observation({InstanceState::Stopping, PowerState::Stopped}, InstanceState::Running));
+  // A restart (stopping, desired running) that is over: running again.
+  CHECK(accepts_observation({InstanceState::Stopping, PowerState::Running}, InstanceState::Running));
+  CHECK(accepts_observation({InstanceState::Creating, PowerState::Stopped}, InstanceState::Stopped));
+  CHECK_FALSE(accepts_observation({InstanceState::Deleting, PowerState::Deleted}, InstanceState::Stopped));
+  CHECK_FALSE(accepts_observation({InstanceState::Running, PowerState::Running}, InstanceState::Running));
+}
+
 TEST_CASE("start asks for running and shows starting; a second start coalesces") {
   auto p = plan({InstanceState::Stopped, PowerState::Stopped}, PowerAction::Start);
   CHECK(p.changes());
