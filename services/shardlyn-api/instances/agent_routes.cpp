@@ -17,8 +17,8 @@ namespace {
 
 constexpr std::chrono::seconds kLongPoll{30};
 
-common::Response desired_response(Instances& instances, const std::string& node_id) {
-  auto desired = instances.desired(node_id);
+common::Response desired_response(Instances& instances, const std::string& node_id, std::uint64_t version) {
+  auto desired = instances.desired(node_id, version);
   auto out = common::Response::text(agentproto::to_text(desired), "application/json");
   out.headers.set("ETag", agentproto::desired_etag(desired.version));
   return out;
@@ -30,10 +30,11 @@ class DesiredPoll : public common::ResponseStream, public std::enable_shared_fro
  public:
   DesiredPoll(Instances& instances, std::string node_id) : instances_(instances), node_id_(std::move(node_id)) {}
 
-  void ready() {
+  // Called by DesiredVersions::wait, possibly on its own thread: reads nothing back from it.
+  void ready(std::uint64_t version) {
     std::string body;
     try {
-      body = agentproto::to_text(instances_.desired(node_id_));
+      body = agentproto::to_text(instances_.desired(node_id_, version));
     } catch (const std::exception& e) {  // shutting down: the agent polls again
       common::log::warn("desired state not answered", {{"node_id", node_id_}, {"error", e.what()}});
     }
@@ -85,11 +86,11 @@ common::Response agent_desired(AgentStateArea& area, common::Request& req) {
   if (!since)
     if (auto tag = req.headers.get("If-None-Match"))
       if (auto v = agentproto::version_from_etag(std::string(*tag))) since = static_cast<std::int64_t>(*v);
-  if (!since || area.versions.current(agent.node_id) > static_cast<std::uint64_t>(*since))
-    return desired_response(area.instances, agent.node_id);
+  auto current = area.versions.current(agent.node_id);
+  if (!since || current > static_cast<std::uint64_t>(*since)) return desired_response(area.instances, agent.node_id, current);
   auto poll = std::make_shared<DesiredPoll>(area.instances, agent.node_id);
   area.versions.wait(agent.node_id, static_cast<std::uint64_t>(*since), kLongPoll,
-                     [poll](std::uint64_t) { poll->ready(); });
+                     [poll](std::uint64_t version) { poll->ready(version); });
   common::Response out;
   out.headers.set("Content-Type", "application/json");
   out.stream = poll;

@@ -78,8 +78,7 @@ void observe_one(store::Connection& db, InstanceRecord& r, const agentproto::Ins
 
 }  // namespace
 
-agentproto::DesiredState Instances::desired(const std::string& node_id) {
-  auto version = versions_.current(node_id);  // read first: a change after it bumps past it
+agentproto::DesiredState Instances::desired(const std::string& node_id, std::uint64_t version) {
   return db_.read([&](store::Connection& db) {
     agentproto::DesiredState out;
     out.version = version;

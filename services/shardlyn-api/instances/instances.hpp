@@ -118,8 +118,9 @@ class Instances : public NodeInstances, public InstanceControl {
                                           const workload::Workload& changed);
   void bump(const std::vector<std::string>& node_ids);
 
-  // The agent routes.
-  agentproto::DesiredState desired(const std::string& node_id);
+  // The agent routes. `version` is the node's desired version read before this call: a change
+  // committed after it bumps the version past it, so the agent hears of it.
+  agentproto::DesiredState desired(const std::string& node_id, std::uint64_t version);
   EventOutcome record(const std::string& node_id, const agentproto::EventBatch& batch);
   // Raw points older than 24 h become 5-minute points; 5-minute points go after 30 days.
   void compact_metrics(std::int64_t now);

@@ -161,7 +161,7 @@ TEST_CASE("power actions coalesce; the desired state carries the generations and
   auto restarted = w.instances.act(w.caller, r.id, PowerAction::Restart);
   CHECK(restarted.restart_generation == 1);
   w.instances.act(w.caller, r.id, PowerAction::Restart);  // one under way
-  auto desired = w.instances.desired("node-big");
+  auto desired = w.instances.desired("node-big", w.versions.current("node-big"));
   REQUIRE(desired.instances.size() == 1);
   const auto& d = desired.instances[0];
   CHECK(d.power == PowerState::Running);
