@@ -34,6 +34,9 @@ PowerPlan start(const Current& c) {
   if (c.desired == PowerState::Running && !at_rest(c.state)) return unchanged(c);
   PowerPlan p{PowerState::Running, false, false, std::nullopt, true};
   if (at_rest(c.state)) p.state = S::Starting;
+  // Desired running and at rest: crashed past its restart policy, or failed to start. The agent
+  // already has `running`; a new restart generation asks it for a fresh start.
+  p.bump_restart = c.desired == PowerState::Running;
   return p;
 }
 
