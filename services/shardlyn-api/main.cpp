@@ -10,10 +10,13 @@
 #include "identity/routes.hpp"
 #include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
+#include "instances/routes.hpp"
 #include "orgs/routes.hpp"
 #include "security/digest.hpp"
 #include "settings.hpp"
+#include "store/time.hpp"
 #include "tokens/routes.hpp"
+#include "workloads/routes.hpp"
 
 std::span<const common::EmbeddedFile> shardlyn_api_migrations();
 std::span<const common::EmbeddedFile> shardlyn_api_openapi();
@@ -62,7 +65,9 @@ struct Shardlyn {
         webhook_tokens(db),
         support(db, mail, settings.support),
         backups(db, settings.backups),
-        administration(db, access) {}
+        administration(db, access),
+        workloads(db),
+        instances(db, versions, nodes) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -80,6 +85,10 @@ struct Shardlyn {
   shardlyn::Support support;
   shardlyn::SystemBackups backups;
   shardlyn::Administration administration;
+  // nodes/ declares `versions` (DesiredVersions) and `nodes` (NodeDirectory, given `instances`
+  // as its NodeInstances) before these; members that refer to a later one only keep the reference.
+  shardlyn::Workloads workloads;
+  shardlyn::Instances instances;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -87,6 +96,9 @@ struct Shardlyn {
   shardlyn::SettingsArea settings_area{org_settings, webhook_tokens, support, backups};
   shardlyn::AdminArea admin_area{administration, users};
   shardlyn::PageArea page_area{accounts, invites};
+  shardlyn::WorkloadArea workload_area{workloads, instances};
+  shardlyn::InstanceArea instance_area{instances};
+  shardlyn::AgentStateArea agent_state_area{instances, versions};
 };
 
 void setup(common::Service& service) {
@@ -106,6 +118,10 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::settings_routes(app.settings_area));
   app.access.add(service, shardlyn::admin_routes(app.admin_area));
   app.access.add(service, shardlyn::page_routes(app.page_area));
+  app.access.add(service, shardlyn::workload_routes(app.workload_area));
+  app.access.add(service, shardlyn::instance_routes(app.instance_area));
+  // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
+  for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));
   if (auto problems = shardlyn::Access::check_document(service.router().routes(), service.info().openapi_yaml);
       !problems.empty())
     throw common::ConfigError("route guards and the OpenAPI document disagree: " + problems.front() + " (and " +
@@ -113,6 +129,8 @@ void setup(common::Service& service) {
   if (!app.settings.backups.dir.empty())
     service.every("system backup", std::chrono::seconds(app.settings.backups.interval_s),
                   [&app] { app.backups.run(); });
+  service.every("instance metrics downsampling", std::chrono::minutes(5),
+                [&app] { app.instances.compact_metrics(store::unix_now()); });
   service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
   // Reset requests a restart interrupted before their background step ran.
