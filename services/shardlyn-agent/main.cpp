@@ -11,6 +11,7 @@
 #include "http/node_routes.hpp"
 #include "node/metrics.hpp"
 #include "runtime/drivers.hpp"
+#include "runtime/stdin_holder.hpp"
 #include "runtime/supervisor.hpp"
 #include "settings.hpp"
 
@@ -40,7 +41,7 @@ void setup(common::Service& service) {
   agent::export_node_gauges(service.metrics(), node);
   service.add(agent::node_routes(node));
   auto& runtime = service.make<agent::Runtime>(agent::open_driver(settings, service.data_dir()));
-  auto& reconciler = service.make<agent::Reconciler>(runtime.driver(), runtime.recovered());
+  auto& reconciler = service.make<agent::Reconciler>(runtime.driver(), runtime.recovered(), service.data_dir());
   agent::export_instance_gauges(service.metrics(), runtime.driver(), [&reconciler] { return reconciler.handles(); });
   if (settings.api_url.empty()) {
     common::log::info("SHARDLYN_API_URL is not set: the agent runs unmanaged (no registration, no desired state)");
@@ -59,5 +60,6 @@ void setup(common::Service& service) {
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::string_view(argv[1]) == "supervise") return agent::supervise(argv[2], argv[3]);
+  if (argc == 5 && std::string_view(argv[1]) == "hold-stdin") return agent::hold_stdin(argv[2], argv[3], argv[4]);
   return common::run_service(describe(), argc, argv, setup);
 }

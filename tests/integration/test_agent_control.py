@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from agent_api_peer import VIOLATIONS, AgentApiPeer
-from agent_helpers import meminfo_bytes, wait_for
+from agent_api_peer import AgentApiPeer
+from agent_helpers import agent_data, meminfo_bytes, peer, wait_for  # noqa: F401 (fixtures)
 from conftest import base_env, binary
 
 AGENT = "shardlyn-agent"
@@ -56,32 +56,9 @@ def supervisor_pid(data: Path, id: str) -> int:
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):  # gone between the two looks
         return False
-    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-
-
-@pytest.fixture
-def peer():
-    VIOLATIONS.clear()
-    p = AgentApiPeer().start()
-    yield p
-    p.stop()
-    # Both sides' documents conform to proto-schemas/agent/v1.schema.json.
-    assert not VIOLATIONS, VIOLATIONS[:10]
-
-
-@pytest.fixture
-def agent_data(tmp_path):
-    data = tmp_path / "agent"
-    data.mkdir()
-    yield data
-    # Instances outlive agents by design; the test cleans up what it started.
-    for state in data.glob("supervisors/*/state.json"):
-        try:
-            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
 
 
 def start_agent(launch, peer, data, token=None):

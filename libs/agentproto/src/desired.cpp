@@ -11,6 +11,33 @@ namespace json = boost::json;
 
 namespace {
 
+json::object restart_json(const RestartSpec& r) {
+  return {{"mode", to_string(r.mode)}, {"attempts", r.attempts}, {"interval_ms", r.interval_ms},
+          {"delay_ms", r.delay_ms}, {"backoff", r.backoff}};
+}
+
+json::object healthcheck_json(const HealthcheckSpec& h) {
+  json::object o{{"kind", to_string(h.kind)}, {"interval_ms", h.interval_ms}, {"timeout_ms", h.timeout_ms}};
+  if (h.kind == HealthcheckKind::Exec) o["command"] = detail::to_array(h.command);
+  else o["port"] = h.port;
+  if (h.kind == HealthcheckKind::Http) o["path"] = h.path;
+  return o;
+}
+
+json::array config_files_json(const std::vector<ConfigFileSpec>& files) {
+  json::array out;
+  for (const auto& f : files) {
+    json::array replace;
+    for (const auto& r : f.replace) {
+      json::object o{{"match", r.match}, {"value", r.value}};
+      if (r.if_value) o["if_value"] = *r.if_value;
+      replace.push_back(std::move(o));
+    }
+    out.push_back({{"path", f.path}, {"parser", f.parser}, {"replace", std::move(replace)}});
+  }
+  return out;
+}
+
 json::object workload_json(const ResolvedWorkload& w) {
   json::object o{
       {"image", w.image},
@@ -21,13 +48,15 @@ json::object workload_json(const ResolvedWorkload& w) {
       {"limits",
        {{"cpu", w.limits.cpu}, {"memory_bytes", w.limits.memory_bytes}, {"pids", w.limits.pids},
         {"open_files", w.limits.open_files}}},
-      {"stop", {{"command", w.stop.command}, {"signal", w.stop.signal}, {"timeout_ms", w.stop.timeout_ms}}},
+      {"stop",
+       {{"command", w.stop.command}, {"signal", w.stop.signal}, {"timeout_ms", w.stop.timeout_ms},
+        {"kill_after_ms", w.stop.kill_after_ms}}},
       {"startup", {{"done", detail::to_array(w.startup.done)}, {"timeout_ms", w.startup.timeout_ms}}},
-      {"restart",
-       {{"mode", w.restart.mode}, {"attempts", w.restart.attempts}, {"interval_ms", w.restart.interval_ms},
-        {"delay_ms", w.restart.delay_ms}, {"backoff", w.restart.backoff}}},
       {"read_only_root", w.read_only_root},
+      {"restart", restart_json(w.restart)},
+      {"config_files", config_files_json(w.config_files)},
   };
+  if (w.healthcheck) o["healthcheck"] = healthcheck_json(*w.healthcheck);
   if (w.install)
     o["install"] = {{"image", w.install->image}, {"entrypoint", w.install->entrypoint}, {"script", w.install->script}};
   return o;
@@ -41,17 +70,51 @@ bool signal_name(const std::string& s) {
 }
 
 RestartSpec read_restart(Reader r) {
-  RestartSpec p;
-  p.mode = r.string("mode");
-  if (p.mode != "never" && p.mode != "on-failure" && p.mode != "always")
-    r.fail("mode", "must be never, on-failure or always, got '" + p.mode + "'");
-  p.attempts = static_cast<std::uint32_t>(r.u64("attempts"));
-  p.interval_ms = r.u64("interval_ms");
-  p.delay_ms = r.u64("delay_ms");
-  p.backoff = r.number("backoff");
-  if (p.backoff < 1) r.fail("backoff", "must be at least 1");
+  RestartSpec spec;
+  spec.mode = r.choice<RestartMode>("mode", detail::kRestartModes);
+  spec.attempts = r.u32("attempts");
+  spec.interval_ms = r.u64("interval_ms");
+  spec.delay_ms = r.u64("delay_ms");
+  spec.backoff = r.number("backoff");
+  if (spec.backoff < 1) r.fail("backoff", "must be at least 1");
   r.done();
-  return p;
+  return spec;
+}
+
+HealthcheckSpec read_healthcheck(Reader r) {
+  HealthcheckSpec h;
+  h.kind = r.choice<HealthcheckKind>("kind", detail::kHealthcheckKinds);
+  if (h.kind == HealthcheckKind::Exec) {
+    h.command = r.strings("command");
+    if (h.command.empty()) r.fail("command", "must name a program");
+  } else {
+    h.port = r.u32("port");
+    if (h.port == 0 || h.port > 65535) r.fail("port", "must be a port number (1..65535)");
+  }
+  if (h.kind == HealthcheckKind::Http) {
+    h.path = r.string("path");
+    if (!h.path.starts_with("/")) r.fail("path", "must start with /");
+  }
+  h.interval_ms = r.u64("interval_ms");
+  h.timeout_ms = r.u64("timeout_ms");
+  if (h.interval_ms == 0) r.fail("interval_ms", "must be above 0");
+  r.done();
+  return h;
+}
+
+std::vector<ConfigFileSpec> read_config_files(Reader& r) {
+  std::vector<ConfigFileSpec> files;
+  r.each("config_files", [&](Reader& f) {
+    ConfigFileSpec file;
+    file.path = f.string("path");
+    if (file.path.empty() || file.path.starts_with("/")) f.fail("path", "must be a path relative to the instance root");
+    file.parser = detail::kConfigParsers[f.choice<int>("parser", detail::kConfigParsers)];
+    f.each("replace", [&](Reader& x) {
+      file.replace.push_back({x.string("match"), x.opt_string("if_value"), x.string("value")});
+    });
+    files.push_back(std::move(file));
+  });
+  return files;
 }
 
 ResolvedWorkload read_workload(Reader r) {
@@ -66,7 +129,7 @@ ResolvedWorkload read_workload(Reader r) {
   w.limits = {l.number("cpu"), l.u64("memory_bytes"), l.u64("pids"), l.u64("open_files")};
   l.done();
   auto s = r.object("stop");
-  w.stop = {s.string("command"), s.string("signal"), s.u64("timeout_ms")};
+  w.stop = {s.string("command"), s.string("signal"), s.u64("timeout_ms"), s.opt_u64("kill_after_ms").value_or(10000)};
   if (!signal_name(w.stop.signal)) s.fail("signal", "must be a signal name such as SIGTERM, got '" + w.stop.signal + "'");
   s.done();
   auto st = r.object("startup");
@@ -79,9 +142,13 @@ ResolvedWorkload read_workload(Reader r) {
   } else {
     r.mark("install");  // null is the same as absent
   }
-  if (r.has("restart")) w.restart = read_restart(r.object("restart"));
-  else r.mark("restart");  // absent: the default policy
   w.read_only_root = r.boolean("read_only_root");
+  if (r.has("restart")) w.restart = read_restart(r.object("restart"));
+  else r.mark("restart");
+  if (r.has("healthcheck")) w.healthcheck = read_healthcheck(r.object("healthcheck"));
+  else r.mark("healthcheck");
+  if (r.has("config_files")) w.config_files = read_config_files(r);
+  else r.mark("config_files");
   r.done();
   return w;
 }
@@ -113,9 +180,9 @@ void tag_invoke(json::value_from_tag, json::value& out, const DesiredState& m) {
   for (const auto& i : m.instances)
     instances.push_back({{"id", i.id},
                          {"power", to_string(i.power)},
+                         {"workload", workload_json(i.workload)},
                          {"restart_generation", i.restart_generation},
-                         {"kill_generation", i.kill_generation},
-                         {"workload", workload_json(i.workload)}});
+                         {"kill_generation", i.kill_generation}});
   out = {{"v", kVersion}, {"version", m.version}, {"instances", std::move(instances)}};
 }
 
@@ -131,9 +198,9 @@ DesiredState tag_invoke(json::value_to_tag<DesiredState>, const json::value& in)
     for (const auto& seen : m.instances)
       if (seen.id == d.id) i.fail("id", "appears twice: " + d.id);
     d.power = i.choice<PowerState>("power", detail::kPowerStates);
+    d.workload = read_workload(i.object("workload"));
     d.restart_generation = i.opt_u64("restart_generation").value_or(0);
     d.kill_generation = i.opt_u64("kill_generation").value_or(0);
-    d.workload = read_workload(i.object("workload"));
     m.instances.push_back(std::move(d));
   });
   r.done();
@@ -148,6 +215,7 @@ void tag_invoke(json::value_from_tag, json::value& out, const EventBatch& m) {
                    {"last_lines", detail::to_array(e.last_lines)}};
     if (e.from) o["from"] = to_string(*e.from);
     if (e.exit_code) o["exit_code"] = *e.exit_code;
+    if (e.signal) o["signal"] = *e.signal;
     if (e.install_succeeded) o["install_succeeded"] = *e.install_succeeded;
     events.push_back(std::move(o));
   }
@@ -168,6 +236,7 @@ EventBatch tag_invoke(json::value_to_tag<EventBatch>, const json::value& in) {
     ev.to = e.choice<InstanceState>("to", detail::kInstanceStates);
     ev.reason = e.string("reason");
     ev.exit_code = e.opt_integer("exit_code");
+    ev.signal = e.opt_integer("signal");
     ev.oom_killed = e.boolean("oom_killed");
     ev.last_lines = e.strings("last_lines");
     ev.install_succeeded = e.opt_boolean("install_succeeded");

@@ -27,6 +27,9 @@ const char* const kPowerStates[3] = {"running", "stopped", "deleted"};
 const char* const kEventKinds[3] = {"transition", "crash", "install"};
 const char* const kChannelKinds[3] = {"console", "logs", "terminal"};
 const char* const kRequestKinds[1] = {"inventory"};
+const char* const kRestartModes[3] = {"never", "on-failure", "always"};
+const char* const kHealthcheckKinds[3] = {"tcp", "http", "exec"};
+const char* const kConfigParsers[6] = {"file", "properties", "ini", "json", "yaml", "xml"};
 
 Reader::Reader(const boost::json::value& value, std::string path) : path_(std::move(path)) {
   if (!value.is_object()) throw ProtocolError(path_, "must be an object");
@@ -184,5 +187,7 @@ const char* to_string(PowerState s) { return detail::kPowerStates[static_cast<in
 const char* to_string(EventKind k) { return detail::kEventKinds[static_cast<int>(k)]; }
 const char* to_string(ChannelKind k) { return detail::kChannelKinds[static_cast<int>(k)]; }
 const char* to_string(RequestKind k) { return detail::kRequestKinds[static_cast<int>(k)]; }
+const char* to_string(RestartMode m) { return detail::kRestartModes[static_cast<int>(m)]; }
+const char* to_string(HealthcheckKind k) { return detail::kHealthcheckKinds[static_cast<int>(k)]; }
 
 }  // namespace agentproto

@@ -83,6 +83,9 @@ extern const char* const kPowerStates[3];
 extern const char* const kEventKinds[3];
 extern const char* const kChannelKinds[3];
 extern const char* const kRequestKinds[1];
+extern const char* const kRestartModes[3];
+extern const char* const kHealthcheckKinds[3];
+extern const char* const kConfigParsers[6];
 
 boost::json::array to_array(const std::vector<std::string>& items);
 boost::json::object to_object(const std::map<std::string, std::string>& items);

@@ -10,8 +10,11 @@
 #include <utility>
 
 #include "common/clock.hpp"
+#include "runtime/detached.hpp"
 #include "runtime/docker_stream.hpp"
 #include "runtime/output_ring.hpp"
+#include "runtime/stdin_holder.hpp"
+#include "runtime/stop_sequence.hpp"
 
 namespace agent {
 
@@ -98,7 +101,7 @@ boost::json::object container_spec(const Workload& w, const std::filesystem::pat
   for (const auto& a : w.args) cmd.emplace_back(a);
   for (const auto& [k, v] : w.env) env.emplace_back(k + "=" + v);
   boost::json::object host{
-      {"Binds", boost::json::array{root.string() + ":" + kContainerHome}},
+      {"Binds", boost::json::array{root.string() + ":" + w.mount_path}},
       {"ReadonlyRootfs", w.read_only_root},
       {"SecurityOpt", boost::json::array{"no-new-privileges"}},
       {"CapDrop", boost::json::array{"ALL"}},
@@ -112,8 +115,7 @@ boost::json::object container_spec(const Workload& w, const std::filesystem::pat
   boost::json::object spec{
       {"Image", w.image},
       {"Env", std::move(env)},
-      {"WorkingDir", w.working_dir.empty() ? std::string(kContainerHome)
-                                           : (std::filesystem::path(kContainerHome) / w.working_dir).string()},
+      {"WorkingDir", w.working_dir.empty() ? w.mount_path : (std::filesystem::path(w.mount_path) / w.working_dir).string()},
       {"Labels", {{kInstanceLabel, w.instance_id}}},
       {"OpenStdin", true},
       {"StdinOnce", false},
@@ -128,9 +130,27 @@ boost::json::object container_spec(const Workload& w, const std::filesystem::pat
   return spec;
 }
 
-DockerDriver::DockerDriver(std::string socket_path, std::filesystem::path instances)
-    : api_(std::move(socket_path)), instances_(std::move(instances)) {
+DockerDriver::DockerDriver(std::string socket_path, std::filesystem::path instances, std::filesystem::path holders,
+                           std::filesystem::path agent_binary)
+    : socket_path_(socket_path),
+      api_(std::move(socket_path)),
+      instances_(std::move(instances)),
+      holders_(std::move(holders)),
+      agent_binary_(std::move(agent_binary)) {
   std::filesystem::create_directories(instances_);
+  std::filesystem::create_directories(holders_);
+}
+
+Fd DockerDriver::stdin_holder(const InstanceHandle& instance) {
+  auto dir = holders_ / instance.ref;
+  if (Fd fd = connect_unix(dir, stdin_holder_files::kSocket)) return fd;
+  spawn_detached({agent_binary_.string(), "hold-stdin", socket_path_, instance.ref, dir.string()});
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    if (Fd fd = connect_unix(dir, stdin_holder_files::kSocket)) return fd;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw RuntimeError("instance " + instance.instance_id + " does not take console input (no stdin attach)");
 }
 
 void DockerDriver::post(const std::string& target, const char* what, std::chrono::milliseconds timeout) {
@@ -154,15 +174,19 @@ InstanceHandle DockerDriver::start(const Workload& w) {
                        engine_message(reply));
   std::string id(boost::json::parse(reply.body).at("Id").as_string());
   post("/containers/" + id + "/start", "start container");
-  // Podman refuses an attach before start (409); input sent in between waits in send_input.
-  std::lock_guard lock(mutex_);
-  stopping_.erase(id);
-  try {
-    stdin_[id] = api_.attach(id, true);
-  } catch (const RuntimeError&) {
-    // A workload that ended at once takes no input; send_input attaches again when asked.
+  {
+    std::lock_guard lock(mutex_);
+    stopping_.erase(id);
   }
-  return {w.instance_id, this->name(), id};
+  InstanceHandle handle{w.instance_id, this->name(), id};
+  // Podman refuses an attach before start (409); the holder attaches now, so the stdin is held
+  // from the first moment and outlives this agent.
+  try {
+    if (w.console_input) stdin_holder(handle);
+  } catch (const RuntimeError&) {
+    // A workload that ended at once takes no input; send_input tries again when asked.
+  }
+  return handle;
 }
 
 std::vector<InstanceHandle> DockerDriver::recover() {
@@ -186,7 +210,10 @@ boost::json::object DockerDriver::inspect_json(const InstanceHandle& instance) {
   auto reply = api_.call("GET", "/containers/" + instance.ref + "/json");
   if (reply.status == 404) return {};
   if (reply.status != 200) throw RuntimeError("inspect container: the engine answered " + std::to_string(reply.status));
-  return boost::json::parse(reply.body).as_object();
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(reply.body, ec);
+  if (ec || !parsed.is_object()) throw RuntimeError("inspect container: not a JSON object from the engine");
+  return parsed.as_object();
 }
 
 Observed DockerDriver::inspect(const InstanceHandle& instance) {
@@ -218,13 +245,11 @@ Observed DockerDriver::inspect(const InstanceHandle& instance) {
 }
 
 void DockerDriver::send_input(const InstanceHandle& instance, const std::string& line) {
-  std::lock_guard lock(mutex_);
-  auto it = stdin_.find(instance.ref);
-  if (it == stdin_.end()) it = stdin_.emplace(instance.ref, api_.attach(instance.ref, true)).first;
-  if (!write_all(it->second.socket.get(), line + "\n")) {
-    stdin_.erase(it);  // the engine closed it (container ended or restarted): attach again next time
+  if (inspect(instance).state != RunState::Running)
+    throw RuntimeError("instance " + instance.instance_id + " does not take console input (not running)");
+  Fd holder = stdin_holder(instance);
+  if (!write_all(holder.get(), line + "\n"))
     throw RuntimeError("instance " + instance.instance_id + " does not take console input");
-  }
 }
 
 bool DockerDriver::wait_not_running(const InstanceHandle& instance, std::chrono::steady_clock::time_point until) {
@@ -235,23 +260,31 @@ bool DockerDriver::wait_not_running(const InstanceHandle& instance, std::chrono:
   }
 }
 
-// The sequence of the spec: command or signal; SIGTERM at the timeout; then the engine's stop
-// sends SIGTERM again and SIGKILL after kill_after.
+// The sequence of the spec, run here (the engine's own stop knows no console command): command
+// or signal; SIGTERM at the timeout; SIGKILL after kill_after.
 std::optional<ExitStatus> DockerDriver::stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                             std::chrono::milliseconds deadline) {
+                                             std::chrono::milliseconds deadline, const StopProgress& progress) {
   auto until = std::chrono::steady_clock::now() + deadline;
   {
     std::lock_guard lock(mutex_);
     stopping_.insert(instance.ref);
   }
+  StopSequence sequence(policy);
+  auto perform = [&](const StopAction& action) {
+    try {
+      if (action.kind == StopAction::Kind::Input) send_input(instance, action.input);
+      else kill(instance, action.signal);
+    } catch (const RuntimeError&) {
+      // no console (or the container just ended): the next step follows at its time
+    }
+    if (progress) progress(action.note);
+  };
   if (inspect(instance).state == RunState::Running) {
-    if (!policy.command.empty()) send_input(instance, policy.command);
-    else kill(instance, policy.signal);
-    if (!wait_not_running(instance, std::min(until, std::chrono::steady_clock::now() + policy.timeout))) {
-      auto seconds = std::max<long>(1, static_cast<long>((policy.kill_after.count() + 999) / 1000));
-      // The engine answers once the container ended, up to `seconds` later.
-      post("/containers/" + instance.ref + "/stop?t=" + std::to_string(seconds), "stop container",
-           std::chrono::seconds(seconds + 30));
+    perform(sequence.begin(std::chrono::steady_clock::now()));
+    for (auto next = sequence.deadline(); next && !wait_not_running(instance, std::min(until, *next));
+         next = sequence.deadline()) {
+      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      if (auto action = sequence.advance(std::chrono::steady_clock::now())) perform(*action);
     }
   }
   if (!wait_not_running(instance, until)) return std::nullopt;
@@ -283,7 +316,11 @@ std::unique_ptr<Console> DockerDriver::attach(const InstanceHandle& instance, st
 Stats DockerDriver::stats(const InstanceHandle& instance) {
   auto reply = api_.call("GET", "/containers/" + instance.ref + "/stats?stream=false");
   if (reply.status != 200) throw RuntimeError("container stats: the engine answered " + std::to_string(reply.status));
-  auto v = boost::json::parse(reply.body).as_object();
+  // Podman answers 200 with no body for a container that is not running (any more).
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(reply.body, ec);
+  if (ec || !parsed.is_object()) throw RuntimeError("container stats: no numbers (the container is not running)");
+  const auto& v = parsed.as_object();
   auto number = [](const boost::json::value* p) -> double { return p && p->is_number() ? p->to_number<double>() : 0.0; };
   Stats s;
   if (auto* cpu = v.if_contains("cpu_stats"))
@@ -305,10 +342,11 @@ Stats DockerDriver::stats(const InstanceHandle& instance) {
 void DockerDriver::remove(const InstanceHandle& instance) {
   {
     std::lock_guard lock(mutex_);
-    stdin_.erase(instance.ref);
     stopping_.erase(instance.ref);
   }
   auto reply = api_.call("DELETE", "/containers/" + instance.ref + "?force=1&v=1");
+  std::error_code ec;
+  std::filesystem::remove_all(holders_ / instance.ref, ec);  // its holder ends with the attach
   if (reply.status != 204 && reply.status != 404 && reply.status != 200)
     throw RuntimeError("remove container: the engine answered " + std::to_string(reply.status) + ": " +
                        engine_message(reply));

@@ -4,7 +4,6 @@
 // privileges, every capability dropped, a read-only root with a tmpfs /tmp unless the
 // workload asks otherwise; the instance root is mounted at /home/container.
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <set>
 
@@ -16,14 +15,16 @@
 namespace agent {
 
 inline constexpr const char* kInstanceLabel = "io.shardlyn.instance";
-inline constexpr const char* kContainerHome = "/home/container";
 
 // The body of POST /containers/create for a workload (exposed for the unit tests).
 boost::json::object container_spec(const Workload& workload, const std::filesystem::path& root);
 
 class DockerDriver : public RuntimeDriver {
  public:
-  DockerDriver(std::string socket_path, std::filesystem::path instances);
+  // Instance roots in `instances`/<id>/; the stdin holders (runtime/stdin_holder.hpp), started
+  // from `agent_binary`, keep their sockets in `holders`/<container id>/.
+  DockerDriver(std::string socket_path, std::filesystem::path instances, std::filesystem::path holders,
+               std::filesystem::path agent_binary);
 
   const char* name() const override { return "docker"; }
   InstanceHandle start(const Workload& workload) override;
@@ -31,7 +32,7 @@ class DockerDriver : public RuntimeDriver {
   Observed inspect(const InstanceHandle& instance) override;
   void send_input(const InstanceHandle& instance, const std::string& line) override;
   std::optional<ExitStatus> stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                 std::chrono::milliseconds deadline) override;
+                                 std::chrono::milliseconds deadline, const StopProgress& progress = {}) override;
   void kill(const InstanceHandle& instance, int signal) override;
   std::vector<OutputLine> logs(const InstanceHandle& instance, std::size_t tail) override;
   std::unique_ptr<Console> attach(const InstanceHandle& instance, std::uint64_t since_seq) override;
@@ -43,11 +44,13 @@ class DockerDriver : public RuntimeDriver {
   bool wait_not_running(const InstanceHandle& instance, std::chrono::steady_clock::time_point until);
   void post(const std::string& target, const char* what,
             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // A connection to the container's stdin holder, started when there is none.
+  Fd stdin_holder(const InstanceHandle& instance);
+  std::string socket_path_;
   DockerApi api_;
-  std::filesystem::path instances_;
+  std::filesystem::path instances_, holders_, agent_binary_;
   std::mutex mutex_;
-  std::map<std::string, DockerStream> stdin_;  // by container id: the attached stdin
-  std::set<std::string> stopping_;              // containers the agent asked to stop or kill
+  std::set<std::string> stopping_;  // containers the agent asked to stop or kill
 };
 
 }  // namespace agent

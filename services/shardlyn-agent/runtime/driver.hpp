@@ -3,6 +3,7 @@
 // (a supervised process or a container). Everything is a typed record; no driver type leaks.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,8 @@ struct Workload {
   Limits limits;
   StopPolicy stop;
   bool read_only_root = true;  // docker: read-only image with a tmpfs /tmp unless the workload needs writes
+  std::string mount_path = "/home/container";  // docker: where the instance root is mounted
+  bool console_input = true;                   // false: nothing will be written to its stdin (install runs)
 };
 
 // What a driver returns for a started instance and finds again after an agent restart.
@@ -95,6 +98,9 @@ class RuntimeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Called with each step of a stop sequence as it is taken ("stop: sent SIGTERM ...").
+using StopProgress = std::function<void(const std::string& step)>;
+
 class RuntimeDriver {
  public:
   virtual ~RuntimeDriver() = default;
@@ -106,9 +112,9 @@ class RuntimeDriver {
   virtual Observed inspect(const InstanceHandle& instance) = 0;
   virtual void send_input(const InstanceHandle& instance, const std::string& line) = 0;
   // Runs the stop sequence of the policy and returns once the instance ended (or `deadline`
-  // passed, when the instance is still stopping: nullopt).
+  // passed, when the instance is still stopping: nullopt). `progress` hears every step.
   virtual std::optional<ExitStatus> stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                         std::chrono::milliseconds deadline) = 0;
+                                         std::chrono::milliseconds deadline, const StopProgress& progress = {}) = 0;
   virtual void kill(const InstanceHandle& instance, int signal) = 0;
   // The last `tail` lines (replay for a console that reconnects).
   virtual std::vector<OutputLine> logs(const InstanceHandle& instance, std::size_t tail) = 0;

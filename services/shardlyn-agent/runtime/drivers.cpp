@@ -13,7 +13,9 @@ std::unique_ptr<RuntimeDriver> open_driver(const Settings& settings, const std::
   if (settings.driver != DriverChoice::Process) {
     DockerApi api(settings.docker_socket);
     std::string why;
-    if (api.ping(why)) return std::make_unique<DockerDriver>(settings.docker_socket, settings.instances);
+    if (api.ping(why))
+      return std::make_unique<DockerDriver>(settings.docker_socket, settings.instances, data_dir / "stdin",
+                                            std::filesystem::read_symlink("/proc/self/exe"));
     if (settings.driver == DriverChoice::Docker)
       throw common::ConfigError("AGENT_DRIVER=docker, but DOCKER_HOST unix://" + settings.docker_socket +
                                 " does not answer: " + why);

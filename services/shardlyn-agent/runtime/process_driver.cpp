@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/files.hpp"
+#include "runtime/detached.hpp"
 #include "runtime/supervisor.hpp"
 #include "runtime/unix_socket.hpp"
 #include "runtime/workload_json.hpp"
@@ -77,33 +78,12 @@ ProcessDriver::ProcessDriver(std::filesystem::path instances, std::filesystem::p
   std::filesystem::create_directories(supervisors_);
 }
 
-// Double fork: the supervisor is nobody's child but init's (or the subreaper's) and leads
-// its own session, so the agent's exit, its signals and its terminal do not reach it.
 void ProcessDriver::launch_supervisor(const std::string& id) {
   std::vector<std::string> args{command_.executable.string()};
   args.insert(args.end(), command_.leading_args.begin(), command_.leading_args.end());
   args.push_back(state_dir(id).string());
   args.push_back(root(id).string());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_t middle = ::fork();
-  if (middle < 0) throw RuntimeError(std::string("fork failed: ") + std::strerror(errno));
-  if (middle == 0) {  // only async-signal-safe calls until exec: the agent has threads
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    ::dup2(devnull, 0);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(devnull);
-  int status = 0;
-  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
-  }
+  spawn_detached(std::move(args));
 }
 
 InstanceHandle ProcessDriver::start(const Workload& workload) {
@@ -169,18 +149,38 @@ void ProcessDriver::send_input(const InstanceHandle& instance, const std::string
   ask(state_dir(instance.instance_id), {{"op", "input"}, {"line", line}});
 }
 
+// The supervisor runs the sequence (so it survives the agent); its notices of each step come
+// back through the output, from the sequence number the stop began at.
 std::optional<ExitStatus> ProcessDriver::stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                              std::chrono::milliseconds deadline) {
+                                              std::chrono::milliseconds deadline, const StopProgress& progress) {
   if (auto exit = exit_record(instance.instance_id)) return exit;
-  ask(state_dir(instance.instance_id), {{"op", "stop"},
-                                         {"command", policy.command},
-                                         {"signal", policy.signal},
-                                         {"timeout_ms", policy.timeout.count()},
-                                         {"kill_after_ms", policy.kill_after.count()}});
+  auto dir = state_dir(instance.instance_id);
+  std::unique_ptr<Console> steps;
+  if (progress) {
+    auto last = ask(dir, {{"op", "status"}}).at("last_seq").to_number<std::uint64_t>();
+    steps = attach(instance, last);
+  }
+  ask(dir, {{"op", "stop"},
+            {"command", policy.command},
+            {"signal", policy.signal},
+            {"timeout_ms", policy.timeout.count()},
+            {"kill_after_ms", policy.kill_after.count()}});
+  constexpr std::string_view kStep = "[shardlyn] stop: ";
+  auto relay = [&](std::chrono::milliseconds wait) {
+    if (auto line = steps->next(wait); line && line->text.starts_with(kStep))
+      progress(line->text.substr(kStep.size() - 6));  // from "stop: "
+  };
   auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
-    if (auto exit = exit_record(instance.instance_id)) return exit;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (auto exit = exit_record(instance.instance_id)) {
+      // The last step's notice may still be on its way: the console ends after it.
+      for (auto drain = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+           steps && !steps->ended() && std::chrono::steady_clock::now() < drain;)
+        relay(std::chrono::milliseconds(20));
+      return exit;
+    }
+    if (!steps || steps->ended()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    else relay(std::chrono::milliseconds(20));
   }
   return exit_record(instance.instance_id);
 }

@@ -27,7 +27,7 @@ class ProcessDriver : public RuntimeDriver {
   Observed inspect(const InstanceHandle& instance) override;
   void send_input(const InstanceHandle& instance, const std::string& line) override;
   std::optional<ExitStatus> stop(const InstanceHandle& instance, const StopPolicy& policy,
-                                 std::chrono::milliseconds deadline) override;
+                                 std::chrono::milliseconds deadline, const StopProgress& progress = {}) override;
   void kill(const InstanceHandle& instance, int signal) override;
   std::vector<OutputLine> logs(const InstanceHandle& instance, std::size_t tail) override;
   std::unique_ptr<Console> attach(const InstanceHandle& instance, std::uint64_t since_seq) override;

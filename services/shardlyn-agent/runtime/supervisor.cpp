@@ -16,6 +16,7 @@
 #include "common/files.hpp"
 #include "runtime/output_ring.hpp"
 #include "runtime/process_limits.hpp"
+#include "runtime/stop_sequence.hpp"
 #include "runtime/unix_socket.hpp"
 #include "runtime/workload_json.hpp"
 
@@ -52,8 +53,6 @@ struct Client {
   bool attached = false;
 };
 
-enum class StopStep { None, Asked, Terminated, Killed };
-
 class Supervisor {
  public:
   Supervisor(std::filesystem::path state_dir, std::filesystem::path root, Workload workload)
@@ -76,6 +75,7 @@ class Supervisor {
   void send(Client& c, const boost::json::object& message);
   void begin_stop(const StopPolicy& policy);
   void advance_stop();
+  void perform(const StopAction& action);
   void finish(int wait_status);
 
   std::filesystem::path dir_, root_;
@@ -86,9 +86,7 @@ class Supervisor {
   std::list<Client> clients_;
   pid_t child_ = -1;
   std::int64_t started_at_ = 0;
-  StopStep stop_ = StopStep::None;
-  StopPolicy stop_policy_;
-  Clock::time_point stop_deadline_{};
+  std::optional<StopSequence> stop_;
   bool stop_requested_ = false;
 };
 
@@ -161,8 +159,9 @@ void Supervisor::write_state() {
 }
 
 int Supervisor::poll_timeout_ms() const {
-  if (stop_ == StopStep::None || stop_ == StopStep::Killed) return -1;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_deadline_ - Clock::now()).count();
+  auto deadline = stop_ ? stop_->deadline() : std::nullopt;
+  if (!deadline) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(left) + 1;
 }
 
@@ -217,7 +216,7 @@ void Supervisor::handle(Client& c, const boost::json::object& request) {
     send(c, {{"state", "running"},
              {"pid", child_},
              {"started_at_unix_ms", started_at_},
-             {"stopping", stop_ != StopStep::None},
+             {"stopping", stop_.has_value()},
              {"last_seq", ring_.last_seq()}});
   } else if (op == "input") {
     auto* line = request.if_contains("line");
@@ -281,38 +280,27 @@ void Supervisor::read_output() {
   }
 }
 
+void Supervisor::perform(const StopAction& action) {
+  if (action.kind == StopAction::Kind::Input) {
+    std::string data = action.input + "\n";
+    (void)!::write(stdin_.get(), data.data(), data.size());
+  } else {
+    ::kill(-child_, action.signal);
+  }
+  notice(action.note);
+}
+
 // Coalesces: a stop while stopping keeps the sequence already running.
 void Supervisor::begin_stop(const StopPolicy& policy) {
   stop_requested_ = true;
-  if (stop_ != StopStep::None) return;
-  stop_policy_ = policy;
-  auto now = Clock::now();
-  if (!policy.command.empty()) {
-    std::string data = policy.command + "\n";
-    (void)!::write(stdin_.get(), data.data(), data.size());
-    notice("stop: sent the stop command");
-    stop_ = StopStep::Asked;
-  } else {
-    ::kill(-child_, policy.signal);
-    notice("stop: sent signal " + std::to_string(policy.signal));
-    // When the stop signal is SIGTERM itself, the next step is SIGKILL.
-    stop_ = policy.signal == SIGTERM ? StopStep::Terminated : StopStep::Asked;
-  }
-  stop_deadline_ = now + policy.timeout;
+  if (stop_) return;
+  stop_.emplace(policy);
+  perform(stop_->begin(Clock::now()));
 }
 
 void Supervisor::advance_stop() {
-  if (Clock::now() < stop_deadline_) return;
-  if (stop_ == StopStep::Asked) {
-    ::kill(-child_, SIGTERM);
-    notice("stop: still running after " + std::to_string(stop_policy_.timeout.count()) + " ms, sent SIGTERM");
-    stop_ = StopStep::Terminated;
-    stop_deadline_ = Clock::now() + stop_policy_.kill_after;
-  } else if (stop_ == StopStep::Terminated) {
-    ::kill(-child_, SIGKILL);
-    notice("stop: still running after SIGTERM, sent SIGKILL");
-    stop_ = StopStep::Killed;
-  }
+  if (!stop_) return;
+  if (auto action = stop_->advance(Clock::now())) perform(*action);
 }
 
 void Supervisor::finish(int wait_status) {

@@ -66,6 +66,17 @@ InstanceRecord from_row(const store::Statement& q) {
   return r;
 }
 
+// A tcp check names a port of spec.ports or a number.
+agentproto::HealthcheckSpec healthcheck_of(const workload::Healthcheck& h, const workload::InstanceContext& context) {
+  agentproto::HealthcheckSpec out;
+  out.kind = agentproto::HealthcheckKind::Tcp;
+  auto named = context.ports.find(h.tcp);
+  out.port = static_cast<std::uint32_t>(named != context.ports.end() ? named->second : std::stoi(h.tcp));
+  out.interval_ms = static_cast<std::uint64_t>(h.interval.count());
+  out.timeout_ms = static_cast<std::uint64_t>(h.timeout.count());
+  return out;
+}
+
 }  // namespace
 
 std::optional<InstanceRecord> find(store::Connection& db, std::string_view id) {
@@ -134,7 +145,7 @@ agentproto::DesiredInstance for_agent(const InstanceRecord& record, const worklo
   context.disk_mib = s.resources.limits.disk_bytes.value_or(0) / (1024 * 1024);
   auto resolved = workload::resolve(w, record.variables, context);
 
-  agentproto::DesiredInstance d{record.id, record.desired, record.restart_generation, record.kill_generation, {}};
+  agentproto::DesiredInstance d{record.id, record.desired, {}, record.restart_generation, record.kill_generation};
   auto& out = d.workload;
   out.image = s.image;
   out.command = resolved.command;
@@ -148,9 +159,16 @@ agentproto::DesiredInstance for_agent(const InstanceRecord& record, const worklo
   out.startup.timeout_ms = static_cast<std::uint64_t>(s.startup.timeout.count());
   if (s.install) out.install = agentproto::InstallSpec{s.install->image, s.install->entrypoint, s.install->script};
   const auto& p = s.restart_policy;
-  out.restart = {std::string(workload::to_string(p.mode)), static_cast<std::uint32_t>(p.attempts),
-                 static_cast<std::uint64_t>(p.interval.count()), static_cast<std::uint64_t>(p.delay.count()),
-                 p.backoff};
+  static constexpr agentproto::RestartMode kModes[] = {agentproto::RestartMode::Never, agentproto::RestartMode::OnFailure,
+                                                       agentproto::RestartMode::Always};
+  out.restart = {kModes[static_cast<int>(p.mode)], static_cast<std::uint32_t>(p.attempts),
+                 static_cast<std::uint64_t>(p.interval.count()), static_cast<std::uint64_t>(p.delay.count()), p.backoff};
+  if (s.healthcheck) out.healthcheck = healthcheck_of(*s.healthcheck, context);
+  for (const auto& f : resolved.config_files) {
+    agentproto::ConfigFileSpec file{f.path, std::string(workload::to_string(f.parser)), {}};
+    for (const auto& r : f.replace) file.replace.push_back({r.match, r.if_value, r.value});
+    out.config_files.push_back(std::move(file));
+  }
   return d;
 }
 

@@ -53,9 +53,6 @@ DesiredState sample_desired() {
   d.workload.stop = {"quit", "SIGTERM", 5000};
   d.workload.startup = {{"Server ready", "regex:^Done \\("}, 60000};
   d.workload.install = InstallSpec{"localhost/busybox:test", "sh", "echo installing"};
-  d.workload.restart = {"always", 5, 60000, 2000, 1.5};
-  d.restart_generation = 3;
-  d.kill_generation = 1;
   DesiredInstance gone;
   gone.id = "old_2";
   gone.power = PowerState::Deleted;
@@ -149,11 +146,6 @@ TEST_CASE("the desired state round trips with resolved workloads") {
   CHECK(back.instances[1].power == PowerState::Deleted);
   CHECK_FALSE(back.instances[1].workload.install);
   CHECK_FALSE(back.instances[1].workload.read_only_root);
-  CHECK(back.instances[0].restart_generation == 3);
-  CHECK(back.instances[0].kill_generation == 1);
-  CHECK(w.restart.mode == "always");
-  CHECK(w.restart.delay_ms == 2000);
-  CHECK(back.instances[1].workload.restart.mode == "on-failure");  // the default policy
   CHECK(to_text(back) == text);
 
   auto doc = json::parse(text);
@@ -168,21 +160,6 @@ TEST_CASE("the desired state round trips with resolved workloads") {
   first["id"] = "echo-1";
   first["workload"].as_object()["env"].as_object()["N"] = 3;
   CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.env.N");
-  first["workload"].as_object()["env"].as_object().erase("N");
-  first["workload"].as_object()["restart"].as_object()["mode"] = "sometimes";
-  CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.restart.mode");
-}
-
-TEST_CASE("a desired state without generations or restart policy reads as zero and the default") {
-  auto doc = json::parse(to_text(sample_desired()));
-  auto& first = doc.as_object()["instances"].as_array()[0].as_object();
-  first.erase("restart_generation");
-  first.erase("kill_generation");
-  first["workload"].as_object().erase("restart");
-  auto back = from_text<DesiredState>(json::serialize(doc));
-  CHECK(back.instances[0].restart_generation == 0);
-  CHECK(back.instances[0].kill_generation == 0);
-  CHECK(back.instances[0].workload.restart.attempts == 3);
 }
 
 TEST_CASE("ETags name desired-state versions") {
@@ -294,4 +271,58 @@ TEST_CASE("every document refuses another protocol version, a missing one and un
   auto doc = json::parse(to_text(sample_heartbeat()));
   doc.as_object()["metrics"].as_object()["memory"].as_object()["swap"] = 1;
   CHECK(refused_field<Heartbeat>(json::serialize(doc)) == "heartbeat.metrics.memory.swap");
+}
+
+TEST_CASE("the restart policy, health check, config files and power generations round trip; absent means their defaults") {
+  auto d = sample_desired();
+  auto& w = d.instances[0].workload;
+  w.restart = {RestartMode::OnFailure, 3, 600000, 500, 2.0};
+  w.healthcheck = HealthcheckSpec{HealthcheckKind::Http, 8080, "/ready", {}, 1000, 500};
+  w.config_files = {{"server.properties", "properties", {{"server-port", std::nullopt, "25565"}, {"motd", "old", "new"}}}};
+  w.stop.kill_after_ms = 1500;
+  d.instances[0].restart_generation = 4;
+  d.instances[0].kill_generation = 1;
+  auto text = to_text(d);
+  auto back = from_text<DesiredState>(text);
+  const auto& b = back.instances[0].workload;
+  CHECK(b.restart.mode == RestartMode::OnFailure);
+  CHECK(b.restart.delay_ms == 500);
+  REQUIRE(b.healthcheck);
+  CHECK(b.healthcheck->kind == HealthcheckKind::Http);
+  CHECK(b.healthcheck->path == "/ready");
+  REQUIRE(b.config_files.size() == 1);
+  CHECK(b.config_files[0].replace[1].if_value == "old");
+  CHECK(b.stop.kill_after_ms == 1500);
+  CHECK(back.instances[0].restart_generation == 4);
+  CHECK(back.instances[0].kill_generation == 1);
+  CHECK(to_text(back) == text);
+
+  auto doc = json::parse(text);
+  auto& first = doc.as_object()["instances"].as_array()[0].as_object();
+  auto& wl = first["workload"].as_object();
+  wl["restart"].as_object()["mode"] = "sometimes";
+  CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.restart.mode");
+  wl["restart"].as_object()["mode"] = "always";
+  wl["healthcheck"].as_object()["port"] = 0;
+  CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.healthcheck.port");
+  wl["healthcheck"].as_object()["port"] = 80;
+  wl["config_files"].as_array()[0].as_object()["parser"] = "toml";
+  CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.config_files[0].parser");
+  wl["config_files"].as_array()[0].as_object()["parser"] = "ini";
+  wl["config_files"].as_array()[0].as_object()["path"] = "/etc/passwd";
+  CHECK(refused_field<DesiredState>(json::serialize(doc)) == "desired.instances[0].workload.config_files[0].path");
+
+  // A document of a side that does not send them yet: never restart, no check, no files, 0.
+  auto old = json::parse(text);
+  auto& o = old.as_object()["instances"].as_array()[0].as_object();
+  o.erase("restart_generation");
+  o.erase("kill_generation");
+  for (auto* f : {"restart", "healthcheck", "config_files"}) o["workload"].as_object().erase(f);
+  o["workload"].as_object()["stop"].as_object().erase("kill_after_ms");
+  auto plain = from_text<DesiredState>(json::serialize(old));
+  CHECK(plain.instances[0].workload.restart.mode == RestartMode::Never);
+  CHECK_FALSE(plain.instances[0].workload.healthcheck);
+  CHECK(plain.instances[0].workload.config_files.empty());
+  CHECK(plain.instances[0].workload.stop.kill_after_ms == 10000);
+  CHECK(plain.instances[0].restart_generation == 0);
 }

@@ -123,7 +123,7 @@ TEST_CASE("docker driver on Podman: create, console, hardening, stop, kill, foun
     return;
   }
   auto instances = podman.dir() / "instances";
-  DockerDriver driver(podman.socket(), instances);
+  DockerDriver driver(podman.socket(), instances, podman.dir() / "stdin", agent_test::agent_binary());
 
   auto h = driver.start(busybox(
       "web1", "touch /probe 2>/dev/null && echo root=writable || echo root=read-only; touch /tmp/p && echo tmp=ok; "
@@ -155,7 +155,7 @@ TEST_CASE("docker driver on Podman: create, console, hardening, stop, kill, foun
   CHECK(stats.pids >= 1);
 
   // A new driver (the agent restarted) finds the container by its label.
-  DockerDriver restarted(podman.socket(), instances);
+  DockerDriver restarted(podman.socket(), instances, podman.dir() / "stdin", agent_test::agent_binary());
   auto found = restarted.recover();
   REQUIRE(found.size() == 1);
   CHECK(found[0].instance_id == "web1");
@@ -178,7 +178,7 @@ TEST_CASE("docker driver on Podman: a workload ignoring its stop command and SIG
     WARN("SKIPPED: " << podman.why_not());
     return;
   }
-  DockerDriver driver(podman.socket(), podman.dir() / "instances");
+  DockerDriver driver(podman.socket(), podman.dir() / "instances", podman.dir() / "stdin", agent_test::agent_binary());
   auto h = driver.start(busybox("stubborn", "trap '' TERM; echo up; while true; do sleep 1; done"));
   auto console = driver.attach(h, 0);
   REQUIRE_FALSE(wait_line(*console, "up").empty());

@@ -155,7 +155,7 @@ TEST_CASE_METHOD(Fixture, "a stop signal ends the whole process group, leftovers
   REQUIRE(exit);
   CHECK(exit->signal == SIGTERM);
   auto logs = all_text(driver.logs(h, 100));
-  CHECK_THAT(logs, Catch::Contains("stop: sent signal 15") && !Catch::Contains("SIGKILL"));
+  CHECK_THAT(logs, Catch::Contains("stop: sent SIGTERM") && !Catch::Contains("SIGKILL"));
   for (int i = 0; i < 100 && !process_gone(background); ++i) std::this_thread::sleep_for(20ms);
   CHECK(process_gone(background));
 }

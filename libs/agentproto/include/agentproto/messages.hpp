@@ -110,10 +110,12 @@ struct ResourceLimits {
 };
 
 // How to stop: a console command, else a signal (by name: "SIGINT"); SIGTERM at timeout_ms.
+// SIGKILL follows kill_after_ms after the SIGTERM (optional on the wire: 10 s).
 struct StopSpec {
   std::string command;
   std::string signal = "SIGTERM";
   std::uint64_t timeout_ms = 30000;
+  std::uint64_t kill_after_ms = 10000;
 };
 
 struct StartupSpec {
@@ -125,13 +127,41 @@ struct InstallSpec {
   std::string image, entrypoint, script;
 };
 
-// The workload's restartPolicy: at most `attempts` restarts per `interval_ms`, waiting
-// `delay_ms` * backoff^n before each (decision 0027: the agent runs it).
+// The restart policy the agent applies to a crashed instance (decision 0027): at most
+// `attempts` restarts per `interval_ms`, the n-th consecutive one after delay_ms * backoff^n.
+// Absent on the wire: never.
+enum class RestartMode { Never, OnFailure, Always };
+const char* to_string(RestartMode mode);
 struct RestartSpec {
-  std::string mode = "on-failure";  // never | on-failure | always
+  RestartMode mode = RestartMode::Never;
   std::uint32_t attempts = 3;
   std::uint64_t interval_ms = 600000, delay_ms = 5000;
-  double backoff = 2;
+  double backoff = 2.0;
+};
+
+// Ready when the check passes: `tcp` (127.0.0.1:port accepts), `http` (GET path answers
+// 2xx or 3xx) or `exec` (command exits 0, run in the instance root).
+enum class HealthcheckKind { Tcp, Http, Exec };
+const char* to_string(HealthcheckKind kind);
+struct HealthcheckSpec {
+  HealthcheckKind kind = HealthcheckKind::Tcp;
+  std::uint32_t port = 0;     // tcp, http
+  std::string path = "/";     // http
+  std::vector<std::string> command;  // exec
+  std::uint64_t interval_ms = 5000, timeout_ms = 2000;
+};
+
+// A configuration file the agent rewrites in the instance root before each start, values
+// resolved (libs/workload's parsers: file, properties, ini, json, yaml, xml).
+struct ConfigReplacement {
+  std::string match;
+  std::optional<std::string> if_value;
+  std::string value;
+};
+struct ConfigFileSpec {
+  std::string path;    // relative to the instance root
+  std::string parser;  // "file", "properties", "ini", "json", "yaml", "xml"
+  std::vector<ConfigReplacement> replace;
 };
 
 // A workload resolved for one instance (variables substituted, nothing left to look up).
@@ -144,17 +174,19 @@ struct ResolvedWorkload {
   StopSpec stop;
   StartupSpec startup;
   std::optional<InstallSpec> install;
-  RestartSpec restart;
   bool read_only_root = true;
+  RestartSpec restart;                       // optional on the wire
+  std::optional<HealthcheckSpec> healthcheck;
+  std::vector<ConfigFileSpec> config_files;  // optional on the wire
 };
 
 struct DesiredInstance {
   std::string id;  // [A-Za-z0-9_-]{1,64}
   PowerState power = PowerState::Stopped;
-  // A user restart bumps restart_generation (stop sequence, then start); a kill bumps
-  // kill_generation (SIGKILL at once). Both only grow: a replayed document repeats nothing.
-  std::uint64_t restart_generation = 0, kill_generation = 0;
   ResolvedWorkload workload;
+  // Power actions as generations that only grow (decision 0027): a higher restart generation
+  // = stop sequence, then start; a higher kill generation = SIGKILL at once. Optional: 0.
+  std::uint64_t restart_generation = 0, kill_generation = 0;
 };
 
 struct DesiredState {
@@ -178,8 +210,9 @@ struct InstanceEvent {
   InstanceState to = InstanceState::Stopped;
   std::string reason;
   std::optional<int> exit_code;
+  std::optional<int> signal;  // crash: the signal that ended it
   bool oom_killed = false;
-  std::vector<std::string> last_lines;  // crash: the last lines of output
+  std::vector<std::string> last_lines;  // crash: the last lines of output; install: its log
   std::optional<bool> install_succeeded;
 };
 
