@@ -153,8 +153,6 @@ def test_a_crash_is_recorded_with_its_exit_code_and_last_lines(world):
     assert any(t["to"] == "crashed" for t in instance(w, iid)["transitions"])
 
 
-@pytest.mark.xfail(strict=True, reason="the agent runs the restart policy from the resolved workload (decision 0027); "
-                                      "until its reconciler does, a crash stays down: drop this mark then")
 def test_the_restart_policy_restarts_a_crashed_instance_its_attempts_then_gives_up(world):
     w = world
     iid = create(w, "crash-policy", workload=w.crasher)["id"]
