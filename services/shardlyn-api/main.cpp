@@ -10,13 +10,15 @@
 #include "identity/routes.hpp"
 #include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
+#include "instances/routes.hpp"
 #include "nodes/desired_versions.hpp"
-#include "nodes/no_instances.hpp"
 #include "nodes/routes.hpp"
 #include "orgs/routes.hpp"
 #include "security/digest.hpp"
 #include "settings.hpp"
+#include "store/time.hpp"
 #include "tokens/routes.hpp"
+#include "workloads/routes.hpp"
 
 std::span<const common::EmbeddedFile> shardlyn_api_migrations();
 std::span<const common::EmbeddedFile> shardlyn_api_openapi();
@@ -67,8 +69,10 @@ struct Shardlyn {
         backups(db, settings.backups),
         administration(db, access),
         node_versions(db),
-        nodes(db, settings.nodes, node_instances, access.token_key()),
-        agents(db, settings.nodes, node_instances, node_versions, access.token_key()) {}
+        nodes(db, settings.nodes, instances, access.token_key()),
+        agents(db, settings.nodes, instances, node_versions, access.token_key()),
+        workloads(db),
+        instances(db, node_versions, nodes) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -86,10 +90,12 @@ struct Shardlyn {
   shardlyn::Support support;
   shardlyn::SystemBackups backups;
   shardlyn::Administration administration;
-  shardlyn::NoInstances node_instances;
+  // Nodes and agents keep a reference to `instances` (their NodeInstances), declared after them.
   shardlyn::NodeVersions node_versions;
   shardlyn::Nodes nodes;
   shardlyn::Agents agents;
+  shardlyn::Workloads workloads;
+  shardlyn::Instances instances;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -97,6 +103,9 @@ struct Shardlyn {
   shardlyn::SettingsArea settings_area{org_settings, webhook_tokens, support, backups};
   shardlyn::AdminArea admin_area{administration, users};
   shardlyn::PageArea page_area{accounts, invites};
+  shardlyn::WorkloadArea workload_area{workloads, instances};
+  shardlyn::InstanceArea instance_area{instances};
+  shardlyn::AgentStateArea agent_state_area{instances, node_versions};
 };
 
 void setup(common::Service& service) {
@@ -120,7 +129,11 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::admin_routes(app.admin_area));
   app.access.add(service, shardlyn::page_routes(app.page_area));
   app.access.add(service, shardlyn::node_routes(app.nodes));
+  app.access.add(service, shardlyn::workload_routes(app.workload_area));
+  app.access.add(service, shardlyn::instance_routes(app.instance_area));
+  // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
+  for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));
   if (auto problems = shardlyn::Access::check_document(service.router().routes(), service.info().openapi_yaml);
       !problems.empty())
     throw common::ConfigError("route guards and the OpenAPI document disagree: " + problems.front() + " (and " +
@@ -128,6 +141,8 @@ void setup(common::Service& service) {
   if (!app.settings.backups.dir.empty())
     service.every("system backup", std::chrono::seconds(app.settings.backups.interval_s),
                   [&app] { app.backups.run(); });
+  service.every("instance metrics downsampling", std::chrono::minutes(5),
+                [&app] { app.instances.compact_metrics(store::unix_now()); });
   service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
   service.every("downsample node metrics", std::chrono::minutes(5), [&app] { app.nodes.downsample_metrics(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });

@@ -70,6 +70,9 @@ S_LINK_TOKEN = "gl_Rw6Tz1Nq8Vm3Kx5Pc2Hb7Yd4Lj9Fs0Ea"
 S_NODE_ID = "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b"
 S_REGISTER_TOKEN = "snr_Vb8Qm2Lx7Pz4Nc9Kr3Ty6Hd1Gs5Fe0Wa"
 S_AGENT_TOKEN = "sna_Qx8Wb2Rk7Pz5Nc9Vr3Ty6Hd1Gs0FeLm4"
+S_WORKLOAD_ID = "6f1c2a9e-3b47-4d2e-9a51-8c0d7e4f2b16"
+S_INSTANCE_ID = "c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e"
+S_INSTANCE_NODE = "9d4e1f7a-2b3c-4d5e-8f90-a1b2c3d4e5f6"
 
 
 def shardlyn_sign_in(run: Run, actor: str, email: str, password: str = PASSWORD) -> None:
@@ -95,6 +98,17 @@ def shardlyn_second_invite(run: Run) -> None:
                            json={"email": "kim@example.com", "role": "user"}, headers=run.actors["admin"])
     assert r.status_code == 201, r.text
     run.bind(S_INVITE_ID, r.json()["id"])
+
+
+def shardlyn_agent_reports_nothing(run: Run) -> None:
+    """The node's agent heartbeats with no instance left: a deleted instance is gone then."""
+    beat = {"v": 1, "metrics": {"cpu": {"usage": 0.1, "cores": 1},
+                                "memory": {"total_bytes": 1 << 30, "available_bytes": 1 << 29, "used_bytes": 1 << 29},
+                                "disk": {"path": "/", "total_bytes": 1 << 30, "free_bytes": 1 << 29, "used_bytes": 1 << 29},
+                                "network": {"rx_bytes": 0, "tx_bytes": 0}, "load": {"one": 0, "five": 0, "fifteen": 0}},
+            "instances": [], "desired_version": 0}
+    r = run.server.request("POST", "/v1/agent/heartbeat", json=beat, headers=run.actors["agent"])
+    assert r.status_code == 200, r.text
 
 
 def shardlyn_mailed(run: Run, to: str, kind: str, count: int = 1) -> str:
@@ -187,6 +201,27 @@ def shardlyn_scenario() -> list:
         Step("agentRegister", bind={"node_id": S_NODE_ID, "agent_token": S_AGENT_TOKEN},
              after=lambda run, v: run.actors.update(agent={"X-Agent-Token": v["agent_token"]})),
         Step("agentHeartbeat", "agent"),
+        Step("createWorkload", adm, bind={"id": S_WORKLOAD_ID}),
+        Step("listWorkloads", adm),
+        Step("getWorkload", adm),
+        Step("updateWorkload", adm),
+        Step("exportWorkload", adm),
+        Step("importEgg", adm),
+        Step("createWorkloadFromTemplate", adm),
+        Step("createInstance", adm, bind={"id": S_INSTANCE_ID, "node_id": S_INSTANCE_NODE}),
+        Step("listInstances", adm),
+        Step("getInstance", adm),
+        Step("updateInstance", adm),
+        Step("startInstance", adm),
+        Step("getAgentDesired", "agent"),
+        Step("postAgentEvents", "agent"),
+        Step("getInstanceStats", adm),
+        Step("getInstanceMetricsHistory", adm),
+        Step("restartInstance", adm),
+        Step("stopInstance", adm),
+        Step("killInstance", adm),
+        Step("deleteInstance", adm),
+        Step("deleteWorkload", adm, before=shardlyn_agent_reports_nothing),
         Step("listNodes", adm),
         Step("getNode", adm),
         Step("updateNode", adm),

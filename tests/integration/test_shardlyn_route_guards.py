@@ -18,6 +18,10 @@ FREE_PLAN = "00000000-0000-4000-8000-000000000001"
 SSH_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl guard@test")
 
 
+WORKLOAD = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "guarded"},
+            "spec": {"command": ["/bin/sh", "-c", "sleep 60"], "resources": {"requests": {"cpu": 0.1, "memory": "16Mi"}}}}
+
+
 @pytest.fixture(scope="module")
 def world(module_launch):
     server = module_launch("shardlyn-api", env=SHARDLYN_ENV)
@@ -40,6 +44,17 @@ def world(module_launch):
     w.b_token = w.bob.api_token()
     w.root_none = w.admin.api_token(permissions=[], root=True)
     w.a_node = register_node(server, w.alice)
+    heartbeat = {"v": 1, "metrics": {"cpu": {"usage": 0.1, "cores": 1},
+                                     "memory": {"total_bytes": 1 << 30, "available_bytes": 1 << 29, "used_bytes": 1 << 29},
+                                     "disk": {"path": "/", "total_bytes": 1 << 30, "free_bytes": 1 << 29,
+                                              "used_bytes": 1 << 29},
+                                     "network": {"rx_bytes": 0, "tx_bytes": 0},
+                                     "load": {"one": 0.1, "five": 0.1, "fifteen": 0.1}},
+                 "instances": [], "desired_version": 0}
+    expect(server.request("POST", "/v1/agent/heartbeat", json=heartbeat, headers={"X-Agent-Token": w.a_node[1]}), 200)
+    w.a_workload = expect(w.alice.post("/v1/workloads", WORKLOAD), 201)["id"]
+    w.a_instance = expect(w.alice.post("/v1/instances", {"workload_id": w.a_workload, "name": "guarded",
+                                                         "node_id": w.a_node[0]}), 201)["id"]
     w.a_webhook = expect(w.alice.post("/v1/webhook-tokens", {"name": "ci"}), 201)["id"]
     expect(w.alice.post("/v1/settings/ssh-keys", {"name": "deploy", "public_key": SSH_KEY}), 201)
     claims = jwt.decode(w.alice.access, JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
@@ -71,6 +86,10 @@ def concrete(w, path):
         ids["id"] = w.a_webhook
     elif path.startswith("/v1/nodes/"):
         ids["id"] = w.a_node[0]
+    elif path.startswith("/v1/workloads/"):
+        ids["id"] = w.a_workload
+    elif path.startswith("/v1/instances/"):
+        ids["id"] = w.a_instance
     elif path.startswith("/v1/admin/organizations/"):
         ids["id"] = w.alice.org
     elif path.startswith("/v1/admin/plans/"):
@@ -86,7 +105,8 @@ def concrete(w, path):
 def call(w, method, path, headers):
     kw = {"headers": headers}
     if method in ("POST", "PUT"):
-        kw["json"] = {}
+        # A valid workload document, so that a route checking its body first still reaches its guard.
+        kw["json"] = WORKLOAD if path.startswith("/v1/workloads") and method == "PUT" else {}
     return w.server.request(method, path, **kw)
 
 
