@@ -145,6 +145,8 @@ def test_register_tokens_are_checked_and_the_node_routes_change_the_node(launch)
     drained = expect(alice.post(f"/v1/nodes/{node_id}/drain", {"deadline_s": 60}), 200)
     assert drained["draining"] and drained["cordoned"] and drained["drain_deadline_at"]
     assert drained["stopped_instances"] == [] and not drained["schedulable"]
+    undrained = expect(alice.post(f"/v1/nodes/{node_id}/uncordon"), 200)  # ends the drain too
+    assert not undrained["draining"] and not undrained["cordoned"] and undrained["drain_deadline_at"] is None
     expect_error(api, alice.get(f"/v1/nodes/{node_id}/metrics/history?from=2030-01-01T00:00:00Z"
                                 "&to=2029-01-01T00:00:00Z"), 400, "from")
 
