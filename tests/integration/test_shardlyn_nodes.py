@@ -102,11 +102,21 @@ def test_another_organisation_is_404_and_a_missing_permission_403(launch):
                          ("POST", "/drain"), ("GET", "/metrics/history")):
         kw = {"json": {}} if method in ("POST", "PUT") else {}
         expect_error(api, bob.request(method, f"/v1/nodes/{node_id}{path}", **kw), 404)
+    provisioned = [("POST", "/power/start"), ("POST", "/power/stop"), ("POST", "/power/reboot"),
+                   ("GET", "/power/status"), ("POST", "/resize"), ("GET", "/firewall/rules"),
+                   ("POST", "/firewall/rules"), ("DELETE", "/firewall/rules")]
+    for method, path in provisioned:
+        kw = {"json": {}} if method == "POST" else {}
+        expect_error(api, bob.request(method, f"/v1/nodes/{node_id}{path}", **kw), 404)
+        # A registered node is no provisioned server: 501 says what is missing.
+        expect_error(api, alice.request(method, f"/v1/nodes/{node_id}{path}", **kw), 501, "provision")
     none = alice.api_token(permissions=[])["token"]
     expect_error(api, api.request("GET", "/v1/nodes", headers=bearer(none)), 403, "nodes.read")
     expect_error(api, api.request("POST", "/v1/nodes/register-token", headers=bearer(none), json={}), 403,
                  "nodes.create")
     expect_error(api, api.request("DELETE", f"/v1/nodes/{node_id}", headers=bearer(none)), 403, "nodes.delete")
+    expect_error(api, api.request("POST", f"/v1/nodes/{node_id}/power/start", headers=bearer(none), json={}), 403,
+                 "nodes.power")
     reader = alice.api_token(permissions=["nodes.read"])["token"]
     expect(api.request("GET", f"/v1/nodes/{node_id}", headers=bearer(reader)), 200)
     expect_error(api, api.request("POST", f"/v1/nodes/{node_id}/cordon", headers=bearer(reader), json={}), 403,
@@ -135,6 +145,8 @@ def test_register_tokens_are_checked_and_the_node_routes_change_the_node(launch)
     drained = expect(alice.post(f"/v1/nodes/{node_id}/drain", {"deadline_s": 60}), 200)
     assert drained["draining"] and drained["cordoned"] and drained["drain_deadline_at"]
     assert drained["stopped_instances"] == [] and not drained["schedulable"]
+    undrained = expect(alice.post(f"/v1/nodes/{node_id}/uncordon"), 200)  # ends the drain too
+    assert not undrained["draining"] and not undrained["cordoned"] and undrained["drain_deadline_at"] is None
     expect_error(api, alice.get(f"/v1/nodes/{node_id}/metrics/history?from=2030-01-01T00:00:00Z"
                                 "&to=2029-01-01T00:00:00Z"), 400, "from")
 

@@ -141,6 +141,16 @@ common::Response node_metrics_history(Nodes& nodes, common::Request& req) {
   return common::Response::json(json::object{{"node_id", node_id(req)}, {"points", std::move(points)}});
 }
 
+// Power, resize and firewall act on servers Shardlyn provisioned at a cloud provider; until the
+// provisioning of the operations issue exists, every node is one its agent registered.
+common::Response provisioned_only(Nodes& nodes, common::Request& req) {
+  nodes.find(caller_of(req), node_id(req));  // 404 for another organisation's node first
+  throw common::ApiError(501,
+                         "power, resize and firewall need a provisioned server: node provisioning (a cloud "
+                         "provider) is not available yet, and this node was registered by its agent",
+                         common::codes::kNotImplemented);
+}
+
 // An agent document of the protocol; a malformed one is 400 naming the field.
 template <class T>
 T agent_document(const common::Request& req, const char* document) {
@@ -190,6 +200,14 @@ Routes node_routes(Nodes& nodes) {
                    post("/{id}/drain", "nodes.update", bind(nodes, drain_node), {.fields = {"deadline_s"}}),
                    get("/{id}/metrics/history", "nodes.read", bind(nodes, node_metrics_history),
                        {.query = {"from", "to"}}),
+                   post("/{id}/power/start", "nodes.power", bind(nodes, provisioned_only)),
+                   post("/{id}/power/stop", "nodes.power", bind(nodes, provisioned_only)),
+                   post("/{id}/power/reboot", "nodes.power", bind(nodes, provisioned_only)),
+                   get("/{id}/power/status", "nodes.read", bind(nodes, provisioned_only)),
+                   post("/{id}/resize", "nodes.power", bind(nodes, provisioned_only), {.fields = {"*"}}),
+                   get("/{id}/firewall/rules", "nodes.read", bind(nodes, provisioned_only)),
+                   post("/{id}/firewall/rules", "nodes.firewall", bind(nodes, provisioned_only), {.fields = {"*"}}),
+                   del("/{id}/firewall/rules", "nodes.firewall", bind(nodes, provisioned_only)),
                });
 }
 
