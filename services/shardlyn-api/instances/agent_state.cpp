@@ -107,18 +107,17 @@ EventOutcome Instances::record(const std::string& node_id, const agentproto::Eve
   return out;
 }
 
-void Instances::observe(const std::string& node_id, const std::vector<agentproto::InstanceReport>& reports) {
+bool Instances::observe(store::Connection& db, const std::string& node_id,
+                        const std::vector<agentproto::InstanceReport>& reports) {
   std::vector<std::string> gone;
-  db_.write([&](store::Connection& db) {
-    auto now = store::unix_now();
-    for (auto& r : instance_rows::where(db, "node_id", node_id)) {
-      auto report = std::find_if(reports.begin(), reports.end(), [&](const auto& x) { return x.id == r.id; });
-      if (report != reports.end()) observe_one(db, r, *report, now);
-      else if (r.desired == agentproto::PowerState::Deleted) gone.push_back(r.id);  // the agent removed it
-    }
-    for (const auto& id : gone) db.execute("DELETE FROM instances WHERE id = ?", id);
-  });
-  if (!gone.empty()) bump({node_id});
+  auto now = store::unix_now();
+  for (auto& r : instance_rows::where(db, "node_id", node_id)) {
+    auto report = std::find_if(reports.begin(), reports.end(), [&](const auto& x) { return x.id == r.id; });
+    if (report != reports.end()) observe_one(db, r, *report, now);
+    else if (r.desired == agentproto::PowerState::Deleted) gone.push_back(r.id);  // the agent removed it
+  }
+  for (const auto& id : gone) db.execute("DELETE FROM instances WHERE id = ?", id);
+  return !gone.empty();
 }
 
 void Instances::compact_metrics(std::int64_t now) {

@@ -126,7 +126,8 @@ class Instances : public NodeInstances, public InstanceControl {
   void compact_metrics(std::int64_t now);
 
   // NodeInstances
-  void observe(const std::string& node_id, const std::vector<agentproto::InstanceReport>& reports) override;
+  bool observe(store::Connection& db, const std::string& node_id,
+               const std::vector<agentproto::InstanceReport>& reports) override;
   DrainOutcome drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) override;
   std::size_t count_on(const std::string& node_id) const override;
   // InstanceControl

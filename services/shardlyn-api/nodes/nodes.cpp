@@ -220,8 +220,11 @@ agentproto::RegisterResponse Agents::register_node(const agentproto::RegisterReq
 }
 
 agentproto::HeartbeatResponse Agents::heartbeat(const AgentCaller& agent, const agentproto::Heartbeat& heartbeat) {
-  db_.write([&](store::Connection& c) { node_rows::heartbeat(c, agent.node_id, heartbeat, store::unix_now()); });
-  instances_.observe(agent.node_id, heartbeat.instances);
+  bool changed = db_.write([&](store::Connection& c) {
+    node_rows::heartbeat(c, agent.node_id, heartbeat, store::unix_now());
+    return instances_.observe(c, agent.node_id, heartbeat.instances);
+  });
+  if (changed) versions_.bump(agent.node_id);
   return {versions_.current(agent.node_id), settings_.heartbeat_interval_s};
 }
 

@@ -19,6 +19,9 @@
 namespace common {
 struct Request;
 }
+namespace store {
+class Connection;
+}
 
 namespace shardlyn {
 
@@ -77,8 +80,12 @@ struct DrainOutcome {
 class NodeInstances {
  public:
   virtual ~NodeInstances() = default;
-  // The instance states and stats one heartbeat of the node reported.
-  virtual void observe(const std::string& node_id, const std::vector<agentproto::InstanceReport>& reports) = 0;
+  // The instance states and stats one heartbeat of the node reported, recorded inside the
+  // heartbeat's own transaction (one commit per heartbeat). True when what the node should run
+  // changed (an instance it no longer reports is gone): the caller bumps the node's desired
+  // version after the commit.
+  virtual bool observe(store::Connection& db, const std::string& node_id,
+                       const std::vector<agentproto::InstanceReport>& reports) = 0;
   // Moves what can move and stops the rest, by `deadline` (the agent's stop sequence).
   virtual DrainOutcome drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) = 0;
   // How many instances the node holds (a node with instances is not deleted: 409).

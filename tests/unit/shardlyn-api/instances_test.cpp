@@ -69,6 +69,11 @@ struct World {
   Caller caller;
   std::string workload_id;
 
+  // One heartbeat's instance reports, in a transaction of their own as the heartbeat's would be.
+  void observe(const std::string& node, const std::vector<agentproto::InstanceReport>& reports) {
+    if (db.write([&](store::Connection& c) { return instances.observe(c, node, reports); })) versions.bump(node);
+  }
+
   World() {
     common::migrate_service(db, shardlyn_api_migrations(), identity::migrations());
     db.write([](store::Connection& c) {
@@ -208,7 +213,7 @@ TEST_CASE("heartbeats keep stats and history; a deleted instance goes once the a
   World w;
   auto r = w.create("a", "node-big");
   agentproto::InstanceReport report{r.id, InstanceState::Stopped, std::nullopt, {1.5, 1000, 2000, 3, 10, 20, 500}};
-  w.instances.observe("node-big", {report});
+  w.observe("node-big", {report});
   auto shown = w.instances.get(w.caller, r.id);
   CHECK(shown.state == InstanceState::Stopped);
   REQUIRE(shown.stats);
@@ -216,9 +221,9 @@ TEST_CASE("heartbeats keep stats and history; a deleted instance goes once the a
   auto now = store::unix_now();
   CHECK(w.instances.history(w.caller, r.id, {now - 60, now + 1, 0}).size() == 1);
   w.instances.remove(w.caller, r.id);
-  w.instances.observe("node-big", {report});  // still reported: still there
+  w.observe("node-big", {report});  // still reported: still there
   CHECK(w.instances.count_on("node-big") == 1);
-  w.instances.observe("node-big", {});
+  w.observe("node-big", {});
   CHECK(w.instances.count_on("node-big") == 0);
 }
 
