@@ -18,6 +18,7 @@
 #include "settings.hpp"
 #include "store/time.hpp"
 #include "tokens/routes.hpp"
+#include "tunnel/console_routes.hpp"
 #include "tunnel/routes.hpp"
 #include "workloads/routes.hpp"
 
@@ -98,6 +99,7 @@ struct Shardlyn {
   shardlyn::Workloads workloads;
   shardlyn::Instances instances;
   shardlyn::TunnelHub tunnel;
+  shardlyn::ConsoleFeeds consoles{tunnel, instances};
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -108,6 +110,7 @@ struct Shardlyn {
   shardlyn::WorkloadArea workload_area{workloads, instances};
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
+  shardlyn::ConsoleArea console_area{access, instances, consoles};
 };
 
 void setup(common::Service& service) {
@@ -124,6 +127,7 @@ void setup(common::Service& service) {
   service.auth_scheme(std::string(shardlyn::kAgentAuth), [&app](common::Request& req) { app.agents.authenticate(req); });
   service.on_shutdown([&app] {
     app.node_versions.stop();
+    app.consoles.stop();
     app.tunnel.stop();
   });
   app.access.add(service, shardlyn::auth_routes(app.auth_area));
@@ -136,6 +140,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::node_routes(app.nodes));
   app.access.add(service, shardlyn::workload_routes(app.workload_area));
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
+  app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
