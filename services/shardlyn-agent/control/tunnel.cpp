@@ -132,13 +132,15 @@ void Tunnel::pump(std::shared_ptr<Channel> channel, InstanceHandle handle) {
     // Past the run's last line: the API saw an earlier run, and this one is new to it.
     if (since > last) since = 0;
     auto console = driver.attach(handle, since);
+    // An install run ends with its own output; the run that follows gets a channel of its own.
+    const char* event = reconciler_.installing(handle.instance_id) ? "install output" : "console output";
     while (!channel->closed) {
       auto line = console->next(kPumpPoll);
       if (!line) {
         if (console->ended()) break;
         continue;
       }
-      ChannelData data{channel->open.channel, "console output", json::array{json::string(line->text)}, line->seq};
+      ChannelData data{channel->open.channel, event, json::array{json::string(line->text)}, line->seq};
       if (!send_within_credit(*channel, to_text(TunnelFrame{data}))) break;
     }
   } catch (const std::exception& e) {
