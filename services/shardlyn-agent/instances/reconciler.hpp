@@ -90,6 +90,7 @@ class Reconciler {
   void converge(const std::string& id, const agentproto::DesiredInstance* desired, Entry& entry);
   void load(const std::string& id, const agentproto::DesiredInstance* desired, Entry& entry);
   void track_power(const std::string& id, agentproto::PowerState power, Entry& entry);
+  bool apply_kill(const std::string& id, const agentproto::DesiredInstance& d, Entry& e, const Observed& observed);
   bool apply_generations(const std::string& id, const agentproto::DesiredInstance& desired, Entry& entry,
                          const Observed& observed);
   void run_wanted(const agentproto::DesiredInstance& desired, Entry& entry, const Observed& observed);
