@@ -126,17 +126,21 @@ void Tunnel::open_channel(const OpenChannel& open) {
 void Tunnel::pump(std::shared_ptr<Channel> channel, InstanceHandle handle) {
   try {
     auto& driver = reconciler_.driver();
-    std::uint64_t since = 0;
-    if (channel->open.since_seq) since = *channel->open.since_seq;
-    else if (auto tail = driver.logs(handle, 1); !tail.empty()) since = tail.back().seq;
+    auto tail = driver.logs(handle, 1);
+    std::uint64_t last = tail.empty() ? 0 : tail.back().seq;
+    std::uint64_t since = channel->open.since_seq.value_or(last);
+    // Past the run's last line: the API saw an earlier run, and this one is new to it.
+    if (since > last) since = 0;
     auto console = driver.attach(handle, since);
+    // An install run ends with its own output; the run that follows gets a channel of its own.
+    const char* event = reconciler_.installing(handle.instance_id) ? "install output" : "console output";
     while (!channel->closed) {
       auto line = console->next(kPumpPoll);
       if (!line) {
         if (console->ended()) break;
         continue;
       }
-      ChannelData data{channel->open.channel, "console output", json::array{json::string(line->text)}, line->seq};
+      ChannelData data{channel->open.channel, event, json::array{json::string(line->text)}, line->seq};
       if (!send_within_credit(*channel, to_text(TunnelFrame{data}))) break;
     }
   } catch (const std::exception& e) {

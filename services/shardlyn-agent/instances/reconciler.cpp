@@ -533,6 +533,12 @@ std::vector<InstanceHandle> Reconciler::handles() const {
   return out;
 }
 
+bool Reconciler::installing(const std::string& instance_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(instance_id);
+  return it != entries_.end() && it->second.record.installing;
+}
+
 std::optional<InstanceHandle> Reconciler::handle(const std::string& instance_id) const {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(instance_id);

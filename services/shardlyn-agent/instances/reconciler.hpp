@@ -62,6 +62,8 @@ class Reconciler {
   bool settling() const;
   // The runtime handle of an instance the agent runs (console and logs channels).
   std::optional<InstanceHandle> handle(const std::string& instance_id) const;
+  // Whether the instance's current run is its install script (its output is install output).
+  bool installing(const std::string& instance_id) const;
   // Every instance with runtime objects on the node.
   std::vector<InstanceHandle> handles() const;
   RuntimeDriver& driver() { return driver_; }
