@@ -18,6 +18,7 @@
 #include "settings.hpp"
 #include "store/time.hpp"
 #include "tokens/routes.hpp"
+#include "tunnel/routes.hpp"
 #include "workloads/routes.hpp"
 
 std::span<const common::EmbeddedFile> shardlyn_api_migrations();
@@ -96,6 +97,7 @@ struct Shardlyn {
   shardlyn::Agents agents;
   shardlyn::Workloads workloads;
   shardlyn::Instances instances;
+  shardlyn::TunnelHub tunnel;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -120,7 +122,10 @@ void setup(common::Service& service) {
   service.limit_class("agent", app.settings.agent_limit);
   app.access.guard(service);
   service.auth_scheme(std::string(shardlyn::kAgentAuth), [&app](common::Request& req) { app.agents.authenticate(req); });
-  service.on_shutdown([&app] { app.node_versions.stop(); });
+  service.on_shutdown([&app] {
+    app.node_versions.stop();
+    app.tunnel.stop();
+  });
   app.access.add(service, shardlyn::auth_routes(app.auth_area));
   app.access.add(service, shardlyn::user_routes(app.user_area));
   app.access.add(service, shardlyn::api_token_routes(app.api_tokens));
@@ -131,9 +136,11 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::node_routes(app.nodes));
   app.access.add(service, shardlyn::workload_routes(app.workload_area));
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
+  app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));
+  service.add(shardlyn::agent_tunnel_routes(app.tunnel));
   if (auto problems = shardlyn::Access::check_document(service.router().routes(), service.info().openapi_yaml);
       !problems.empty())
     throw common::ConfigError("route guards and the OpenAPI document disagree: " + problems.front() + " (and " +

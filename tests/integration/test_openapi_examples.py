@@ -201,6 +201,7 @@ def shardlyn_scenario() -> list:
         Step("agentRegister", bind={"node_id": S_NODE_ID, "agent_token": S_AGENT_TOKEN},
              after=lambda run, v: run.actors.update(agent={"X-Agent-Token": v["agent_token"]})),
         Step("agentHeartbeat", "agent"),
+        Step("agentTunnel", "agent", status=426),  # a plain GET: the tunnel itself is a WebSocket
         Step("createWorkload", adm, bind={"id": S_WORKLOAD_ID}),
         Step("listWorkloads", adm),
         Step("getWorkload", adm),
@@ -263,6 +264,8 @@ def shardlyn_scenario() -> list:
         Step("adminListSubscriptions", adm, bind={"items.0.id": S_SUB_ID}),
         Step("adminUpdateSubscription", adm),
         Step("adminDeletePlan", adm),
+        Step("tunnelStats", adm),
+        Step("tunnelAgents", adm),
         Step("adminGetLogSettings", adm),
         Step("adminUpdateLogSettings", adm),
         Step("sendSupportMessage", sam),

@@ -37,6 +37,13 @@ common::Route del(std::string path, std::string permission, common::Handler hand
   return row("DELETE", std::move(path), std::move(permission), std::move(handler), std::move(options));
 }
 
+common::Route websocket(std::string path, std::string permission, common::WebSocketRoute socket,
+                        RouteOptions options) {
+  auto route = row("GET", std::move(path), std::move(permission), {}, std::move(options));
+  route.websocket = std::move(socket);
+  return route;
+}
+
 Routes group(std::string_view prefix, Guard guard, Routes rows) {
   for (auto& r : rows) {
     r.path = std::string(prefix) + r.path;

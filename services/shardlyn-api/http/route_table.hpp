@@ -39,6 +39,9 @@ common::Route post(std::string path, std::string permission, common::Handler han
 common::Route put(std::string path, std::string permission, common::Handler handler, RouteOptions options = {});
 common::Route patch(std::string path, std::string permission, common::Handler handler, RouteOptions options = {});
 common::Route del(std::string path, std::string permission, common::Handler handler, RouteOptions options = {});
+// A WebSocket route (GET with an upgrade): `open` makes the handler of each connection.
+common::Route websocket(std::string path, std::string permission, common::WebSocketRoute socket,
+                        RouteOptions options = {});
 
 // The rows under `prefix`, each guarded by `guard`.
 Routes group(std::string_view prefix, Guard guard, Routes rows);
