@@ -12,6 +12,7 @@
 #include "identity/totp_store.hpp"
 #include "instances/routes.hpp"
 #include "nodes/desired_versions.hpp"
+#include "nodes/on_node_routes.hpp"
 #include "nodes/routes.hpp"
 #include "orgs/routes.hpp"
 #include "security/digest.hpp"
@@ -98,6 +99,9 @@ struct Shardlyn {
   shardlyn::Workloads workloads;
   shardlyn::Instances instances;
   shardlyn::TunnelHub tunnel;
+  shardlyn::AgentRequests node_agents{nodes, tunnel};
+  shardlyn::Inventory inventory{node_agents};
+  shardlyn::ContainerManagement containers{node_agents};
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -108,6 +112,7 @@ struct Shardlyn {
   shardlyn::WorkloadArea workload_area{workloads, instances};
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
+  shardlyn::OnNodeArea on_node_area{inventory, containers};
 };
 
 void setup(common::Service& service) {
@@ -134,6 +139,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::admin_routes(app.admin_area));
   app.access.add(service, shardlyn::page_routes(app.page_area));
   app.access.add(service, shardlyn::node_routes(app.nodes));
+  app.access.add(service, shardlyn::on_node_routes(app.on_node_area));
   app.access.add(service, shardlyn::workload_routes(app.workload_area));
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));

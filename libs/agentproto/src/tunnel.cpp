@@ -150,8 +150,7 @@ void read_action(Reader& r, TunnelRequest& m) {
   }
   if (m.kind == RequestKind::ProcessKill || m.kind == RequestKind::ContainerKill) {
     m.signal = r.opt_string("signal").value_or("");
-    if (!m.signal.empty() && (!m.signal.starts_with("SIG") || m.signal.size() > 16))
-      r.fail("signal", "must be a signal name (SIGTERM)");
+    if (!m.signal.empty() && !known_signal(m.signal)) r.fail("signal", "must be a signal name (SIGTERM), got '" + m.signal + "'");
   }
 }
 
@@ -167,6 +166,13 @@ TunnelRequest tag_invoke(json::value_to_tag<TunnelRequest>, const json::value& i
   if (m.kind != RequestKind::Inventory) read_action(r, m);
   r.done();
   return m;
+}
+
+bool known_signal(std::string_view name) {
+  for (std::string_view known : {"SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGTERM",
+                                 "SIGCONT", "SIGSTOP", "SIGWINCH"})
+    if (name == known) return true;
+  return false;
 }
 
 bool valid_container_ref(std::string_view ref) {

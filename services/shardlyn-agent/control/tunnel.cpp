@@ -157,12 +157,20 @@ void Tunnel::pump_lines(Channel& channel, Console& console, const char* event) {
   }
 }
 
-// A container's output (docker nodes): the engine is asked on the channel's own thread.
+// A container's output (docker nodes), asked of the engine on the channel's own thread: first
+// a "container" event (or an "error" naming the refusal), then its lines.
 void Tunnel::container_pump(std::shared_ptr<Channel> channel) {
   std::string reason = "container output ended";
   try {
-    pump_lines(*channel, *requests_.container_logs(channel->open), "container output");
+    auto [container, output] = requests_.container_logs(channel->open);
+    ChannelData found{channel->open.channel, "container", json::array{container_json(container)}, {}};
+    if (send_within_credit(*channel, to_text(TunnelFrame{found})))
+      pump_lines(*channel, *output, "container output");
+  } catch (const RequestRefused& e) {
+    refuse(channel->open.channel, "open", e.code(), e.what());
+    reason = e.what();
   } catch (const std::exception& e) {
+    refuse(channel->open.channel, "open", "engine_failed", e.what());
     reason = e.what();
   }
   channel_ended(channel, reason);

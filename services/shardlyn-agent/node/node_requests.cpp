@@ -177,8 +177,10 @@ json::object NodeRequests::kill_process(const agentproto::TunnelRequest& request
           {"instance_id", owner ? json::value(*owner) : json::value(nullptr)}};
 }
 
-std::unique_ptr<Console> NodeRequests::container_logs(const agentproto::OpenChannel& open) {
-  return engine().logs(container(open.container_id), open.tail, open.follow);
+std::pair<ContainerInfo, std::unique_ptr<Console>> NodeRequests::container_logs(const agentproto::OpenChannel& open) {
+  auto c = container(open.container_id);
+  auto output = engine().logs(c, open.tail, open.follow);
+  return {std::move(c), std::move(output)};
 }
 
 }  // namespace agent

@@ -45,8 +45,8 @@ class NodeRequests {
   // many wait).
   void submit(agentproto::TunnelRequest request, Reply reply);
   agentproto::TunnelResponse answer(const agentproto::TunnelRequest& request);
-  // The output of a container_logs channel; throws RequestRefused.
-  std::unique_ptr<Console> container_logs(const agentproto::OpenChannel& open);
+  // The container of a container_logs channel and its output; throws RequestRefused.
+  std::pair<ContainerInfo, std::unique_ptr<Console>> container_logs(const agentproto::OpenChannel& open);
 
  private:
   boost::json::object inventory(const agentproto::TunnelRequest& request);

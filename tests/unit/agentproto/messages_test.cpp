@@ -269,6 +269,9 @@ TEST_CASE("container and process requests refuse what could reach elsewhere, nam
   CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_start","container_id":"a","pid":1)")) == "frame.pid");
   CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_stop","container_id":"a","timeout_s":99999)")) == "frame.timeout_s");
   CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_kill","container_id":"a","signal":"rm -rf")")) == "frame.signal");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":3,"signal":"SIGFOO")")) == "frame.signal");
+  CHECK(known_signal("SIGWINCH"));
+  CHECK_FALSE(known_signal("KILL"));
   CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":0)")) == "frame.pid");
   CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":3,"scope":"all")")) == "frame.scope");
   CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":3,"container_id":"a")")) == "frame.container_id");

@@ -285,6 +285,9 @@ struct TunnelRequest {
 
 // A container id or name as the engine takes it in a path: nothing that could change the path.
 bool valid_container_ref(std::string_view ref);
+// The signals a kill may name: SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGKILL, SIGUSR1, SIGUSR2,
+// SIGTERM, SIGCONT, SIGSTOP, SIGWINCH.
+bool known_signal(std::string_view name);
 
 struct TunnelResponse {
   std::string id;

@@ -1,0 +1,16 @@
+#pragma once
+// The Node Endpoints that act on the node through its agent: Inventory, the terminal (Monitoring)
+// and Container Management (on Node).
+#include "http/route_table.hpp"
+#include "nodes/on_node.hpp"
+
+namespace shardlyn {
+
+struct OnNodeArea {
+  Inventory& inventory;
+  ContainerManagement& containers;
+};
+
+Routes on_node_routes(OnNodeArea& area);
+
+}  // namespace shardlyn
