@@ -19,6 +19,7 @@
 #include "settings.hpp"
 #include "store/time.hpp"
 #include "tokens/routes.hpp"
+#include "tunnel/console_routes.hpp"
 #include "tunnel/routes.hpp"
 #include "workloads/routes.hpp"
 
@@ -99,6 +100,7 @@ struct Shardlyn {
   shardlyn::Workloads workloads;
   shardlyn::Instances instances;
   shardlyn::TunnelHub tunnel;
+  shardlyn::ConsoleFeeds consoles{tunnel, instances};
   shardlyn::AgentRequests node_agents{nodes, tunnel};
   shardlyn::Inventory inventory{node_agents};
   shardlyn::ContainerManagement containers{node_agents};
@@ -112,6 +114,7 @@ struct Shardlyn {
   shardlyn::WorkloadArea workload_area{workloads, instances};
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
+  shardlyn::ConsoleArea console_area{access, instances, consoles};
   shardlyn::OnNodeArea on_node_area{inventory, containers};
 };
 
@@ -129,6 +132,7 @@ void setup(common::Service& service) {
   service.auth_scheme(std::string(shardlyn::kAgentAuth), [&app](common::Request& req) { app.agents.authenticate(req); });
   service.on_shutdown([&app] {
     app.node_versions.stop();
+    app.consoles.stop();
     app.tunnel.stop();
   });
   app.access.add(service, shardlyn::auth_routes(app.auth_area));
@@ -142,6 +146,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::on_node_routes(app.on_node_area));
   app.access.add(service, shardlyn::workload_routes(app.workload_area));
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
+  app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));

@@ -135,9 +135,11 @@ void Tunnel::open_channel(const OpenChannel& open) {
 void Tunnel::pump(std::shared_ptr<Channel> channel, InstanceHandle handle) {
   try {
     auto& driver = reconciler_.driver();
-    std::uint64_t since = 0;
-    if (channel->open.since_seq) since = *channel->open.since_seq;
-    else if (auto tail = driver.logs(handle, 1); !tail.empty()) since = tail.back().seq;
+    auto tail = driver.logs(handle, 1);
+    std::uint64_t last = tail.empty() ? 0 : tail.back().seq;
+    std::uint64_t since = channel->open.since_seq.value_or(last);
+    // Past the run's last line: the API saw an earlier run, and this one is new to it.
+    if (since > last) since = 0;
     pump_lines(*channel, *driver.attach(handle, since), "console output");
   } catch (const std::exception& e) {
     common::log::warn("tunnel channel failed", {{"channel", channel->open.channel}, {"error", e.what()}});

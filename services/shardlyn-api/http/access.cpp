@@ -137,6 +137,7 @@ Caller Access::from_jwt(std::string_view token) const {
   c.session_id = claims->session_id;
   c.email = state->email;
   c.platform_admin = state->platform_admin;
+  c.expires_at = claims->expires_at;
   return c;
 }
 
@@ -204,6 +205,7 @@ Caller Access::from_api_token(std::string_view token) const {
     throw common::ApiError::unauthorized("invalid API token");
   Caller c = admit(*state, store::unix_now());
   c.generation = generation;
+  c.expires_at = state->expires_at.value_or(0);
   return c;
 }
 
@@ -288,6 +290,8 @@ void Access::authenticate(common::Request& req, const common::Route& route) cons
   OrgScope scope = scope_of(route.scope);
   const std::string& permission = route.permission;
   auto bearer = req.bearer_token();
+  // A WebSocket upgrade without credentials: its handler authenticates the first frame.
+  if (route.websocket.open && !req.headers.has("Authorization") && req.headers.has("Sec-WebSocket-Key")) return;
   if (!bearer || bearer->empty()) throw common::ApiError::unauthorized();
   bool api_token = bearer->starts_with(kApiTokenPrefix);
   Caller c = api_token ? from_api_token(*bearer) : from_jwt(*bearer);
@@ -307,6 +311,23 @@ void Access::authenticate(common::Request& req, const common::Route& route) cons
   req.principal = std::move(c);
 }
 
+Caller Access::authenticate_token(const common::Request& upgrade, const common::Route& route,
+                                  std::string_view token) const {
+  common::Request req;
+  req.method = upgrade.method;
+  req.path = upgrade.path;
+  req.params = upgrade.params;
+  req.client_ip = upgrade.client_ip;
+  if (auto org = upgrade.headers.get("X-Organization-Id")) req.headers.add("X-Organization-Id", std::string(*org));
+  req.headers.add("Authorization", "Bearer " + std::string(token));
+  common::Route guard{.method = route.method, .path = route.path, .auth = route.auth, .scope = route.scope,
+                      .permission = route.permission};
+  authenticate(req, guard);
+  Caller c = caller_of(req);
+  if (!c.token_id.empty()) record_use(c, route.permission);
+  return c;
+}
+
 void Access::guard(common::Service& service) {
   service.on_shutdown([this] { uses_->stop(); });  // commits the queued uses
   for (Auth kind : {Auth::User, Auth::Member, Auth::Admin})
@@ -319,7 +340,13 @@ void Access::add(common::Service& service, std::vector<common::Route> routes) co
     // Every route of the table names its scope, so the document check can tell them from
     // libcommon's own routes (health, metrics, documentation).
     if (route.scope.empty()) route.scope = scope_name(OrgScope::None);
-    if (route.auth != auth_name(Auth::Public)) {
+    if (route.auth != auth_name(Auth::Public) && route.websocket.open) {
+      // An upgrade that carried its credential records its use (a first frame's: authenticate_token).
+      route.websocket.open = [this, open = std::move(route.websocket.open), permission = route.permission](common::Request& req) {
+        if (const auto* c = std::any_cast<Caller>(&req.principal); c && !c->token_id.empty()) record_use(*c, permission);
+        return open(req);
+      };
+    } else if (route.auth != auth_name(Auth::Public)) {
       route.handler = [this, handler = std::move(route.handler), permission = route.permission](common::Request& req) {
         if (const auto& c = caller_of(req); !c.token_id.empty()) record_use(c, permission);
         return handler(req);

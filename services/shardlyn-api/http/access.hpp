@@ -51,6 +51,7 @@ struct Caller {
   std::shared_ptr<const PermissionSet> permissions = std::make_shared<const PermissionSet>();
   std::string ip;
   std::uint64_t generation = 0;  // API tokens: the cache generation the token was checked under
+  std::int64_t expires_at = 0;   // when the credential ends (unix seconds; 0: no end)
 
   // The caller as the audit trail names them.
   audit::Actor actor() const { return {user_id, token_id, ip}; }
@@ -90,6 +91,10 @@ class Access {
   // the matched route declares (auth kind, organisation scope, permission); at shutdown the
   // queued API-token uses are committed.
   void guard(common::Service& service);
+  // A WebSocket's credential sent in its first frame instead of at the upgrade (browsers cannot
+  // set headers there): the caller the route's guard makes of `token`, as if the upgrade had
+  // carried it. Throws the same ApiError (401, 403, 404) the upgrade would have answered.
+  Caller authenticate_token(const common::Request& upgrade, const common::Route& route, std::string_view token) const;
   // Adds the routes to the service; an API token's use is queued before its handler runs and
   // committed in a batch (TokenUses).
   void add(common::Service& service, std::vector<common::Route> routes) const;

@@ -312,15 +312,36 @@ std::size_t Instances::count_on(const std::string& node_id) const {
   }));
 }
 
+namespace {
+InstanceRef ref_of(const InstanceRecord& r) {
+  return {r.id, r.org_id, r.node_id, agentproto::to_string(r.state), r.stats, r.stats_at.value_or(0)};
+}
+}  // namespace
+
 std::optional<InstanceRef> Instances::find(const std::string& org_id, const std::string& instance_id) const {
   auto r = db_.read([&](store::Connection& db) { return instance_rows::find_in(db, org_id, instance_id); });
   if (!r) return std::nullopt;
-  return InstanceRef{r->id, r->org_id, r->node_id, agentproto::to_string(r->state)};
+  return ref_of(*r);
+}
+
+std::optional<InstanceRef> Instances::find_any(const std::string& instance_id) const {
+  auto r = db_.read([&](store::Connection& db) { return instance_rows::find(db, instance_id); });
+  if (!r) return std::nullopt;
+  return ref_of(*r);
+}
+
+std::vector<InstanceRef> Instances::running_on(const std::string& node_id) const {
+  auto rows = db_.read([&](store::Connection& db) { return instance_rows::where(db, "node_id", node_id); });
+  std::vector<InstanceRef> out;
+  for (const auto& r : rows)
+    if (r.desired == agentproto::PowerState::Running)
+      out.push_back(ref_of(r));
+  return out;
 }
 
 void Instances::power(const std::string& org_id, const std::string& instance_id, PowerAction action,
-                      const std::string& actor) {
-  apply_power(org_id, instance_id, action, actor, nullptr);
+                      const std::string& actor, const audit::Actor* audited) {
+  apply_power(org_id, instance_id, action, actor, audited);
 }
 
 }  // namespace shardlyn

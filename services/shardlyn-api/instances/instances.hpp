@@ -132,8 +132,10 @@ class Instances : public NodeInstances, public InstanceControl {
   std::size_t count_on(const std::string& node_id) const override;
   // InstanceControl
   std::optional<InstanceRef> find(const std::string& org_id, const std::string& instance_id) const override;
+  std::optional<InstanceRef> find_any(const std::string& instance_id) const override;
   void power(const std::string& org_id, const std::string& instance_id, PowerAction action,
-             const std::string& actor) override;
+             const std::string& actor, const audit::Actor* audited = nullptr) override;
+  std::vector<InstanceRef> running_on(const std::string& node_id) const override;
 
  private:
   InstanceRecord apply_power(const std::string& org_id, std::string_view id, PowerAction action,

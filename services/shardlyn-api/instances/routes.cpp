@@ -120,6 +120,15 @@ common::Response power_instance(InstanceArea& area, common::Request& req) {
   return common::Response::json(instance_json(area.instances.act(caller_of(req), instance_id(req), action)), 202);
 }
 
+// GET /v1/instances/{id}/install-logs: the last install run's output and result, as its agent reported them.
+common::Response install_logs(InstanceArea& area, common::Request& req) {
+  auto r = area.instances.get(caller_of(req), instance_id(req));
+  return common::Response::json({{"instance_id", r.id},
+                                 {"state", agentproto::to_string(r.state)},
+                                 {"succeeded", json::value_from(r.install_succeeded)},
+                                 {"lines", json::value_from(r.install_output)}});
+}
+
 common::Response instance_stats(InstanceArea& area, common::Request& req) {
   auto r = area.instances.get(caller_of(req), instance_id(req));
   json::object out{{"instance_id", r.id},
@@ -175,6 +184,7 @@ Routes instance_routes(InstanceArea& area) {
           post("/{id}/stop", "instances.power", bind(area, power_instance<PowerAction::Stop>)),
           post("/{id}/restart", "instances.power", bind(area, power_instance<PowerAction::Restart>)),
           post("/{id}/kill", "instances.power", bind(area, power_instance<PowerAction::Kill>)),
+          get("/{id}/install-logs", "instances.logs", bind(area, install_logs)),
           get("/{id}/stats", "instances.read", bind(area, instance_stats)),
           get("/{id}/metrics/history", "instances.read", bind(area, metrics_history),
               {.query = {"from", "resolution", "to"}}),

@@ -22,6 +22,9 @@ struct Request;
 namespace store {
 class Connection;
 }
+namespace shardlyn::audit {
+struct Actor;
+}
 
 namespace shardlyn {
 
@@ -100,6 +103,8 @@ struct InstanceRef {
   std::string org_id;
   std::string node_id;
   std::string state;  // the spec's instance state
+  std::optional<agentproto::InstanceStats> stats;  // the last a heartbeat reported
+  std::int64_t stats_at = 0;                       // unix seconds; 0: none yet
 };
 
 class InstanceControl {
@@ -107,11 +112,16 @@ class InstanceControl {
   virtual ~InstanceControl() = default;
   // The instance of the organisation; nullopt when there is none (another organisation's: none).
   virtual std::optional<InstanceRef> find(const std::string& org_id, const std::string& instance_id) const = 0;
+  // Any organisation's instance (platform administration); nullopt when there is none.
+  virtual std::optional<InstanceRef> find_any(const std::string& instance_id) const = 0;
   // The power action of POST /v1/instances/{id}/start|stop|restart|kill: idempotent, coalescing;
   // throws common::ApiError (404, 409) as the route would answer. `actor` names the caller in
-  // the recorded transition.
+  // the recorded transition; `audited`, when given, is the audit trail's actor (as the route's).
   virtual void power(const std::string& org_id, const std::string& instance_id, PowerAction action,
-                     const std::string& actor) = 0;
+                     const std::string& actor, const audit::Actor* audited = nullptr) = 0;
+  // The instances on the node that should run (desired power running): their consoles are
+  // recorded while the node's tunnel is up.
+  virtual std::vector<InstanceRef> running_on(const std::string& node_id) const = 0;
 };
 
 }  // namespace shardlyn

@@ -25,6 +25,20 @@ Replay ConsoleJournal::since(std::uint64_t seq) const {
   return replay;
 }
 
+std::vector<ConsoleLine> ConsoleJournal::page(std::uint64_t seq, std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  std::vector<ConsoleLine> out;
+  auto from = std::upper_bound(ring_.begin(), ring_.end(), seq,
+                               [](std::uint64_t s, const ConsoleLine& line) { return s < line.seq; });
+  for (; from != ring_.end() && out.size() < limit; ++from) out.push_back(*from);
+  return out;
+}
+
+void ConsoleJournal::clear() {
+  std::lock_guard lock(mutex_);
+  ring_.clear();
+}
+
 std::uint64_t ConsoleJournal::last_seq() const {
   std::lock_guard lock(mutex_);
   return next_seq_ - 1;

@@ -28,7 +28,11 @@ class ConsoleJournal {
   // The seq given to the line (1 for the first line; strictly increasing).
   std::uint64_t append(std::string text);
   Replay since(std::uint64_t seq) const;
+  // At most `limit` kept lines after `seq`, oldest first (a page of the history).
+  std::vector<ConsoleLine> page(std::uint64_t seq, std::size_t limit) const;
   std::uint64_t last_seq() const;
+  // Forgets the kept lines; seqs keep growing (a viewer's `send logs [seq]` stays meaningful).
+  void clear();
 
  private:
   mutable std::mutex mutex_;

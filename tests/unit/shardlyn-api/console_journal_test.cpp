@@ -47,3 +47,20 @@ TEST_CASE("a flood is throttled with one notice per throttled stretch") {
   CHECK(throttle.admit(10) == V::Send);
   CHECK(throttle.admit(10) == V::DropWithNotice);
 }
+
+TEST_CASE("a page of the history starts after the asked seq; clear keeps the seqs growing") {
+  ConsoleJournal journal(4);
+  for (int i = 1; i <= 6; ++i) journal.append("line " + std::to_string(i));
+  auto first = journal.page(0, 2);  // lines 1 and 2 are gone from the ring
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].seq == 3);
+  CHECK(first[1].text == "line 4");
+  auto rest = journal.page(first.back().seq, 10);
+  REQUIRE(rest.size() == 2);
+  CHECK(rest.back().seq == 6);
+  CHECK(journal.page(6, 10).empty());
+  journal.clear();
+  CHECK(journal.page(0, 10).empty());
+  CHECK(journal.last_seq() == 6);
+  CHECK(journal.append("after") == 7);
+}
