@@ -174,9 +174,15 @@ void ConsoleFeeds::send_command(const InstanceRef& instance, const std::string& 
   if (!hub_.connected(instance.node_id))
     throw TunnelError(std::string(tunnel_codes::kNodeOffline),
                       "node " + instance.node_id + " has no agent tunnel connected");
-  auto feed = existing(instance.instance_id);
+  // A feed without its channel opens it first: the tunnel keeps the order, open before data.
+  auto feed = feed_of(instance);
+  {
+    std::lock_guard lock(mutex_);
+    feed->ref.state = instance.state;
+  }
+  open(feed);
   std::shared_ptr<TunnelChannel> channel;
-  if (feed) {
+  {
     std::lock_guard lock(mutex_);
     channel = feed->channel;
   }

@@ -178,6 +178,12 @@ class ConsoleSocket final : public common::WebSocketHandler,
     emit("error", {json::object{{"event", event}, {"code", code}, {"message", message}}});
   }
 
+  // Closed at the next tick, once the frames before it went out.
+  void close_soon(std::string reason) {
+    std::lock_guard lock(mutex_);
+    closing_reason_ = std::move(reason);
+  }
+
   void dispatch(const Frame& f);
   void authenticate(const Frame& f);
   void admitted(bool first);
@@ -198,6 +204,7 @@ class ConsoleSocket final : public common::WebSocketHandler,
   bool watching_ = false, expiring_told_ = false, expired_ = false, behind_ = false;
   LineThrottle throttle_;
   std::chrono::steady_clock::time_point opened_at_;
+  std::string closing_reason_;
 };
 
 void ConsoleSocket::dispatch(const Frame& f) {
@@ -227,10 +234,7 @@ void ConsoleSocket::authenticate(const Frame& f) {
     instance = find_for(c);
   } catch (const common::ApiError& e) {
     refuse(f.event, e.code(), e.what());
-    if (e.status() == 404) {
-      std::lock_guard lock(mutex_);
-      if (connection_) connection_->close(common::ws_close::policy, "instance not found");
-    }
+    if (e.status() == 404) close_soon("instance not found");
     return;
   }
   bool first = false;
@@ -313,12 +317,16 @@ void ConsoleSocket::send_stats() {
 void ConsoleSocket::tick(std::int64_t now) {
   std::unique_lock lock(mutex_);
   if (!connection_) return;
+  if (!closing_reason_.empty()) {
+    // A tick after the error frame was queued: a close drops what is still queued.
+    connection_->close(common::ws_close::policy, closing_reason_);
+    return;
+  }
   if (!caller_) {
     if (std::chrono::steady_clock::now() - opened_at_ < std::chrono::seconds(area_.limits.auth_timeout_s)) return;
-    auto connection = connection_;
     lock.unlock();
     refuse("auth", kNotAuthenticated, "no auth frame within " + std::to_string(area_.limits.auth_timeout_s) + " s");
-    connection->close(common::ws_close::policy, "not authenticated");
+    close_soon("not authenticated");
     return;
   }
   auto ends = caller_->expires_at;

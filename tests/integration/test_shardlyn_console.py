@@ -1,0 +1,301 @@
+"""The instance console and logs through the agent tunnel, end to end: the real shardlyn-api and
+the real shardlyn-agent (process driver), an instance that prints `Server ready` and then echoes
+its input. Over the console WebSocket (python3-websockets) a command is echoed back with its
+seq; a reconnect replays what was missed; a viewer without instances.console, a bad frame, the
+read-only logs socket and another organisation are refused with error frames (or 404 at the
+upgrade); a flood is throttled with a notice; the token's end is announced; history pages by
+seq, download streams, clear empties; `kill -9` of the agent leaves the instance running and the
+console works again once the tunnel is back; the tunnel statistics show it.
+
+Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_console.py
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import time
+
+import jwt
+import pytest
+
+from agent_helpers import wait_for
+from console_client import ConsoleClient, refused_status
+from shardlyn_helpers import JWT_SECRET, SHARDLYN_ENV, bearer, bootstrap, expect, expect_error, register
+
+eventually = functools.partial(wait_for, timeout=30.0, step=0.1)
+SCRIPT = ('echo Server ready; '
+          'while read line; do '
+          'if [ "$line" = flood ]; then i=0; while [ $i -lt 3000 ]; do echo "flood $i"; i=$((i+1)); done; continue; fi; '
+          'echo "echo: $line"; done')
+ECHO = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "console-echo"},
+        "spec": {"command": ["/bin/sh", "-c", SCRIPT], "resources": {"requests": {"cpu": 0.1, "memory": "16Mi"}},
+                 "stopTimeout": "5s", "startup": {"done": ["Server ready"], "timeout": "20s"},
+                 "restartPolicy": {"mode": "never"}}}
+
+
+def start_agent(w, env):
+    return w.launch("shardlyn-agent", data_dir=w.agent_data, env={"AGENT_DRIVER": "process",
+                                                                    "SHARDLYN_API_URL": w.server.base_url, **env})
+
+
+@pytest.fixture(scope="module")
+def world(module_launch, tmp_path_factory):
+    w = type("World", (), {})()
+    w.launch = module_launch
+    w.server = module_launch("shardlyn-api", env=SHARDLYN_ENV)
+    w.admin = bootstrap(w.server)
+    w.alice = register(w.server, "alice")
+    w.bob = register(w.server, "bob")
+    token = expect(w.alice.post("/v1/nodes/register-token", {"name": "console-node"}), 201)["token"]
+    w.agent_data = tmp_path_factory.mktemp("agent")
+    w.agent = start_agent(w, {"SHARDLYN_REGISTER_TOKEN": token})
+    assert eventually(lambda: (w.agent_data / "credentials.json").exists()), w.agent.log_text()[-3000:]
+    w.node = json.loads((w.agent_data / "credentials.json").read_text())["node_id"]
+    assert eventually(lambda: expect(w.alice.get(f"/v1/nodes/{w.node}"), 200)["status"] == "healthy")
+    workload = expect(w.alice.post("/v1/workloads", ECHO), 201)["id"]
+    w.instance = expect(w.alice.post("/v1/instances", {"workload_id": workload, "name": "echo", "node_id": w.node}),
+                        201)["id"]
+    expect(w.alice.post(f"/v1/instances/{w.instance}/start"), 202)
+    assert eventually(lambda: state(w) == "running"), w.agent.log_text()[-3000:]
+    w.console = f"/v1/instances/{w.instance}/console"
+    w.logs = f"/v1/instances/{w.instance}/logs"
+    yield w
+    for st in w.agent_data.glob("supervisors/*/state.json"):  # instances outlive agents by design
+        try:
+            os.killpg(json.loads(st.read_text())["pid"], signal.SIGKILL)
+        except (ProcessLookupError, ValueError, KeyError):
+            pass
+
+
+def state(w):
+    return expect(w.alice.get(f"/v1/instances/{w.instance}"), 200)["state"]
+
+
+def viewer(w, headers=None, path=None):
+    c = ConsoleClient(w.server, path or w.console, {**(headers or w.alice.headers)})
+    assert c.event("auth success")["args"] == []
+    return c
+
+
+def echo_of(c, text):
+    return c.until(lambda f: f["event"] == "console output" and f["args"] == [f"echo: {text}"])
+
+
+def test_a_command_is_echoed_with_its_seq(world):
+    c = viewer(world)
+    assert c.event("status")["args"] == ["running"]
+    c.send("send command", "hello")
+    echo = echo_of(c, "hello")
+    assert isinstance(echo["seq"], int) and echo["seq"] >= 2
+    # The ring holds the start of the run too: `Server ready` came before, with a lower seq.
+    c.send("send logs", 0)
+    ready = c.until(lambda f: f["event"] == "console output" and f["args"] == ["Server ready"])
+    assert ready["seq"] < echo["seq"]
+    c.close()
+
+
+def test_reconnect_replays_what_was_missed(world):
+    c = viewer(world)
+    c.send("send command", "before")
+    seen = echo_of(c, "before")["seq"]
+    c.close()
+    other = viewer(world)
+    other.send("send command", "while away")
+    missed = echo_of(other, "while away")["seq"]
+    other.close()
+    back = viewer(world)
+    back.send("send logs", seen)
+    replayed = echo_of(back, "while away")
+    assert replayed["seq"] == missed > seen
+    back.close()
+
+
+def test_first_frame_auth_and_its_refusals(world):
+    c = ConsoleClient(world.server, world.console)
+    c.send("send command", "too early")
+    assert c.error("send command")["code"] == "not_authenticated"
+    c.send("auth", "not-a-token")
+    assert c.error("auth")["code"] == "unauthorized"
+    c.send("auth", world.alice.access)
+    c.event("auth success")
+    assert c.event("status")["args"] == ["running"]
+    c.send("send command", "by frame")
+    echo_of(c, "by frame")
+    c.close()
+
+
+def test_another_organisation_is_404_at_the_upgrade_and_by_frame(world):
+    assert refused_status(world.server, world.console, world.bob.headers) == 404
+    assert refused_status(world.server, world.logs, world.bob.headers) == 404
+    assert refused_status(world.server, world.console, bearer("garbage")) == 401
+    c = ConsoleClient(world.server, world.console)
+    c.send("auth", world.bob.access)
+    assert c.error("auth")["code"] == "not_found"
+    assert c.closed()
+
+
+def test_a_viewer_without_console_or_power_gets_error_frames(world):
+    token = world.alice.api_token(permissions=["instances.logs"])["token"]
+    assert refused_status(world.server, world.console, bearer(world.alice.api_token(permissions=[])["token"])) == 403
+    c = viewer(world, bearer(token))
+    c.send("send command", "forbidden")
+    err = c.error("send command")
+    assert err["code"] == "forbidden" and "instances.console" in err["message"]
+    c.send("set state", "stop")
+    err = c.error("set state")
+    assert err["code"] == "forbidden" and "instances.power" in err["message"]
+    c.close()
+    assert state(world) == "running"
+
+
+def test_bad_frames_are_answered_never_silenced(world):
+    c = viewer(world)
+    c.send_raw("not json")
+    assert c.error("")["code"] == "bad_frame"
+    c.send_raw(json.dumps({"args": []}))
+    assert c.error("")["code"] == "bad_frame"
+    c.send("launch rockets")
+    assert c.error("launch rockets")["code"] == "unknown_event"
+    c.send("send command")
+    assert c.error("send command")["code"] == "bad_frame"
+    c.send("send command", "two\nlines")
+    assert c.error("send command")["code"] == "bad_frame"
+    c.send("set state", "explode")
+    assert c.error("set state")["code"] == "bad_frame"
+    c.send("send logs", -1)
+    assert c.error("send logs")["code"] == "bad_frame"
+    c.send("auth")
+    assert c.error("auth")["code"] == "bad_frame"
+    c.close()
+
+
+def test_the_logs_socket_is_read_only(world):
+    c = viewer(world, path=world.logs)
+    c.send("send command", "nope")
+    assert c.error("send command")["code"] == "read_only"
+    c.send("set state", "stop")
+    assert c.error("set state")["code"] == "read_only"
+    watcher = viewer(world)
+    watcher.send("send command", "seen by logs")
+    echo_of(c, "seen by logs")  # the logs socket streams the same output
+    c.close()
+    watcher.close()
+
+
+def test_stats_are_a_real_object(world):
+    c = viewer(world)
+
+    def stats_frame():
+        c.send("send stats")
+        frame = c.until(lambda f: f["event"] == "stats" or (f["event"] == "error" and f["args"][0]["code"] == "no_stats"))
+        return frame if frame["event"] == "stats" else None
+
+    frame = wait_for(stats_frame, timeout=30.0, step=0.5)
+    assert frame, c.seen[-5:]
+    payload = frame["args"][0]
+    assert payload["instance_id"] == world.instance and payload["state"] == "running"
+    assert isinstance(payload["stats"], dict) and payload["stats"]["pids"] >= 1
+    c.close()
+
+
+def test_a_flood_is_throttled_with_a_notice_and_other_viewers_go_on(world):
+    slow = viewer(world)   # never reads until the end
+    c = viewer(world)
+    c.send("send command", "flood")
+    notice = c.event("throttled", timeout=30)
+    assert notice["args"] == ["console output"]
+    # The instance was not held back: the whole flood reached the journal, and it still echoes.
+    c.send("send command", "after the flood")
+    after = echo_of(c, "after the flood", )
+    history = expect(world.alice.get(f"/v1/instances/{world.instance}/logs/history",
+                                     params={"since": after["seq"] - 2, "limit": 5}), 200)
+    assert history["items"][0]["line"] == "flood 2999"
+    slow.event("throttled", timeout=30)
+    slow.close()
+    c.close()
+
+
+def test_token_expiring_then_expired(world):
+    claims = jwt.decode(world.alice.access, JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
+    short = jwt.encode({**claims, "exp": int(time.time()) + 3}, JWT_SECRET, algorithm="HS256")
+    c = viewer(world, bearer(short))
+    c.event("token expiring", timeout=10)
+    c.event("token expired", timeout=15)
+    c.send("send command", "after expiry")
+    assert c.error("send command")["code"] == "token_expired"
+    c.send("auth", world.alice.access)  # a fresh token resumes
+    c.event("auth success")
+    c.send("send command", "renewed")
+    echo_of(c, "renewed")
+    c.close()
+
+
+def test_history_download_and_clear(world):
+    c = viewer(world)
+    c.send("send command", "for the record")
+    mark = echo_of(c, "for the record")["seq"]
+    c.close()
+    base = f"/v1/instances/{world.instance}"
+    first = expect(world.alice.get(f"{base}/logs/history", params={"limit": 1}), 200)
+    assert len(first["items"]) == 1 and first["next_since"] == first["items"][0]["seq"]
+    page = expect(world.alice.get(f"{base}/logs/history", params={"since": mark - 1}), 200)
+    assert page["items"][0] == {"seq": mark, "line": "echo: for the record"} and page["next_since"] is None
+    expect_error(world.server, world.alice.get(f"{base}/logs/history", params={"limit": "many"}), 400, "limit")
+    r = world.server.request("GET", f"{base}/logs/download", headers=world.alice.headers)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    assert "Server ready\n" in r.text and "echo: for the record\n" in r.text
+    assert f'{world.instance}.log' in r.headers["Content-Disposition"]
+    expect_error(world.server, world.bob.get(f"{base}/logs/history"), 404)
+    expect_error(world.server, world.server.request("DELETE", f"{base}/logs/clear", headers=world.alice.headers), 403)
+    cleared = expect(world.server.request("DELETE", f"{base}/logs/clear", headers=world.admin.headers), 200)
+    assert cleared["cleared_through_seq"] >= mark
+    assert expect(world.alice.get(f"{base}/logs/history"), 200)["items"] == []
+    c = viewer(world)
+    c.send("send command", "after clear")
+    assert echo_of(c, "after clear")["seq"] > cleared["cleared_through_seq"]  # seqs go on
+    c.close()
+    install = expect(world.alice.get(f"{base}/install-logs"), 200)
+    assert install["succeeded"] is None and install["lines"] == []
+
+
+def test_set_state_goes_through_the_power_path(world):
+    c = viewer(world)
+    c.send("set state", "restart")
+    assert c.until(lambda f: f["event"] == "status" and f["args"] != ["running"], timeout=30)
+    assert c.until(lambda f: f["event"] == "status" and f["args"] == ["running"], timeout=30)
+    c.send("send command", "after restart")
+    echo_of(c, "after restart")
+    transitions = expect(world.alice.get(f"/v1/instances/{world.instance}"), 200)["transitions"]
+    assert any(t["actor"] == f"user:{world.alice.id}" for t in transitions), transitions
+    c.close()
+
+
+def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world):
+    stats = expect(world.admin.get("/v1/tunnel/stats"), 200)
+    assert stats["agents"] == 1 and stats["channels_opened"] >= 1 and stats["bytes_in"] > 0
+    agents = expect(world.admin.get("/v1/tunnel/agents"), 200)["items"]
+    assert [a["node_id"] for a in agents] == [world.node]
+    expect_error(world.server, world.alice.get("/v1/tunnel/stats"), 403)
+    c = viewer(world)
+    world.agent.process.send_signal(signal.SIGKILL)
+    world.agent.process.wait(timeout=10)
+    detached = c.event("daemon message", timeout=30)
+    assert "tunnel_closed" in detached["args"][0]
+    c.send("send command", "while the agent is down")
+    assert c.error("send command")["code"] == "node_offline"
+    world.agent = start_agent(world, {})
+    assert eventually(lambda: expect(world.admin.get("/v1/tunnel/agents"), 200)["total"] == 1)
+    assert state(world) == "running"
+
+    def echoed():
+        c.send("send command", "back again")
+        try:
+            return c.until(lambda f: f["event"] == "console output" and f["args"] == ["echo: back again"], timeout=2)
+        except AssertionError:
+            return None
+
+    assert wait_for(echoed, timeout=30.0, step=0.5), c.seen[-10:]
+    assert expect(world.admin.get("/v1/tunnel/stats"), 200)["disconnections"] >= 1
+    c.close()
