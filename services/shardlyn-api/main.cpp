@@ -75,7 +75,8 @@ struct Shardlyn {
         nodes(db, settings.nodes, instances, access.token_key()),
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
-        instances(db, node_versions, nodes) {}
+        instances(db, node_versions, nodes),
+        terminals(db, access, node_agents) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -104,6 +105,7 @@ struct Shardlyn {
   shardlyn::AgentRequests node_agents{nodes, tunnel};
   shardlyn::Inventory inventory{node_agents};
   shardlyn::ContainerManagement containers{node_agents};
+  shardlyn::NodeTerminals terminals;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -115,7 +117,7 @@ struct Shardlyn {
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
   shardlyn::ConsoleArea console_area{access, instances, consoles};
-  shardlyn::OnNodeArea on_node_area{inventory, containers};
+  shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
 };
 
 void setup(common::Service& service) {
@@ -163,6 +165,7 @@ void setup(common::Service& service) {
                 [&app] { app.instances.compact_metrics(store::unix_now()); });
   service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
   service.every("downsample node metrics", std::chrono::minutes(5), [&app] { app.nodes.downsample_metrics(); });
+  service.every("node terminal deadlines", std::chrono::seconds(1), [&app] { app.terminals.tick(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
   // Reset requests a restart interrupted before their background step ran.
   service.every("pending password resets", std::chrono::minutes(1), [&app] { app.accounts.process_reset_requests(); });

@@ -232,6 +232,7 @@ def shardlyn_scenario() -> list:
             "nodeInventory", "nodeInventorySystem", "nodeInventoryNetwork", "nodeInventoryDisks", "nodeInventoryUsers",
             "nodeInventoryProcesses", "nodeInventoryContainers", "nodeContainerLogs", "nodeContainerStart",
             "nodeContainerStop", "nodeContainerRestart", "nodeContainerKill", "nodeProcessKill")],
+        Step("nodeTerminalSocket", adm, status=426),  # a plain GET: the terminal itself is a WebSocket
         Step("cordonNode", adm),
         Step("uncordonNode", adm),
         Step("drainNode", adm),

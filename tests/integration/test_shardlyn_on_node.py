@@ -2,8 +2,9 @@
 inventory read from the node's /proc and /etc; process kills checked by the agent against its
 instances' processes (any other pid needs nodes.terminal); container routes through the docker
 driver against Podman's Docker-compatible API (404 on a process-driver node, 409 for an
-instance's container); an offline node 409; another organisation's node 404; a caller without
-the permission 403.
+instance's container); the node terminal over a WebSocket (python3-websockets) running a shell
+command, authenticated at the upgrade or by its first frame, every session in the audit log; an
+offline node 409; another organisation's node 404; a caller without the permission 403.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_on_node.py
 """
@@ -13,15 +14,18 @@ import functools
 import json
 import os
 import signal
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from agent_helpers import meminfo_bytes, wait_for
+from console_client import ConsoleClient, authenticate_by_frame, refused_status
 from podman_helpers import IMAGE, engine, podman  # noqa: F401
-from shardlyn_helpers import SHARDLYN_ENV, expect, expect_error, register, token_client
+from shardlyn_helpers import SHARDLYN_ENV, bearer, expect, expect_error, register, token_client
 
 eventually = functools.partial(wait_for, timeout=30.0, step=0.1)
 HOLDER = {  # prints its pid and a child's, then waits: a process instance with a known tree
@@ -217,3 +221,76 @@ def test_container_routes_through_the_docker_driver_on_podman(world, module_laun
     assert requests.get(w.api.url(f"{base}/plain-web/logs"), timeout=10).status_code == 401
     engine(podman, "DELETE", f"/containers/{created['Id']}?force=1")
     engine(podman, "DELETE", f"/containers/{labelled['Id']}?force=1")
+
+
+def terminal_output(client, wanted: str, timeout: float = 20.0) -> str:
+    """Terminal output gathered until `wanted` appears in it."""
+    out = ""
+    deadline = time.monotonic() + timeout
+    while wanted not in out:
+        assert time.monotonic() < deadline, f"{wanted!r} not in {out!r}"
+        frame = client.until(lambda f: f["event"] in ("terminal output", "terminal closed"), timeout)
+        assert frame["event"] == "terminal output", (frame, out)
+        out += frame["args"][0]
+    return out
+
+
+def audit_rows(api, node):
+    with sqlite3.connect(api.data_dir / "shardlyn.db") as db:
+        rows = db.execute("SELECT action, actor_id, org_id, detail FROM audit_log WHERE action LIKE 'node.terminal.%' "
+                          "ORDER BY at, rowid").fetchall()
+    return [(a, actor, org, json.loads(d)) for a, actor, org, d in rows if json.loads(d).get("node_id") == node]
+
+
+def test_the_terminal_runs_a_shell_on_the_node_and_every_session_is_audited(world):
+    w = world
+    path = f"/v1/nodes/{w.node}/terminal?cols=100&rows=30"
+    before = len(audit_rows(w.api, w.node))
+    term = ConsoleClient(w.api, path, headers=w.alice.headers)
+    try:
+        term.event("auth success")
+        term.send("terminal input", "stty size; echo hi\n")
+        out = terminal_output(term, "\nhi")
+        assert "30 100" in out, out
+        term.send("terminal resize", 0, 10)
+        assert term.error("terminal resize")["code"] == "bad_frame"
+        term.send("terminal input", "exit\n")
+        assert term.event("terminal closed")["args"][0] == "terminal ended"
+        assert term.closed()
+    finally:
+        term.close()
+    rows = eventually(lambda: audit_rows(w.api, w.node)[before:] if len(audit_rows(w.api, w.node)) >= before + 2 else None)
+    (opened, who, org, start), (closed, who2, _, end) = rows
+    assert (opened, closed) == ("node.terminal.opened", "node.terminal.closed")
+    assert who == who2 == w.alice.id and org == w.alice.org
+    assert start["session_id"] == end["session_id"] and start["cols"] == 100 and start["rows"] == 30
+    assert end["reason"] == "terminal ended" and end["input_bytes"] > 0 and end["output_bytes"] > 0
+
+    # Without headers (a browser): the first frame authenticates; frames before it are refused.
+    term = ConsoleClient(w.api, f"/v1/nodes/{w.node}/terminal")
+    try:
+        authenticate_by_frame(term, w.alice.access, "terminal input", "id\n")
+        term.send("terminal input", "echo $((6*7))x\n")
+        terminal_output(term, "42x")
+    finally:
+        term.close()  # the viewer leaves: the shell ends and the session's end is recorded
+    assert eventually(lambda: audit_rows(w.api, w.node)[-1][0] == "node.terminal.closed" and
+                      audit_rows(w.api, w.node)[-1][3]["reason"] == "the viewer left")
+
+    # Another organisation's node is 404 and a caller without nodes.terminal 403, at the upgrade
+    # and by the first frame alike; a bad token is 401.
+    reader = w.alice.api_token(permissions=["nodes.read"])["token"]
+    assert refused_status(w.api, path, w.bob.headers) == 404
+    assert refused_status(w.api, path, bearer(reader)) == 403
+    assert refused_status(w.api, path, bearer("nope")) == 401
+    expect_error(w.api, w.alice.get(path), 426)
+    term = ConsoleClient(w.api, path)
+    try:
+        term.send("auth", reader)
+        assert term.error("auth")["code"] == "forbidden"
+        term.send("auth", w.bob.access)
+        assert term.error("auth")["code"] == "not_found"
+        assert term.closed()
+    finally:
+        term.close()
+    assert len(audit_rows(w.api, w.node)) == before + 4  # refused sessions never started

@@ -1,5 +1,5 @@
-// Inventory, Container Management and process kills: each waits for the agent's answer on the
-// worker pool (offload), bounded by the request's timeout.
+// Inventory, the terminal, Container Management and process kills: each request waits for the
+// agent's answer on the worker pool (offload), bounded by the request's timeout.
 #include "nodes/on_node_routes.hpp"
 
 #include <charconv>
@@ -89,6 +89,10 @@ common::Response kill_process(OnNodeArea& area, common::Request& req) {
       area.containers.kill_process(caller_of(req), node_id(req), static_cast<std::uint64_t>(pid), signal));
 }
 
+common::WebSocketRoute terminal(OnNodeArea& area) {
+  return {.open = [&area](common::Request& req) { return area.terminals.open(req); }};
+}
+
 }  // namespace
 
 Routes on_node_routes(OnNodeArea& area) {
@@ -105,6 +109,7 @@ Routes on_node_routes(OnNodeArea& area) {
                    get("/{id}/inventory/users", "nodes.read", bind(area, show_inventory), asks),
                    get("/{id}/inventory/processes", "nodes.read", bind(area, show_inventory), asks),
                    get("/{id}/inventory/containers", "nodes.read", bind(area, show_inventory), asks),
+                   websocket("/{id}/terminal", "nodes.terminal", terminal(area), {.query = {"cols", "rows"}}),
                    get("/{id}/containers/{containerId}/logs", "nodes.terminal", bind(area, container_logs),
                        {.query = {"tail", "follow"}, .offload = true}),
                    post("/{id}/containers/{containerId}/start", "nodes.terminal", bind(area, start_container), asks),

@@ -3,12 +3,14 @@
 // and Container Management (on Node).
 #include "http/route_table.hpp"
 #include "nodes/on_node.hpp"
+#include "nodes/terminal.hpp"
 
 namespace shardlyn {
 
 struct OnNodeArea {
   Inventory& inventory;
   ContainerManagement& containers;
+  NodeTerminals& terminals;
 };
 
 Routes on_node_routes(OnNodeArea& area);
