@@ -72,7 +72,7 @@ struct Shardlyn {
         backups(db, settings.backups),
         administration(db, access),
         node_versions(db),
-        nodes(db, settings.nodes, instances, access.token_key()),
+        nodes(db, settings.nodes, instances, node_versions, access.token_key()),
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
         instances(db, node_versions, nodes),
@@ -113,7 +113,7 @@ struct Shardlyn {
   shardlyn::SettingsArea settings_area{org_settings, webhook_tokens, support, backups};
   shardlyn::AdminArea admin_area{administration, users};
   shardlyn::PageArea page_area{accounts, invites};
-  shardlyn::WorkloadArea workload_area{workloads, instances};
+  shardlyn::WorkloadArea workload_area{workloads, instances, node_versions};
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
   shardlyn::ConsoleArea console_area{access, instances, consoles};
@@ -165,6 +165,9 @@ void setup(common::Service& service) {
                 [&app] { app.instances.compact_metrics(store::unix_now()); });
   service.every("retry undelivered mail", app.mail.retry_interval(), [&app] { app.mail.deliver_due(); });
   service.every("downsample node metrics", std::chrono::minutes(5), [&app] { app.nodes.downsample_metrics(); });
+  service.every("drain deadlines", std::chrono::seconds(5), [&app] { app.nodes.enforce_drain_deadlines(); });
+  service.every("deletes on offline nodes", std::chrono::minutes(1),
+                [&app] { app.instances.forget_deletes_on_offline_nodes(); });
   service.every("node terminal deadlines", std::chrono::seconds(1), [&app] { app.terminals.tick(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
   // Reset requests a restart interrupted before their background step ran.

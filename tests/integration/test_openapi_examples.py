@@ -218,6 +218,12 @@ def shardlyn_scenario() -> list:
         Step("postAgentEvents", "agent"),
         Step("getInstanceStats", adm),
         Step("getInstanceMetricsHistory", adm),
+        Step("instanceConsoleSocket", adm, status=426),  # a plain GET: the console itself is a WebSocket
+        Step("instanceLogsSocket", adm, status=426),
+        Step("getInstanceInstallLogs", adm),
+        Step("getInstanceLogHistory", adm),
+        Step("downloadInstanceLogs", adm),
+        Step("clearInstanceLogs", adm),
         Step("restartInstance", adm),
         Step("stopInstance", adm),
         Step("killInstance", adm),

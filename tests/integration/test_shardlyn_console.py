@@ -272,6 +272,26 @@ def test_set_state_goes_through_the_power_path(world):
     c.close()
 
 
+def test_install_output_then_the_console(world):
+    installer = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "installer"},
+                 "spec": {**ECHO["spec"], "install": {"entrypoint": "sh", "script":
+                          "echo install begins; sleep 3; echo install step two; sleep 1; echo install done"}}}
+    workload = expect(world.alice.post("/v1/workloads", installer), 201)["id"]
+    iid = expect(world.alice.post("/v1/instances", {"workload_id": workload, "name": "installed", "node_id": world.node}),
+                 201)["id"]
+    expect(world.alice.post(f"/v1/instances/{iid}/start"), 202)
+    c = viewer(world, path=f"/v1/instances/{iid}/console")
+    line = c.until(lambda f: f["event"] == "install output" and f["args"] == ["install step two"], timeout=30)
+    assert isinstance(line["seq"], int)
+    assert c.until(lambda f: f["event"] == "status" and f["args"] == ["running"], timeout=30)
+    c.send("send command", "installed and running")
+    echo_of(c, "installed and running")
+    logs = expect(world.alice.get(f"/v1/instances/{iid}/install-logs"), 200)
+    assert logs["succeeded"] is True and "install step two" in logs["lines"], logs
+    c.close()
+    expect(world.alice.post(f"/v1/instances/{iid}/kill"), 202)
+
+
 def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world):
     stats = expect(world.admin.get("/v1/tunnel/stats"), 200)
     assert stats["agents"] == 1 and stats["channels_opened"] >= 1 and stats["bytes_in"] > 0

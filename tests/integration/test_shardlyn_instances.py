@@ -237,3 +237,28 @@ def test_agent_routes_take_only_the_agent_token(world):
         {"instance_id": "not-here", "kind": "transition", "at": "2026-12-03T07:00:00Z", "to": "running",
          "reason": "", "oom_killed": False, "last_lines": []}]}), 200)
     assert other["recorded"] == 0 and other["refused"] == ["not-here: not an instance of this node"]
+
+
+STUBBORN = {
+    "apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "stubborn"},
+    "spec": {"command": ["/bin/sh", "-c", "trap '' TERM; echo Server ready; while true; do sleep 1; done"],
+             "stopTimeout": "10m", "startup": {"done": ["Server ready"], "timeout": "20s"},
+             "restartPolicy": {"mode": "never"}},
+}
+
+
+def test_a_drain_kills_what_has_not_stopped_by_its_deadline(world):
+    # Last in this module: the drain cordons the only node.
+    w = world
+    workload = expect(w.alice.post("/v1/workloads", STUBBORN), 201)["id"]
+    iid = create(w, "stubborn-1", workload=workload)["id"]
+    expect(w.alice.post(f"/v1/instances/{iid}/start"), 202)
+    assert state_becomes(w, iid, "running"), instance(w, iid)
+    try:
+        drained = expect(w.alice.post(f"/v1/nodes/{w.node}/drain", {"deadline_s": 2}), 200)
+        assert iid in drained["stopped_instances"]
+        # SIGTERM is ignored and stopTimeout is 10 minutes: only the deadline ends it.
+        assert state_becomes(w, iid, "stopped"), (instance(w, iid), w.agent.log_text()[-3000:])
+        assert instance(w, iid)["kill_generation"] == 1
+    finally:
+        expect(w.alice.post(f"/v1/nodes/{w.node}/uncordon"), 200)

@@ -2,6 +2,9 @@
 missing token (401), an expired access token or an expired or revoked API token (401), a caller
 from another organisation (404) and a caller without the route's permission (403). The agent
 routes take an agent token only: a user's token there is 401, and an agent token on a user route.
+WebSocket routes (those documenting a 101) are walked with a real upgrade whenever the request
+carries a credential; an upgrade without one is accepted for the first-frame auth, which
+test_shardlyn_console.py covers, so the bare 401 is checked on a plain GET.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_route_guards.py
 """
@@ -63,6 +66,10 @@ def world(module_launch):
     doc = expect(server.get("/v1/openapi.json"), 200)
     w.operations = [(path, method.upper(), op) for path, item in doc["paths"].items()
                     for method, op in item.items() if isinstance(op, dict) and "x-shardlyn-auth" in op]
+    w.sockets = {(method, concrete(w, path)) for path, method, op in w.operations if "101" in op.get("responses", {})}
+    # Routes that act on the node through its agent: A's node registered without one (no tunnel).
+    w.on_node = {(method, concrete(w, path)) for path, method, op in w.operations
+                 if op.get("responses", {}).get("409", {}).get("$ref", "").endswith("/NodeOffline")}
     time.sleep(1.1)  # a_expired (expires_in 1) is past its expiry now
     return w
 
@@ -79,7 +86,7 @@ def register_node(server, owner):
 def concrete(w, path):
     """The template with this world's ids of organisation A filled in."""
     ids = {"orgId": w.alice.org, "userId": w.carol.id, "inviteId": w.pending_invite, "key": "nodes.read",
-           "name": "deploy", "token": uuid.uuid4().hex}
+           "name": "deploy", "token": uuid.uuid4().hex, "containerId": "guard-container", "pid": "4242"}
     if path.startswith("/v1/api-tokens/"):
         ids["id"] = w.a_token["id"]
     elif path.startswith("/v1/webhook-tokens/"):
@@ -102,7 +109,13 @@ def concrete(w, path):
     return out
 
 
+UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+
+
 def call(w, method, path, headers):
+    if (method, path) in w.sockets and ("Authorization" in headers or "X-Agent-Token" in headers):
+        headers = {**UPGRADE, **headers}
     kw = {"headers": headers}
     if method in ("POST", "PUT"):
         # A valid workload document, so that a route checking its body first still reaches its guard.
@@ -265,8 +278,12 @@ def test_the_right_caller_passes_every_guard(world):
         else:
             callers = [{**world.alice.headers, **in_a}, bearer(world.a_token["token"])]
         for headers in callers:
-            r = world.server.request("GET", url, headers=headers)
-            # 501: a route whose feature needs a setting this server lacks (HelpScout).
-            assert r.status_code in (200, 501), (path, r.status_code, r.text)
+            r = call(world, "GET", url, headers)
+            if ("GET", url) in world.on_node:  # past the guard: the node's agent holds no tunnel
+                expect_error(world.server, r, 409, "no tunnel")
+                continue
+            # 501: a route whose feature needs a setting this server lacks (HelpScout); 101: a WebSocket.
+            assert r.status_code in ((101,) if ("GET", url) in world.sockets else (200, 501)), (path, r.status_code, r.text)
         checked += 1
     assert checked >= 20
+    assert len(world.on_node) == 14  # inventory (7), terminal, container logs and actions (4), process kill

@@ -140,7 +140,9 @@ void Tunnel::pump(std::shared_ptr<Channel> channel, InstanceHandle handle) {
     std::uint64_t since = channel->open.since_seq.value_or(last);
     // Past the run's last line: the API saw an earlier run, and this one is new to it.
     if (since > last) since = 0;
-    pump_lines(*channel, *driver.attach(handle, since), "console output");
+    // An install run ends with its own output; the run that follows gets a channel of its own.
+    const char* event = reconciler_.installing(handle.instance_id) ? "install output" : "console output";
+    pump_lines(*channel, *driver.attach(handle, since), event);
   } catch (const std::exception& e) {
     common::log::warn("tunnel channel failed", {{"channel", channel->open.channel}, {"error", e.what()}});
   }

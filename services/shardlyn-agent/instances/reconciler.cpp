@@ -157,7 +157,12 @@ void Reconciler::converge(const std::string& id, const agentproto::DesiredInstan
   load(id, desired, e);
   drain_steps(id, e);
   if (e.stopping) {
-    if (e.stopping->wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    if (e.stopping->wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      // A kill overtakes a stop under way (one that hangs, a drain past its deadline); the
+      // stop sees the exit and ends.
+      if (desired && e.handle) apply_kill(id, *desired, e, driver_.inspect(*e.handle));
+      return;
+    }
     e.stopping.reset();
     drain_steps(id, e);
   }
@@ -204,24 +209,28 @@ void Reconciler::track_power(const std::string& id, PowerState power, Entry& e) 
 }
 
 // True when a kill went out now (the next pass sees the exit).
+bool Reconciler::apply_kill(const std::string& id, const agentproto::DesiredInstance& d, Entry& e,
+                            const Observed& observed) {
+  if (d.kill_generation <= e.record.kill_generation) return false;
+  e.record.kill_generation = d.kill_generation;
+  save(id, e);
+  if (!e.handle || !alive(observed)) return false;
+  try {
+    driver_.kill(*e.handle, SIGKILL);
+    e.watch.reset();
+    e.next_reason = "killed (SIGKILL) as asked";
+    common::log::info("instance killed", {{"instance", id}});
+    return true;
+  } catch (const RuntimeError& ex) {
+    common::log::warn("instance not killed", {{"instance", id}, {"error", ex.what()}});
+    return false;
+  }
+}
+
+// True when a kill went out now (the next pass sees the exit).
 bool Reconciler::apply_generations(const std::string& id, const agentproto::DesiredInstance& d, Entry& e,
                                    const Observed& observed) {
-  bool killed = false;
-  if (d.kill_generation > e.record.kill_generation) {
-    e.record.kill_generation = d.kill_generation;
-    save(id, e);
-    if (e.handle && alive(observed)) {
-      try {
-        driver_.kill(*e.handle, SIGKILL);
-        killed = true;
-        e.watch.reset();
-        e.next_reason = "killed (SIGKILL) as asked";
-        common::log::info("instance killed", {{"instance", id}});
-      } catch (const RuntimeError& ex) {
-        common::log::warn("instance not killed", {{"instance", id}, {"error", ex.what()}});
-      }
-    }
-  }
+  bool killed = apply_kill(id, d, e, observed);
   if (d.restart_generation <= e.record.restart_generation) return killed;
   e.record.restart_generation = d.restart_generation;
   e.record.hold.clear();
@@ -502,6 +511,12 @@ std::vector<InstanceHandle> Reconciler::handles() const {
   for (const auto& [id, e] : entries_)
     if (e.handle) out.push_back(*e.handle);
   return out;
+}
+
+bool Reconciler::installing(const std::string& instance_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(instance_id);
+  return it != entries_.end() && it->second.record.installing;
 }
 
 std::optional<InstanceHandle> Reconciler::handle(const std::string& instance_id) const {

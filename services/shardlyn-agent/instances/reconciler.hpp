@@ -59,6 +59,8 @@ class Reconciler {
   std::vector<agentproto::InstanceEvent> take_events();
   // The runtime handle of an instance the agent runs (console and logs channels).
   std::optional<InstanceHandle> handle(const std::string& instance_id) const;
+  // Whether the instance's current run is its install script (its output is install output).
+  bool installing(const std::string& instance_id) const;
   // Every instance with runtime objects on the node.
   std::vector<InstanceHandle> handles() const;
   RuntimeDriver& driver() { return driver_; }
@@ -88,6 +90,7 @@ class Reconciler {
   void converge(const std::string& id, const agentproto::DesiredInstance* desired, Entry& entry);
   void load(const std::string& id, const agentproto::DesiredInstance* desired, Entry& entry);
   void track_power(const std::string& id, agentproto::PowerState power, Entry& entry);
+  bool apply_kill(const std::string& id, const agentproto::DesiredInstance& d, Entry& e, const Observed& observed);
   bool apply_generations(const std::string& id, const agentproto::DesiredInstance& desired, Entry& entry,
                          const Observed& observed);
   void run_wanted(const agentproto::DesiredInstance& desired, Entry& entry, const Observed& observed);

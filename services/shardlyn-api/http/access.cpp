@@ -290,8 +290,11 @@ void Access::authenticate(common::Request& req, const common::Route& route) cons
   OrgScope scope = scope_of(route.scope);
   const std::string& permission = route.permission;
   auto bearer = req.bearer_token();
-  // A WebSocket upgrade without credentials: its handler authenticates the first frame.
-  if (route.websocket.open && !req.headers.has("Authorization") && req.headers.has("Sec-WebSocket-Key")) return;
+  // A WebSocket upgrade without credentials: its handler authenticates the first frame. One
+  // carrying a credential this route does not take (an agent's) is refused like any request.
+  if (route.websocket.open && req.headers.has("Sec-WebSocket-Key") && !req.headers.has("Authorization") &&
+      !req.headers.has("X-Agent-Token"))
+    return;
   if (!bearer || bearer->empty()) throw common::ApiError::unauthorized();
   bool api_token = bearer->starts_with(kApiTokenPrefix);
   Caller c = api_token ? from_api_token(*bearer) : from_jwt(*bearer);

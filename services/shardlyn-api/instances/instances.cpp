@@ -131,7 +131,7 @@ std::string Instances::place(const Caller& caller, const std::optional<std::stri
 }
 
 InstanceRecord Instances::create(const Caller& caller, const NewInstance& request) {
-  auto created = db_.write([&](store::Connection& db) {
+  return write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
     auto w = workloads::find(db, caller.org_id, request.workload_id);
     if (!w) throw common::ApiError::not_found("workload not found");
     auto effective = instance_rows::effective(w->workload, request.resources);
@@ -153,14 +153,13 @@ InstanceRecord Instances::create(const Caller& caller, const NewInstance& reques
         "VALUES (?, NULL, 'creating', 'created', ?, ?)",
         id, actor_of(caller), now);
     audit::record(db, "instance.created", caller.actor(), caller.org_id, {}, {{"instance_id", id}, {"node_id", node}});
+    bumps.bump(db, node);
     return *instance_rows::find(db, id);
   });
-  bump({created.node_id});
-  return created;
 }
 
 InstanceRecord Instances::update(const Caller& caller, std::string_view id, const InstanceChanges& changes) {
-  auto updated = db_.write([&](store::Connection& db) {
+  return write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
     auto r = instance_rows::find_in(db, caller.org_id, id);
     if (!r) throw instance_not_found();
     if (r->desired == PowerState::Deleted) throw common::ApiError::conflict("the instance is being deleted");
@@ -179,14 +178,13 @@ InstanceRecord Instances::update(const Caller& caller, std::string_view id, cons
         resources ? std::optional<std::string>(json::serialize(*resources)) : std::nullopt, req.cpu_millis,
         req.memory_bytes, req.disk_bytes, store::unix_now(), id);
     audit::record(db, "instance.updated", caller.actor(), caller.org_id, {}, {{"instance_id", id}});
+    bumps.bump(db, r->node_id);
     return *instance_rows::find(db, id);
   });
-  bump({updated.node_id});
-  return updated;
 }
 
 InstanceRecord Instances::remove(const Caller& caller, std::string_view id) {
-  auto removed = db_.write([&](store::Connection& db) {
+  return write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
     auto r = instance_rows::find_in(db, caller.org_id, id);
     if (!r) throw instance_not_found();
     auto plan = lifecycle::plan_delete({r->state, r->desired});
@@ -195,10 +193,9 @@ InstanceRecord Instances::remove(const Caller& caller, std::string_view id) {
     r->desired = PowerState::Deleted;
     instance_rows::set_state(db, *r, InstanceState::Deleting, "delete requested", actor_of(caller), store::unix_now());
     audit::record(db, "instance.deleted", caller.actor(), caller.org_id, {}, {{"instance_id", id}});
+    bumps.bump(db, r->node_id);
     return *r;
   });
-  bump({removed.node_id});
-  return removed;
 }
 
 InstanceRecord Instances::act(const Caller& caller, std::string_view id, PowerAction action) {
@@ -208,13 +205,11 @@ InstanceRecord Instances::act(const Caller& caller, std::string_view id, PowerAc
 
 InstanceRecord Instances::apply_power(const std::string& org_id, std::string_view id, PowerAction action,
                                       const std::string& actor, const audit::Actor* audited) {
-  bool changed = false;
-  auto record = db_.write([&](store::Connection& db) {
+  return write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
     auto r = instance_rows::find_in(db, org_id, id);
     if (!r) throw instance_not_found();
     auto plan = lifecycle::plan({r->state, r->desired}, action);
     if (!plan.changes()) return *r;
-    changed = true;
     r->desired = plan.desired;
     r->restart_generation += plan.bump_restart ? 1 : 0;
     r->kill_generation += plan.bump_kill ? 1 : 0;
@@ -229,10 +224,9 @@ InstanceRecord Instances::apply_power(const std::string& org_id, std::string_vie
     if (audited)
       audit::record(db, std::string("instance.") + lifecycle::to_string(action), *audited, org_id, {},
                     {{"instance_id", id}});
+    bumps.bump(db, r->node_id);
     return *r;
   });
-  if (changed) bump({record.node_id});
-  return record;
 }
 
 std::vector<MetricPoint> Instances::history(const Caller& caller, std::string_view id, const MetricsQuery& query) {
@@ -260,9 +254,8 @@ std::vector<MetricPoint> Instances::history(const Caller& caller, std::string_vi
   });
 }
 
-std::vector<std::string> Instances::check_workload(store::Connection& db, const std::string& workload_id,
-                                                   const workload::Workload& changed) {
-  std::vector<std::string> nodes;
+void Instances::check_workload(store::Connection& db, const std::string& workload_id,
+                               const workload::Workload& changed, DesiredBumps& bumps) {
   for (const auto& r : instance_rows::where(db, "workload_id", workload_id)) {
     try {
       instance_rows::for_agent(r, changed);
@@ -271,45 +264,65 @@ std::vector<std::string> Instances::check_workload(store::Connection& db, const 
     } catch (const common::ApiError& e) {
       throw common::ApiError::conflict("instance '" + r.name + "' would no longer resolve: " + e.what());
     }
-    nodes.push_back(r.node_id);
-  }
-  return nodes;
-}
-
-void Instances::bump(const std::vector<std::string>& node_ids) {
-  std::vector<std::string> done;
-  for (const auto& n : node_ids) {
-    if (std::find(done.begin(), done.end(), n) != done.end()) continue;
-    versions_.bump(n);
-    done.push_back(n);
+    bumps.bump(db, r.node_id);
   }
 }
 
-DrainOutcome Instances::drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) {
+DrainOutcome Instances::drain(store::Connection& db, const std::string& node_id,
+                              std::chrono::system_clock::time_point deadline, DesiredBumps& bumps) {
   DrainOutcome out;
   auto reason = "node drained (deadline " + common::rfc3339(deadline) + ")";
-  db_.write([&](store::Connection& db) {
-    for (auto& r : instance_rows::where(db, "node_id", node_id)) {
-      lifecycle::PowerPlan plan;
-      try {
-        plan = lifecycle::plan({r.state, r.desired}, PowerAction::Stop);
-      } catch (const common::ApiError&) {
-        continue;  // deleting or migrating: nothing to stop
-      }
-      if (!plan.changes()) continue;
-      db.execute("UPDATE instances SET desired_power = 'stopped', updated_at = ? WHERE id = ?", store::unix_now(), r.id);
-      if (plan.state) instance_rows::set_state(db, r, *plan.state, reason, "node", store::unix_now());
-      out.stopped.push_back(r.id);
+  for (auto& r : instance_rows::where(db, "node_id", node_id)) {
+    lifecycle::PowerPlan plan;
+    try {
+      plan = lifecycle::plan({r.state, r.desired}, PowerAction::Stop);
+    } catch (const common::ApiError&) {
+      continue;  // deleting or migrating: nothing to stop
     }
-  });
-  if (!out.stopped.empty()) bump({node_id});
+    if (!plan.changes()) continue;
+    db.execute("UPDATE instances SET desired_power = 'stopped', updated_at = ? WHERE id = ?", store::unix_now(), r.id);
+    if (plan.state) instance_rows::set_state(db, r, *plan.state, reason, "node", store::unix_now());
+    out.stopped.push_back(r.id);
+  }
+  if (!out.stopped.empty()) bumps.bump(db, node_id);
   return out;
 }
 
-std::size_t Instances::count_on(const std::string& node_id) const {
-  return static_cast<std::size_t>(db_.read([&](store::Connection& db) {
-    return db.query_int("SELECT COUNT(*) FROM instances WHERE node_id = ?", node_id).value_or(0);
-  }));
+std::vector<std::string> Instances::kill_stopping(store::Connection& db, const std::string& node_id,
+                                                  DesiredBumps& bumps) {
+  std::vector<std::string> killed;
+  for (auto& r : instance_rows::where(db, "node_id", node_id)) {
+    if (r.state != InstanceState::Stopping || r.desired != PowerState::Stopped) continue;
+    db.execute("UPDATE instances SET kill_generation = kill_generation + 1, updated_at = ? WHERE id = ?",
+               store::unix_now(), r.id);
+    killed.push_back(r.id);
+  }
+  if (!killed.empty()) bumps.bump(db, node_id);
+  return killed;
+}
+
+std::vector<std::string> Instances::forget_deletes_on_offline_nodes() {
+  auto deleting = db_.read([&](store::Connection& db) { return instance_rows::where(db, "desired_power", "deleted"); });
+  std::erase_if(deleting, [&](const InstanceRecord& r) {
+    auto node = nodes_.node(r.org_id, r.node_id);
+    return node && node->status != "offline";
+  });
+  if (deleting.empty()) return {};
+  return write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
+    std::vector<std::string> forgotten;
+    for (const auto& r : deleting) {
+      if (db.execute("DELETE FROM instances WHERE id = ? AND desired_power = 'deleted'", r.id) == 0) continue;
+      audit::record(db, "instance.delete_completed_offline", audit::Actor{}, r.org_id, {},
+                    {{"instance_id", r.id}, {"node_id", r.node_id}});
+      bumps.bump(db, r.node_id);
+      forgotten.push_back(r.id);
+    }
+    return forgotten;
+  });
+}
+
+std::size_t Instances::count_on(store::Connection& db, const std::string& node_id) const {
+  return static_cast<std::size_t>(db.query_int("SELECT COUNT(*) FROM instances WHERE node_id = ?", node_id).value_or(0));
 }
 
 namespace {

@@ -114,9 +114,11 @@ class Instances : public NodeInstances, public InstanceControl {
   std::vector<MetricPoint> history(const Caller& caller, std::string_view id, const MetricsQuery& query);
   // A workload changed: each of its instances must still resolve (409 naming the one that does
   // not), and their nodes get the new desired state. Runs inside the workload's transaction.
-  std::vector<std::string> check_workload(store::Connection& db, const std::string& workload_id,
-                                          const workload::Workload& changed);
-  void bump(const std::vector<std::string>& node_ids);
+  void check_workload(store::Connection& db, const std::string& workload_id, const workload::Workload& changed,
+                      DesiredBumps& bumps);
+  // Deletes whose node has been offline for `offline_after_s`: the rows go now, and the agent,
+  // whose desired state no longer lists them, removes them when it comes back. The ids forgotten.
+  std::vector<std::string> forget_deletes_on_offline_nodes();
 
   // The agent routes. `version` is the node's desired version read before this call: a change
   // committed after it bumps the version past it, so the agent hears of it.
@@ -128,8 +130,11 @@ class Instances : public NodeInstances, public InstanceControl {
   // NodeInstances
   bool observe(store::Connection& db, const std::string& node_id,
                const std::vector<agentproto::InstanceReport>& reports) override;
-  DrainOutcome drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) override;
-  std::size_t count_on(const std::string& node_id) const override;
+  DrainOutcome drain(store::Connection& db, const std::string& node_id,
+                     std::chrono::system_clock::time_point deadline, DesiredBumps& bumps) override;
+  std::vector<std::string> kill_stopping(store::Connection& db, const std::string& node_id,
+                                         DesiredBumps& bumps) override;
+  std::size_t count_on(store::Connection& db, const std::string& node_id) const override;
   // InstanceControl
   std::optional<InstanceRef> find(const std::string& org_id, const std::string& instance_id) const override;
   std::optional<InstanceRef> find_any(const std::string& instance_id) const override;
@@ -142,6 +147,15 @@ class Instances : public NodeInstances, public InstanceControl {
                              const std::string& actor, const audit::Actor* audited);
   std::string place(const Caller& caller, const std::optional<std::string>& node_id,
                     const workload::Capacity& request, store::Connection& db);
+  // A write that changes what nodes run: body(db, bumps) bumps them inside the transaction, and
+  // their long-polls hear of it once it committed.
+  template <class F>
+  auto write_bumping(F&& body) {
+    DesiredBumps bumps(versions_);
+    auto out = db_.write([&](store::Connection& db) { return body(db, bumps); });
+    bumps.publish();
+    return out;
+  }
 
   store::Database& db_;
   DesiredVersions& versions_;

@@ -1,5 +1,6 @@
 #include "nodes/desired_versions.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "common/error.hpp"
@@ -28,14 +29,18 @@ std::uint64_t NodeVersions::current(const std::string& node_id) const {
   return version_locked(node_id);
 }
 
-std::uint64_t NodeVersions::bump(const std::string& node_id) {
-  auto v = db_.write([&](store::Connection& db) { return node_rows::bump_desired(db, node_id); });
+std::uint64_t NodeVersions::bump(store::Connection& db, const std::string& node_id) {
+  auto v = node_rows::bump_desired(db, node_id);
   if (!v) throw common::ApiError::not_found("node not found");
+  return *v;
+}
+
+void NodeVersions::publish(const std::string& node_id, std::uint64_t version) {
   std::vector<Waiter> woken;
   {
     std::lock_guard lock(mutex_);
     auto& cached = versions_[node_id];
-    cached = std::max(cached, *v);  // a concurrent bump may have cached a later one
+    cached = std::max(cached, version);  // a later bump may have been published first
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second.node_id == node_id && it->second.since < cached) {
         woken.push_back(std::move(it->second));
@@ -44,9 +49,9 @@ std::uint64_t NodeVersions::bump(const std::string& node_id) {
         ++it;
       }
     }
+    version = cached;
   }
-  for (auto& w : woken) w.ready(*v);
-  return *v;
+  for (auto& w : woken) w.ready(version);
 }
 
 void NodeVersions::wait(const std::string& node_id, std::uint64_t since, std::chrono::milliseconds wait,

@@ -1,6 +1,6 @@
 #pragma once
 // DesiredVersions (runtime_seams.hpp) over the nodes table: the version is the node row's
-// desired_version, bumped in its own commit; waiting long-polls are held here, not on a thread
+// desired_version, bumped inside the transaction of the change; waiting long-polls are held here, not on a thread
 // each: one timer thread answers those whose wait has passed.
 #include <condition_variable>
 #include <map>
@@ -18,8 +18,8 @@ class NodeVersions final : public DesiredVersions {
   explicit NodeVersions(store::Database& db);
   ~NodeVersions() override;
 
-  // Throws common::ApiError 404 when the node does not exist (deleted meanwhile).
-  std::uint64_t bump(const std::string& node_id) override;
+  std::uint64_t bump(store::Connection& db, const std::string& node_id) override;
+  void publish(const std::string& node_id, std::uint64_t version) override;
   std::uint64_t current(const std::string& node_id) const override;
   void wait(const std::string& node_id, std::uint64_t since, std::chrono::milliseconds wait,
             std::function<void(std::uint64_t)> ready) override;

@@ -110,16 +110,30 @@ bool set_cordon(store::Connection& db, std::string_view org_id, std::string_view
   return db.execute(
              "UPDATE nodes SET cordoned = ?1, updated_at = ?2, "
              "drain_started_at = CASE WHEN ?1 THEN drain_started_at END, "
-             "drain_deadline_at = CASE WHEN ?1 THEN drain_deadline_at END WHERE org_id = ?3 AND id = ?4",
+             "drain_deadline_at = CASE WHEN ?1 THEN drain_deadline_at END, "
+             "drain_enforced_at = CASE WHEN ?1 THEN drain_enforced_at END WHERE org_id = ?3 AND id = ?4",
              cordoned, now, org_id, id) > 0;
 }
 
 bool start_drain(store::Connection& db, std::string_view org_id, std::string_view id, std::int64_t deadline,
                  std::int64_t now) {
   return db.execute(
-             "UPDATE nodes SET cordoned = 1, drain_started_at = ?1, drain_deadline_at = ?2, updated_at = ?1 "
-             "WHERE org_id = ?3 AND id = ?4",
+             "UPDATE nodes SET cordoned = 1, drain_started_at = ?1, drain_deadline_at = ?2, drain_enforced_at = NULL, "
+             "updated_at = ?1 WHERE org_id = ?3 AND id = ?4",
              now, deadline, org_id, id) > 0;
+}
+
+std::vector<std::string> drains_past_deadline(store::Connection& db, std::int64_t now) {
+  std::vector<std::string> out;
+  auto q = db.prepare(
+      "SELECT id FROM nodes WHERE drain_started_at IS NOT NULL AND drain_enforced_at IS NULL AND drain_deadline_at <= ?");
+  q->bind_all(now);
+  while (q->step()) out.push_back(q->text(0));
+  return out;
+}
+
+void drain_enforced(store::Connection& db, std::string_view id, std::int64_t now) {
+  db.execute("UPDATE nodes SET drain_enforced_at = ? WHERE id = ?", now, id);
 }
 
 void heartbeat(store::Connection& db, std::string_view node_id, const agentproto::Heartbeat& hb, std::int64_t now) {

@@ -67,6 +67,9 @@ bool remove(store::Connection& db, std::string_view org_id, std::string_view id)
 bool set_cordon(store::Connection& db, std::string_view org_id, std::string_view id, bool cordoned, std::int64_t now);
 bool start_drain(store::Connection& db, std::string_view org_id, std::string_view id, std::int64_t deadline,
                  std::int64_t now);
+// Draining nodes whose deadline passed and was not enforced yet; drain_enforced marks it done.
+std::vector<std::string> drains_past_deadline(store::Connection& db, std::int64_t now);
+void drain_enforced(store::Connection& db, std::string_view id, std::int64_t now);
 
 // A heartbeat: the node's last contact and applied version, and a raw metrics point.
 void heartbeat(store::Connection& db, std::string_view node_id, const agentproto::Heartbeat& hb, std::int64_t now);

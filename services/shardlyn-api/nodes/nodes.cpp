@@ -7,6 +7,7 @@
 #include "admin/audit.hpp"
 #include "common/error.hpp"
 #include "common/http.hpp"
+#include "common/log.hpp"
 #include "security/digest.hpp"
 #include "security/random.hpp"
 #include "store/time.hpp"
@@ -40,11 +41,11 @@ const AgentCaller& agent_of(const common::Request& request) {
 
 // --- Nodes ---------------------------------------------------------------------------------
 
-NodeView Nodes::view(NodeRecord node, std::int64_t now) const {
+NodeView Nodes::view(store::Connection& c, NodeRecord node, std::int64_t now) const {
   NodeView out;
   out.status = node_status(settings_, node.last_heartbeat_at, now);
   out.schedulable = out.status == "healthy" && !node.cordoned && !node.drain_started_at;
-  out.instance_count = instances_.count_on(node.id);
+  out.instance_count = instances_.count_on(c, node.id);
   out.node = std::move(node);
   return out;
 }
@@ -62,30 +63,34 @@ NodeCapacity Nodes::capacity(const NodeRecord& node, std::int64_t now) const {
 }
 
 std::vector<NodeView> Nodes::list(const Caller& caller) const {
-  auto rows = db_.read([&](store::Connection& c) { return node_rows::list(c, caller.org_id); });
   std::int64_t now = store::unix_now();
-  std::vector<NodeView> out;
-  out.reserve(rows.size());
-  for (auto& row : rows) out.push_back(view(std::move(row), now));
-  return out;
+  return db_.read([&](store::Connection& c) {
+    std::vector<NodeView> out;
+    for (auto& row : node_rows::list(c, caller.org_id)) out.push_back(view(c, std::move(row), now));
+    return out;
+  });
 }
 
 NodeView Nodes::find(const Caller& caller, std::string_view id) const {
-  auto row = db_.read([&](store::Connection& c) { return node_rows::find(c, caller.org_id, id); });
-  if (!row) throw common::ApiError::not_found(std::string(kNodeNotFound));
-  return view(std::move(*row), store::unix_now());
+  auto found = db_.read([&](store::Connection& c) -> std::optional<NodeView> {
+    auto row = node_rows::find(c, caller.org_id, id);
+    if (!row) return std::nullopt;
+    return view(c, std::move(*row), store::unix_now());
+  });
+  if (!found) throw common::ApiError::not_found(std::string(kNodeNotFound));
+  return std::move(*found);
 }
 
 NodeView Nodes::change(const Caller& caller, std::string_view id, std::string_view action,
                        const std::function<bool(store::Connection&, std::int64_t)>& apply) {
   std::int64_t now = store::unix_now();
-  auto row = db_.write([&](store::Connection& c) -> std::optional<NodeRecord> {
+  auto changed = db_.write([&](store::Connection& c) -> std::optional<NodeView> {
     if (!apply(c, now)) return std::nullopt;
     audit_node(c, caller, action, id);
-    return node_rows::find(c, caller.org_id, id);
+    return view(c, *node_rows::find(c, caller.org_id, id), now);
   });
-  if (!row) throw common::ApiError::not_found(std::string(kNodeNotFound));
-  return view(std::move(*row), now);
+  if (!changed) throw common::ApiError::not_found(std::string(kNodeNotFound));
+  return std::move(*changed);
 }
 
 NodeView Nodes::update(const Caller& caller, std::string_view id, std::optional<std::string> name,
@@ -99,10 +104,11 @@ NodeView Nodes::update(const Caller& caller, std::string_view id, std::optional<
 }
 
 void Nodes::remove(const Caller& caller, std::string_view id) {
-  find(caller, id);
-  if (instances_.count_on(std::string(id)) > 0)
-    throw common::ApiError::conflict("the node holds instances: delete or move them first");
+  // The count and the delete in one transaction: an instance placed meanwhile cannot be orphaned.
   bool removed = db_.write([&](store::Connection& c) {
+    if (!node_rows::find(c, caller.org_id, id)) return false;
+    if (instances_.count_on(c, std::string(id)) > 0)
+      throw common::ApiError::conflict("the node holds instances: delete or move them first");
     if (!node_rows::remove(c, caller.org_id, id)) return false;
     audit_node(c, caller, "node.delete", id);
     return true;
@@ -145,11 +151,34 @@ NodeView Nodes::uncordon(const Caller& caller, std::string_view id) {
 }
 
 DrainResult Nodes::drain(const Caller& caller, std::string_view id, std::int64_t deadline_s) {
+  DrainOutcome outcome;
+  DesiredBumps bumps(versions_);
   auto node = change(caller, id, "node.drain", [&](store::Connection& c, std::int64_t now) {
-    return node_rows::start_drain(c, caller.org_id, id, now + deadline_s, now);
+    if (!node_rows::start_drain(c, caller.org_id, id, now + deadline_s, now)) return false;
+    auto deadline = std::chrono::system_clock::time_point(std::chrono::seconds(now + deadline_s));
+    outcome = instances_.drain(c, std::string(id), deadline, bumps);
+    return true;
   });
-  auto outcome = instances_.drain(node.node.id, std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
+  bumps.publish();
   return {std::move(node), std::move(outcome)};
+}
+
+std::size_t Nodes::enforce_drain_deadlines() {
+  DesiredBumps bumps(versions_);
+  std::int64_t now = store::unix_now();
+  auto killed = db_.write([&](store::Connection& c) {
+    std::size_t n = 0;
+    for (const auto& node_id : node_rows::drains_past_deadline(c, now)) {
+      auto ids = instances_.kill_stopping(c, node_id, bumps);
+      for (const auto& i : ids)
+        common::log::info("drain deadline passed: killing", {{"node_id", node_id}, {"instance_id", i}});
+      n += ids.size();
+      node_rows::drain_enforced(c, node_id, now);
+    }
+    return n;
+  });
+  bumps.publish();
+  return killed;
 }
 
 std::vector<MetricsPoint> Nodes::metrics_history(const Caller& caller, std::string_view id, std::int64_t from,
@@ -220,11 +249,12 @@ agentproto::RegisterResponse Agents::register_node(const agentproto::RegisterReq
 }
 
 agentproto::HeartbeatResponse Agents::heartbeat(const AgentCaller& agent, const agentproto::Heartbeat& heartbeat) {
-  bool changed = db_.write([&](store::Connection& c) {
+  DesiredBumps bumps(versions_);
+  db_.write([&](store::Connection& c) {
     node_rows::heartbeat(c, agent.node_id, heartbeat, store::unix_now());
-    return instances_.observe(c, agent.node_id, heartbeat.instances);
+    if (instances_.observe(c, agent.node_id, heartbeat.instances)) bumps.bump(c, agent.node_id);
   });
-  if (changed) versions_.bump(agent.node_id);
+  bumps.publish();
   return {versions_.current(agent.node_id), settings_.heartbeat_interval_s};
 }
 

@@ -58,8 +58,13 @@ class Nodes final : public NodeDirectory {
   static constexpr std::int64_t kMaxDrainS = 86400;
   static constexpr std::size_t kMaxHistoryPoints = 5000;
 
-  Nodes(store::Database& db, NodeSettings settings, NodeInstances& instances, std::string token_key)
-      : db_(db), settings_(std::move(settings)), instances_(instances), token_key_(std::move(token_key)) {}
+  Nodes(store::Database& db, NodeSettings settings, NodeInstances& instances, DesiredVersions& versions,
+        std::string token_key)
+      : db_(db),
+        settings_(std::move(settings)),
+        instances_(instances),
+        versions_(versions),
+        token_key_(std::move(token_key)) {}
 
   std::vector<NodeView> list(const Caller& caller) const;
   NodeView find(const Caller& caller, std::string_view id) const;  // 404 when not the organisation's
@@ -73,6 +78,8 @@ class Nodes final : public NodeDirectory {
   NodeView uncordon(const Caller& caller, std::string_view id);
   // Cordons the node and asks instances/ to move or stop what runs there by the deadline.
   DrainResult drain(const Caller& caller, std::string_view id, std::int64_t deadline_s);
+  // Drains whose deadline passed: what is still stopping is killed, once per drain. How many.
+  std::size_t enforce_drain_deadlines();
   // Points in [from, to], oldest first, at most kMaxHistoryPoints (404 for another organisation's node).
   std::vector<MetricsPoint> metrics_history(const Caller& caller, std::string_view id, std::int64_t from,
                                             std::int64_t to) const;
@@ -84,7 +91,7 @@ class Nodes final : public NodeDirectory {
   std::optional<NodeCapacity> node(const std::string& org_id, const std::string& node_id) const override;
 
  private:
-  NodeView view(NodeRecord node, std::int64_t now) const;
+  NodeView view(store::Connection& c, NodeRecord node, std::int64_t now) const;
   NodeCapacity capacity(const NodeRecord& node, std::int64_t now) const;
   // Runs a change of one of the caller's nodes with its audit entry; 404 when there is none.
   NodeView change(const Caller& caller, std::string_view id, std::string_view action,
@@ -93,6 +100,7 @@ class Nodes final : public NodeDirectory {
   store::Database& db_;
   NodeSettings settings_;
   NodeInstances& instances_;
+  DesiredVersions& versions_;
   std::string token_key_;
 };
 

@@ -130,8 +130,8 @@ common::ApiError agent_refusal(const std::string& code, const std::string& messa
 NodeView AgentRequests::online_node(const Caller& caller, const std::string& node_id) const {
   auto node = nodes_.find(caller, node_id);
   if (!hub_.connected(node_id))
-    throw tunnel_api_error(tunnel_codes::kNodeOffline, "node " + node_id + " is " + node.status +
-                                                           ": its agent holds no tunnel to the API");
+    throw tunnel_api_error(tunnel_codes::kNodeOffline, "node " + node_id + " has no tunnel from its agent (node status: " +
+                                                           node.status + ")");
   return node;
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agentproto/messages.hpp"
@@ -40,18 +41,42 @@ struct AgentCaller {
 const AgentCaller& agent_of(const common::Request& request);
 
 // Per-node desired-state versions. A version only grows; every change to what a node should
-// run (an instance created, started, stopped, deleted, its workload changed) bumps it, which
-// wakes that node's long-polls. Thread-safe.
+// run (an instance created, started, stopped, deleted, its workload changed) bumps it inside the
+// change's own transaction, so the change and its version commit together or not at all, and
+// publishes it after the commit, which wakes that node's long-polls. Thread-safe.
 class DesiredVersions {
  public:
   virtual ~DesiredVersions() = default;
-  // The new version (persisted: versions survive an API restart and never go back).
-  virtual std::uint64_t bump(const std::string& node_id) = 0;
+  // Inside the caller's write transaction: the node's next version (persisted: versions survive
+  // an API restart and never go back). Throws common::ApiError 404 when the node is gone.
+  virtual std::uint64_t bump(store::Connection& db, const std::string& node_id) = 0;
+  // After that transaction committed: the version becomes current and the node's waits answer.
+  virtual void publish(const std::string& node_id, std::uint64_t version) = 0;
   virtual std::uint64_t current(const std::string& node_id) const = 0;
   // Calls `ready(version)` exactly once, from any thread: as soon as the node's version is
   // above `since`, else with the current version once `wait` has passed, or at shutdown.
   virtual void wait(const std::string& node_id, std::uint64_t since, std::chrono::milliseconds wait,
                     std::function<void(std::uint64_t)> ready) = 0;
+};
+
+// The nodes one write transaction changed: each bumped once inside it, all published after it.
+class DesiredBumps {
+ public:
+  explicit DesiredBumps(DesiredVersions& versions) : versions_(versions) {}
+  void bump(store::Connection& db, const std::string& node_id) {
+    for (const auto& b : bumped_)
+      if (b.first == node_id) return;
+    bumped_.emplace_back(node_id, versions_.bump(db, node_id));
+  }
+  // Call once the transaction committed.
+  void publish() {
+    for (const auto& [node_id, version] : bumped_) versions_.publish(node_id, version);
+    bumped_.clear();
+  }
+
+ private:
+  DesiredVersions& versions_;
+  std::vector<std::pair<std::string, std::uint64_t>> bumped_;
 };
 
 // A node as placement sees it.
@@ -89,10 +114,15 @@ class NodeInstances {
   // version after the commit.
   virtual bool observe(store::Connection& db, const std::string& node_id,
                        const std::vector<agentproto::InstanceReport>& reports) = 0;
-  // Moves what can move and stops the rest, by `deadline` (the agent's stop sequence).
-  virtual DrainOutcome drain(const std::string& node_id, std::chrono::system_clock::time_point deadline) = 0;
+  // Inside the drain's transaction: moves what can move and stops the rest, by `deadline` (the
+  // agent's stop sequence).
+  virtual DrainOutcome drain(store::Connection& db, const std::string& node_id,
+                             std::chrono::system_clock::time_point deadline, DesiredBumps& bumps) = 0;
+  // The drain's deadline passed: what is still stopping gets killed. The ids killed.
+  virtual std::vector<std::string> kill_stopping(store::Connection& db, const std::string& node_id,
+                                                 DesiredBumps& bumps) = 0;
   // How many instances the node holds (a node with instances is not deleted: 409).
-  virtual std::size_t count_on(const std::string& node_id) const = 0;
+  virtual std::size_t count_on(store::Connection& db, const std::string& node_id) const = 0;
 };
 
 // What the console and logs WebSockets (tunnel/) ask of instances/.

@@ -14,9 +14,10 @@ namespace {
 constexpr std::string_view kConsoleDetached = "console_detached";
 constexpr std::string_view kFeedClosed = "the API stopped recording this console";
 
-// States in which the instance has output to attach to.
+// States in which the instance may have output to attach to.
 bool attachable(const std::string& state) {
-  return state == "installing" || state == "starting" || state == "running" || state == "stopping";
+  // `creating` too: the install may run before the API hears of it.
+  return state == "creating" || state == "installing" || state == "starting" || state == "running" || state == "stopping";
 }
 
 }  // namespace
@@ -140,17 +141,16 @@ void ConsoleFeeds::received(const std::shared_ptr<Feed>& feed, const agentproto:
     for (const auto& v : viewers_of(*feed)) v->refused(text("event"), text("code"), text("message"));
     return;
   }
-  if (data.event != "console output" || data.args.size() != 1 || !data.args[0].is_string()) return;
+  bool install = data.event == "install output";
+  if ((data.event != "console output" && !install) || data.args.size() != 1 || !data.args[0].is_string()) return;
   ConsoleLine line{0, std::string(data.args[0].as_string())};
   line.seq = feed->journal.append(line.text);
   std::uint64_t give_back = 0;
-  bool install = false;
   std::shared_ptr<TunnelChannel> channel;
   {
     std::lock_guard lock(mutex_);
     if (data.seq) feed->agent_seq = *data.seq;
     feed->detached.clear();
-    install = feed->ref.state == "installing";
     // The agent counted the frame's text against its credit: the same bytes come back.
     feed->consumed += agentproto::to_text(agentproto::TunnelFrame{data}).size();
     if (feed->consumed >= settings_.window_bytes / 4) give_back = std::exchange(feed->consumed, 0);

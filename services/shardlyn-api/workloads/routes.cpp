@@ -44,11 +44,11 @@ common::Response show_workload(WorkloadArea& area, common::Request& req) {
 
 common::Response update_workload(WorkloadArea& area, common::Request& req) {
   auto id = workload_id(req);
-  std::vector<std::string> nodes;
+  DesiredBumps bumps(area.versions);
   auto updated = area.workloads.update(caller_of(req), id, req.body, [&](store::Connection& db, const auto& changed) {
-    nodes = area.instances.check_workload(db, id, changed);
+    area.instances.check_workload(db, id, changed, bumps);
   });
-  area.instances.bump(nodes);
+  bumps.publish();
   return common::Response::json(workload_json(updated));
 }
 

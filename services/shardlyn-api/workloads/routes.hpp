@@ -10,6 +10,7 @@ namespace shardlyn {
 struct WorkloadArea {
   Workloads& workloads;
   Instances& instances;
+  DesiredVersions& versions;  // an instance's node hears of a changed workload
 };
 
 // Workload Endpoints.

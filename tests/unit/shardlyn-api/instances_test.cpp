@@ -36,9 +36,13 @@ spec:
   variables: [{name: Greeting, env: GREETING, default: "hi", rules: "required|string|max:10"}]
 )";
 
+// Bumped inside a transaction, current once published (after the commit).
 struct FakeVersions : DesiredVersions {
-  std::map<std::string, std::uint64_t> versions;
-  std::uint64_t bump(const std::string& node) override { return ++versions[node]; }
+  std::map<std::string, std::uint64_t> bumped, versions;
+  std::uint64_t bump(store::Connection&, const std::string& node) override { return ++bumped[node]; }
+  void publish(const std::string& node, std::uint64_t version) override {
+    versions[node] = std::max(versions[node], version);
+  }
   std::uint64_t current(const std::string& node) const override {
     auto it = versions.find(node);
     return it == versions.end() ? 0 : it->second;
@@ -71,7 +75,14 @@ struct World {
 
   // One heartbeat's instance reports, in a transaction of their own as the heartbeat's would be.
   void observe(const std::string& node, const std::vector<agentproto::InstanceReport>& reports) {
-    if (db.write([&](store::Connection& c) { return instances.observe(c, node, reports); })) versions.bump(node);
+    DesiredBumps bumps(versions);
+    db.write([&](store::Connection& c) {
+      if (instances.observe(c, node, reports)) bumps.bump(c, node);
+    });
+    bumps.publish();
+  }
+  std::size_t count_on(const std::string& node) {
+    return db.read([&](store::Connection& c) { return instances.count_on(c, node); });
   }
 
   World() {
@@ -133,7 +144,7 @@ TEST_CASE("placement packs the fullest node that fits, then the next; none fits:
   CHECK(status_of([&] { w.create("d"); }) == 409);
   CHECK(status_of([&] { w.create("e", "node-big"); }) == 409);  // named but not schedulable
   CHECK(status_of([&] { w.create("f", "node-gone"); }) == 404);
-  CHECK(w.instances.count_on("node-small") == 2);
+  CHECK(w.count_on("node-small") == 2);
 }
 
 TEST_CASE("an instance is created stopped with its transition, its variables checked by the workload's rules") {
@@ -222,9 +233,57 @@ TEST_CASE("heartbeats keep stats and history; a deleted instance goes once the a
   CHECK(w.instances.history(w.caller, r.id, {now - 60, now + 1, 0}).size() == 1);
   w.instances.remove(w.caller, r.id);
   w.observe("node-big", {report});  // still reported: still there
-  CHECK(w.instances.count_on("node-big") == 1);
+  CHECK(w.count_on("node-big") == 1);
   w.observe("node-big", {});
-  CHECK(w.instances.count_on("node-big") == 0);
+  CHECK(w.count_on("node-big") == 0);
+}
+
+TEST_CASE("a change and its desired version commit together: a refused change bumps nothing") {
+  World w;
+  auto r = w.created("a");
+  auto version = w.versions.current("node-big");
+  InstanceChanges changes{std::nullopt, std::map<std::string, std::string>{{"GREETING", "far too long"}}, std::nullopt};
+  CHECK(status_of([&] { w.instances.update(w.caller, r.id, changes); }) == 400);
+  CHECK(w.versions.current("node-big") == version);
+  w.instances.act(w.caller, r.id, PowerAction::Start);
+  CHECK(w.versions.current("node-big") == version + 1);
+}
+
+TEST_CASE("a drain stops what runs in its transaction; past the deadline what still stops is killed") {
+  World w;
+  auto a = w.created("a");
+  auto b = w.created("b");
+  w.instances.act(w.caller, a.id, PowerAction::Start);
+  w.report(a, InstanceState::Running);
+  DesiredBumps bumps(w.versions);
+  auto outcome = w.db.write([&](store::Connection& c) {
+    return w.instances.drain(c, "node-big", std::chrono::system_clock::now(), bumps);
+  });
+  bumps.publish();
+  CHECK(outcome.stopped == std::vector<std::string>{a.id});  // b was stopped already
+  CHECK(w.instances.get(w.caller, a.id).state == InstanceState::Stopping);
+  auto version = w.versions.current("node-big");
+  auto killed = w.db.write([&](store::Connection& c) { return w.instances.kill_stopping(c, "node-big", bumps); });
+  bumps.publish();
+  CHECK(killed == std::vector<std::string>{a.id});
+  CHECK(w.instances.get(w.caller, a.id).kill_generation == 1);
+  CHECK(w.versions.current("node-big") == version + 1);
+  w.report(a, InstanceState::Stopped);
+  CHECK(w.db.write([&](store::Connection& c) { return w.instances.kill_stopping(c, "node-big", bumps); }).empty());
+  CHECK(w.instances.get(w.caller, b.id).kill_generation == 0);
+}
+
+TEST_CASE("a delete on a node that went offline completes without it") {
+  World w;
+  auto a = w.created("a");
+  auto b = w.created("b");
+  w.instances.remove(w.caller, a.id);
+  CHECK(w.instances.forget_deletes_on_offline_nodes().empty());  // healthy: the agent will remove it
+  w.nodes.all[0].status = "offline";
+  CHECK(w.instances.forget_deletes_on_offline_nodes() == std::vector<std::string>{a.id});
+  CHECK(status_of([&] { w.instances.get(w.caller, a.id); }) == 404);
+  CHECK(w.instances.get(w.caller, b.id).state == InstanceState::Stopped);  // not being deleted: kept
+  CHECK(w.instances.desired("node-big", 0).instances.size() == 1);
 }
 
 TEST_CASE("raw points older than a day become 5-minute points") {
@@ -254,8 +313,9 @@ TEST_CASE("a workload change its instances' variables no longer satisfy is refus
   std::string stricter = kEcho;
   stricter.replace(stricter.find("max:10"), 6, "max:3");
   auto parsed = workloads::parse(stricter);
+  DesiredBumps bumps(w.versions);
   CHECK(status_of([&] {
-          w.db.write([&](store::Connection& c) { w.instances.check_workload(c, w.workload_id, parsed); });
+          w.db.write([&](store::Connection& c) { w.instances.check_workload(c, w.workload_id, parsed, bumps); });
         }) == 409);
   CHECK(status_of([&] { w.workloads.remove(w.caller, w.workload_id); }) == 409);  // in use
 }
