@@ -47,7 +47,9 @@ void setup(common::Service& service) {
     common::log::info("SHARDLYN_API_URL is not set: the agent runs unmanaged (no registration, no desired state)");
     return;
   }
-  auto& control = service.make<agent::ControlPlane>(settings, service.data_dir(), node, reconciler, service.metrics());
+  auto& disk = service.make<agent::InstanceDiskUsage>(settings.instances, settings.disk_usage_interval);
+  auto& control =
+      service.make<agent::ControlPlane>(settings, service.data_dir(), node, reconciler, disk, service.metrics());
   service.health_fields([&control] { return boost::json::object{{"control", control.health()}}; });
   service.on_shutdown([&control, &reconciler] {
     control.stop();

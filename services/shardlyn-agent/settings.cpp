@@ -9,6 +9,7 @@ std::vector<common::OptionSpec> options() {
       {"AGENT_DRIVER", "auto", "runtime driver: auto (docker when DOCKER_HOST answers, else process), process, docker"},
       {"DOCKER_HOST", "unix:///var/run/docker.sock", "Docker Engine API socket (unix:// only)"},
       {"AGENT_PROC_ROOT", "/proc", "where the kernel's process and system files are read (node metrics)"},
+      {"AGENT_DISK_USAGE_INTERVAL_S", "60", "seconds between two measurements of each instance root's disk usage"},
       // The spec names these two (decision 0020: names a spec gives stay as given).
       {"SHARDLYN_API_URL", "", "shardlyn-api base URL (http(s)://host:port); unset = no control plane"},
       {"SHARDLYN_REGISTER_TOKEN", "", "one-time register token (POST /v1/nodes/register-token); only the first start needs it",
@@ -54,6 +55,7 @@ Settings read(const common::Config& config, const std::filesystem::path& data_di
   s.docker_socket = docker_socket_path(config.get("DOCKER_HOST"));
   s.instances = data_dir / "instances";
   s.proc_root = config.get("AGENT_PROC_ROOT");
+  s.disk_usage_interval = std::chrono::seconds(config.get_int("AGENT_DISK_USAGE_INTERVAL_S", 1, 86400));
   read_control(config, data_dir, s);
   return s;
 }

@@ -1,5 +1,6 @@
 #pragma once
 // The agent's settings: what it reads from the environment (or the matching flags).
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ struct Settings {
   std::string docker_socket;         // filesystem path of DOCKER_HOST's unix socket
   std::filesystem::path instances;   // DATA_DIR/instances: one root per instance
   std::filesystem::path proc_root;   // /proc (a test may point it at a captured tree)
+  std::chrono::seconds disk_usage_interval{60};  // each instance root's disk usage, measured again
   // The control plane (control/): unset api_url = the agent runs unmanaged.
   std::string api_url;          // http(s)://host:port of shardlyn-api, no trailing slash
   std::string register_token;   // one-time; needed only until DATA_DIR/credentials.json exists

@@ -54,7 +54,8 @@ def world(module_launch, tmp_path_factory):
     token = expect(w.alice.post("/v1/nodes/register-token", {"name": "n1"}), 201)["token"]
     w.agent_data = tmp_path_factory.mktemp("agent")
     w.agent = module_launch("shardlyn-agent", data_dir=w.agent_data, env={
-        "AGENT_DRIVER": "process", "SHARDLYN_API_URL": w.server.base_url, "SHARDLYN_REGISTER_TOKEN": token})
+        "AGENT_DRIVER": "process", "SHARDLYN_API_URL": w.server.base_url, "SHARDLYN_REGISTER_TOKEN": token,
+        "AGENT_DISK_USAGE_INTERVAL_S": "1"})
     creds = eventually(lambda: (w.agent_data / "credentials.json").exists())
     assert creds, w.agent.log_text()[-3000:]
     w.node = json.loads((w.agent_data / "credentials.json").read_text())["node_id"]
@@ -116,6 +117,10 @@ def test_stats_and_metrics_history_come_from_heartbeats(world):
     assert eventually(lambda: expect(w.alice.get(f"/v1/instances/{iid}/stats"), 200)["stats"] is not None)
     stats = expect(w.alice.get(f"/v1/instances/{iid}/stats"), 200)
     assert stats["state"] == "running" and stats["stats"]["pids"] >= 1 and stats["stats"]["memory_bytes"] > 0
+    # The instance root's disk usage, measured by the agent (allocated blocks, like du).
+    (w.agent_data / "instances" / iid / "world.dat").write_bytes(os.urandom(256 * 1024))
+    assert eventually(lambda: (expect(w.alice.get(f"/v1/instances/{iid}/stats"), 200)["disk_bytes"] or 0) >= 256 * 1024)
+    assert expect(w.alice.get(f"/v1/instances/{iid}/stats"), 200)["stats"]["disk_bytes"] >= 256 * 1024
     history = expect(w.alice.get(f"/v1/instances/{iid}/metrics/history"), 200)
     assert history["resolution"] == "raw" and len(history["points"]) >= 1
     assert expect(w.alice.get(f"/v1/instances/{iid}/metrics/history?resolution=5m"), 200)["points"] == []

@@ -89,14 +89,15 @@ NodeMetrics read_metrics(Reader r) {
   return m;
 }
 
+InstanceStats read_stats(Reader s) {
+  InstanceStats out{s.number("cpu_seconds"), s.u64("memory_bytes"), s.u64("memory_limit_bytes"), s.u64("pids"),
+                    s.u64("rx_bytes"),       s.u64("tx_bytes"),     s.u64("uptime_ms"),          s.opt_u64("disk_bytes")};
+  s.done();
+  return out;
+}
+
 json::object report_json(const InstanceReport& i) {
-  const auto& s = i.stats;
-  json::object o{{"id", i.id},
-                 {"state", to_string(i.state)},
-                 {"stats",
-                  {{"cpu_seconds", s.cpu_seconds}, {"memory_bytes", s.memory_bytes},
-                   {"memory_limit_bytes", s.memory_limit_bytes}, {"pids", s.pids}, {"rx_bytes", s.rx_bytes},
-                   {"tx_bytes", s.tx_bytes}, {"uptime_ms", s.uptime_ms}}}};
+  json::object o{{"id", i.id}, {"state", to_string(i.state)}, {"stats", json::value_from(i.stats)}};
   if (i.exit_code) o["exit_code"] = *i.exit_code;
   return o;
 }
@@ -106,10 +107,7 @@ InstanceReport read_report(Reader& r) {
   i.id = r.string("id");
   i.state = r.choice<InstanceState>("state", detail::kInstanceStates);
   i.exit_code = r.opt_integer("exit_code");
-  auto s = r.object("stats");
-  i.stats = {s.number("cpu_seconds"), s.u64("memory_bytes"), s.u64("memory_limit_bytes"), s.u64("pids"),
-             s.u64("rx_bytes"),       s.u64("tx_bytes"),     s.u64("uptime_ms")};
-  s.done();
+  i.stats = read_stats(r.object("stats"));
   return i;
 }
 
@@ -120,6 +118,18 @@ void tag_invoke(json::value_from_tag, json::value& out, const Heartbeat& m) {
   for (const auto& i : m.instances) instances.push_back(report_json(i));
   out = {{"v", kVersion}, {"metrics", metrics_json(m.metrics)}, {"instances", std::move(instances)},
          {"desired_version", m.desired_version}};
+}
+
+void tag_invoke(json::value_from_tag, json::value& out, const InstanceStats& s) {
+  json::object o{{"cpu_seconds", s.cpu_seconds}, {"memory_bytes", s.memory_bytes},
+                 {"memory_limit_bytes", s.memory_limit_bytes}, {"pids", s.pids}, {"rx_bytes", s.rx_bytes},
+                 {"tx_bytes", s.tx_bytes}, {"uptime_ms", s.uptime_ms}};
+  if (s.disk_bytes) o["disk_bytes"] = *s.disk_bytes;
+  out = std::move(o);
+}
+
+InstanceStats tag_invoke(json::value_to_tag<InstanceStats>, const json::value& in) {
+  return read_stats(Reader(in, "stats"));
 }
 
 Heartbeat tag_invoke(json::value_to_tag<Heartbeat>, const json::value& in) {

@@ -39,11 +39,12 @@ agentproto::NodeMetrics protocol_metrics(const NodeSample& s) {
 }
 
 ControlPlane::ControlPlane(const Settings& settings, const std::filesystem::path& data_dir, NodeMetrics& node,
-                           Reconciler& reconciler, common::metrics::Registry& metrics)
+                           Reconciler& reconciler, const InstanceDiskUsage& disk, common::metrics::Registry& metrics)
     : settings_(settings),
       data_dir_(data_dir),
       node_(node),
       reconciler_(reconciler),
+      disk_(disk),
       api_(settings.api_url, settings.api_ca_file),
       heartbeats_(metrics.counter("shardlyn_agent_heartbeats_total", "Heartbeats sent to the API, by result", {"result"})),
       polls_(metrics.counter("shardlyn_agent_desired_polls_total", "Desired-state polls, by result", {"result"})) {
@@ -155,6 +156,7 @@ bool ControlPlane::ensure_registered(std::stop_token stop) {
 
 void ControlPlane::beat() {
   agentproto::Heartbeat hb{protocol_metrics(node_.current()), reconciler_.report(), reconciler_.applied_version()};
+  for (auto& r : hb.instances) r.stats.disk_bytes = disk_.bytes(r.id);
   auto resp = api_.heartbeat(hb);
   interval_s_ = resp.heartbeat_interval_s;
   last_heartbeat_unix_ = now_unix();

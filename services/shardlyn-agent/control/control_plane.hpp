@@ -17,6 +17,7 @@
 #include "control/api_client.hpp"
 #include "control/tunnel.hpp"
 #include "instances/reconciler.hpp"
+#include "instances/disk_usage.hpp"
 #include "node/metrics.hpp"
 #include "settings.hpp"
 
@@ -28,7 +29,7 @@ agentproto::NodeMetrics protocol_metrics(const NodeSample& sample);
 class ControlPlane {
  public:
   ControlPlane(const Settings& settings, const std::filesystem::path& data_dir, NodeMetrics& node,
-               Reconciler& reconciler, common::metrics::Registry& metrics);
+               Reconciler& reconciler, const InstanceDiskUsage& disk, common::metrics::Registry& metrics);
   ~ControlPlane();  // stop()
   void start();
   void stop();
@@ -57,6 +58,7 @@ class ControlPlane {
   std::filesystem::path data_dir_;
   NodeMetrics& node_;
   Reconciler& reconciler_;
+  const InstanceDiskUsage& disk_;
   ApiClient api_;
   std::unique_ptr<Tunnel> tunnel_;
 

@@ -2,6 +2,8 @@
 // reports it sends back, and the metrics history they feed.
 #include <boost/json.hpp>
 
+#include "agentproto/json.hpp"
+
 #include "common/clock.hpp"
 #include "common/log.hpp"
 #include "instances/instances.hpp"
@@ -19,15 +21,7 @@ namespace {
 
 constexpr std::int64_t kRawKept = 24 * 3600, kPointKept = 30 * 24 * 3600, kPoint = 300;
 
-std::string stats_json(const agentproto::InstanceStats& s) {
-  return json::serialize(json::object{{"cpu_seconds", s.cpu_seconds},
-                                      {"memory_bytes", s.memory_bytes},
-                                      {"memory_limit_bytes", s.memory_limit_bytes},
-                                      {"pids", s.pids},
-                                      {"rx_bytes", s.rx_bytes},
-                                      {"tx_bytes", s.tx_bytes},
-                                      {"uptime_ms", s.uptime_ms}});
-}
+std::string stats_json(const agentproto::InstanceStats& s) { return json::serialize(json::value_from(s)); }
 
 std::string lines_json(const std::vector<std::string>& lines, std::size_t keep) {
   json::array out;

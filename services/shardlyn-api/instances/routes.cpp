@@ -1,6 +1,8 @@
 // Instance Endpoints: CRUD & Lifecycle, Stats & Monitoring.
 #include <boost/json.hpp>
 
+#include "agentproto/json.hpp"
+
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/input.hpp"
@@ -23,11 +25,7 @@ json::value state_or_null(const std::optional<agentproto::InstanceState>& s) {
   return json::string(agentproto::to_string(*s));
 }
 
-json::object stats_json(const agentproto::InstanceStats& s) {
-  return {{"cpu_seconds", s.cpu_seconds}, {"memory_bytes", s.memory_bytes}, {"memory_limit_bytes", s.memory_limit_bytes},
-          {"pids", s.pids},               {"rx_bytes", s.rx_bytes},         {"tx_bytes", s.tx_bytes},
-          {"uptime_ms", s.uptime_ms}};
-}
+json::object stats_json(const agentproto::InstanceStats& s) { return json::value_from(s).as_object(); }
 
 json::object instance_json(const InstanceRecord& r) {
   json::object variables;
@@ -134,7 +132,7 @@ common::Response instance_stats(InstanceArea& area, common::Request& req) {
   json::object out{{"instance_id", r.id},
                    {"state", agentproto::to_string(r.state)},
                    {"reported_at", r.stats_at ? json::value(common::rfc3339_from_unix(*r.stats_at)) : nullptr},
-                   {"disk_bytes", nullptr}};
+                   {"disk_bytes", r.stats && r.stats->disk_bytes ? json::value(*r.stats->disk_bytes) : nullptr}};
   auto now = store::unix_now();
   auto recent = area.instances.history(caller_of(req), r.id, {now - 120, now, 0});
   out["cpu_usage"] = recent.empty() || !recent.back().cpu_usage ? json::value(nullptr) : json::value(*recent.back().cpu_usage);

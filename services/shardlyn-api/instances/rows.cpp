@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "agentproto/json.hpp"
+
 #include "common/error.hpp"
 #include "instances/lifecycle.hpp"
 #include "workload/resolve.hpp"
@@ -27,16 +29,7 @@ std::map<std::string, std::string> string_map(const std::string& text) {
 
 std::optional<agentproto::InstanceStats> stats_from(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
-  auto o = json::parse(*text).as_object();
-  agentproto::InstanceStats s;
-  s.cpu_seconds = o.at("cpu_seconds").to_number<double>();
-  s.memory_bytes = o.at("memory_bytes").to_number<std::uint64_t>();
-  s.memory_limit_bytes = o.at("memory_limit_bytes").to_number<std::uint64_t>();
-  s.pids = o.at("pids").to_number<std::uint64_t>();
-  s.rx_bytes = o.at("rx_bytes").to_number<std::uint64_t>();
-  s.tx_bytes = o.at("tx_bytes").to_number<std::uint64_t>();
-  s.uptime_ms = o.at("uptime_ms").to_number<std::uint64_t>();
-  return s;
+  return json::value_to<agentproto::InstanceStats>(json::parse(*text));
 }
 
 InstanceRecord from_row(const store::Statement& q) {

@@ -43,10 +43,7 @@ json::object stats_object(const InstanceRef& r) {
     out["stats"] = nullptr;
     return out;
   }
-  const auto& s = *r.stats;
-  out["stats"] = json::object{{"cpu_seconds", s.cpu_seconds}, {"memory_bytes", s.memory_bytes},
-                              {"memory_limit_bytes", s.memory_limit_bytes}, {"pids", s.pids},
-                              {"rx_bytes", s.rx_bytes}, {"tx_bytes", s.tx_bytes}, {"uptime_ms", s.uptime_ms}};
+  out["stats"] = json::value_from(*r.stats);
   return out;
 }
 

@@ -21,6 +21,7 @@ namespace agentproto {
 
 AGENTPROTO_JSON(RegisterRequest)
 AGENTPROTO_JSON(RegisterResponse)
+AGENTPROTO_JSON(InstanceStats)  // the stats object of an instance report (no "v": a part)
 AGENTPROTO_JSON(Heartbeat)
 AGENTPROTO_JSON(HeartbeatResponse)
 AGENTPROTO_JSON(DesiredState)

@@ -81,6 +81,7 @@ struct InstanceStats {
   std::uint64_t memory_bytes = 0, memory_limit_bytes = 0, pids = 0;
   std::uint64_t rx_bytes = 0, tx_bytes = 0;
   std::uint64_t uptime_ms = 0;
+  std::optional<std::uint64_t> disk_bytes;  // the instance root's allocated bytes, when measured
 };
 
 struct InstanceReport {
