@@ -100,6 +100,7 @@ struct Shardlyn {
   shardlyn::Instances instances;
   shardlyn::TunnelHub tunnel;
   shardlyn::ConsoleFeeds consoles{tunnel, instances};
+  shardlyn::ViewerSlots console_slots{settings.console_max_per_caller};
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -110,7 +111,7 @@ struct Shardlyn {
   shardlyn::WorkloadArea workload_area{workloads, instances, node_versions};
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
-  shardlyn::ConsoleArea console_area{access, instances, consoles};
+  shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
 };
 
 void setup(common::Service& service) {
@@ -123,6 +124,7 @@ void setup(common::Service& service) {
   service.limit_class("mfa", app.settings.mfa_limit);
   service.limit_class("support", app.settings.support_limit);
   service.limit_class("agent", app.settings.agent_limit);
+  service.limit_class("console", app.settings.console_limit);
   app.access.guard(service);
   service.auth_scheme(std::string(shardlyn::kAgentAuth), [&app](common::Request& req) { app.agents.authenticate(req); });
   service.on_shutdown([&app] {

@@ -5,7 +5,8 @@ seq; a reconnect replays what was missed; a viewer without instances.console, a 
 read-only logs socket and another organisation are refused with error frames (or 404 at the
 upgrade); a flood is throttled with a notice; the token's end is announced; history pages by
 seq, download streams, clear empties; `kill -9` of the agent leaves the instance running and the
-console works again once the tunnel is back; the tunnel statistics show it.
+console works again once the tunnel is back; the tunnel statistics show it. A caller holds at
+most SHARDLYN_CONSOLE_MAX_PER_CALLER sockets, and upgrades are rate-limited per caller.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_console.py
 """
@@ -44,7 +45,8 @@ def start_agent(w, env):
 def world(module_launch, tmp_path_factory):
     w = type("World", (), {})()
     w.launch = module_launch
-    w.server = module_launch("shardlyn-api", env=SHARDLYN_ENV)
+    w.server = module_launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_CONSOLE_MAX_PER_CALLER": "4",
+                                                    "SHARDLYN_CONSOLE_RATE_LIMIT": "1000/min:1000"})
     w.admin = bootstrap(w.server)
     w.alice = register(w.server, "alice")
     w.bob = register(w.server, "bob")
@@ -148,6 +150,27 @@ def test_a_viewer_without_console_or_power_gets_error_frames(world):
     assert err["code"] == "forbidden" and "instances.power" in err["message"]
     c.close()
     assert state(world) == "running"
+
+
+def test_a_caller_holds_a_bounded_number_of_sockets(world):
+    token = world.alice.api_token()["token"]  # counted apart from alice's own sessions
+    held = [viewer(world, bearer(token), path=world.console if i % 2 else world.logs) for i in range(4)]
+    assert refused_status(world.server, world.console, bearer(token)) == 429
+    late = ConsoleClient(world.server, world.console)
+    late.send("auth", token)
+    assert late.error("auth")["code"] == "rate_limited"
+    assert late.closed()
+    held.pop().close()
+
+    def fifth():
+        try:
+            return viewer(world, bearer(token))
+        except Exception:  # the server has not seen the close yet
+            return None
+    extra = wait_for(fifth, timeout=10.0, step=0.2)
+    assert extra
+    for c in [*held, extra]:
+        c.close()
 
 
 def test_bad_frames_are_answered_never_silenced(world):
@@ -319,3 +342,12 @@ def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world
     assert wait_for(echoed, timeout=30.0, step=0.5), c.seen[-10:]
     assert expect(world.admin.get("/v1/tunnel/stats"), 200)["disconnections"] >= 1
     c.close()
+
+
+def test_console_upgrades_are_rate_limited_per_caller(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_CONSOLE_RATE_LIMIT": "2/min:2"})
+    alice = register(server, "alice")
+    path = "/v1/instances/c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e/console"
+    assert [refused_status(server, path, alice.headers) for _ in range(3)] == [404, 404, 429]
+    r = server.request("GET", path, headers=alice.headers)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1

@@ -6,7 +6,10 @@
 // Output is throttled per viewer with a `throttled` notice; the logs socket is read-only.
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "common/http.hpp"
 #include "common/router.hpp"
@@ -24,11 +27,27 @@ struct ViewerLimits {
   std::int64_t expiring_notice_s = 60;         // `token expiring` this long before the end
 };
 
+// The console and logs WebSockets each caller (a user, or an API token) holds open, up to
+// SHARDLYN_CONSOLE_MAX_PER_CALLER. Thread-safe.
+class ViewerSlots {
+ public:
+  explicit ViewerSlots(std::size_t per_caller) : per_caller_(per_caller) {}
+  // False when the caller holds all its slots already.
+  bool take(const std::string& caller);
+  void give_back(const std::string& caller);
+
+ private:
+  std::mutex mutex_;
+  std::size_t per_caller_;
+  std::map<std::string, std::size_t> held_;
+};
+
 // What the console and logs WebSockets act through.
 struct ConsoleArea {
   const Access& access;
   InstanceControl& instances;
   ConsoleFeeds& feeds;
+  ViewerSlots& slots;
   ViewerLimits limits{};
 };
 
