@@ -5,7 +5,8 @@ seq; a reconnect replays what was missed; a viewer without instances.console, a 
 read-only logs socket and another organisation are refused with error frames (or 404 at the
 upgrade); a flood is throttled with a notice; the token's end is announced; history pages by
 seq, download streams, clear empties; `kill -9` of the agent leaves the instance running and the
-console works again once the tunnel is back; the tunnel statistics show it. A caller holds at
+console works again once the tunnel is back; the tunnel statistics show it; after an API
+restart the journal starts again from the agent's ring. A caller holds at
 most SHARDLYN_CONSOLE_MAX_PER_CALLER sockets, and upgrades are rate-limited per caller.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_console.py
@@ -45,8 +46,8 @@ def start_agent(w, env):
 def world(module_launch, tmp_path_factory):
     w = type("World", (), {})()
     w.launch = module_launch
-    w.server = module_launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_CONSOLE_MAX_PER_CALLER": "4",
-                                                    "SHARDLYN_CONSOLE_RATE_LIMIT": "1000/min:1000"})
+    w.api_env = {**SHARDLYN_ENV, "SHARDLYN_CONSOLE_MAX_PER_CALLER": "4", "SHARDLYN_CONSOLE_RATE_LIMIT": "1000/min:1000"}
+    w.server = module_launch("shardlyn-api", env=w.api_env)
     w.admin = bootstrap(w.server)
     w.alice = register(w.server, "alice")
     w.bob = register(w.server, "bob")
@@ -342,6 +343,27 @@ def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world
     assert wait_for(echoed, timeout=30.0, step=0.5), c.seen[-10:]
     assert expect(world.admin.get("/v1/tunnel/stats"), 200)["disconnections"] >= 1
     c.close()
+
+
+def test_an_api_restart_gets_the_console_back_from_the_agent(world):
+    c = viewer(world)
+    c.send("send command", "before the restart")
+    before = echo_of(c, "before the restart")
+    c.close()
+    old = world.server
+    assert old.stop() == 0
+    world.server = world.launch("shardlyn-api", env=world.api_env, data_dir=old.data_dir, port=old.port)
+    assert eventually(lambda: expect(world.admin.get("/v1/tunnel/agents"), 200)["total"] == 1)
+    assert state(world) == "running"
+    # The new journal starts from the agent's ring: what was printed before the restart is there.
+    history = lambda: [i["line"] for i in expect(world.alice.get(  # noqa: E731
+        f"/v1/instances/{world.instance}/logs/history", params={"limit": 1000}), 200)["items"]]
+    assert eventually(lambda: "echo: before the restart" in history()), history()
+    c = viewer(world)
+    c.send("send command", "after the restart")
+    assert echo_of(c, "after the restart")["seq"] > 0
+    c.close()
+    assert before["seq"] > 0
 
 
 def test_console_upgrades_are_rate_limited_per_caller(launch):
