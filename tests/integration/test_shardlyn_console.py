@@ -328,8 +328,10 @@ def test_install_output_then_the_console(world):
     echo_of(c, "installed and running")
     logs = expect(world.alice.get(f"/v1/instances/{iid}/install-logs"), 200)
     assert logs["succeeded"] is True and "install step two" in logs["lines"], logs
-    c.close()
-    expect(world.alice.post(f"/v1/instances/{iid}/kill"), 202)
+    # Deleted: its viewers are told and closed.
+    expect(world.alice.delete(f"/v1/instances/{iid}"), 202)
+    c.until(lambda f: f["event"] == "daemon message" and f["args"] == ["the instance was deleted"], timeout=60)
+    assert c.closed()
 
 
 def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world):

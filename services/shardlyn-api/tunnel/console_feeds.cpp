@@ -257,7 +257,7 @@ void ConsoleFeeds::refresh(const std::shared_ptr<Feed>& feed, std::int64_t now) 
       channel = std::exchange(feed->channel, nullptr);
     }
     if (channel) channel->close(std::string(kFeedClosed));
-    for (const auto& v : viewers) v->daemon_message("the instance was deleted");
+    for (const auto& v : viewers) v->gone();
     return;
   }
   bool state_changed = false, stats_changed = false;

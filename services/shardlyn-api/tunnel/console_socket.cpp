@@ -158,6 +158,12 @@ class ConsoleSocket final : public common::WebSocketHandler,
     if (live() && may(kConsolePermission)) refuse(event, code, message);
   }
   void tick(std::int64_t now) override;
+  void gone() override {
+    if (!live()) return;
+    emit("daemon message", {json::string("the instance was deleted")});
+    close_soon("instance deleted");
+    area_.feeds.remind(shared_from_this());  // no feed ticks it any more
+  }
 
  private:
   static constexpr const char* kConsolePermission = "instances.console";
