@@ -327,7 +327,7 @@ std::size_t Instances::count_on(store::Connection& db, const std::string& node_i
 
 namespace {
 InstanceRef ref_of(const InstanceRecord& r) {
-  return {r.id, r.org_id, r.node_id, agentproto::to_string(r.state), r.stats, r.stats_at.value_or(0)};
+  return {r.id, r.org_id, r.node_id, agentproto::to_string(r.state), r.stats, r.stats_at.value_or(0), r.state_at};
 }
 }  // namespace
 
@@ -350,17 +350,6 @@ std::vector<InstanceRef> Instances::running_on(const std::string& node_id) const
     if (r.desired == agentproto::PowerState::Running)
       out.push_back(ref_of(r));
   return out;
-}
-
-std::vector<StateStep> Instances::transitions_after(const std::string& instance_id, std::int64_t after) const {
-  return db_.read([&](store::Connection& db) {
-    std::vector<StateStep> out;
-    auto q = db.prepare(
-        "SELECT id, to_state FROM instance_transitions WHERE instance_id = ? AND id > ? ORDER BY id LIMIT 100");
-    q->bind_all(instance_id, after);
-    while (q->step()) out.push_back({q->int64(0), q->text(1)});
-    return out;
-  });
 }
 
 void Instances::power(const std::string& org_id, const std::string& instance_id, PowerAction action,

@@ -141,7 +141,6 @@ class Instances : public NodeInstances, public InstanceControl {
   void power(const std::string& org_id, const std::string& instance_id, PowerAction action,
              const std::string& actor, const audit::Actor* audited = nullptr) override;
   std::vector<InstanceRef> running_on(const std::string& node_id) const override;
-  std::vector<StateStep> transitions_after(const std::string& instance_id, std::int64_t after) const override;
 
  private:
   InstanceRecord apply_power(const std::string& org_id, std::string_view id, PowerAction action,

@@ -135,12 +135,7 @@ struct InstanceRef {
   std::string state;  // the spec's instance state
   std::optional<agentproto::InstanceStats> stats;  // the last a heartbeat reported
   std::int64_t stats_at = 0;                       // unix seconds; 0: none yet
-};
-
-// One recorded transition as the console's `status` frames tell it.
-struct StateStep {
-  std::int64_t id = 0;  // grows with every transition of the instance
-  std::string state;    // the state it went to
+  std::int64_t state_at = 0;                       // unix seconds of the last transition
 };
 
 class InstanceControl {
@@ -155,9 +150,6 @@ class InstanceControl {
   // the recorded transition; `audited`, when given, is the audit trail's actor (as the route's).
   virtual void power(const std::string& org_id, const std::string& instance_id, PowerAction action,
                      const std::string& actor, const audit::Actor* audited = nullptr) = 0;
-  // The instance's transitions after the one with id `after`, oldest first (at most 100), so
-  // that a viewer hears every state, however quickly the next one followed.
-  virtual std::vector<StateStep> transitions_after(const std::string& instance_id, std::int64_t after) const = 0;
   // The instances on the node that should run (desired power running): their consoles are
   // recorded while the node's tunnel is up.
   virtual std::vector<InstanceRef> running_on(const std::string& node_id) const = 0;

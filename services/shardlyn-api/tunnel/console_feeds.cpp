@@ -31,7 +31,6 @@ struct ConsoleFeeds::Feed {
   std::uint64_t agent_seq = 0;   // the agent's seq of the last line taken (replay on reopen)
   std::uint64_t consumed = 0;    // bytes taken since credit was last given back
   std::string detached;          // why the last channel ended, told once (reopens may fail alike)
-  std::optional<std::int64_t> told_transition;  // the last transition viewers were told of
   std::vector<std::weak_ptr<ConsoleViewer>> viewers;
 };
 
@@ -247,28 +246,6 @@ void ConsoleFeeds::sweep() {
   for (const auto& v : waiting) v->tick(now);
 }
 
-// The transitions since the last look: every state in order, however quickly the next followed
-// (nothing on the first look: a viewer is told the state it joined in when it joins).
-std::vector<StateStep> ConsoleFeeds::new_transitions(Feed& feed) {
-  std::optional<std::int64_t> told;
-  {
-    std::lock_guard lock(mutex_);
-    told = feed.told_transition;
-  }
-  auto steps = instances_.transitions_after(feed.ref.instance_id, told.value_or(0));
-  std::int64_t last = steps.empty() ? told.value_or(0) : steps.back().id;
-  if (!told) {  // the first look only finds where the history ends
-    while (steps.size() == 100) {
-      steps = instances_.transitions_after(feed.ref.instance_id, last);
-      if (!steps.empty()) last = steps.back().id;
-    }
-    steps.clear();
-  }
-  std::lock_guard lock(mutex_);
-  feed.told_transition = last;
-  return steps;
-}
-
 void ConsoleFeeds::refresh(const std::shared_ptr<Feed>& feed, std::int64_t now) {
   auto fresh = instances_.find(feed->ref.org_id, feed->ref.instance_id);
   auto viewers = viewers_of(*feed);
@@ -283,15 +260,16 @@ void ConsoleFeeds::refresh(const std::shared_ptr<Feed>& feed, std::int64_t now) 
     for (const auto& v : viewers) v->gone();
     return;
   }
-  auto steps = new_transitions(*feed);
-  bool stats_changed = false;
+  bool state_changed = false, stats_changed = false;
   {
     std::lock_guard lock(mutex_);
+    // A transition seen by its time too: a restart may go and come back between two looks.
+    state_changed = fresh->state != feed->ref.state || fresh->state_at != feed->ref.state_at;
     stats_changed = fresh->stats_at != feed->ref.stats_at;
     feed->ref = *fresh;
   }
   for (const auto& v : viewers) {
-    for (const auto& step : steps) v->status(step.state);
+    if (state_changed) v->status(fresh->state);
     if (stats_changed && fresh->stats) v->stats(*fresh);
     v->tick(now);
   }

@@ -83,7 +83,6 @@ class ConsoleFeeds {
   void run(std::stop_token stop);
   void sweep();
   void refresh(const std::shared_ptr<Feed>& feed, std::int64_t now);
-  std::vector<StateStep> new_transitions(Feed& feed);
   std::vector<std::shared_ptr<ConsoleViewer>> viewers_of(const Feed& feed) const;
 
   TunnelHub& hub_;

@@ -41,7 +41,6 @@ class OneInstance final : public InstanceControl {
   std::optional<InstanceRef> find_any(const std::string& id) const override { return find(ref.org_id, id); }
   void power(const std::string&, const std::string&, PowerAction, const std::string&, const audit::Actor*) override {}
   std::vector<InstanceRef> running_on(const std::string&) const override { return {}; }
-  std::vector<StateStep> transitions_after(const std::string&, std::int64_t) const override { return {}; }
 };
 
 struct Viewer final : ConsoleViewer {
