@@ -101,12 +101,19 @@ agentproto::DesiredState Instances::desired(const std::string& node_id, std::uin
 
 EventOutcome Instances::record(const std::string& node_id, const agentproto::EventBatch& batch) {
   EventOutcome out;
+  std::vector<std::pair<std::string, InstanceState>> states;
   db_.write([&](store::Connection& db) {
+    states.clear();
     for (const auto& e : batch.events) {
-      if (auto refused = record_event(db, node_id, e, kCrashLines)) out.refused.push_back(e.instance_id + ": " + *refused);
-      else ++out.recorded;
+      if (auto refused = record_event(db, node_id, e, kCrashLines)) {
+        out.refused.push_back(e.instance_id + ": " + *refused);
+      } else {
+        ++out.recorded;
+        states.emplace_back(e.instance_id, e.to);
+      }
     }
   });
+  announce(states);
   return out;
 }
 
