@@ -336,7 +336,7 @@ std::size_t Instances::count_on(store::Connection& db, const std::string& node_i
 
 namespace {
 InstanceRef ref_of(const InstanceRecord& r) {
-  return {r.id, r.org_id, r.node_id, agentproto::to_string(r.state), r.stats, r.stats_at.value_or(0), r.state_at};
+  return {r.id, r.org_id, r.node_id, agentproto::to_string(r.state), r.stats, r.stats_at.value_or(0)};
 }
 }  // namespace
 

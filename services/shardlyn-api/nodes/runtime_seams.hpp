@@ -135,7 +135,6 @@ struct InstanceRef {
   std::string state;  // the spec's instance state
   std::optional<agentproto::InstanceStats> stats;  // the last a heartbeat reported
   std::int64_t stats_at = 0;                       // unix seconds; 0: none yet
-  std::int64_t state_at = 0;                       // unix seconds of the last transition
 };
 
 // A state an instance took, called after the commit that recorded it, in the order recorded

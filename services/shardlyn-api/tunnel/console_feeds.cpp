@@ -281,8 +281,8 @@ void ConsoleFeeds::refresh(const std::shared_ptr<Feed>& feed, std::int64_t now) 
   bool state_changed = false, stats_changed = false;
   {
     std::lock_guard lock(mutex_);
-    // A transition seen by its time too: a restart may go and come back between two looks.
-    state_changed = fresh->state != feed->ref.state || fresh->state_at != feed->ref.state_at;
+    // What an announcement missed (a change committed elsewhere) shows at the next look.
+    state_changed = fresh->state != feed->ref.state;
     stats_changed = fresh->stats_at != feed->ref.stats_at;
     feed->ref = *fresh;
   }
