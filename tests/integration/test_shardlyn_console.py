@@ -30,6 +30,8 @@ eventually = functools.partial(wait_for, timeout=30.0, step=0.1)
 SCRIPT = ('echo Server ready; '
           'while read line; do '
           'if [ "$line" = flood ]; then i=0; while [ $i -lt 3000 ]; do echo "flood $i"; i=$((i+1)); done; continue; fi; '
+          'if [ "$line" = big ]; then s=x; while [ ${#s} -lt 8000 ]; do s="$s$s"; done; '
+          'i=0; while [ $i -lt 600 ]; do echo "big $i $s"; i=$((i+1)); done; continue; fi; '
           'echo "echo: $line"; done')
 ECHO = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "console-echo"},
         "spec": {"command": ["/bin/sh", "-c", SCRIPT], "resources": {"requests": {"cpu": 0.1, "memory": "16Mi"}},
@@ -365,6 +367,26 @@ def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world
     assert wait_for(echoed, timeout=30.0, step=0.5), c.seen[-10:]
     assert expect(world.admin.get("/v1/tunnel/stats"), 200)["disconnections"] >= 1
     c.close()
+
+
+def test_a_replay_larger_than_the_send_queue_pauses_instead_of_closing(world):
+    c = viewer(world)
+    c.send("send command", "big")
+    history = f"/v1/instances/{world.instance}/logs/history"
+    last = lambda: expect(world.alice.get(history, params={"limit": 1}), 200)["last_seq"]  # noqa: E731
+    start = last()
+    assert eventually(lambda: last() >= start + 600)
+    c.close()
+    slow = viewer(world)  # reads nothing while the replay is queued
+    slow.send("send logs", start)
+    time.sleep(1)
+    paused = slow.until(lambda f: f["event"] == "daemon message" and f["args"][0].startswith("replay paused"))
+    after = int(paused["args"][0].split()[4].rstrip(":"))
+    assert start < after < start + 600
+    slow.send("send logs", after)  # the socket is still open: the rest comes
+    rest = slow.until(lambda f: f["event"] == "console output" and f.get("seq") == after + 1)
+    assert rest["args"][0].startswith("big ")
+    slow.close()
 
 
 def test_an_api_restart_gets_the_console_back_from_the_agent(world):

@@ -175,6 +175,10 @@ class ConsoleSocket final : public common::WebSocketHandler,
     return found;
   }
 
+  std::size_t queued() {
+    std::lock_guard lock(mutex_);
+    return connection_ ? connection_->queued_bytes() : 0;
+  }
   bool live() {
     std::lock_guard lock(mutex_);
     return caller_ && !expired_ && connection_;
@@ -334,7 +338,17 @@ void ConsoleSocket::send_logs(const Frame& f) {
   if (replay.missed)
     emit("daemon message", {json::string(std::to_string(replay.missed) + " lines after seq " + std::to_string(since) +
                                          " are no longer kept")});
-  for (const auto& l : replay.lines) emit("console output", {json::string(l.text)}, l.seq);
+  std::uint64_t sent = since;
+  for (const auto& l : replay.lines) {
+    if (queued() > area_.limits.replay_queue_bytes) {
+      // The rest would overflow the send queue (and close the socket): the viewer asks again.
+      emit("daemon message", {json::string("replay paused after seq " + std::to_string(sent) +
+                                           ": send logs [" + std::to_string(sent) + "] for the rest")});
+      return;
+    }
+    emit("console output", {json::string(l.text)}, l.seq);
+    sent = l.seq;
+  }
 }
 
 void ConsoleSocket::send_stats() {

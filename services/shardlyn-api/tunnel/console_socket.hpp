@@ -23,6 +23,7 @@ namespace shardlyn {
 struct ViewerLimits {
   double lines_per_s = 200, burst = 400;      // output lines per viewer (LineThrottle)
   std::size_t queue_bytes = 512 * 1024;        // queued beyond this: lines dropped, `throttled` told
+  std::size_t replay_queue_bytes = 2 << 20;    // a `send logs` replay pauses beyond this (the route queues 4 MiB)
   std::int64_t auth_timeout_s = 30;            // without credentials by then: closed
   std::int64_t expiring_notice_s = 60;         // `token expiring` this long before the end
 };
