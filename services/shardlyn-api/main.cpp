@@ -12,6 +12,7 @@
 #include "identity/totp_store.hpp"
 #include "instances/routes.hpp"
 #include "nodes/desired_versions.hpp"
+#include "nodes/on_node_routes.hpp"
 #include "nodes/routes.hpp"
 #include "orgs/routes.hpp"
 #include "security/digest.hpp"
@@ -74,7 +75,8 @@ struct Shardlyn {
         nodes(db, settings.nodes, instances, node_versions, access.token_key()),
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
-        instances(db, node_versions, nodes) {}
+        instances(db, node_versions, nodes),
+        terminals(db, access, node_agents) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -101,6 +103,10 @@ struct Shardlyn {
   shardlyn::TunnelHub tunnel;
   shardlyn::ConsoleFeeds consoles{tunnel, instances};
   shardlyn::ViewerSlots console_slots{settings.console_max_per_caller};
+  shardlyn::AgentRequests node_agents{nodes, tunnel};
+  shardlyn::Inventory inventory{node_agents};
+  shardlyn::ContainerManagement containers{node_agents};
+  shardlyn::NodeTerminals terminals;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -112,6 +118,7 @@ struct Shardlyn {
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
   shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
+  shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
 };
 
 void setup(common::Service& service) {
@@ -140,6 +147,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::admin_routes(app.admin_area));
   app.access.add(service, shardlyn::page_routes(app.page_area));
   app.access.add(service, shardlyn::node_routes(app.nodes));
+  app.access.add(service, shardlyn::on_node_routes(app.on_node_area));
   app.access.add(service, shardlyn::workload_routes(app.workload_area));
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
   app.access.add(service, shardlyn::console_routes(app.console_area));
@@ -162,6 +170,7 @@ void setup(common::Service& service) {
   service.every("drain deadlines", std::chrono::seconds(5), [&app] { app.nodes.enforce_drain_deadlines(); });
   service.every("deletes on offline nodes", std::chrono::minutes(1),
                 [&app] { app.instances.forget_deletes_on_offline_nodes(); });
+  service.every("node terminal deadlines", std::chrono::seconds(1), [&app] { app.terminals.tick(); });
   service.every("purge ended sessions", std::chrono::hours(1), [&app] { app.accounts.purge_expired(); });
   // Reset requests a restart interrupted before their background step ran.
   service.every("pending password resets", std::chrono::minutes(1), [&app] { app.accounts.process_reset_requests(); });

@@ -68,6 +68,17 @@ class ConsoleClient:
             self.loop.close()
 
 
+def authenticate_by_frame(client: ConsoleClient, token: str, early_event: str, *early_args) -> None:
+    """First-frame auth as a browser does it: a frame before it and a bad token are refused,
+    then `token` is admitted."""
+    client.send(early_event, *early_args)
+    assert client.error(early_event)["code"] == "not_authenticated"
+    client.send("auth", "not-a-token")
+    assert client.error("auth")["code"] == "unauthorized"
+    client.send("auth", token)
+    client.event("auth success")
+
+
 def refused_status(server, path: str, headers: dict | None = None) -> int:
     """The HTTP status of an upgrade the server refuses."""
     loop = asyncio.new_event_loop()

@@ -233,6 +233,12 @@ def shardlyn_scenario() -> list:
         Step("getNode", adm),
         Step("updateNode", adm),
         Step("nodeMetricsHistory", adm),
+        # The example's agent registered but holds no tunnel: what acts on the node answers node_offline.
+        *[Step(op, adm, status=409) for op in (
+            "nodeInventory", "nodeInventorySystem", "nodeInventoryNetwork", "nodeInventoryDisks", "nodeInventoryUsers",
+            "nodeInventoryProcesses", "nodeInventoryContainers", "nodeContainerLogs", "nodeContainerStart",
+            "nodeContainerStop", "nodeContainerRestart", "nodeContainerKill", "nodeProcessKill")],
+        Step("nodeTerminalSocket", adm, status=426),  # a plain GET: the terminal itself is a WebSocket
         Step("cordonNode", adm),
         Step("uncordonNode", adm),
         Step("drainNode", adm),

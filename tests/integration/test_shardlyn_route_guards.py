@@ -67,6 +67,9 @@ def world(module_launch):
     w.operations = [(path, method.upper(), op) for path, item in doc["paths"].items()
                     for method, op in item.items() if isinstance(op, dict) and "x-shardlyn-auth" in op]
     w.sockets = {(method, concrete(w, path)) for path, method, op in w.operations if "101" in op.get("responses", {})}
+    # Routes that act on the node through its agent: A's node registered without one (no tunnel).
+    w.on_node = {(method, concrete(w, path)) for path, method, op in w.operations
+                 if op.get("responses", {}).get("409", {}).get("$ref", "").endswith("/NodeOffline")}
     time.sleep(1.1)  # a_expired (expires_in 1) is past its expiry now
     return w
 
@@ -83,7 +86,7 @@ def register_node(server, owner):
 def concrete(w, path):
     """The template with this world's ids of organisation A filled in."""
     ids = {"orgId": w.alice.org, "userId": w.carol.id, "inviteId": w.pending_invite, "key": "nodes.read",
-           "name": "deploy", "token": uuid.uuid4().hex}
+           "name": "deploy", "token": uuid.uuid4().hex, "containerId": "guard-container", "pid": "4242"}
     if path.startswith("/v1/api-tokens/"):
         ids["id"] = w.a_token["id"]
     elif path.startswith("/v1/webhook-tokens/"):
@@ -276,7 +279,11 @@ def test_the_right_caller_passes_every_guard(world):
             callers = [{**world.alice.headers, **in_a}, bearer(world.a_token["token"])]
         for headers in callers:
             r = call(world, "GET", url, headers)
+            if ("GET", url) in world.on_node:  # past the guard: the node's agent holds no tunnel
+                expect_error(world.server, r, 409, "no tunnel")
+                continue
             # 501: a route whose feature needs a setting this server lacks (HelpScout); 101: a WebSocket.
             assert r.status_code in ((101,) if ("GET", url) in world.sockets else (200, 501)), (path, r.status_code, r.text)
         checked += 1
     assert checked >= 20
+    assert len(world.on_node) == 14  # inventory (7), terminal, container logs and actions (4), process kill

@@ -81,8 +81,9 @@ class Reader {
 extern const char* const kInstanceStates[11];
 extern const char* const kPowerStates[3];
 extern const char* const kEventKinds[3];
-extern const char* const kChannelKinds[3];
-extern const char* const kRequestKinds[1];
+extern const char* const kChannelKinds[4];
+extern const char* const kRequestKinds[6];
+extern const char* const kProcessScopes[2];
 extern const char* const kRestartModes[3];
 extern const char* const kHealthcheckKinds[3];
 extern const char* const kConfigParsers[6];

@@ -1,4 +1,6 @@
 // Tunnel frames: {"v":1, "type": open|data|credit|close|request|response, ...}.
+#include <cctype>
+
 #include "agentproto/json.hpp"
 #include "reader.hpp"
 
@@ -32,6 +34,11 @@ void tag_invoke(json::value_from_tag, json::value& out, const OpenChannel& m) {
   o["cols"] = m.cols;
   o["rows"] = m.rows;
   o["window_bytes"] = m.window_bytes;
+  if (m.kind == ChannelKind::ContainerLogs) {
+    o["container_id"] = m.container_id;
+    if (m.tail) o["tail"] = *m.tail;
+    o["follow"] = m.follow;
+  }
   out = std::move(o);
 }
 
@@ -41,7 +48,13 @@ OpenChannel tag_invoke(json::value_to_tag<OpenChannel>, const json::value& in) {
   m.channel = r.u64("channel");
   m.kind = r.choice<ChannelKind>("kind", detail::kChannelKinds);
   m.instance_id = r.string("instance_id");
-  if (m.kind != ChannelKind::Terminal && m.instance_id.empty()) r.fail("instance_id", "must name the instance");
+  bool of_instance = m.kind == ChannelKind::Console || m.kind == ChannelKind::Logs;
+  if (of_instance && m.instance_id.empty()) r.fail("instance_id", "must name the instance");
+  m.container_id = r.opt_string("container_id").value_or("");
+  if (m.kind == ChannelKind::ContainerLogs && !valid_container_ref(m.container_id))
+    r.fail("container_id", "must name a container ([A-Za-z0-9][A-Za-z0-9_.-]{0,127})");
+  m.tail = r.opt_u64("tail");
+  m.follow = r.opt_boolean("follow").value_or(false);
   m.since_seq = r.opt_u64("since_seq");
   m.cols = r.u32("cols");
   m.rows = r.u32("rows");
@@ -98,9 +111,50 @@ CloseChannel tag_invoke(json::value_to_tag<CloseChannel>, const json::value& in)
 }
 
 void tag_invoke(json::value_from_tag, json::value& out, const TunnelRequest& m) {
-  out = {{"v", kVersion}, {"type", "request"}, {"id", m.id}, {"kind", to_string(m.kind)},
-         {"sections", detail::to_array(m.sections)}};
+  json::object o{{"v", kVersion}, {"type", "request"}, {"id", m.id}, {"kind", to_string(m.kind)},
+                 {"sections", detail::to_array(m.sections)}};
+  switch (m.kind) {
+    case RequestKind::Inventory:
+      break;
+    case RequestKind::ProcessKill:
+      if (m.pid) o["pid"] = *m.pid;
+      o["scope"] = to_string(m.scope);
+      if (!m.signal.empty()) o["signal"] = m.signal;
+      break;
+    default:  // a container action
+      o["container_id"] = m.container_id;
+      if (!m.signal.empty()) o["signal"] = m.signal;
+      if (m.timeout_s) o["timeout_s"] = *m.timeout_s;
+  }
+  out = std::move(o);
 }
+
+namespace {
+
+// The fields of a container action or a process kill; each kind takes only its own.
+void read_action(Reader& r, TunnelRequest& m) {
+  if (m.kind == RequestKind::ProcessKill) {
+    m.pid = r.u64("pid");
+    if (*m.pid < 1 || *m.pid > 4194304) r.fail("pid", "must be a process id (1 to 4194304)");
+    m.scope = r.has("scope") ? r.choice<ProcessScope>("scope", detail::kProcessScopes) : ProcessScope::Instances;
+  } else {
+    m.container_id = r.string("container_id");
+    if (!valid_container_ref(m.container_id))
+      r.fail("container_id", "must name a container ([A-Za-z0-9][A-Za-z0-9_.-]{0,127})");
+    if (m.kind == RequestKind::ContainerStop || m.kind == RequestKind::ContainerRestart) {
+      if (auto t = r.opt_u64("timeout_s")) {
+        if (*t > 3600) r.fail("timeout_s", "must be at most 3600");
+        m.timeout_s = static_cast<std::uint32_t>(*t);
+      }
+    }
+  }
+  if (m.kind == RequestKind::ProcessKill || m.kind == RequestKind::ContainerKill) {
+    m.signal = r.opt_string("signal").value_or("");
+    if (!m.signal.empty() && !known_signal(m.signal)) r.fail("signal", "must be a signal name (SIGTERM), got '" + m.signal + "'");
+  }
+}
+
+}  // namespace
 
 TunnelRequest tag_invoke(json::value_to_tag<TunnelRequest>, const json::value& in) {
   auto r = frame_reader(in, "request");
@@ -109,8 +163,24 @@ TunnelRequest tag_invoke(json::value_to_tag<TunnelRequest>, const json::value& i
   if (m.id.empty()) r.fail("id", "must not be empty");
   m.kind = r.choice<RequestKind>("kind", detail::kRequestKinds);
   m.sections = r.strings("sections");
+  if (m.kind != RequestKind::Inventory) read_action(r, m);
   r.done();
   return m;
+}
+
+bool known_signal(std::string_view name) {
+  for (std::string_view known : {"SIGHUP", "SIGINT", "SIGQUIT", "SIGABRT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGTERM",
+                                 "SIGCONT", "SIGSTOP", "SIGWINCH"})
+    if (name == known) return true;
+  return false;
+}
+
+bool valid_container_ref(std::string_view ref) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (ref.empty() || ref.size() > 128 || !word(ref.front())) return false;
+  for (char c : ref)
+    if (!word(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
 }
 
 void tag_invoke(json::value_from_tag, json::value& out, const TunnelResponse& m) {

@@ -22,7 +22,7 @@ struct Tunnel::Channel {
 };
 
 Tunnel::Tunnel(TunnelOptions options, Reconciler& reconciler, InventorySources inventory)
-    : options_(std::move(options)), reconciler_(reconciler), inventory_(std::move(inventory)) {
+    : options_(std::move(options)), reconciler_(reconciler), inventory_(inventory), requests_(std::move(inventory), reconciler) {
   common::WebSocketClientOptions ws;
   ws.url = options_.url;
   ws.ca_file = options_.ca_file;
@@ -110,6 +110,15 @@ void Tunnel::open_channel(const OpenChannel& open) {
     channel->pump = std::thread([this, channel] { terminal_pump(channel); });
     return;
   }
+  if (open.kind == ChannelKind::ContainerLogs) {
+    auto channel = std::make_shared<Channel>();
+    channel->open = open;
+    channel->credit = open.window_bytes;
+    std::lock_guard lock(mutex_);
+    channels_[open.channel] = channel;
+    channel->pump = std::thread([this, channel] { container_pump(channel); });
+    return;
+  }
   auto handle = reconciler_.handle(open.instance_id);
   if (!handle) {
     send(CloseChannel{open.channel, "instance " + open.instance_id + " does not run on this node"});
@@ -131,22 +140,44 @@ void Tunnel::pump(std::shared_ptr<Channel> channel, InstanceHandle handle) {
     std::uint64_t since = channel->open.since_seq.value_or(last);
     // Past the run's last line: the API saw an earlier run, and this one is new to it.
     if (since > last) since = 0;
-    auto console = driver.attach(handle, since);
     // An install run ends with its own output; the run that follows gets a channel of its own.
     const char* event = reconciler_.installing(handle.instance_id) ? "install output" : "console output";
-    while (!channel->closed) {
-      auto line = console->next(kPumpPoll);
-      if (!line) {
-        if (console->ended()) break;
-        continue;
-      }
-      ChannelData data{channel->open.channel, event, json::array{json::string(line->text)}, line->seq};
-      if (!send_within_credit(*channel, to_text(TunnelFrame{data}))) break;
-    }
+    pump_lines(*channel, *driver.attach(handle, since), event);
   } catch (const std::exception& e) {
     common::log::warn("tunnel channel failed", {{"channel", channel->open.channel}, {"error", e.what()}});
   }
   channel_ended(channel, "instance output ended");
+}
+
+void Tunnel::pump_lines(Channel& channel, Console& console, const char* event) {
+  while (!channel.closed) {
+    auto line = console.next(kPumpPoll);
+    if (!line) {
+      if (console.ended()) break;
+      continue;
+    }
+    ChannelData data{channel.open.channel, event, json::array{json::string(line->text)}, line->seq};
+    if (!send_within_credit(channel, to_text(TunnelFrame{data}))) break;
+  }
+}
+
+// A container's output (docker nodes), asked of the engine on the channel's own thread: first
+// a "container" event (or an "error" naming the refusal), then its lines.
+void Tunnel::container_pump(std::shared_ptr<Channel> channel) {
+  std::string reason = "container output ended";
+  try {
+    auto [container, output] = requests_.container_logs(channel->open);
+    ChannelData found{channel->open.channel, "container", json::array{container_json(container)}, {}};
+    if (send_within_credit(*channel, to_text(TunnelFrame{found})))
+      pump_lines(*channel, *output, "container output");
+  } catch (const RequestRefused& e) {
+    refuse(channel->open.channel, "open", e.code(), e.what());
+    reason = e.what();
+  } catch (const std::exception& e) {
+    refuse(channel->open.channel, "open", "engine_failed", e.what());
+    reason = e.what();
+  }
+  channel_ended(channel, reason);
 }
 
 void Tunnel::terminal_pump(std::shared_ptr<Channel> channel) {
@@ -247,18 +278,7 @@ void Tunnel::on_closed() {
 }
 
 void Tunnel::answer(const TunnelRequest& request) {
-  TunnelResponse resp;
-  resp.id = request.id;
-  try {
-    resp.body = collect_inventory(inventory_, request.sections);
-  } catch (const std::invalid_argument& e) {
-    resp.error_code = "unknown_section";
-    resp.error_message = e.what();
-  } catch (const std::exception& e) {
-    resp.error_code = "inventory_failed";
-    resp.error_message = e.what();
-  }
-  send(resp);
+  requests_.submit(request, [this](const TunnelResponse& response) { send(response); });
 }
 
 }  // namespace agent

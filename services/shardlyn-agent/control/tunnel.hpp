@@ -17,6 +17,7 @@
 #include "control/terminal.hpp"
 #include "instances/reconciler.hpp"
 #include "node/inventory.hpp"
+#include "node/node_requests.hpp"
 
 namespace agent {
 
@@ -47,6 +48,9 @@ class Tunnel {
   void answer(const agentproto::TunnelRequest& request);
   void pump(std::shared_ptr<Channel> channel, InstanceHandle handle);
   void terminal_pump(std::shared_ptr<Channel> channel);
+  void container_pump(std::shared_ptr<Channel> channel);
+  // Sends the console's lines as `event` until it ends or the channel closes.
+  void pump_lines(Channel& channel, Console& console, const char* event);
   void terminal_data(Channel& channel, const agentproto::ChannelData& data);
   // Sends within the channel's credit, waiting for more; false when the channel or tunnel closed.
   bool send_within_credit(Channel& channel, std::string text);
@@ -61,6 +65,7 @@ class Tunnel {
   std::unique_ptr<common::WebSocketClient> client_;
   mutable std::mutex mutex_;
   std::map<std::uint64_t, std::shared_ptr<Channel>> channels_;
+  NodeRequests requests_;  // last: its workers end before what they answer through
 };
 
 }  // namespace agent

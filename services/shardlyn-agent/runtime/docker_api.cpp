@@ -143,8 +143,10 @@ DockerStream DockerApi::attach(const std::string& container, bool stdin_only) co
   return open_stream("POST", "/containers/" + container + "/attach?stream=1&" + streams, true);
 }
 
-DockerStream DockerApi::follow_logs(const std::string& container) const {
-  return open_stream("GET", "/containers/" + container + "/logs?follow=1&stdout=1&stderr=1", false);
+DockerStream DockerApi::stream_logs(const std::string& container, bool follow, std::optional<std::uint64_t> tail) const {
+  std::string query = follow ? "follow=1&stdout=1&stderr=1" : "stdout=1&stderr=1";
+  if (tail) query += "&tail=" + std::to_string(*tail);
+  return open_stream("GET", "/containers/" + container + "/logs?" + query, false);
 }
 
 }  // namespace agent

@@ -2,6 +2,7 @@
 // A small Docker Engine API client: HTTP/1.1 over the unix socket, one connection per call
 // (and one kept open per attached stream). Requests are bounded in time.
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,8 @@ class DockerApi {
   bool ping(std::string& why) const;
   // POST /containers/{id}/attach upgraded to a raw stream (stdin and output).
   DockerStream attach(const std::string& container, bool stdin_only) const;
-  // GET /containers/{id}/logs?follow=1: output from the start, then live.
-  DockerStream follow_logs(const std::string& container) const;
+  // GET /containers/{id}/logs: the last `tail` lines (all when absent), then live while `follow`.
+  DockerStream stream_logs(const std::string& container, bool follow, std::optional<std::uint64_t> tail = {}) const;
 
  private:
   Fd connect() const;

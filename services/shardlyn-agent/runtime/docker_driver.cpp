@@ -95,6 +95,10 @@ class LogConsole : public Console {
 
 }  // namespace
 
+std::unique_ptr<Console> log_console(DockerStream stream, std::uint64_t since_seq) {
+  return std::make_unique<LogConsole>(std::move(stream), since_seq);
+}
+
 boost::json::object container_spec(const Workload& w, const std::filesystem::path& root) {
   boost::json::array cmd, env;
   for (const auto& c : w.command) cmd.emplace_back(c);
@@ -134,6 +138,7 @@ DockerDriver::DockerDriver(std::string socket_path, std::filesystem::path instan
                            std::filesystem::path agent_binary)
     : socket_path_(socket_path),
       api_(std::move(socket_path)),
+      containers_(api_),
       instances_(std::move(instances)),
       holders_(std::move(holders)),
       agent_binary_(std::move(agent_binary)) {
@@ -310,7 +315,7 @@ std::vector<OutputLine> DockerDriver::logs(const InstanceHandle& instance, std::
 }
 
 std::unique_ptr<Console> DockerDriver::attach(const InstanceHandle& instance, std::uint64_t since_seq) {
-  return std::make_unique<LogConsole>(api_.follow_logs(instance.ref), since_seq);
+  return log_console(api_.stream_logs(instance.ref, true), since_seq);
 }
 
 Stats DockerDriver::stats(const InstanceHandle& instance) {
@@ -338,6 +343,8 @@ Stats DockerDriver::stats(const InstanceHandle& instance) {
     }
   return s;
 }
+
+ContainerEngine* DockerDriver::engine() { return &containers_; }
 
 void DockerDriver::remove(const InstanceHandle& instance) {
   {

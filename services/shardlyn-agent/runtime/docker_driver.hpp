@@ -10,11 +10,15 @@
 #include <boost/json/object.hpp>
 
 #include "runtime/docker_api.hpp"
+#include "runtime/docker_containers.hpp"
 #include "runtime/driver.hpp"
 
 namespace agent {
 
 inline constexpr const char* kInstanceLabel = "io.shardlyn.instance";
+
+// The output lines of an engine log stream, numbered from 1 at its first line, after `since_seq`.
+std::unique_ptr<Console> log_console(DockerStream stream, std::uint64_t since_seq);
 
 // The body of POST /containers/create for a workload (exposed for the unit tests).
 boost::json::object container_spec(const Workload& workload, const std::filesystem::path& root);
@@ -38,6 +42,7 @@ class DockerDriver : public RuntimeDriver {
   std::unique_ptr<Console> attach(const InstanceHandle& instance, std::uint64_t since_seq) override;
   Stats stats(const InstanceHandle& instance) override;
   void remove(const InstanceHandle& instance) override;
+  ContainerEngine* engine() override;
 
  private:
   boost::json::object inspect_json(const InstanceHandle& instance);
@@ -48,6 +53,7 @@ class DockerDriver : public RuntimeDriver {
   Fd stdin_holder(const InstanceHandle& instance);
   std::string socket_path_;
   DockerApi api_;
+  DockerContainers containers_;
   std::filesystem::path instances_, holders_, agent_binary_;
   std::mutex mutex_;
   std::set<std::string> stopping_;  // containers the agent asked to stop or kill

@@ -92,6 +92,8 @@ class Console {
   virtual bool ended() const = 0;
 };
 
+class ContainerEngine;  // runtime/container_engine.hpp
+
 // A runtime failure the caller can show: what was attempted and why it failed.
 class RuntimeError : public std::runtime_error {
  public:
@@ -122,6 +124,8 @@ class RuntimeDriver {
   virtual Stats stats(const InstanceHandle& instance) = 0;
   // Removes an ended instance's runtime objects (the instance root stays).
   virtual void remove(const InstanceHandle& instance) = 0;
+  // The node's container engine, when this driver has one (docker); null otherwise.
+  virtual ContainerEngine* engine() { return nullptr; }
 };
 
 // Refuses ids that could name something outside DATA_DIR/instances.

@@ -274,7 +274,8 @@ std::optional<ProcStat> parse_proc_pid_stat(std::string_view text) {
     return v;
   };
   return ProcStat{f[0].empty() ? '?' : f[0][0], static_cast<int>(num(f[2])), static_cast<std::uint64_t>(num(f[11])),
-                  static_cast<std::uint64_t>(num(f[12])), static_cast<std::uint64_t>(num(f[21]))};
+                  static_cast<std::uint64_t>(num(f[12])), static_cast<std::uint64_t>(num(f[21])),
+                  static_cast<int>(num(f[1]))};
 }
 
 Stats process_group_stats(const std::filesystem::path& proc_root, int pgid) {

@@ -54,6 +54,7 @@ struct ProcStat {
   char state = '?';  // R, S, D, Z (zombie) ...
   int pgrp = 0;
   std::uint64_t utime_ticks = 0, stime_ticks = 0, rss_pages = 0;
+  int ppid = 0;
 };
 std::optional<ProcStat> parse_proc_pid_stat(std::string_view text);
 

@@ -314,20 +314,22 @@ void Access::authenticate(common::Request& req, const common::Route& route) cons
   req.principal = std::move(c);
 }
 
-Caller Access::authenticate_token(const common::Request& upgrade, const common::Route& route,
-                                  std::string_view token) const {
-  common::Request req;
-  req.method = upgrade.method;
-  req.path = upgrade.path;
-  req.params = upgrade.params;
-  req.client_ip = upgrade.client_ip;
-  if (auto org = upgrade.headers.get("X-Organization-Id")) req.headers.add("X-Organization-Id", std::string(*org));
+UpgradeGuard::UpgradeGuard(const common::Request& upgrade) {
+  request.method = upgrade.method;
+  request.path = upgrade.path;
+  request.params = upgrade.params;
+  request.client_ip = upgrade.client_ip;
+  if (auto org = upgrade.headers.get("X-Organization-Id")) request.headers.add("X-Organization-Id", std::string(*org));
+  route = {.method = upgrade.route->method, .path = upgrade.route->path, .auth = upgrade.route->auth,
+           .scope = upgrade.route->scope, .permission = upgrade.route->permission};
+}
+
+Caller Access::authenticate_token(const UpgradeGuard& upgrade, std::string_view token) const {
+  common::Request req = upgrade.request;
   req.headers.add("Authorization", "Bearer " + std::string(token));
-  common::Route guard{.method = route.method, .path = route.path, .auth = route.auth, .scope = route.scope,
-                      .permission = route.permission};
-  authenticate(req, guard);
+  authenticate(req, upgrade.route);
   Caller c = caller_of(req);
-  if (!c.token_id.empty()) record_use(c, route.permission);
+  if (!c.token_id.empty()) record_use(c, upgrade.route.permission);
   return c;
 }
 

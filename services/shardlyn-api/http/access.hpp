@@ -57,6 +57,16 @@ struct Caller {
   audit::Actor actor() const { return {user_id, token_id, ip}; }
 };
 
+// A WebSocket upgrade kept for the credential its first frame brings later (the upgrade's
+// request is gone by then): its path, parameters, client address, X-Organization-Id and the
+// route's guard, what Access::authenticate_token checks the credential against.
+struct UpgradeGuard {
+  UpgradeGuard() = default;
+  explicit UpgradeGuard(const common::Request& upgrade);
+  common::Request request;
+  common::Route route;
+};
+
 // Access tokens: HS256 JWTs with sub (user id), sid (session id) and typ "access".
 struct AccessToken {
   std::string token;
@@ -94,7 +104,7 @@ class Access {
   // A WebSocket's credential sent in its first frame instead of at the upgrade (browsers cannot
   // set headers there): the caller the route's guard makes of `token`, as if the upgrade had
   // carried it. Throws the same ApiError (401, 403, 404) the upgrade would have answered.
-  Caller authenticate_token(const common::Request& upgrade, const common::Route& route, std::string_view token) const;
+  Caller authenticate_token(const UpgradeGuard& upgrade, std::string_view token) const;
   // Adds the routes to the service; an API token's use is queued before its handler runs and
   // committed in a batch (TokenUses).
   void add(common::Service& service, std::vector<common::Route> routes) const;

@@ -89,13 +89,7 @@ class ConsoleSocket final : public common::WebSocketHandler,
         mode_(mode),
         throttle_(area.limits.lines_per_s, area.limits.burst),
         opened_at_(std::chrono::steady_clock::now()) {
-    upgrade_.method = upgrade.method;
-    upgrade_.path = upgrade.path;
-    upgrade_.params = upgrade.params;
-    upgrade_.client_ip = upgrade.client_ip;
-    if (auto org = upgrade.headers.get("X-Organization-Id")) upgrade_.headers.add("X-Organization-Id", std::string(*org));
-    guard_ = {.method = upgrade.route->method, .path = upgrade.route->path, .auth = upgrade.route->auth,
-              .scope = upgrade.route->scope, .permission = upgrade.route->permission};
+    upgrade_ = UpgradeGuard(upgrade);
     instance_id_ = std::string(upgrade.param("id"));
     if (const auto* c = std::any_cast<Caller>(&upgrade.principal)) {
       instance_ = find_for(*c);
@@ -218,8 +212,7 @@ class ConsoleSocket final : public common::WebSocketHandler,
 
   ConsoleArea& area_;
   ConsoleMode mode_;
-  common::Request upgrade_;  // what a first-frame credential is checked against
-  common::Route guard_;
+  UpgradeGuard upgrade_;  // what a first-frame credential is checked against
   std::string instance_id_;
   std::mutex mutex_;
   std::shared_ptr<common::WebSocketConnection> connection_;
@@ -255,7 +248,7 @@ void ConsoleSocket::authenticate(const Frame& f) {
   Caller c;
   std::optional<InstanceRef> instance;
   try {
-    c = area_.access.authenticate_token(upgrade_, guard_, std::string_view(f.args[0].as_string()));
+    c = area_.access.authenticate_token(upgrade_, std::string_view(f.args[0].as_string()));
     instance = find_for(c);
   } catch (const common::ApiError& e) {
     refuse(f.event, e.code(), e.what());

@@ -233,6 +233,70 @@ TEST_CASE("tunnel frames round trip through one variant") {
   CHECK(std::get<TunnelResponse>(f).error_code == "unknown_section");
 }
 
+TEST_CASE("container actions and process kills round trip with only their own fields") {
+  TunnelRequest stop{"c1", RequestKind::ContainerStop, {}, "web-1", {}, "", 5u};
+  auto text = to_text(TunnelFrame{stop});
+  CHECK(text.find("\"pid\"") == std::string::npos);
+  CHECK(text.find("\"scope\"") == std::string::npos);
+  auto back = std::get<TunnelRequest>(from_text<TunnelFrame>(text));
+  CHECK(back.kind == RequestKind::ContainerStop);
+  CHECK(back.container_id == "web-1");
+  CHECK(back.timeout_s == 5u);
+
+  TunnelRequest kill{"p1", RequestKind::ProcessKill, {}, "", 4242u, "SIGTERM", {}, ProcessScope::Any};
+  text = to_text(TunnelFrame{kill});
+  CHECK(text.find("\"container_id\"") == std::string::npos);
+  back = std::get<TunnelRequest>(from_text<TunnelFrame>(text));
+  CHECK(back.pid == 4242u);
+  CHECK(back.signal == "SIGTERM");
+  CHECK(back.scope == ProcessScope::Any);
+  CHECK(to_text(TunnelFrame{back}) == text);
+
+  // Without a scope on the wire, a kill reaches only the instances' processes.
+  back = std::get<TunnelRequest>(from_text<TunnelFrame>(
+      R"({"v":1,"type":"request","id":"p2","kind":"process_kill","sections":[],"pid":7})"));
+  CHECK(back.scope == ProcessScope::Instances);
+  CHECK(back.signal.empty());
+}
+
+TEST_CASE("container and process requests refuse what could reach elsewhere, naming the field") {
+  auto req = [](const std::string& fields) {
+    return R"({"v":1,"type":"request","id":"r","sections":[],)" + fields + R"(})";
+  };
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_start","container_id":"../../x")")) == "frame.container_id");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_start","container_id":"a?force=1")")) == "frame.container_id");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_start")")) == "frame.container_id");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_start","container_id":"a","pid":1)")) == "frame.pid");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_stop","container_id":"a","timeout_s":99999)")) == "frame.timeout_s");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"container_kill","container_id":"a","signal":"rm -rf")")) == "frame.signal");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":3,"signal":"SIGFOO")")) == "frame.signal");
+  CHECK(known_signal("SIGWINCH"));
+  CHECK_FALSE(known_signal("KILL"));
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":0)")) == "frame.pid");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":3,"scope":"all")")) == "frame.scope");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"process_kill","pid":3,"container_id":"a")")) == "frame.container_id");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"inventory","pid":3)")) == "frame.pid");
+  CHECK(refused_field<TunnelFrame>(req(R"("kind":"reboot")")) == "frame.kind");
+  CHECK(valid_container_ref("3f9a0c1b2d4e"));
+  CHECK(valid_container_ref("shardlyn-echo_1.a"));
+  CHECK_FALSE(valid_container_ref("-rm"));
+  CHECK_FALSE(valid_container_ref(std::string(129, 'a')));
+}
+
+TEST_CASE("a container_logs channel names its container; tail and follow are optional") {
+  OpenChannel open{4, ChannelKind::ContainerLogs, "", std::nullopt, 80, 24, 4096, "web-1", 20u, true};
+  auto back = std::get<OpenChannel>(from_text<TunnelFrame>(to_text(TunnelFrame{open})));
+  CHECK(back.kind == ChannelKind::ContainerLogs);
+  CHECK(back.container_id == "web-1");
+  CHECK(back.tail == 20u);
+  CHECK(back.follow);
+  // A console channel carries none of them.
+  CHECK(to_text(TunnelFrame{OpenChannel{1, ChannelKind::Console, "i"}}).find("container_id") == std::string::npos);
+  CHECK(refused_field<TunnelFrame>(
+            R"({"v":1,"type":"open","channel":1,"kind":"container_logs","instance_id":"","cols":80,"rows":24,"window_bytes":9})") ==
+        "frame.container_id");
+}
+
 TEST_CASE("bad frames are refused naming the field") {
   CHECK(refused_field<TunnelFrame>(R"({"v":1,"type":"wave","channel":1})") == "frame.type");
   CHECK(refused_field<TunnelFrame>(R"({"v":1,"type":"data","channel":1,"args":[]})") == "frame.event");

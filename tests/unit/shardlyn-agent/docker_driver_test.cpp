@@ -207,3 +207,55 @@ TEST_CASE("docker driver on Podman: a workload ignoring its stop command and SIG
   driver.remove(k);
   CHECK(driver.recover().empty());
 }
+
+TEST_CASE("the docker driver's engine: every container listed, found by id, name or prefix, acted on, its logs read") {
+  PodmanService podman;
+  if (!podman.why_not().empty()) {
+    WARN("SKIPPED: " << podman.why_not());
+    return;
+  }
+  DockerDriver driver(podman.socket(), podman.dir() / "instances", podman.dir() / "stdin", agent_test::agent_binary());
+  auto* engine = driver.engine();
+  REQUIRE(engine);
+  auto instance = driver.start(busybox("inst1", "echo up; while true; do sleep 1; done"));
+  // A container nobody labelled, made straight through the engine.
+  DockerApi api(podman.socket());
+  auto created = api.call("POST", "/containers/create?name=plain-one",
+                          R"({"Image":")" + std::string(kImage) +
+                              R"(","Cmd":["/bin/sh","-c","echo one; echo two; echo three; while true; do sleep 1; done"]})");
+  REQUIRE(created.status == 201);
+  std::string id(boost::json::parse(created.body).at("Id").as_string());
+
+  auto all = engine->list();
+  REQUIRE(all.size() == 2);
+  auto plain = engine->find("plain-one");
+  REQUIRE(plain);
+  CHECK(plain->id == id);
+  CHECK(plain->state == "created");
+  CHECK_FALSE(plain->instance_id);
+  CHECK(engine->find(id.substr(0, 12))->id == id);
+  CHECK(engine->find(instance.ref)->instance_id == "inst1");
+  CHECK_FALSE(engine->find("nothing-here"));
+
+  CHECK(engine->act(*plain, ContainerAction::Start, {}, 0).state == "running");
+  auto logs = engine->logs(*plain, 2, false);
+  CHECK(wait_line(*logs, "two") == "two");
+  CHECK(wait_line(*logs, "three") == "three");
+  for (int i = 0; i < 50 && !logs->ended(); ++i) logs->next(std::chrono::milliseconds(100));
+  CHECK(logs->ended());  // without follow, the stream ends after what was there
+  auto followed = engine->logs(*plain, {}, true);
+  CHECK(wait_line(*followed, "one") == "one");
+  CHECK_FALSE(followed->ended());
+
+  CHECK(engine->act(*plain, ContainerAction::Stop, std::chrono::seconds(1), 0).state == "exited");
+  CHECK(engine->act(*plain, ContainerAction::Restart, std::chrono::seconds(1), 0).state == "running");
+  engine->act(*plain, ContainerAction::Kill, {}, SIGKILL);
+  for (int i = 0; i < 100 && engine->find(id)->state != "exited"; ++i) std::this_thread::sleep_for(100ms);
+  CHECK(engine->find(id)->state == "exited");
+  // Podman answers a start of a started container 304, which is success as well.
+  engine->act(*plain, ContainerAction::Start, {}, 0);
+  CHECK(engine->act(*plain, ContainerAction::Start, {}, 0).state == "running");
+  api.call("DELETE", "/containers/" + id + "?force=1");
+  driver.kill(instance, SIGKILL);
+  driver.remove(instance);
+}

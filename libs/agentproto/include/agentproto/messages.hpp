@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/array.hpp>
@@ -221,7 +222,8 @@ struct EventBatch {
 };
 
 // --- tunnel: GET /v1/agent/tunnel, one WebSocket, JSON text frames -----------------------------
-enum class ChannelKind { Console, Logs, Terminal };
+// container_logs: a container's output on a docker node (lines as "container output").
+enum class ChannelKind { Console, Logs, Terminal, ContainerLogs };
 const char* to_string(ChannelKind kind);
 
 // API -> agent: open a channel (user stream) with `window_bytes` of send credit.
@@ -232,6 +234,11 @@ struct OpenChannel {
   std::optional<std::uint64_t> since_seq;  // replay from this sequence number
   std::uint32_t cols = 80, rows = 24;   // terminal
   std::uint64_t window_bytes = 1 << 20;
+  // container_logs (optional on the wire): the engine's container, its last `tail` lines (absent:
+  // all), then live output while `follow`.
+  std::string container_id;
+  std::optional<std::uint64_t> tail;
+  bool follow = false;
 };
 
 // Either way: one event of a channel, in the frame shape of the console WebSocket.
@@ -253,15 +260,34 @@ struct CloseChannel {
   std::string reason;  // empty = normal end
 };
 
-enum class RequestKind { Inventory };
+enum class RequestKind { Inventory, ContainerStart, ContainerStop, ContainerRestart, ContainerKill, ProcessKill };
 const char* to_string(RequestKind kind);
 
-// API -> agent: a request answered once (inventory).
+// Which processes a process_kill may reach. The agent checks the pid itself: `instances` (the
+// default, also when absent on the wire) admits only processes of the instances it runs;
+// `any` is sent by the API only for a caller holding nodes.terminal.
+enum class ProcessScope { Instances, Any };
+const char* to_string(ProcessScope scope);
+
+// API -> agent: a request answered once: inventory; a container action through the docker
+// driver (container_id; stop and restart wait timeout_s, kill sends `signal`); a process kill
+// (pid, signal, scope). The fields a kind does not use are absent on the wire.
 struct TunnelRequest {
   std::string id;
   RequestKind kind = RequestKind::Inventory;
-  std::vector<std::string> sections;  // empty = all
+  std::vector<std::string> sections;  // inventory; empty = all
+  std::string container_id;           // container_*: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}
+  std::optional<std::uint64_t> pid;   // process_kill
+  std::string signal;                 // container_kill, process_kill: "SIGKILL" when empty
+  std::optional<std::uint32_t> timeout_s;  // container_stop, container_restart: the engine's default when absent
+  ProcessScope scope = ProcessScope::Instances;
 };
+
+// A container id or name as the engine takes it in a path: nothing that could change the path.
+bool valid_container_ref(std::string_view ref);
+// The signals a kill may name: SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGKILL, SIGUSR1, SIGUSR2,
+// SIGTERM, SIGCONT, SIGSTOP, SIGWINCH.
+bool known_signal(std::string_view name);
 
 struct TunnelResponse {
   std::string id;
