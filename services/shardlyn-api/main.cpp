@@ -102,6 +102,7 @@ struct Shardlyn {
   shardlyn::Instances instances;
   shardlyn::TunnelHub tunnel;
   shardlyn::ConsoleFeeds consoles{tunnel, instances};
+  shardlyn::ViewerSlots console_slots{settings.console_max_per_caller};
   shardlyn::AgentRequests node_agents{nodes, tunnel};
   shardlyn::Inventory inventory{node_agents};
   shardlyn::ContainerManagement containers{node_agents};
@@ -116,7 +117,7 @@ struct Shardlyn {
   shardlyn::WorkloadArea workload_area{workloads, instances, node_versions};
   shardlyn::InstanceArea instance_area{instances};
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
-  shardlyn::ConsoleArea console_area{access, instances, consoles};
+  shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
   shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
 };
 
@@ -130,6 +131,7 @@ void setup(common::Service& service) {
   service.limit_class("mfa", app.settings.mfa_limit);
   service.limit_class("support", app.settings.support_limit);
   service.limit_class("agent", app.settings.agent_limit);
+  service.limit_class("console", app.settings.console_limit);
   app.access.guard(service);
   service.auth_scheme(std::string(shardlyn::kAgentAuth), [&app](common::Request& req) { app.agents.authenticate(req); });
   service.on_shutdown([&app] {

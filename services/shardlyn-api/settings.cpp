@@ -40,6 +40,8 @@ std::vector<common::OptionSpec> options() {
       {"SHARDLYN_NODE_UNHEALTHY_AFTER_S", "30", "a node without a heartbeat for longer is unhealthy"},
       {"SHARDLYN_NODE_OFFLINE_AFTER_S", "300", "a node without a heartbeat for longer is offline"},
       {"SHARDLYN_AGENT_RATE_LIMIT", "50/s:200", "agent requests per node"},
+      {"SHARDLYN_CONSOLE_RATE_LIMIT", "60/min:30", "console and logs WebSocket upgrades per caller (IP without a credential)"},
+      {"SHARDLYN_CONSOLE_MAX_PER_CALLER", "20", "console and logs WebSockets one caller (user or API token) holds open"},
       {"SHARDLYN_MFA_RATE_LIMIT", "5/min", "MFA attempts per client (IP for the challenge, user otherwise)"},
       {"SHARDLYN_SUPPORT_RATE_LIMIT", "10/h", "support messages per user"},
       {"SHARDLYN_LOCKOUT_THRESHOLD", "5", "failed logins before an account is locked"},
@@ -102,6 +104,8 @@ Settings read(const common::Config& c, const std::filesystem::path& data_dir) {
   if (s.nodes.offline_after_s < s.nodes.unhealthy_after_s)
     throw common::ConfigError("SHARDLYN_NODE_OFFLINE_AFTER_S must not be below SHARDLYN_NODE_UNHEALTHY_AFTER_S");
   s.agent_limit = limit(c, "SHARDLYN_AGENT_RATE_LIMIT");
+  s.console_limit = limit(c, "SHARDLYN_CONSOLE_RATE_LIMIT");
+  s.console_max_per_caller = static_cast<std::size_t>(c.get_int("SHARDLYN_CONSOLE_MAX_PER_CALLER", 1, 100000));
   return s;
 }
 

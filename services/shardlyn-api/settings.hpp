@@ -22,6 +22,8 @@ struct Settings {
   common::LimitSpec mfa_limit;
   common::LimitSpec support_limit;
   common::LimitSpec agent_limit;
+  common::LimitSpec console_limit;        // console and logs WebSocket upgrades
+  std::size_t console_max_per_caller = 20;  // open console and logs WebSockets per caller
   AccountSettings accounts;
   InviteSettings invites;
   GitHubSettings github;

@@ -11,7 +11,9 @@ import websockets
 
 async def connect(url: str, headers: dict | None):
     # Made inside the loop that drives it (the client binds to the running loop).
-    return await websockets.connect(url, extra_headers=headers or {}, open_timeout=10, max_size=None)
+    # close_timeout: a client that stopped reading cannot finish a close handshake quickly.
+    return await websockets.connect(url, extra_headers=headers or {}, open_timeout=10, max_size=None,
+                                    close_timeout=1)
 
 
 class ConsoleClient:

@@ -5,7 +5,9 @@ seq; a reconnect replays what was missed; a viewer without instances.console, a 
 read-only logs socket and another organisation are refused with error frames (or 404 at the
 upgrade); a flood is throttled with a notice; the token's end is announced; history pages by
 seq, download streams, clear empties; `kill -9` of the agent leaves the instance running and the
-console works again once the tunnel is back; the tunnel statistics show it.
+console works again once the tunnel is back; the tunnel statistics show it; after an API
+restart the journal starts again from the agent's ring. A caller holds at
+most SHARDLYN_CONSOLE_MAX_PER_CALLER sockets, and upgrades are rate-limited per caller.
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_shardlyn_console.py
 """
@@ -28,6 +30,8 @@ eventually = functools.partial(wait_for, timeout=30.0, step=0.1)
 SCRIPT = ('echo Server ready; '
           'while read line; do '
           'if [ "$line" = flood ]; then i=0; while [ $i -lt 3000 ]; do echo "flood $i"; i=$((i+1)); done; continue; fi; '
+          'if [ "$line" = big ]; then s=x; while [ ${#s} -lt 8000 ]; do s="$s$s"; done; '
+          'i=0; while [ $i -lt 600 ]; do echo "big $i $s"; i=$((i+1)); done; continue; fi; '
           'echo "echo: $line"; done')
 ECHO = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "console-echo"},
         "spec": {"command": ["/bin/sh", "-c", SCRIPT], "resources": {"requests": {"cpu": 0.1, "memory": "16Mi"}},
@@ -44,7 +48,8 @@ def start_agent(w, env):
 def world(module_launch, tmp_path_factory):
     w = type("World", (), {})()
     w.launch = module_launch
-    w.server = module_launch("shardlyn-api", env=SHARDLYN_ENV)
+    w.api_env = {**SHARDLYN_ENV, "SHARDLYN_CONSOLE_MAX_PER_CALLER": "4", "SHARDLYN_CONSOLE_RATE_LIMIT": "1000/min:1000"}
+    w.server = module_launch("shardlyn-api", env=w.api_env)
     w.admin = bootstrap(w.server)
     w.alice = register(w.server, "alice")
     w.bob = register(w.server, "bob")
@@ -148,6 +153,27 @@ def test_a_viewer_without_console_or_power_gets_error_frames(world):
     assert err["code"] == "forbidden" and "instances.power" in err["message"]
     c.close()
     assert state(world) == "running"
+
+
+def test_a_caller_holds_a_bounded_number_of_sockets(world):
+    token = world.alice.api_token()["token"]  # counted apart from alice's own sessions
+    held = [viewer(world, bearer(token), path=world.console if i % 2 else world.logs) for i in range(4)]
+    assert refused_status(world.server, world.console, bearer(token)) == 429
+    late = ConsoleClient(world.server, world.console)
+    late.send("auth", token)
+    assert late.error("auth")["code"] == "rate_limited"
+    assert late.closed()
+    held.pop().close()
+
+    def fifth():
+        try:
+            return viewer(world, bearer(token))
+        except Exception:  # the server has not seen the close yet
+            return None
+    extra = wait_for(fifth, timeout=10.0, step=0.2)
+    assert extra
+    for c in [*held, extra]:
+        c.close()
 
 
 def test_bad_frames_are_answered_never_silenced(world):
@@ -279,9 +305,18 @@ def test_history_download_and_clear(world):
 
 def test_set_state_goes_through_the_power_path(world):
     c = viewer(world)
+    assert c.event("status")["args"] == ["running"]  # the state it joined in
+    mark = len(c.seen)
     c.send("set state", "restart")
-    assert c.until(lambda f: f["event"] == "status" and f["args"] != ["running"], timeout=30)
-    assert c.until(lambda f: f["event"] == "status" and f["args"] == ["running"], timeout=30)
+    # The stop sequence and the new run show on the console, and every state it went through is
+    # told, in order, however quickly the next one followed.
+    c.until(lambda f: f["event"] == "console output" and f["args"][0].startswith("[shardlyn] stop:"), timeout=30)
+    c.until(lambda f: f["event"] == "console output" and f["args"] == ["Server ready"], timeout=30)
+    assert eventually(lambda: state(world) == "running")
+    told = lambda: [f["args"][0] for f in c.seen[mark:] if f["event"] == "status"]  # noqa: E731
+    if "running" not in told():
+        c.until(lambda f: f["event"] == "status" and f["args"] == ["running"], timeout=30)
+    assert told()[0] == "stopping" and told()[-1] == "running", told()
     c.send("send command", "after restart")
     echo_of(c, "after restart")
     transitions = expect(world.alice.get(f"/v1/instances/{world.instance}"), 200)["transitions"]
@@ -305,8 +340,10 @@ def test_install_output_then_the_console(world):
     echo_of(c, "installed and running")
     logs = expect(world.alice.get(f"/v1/instances/{iid}/install-logs"), 200)
     assert logs["succeeded"] is True and "install step two" in logs["lines"], logs
-    c.close()
-    expect(world.alice.post(f"/v1/instances/{iid}/kill"), 202)
+    # Deleted: its viewers are told and closed.
+    expect(world.alice.delete(f"/v1/instances/{iid}"), 202)
+    c.until(lambda f: f["event"] == "daemon message" and f["args"] == ["the instance was deleted"], timeout=60)
+    assert c.closed()
 
 
 def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world):
@@ -336,3 +373,53 @@ def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world
     assert wait_for(echoed, timeout=30.0, step=0.5), c.seen[-10:]
     assert expect(world.admin.get("/v1/tunnel/stats"), 200)["disconnections"] >= 1
     c.close()
+
+
+def test_a_replay_larger_than_the_send_queue_pauses_instead_of_closing(world):
+    c = viewer(world)
+    c.send("send command", "big")
+    history = f"/v1/instances/{world.instance}/logs/history"
+    last = lambda: expect(world.alice.get(history, params={"limit": 1}), 200)["last_seq"]  # noqa: E731
+    start = last()
+    assert eventually(lambda: last() >= start + 600)
+    c.close()
+    slow = viewer(world)  # reads nothing while the replay is queued
+    slow.send("send logs", start)
+    time.sleep(1)
+    paused = slow.until(lambda f: f["event"] == "daemon message" and f["args"][0].startswith("replay paused"))
+    after = int(paused["args"][0].split()[4].rstrip(":"))
+    assert start < after < start + 600
+    slow.send("send logs", after)  # the socket is still open: the rest comes
+    rest = slow.until(lambda f: f["event"] == "console output" and f.get("seq") == after + 1)
+    assert rest["args"][0].startswith("big ")
+    slow.close()
+
+
+def test_an_api_restart_gets_the_console_back_from_the_agent(world):
+    c = viewer(world)
+    c.send("send command", "before the restart")
+    before = echo_of(c, "before the restart")
+    c.close()
+    old = world.server
+    assert old.stop() == 0
+    world.server = world.launch("shardlyn-api", env=world.api_env, data_dir=old.data_dir, port=old.port)
+    assert eventually(lambda: expect(world.admin.get("/v1/tunnel/agents"), 200)["total"] == 1)
+    assert state(world) == "running"
+    # The new journal starts from the agent's ring: what was printed before the restart is there.
+    history = lambda: [i["line"] for i in expect(world.alice.get(  # noqa: E731
+        f"/v1/instances/{world.instance}/logs/history", params={"limit": 1000}), 200)["items"]]
+    assert eventually(lambda: "echo: before the restart" in history()), history()
+    c = viewer(world)
+    c.send("send command", "after the restart")
+    assert echo_of(c, "after the restart")["seq"] > 0
+    c.close()
+    assert before["seq"] > 0
+
+
+def test_console_upgrades_are_rate_limited_per_caller(launch):
+    server = launch("shardlyn-api", env={**SHARDLYN_ENV, "SHARDLYN_CONSOLE_RATE_LIMIT": "2/min:2"})
+    alice = register(server, "alice")
+    path = "/v1/instances/c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e/console"
+    assert [refused_status(server, path, alice.headers) for _ in range(3)] == [404, 404, 429]
+    r = server.request("GET", path, headers=alice.headers)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1

@@ -12,7 +12,7 @@
 - the agent's resident memory with 100 running instances (and the supervisors' sum).
 
 Usage: tools/bench/shardlyn_console.py [--bin build/bin] [--trips 200] [--lines 200000]
-       [--viewers 50] [--instances 100]
+       [--viewers 50] [--instances 100] [--printer seq|shell]
 """
 import argparse
 import asyncio
@@ -30,7 +30,10 @@ from benchlib import free_port, rss_mib
 from shardlyn_auth import start
 from shardlyn_runtime import admin, wait_state
 
+# `flood N`: as fast as the machine prints (seq); `loop N`: a shell loop, the pace of a busy
+# server's log (about 30,000 lines/s here).
 SCRIPT = ('echo Server ready; while read l; do case "$l" in flood*) seq 1 "${l#flood }";; '
+          'loop*) n=${l#loop }; i=1; while [ $i -le $n ]; do echo "$i"; i=$((i+1)); done;; '
           '*) echo "echo: $l";; esac; done')
 ECHO = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "echo"},
         "spec": {"command": ["/bin/sh", "-c", SCRIPT], "resources": {"requests": {"cpu": 0.01, "memory": "1Mi"}},
@@ -95,13 +98,14 @@ async def drain(ws, counter):
         pass
 
 
-async def flood(base, session, url, token, iid, lines, viewers):
+async def flood(base, session, url, token, iid, lines, viewers, printer):
     sockets = [await viewer(url, token) for _ in range(viewers)]
     received = [0]
     readers = [asyncio.create_task(drain(ws, received)) for ws in sockets]
     before = last_line(base, session, iid)[0]
     begin = time.perf_counter()
-    await sockets[0].send(json.dumps({"event": "send command", "args": [f"flood {lines}"]}))
+    command = "flood" if printer == "seq" else "loop"
+    await sockets[0].send(json.dumps({"event": "send command", "args": [f"{command} {lines}"]}))
     loop = asyncio.get_running_loop()
     while (await loop.run_in_executor(None, last_line, base, session, iid))[1] != str(lines):
         if time.perf_counter() - begin > 120:
@@ -144,6 +148,8 @@ def main():
     ap.add_argument("--lines", type=int, default=200000)
     ap.add_argument("--viewers", type=int, default=50)
     ap.add_argument("--instances", type=int, default=100)
+    ap.add_argument("--printer", choices=["seq", "shell"], default="seq",
+                    help="how the flood is printed: seq (as fast as possible) or a shell loop")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start(os.path.join(args.bin, "shardlyn-api"), tmp, {"SHARDLYN_AGENT_API_URL": "http://x"})
@@ -181,10 +187,10 @@ def main():
             stop.clear()
             t = threading.Thread(target=health_latencies, args=(base, stop, during))
             t.start()
-            seconds, kept, frames = asyncio.run(flood(base, session, url, token, iid, args.lines, args.viewers))
+            seconds, kept, frames = asyncio.run(flood(base, session, url, token, iid, args.lines, args.viewers, args.printer))
             stop.set()
             t.join()
-            print(f"flood of {args.lines} lines with {args.viewers} viewers: the last one in the journal after "
+            print(f"flood of {args.lines} lines ({args.printer}) with {args.viewers} viewers: the last one in the journal after "
                   f"{seconds:.2f} s ({args.lines / seconds:.0f} lines/s printed); the journal kept {kept} of them; "
                   f"frames the viewers read: {frames} (throttled viewers get a notice, not every line)")
             print(f"GET /health from another client: before p50 {pct(idle, 50):.2f} ms p99 {pct(idle, 99):.2f} ms "

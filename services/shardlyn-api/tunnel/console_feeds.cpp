@@ -275,12 +275,13 @@ void ConsoleFeeds::refresh(const std::shared_ptr<Feed>& feed, std::int64_t now) 
       channel = std::exchange(feed->channel, nullptr);
     }
     if (channel) channel->close(std::string(kFeedClosed));
-    for (const auto& v : viewers) v->daemon_message("the instance was deleted");
+    for (const auto& v : viewers) v->gone();
     return;
   }
   bool state_changed = false, stats_changed = false;
   {
     std::lock_guard lock(mutex_);
+    // What an announcement missed (a change committed elsewhere) shows at the next look.
     state_changed = fresh->state != feed->ref.state;
     stats_changed = fresh->stats_at != feed->ref.stats_at;
     feed->ref = *fresh;

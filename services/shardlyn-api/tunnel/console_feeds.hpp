@@ -41,6 +41,8 @@ class ConsoleViewer {
   virtual void refused(const std::string& event, const std::string& code, const std::string& message) = 0;
   // Once a tick, for timers of its own (token expiry).
   virtual void tick(std::int64_t now) = 0;
+  // The instance is gone (deleted): nothing more will come.
+  virtual void gone() = 0;
 };
 
 class ConsoleFeeds {

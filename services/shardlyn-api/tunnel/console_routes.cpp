@@ -91,8 +91,8 @@ Routes console_routes(ConsoleArea& area) {
   return join({
       group("/v1/instances", member,
             {
-                websocket("/{id}/logs", "instances.logs", socket(area, ConsoleMode::Logs)),
-                websocket("/{id}/console", "instances.logs", socket(area, ConsoleMode::Console)),
+                websocket("/{id}/logs", "instances.logs", socket(area, ConsoleMode::Logs), {.limit = "console"}),
+                websocket("/{id}/console", "instances.logs", socket(area, ConsoleMode::Console), {.limit = "console"}),
                 get("/{id}/logs/history", "instances.logs", bind(area, log_history), {.query = {"since", "limit"}}),
                 get("/{id}/logs/download", "instances.logs", bind(area, log_download)),
             }),

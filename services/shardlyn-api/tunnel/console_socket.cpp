@@ -23,6 +23,14 @@ constexpr const char* kTokenExpired = "token_expired";
 constexpr const char* kReadOnly = "read_only";
 constexpr const char* kNoStats = "no_stats";
 
+// The key a caller's slots are counted under.
+std::string slot_key(const Caller& c) { return c.token_id.empty() ? "user:" + c.user_id : "token:" + c.token_id; }
+
+common::ApiError too_many_viewers() {
+  return {429, "this caller holds the most console and logs WebSockets allowed (SHARDLYN_CONSOLE_MAX_PER_CALLER)",
+          common::codes::kRateLimited};
+}
+
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -82,8 +90,14 @@ class ConsoleSocket final : public common::WebSocketHandler,
     instance_id_ = std::string(upgrade.param("id"));
     if (const auto* c = std::any_cast<Caller>(&upgrade.principal)) {
       instance_ = find_for(*c);
+      if (!area_.slots.take(slot_key(*c))) throw too_many_viewers();
+      slot_ = slot_key(*c);
       caller_ = *c;
     }
+  }
+  // Not on_close: a handler the server drops before it opens (connection caps) gets no on_close.
+  ~ConsoleSocket() override {
+    if (!slot_.empty()) area_.slots.give_back(slot_);
   }
 
   void on_open(std::shared_ptr<common::WebSocketConnection> connection) override {
@@ -135,6 +149,12 @@ class ConsoleSocket final : public common::WebSocketHandler,
     if (live() && may(kConsolePermission)) refuse(event, code, message);
   }
   void tick(std::int64_t now) override;
+  void gone() override {
+    if (!live()) return;
+    emit("daemon message", {json::string("the instance was deleted")});
+    close_soon("instance deleted");
+    area_.feeds.remind(shared_from_this());  // no feed ticks it any more
+  }
 
  private:
   static constexpr const char* kConsolePermission = "instances.console";
@@ -146,6 +166,10 @@ class ConsoleSocket final : public common::WebSocketHandler,
     return found;
   }
 
+  std::size_t queued() {
+    std::lock_guard lock(mutex_);
+    return connection_ ? connection_->queued_bytes() : 0;
+  }
   bool live() {
     std::lock_guard lock(mutex_);
     return caller_ && !expired_ && connection_;
@@ -195,6 +219,7 @@ class ConsoleSocket final : public common::WebSocketHandler,
   LineThrottle throttle_;
   std::chrono::steady_clock::time_point opened_at_;
   std::string closing_reason_;
+  std::string slot_;  // the caller's slot this socket holds ("" before authentication)
 };
 
 void ConsoleSocket::dispatch(const Frame& f) {
@@ -229,7 +254,16 @@ void ConsoleSocket::authenticate(const Frame& f) {
   }
   bool first = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (slot_.empty()) {
+      if (!area_.slots.take(slot_key(c))) {
+        auto e = too_many_viewers();
+        closing_reason_ = "too many console connections";
+        lock.unlock();
+        return refuse(f.event, e.code(), e.what());
+      }
+      slot_ = slot_key(c);
+    }
     first = !watching_;  // a renewed token keeps the subscription
     caller_ = std::move(c);
     instance_ = std::move(instance);
@@ -294,7 +328,17 @@ void ConsoleSocket::send_logs(const Frame& f) {
   if (replay.missed)
     emit("daemon message", {json::string(std::to_string(replay.missed) + " lines after seq " + std::to_string(since) +
                                          " are no longer kept")});
-  for (const auto& l : replay.lines) emit("console output", {json::string(l.text)}, l.seq);
+  std::uint64_t sent = since;
+  for (const auto& l : replay.lines) {
+    if (queued() > area_.limits.replay_queue_bytes) {
+      // The rest would overflow the send queue (and close the socket): the viewer asks again.
+      emit("daemon message", {json::string("replay paused after seq " + std::to_string(sent) +
+                                           ": send logs [" + std::to_string(sent) + "] for the rest")});
+      return;
+    }
+    emit("console output", {json::string(l.text)}, l.seq);
+    sent = l.seq;
+  }
 }
 
 void ConsoleSocket::send_stats() {
@@ -334,6 +378,19 @@ void ConsoleSocket::tick(std::int64_t now) {
 }
 
 }  // namespace
+
+bool ViewerSlots::take(const std::string& caller) {
+  std::lock_guard lock(mutex_);
+  auto& held = held_[caller];
+  if (held >= per_caller_) return false;
+  ++held;
+  return true;
+}
+
+void ViewerSlots::give_back(const std::string& caller) {
+  std::lock_guard lock(mutex_);
+  if (auto it = held_.find(caller); it != held_.end() && --it->second == 0) held_.erase(it);
+}
 
 std::shared_ptr<common::WebSocketHandler> open_console(ConsoleArea& area, common::Request& upgrade, ConsoleMode mode) {
   return std::make_shared<ConsoleSocket>(area, upgrade, mode);

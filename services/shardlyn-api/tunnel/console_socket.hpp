@@ -6,7 +6,10 @@
 // Output is throttled per viewer with a `throttled` notice; the logs socket is read-only.
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "common/http.hpp"
 #include "common/router.hpp"
@@ -20,8 +23,24 @@ namespace shardlyn {
 struct ViewerLimits {
   double lines_per_s = 200, burst = 400;      // output lines per viewer (LineThrottle)
   std::size_t queue_bytes = 512 * 1024;        // queued beyond this: lines dropped, `throttled` told
+  std::size_t replay_queue_bytes = 2 << 20;    // a `send logs` replay pauses beyond this (the route queues 4 MiB)
   std::int64_t auth_timeout_s = 30;            // without credentials by then: closed
   std::int64_t expiring_notice_s = 60;         // `token expiring` this long before the end
+};
+
+// The console and logs WebSockets each caller (a user, or an API token) holds open, up to
+// SHARDLYN_CONSOLE_MAX_PER_CALLER. Thread-safe.
+class ViewerSlots {
+ public:
+  explicit ViewerSlots(std::size_t per_caller) : per_caller_(per_caller) {}
+  // False when the caller holds all its slots already.
+  bool take(const std::string& caller);
+  void give_back(const std::string& caller);
+
+ private:
+  std::mutex mutex_;
+  std::size_t per_caller_;
+  std::map<std::string, std::size_t> held_;
 };
 
 // What the console and logs WebSockets act through.
@@ -29,6 +48,7 @@ struct ConsoleArea {
   const Access& access;
   InstanceControl& instances;
   ConsoleFeeds& feeds;
+  ViewerSlots& slots;
   ViewerLimits limits{};
 };
 

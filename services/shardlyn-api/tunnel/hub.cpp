@@ -91,8 +91,14 @@ class TunnelHub::AgentSocket final : public common::WebSocketHandler {
   void on_open(std::shared_ptr<common::WebSocketConnection> connection) override {
     std::shared_ptr<Link> replaced;
     {
-      std::lock_guard lock(hub_.mutex_);
-      link_->connection = std::move(connection);
+      std::unique_lock lock(hub_.mutex_);
+      link_->connection = connection;
+      if (hub_.stopped_) {  // the API is draining: the agent dials again later
+        link_->gone = true;
+        lock.unlock();
+        connection->close(common::ws_close::going_away, "the API is shutting down");
+        return;
+      }
       link_->connected_at = store::unix_now();
       auto& slot = hub_.links_[link_->agent.node_id];
       replaced = std::exchange(slot, link_);

@@ -51,8 +51,9 @@ class TunnelError : public std::runtime_error {
 // tunnel_busy 503, an agent's own error code 502; the message names the node and the code.
 common::ApiError tunnel_api_error(std::string_view code, const std::string& message);
 
-// What one channel hears. Calls come one at a time (from the tunnel's I/O thread, or from the
-// thread that closes): on_data..., then on_close exactly once. Never block in them.
+// What one channel hears: on_data from the tunnel's I/O thread, in the agent's order, and
+// on_close exactly once (from the I/O thread, or from the thread that calls close(), so a sink
+// must be thread-safe: an on_data already under way may still finish after it). Never block.
 class ChannelSink {
  public:
   virtual ~ChannelSink() = default;

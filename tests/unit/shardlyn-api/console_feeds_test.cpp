@@ -64,6 +64,7 @@ struct Viewer final : ConsoleViewer {
   }
   void refused(const std::string&, const std::string&, const std::string&) override {}
   void tick(std::int64_t) override {}
+  void gone() override {}
 };
 
 agentproto::ChannelData output(std::uint64_t channel, std::uint64_t agent_seq, std::string text) {

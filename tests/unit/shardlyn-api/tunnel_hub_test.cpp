@@ -191,3 +191,21 @@ TEST_CASE("closing a channel tells the agent; a bad frame is counted, not answer
   hub.request("node-1", {}, 1s, answer.reply());
   CHECK(answer.response->error_code == tunnel_codes::kNodeOffline);
 }
+
+TEST_CASE("a node with too many requests waiting refuses more with tunnel_busy") {
+  TunnelHub hub({.max_pending_per_node = 1});
+  auto agent = connect(hub, "node-1");
+  Answer first, second;
+  hub.request("node-1", {}, std::chrono::hours(1), first.reply());
+  hub.request("node-1", {}, std::chrono::hours(1), second.reply());
+  REQUIRE(second.response);
+  CHECK(second.response->error_code == tunnel_codes::kBusy);
+  CHECK(tunnel_api_error(second.response->error_code, "").status() == 503);
+  CHECK_FALSE(first.response);
+  CHECK(hub.stats().pending_requests == 1);
+  CHECK(hub.agents().front().pending_requests == 1);
+  hub.stop();  // the waiting one fails, it is not left hanging
+  REQUIRE(first.response);
+  CHECK(first.response->error_code == tunnel_codes::kTunnelClosed);
+  CHECK(tunnel_api_error("unknown_section", "").status() == 502);
+}
