@@ -122,10 +122,10 @@ def test_desired_instance_runs_carries_its_console_and_stops_when_removed(launch
     agent = start_agent(launch, peer, agent_data, peer.issue_register_token())
     tunnel = peer.latest_tunnel()
     assert tunnel.token in peer.agent_tokens  # the tunnel upgrade carried X-Agent-Token
-    peer.fail_events = 1  # the first batch is refused: it must come again with the next heartbeat
+    peer.fail_events = 1  # the first batch is refused: it must come again (with backoff)
     peer.set_desired([instance("echo-1")])
     assert eventually(lambda: (reported(peer, "echo-1") or {}).get("state") == "running"), agent.log_text()[-3000:]
-    assert eventually(lambda: peer.refused_events and "kept for the next heartbeat" in agent.log_text())
+    assert eventually(lambda: peer.refused_events and "kept for the next try" in agent.log_text())
     assert eventually(lambda: all(e in peer.events for e in peer.refused_events)), (peer.refused_events, peer.events)
     pid = supervisor_pid(agent_data, "echo-1")
     assert alive(pid)

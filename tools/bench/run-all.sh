@@ -12,3 +12,4 @@ echo
 /usr/bin/python3 tools/bench/auth.py --bin "$BIN"
 /usr/bin/python3 tools/bench/threat_cloud.py --bin "$BIN"
 /usr/bin/python3 tools/bench/tc_uploads.py --bin "$BIN"
+/usr/bin/python3 tools/bench/shardlyn_runtime.py --bin "$BIN"

@@ -16,6 +16,8 @@ namespace {
 
 constexpr std::chrono::seconds kLongPoll{30};
 constexpr std::chrono::milliseconds kReconcileEvery{2000};
+// While an instance starts, stops or installs: a done line or an exit is seen within this.
+constexpr std::chrono::milliseconds kSettlingEvery{100};
 constexpr std::chrono::milliseconds kBackoffInitial{500};
 constexpr std::chrono::milliseconds kBackoffMax{30000};
 constexpr std::size_t kMaxUnsentEvents = 1000;
@@ -62,12 +64,13 @@ void ControlPlane::start() {
   heartbeat_ = std::jthread([this](std::stop_token s) { heartbeat_loop(s); });
   desired_ = std::jthread([this](std::stop_token s) { desired_loop(s); });
   reconcile_ = std::jthread([this](std::stop_token s) { reconcile_loop(s); });
+  events_ = std::jthread([this](std::stop_token s) { events_loop(s); });
 }
 
 void ControlPlane::stop() {
-  for (auto* t : {&heartbeat_, &desired_, &reconcile_}) t->request_stop();
+  for (auto* t : {&heartbeat_, &desired_, &reconcile_, &events_}) t->request_stop();
   wake_.notify_all();
-  for (auto* t : {&heartbeat_, &desired_, &reconcile_})
+  for (auto* t : {&heartbeat_, &desired_, &reconcile_, &events_})
     if (t->joinable()) t->join();
   std::unique_ptr<Tunnel> tunnel;
   {
@@ -155,17 +158,49 @@ void ControlPlane::beat() {
   auto resp = api_.heartbeat(hb);
   interval_s_ = resp.heartbeat_interval_s;
   last_heartbeat_unix_ = now_unix();
+  events_due();  // what report() turned into events goes out now
+}
+
+void ControlPlane::events_due() {
+  {
+    std::lock_guard lock(mutex_);
+    events_due_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool ControlPlane::flush_events() {
   for (auto& e : reconciler_.take_events()) unsent_events_.push_back(std::move(e));
   if (unsent_events_.size() > kMaxUnsentEvents)  // an API away for long: keep the newest
     unsent_events_.erase(unsent_events_.begin(), unsent_events_.end() - static_cast<std::ptrdiff_t>(kMaxUnsentEvents));
-  if (unsent_events_.empty()) return;
+  if (unsent_events_.empty()) return true;
   try {
     api_.send_events({unsent_events_});
     unsent_events_.clear();
-  } catch (const ApiError& e) {
-    common::log::warn("events not delivered; kept for the next heartbeat",
-                      {{"error", e.what()}, {"events", unsent_events_.size()}});
+    return true;
+  } catch (const std::exception& e) {
+    common::log::warn("events not delivered; kept for the next try", {{"error", e.what()}, {"events", unsent_events_.size()}});
+    return false;
   }
+}
+
+void ControlPlane::events_loop(std::stop_token stop) {
+  {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, stop, [this] { return credentials_.has_value(); });
+  }
+  unsigned failures = 0;
+  while (!stop.stop_requested()) {
+    failures = flush_events() ? 0 : failures + 1;
+    std::unique_lock lock(mutex_);
+    if (failures > 0) {
+      wake_.wait_for(lock, stop, backoff(failures - 1), [] { return false; });
+    } else {
+      wake_.wait_for(lock, stop, std::chrono::seconds(1), [this] { return events_due_; });
+    }
+    events_due_ = false;
+  }
+  flush_events();  // the last ones, at shutdown
 }
 
 void ControlPlane::heartbeat_loop(std::stop_token stop) {
@@ -221,7 +256,8 @@ void ControlPlane::reconcile_loop(std::stop_token stop) {
     } catch (const std::exception& e) {
       common::log::warn("reconcile pass failed", {{"error", e.what()}});
     }
-  } while (pause(stop, kReconcileEvery));
+    if (reconciler_.has_events()) events_due();
+  } while (pause(stop, reconciler_.settling() ? kSettlingEvery : kReconcileEvery));
 }
 
 boost::json::object ControlPlane::health() const {

@@ -38,6 +38,11 @@ class ControlPlane {
   void heartbeat_loop(std::stop_token stop);
   void desired_loop(std::stop_token stop);
   void reconcile_loop(std::stop_token stop);
+  // Sends the reconciler's events as they happen (POST /v1/agent/events), not at the next
+  // heartbeat; undelivered ones are kept (the newest kMaxUnsentEvents) and sent again.
+  void events_loop(std::stop_token stop);
+  bool flush_events();
+  void events_due();
   bool ensure_registered(std::stop_token stop);
   void beat();
   agentproto::RegisterRequest register_request() const;
@@ -62,10 +67,11 @@ class ControlPlane {
   std::atomic<std::uint32_t> interval_s_{10};
   std::atomic<std::int64_t> last_heartbeat_unix_{0};
   std::string last_error_;
-  std::vector<agentproto::InstanceEvent> unsent_events_;  // heartbeat thread only
+  bool events_due_ = false;
+  std::vector<agentproto::InstanceEvent> unsent_events_;  // events thread only
   common::metrics::Family<common::metrics::Counter>& heartbeats_;
   common::metrics::Family<common::metrics::Counter>& polls_;
-  std::jthread heartbeat_, desired_, reconcile_;
+  std::jthread heartbeat_, desired_, reconcile_, events_;
 };
 
 }  // namespace agent

@@ -447,14 +447,19 @@ void Reconciler::note(const std::string& id, Entry& e, InstanceState state, cons
     ev.signal = exit->signal;
     ev.oom_killed = exit->oom_killed;
   }
+  // The reason of an action (a kill, a restart asked) names every step until the instance is
+  // at rest or running: "stopping" and then "stopped" both say why.
+  bool transient = state == InstanceState::Starting || state == InstanceState::Stopping ||
+                   state == InstanceState::Installing;
+  std::string why = transient ? e.next_reason : std::exchange(e.next_reason, {});
   if (state == InstanceState::Error || state == InstanceState::InstallFailed)
     ev.reason = e.record.hold.empty() ? e.error : e.record.hold_reason;
   else if (state == InstanceState::Running && e.watch && e.watch->ready())
     ev.reason = e.watch->ready()->reason;
   else if (state == InstanceState::Running && !e.record.ready_reason.empty())
     ev.reason = e.record.ready_reason;
-  else if (!e.next_reason.empty())
-    ev.reason = std::exchange(e.next_reason, {});
+  else if (!why.empty())
+    ev.reason = why;
   else if (exit)
     ev.reason = "exited with code " + std::to_string(exit->code);
   else
@@ -503,6 +508,21 @@ std::vector<agentproto::InstanceEvent> Reconciler::take_events() {
   std::lock_guard lock(mutex_);
   for (auto& [id, e] : entries_) drain_steps(id, e);
   return std::exchange(events_, {});
+}
+
+bool Reconciler::has_events() const {
+  std::lock_guard lock(mutex_);
+  return !events_.empty();
+}
+
+bool Reconciler::settling() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, e] : entries_) {
+    if (e.watch || e.stopping || e.record.installing) return true;
+    if (e.last_state && (*e.last_state == InstanceState::Starting || *e.last_state == InstanceState::Stopping))
+      return true;
+  }
+  return false;
 }
 
 std::vector<InstanceHandle> Reconciler::handles() const {

@@ -57,6 +57,9 @@ class Reconciler {
   // State changes seen since the last call (transitions, crashes, install results, stop
   // steps), for POST /v1/agent/events.
   std::vector<agentproto::InstanceEvent> take_events();
+  bool has_events() const;
+  // An instance is starting, stopping or installing: the next pass should come soon.
+  bool settling() const;
   // The runtime handle of an instance the agent runs (console and logs channels).
   std::optional<InstanceHandle> handle(const std::string& instance_id) const;
   // Whether the instance's current run is its install script (its output is install output).

@@ -46,6 +46,9 @@ std::optional<std::string> record_event(store::Connection& db, const std::string
       !(e.from && lifecycle::can_transition(*e.from, e.to)))
     return std::string("no transition from ") + agentproto::to_string(r->state) + " to " + agentproto::to_string(e.to);
   if (r->state == InstanceState::Deleting && e.to != InstanceState::Deleting) return "the instance is being deleted";
+  if (lifecycle::contradicts_desired({r->state, r->desired}, e.to))
+    return std::string("predates the last power action (") + agentproto::to_string(e.to) + " while " +
+           agentproto::to_string(r->state) + ")";
   if (e.kind == agentproto::EventKind::Crash)
     db.execute(
         "INSERT INTO instance_crashes (instance_id, exit_code, oom_killed, reason, last_lines, at) "
@@ -98,12 +101,19 @@ agentproto::DesiredState Instances::desired(const std::string& node_id, std::uin
 
 EventOutcome Instances::record(const std::string& node_id, const agentproto::EventBatch& batch) {
   EventOutcome out;
+  std::vector<std::pair<std::string, InstanceState>> states;
   db_.write([&](store::Connection& db) {
+    states.clear();
     for (const auto& e : batch.events) {
-      if (auto refused = record_event(db, node_id, e, kCrashLines)) out.refused.push_back(e.instance_id + ": " + *refused);
-      else ++out.recorded;
+      if (auto refused = record_event(db, node_id, e, kCrashLines)) {
+        out.refused.push_back(e.instance_id + ": " + *refused);
+      } else {
+        ++out.recorded;
+        states.emplace_back(e.instance_id, e.to);
+      }
     }
   });
+  announce(states);
   return out;
 }
 

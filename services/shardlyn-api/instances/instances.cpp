@@ -205,7 +205,8 @@ InstanceRecord Instances::act(const Caller& caller, std::string_view id, PowerAc
 
 InstanceRecord Instances::apply_power(const std::string& org_id, std::string_view id, PowerAction action,
                                       const std::string& actor, const audit::Actor* audited) {
-  return write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
+  bool state_changed = false;
+  auto record = write_bumping([&](store::Connection& db, DesiredBumps& bumps) {
     auto r = instance_rows::find_in(db, org_id, id);
     if (!r) throw instance_not_found();
     auto plan = lifecycle::plan({r->state, r->desired}, action);
@@ -218,6 +219,7 @@ InstanceRecord Instances::apply_power(const std::string& org_id, std::string_vie
         "WHERE id = ?",
         agentproto::to_string(r->desired), static_cast<std::int64_t>(r->restart_generation),
         static_cast<std::int64_t>(r->kill_generation), store::unix_now(), id);
+    state_changed = plan.state && *plan.state != r->state;
     if (plan.state)
       instance_rows::set_state(db, *r, *plan.state, std::string(lifecycle::to_string(action)) + " requested", actor,
                                store::unix_now());
@@ -227,6 +229,13 @@ InstanceRecord Instances::apply_power(const std::string& org_id, std::string_vie
     bumps.bump(db, r->node_id);
     return *r;
   });
+  if (state_changed) announce({{record.id, record.state}});
+  return record;
+}
+
+void Instances::announce(const std::vector<std::pair<std::string, InstanceState>>& states) const {
+  for (const auto& [id, state] : states)
+    for (const auto& listener : listeners_) listener(id, agentproto::to_string(state));
 }
 
 std::vector<MetricPoint> Instances::history(const Caller& caller, std::string_view id, const MetricsQuery& query) {

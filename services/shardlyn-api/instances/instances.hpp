@@ -136,6 +136,7 @@ class Instances : public NodeInstances, public InstanceControl {
                                          DesiredBumps& bumps) override;
   std::size_t count_on(store::Connection& db, const std::string& node_id) const override;
   // InstanceControl
+  void on_state(InstanceStateListener listener) override { listeners_.push_back(std::move(listener)); }
   std::optional<InstanceRef> find(const std::string& org_id, const std::string& instance_id) const override;
   std::optional<InstanceRef> find_any(const std::string& instance_id) const override;
   void power(const std::string& org_id, const std::string& instance_id, PowerAction action,
@@ -157,9 +158,13 @@ class Instances : public NodeInstances, public InstanceControl {
     return out;
   }
 
+  // After a commit: each state it recorded, to every listener.
+  void announce(const std::vector<std::pair<std::string, agentproto::InstanceState>>& states) const;
+
   store::Database& db_;
   DesiredVersions& versions_;
   const NodeDirectory& nodes_;
+  std::vector<InstanceStateListener> listeners_;
 };
 
 }  // namespace shardlyn

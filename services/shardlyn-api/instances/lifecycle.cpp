@@ -33,7 +33,7 @@ PowerPlan unchanged(const Current& c) { return {c.desired, false, false, std::nu
 PowerPlan start(const Current& c) {
   if (c.desired == PowerState::Running && !at_rest(c.state)) return unchanged(c);
   PowerPlan p{PowerState::Running, false, false, std::nullopt, true};
-  if (at_rest(c.state)) p.state = S::Starting;
+  if (at_rest(c.state) || c.state == S::Creating) p.state = S::Starting;
   // Desired running and at rest: crashed past its restart policy, or failed to start. The agent
   // already has `running`; a new restart generation asks it for a fresh start.
   p.bump_restart = c.desired == PowerState::Running;
@@ -107,8 +107,14 @@ bool reaches_goal(const Current& current, InstanceState observed) {
          (current.desired == PowerState::Stopped && observed == S::Stopped);
 }
 
+bool contradicts_desired(const Current& current, InstanceState reported) {
+  return (current.desired == PowerState::Running && current.state == S::Starting && reported == S::Stopped) ||
+         (current.desired == PowerState::Stopped && current.state == S::Stopping &&
+          in(reported, {S::Starting, S::Running}));
+}
+
 bool accepts_observation(const Current& current, InstanceState observed) {
-  if (current.state == S::Deleting) return false;
+  if (current.state == S::Deleting || contradicts_desired(current, observed)) return false;
   return can_transition(current.state, observed) || (current.state != observed && reaches_goal(current, observed));
 }
 

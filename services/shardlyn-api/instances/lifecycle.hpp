@@ -32,6 +32,9 @@ struct Current {
 // contradicts what the user just asked (stopped while starting) predates the agent's reading
 // of the new desired state and is not taken; nothing replaces `deleting`.
 bool accepts_observation(const Current& current, InstanceState observed);
+// A reported state (heartbeat or event) that only the desired state before the user's last
+// action explains: stopped while a start is under way, running while a stop is.
+bool contradicts_desired(const Current& current, InstanceState reported);
 
 // What an action changes: the desired power, a generation to bump, the state shown until the
 // agent reports (starting, stopping). `changes()` false: the action coalesced into one under way.

@@ -137,9 +137,16 @@ struct InstanceRef {
   std::int64_t stats_at = 0;                       // unix seconds; 0: none yet
 };
 
+// A state an instance took, called after the commit that recorded it, in the order recorded
+// (a user's power action, the agent's events): the console's `status` frames follow every step
+// of a restart however fast it goes.
+using InstanceStateListener = std::function<void(const std::string& instance_id, const std::string& state)>;
+
 class InstanceControl {
  public:
   virtual ~InstanceControl() = default;
+  // Registered before requests are served; called from the thread that committed.
+  virtual void on_state(InstanceStateListener listener) = 0;
   // The instance of the organisation; nullopt when there is none (another organisation's: none).
   virtual std::optional<InstanceRef> find(const std::string& org_id, const std::string& instance_id) const = 0;
   // Any organisation's instance (platform administration); nullopt when there is none.

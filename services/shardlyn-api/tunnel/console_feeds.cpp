@@ -56,7 +56,7 @@ class ConsoleFeeds::FeedSink final : public ChannelSink {
   std::uint64_t generation_;
 };
 
-ConsoleFeeds::ConsoleFeeds(TunnelHub& hub, const InstanceControl& instances, ConsoleSettings settings)
+ConsoleFeeds::ConsoleFeeds(TunnelHub& hub, InstanceControl& instances, ConsoleSettings settings)
     : hub_(hub), instances_(instances), settings_(settings), ticker_([this](std::stop_token s) { run(s); }) {
   // A node that (re)connects gets its consoles back at once, not at the next tick.
   hub_.listen([this](const std::string&, bool connected) {
@@ -65,6 +65,24 @@ ConsoleFeeds::ConsoleFeeds(TunnelHub& hub, const InstanceControl& instances, Con
     woken_ = true;
     wake_.notify_all();
   });
+  instances.on_state([this](const std::string& id, const std::string& state) { state_changed(id, state); });
+}
+
+// Every step shows (a restart's stopping and starting, however fast); the sweep, woken, opens
+// the console channel of the new run at once.
+void ConsoleFeeds::state_changed(const std::string& instance_id, const std::string& state) {
+  std::shared_ptr<Feed> feed;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    auto it = feeds_.find(instance_id);
+    if (it == feeds_.end() || it->second->ref.state == state) return;
+    feed = it->second;
+    feed->ref.state = state;
+    woken_ = true;
+  }
+  wake_.notify_all();
+  for (const auto& v : viewers_of(*feed)) v->status(state);
 }
 
 ConsoleFeeds::~ConsoleFeeds() { stop(); }
@@ -276,6 +294,10 @@ void ConsoleFeeds::refresh(const std::shared_ptr<Feed>& feed, std::int64_t now) 
 }
 
 void ConsoleFeeds::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
   ticker_.request_stop();
   if (ticker_.joinable()) ticker_.join();
   std::vector<std::shared_ptr<TunnelChannel>> channels;

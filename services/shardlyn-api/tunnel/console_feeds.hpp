@@ -45,7 +45,8 @@ class ConsoleViewer {
 
 class ConsoleFeeds {
  public:
-  ConsoleFeeds(TunnelHub& hub, const InstanceControl& instances, ConsoleSettings settings = {});
+  // Listens to the instances' states (InstanceControl::on_state) for the viewers' status frames.
+  ConsoleFeeds(TunnelHub& hub, InstanceControl& instances, ConsoleSettings settings = {});
   ~ConsoleFeeds();  // stop()
   ConsoleFeeds(const ConsoleFeeds&) = delete;
   ConsoleFeeds& operator=(const ConsoleFeeds&) = delete;
@@ -81,14 +82,16 @@ class ConsoleFeeds {
   void run(std::stop_token stop);
   void sweep();
   void refresh(const std::shared_ptr<Feed>& feed, std::int64_t now);
+  void state_changed(const std::string& instance_id, const std::string& state);
   std::vector<std::shared_ptr<ConsoleViewer>> viewers_of(const Feed& feed) const;
 
   TunnelHub& hub_;
-  const InstanceControl& instances_;
+  InstanceControl& instances_;
   ConsoleSettings settings_;
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
   bool woken_ = false;
+  bool stopped_ = false;
   std::map<std::string, std::shared_ptr<Feed>> feeds_;  // by instance id
   std::vector<std::weak_ptr<ConsoleViewer>> waiting_;    // ticked until they go
   std::jthread ticker_;

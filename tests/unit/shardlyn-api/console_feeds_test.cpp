@@ -41,17 +41,22 @@ class OneInstance final : public InstanceControl {
   std::optional<InstanceRef> find_any(const std::string& id) const override { return find(ref.org_id, id); }
   void power(const std::string&, const std::string&, PowerAction, const std::string&, const audit::Actor*) override {}
   std::vector<InstanceRef> running_on(const std::string&) const override { return {}; }
+  void on_state(InstanceStateListener l) override { listener = std::move(l); }
+  InstanceStateListener listener;
 };
 
 struct Viewer final : ConsoleViewer {
   std::mutex mutex;
   std::vector<ConsoleLine> lines;
-  std::vector<std::string> notices;
+  std::vector<std::string> notices, states;
   void line(const ConsoleLine& l, bool) override {
     std::lock_guard lock(mutex);
     lines.push_back(l);
   }
-  void status(const std::string&) override {}
+  void status(const std::string& state) override {
+    std::lock_guard lock(mutex);
+    states.push_back(state);
+  }
   void stats(const InstanceRef&) override {}
   void daemon_message(const std::string& text) override {
     std::lock_guard lock(mutex);
@@ -117,4 +122,17 @@ TEST_CASE("one channel per instance feeds every viewer, and credit follows the j
   CHECK_THROWS_AS(feeds.send_command(instances.ref, "offline"), TunnelError);
   feeds.stop();
   hub.stop();
+}
+
+TEST_CASE("every state an instance takes reaches its viewers as it is committed, each once") {
+  TunnelHub hub;
+  OneInstance instances;
+  ConsoleFeeds feeds(hub, instances, {.ring_lines = 100, .window_bytes = 1000, .tick = std::chrono::hours(1)});
+  REQUIRE(instances.listener);
+  auto viewer = std::make_shared<Viewer>();
+  feeds.watch(instances.ref, viewer);
+  for (const char* state : {"stopping", "stopped", "stopped", "starting", "running"}) instances.listener("i-1", state);
+  instances.listener("another", "stopped");  // no feed: nobody hears it
+  std::lock_guard lock(viewer->mutex);
+  CHECK(viewer->states == std::vector<std::string>{"stopping", "stopped", "starting", "running"});
 }

@@ -65,6 +65,14 @@ TEST_CASE("start asks for running and shows starting; a second start coalesces")
   CHECK_FALSE(p.bump_restart);
   CHECK_FALSE(plan({InstanceState::Starting, PowerState::Running}, PowerAction::Start).changes());
   CHECK_FALSE(plan({InstanceState::Running, PowerState::Running}, PowerAction::Start).changes());
+  // Started before the agent set it up: shown starting, and the agent's "stopped" of the set-up
+  // (it read the document before the start) is stale, so a second start still coalesces.
+  auto early = plan({InstanceState::Creating, PowerState::Stopped}, PowerAction::Start);
+  CHECK(early.state == InstanceState::Starting);
+  CHECK(contradicts_desired({InstanceState::Starting, PowerState::Running}, InstanceState::Stopped));
+  CHECK_FALSE(contradicts_desired({InstanceState::Running, PowerState::Running}, InstanceState::Stopped));
+  CHECK(contradicts_desired({InstanceState::Stopping, PowerState::Stopped}, InstanceState::Running));
+  CHECK_FALSE(contradicts_desired({InstanceState::Stopping, PowerState::Running}, InstanceState::Running));
   // A crashed instance the policy gave up on starts again on request.
   auto again = plan({InstanceState::Crashed, PowerState::Running}, PowerAction::Start);
   CHECK(again.state == InstanceState::Starting);
