@@ -59,7 +59,7 @@ std::vector<Segment> parse_template(const std::string& path) {
 void Router::add(Route route) {
   if (route.path.empty() || route.path.front() != '/')
     throw std::invalid_argument("route path must start with '/': " + route.path);
-  if (!route.handler && !route.websocket.open && !route.body_sink)
+  if (!route.handler && !route.async_handler && !route.websocket.open && !route.body_sink)
     throw std::invalid_argument("route without handler: " + route.method + " " + route.path);
   if (route.websocket.open && route.method != "GET")
     throw std::invalid_argument("a WebSocket route is a GET: " + route.method + " " + route.path);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -136,6 +137,7 @@ struct Service::Impl : RequestSink {
     Response res;
     try {
       res = dispatch(req, shown, show_limit);
+      if (req.route && req.route->async_handler) return answer_later(std::move(req), std::move(respond), shown, show_limit);
       if (req.route && (req.route->offload || req.offload)) {
         // dispatch() only authorised; the handler runs on the worker pool.
         server->post_work([this, req = std::move(req), respond, shown, show_limit]() mutable {
@@ -151,6 +153,23 @@ struct Service::Impl : RequestSink {
       res = internal_error(req, e);
     }
     complete(req, std::move(res), shown, show_limit, respond);
+  }
+
+  // An asynchronous route: its reply completes the request whenever it comes, once.
+  void answer_later(Request req, std::function<void(Response)> respond, LimitDecision shown, bool show_limit) {
+    auto kept = std::make_shared<Request>(std::move(req));
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Reply reply = [this, kept, respond = std::move(respond), shown, show_limit,
+                   answered](std::function<Response()> answer) {
+      if (answered->exchange(true)) return;
+      complete(*kept, guarded(*kept, answer), shown, show_limit, respond);
+    };
+    try {
+      kept->route->async_handler(*kept, reply);
+    } catch (...) {
+      // Thrown before it answered: the handler's error, answered now.
+      reply([error = std::current_exception()]() -> Response { std::rethrow_exception(error); });
+    }
   }
 
   // A streamed-body route's sink, wrapped so that its answer goes through finish() like any

@@ -351,6 +351,12 @@ void Access::add(common::Service& service, std::vector<common::Route> routes) co
         if (const auto* c = std::any_cast<Caller>(&req.principal); c && !c->token_id.empty()) record_use(*c, permission);
         return open(req);
       };
+    } else if (route.auth != auth_name(Auth::Public) && route.async_handler) {
+      route.async_handler = [this, handler = std::move(route.async_handler), permission = route.permission](
+                                common::Request& req, common::Reply reply) {
+        if (const auto& c = caller_of(req); !c.token_id.empty()) record_use(c, permission);
+        handler(req, std::move(reply));
+      };
     } else if (route.auth != auth_name(Auth::Public)) {
       route.handler = [this, handler = std::move(route.handler), permission = route.permission](common::Request& req) {
         if (const auto& c = caller_of(req); !c.token_id.empty()) record_use(c, permission);

@@ -37,6 +37,17 @@ common::Route del(std::string path, std::string permission, common::Handler hand
   return row("DELETE", std::move(path), std::move(permission), std::move(handler), std::move(options));
 }
 
+common::Route get(std::string path, std::string permission, common::AsyncHandler handler, RouteOptions options) {
+  auto route = row("GET", std::move(path), std::move(permission), {}, std::move(options));
+  route.async_handler = std::move(handler);
+  return route;
+}
+common::Route post(std::string path, std::string permission, common::AsyncHandler handler, RouteOptions options) {
+  auto route = row("POST", std::move(path), std::move(permission), {}, std::move(options));
+  route.async_handler = std::move(handler);
+  return route;
+}
+
 common::Route websocket(std::string path, std::string permission, common::WebSocketRoute socket,
                         RouteOptions options) {
   auto route = row("GET", std::move(path), std::move(permission), {}, std::move(options));

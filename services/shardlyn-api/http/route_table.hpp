@@ -39,6 +39,9 @@ common::Route post(std::string path, std::string permission, common::Handler han
 common::Route put(std::string path, std::string permission, common::Handler handler, RouteOptions options = {});
 common::Route patch(std::string path, std::string permission, common::Handler handler, RouteOptions options = {});
 common::Route del(std::string path, std::string permission, common::Handler handler, RouteOptions options = {});
+// Rows answered later (Route::async_handler), e.g. by a node's agent: no thread waits meanwhile.
+common::Route get(std::string path, std::string permission, common::AsyncHandler handler, RouteOptions options = {});
+common::Route post(std::string path, std::string permission, common::AsyncHandler handler, RouteOptions options = {});
 // A WebSocket route (GET with an upgrade): `open` makes the handler of each connection.
 common::Route websocket(std::string path, std::string permission, common::WebSocketRoute socket,
                         RouteOptions options = {});
@@ -52,6 +55,12 @@ Routes join(std::vector<Routes> groups);
 template <class Area>
 common::Handler bind(Area& area, common::Response (*handler)(Area&, common::Request&)) {
   return [&area, handler](common::Request& req) { return handler(area, req); };
+}
+
+// A named asynchronous handler of an area: void name(Area&, Request&, Reply).
+template <class Area>
+common::AsyncHandler bind(Area& area, void (*handler)(Area&, common::Request&, common::Reply)) {
+  return [&area, handler](common::Request& req, common::Reply reply) { handler(area, req, std::move(reply)); };
 }
 
 }  // namespace shardlyn

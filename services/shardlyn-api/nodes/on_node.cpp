@@ -1,7 +1,5 @@
 #include "nodes/on_node.hpp"
 
-#include <deque>
-#include <future>
 #include <mutex>
 #include <string_view>
 
@@ -33,10 +31,11 @@ constexpr std::uint64_t kLogWindow = 256 * 1024;  // a log stream's credit: what
 // A container's log channel as an HTTP body: lines as they come, credit given back as the
 // client takes them, so a slow client holds back only its own stream. The first event says
 // whether the agent found the container ("container") or refused ("error").
-class ContainerLogStream final : public common::ResponseStream, public ChannelSink {
+class ContainerLogStream final : public common::ResponseStream,
+                                 public ChannelSink,
+                                 public std::enable_shared_from_this<ContainerLogStream> {
  public:
-  // The container (or the refusal), once the agent answered the open.
-  std::future<json::object> opened() { return opened_.get_future(); }
+  explicit ContainerLogStream(LogsOpened opened) : opened_(std::move(opened)) {}
   void attach(std::shared_ptr<TunnelChannel> channel) {
     std::lock_guard lock(mutex_);
     channel_ = std::move(channel);
@@ -46,11 +45,15 @@ class ContainerLogStream final : public common::ResponseStream, public ChannelSi
     Deliver deliver;
     std::string chunk;
     {
-      std::lock_guard lock(mutex_);
-      if (!answered_) return answer(data);
+      std::unique_lock lock(mutex_);
+      owed_ += agentproto::to_text(agentproto::TunnelFrame{data}).size();
+      if (!answered_) {
+        answered_ = true;
+        lock.unlock();
+        return answer(data);
+      }
       if (data.event != "container output" || data.args.empty() || !data.args[0].is_string()) return;
       buffered_ += std::string(data.args[0].as_string()) + "\n";
-      owed_ += agentproto::to_text(agentproto::TunnelFrame{data}).size();
       if (!pending_) return;
       deliver = std::exchange(pending_, nullptr);
       chunk = take();
@@ -60,16 +63,18 @@ class ContainerLogStream final : public common::ResponseStream, public ChannelSi
 
   void on_close(const std::string& reason) override {
     Deliver deliver;
+    bool refused = false;
     {
       std::lock_guard lock(mutex_);
       ended_ = true;
-      if (!answered_) {
-        answered_ = true;
-        opened_.set_exception(std::make_exception_ptr(
-            common::ApiError(502, "the agent closed the log stream: " + reason, "agent_closed")));
-      }
+      channel_.reset();  // the channel holds this sink: the cycle ends with the channel
+      refused = !std::exchange(answered_, true);
       deliver = std::exchange(pending_, nullptr);
     }
+    if (refused)
+      opened_([reason]() -> std::shared_ptr<common::ResponseStream> {
+        throw common::ApiError(502, "the agent closed the log stream: " + reason, "agent_closed");
+      });
     if (deliver) deliver({}, true);
   }
 
@@ -95,14 +100,16 @@ class ContainerLogStream final : public common::ResponseStream, public ChannelSi
   }
 
  private:
-  // Holding the lock: the first event.
+  // The first event: the container found, or the agent's refusal.
   void answer(const agentproto::ChannelData& data) {
-    answered_ = true;
     const json::object* body = !data.args.empty() && data.args[0].is_object() ? &data.args[0].as_object() : nullptr;
-    if (data.event == "container" && body) return opened_.set_value(*body);
+    if (data.event == "container" && body) {
+      opened_([self = shared_from_this()]() -> std::shared_ptr<common::ResponseStream> { return self; });
+      return;
+    }
     std::string code = body && body->contains("code") ? json::value_to<std::string>(body->at("code")) : "";
     std::string message = body && body->contains("message") ? json::value_to<std::string>(body->at("message")) : "";
-    opened_.set_exception(std::make_exception_ptr(agent_refusal(code, message)));
+    opened_([code, message]() -> std::shared_ptr<common::ResponseStream> { throw agent_refusal(code, message); });
   }
   // Holding the lock: what is buffered, with its credit given back.
   std::string take() {
@@ -111,7 +118,7 @@ class ContainerLogStream final : public common::ResponseStream, public ChannelSi
   }
 
   std::mutex mutex_;
-  std::promise<json::object> opened_;
+  LogsOpened opened_;
   std::shared_ptr<TunnelChannel> channel_;
   bool answered_ = false, ended_ = false;
   std::string buffered_;
@@ -135,27 +142,27 @@ NodeView AgentRequests::online_node(const Caller& caller, const std::string& nod
   return node;
 }
 
-json::object AgentRequests::ask(const std::string& node_id, agentproto::TunnelRequest request,
-                                std::chrono::milliseconds timeout) const {
-  auto answer = std::make_shared<std::promise<agentproto::TunnelResponse>>();
-  auto answered = answer->get_future();
-  hub_.request(node_id, std::move(request), timeout,
-               [answer](agentproto::TunnelResponse response) { answer->set_value(std::move(response)); });
-  auto response = answered.get();  // the hub replies exactly once, at the latest at the timeout
+void AgentRequests::ask(const std::string& node_id, agentproto::TunnelRequest request, std::chrono::milliseconds timeout,
+                        Answer answer) const {
+  hub_.request(node_id, std::move(request), timeout, std::move(answer));  // answered exactly once
+}
+
+json::object AgentRequests::body_of(agentproto::TunnelResponse response) {
   if (response.body) return std::move(*response.body);
   throw agent_refusal(response.error_code, response.error_message);
 }
 
-json::object Inventory::collect(const Caller& caller, const std::string& node_id, const std::string& section) const {
+void Inventory::collect(const Caller& caller, const std::string& node_id, const std::string& section,
+                        AgentRequests::Answer answer) const {
   agents_.online_node(caller, node_id);
   agentproto::TunnelRequest request;
   request.kind = RequestKind::Inventory;
   if (!section.empty()) request.sections = {section};
-  return agents_.ask(node_id, std::move(request));
+  agents_.ask(node_id, std::move(request), AgentRequests::kTimeout, std::move(answer));
 }
 
-json::object ContainerManagement::act(const Caller& caller, const std::string& node_id,
-                                      const std::string& container_id, const ContainerCommand& command) const {
+void ContainerManagement::act(const Caller& caller, const std::string& node_id, const std::string& container_id,
+                              const ContainerCommand& command, AgentRequests::Answer answer) const {
   agents_.online_node(caller, node_id);
   if (!agentproto::valid_container_ref(container_id))
     throw common::ApiError::validation("'containerId': a container id or name ([A-Za-z0-9][A-Za-z0-9_.-]{0,127})");
@@ -165,11 +172,11 @@ json::object ContainerManagement::act(const Caller& caller, const std::string& n
   request.timeout_s = command.timeout_s;
   request.signal = command.signal;
   auto wait = AgentRequests::kTimeout + std::chrono::seconds(command.timeout_s.value_or(10));
-  return agents_.ask(node_id, std::move(request), wait);
+  agents_.ask(node_id, std::move(request), wait, std::move(answer));
 }
 
-json::object ContainerManagement::kill_process(const Caller& caller, const std::string& node_id, std::uint64_t pid,
-                                               const std::string& signal) const {
+void ContainerManagement::kill_process(const Caller& caller, const std::string& node_id, std::uint64_t pid,
+                                       const std::string& signal, AgentRequests::Answer answer) const {
   agents_.online_node(caller, node_id);
   agentproto::TunnelRequest request;
   request.kind = RequestKind::ProcessKill;
@@ -177,23 +184,20 @@ json::object ContainerManagement::kill_process(const Caller& caller, const std::
   request.signal = signal;
   request.scope = caller.permissions->contains("nodes.terminal") ? agentproto::ProcessScope::Any
                                                                  : agentproto::ProcessScope::Instances;
-  try {
-    return agents_.ask(node_id, std::move(request));
-  } catch (const common::ApiError& e) {
-    if (e.code() != "not_an_instance_process") throw;
-    throw common::ApiError(403, std::string(e.what()) + "; killing it needs the nodes.terminal permission", e.code());
-  }
+  agents_.ask(node_id, std::move(request), AgentRequests::kTimeout,
+              [answer = std::move(answer)](agentproto::TunnelResponse response) {
+                if (response.error_code == "not_an_instance_process")
+                  response.error_message += "; killing it needs the nodes.terminal permission";
+                answer(std::move(response));
+              });
 }
 
-std::shared_ptr<common::ResponseStream> ContainerManagement::logs(const Caller& caller, const std::string& node_id,
-                                                                  const std::string& container_id,
-                                                                  std::optional<std::uint64_t> tail,
-                                                                  bool follow) const {
+void ContainerManagement::logs(const Caller& caller, const std::string& node_id, const std::string& container_id,
+                               std::optional<std::uint64_t> tail, bool follow, LogsOpened opened) const {
   agents_.online_node(caller, node_id);
   if (!agentproto::valid_container_ref(container_id))
     throw common::ApiError::validation("'containerId': a container id or name ([A-Za-z0-9][A-Za-z0-9_.-]{0,127})");
-  auto stream = std::make_shared<ContainerLogStream>();
-  auto opened = stream->opened();
+  auto stream = std::make_shared<ContainerLogStream>(std::move(opened));
   agentproto::OpenChannel open;
   open.kind = agentproto::ChannelKind::ContainerLogs;
   open.container_id = container_id;
@@ -205,12 +209,6 @@ std::shared_ptr<common::ResponseStream> ContainerManagement::logs(const Caller& 
   } catch (const TunnelError& e) {
     throw tunnel_api_error(e.code(), e.what());
   }
-  if (opened.wait_for(AgentRequests::kTimeout) != std::future_status::ready) {
-    stream->cancel();
-    throw tunnel_api_error(tunnel_codes::kTimeout, "node " + node_id + " did not open the container's logs in time");
-  }
-  opened.get();  // throws the refusal
-  return stream;
 }
 
 }  // namespace shardlyn

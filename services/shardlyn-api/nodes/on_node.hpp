@@ -6,6 +6,7 @@
 // kAgentRefusals.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,16 +22,19 @@
 
 namespace shardlyn {
 
-// Asks a node's agent and waits for its answer (callers run on the worker pool): the response
-// body, or the ApiError its refusal or the hub's failure stands for.
+// Asks a node's agent through its tunnel. Nothing waits for the answer: it comes to `answer`
+// (from the tunnel's or the hub's thread), at the latest when the request's timeout passed.
 class AgentRequests {
  public:
   static constexpr std::chrono::seconds kTimeout{15};
+  using Answer = std::function<void(agentproto::TunnelResponse response)>;
   AgentRequests(Nodes& nodes, TunnelHub& hub) : nodes_(nodes), hub_(hub) {}
   // The caller's node (404 when not theirs), whose agent holds its tunnel (else 409).
   NodeView online_node(const Caller& caller, const std::string& node_id) const;
-  boost::json::object ask(const std::string& node_id, agentproto::TunnelRequest request,
-                          std::chrono::milliseconds timeout = kTimeout) const;
+  void ask(const std::string& node_id, agentproto::TunnelRequest request, std::chrono::milliseconds timeout,
+           Answer answer) const;
+  // The answer's body, or throws the ApiError its refusal or the hub's failure stands for.
+  static boost::json::object body_of(agentproto::TunnelResponse response);
   TunnelHub& hub() const { return hub_; }
 
  private:
@@ -46,7 +50,8 @@ class Inventory {
  public:
   explicit Inventory(AgentRequests& agents) : agents_(agents) {}
   // Every section when `section` is empty.
-  boost::json::object collect(const Caller& caller, const std::string& node_id, const std::string& section) const;
+  void collect(const Caller& caller, const std::string& node_id, const std::string& section,
+               AgentRequests::Answer answer) const;
 
  private:
   AgentRequests& agents_;
@@ -58,23 +63,25 @@ struct ContainerCommand {
   std::string signal;                      // kill
 };
 
+// A container's log stream once the agent confirmed the container (or the refusal, thrown).
+using LogsOpened = std::function<void(std::function<std::shared_ptr<common::ResponseStream>()> opened)>;
+
 // Container Management (on Node): the engine's containers through the docker driver, and
 // kills of processes on the node.
 class ContainerManagement {
  public:
   explicit ContainerManagement(AgentRequests& agents) : agents_(agents) {}
-  // The container as it is afterwards.
-  boost::json::object act(const Caller& caller, const std::string& node_id, const std::string& container_id,
-                          const ContainerCommand& command) const;
+  // The answer's body is the container as it is afterwards.
+  void act(const Caller& caller, const std::string& node_id, const std::string& container_id,
+           const ContainerCommand& command, AgentRequests::Answer answer) const;
   // A process of this node's instances; any process when the caller holds nodes.terminal (the
   // agent checks the pid against what it runs: the API only widens the scope).
-  boost::json::object kill_process(const Caller& caller, const std::string& node_id, std::uint64_t pid,
-                                   const std::string& signal) const;
+  void kill_process(const Caller& caller, const std::string& node_id, std::uint64_t pid, const std::string& signal,
+                    AgentRequests::Answer answer) const;
   // The container's output as text lines: the last `tail` (all when absent), then live while
-  // `follow`. Waits for the agent to confirm the container before the stream starts.
-  std::shared_ptr<common::ResponseStream> logs(const Caller& caller, const std::string& node_id,
-                                               const std::string& container_id, std::optional<std::uint64_t> tail,
-                                               bool follow) const;
+  // `follow`; `opened` hears once the agent confirmed the container or refused.
+  void logs(const Caller& caller, const std::string& node_id, const std::string& container_id,
+            std::optional<std::uint64_t> tail, bool follow, LogsOpened opened) const;
 
  private:
   AgentRequests& agents_;

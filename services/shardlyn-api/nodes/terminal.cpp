@@ -94,7 +94,9 @@ class TerminalSocket final : public common::WebSocketHandler,
     if (data.event == "terminal output" && data.args.size() == 1 && data.args[0].is_string()) {
       output_bytes_ += data.args[0].as_string().size();
       emit("terminal output", {data.args[0]});
-      if (auto c = channel()) c->credit(agentproto::to_text(agentproto::TunnelFrame{data}).size());
+      // Output may come before start() kept the channel: its credit is given back with the next.
+      owed_ += agentproto::to_text(agentproto::TunnelFrame{data}).size();
+      if (auto c = channel()) c->credit(owed_.exchange(0));
     } else if (data.event == "error") {
       emit("error", data.args);
     }
@@ -147,7 +149,8 @@ class TerminalSocket final : public common::WebSocketHandler,
     start();
   }
 
-  // Opens the PTY on the node, then records the session's start.
+  // Records the session's start, then opens the PTY on the node (so the end, however soon it
+  // comes, is always recorded after the start).
   void start() {
     agentproto::OpenChannel open;
     open.kind = agentproto::ChannelKind::Terminal;
@@ -155,13 +158,20 @@ class TerminalSocket final : public common::WebSocketHandler,
     open.rows = rows_;
     open.window_bytes = terminals_.limits_.window_bytes;
     try {
-      auto c = terminals_.agents_.hub().open_channel(node_id_, open, shared_from_this());
       session_id_ = security::uuid_v4();
       started_at_ = store::unix_now();
       record("node.terminal.opened", {{"cols", cols_}, {"rows", rows_}});
-      std::lock_guard lock(mutex_);
-      channel_ = std::move(c);
     } catch (const TunnelError& e) {
+      session_id_.clear();  // nothing started
+      refuse("auth", e.code(), e.what());
+      return close_soon(common::ws_close::internal_error, e.what());
+    }
+    try {
+      auto c = terminals_.agents_.hub().open_channel(node_id_, open, shared_from_this());
+      std::lock_guard lock(mutex_);
+      if (!c->closed()) channel_ = std::move(c);  // a channel the agent closed at once is not kept
+    } catch (const TunnelError& e) {
+      ended(e.what());
       refuse("auth", e.code(), e.what());
       return close_soon(common::ws_close::policy, e.what());
     }
@@ -176,10 +186,14 @@ class TerminalSocket final : public common::WebSocketHandler,
   // The session's end, recorded once (only a session that started has one).
   void ended(const std::string& reason) {
     if (session_id_.empty() || ended_.exchange(true)) return;
-    record("node.terminal.closed", {{"reason", reason},
-                                    {"duration_s", store::unix_now() - started_at_},
-                                    {"input_bytes", input_bytes_.load()},
-                                    {"output_bytes", output_bytes_.load()}});
+    try {
+      record("node.terminal.closed", {{"reason", reason},
+                                      {"duration_s", store::unix_now() - started_at_},
+                                      {"input_bytes", input_bytes_.load()},
+                                      {"output_bytes", output_bytes_.load()}});
+    } catch (const TunnelError&) {
+      // logged by record(); the session is over either way
+    }
   }
 
   void record(const char* action, json::object detail) {
@@ -221,7 +235,7 @@ class TerminalSocket final : public common::WebSocketHandler,
   std::optional<Caller> caller_;
   std::string session_id_;
   std::int64_t started_at_ = 0;
-  std::atomic<std::uint64_t> input_bytes_{0}, output_bytes_{0};
+  std::atomic<std::uint64_t> input_bytes_{0}, output_bytes_{0}, owed_{0};
   std::atomic<bool> ended_{false};
   std::optional<std::pair<std::uint16_t, std::string>> closing_;
   int closing_ticks_ = 0;

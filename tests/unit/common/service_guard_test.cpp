@@ -1,5 +1,6 @@
 // The guard a route declares reaches its authenticator: a running service on 127.0.0.1 with one
-// route-aware authenticator shared by several routes, driven over HTTP by libcommon's client.
+// route-aware authenticator shared by several routes, driven over HTTP by libcommon's client;
+// and asynchronous handlers on such a service.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <any>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -40,21 +42,34 @@ common::OutboundResponse get(std::uint16_t port, const std::string& path, const 
   return common::send(request);
 }
 
+// A test service on `port` (its settings in the environment under `env`_*, DATA_DIR `dir`),
+// serving an empty document.
+common::ServiceInfo test_service(const std::string& name, const std::string& env, std::uint16_t port,
+                                 const std::filesystem::path& dir) {
+  ::setenv((env + "_PORT").c_str(), std::to_string(port).c_str(), 1);
+  ::setenv("DATA_DIR", dir.c_str(), 1);
+  ::setenv("LOG_LEVEL", "error", 1);
+  std::string metrics = env;
+  for (auto& c : metrics) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return {.name = name,
+          .summary = name,
+          .metrics_prefix = metrics,
+          .style = common::ResponseStyle::Bare,
+          .host_env = env + "_HOST",
+          .port_env = env + "_PORT",
+          .openapi_yaml = "openapi: 3.1.0\ninfo: {title: test, version: '1'}\npaths: {}\n"};
+}
+
+common::Route async_route(std::string path, common::AsyncHandler handler) {
+  return {.method = "GET", .path = std::move(path), .async_handler = std::move(handler)};
+}
+
 }  // namespace
 
 TEST_CASE("service: the authenticator receives the matched route with its guard", "[common][service]") {
   auto port = free_port();
   auto dir = std::filesystem::temp_directory_path() / ("guard-test-" + std::to_string(::getpid()));
-  ::setenv("GUARD_TEST_PORT", std::to_string(port).c_str(), 1);
-  ::setenv("DATA_DIR", dir.c_str(), 1);
-  ::setenv("LOG_LEVEL", "error", 1);
-  common::ServiceInfo info{.name = "guard-test",
-                           .summary = "guard test",
-                           .metrics_prefix = "guard_test",
-                           .style = common::ResponseStyle::Bare,
-                           .host_env = "GUARD_TEST_HOST",
-                           .port_env = "GUARD_TEST_PORT",
-                           .openapi_yaml = "openapi: 3.1.0\ninfo: {title: guard-test, version: '1'}\npaths: {}\n"};
+  auto info = test_service("guard-test", "GUARD_TEST", port, dir);
   std::atomic<common::Service*> running = nullptr;
   int exit_code = -1;
   std::thread server([&] {
@@ -144,5 +159,62 @@ TEST_CASE("service: stop() before run() makes run() drain as soon as it listens"
   });
   CHECK(exit_code == 0);
   CHECK(hook_ran);
+  std::filesystem::remove_all(dir);
+}
+
+// Asynchronous route handlers: answered later from another thread, an error answered later,
+// a throw before answering, and a second answer (dropped).
+TEST_CASE("service: an asynchronous handler answers later, from any thread, exactly once", "[common][service]") {
+  auto port = free_port();
+  auto dir = std::filesystem::temp_directory_path() / ("async-test-" + std::to_string(::getpid()));
+  auto info = test_service("async-test", "ASYNC_TEST", port, dir);
+  std::atomic<common::Service*> running = nullptr;
+  std::atomic<int> answered_twice = 0;
+  std::thread server([&] {
+    const char* argv[] = {"async-test", nullptr};
+    common::run_service(info, 1, const_cast<char**>(argv), [&](common::Service& service) {
+      service.add(async_route("/later", [](common::Request&, common::Reply reply) {
+        std::thread([reply] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          reply([] { return common::Response::text("from another thread"); });
+        }).detach();
+      }));
+      service.add(async_route("/refused-later", [](common::Request&, common::Reply reply) {
+        std::thread([reply] { reply([]() -> common::Response { throw common::ApiError::conflict("not now"); }); }).detach();
+      }));
+      service.add(async_route("/thrown", [](common::Request&, common::Reply) { throw common::ApiError::not_found("none"); }));
+      service.add(async_route("/twice", [&answered_twice](common::Request&, common::Reply reply) {
+        reply([] { return common::Response::text("first"); });
+        reply([&answered_twice] {
+          ++answered_twice;
+          return common::Response::text("second");
+        });
+      }));
+      running.store(&service);
+    });
+  });
+  auto get = [port](const std::string& path) {
+    return common::send({.url = "http://127.0.0.1:" + std::to_string(port) + path});
+  };
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    up = running.load() && get("/health").status == 200;
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  REQUIRE(up);
+
+  auto later = get("/later");
+  CHECK(later.status == 200);
+  CHECK(later.body == "from another thread");
+  auto refused = get("/refused-later");
+  CHECK(refused.status == 409);
+  CHECK(refused.body.find("not now") != std::string::npos);
+  CHECK(get("/thrown").status == 404);
+  auto twice = get("/twice");
+  CHECK(twice.body == "first");
+  CHECK(answered_twice == 0);
+
+  running.load()->stop();
+  server.join();
   std::filesystem::remove_all(dir);
 }

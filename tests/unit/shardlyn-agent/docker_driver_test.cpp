@@ -10,8 +10,10 @@
 #include <thread>
 
 #include "agent_binary.hpp"
+#include "node/processes.hpp"
 #include "runtime/docker_api.hpp"
 #include "runtime/docker_driver.hpp"
+#include "runtime/process_driver.hpp"
 
 using namespace agent;
 using namespace std::chrono_literals;
@@ -217,7 +219,7 @@ TEST_CASE("the docker driver's engine: every container listed, found by id, name
   DockerDriver driver(podman.socket(), podman.dir() / "instances", podman.dir() / "stdin", agent_test::agent_binary());
   auto* engine = driver.engine();
   REQUIRE(engine);
-  auto instance = driver.start(busybox("inst1", "echo up; while true; do sleep 1; done"));
+  auto instance = driver.start(busybox("inst1", "sleep 300 & echo up; while true; do sleep 1; done"));
   // A container nobody labelled, made straight through the engine.
   DockerApi api(podman.socket());
   auto created = api.call("POST", "/containers/create?name=plain-one",
@@ -255,6 +257,25 @@ TEST_CASE("the docker driver's engine: every container listed, found by id, name
   // Podman answers a start of a started container 304, which is success as well.
   engine->act(*plain, ContainerAction::Start, {}, 0);
   CHECK(engine->act(*plain, ContainerAction::Start, {}, 0).state == "running");
+  // The container's processes, as the node sees them, belong to its instance (a process kill's check).
+  auto main = driver.inspect(instance).pid;
+  REQUIRE(main);
+  std::optional<int> child;
+  for (int i = 0; i < 100 && !child; ++i, std::this_thread::sleep_for(50ms))
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      auto name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream cmdline(entry.path() / "cmdline");
+      std::string text((std::istreambuf_iterator<char>(cmdline)), {});
+      std::ifstream stat(entry.path() / "stat");
+      std::string stat_text((std::istreambuf_iterator<char>(stat)), {});
+      auto parsed = parse_proc_pid_stat(stat_text);
+      if (parsed && parsed->ppid == *main && text.find("300") != std::string::npos) child = std::stoi(name);
+    }
+  REQUIRE(child);
+  CHECK(owning_instance("/proc", *child, {{*main, "inst1"}}) == "inst1");
+  CHECK(owning_instance("/proc", *main, {{*main, "inst1"}}) == "inst1");
+  CHECK_FALSE(owning_instance("/proc", ::getpid(), {{*main, "inst1"}}));
   api.call("DELETE", "/containers/" + id + "?force=1");
   driver.kill(instance, SIGKILL);
   driver.remove(instance);

@@ -18,6 +18,10 @@ namespace common {
 struct BodyShape;
 
 using Handler = std::function<Response(Request&)>;
+// How an asynchronous handler answers, once and from any thread: `answer` runs like a handler
+// (what it throws is answered as a handler's error would be).
+using Reply = std::function<void(std::function<Response()> answer)>;
+using AsyncHandler = std::function<void(Request&, Reply reply)>;
 
 // One line of a service's route table: what it answers and how it is guarded.
 struct Route {
@@ -36,6 +40,10 @@ struct Route {
                                     // JSON array body); {"*"} = any (free-form documents)
   std::vector<std::string> query;   // query parameters; {"*"} = any
   Handler handler;
+  // Instead of `handler`: a handler that answers later, by calling `reply` exactly once from
+  // any thread (an answer another process sends back), so no thread waits meanwhile. What it
+  // throws before it returns is answered at once, like a handler's error.
+  AsyncHandler async_handler;
   // Renders this route's errors (authentication, limits, input and handler errors) for an API
   // with an error shape of its own, e.g. TAXII error messages; unset = the service's style.
   // The error's status and headers (Retry-After, Allow, ...) apply to what it returns.
