@@ -182,9 +182,7 @@ Result Connection::query(std::string_view sql, std::span<const Param> params, st
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
     std::string name = "store_" + std::to_string(prepared_.size() + 1);
-    const std::string text(sql);
-    checked(conn_, PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(types.size()),
-                             types.empty() ? nullptr : types.data()));
+    prepare(name, std::string(sql), params, types);
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   std::vector<const char*> values;
@@ -194,6 +192,39 @@ Result Connection::query(std::string_view sql, std::span<const Param> params, st
                                                 values.data(), nullptr, nullptr, 0));
   last_affected_ = result.affected();
   return result;
+}
+
+// A NULL declared text suits "$1 IS NULL OR column = $1" but not an integer column; when the
+// server refuses the statement so, it is prepared again with those NULLs' types left to the
+// server (inside a transaction under a savepoint, so the refusal does not abort it).
+void Connection::prepare(const std::string& name, const std::string& sql, std::span<const Param> params,
+                         std::span<const unsigned> types) {
+  constexpr unsigned kText = 25;
+  std::vector<unsigned> inferred(types.begin(), types.end());
+  bool any = false;
+  for (std::size_t i = 0; i < inferred.size() && i < params.size(); ++i) {
+    if (params[i] || inferred[i] != kText) continue;
+    inferred[i] = 0;
+    any = true;
+  }
+  auto run = [&](std::span<const unsigned> t) {
+    return checked(conn_, PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(t.size()),
+                                    t.empty() ? nullptr : t.data()));
+  };
+  if (!any) {
+    run(types);
+    return;
+  }
+  const bool savepoint = in_transaction();
+  if (savepoint) exec("SAVEPOINT store_prepare");
+  try {
+    run(types);
+  } catch (const Error& e) {
+    if (e.is_connection_lost()) throw;
+    if (savepoint) exec("ROLLBACK TO SAVEPOINT store_prepare");
+    run(inferred);
+  }
+  if (savepoint) exec("RELEASE SAVEPOINT store_prepare");
 }
 
 void Connection::exec(std::string_view script) { checked(conn_, PQexec(conn_, std::string(script).c_str())); }

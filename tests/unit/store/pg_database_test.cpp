@@ -70,6 +70,13 @@ TEST_CASE("pg database: NULL filters, changes(), statement reuse and constraint 
     CHECK(e.is_constraint());
   }
   CHECK(count("c") == 2);
+  // A NULL into an integer column: the NULL typed text is refused, then left to the server.
+  db.write([](store::Connection& c) {
+    c.exec("CREATE TABLE dbn(id TEXT PRIMARY KEY, asn BIGINT)");
+    c.execute("INSERT INTO dbn VALUES(?, ?)", "n", std::optional<std::int64_t>());
+    c.execute("INSERT INTO dbn VALUES(?, ?)", "m", std::optional<std::int64_t>(64500));
+  });
+  CHECK(db.read([](store::Connection& c) { return c.query_int("SELECT count(asn) FROM dbn"); }) == 1);
 }
 
 TEST_CASE("pg database: migrations, ping, and caches told that anything may have changed") {

@@ -143,6 +143,8 @@ class Connection {
 
  private:
   void connect();
+  void prepare(const std::string& name, const std::string& sql, std::span<const Param> params,
+               std::span<const unsigned> types);
   std::string url_;
   ConnectionOptions options_;
   pg_conn* conn_ = nullptr;
