@@ -1,0 +1,92 @@
+"""Replicas on one PostgreSQL: two threat-cloud processes share a database (DATABASE_URL); what
+one writes the other reads, a key revoked through one is refused by the other from the next
+request, the scheduled jobs run on one replica only, and they move to the other within seconds
+after `kill -9` of the one leading them. A throw-away cluster (pg_helpers.py) holds the data."""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import pg_helpers
+from threat_cloud_helpers import ADMIN, RELAXED, auth, create_key, iso, lookup, post_threats, threat_event, upload
+
+TC_ENV = {**RELAXED, "TC_ANONYMIZE_UPLOADS": "false", "TC_CORRELATION_INTERVAL_S": "1"}
+
+
+@pytest.fixture
+def shared_database():
+    cluster = pg_helpers.cluster()
+    name = "r" + uuid.uuid4().hex[:12]
+    cluster.psql(f'CREATE DATABASE "{name}"')
+    return cluster.url(name)
+
+
+def metric(server, name: str) -> float:
+    for line in server.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def wait_for(check, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    return check()
+
+
+def events_from(ip: str) -> dict:
+    now = datetime.now(timezone.utc)
+    return {"events": [threat_event(attackSourceIP=ip, timestamp=iso(now - timedelta(minutes=m))) for m in (1, 2, 3)]}
+
+
+def test_two_replicas_share_writes_and_revocations(launch, shared_database):
+    a = launch("threat-cloud", env={**TC_ENV, "DATABASE_URL": shared_database})
+    b = launch("threat-cloud", env={**TC_ENV, "DATABASE_URL": shared_database})
+    upload(a, {"value": "replica-a.example", "reputation": 90})
+    found = lookup(b, "replica-a.example")
+    assert found["found"] is True and found["ioc"]["reputation"] == 90
+
+    key = create_key(a, ["read"])
+    for _ in range(3):  # used on B first, so that B has seen (and may remember) it
+        assert b.get("/api/iocs", headers=auth(key["key"])).status_code == 200
+    assert a.request("DELETE", f"/api/keys/{key['id']}", headers=ADMIN).status_code == 200
+    r = b.get("/api/iocs", headers=auth(key["key"]))
+    assert r.status_code == 401 and "revoked" in r.json()["error"]
+    # and the other way round, with a key created on B
+    other = create_key(b, ["read"])
+    assert a.get("/api/iocs", headers=auth(other["key"])).status_code == 200
+    assert b.request("DELETE", f"/api/keys/{other['id']}", headers=ADMIN).status_code == 200
+    assert a.get("/api/iocs", headers=auth(other["key"])).status_code == 401
+
+
+def test_jobs_run_on_one_replica_and_move_when_it_dies(launch, shared_database):
+    a = launch("threat-cloud", env={**TC_ENV, "DATABASE_URL": shared_database})
+    b = launch("threat-cloud", env={**TC_ENV, "DATABASE_URL": shared_database})
+    leaders = wait_for(lambda: [s for s in (a, b) if metric(s, "threat_cloud_job_leader") == 1], 10)
+    assert len(leaders) == 1, "exactly one replica leads the jobs"
+    leader, follower = leaders[0], (b if leaders[0] is a else a)
+    for _ in range(3):  # stays so
+        assert metric(leader, "threat_cloud_job_leader") == 1 and metric(follower, "threat_cloud_job_leader") == 0
+        time.sleep(0.5)
+
+    post_threats(follower, events_from("192.0.2.81"), expect=201)
+    assert wait_for(lambda: follower.get("/api/campaigns", headers=ADMIN).json()["data"], 15)
+    # the leader ran the correlation, the follower did not
+    assert metric(leader, "threat_cloud_correlation_events_total") == 3
+    assert metric(follower, "threat_cloud_correlation_events_total") == 0
+
+    leader.process.kill()  # kill -9: the session holding the job lock ends with the process
+    leader.process.wait(timeout=10)
+    started = time.monotonic()
+    assert wait_for(lambda: metric(follower, "threat_cloud_job_leader") == 1, 10)
+    post_threats(follower, events_from("198.51.100.82"), expect=201)
+    assert wait_for(lambda: metric(follower, "threat_cloud_correlation_events_total") == 3, 10)
+    assert time.monotonic() - started < 10
+    assert len(follower.get("/api/campaigns", headers=ADMIN).json()["data"]) == 2
