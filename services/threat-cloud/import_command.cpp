@@ -30,17 +30,7 @@ constexpr const char* kUsage =
     "The database is --db, else DATABASE_URL (postgres://...), else TC_DB_PATH (relative to DATA_DIR),\n"
     "else DATA_DIR/threat-cloud.db (DATA_DIR defaults to ./data/threat-cloud).\n";
 
-int usage_error(const std::string& message) {
-  std::cerr << "threat-cloud import: " << message << "\n" << kUsage;
-  return 2;
-}
-
-std::filesystem::path default_database() {
-  const char* data_dir = std::getenv("DATA_DIR");
-  const char* db = std::getenv("TC_DB_PATH");
-  std::filesystem::path dir = data_dir && *data_dir ? data_dir : "./data/threat-cloud";
-  return dir / (db && *db ? db : "threat-cloud.db");
-}
+int usage_error(const std::string& message) { return command_usage_error("import", message, kUsage); }
 
 // The store the service would open: DATABASE_URL on PostgreSQL, else the SQLite file, with its
 // migrations applied.
@@ -159,6 +149,18 @@ ImportCounts import_feed(store::Database& db, const ImportRequest& request, cons
 }
 
 }  // namespace
+
+int command_usage_error(std::string_view command, const std::string& message, std::string_view usage) {
+  std::cerr << "threat-cloud " << command << ": " << message << "\n" << usage;
+  return 2;
+}
+
+std::filesystem::path default_database() {
+  const char* data_dir = std::getenv("DATA_DIR");
+  const char* db = std::getenv("TC_DB_PATH");
+  std::filesystem::path dir = data_dir && *data_dir ? data_dir : "./data/threat-cloud";
+  return dir / (db && *db ? db : "threat-cloud.db");
+}
 
 int import_command(int argc, char** argv, const ImportMigrations& migrations) {
   ImportRequest request;

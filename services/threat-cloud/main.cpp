@@ -18,6 +18,7 @@
 #include "feeds.hpp"
 #include "geoip.hpp"
 #include "import_command.hpp"
+#include "migrate_command.hpp"
 #include "iocs.hpp"
 #include "mitre.hpp"
 #include "reputation.hpp"
@@ -135,7 +136,8 @@ void setup(common::Service& service) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string_view(argv[1]) == "import")
-    return tc::import_command(argc - 2, argv + 2, {threat_cloud_migrations(), threat_cloud_postgres_migrations()});
+  const tc::ImportMigrations schema{threat_cloud_migrations(), threat_cloud_postgres_migrations()};
+  if (argc >= 2 && std::string_view(argv[1]) == "import") return tc::import_command(argc - 2, argv + 2, schema);
+  if (argc >= 2 && std::string_view(argv[1]) == "migrate-to") return tc::migrate_command(argc - 2, argv + 2, schema);
   return common::run_service(describe(), argc, argv, setup);
 }
