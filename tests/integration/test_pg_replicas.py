@@ -90,3 +90,21 @@ def test_jobs_run_on_one_replica_and_move_when_it_dies(launch, shared_database):
     assert wait_for(lambda: metric(follower, "threat_cloud_correlation_events_total") == 3, 10)
     assert time.monotonic() - started < 10
     assert len(follower.get("/api/campaigns", headers=ADMIN).json()["data"]) == 2
+
+
+def test_a_database_restart_answers_503_and_heals(launch, shared_database):
+    server = launch("threat-cloud", env={**TC_ENV, "DATABASE_URL": shared_database})
+    upload(server, {"value": "before-restart.example"})
+    cluster = pg_helpers.cluster()
+    cluster.stop()
+    try:
+        r = server.get("/api/iocs", headers=ADMIN)
+        assert r.status_code == 503 and r.headers.get("Retry-After") == "2", r.text
+        assert server.get("/health/ready").status_code == 503
+        assert upload(server, {"value": "during.example"}, expect=None).status_code == 503
+    finally:
+        cluster.start()
+    assert wait_for(lambda: server.get("/health/ready").status_code == 200, 10)
+    assert lookup(server, "before-restart.example")["found"] is True
+    upload(server, {"value": "after-restart.example"})
+    assert lookup(server, "after-restart.example")["found"] is True

@@ -217,6 +217,9 @@ struct Service::Impl : RequestSink {
     });
   }
 
+  // PostgreSQL down or unreachable, or every pooled connection busy: the client may retry.
+  static bool unavailable(const store::pg::Error& e) { return e.is_connection_lost() || e.sqlstate() == "53300"; }
+
   // Runs a step of a request, turning what it throws into the service's error response.
   template <class F>
   Response guarded(const Request& req, F&& step) {
@@ -226,6 +229,8 @@ struct Service::Impl : RequestSink {
       return error_for(req, e);
     } catch (const store::Error& e) {
       if (e.is_busy()) return error_for(req, ApiError(503, "database busy, retry shortly"));
+      if (const auto* pg = dynamic_cast<const store::pg::Error*>(&e); pg && unavailable(*pg))
+        return error_for(req, ApiError(503, "database unavailable, retry shortly").with_header("Retry-After", "2"));
       return internal_error(req, e);
     } catch (const std::exception& e) {
       return internal_error(req, e);
