@@ -19,7 +19,7 @@ from pathlib import Path
 
 POSTGRES = os.environ.get("PLATFORM_DATABASE") == "postgres"
 # The services whose DATABASE_URL the harness sets on PostgreSQL runs.
-PG_SERVICES = {"threat-cloud"}
+PG_SERVICES = {"threat-cloud", "manager"}
 _BIN = Path("/usr/lib/postgresql/15/bin")
 
 

@@ -37,9 +37,19 @@ int hex_value(char c) {
   return -1;
 }
 
+// Length of the parameter name at `i` (":name" / "@name"), 0 when none starts there.
+std::size_t name_length(std::string_view sql, std::size_t i) {
+  const auto word = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'); };
+  if ((sql[i] != ':' && sql[i] != '@') || i + 1 >= sql.size() || (i > 0 && sql[i - 1] == ':')) return 0;
+  if (!word(sql[i + 1]) || (sql[i + 1] >= '0' && sql[i + 1] <= '9')) return 0;
+  std::size_t end = i + 1;
+  while (end < sql.size() && word(sql[end])) ++end;
+  return end - i;
+}
+
 }  // namespace
 
-std::string dollar_placeholders(std::string_view sql, int& count) {
+std::string dollar_placeholders(std::string_view sql, int& count, std::map<std::string, int, std::less<>>& names) {
   std::string out;
   out.reserve(sql.size() + 8);
   count = 0;
@@ -50,6 +60,13 @@ std::string dollar_placeholders(std::string_view sql, int& count) {
       const std::size_t end = comment ? skip_comment(sql, i) : skip_quoted(sql, i);
       out.append(sql.substr(i, end - i));
       i = end;
+      continue;
+    }
+    if (const std::size_t length = name_length(sql, i)) {
+      const auto [it, added] = names.try_emplace(std::string(sql.substr(i, length)), count + 1);
+      if (added) ++count;
+      out += '$' + std::to_string(it->second);
+      i += length;
       continue;
     }
     if (c != '?') {
@@ -68,9 +85,14 @@ std::string dollar_placeholders(std::string_view sql, int& count) {
   return out;
 }
 
+int PgCursor::parameter_index(std::string_view name) const {
+  const auto it = names_.find(name);
+  return it == names_.end() ? 0 : it->second;
+}
+
 PgCursor::PgCursor(pg::Connection& session, std::string_view sql) : session_(session) {
   int count = 0;
-  sql_ = dollar_placeholders(sql, count);
+  sql_ = dollar_placeholders(sql, count, names_);
   values_.resize(static_cast<std::size_t>(count));
   types_.assign(static_cast<std::size_t>(count), static_cast<unsigned>(Type::text));
 }

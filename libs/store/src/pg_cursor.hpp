@@ -2,6 +2,7 @@
 // The PostgreSQL side of store::Statement: SQLite placeholders (`?`, `?N`) rewritten to `$N`,
 // parameters collected in text format with their types, the statement run on the first step()
 // and its rows walked one by one.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,9 +12,11 @@
 
 namespace store::detail {
 
-// `?` and `?N` outside literals, quoted identifiers and comments become `$N` (a bare `?` takes
-// the largest number so far plus one, as in SQLite); `count` receives the largest number.
-std::string dollar_placeholders(std::string_view sql, int& count);
+// `?`, `?N`, `:name` and `@name` outside literals, quoted identifiers and comments become `$N`
+// (a bare `?` or a new name takes the largest number so far plus one, as in SQLite; a name
+// used again keeps its number; `::` casts stay); `count` receives the largest number and
+// `names` the number of each name (with its prefix, as SQLite's bind by name takes it).
+std::string dollar_placeholders(std::string_view sql, int& count, std::map<std::string, int, std::less<>>& names);
 
 class PgCursor {
  public:
@@ -35,11 +38,14 @@ class PgCursor {
   int column_count() const noexcept;
   std::string column_name(int column) const;
   int parameter_count() const noexcept { return static_cast<int>(values_.size()); }
+  // The number of a named parameter (":name"), 0 when the SQL has none of that name.
+  int parameter_index(std::string_view name) const;
 
  private:
   void check_row() const;
   pg::Connection& session_;
   std::string sql_;
+  std::map<std::string, int, std::less<>> names_;
   std::vector<pg::Param> values_;
   std::vector<unsigned> types_;
   std::optional<pg::Result> result_;

@@ -234,8 +234,7 @@ int Statement::parameter_count() const noexcept {
 
 int Statement::parameter_index(std::string_view name) const {
   const std::string key(name);
-  if (pg_) throw_range("named parameters are SQLite only: " + key);
-  const int index = sqlite3_bind_parameter_index(stmt_, key.c_str());
+  const int index = pg_ ? pg_->parameter_index(key) : sqlite3_bind_parameter_index(stmt_, key.c_str());
   if (index == 0) throw_range("no parameter named " + key);
   return index;
 }

@@ -92,3 +92,16 @@ TEST_CASE("pg database: migrations, ping, and caches told that anything may have
   CHECK_THROWS_AS(db.backup_to("/tmp/never.db"), store::Error);
   CHECK_THROWS_AS(db.write([](store::Connection& c) { return c.last_insert_rowid(); }), store::Error);
 }
+
+TEST_CASE("pg database: named parameters, reused by name, beside :: casts") {
+  auto& db = database();
+  const auto value = db.read([](store::Connection& c) {
+    auto q = c.prepare("SELECT (:a::bigint + @b) * :a, '::x' || :c");
+    q->bind(":a", 3);
+    q->bind("@b", 4);
+    q->bind(":c", "y");
+    REQUIRE(q->step());
+    return std::pair{q->int64(0), q->text(1)};
+  });
+  CHECK(value == std::pair<std::int64_t, std::string>{21, "::xy"});
+}

@@ -38,7 +38,7 @@ class Statement {
   // The same statement on the PostgreSQL backend: `?` and `?N` become `$N`, parameters go in
   // text format typed by their bind (integers int8, doubles float8, text and NULL text, blobs
   // bytea), so a NULL in an integer context needs CAST(? AS INTEGER) in the SQL. The statement
-  // runs at the first step(); named parameters and handle() are SQLite only.
+  // runs at the first step(); named parameters (":name", "@name") work too, handle() is SQLite only.
   Statement(pg::Connection& session, std::string_view sql);
   ~Statement();
   Statement(const Statement&) = delete;
