@@ -2,6 +2,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/embedded.hpp"
+#include "common/migrate_to.hpp"
 #include "common/service.hpp"
 #include "common/shared_events.hpp"
 #include "fleet.hpp"
@@ -74,4 +75,11 @@ void setup(common::Service& service) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return common::run_service(describe(), argc, argv, setup); }
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "migrate-to") {
+    return common::migrate_to_command(argc - 2, argv + 2,
+                                      {"manager", common::data_dir_file("manager", "manager.db"), manager_migrations(),
+                                       manager_postgres_migrations()});
+  }
+  return common::run_service(describe(), argc, argv, setup);
+}

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/embedded.hpp"
+#include "common/migrate_to.hpp"
 #include "common/service.hpp"
 #include "security/api_key.hpp"
 
@@ -18,7 +19,6 @@
 #include "feeds.hpp"
 #include "geoip.hpp"
 #include "import_command.hpp"
-#include "migrate_command.hpp"
 #include "iocs.hpp"
 #include "mitre.hpp"
 #include "reputation.hpp"
@@ -138,6 +138,9 @@ void setup(common::Service& service) {
 int main(int argc, char** argv) {
   const tc::ImportMigrations schema{threat_cloud_migrations(), threat_cloud_postgres_migrations()};
   if (argc >= 2 && std::string_view(argv[1]) == "import") return tc::import_command(argc - 2, argv + 2, schema);
-  if (argc >= 2 && std::string_view(argv[1]) == "migrate-to") return tc::migrate_command(argc - 2, argv + 2, schema);
+  if (argc >= 2 && std::string_view(argv[1]) == "migrate-to") {
+    return common::migrate_to_command(
+        argc - 2, argv + 2, {"threat-cloud", tc::default_database(), schema.sqlite, schema.postgres});
+  }
   return common::run_service(describe(), argc, argv, setup);
 }

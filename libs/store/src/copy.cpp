@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace store {
@@ -64,8 +65,10 @@ void bind_value(Statement& to, const Statement& from, int i) {
 
 std::int64_t copy_table(Connection& from, Connection& to, const std::string& table) {
   const std::set<std::string> columns = target_columns(to, table);
-  auto rows = from.prepare("SELECT " + std::string(columns.contains("rowid") ? "rowid, " : "") + "* FROM \"" + table +
-                           "\" ORDER BY rowid");
+  // SQLite's rowid where the target keeps it (tables WITHOUT ROWID have none).
+  const bool rowid = columns.contains("rowid");
+  auto rows = from.prepare(std::string("SELECT ") + (rowid ? "rowid, " : "") + "* FROM \"" + table + "\"" +
+                           (rowid ? " ORDER BY rowid" : ""));
   std::int64_t copied = 0;
   std::string insert;
   while (rows->step()) {
@@ -104,8 +107,12 @@ void advance_identities(Connection& to) {
 
 std::map<std::string, std::int64_t> copy_to_postgres(Database& from, Database& to, const CopyOptions& options) {
   if (from.postgres() || !to.postgres()) throw Error(SQLITE_MISUSE, "copy: from SQLite to PostgreSQL only");
-  if (from.applied_versions() != to.applied_versions())
-    throw Error(SQLITE_ERROR, "copy: the two stores are at different schema versions; migrate both first");
+  // The PostgreSQL list may have steps of its own (tables only replicas need).
+  const std::vector<int> target_versions = to.applied_versions();
+  for (const int version : from.applied_versions()) {
+    if (std::find(target_versions.begin(), target_versions.end(), version) == target_versions.end())
+      throw Error(SQLITE_ERROR, "copy: the target lacks schema version " + std::to_string(version) + "; migrate both first");
+  }
   return to.write([&](Connection& target) {
     return from.read([&](Connection& source) {
       std::map<std::string, std::int64_t> copied;

@@ -17,7 +17,8 @@ struct CopyOptions {
 };
 
 // Copies every table of the SQLite `from` (but schema_migrations) into the same table of the
-// PostgreSQL `to`, both migrated to the same schema version by the caller: columns by name,
+// PostgreSQL `to`, both migrated by the caller (every version applied to `from` must be applied
+// to `to`, which may have PostgreSQL-only steps): columns by name,
 // SQLite's rowid too where the target has a `rowid` column; an empty table the target lacks is
 // left out. Runs as one write() of `to`, so a
 // failure leaves the target as it was. Returns the rows copied per table. Throws Error (a
