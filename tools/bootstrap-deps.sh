@@ -16,7 +16,7 @@ TEST_PACKAGES=(
   clang libclang-rt-14-dev
   # independent clients used by the tests and benchmarks
   # the PostgreSQL backend: throw-away clusters (initdb, pg_ctl) and psql
-  postgresql
+  postgresql postgresql-client-common
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
   wrk nginx-light argon2
   # instruction counts per request for the hot-path benchmarks (noise-free on shared machines)

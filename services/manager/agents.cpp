@@ -125,7 +125,7 @@ std::pair<std::vector<Agent>, std::int64_t> Agents::list(const AgentFilter& f) {
   if (f.tag) where += " AND EXISTS (SELECT 1 FROM json_each(agents.tags) WHERE value = :tag)";
   if (f.search)
     where +=
-        " AND (instr(lower(hostname), lower(:search)) > 0 OR instr(id, :search) > 0 OR instr(ifnull(ip, ''), :search) "
+        " AND (instr(lower(hostname), lower(:search)) > 0 OR instr(id, :search) > 0 OR instr(coalesce(ip, ''), :search) "
         "> 0)";
   auto bind = [&](store::Statement& s) {
     auto has = [&](const char* name) { return s.sql().find(name) != std::string::npos; };

@@ -2,7 +2,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/embedded.hpp"
+#include "common/migrate_to.hpp"
 #include "common/service.hpp"
+#include "common/shared_events.hpp"
 #include "fleet.hpp"
 #include "fleet_auth.hpp"
 #include "manager_tls.hpp"
@@ -10,6 +12,7 @@
 #include "settings.hpp"
 
 std::span<const common::EmbeddedFile> manager_migrations();
+std::span<const common::EmbeddedFile> manager_postgres_migrations();
 std::span<const common::EmbeddedFile> manager_openapi();
 
 namespace {
@@ -27,6 +30,7 @@ common::ServiceInfo describe() {
       .default_rate_limit = "60/min",
       .openapi_yaml = manager_openapi().front().data,
       .options = manager::options(),
+      .postgres_migrations = manager_postgres_migrations(),
   };
 }
 
@@ -52,8 +56,14 @@ void setup(common::Service& service) {
   service.add(manager::stream_routes(fleet));
   service.add(manager::dashboard_routes());
 
-  service.every("agent status sweep", settings.status_sweep, [&fleet] { announce_transitions(fleet); });
-  service.every("threat retention", settings.retention_sweep, [&fleet] { fleet.threats.purge_expired(); });
+  if (db.postgres()) {
+    // Replicas share the stream: events go through the database (decision 0032).
+    auto& shared = service.make<common::SharedEvents>(fleet.events, db, "stream_events", "manager_events", 1000);
+    service.on_shutdown([&shared] { shared.stop(); });
+    service.leader_every("event stream trim", std::chrono::minutes(10), [&shared] { shared.trim(10000); });
+  }
+  service.leader_every("agent status sweep", settings.status_sweep, [&fleet] { announce_transitions(fleet); });
+  service.leader_every("threat retention", settings.retention_sweep, [&fleet] { fleet.threats.purge_expired(); });
   service.every("event stream keep-alive", settings.sse_keepalive, [&fleet] { fleet.events.keepalive(); });
   service.health_fields([&fleet] {
     return boost::json::object{
@@ -65,4 +75,11 @@ void setup(common::Service& service) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return common::run_service(describe(), argc, argv, setup); }
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "migrate-to") {
+    return common::migrate_to_command(argc - 2, argv + 2,
+                                      {"manager", common::data_dir_file("manager", "manager.db"), manager_migrations(),
+                                       manager_postgres_migrations()});
+  }
+  return common::run_service(describe(), argc, argv, setup);
+}

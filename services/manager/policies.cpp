@@ -89,7 +89,7 @@ std::optional<Policy> load(store::Connection& c, std::int64_t version) {
 }
 
 std::int64_t insert(store::Connection& c, const PolicyDraft& d, const char* scope) {
-  std::int64_t version = c.query_int("SELECT ifnull(max(version), 0) + 1 FROM policies").value_or(1);
+  std::int64_t version = c.query_int("SELECT coalesce(max(version), 0) + 1 FROM policies").value_or(1);
   c.execute(
       "INSERT INTO policies (version, id, scope, name, description, rules, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       version, security::random_id("pol-", 8), scope, d.name, d.description, boost::json::serialize(d.rules),

@@ -113,6 +113,9 @@ std::string related_by(const std::string& column) {
 }
 const std::string kRelatedByIp = related_by("source_ip");
 const std::string kRelatedByHash = related_by("file_hash");
+// (ON CONFLICT DO NOTHING, not INSERT OR IGNORE: the same text on both backends.)
+constexpr std::string_view kLink =
+    "INSERT INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
 
 }  // namespace
 
@@ -154,10 +157,8 @@ Threats::Ingested Threats::ingest(const std::string& agent_id, const std::vector
         }
         if (related.empty()) continue;
         for (const auto& other : related) {
-          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", id, other,
-                    reason);
-          c.execute("INSERT OR IGNORE INTO threat_links (threat_id, related_id, reason) VALUES (?, ?, ?)", other, id,
-                    reason);
+          c.execute(kLink, id, other, reason);
+          c.execute(kLink, other, id, reason);
           out.correlated.push_back(other);
           if (std::find(correlated.begin(), correlated.end(), other) == correlated.end()) correlated.push_back(other);
         }
@@ -256,9 +257,9 @@ ThreatSummary Threats::summary(std::int64_t since) {
     s.correlated_groups =
         c.query_int(
              "SELECT (SELECT count(*) FROM (SELECT 1 FROM threats WHERE occurred_at >= ?1 AND source_ip IS NOT NULL "
-             "GROUP BY source_ip HAVING count(DISTINCT agent_id) >= 2)) + (SELECT count(*) FROM (SELECT 1 FROM threats "
+             "GROUP BY source_ip HAVING count(DISTINCT agent_id) >= 2) AS by_ip) + (SELECT count(*) FROM (SELECT 1 FROM threats "
              "WHERE occurred_at >= ?1 AND file_hash IS NOT NULL GROUP BY file_hash HAVING count(DISTINCT agent_id) >= "
-             "2))",
+             "2) AS by_hash)",
              since)
             .value_or(0);
     return s;

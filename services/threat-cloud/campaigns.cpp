@@ -48,7 +48,7 @@ constexpr std::string_view kRefresh =
     "first_seen = (SELECT min(occurred_at) FROM threat_events WHERE campaign_id = ?1), "
     "last_seen = (SELECT max(occurred_at) FROM threat_events WHERE campaign_id = ?1), "
     "severity = (SELECT s FROM (SELECT severity AS s FROM threat_events WHERE campaign_id = ?1 "
-    "  UNION ALL SELECT severity FROM campaigns WHERE id = ?1) "
+    "  UNION ALL SELECT severity FROM campaigns WHERE id = ?1) AS candidates "
     "  ORDER BY CASE s WHEN 'critical' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END DESC LIMIT 1), "
     "updated_at = ?2 WHERE id = ?1";
 constexpr std::string_view kUncorrelated =

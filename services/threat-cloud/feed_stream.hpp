@@ -11,12 +11,11 @@
 
 namespace tc {
 
-// Where streamed feeds read from and run: the database file their snapshots open, and the
-// worker pool that produces their bodies.
+// Where streamed feeds run: the worker pool that produces their bodies, and the database their
+// snapshots open.
 struct FeedSource {
-  std::filesystem::path database;
   std::function<void(std::function<void()>)> post;
-  store::Database* db = nullptr;  // for the audit entry of each download
+  store::Database* db = nullptr;  // snapshots, and the audit entry of each download
   FeedSlots* slots = nullptr;     // how many feeds may stream at once, and per client
 };
 

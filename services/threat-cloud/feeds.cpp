@@ -9,10 +9,11 @@ namespace tc {
 namespace {
 
 // "SELECT <what> FROM iocs WHERE <the feed's conditions> ORDER BY <order>", from fixed fragments.
-std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order) {
-  // Feeds read iocs_feed (0007_feeds.sql) whatever statistics say; agent updates go by change time.
+std::string feed_sql(const FeedQuery& query, std::string_view what, std::string_view order, bool postgres) {
+  // Feeds read iocs_feed (0007_feeds.sql) whatever SQLite's statistics say (PostgreSQL has no
+  // index hints and plans by its own); agent updates go by change time.
   std::string sql = "SELECT " + std::string(what) +
-                    (query.changed_since ? " FROM iocs" : " FROM iocs INDEXED BY iocs_feed") + " WHERE " +
+                    (query.changed_since || postgres ? " FROM iocs" : " FROM iocs INDEXED BY iocs_feed") + " WHERE " +
                     std::string(kRedistributable);
   if (query.changed_since)
     sql += " AND updated_at >= ?";
@@ -87,24 +88,32 @@ FeedSlots::Lease::~Lease() {
   if (!keyed_) --state_->anonymous;
 }
 
-Snapshot::Snapshot(const std::filesystem::path& file) {
-  connection_ = std::make_unique<store::Connection>(file, store::ConnectionOptions{.read_only = true});
+Snapshot::Snapshot(store::Database& db) {
+  if (db.postgres()) {
+    session_ = std::make_unique<store::pg::Connection>(db.url());
+    session_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    connection_ = std::make_unique<store::Connection>(*session_);
+    return;  // the session's end closes the transaction
+  }
+  connection_ = std::make_unique<store::Connection>(db.path(), store::ConnectionOptions{.read_only = true});
   transaction_ = std::make_unique<store::Transaction>(*connection_, store::Transaction::Kind::deferred);
 }
 
 Snapshot::~Snapshot() {
   transaction_.reset();  // a read transaction: ending it only releases the snapshot
   connection_.reset();
+  session_.reset();
 }
 
-FeedReader::FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows, FeedSlots::Lease slot)
-    : slot_(std::move(slot)), snapshot_(file), query_(query), rows_kind_(rows) {}
+FeedReader::FeedReader(store::Database& db, const FeedQuery& query, Rows rows, FeedSlots::Lease slot)
+    : slot_(std::move(slot)), snapshot_(db), query_(query), rows_kind_(rows) {}
 
 FeedReader::~FeedReader() { rows_.reset(); }
 
 const std::string& FeedReader::fingerprint() {
   if (count_ < 0) {
-    auto q = snapshot_.connection().prepare(feed_sql(query_, "count(*), max(updated_at), total(rowid)", ""));
+    auto& c = snapshot_.connection();
+    auto q = c.prepare(feed_sql(query_, "count(*), max(updated_at), coalesce(sum(rowid), 0)", "", c.postgres()));
     bind_feed(*q, query_);
     q->step();
     count_ = q->int64(0);
@@ -122,7 +131,8 @@ std::int64_t FeedReader::count() {
 bool FeedReader::next() {
   if (!rows_) {
     std::string what = rows_kind_ == Rows::Values ? "normalized_value" : std::string(kIocColumns);
-    rows_.emplace(snapshot_.connection().prepare(feed_sql(query_, what, feed_order(query_))));
+    auto& c = snapshot_.connection();
+    rows_.emplace(c.prepare(feed_sql(query_, what, feed_order(query_), c.postgres())));
     bind_feed(**rows_, query_);
   }
   return (*rows_)->step();

@@ -25,7 +25,8 @@ inline constexpr std::string_view kRedistributable =
 // How many feeds may stream at once: in all, per client (an API key, or an anonymous address:
 // IPv4 host, IPv6 /64), and how many of them only API-key holders may use, so that anonymous
 // clients can neither take every slot nor one client all anonymous ones. Each open feed holds
-// a snapshot (a file handle and WAL that cannot be checkpointed past it).
+// a snapshot (SQLite: a file handle and WAL that cannot be checkpointed past it; PostgreSQL: a
+// session of its own, outside DATABASE_POOL_SIZE).
 struct FeedSlotLimits {
   int total = 32;
   int per_client = 4;
@@ -61,16 +62,19 @@ class FeedSlots {
   std::shared_ptr<Lease::State> state_;
 };
 
-// A read-only view of the database for one long read; the snapshot is taken at its first query.
+// A read-only view of the database for one long read, on a connection of its own (SQLite: a
+// read-only connection to the file, its snapshot taken at the first query; PostgreSQL: a
+// session in a READ ONLY REPEATABLE READ transaction).
 class Snapshot {
  public:
-  explicit Snapshot(const std::filesystem::path& file);
+  explicit Snapshot(store::Database& db);
   ~Snapshot();
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   store::Connection& connection() { return *connection_; }
 
  private:
+  std::unique_ptr<store::pg::Connection> session_;
   std::unique_ptr<store::Connection> connection_;
   std::unique_ptr<store::Transaction> transaction_;
 };
@@ -80,7 +84,7 @@ class FeedReader {
  public:
   enum class Rows { Values, Iocs };
   // Holds `slot` for as long as it reads.
-  FeedReader(const std::filesystem::path& file, const FeedQuery& query, Rows rows, FeedSlots::Lease slot);
+  FeedReader(store::Database& db, const FeedQuery& query, Rows rows, FeedSlots::Lease slot);
   ~FeedReader();
   FeedReader(const FeedReader&) = delete;
   FeedReader& operator=(const FeedReader&) = delete;

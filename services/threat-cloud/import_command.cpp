@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,19 +27,31 @@ constexpr const char* kUsage =
     "usage: threat-cloud import --format FORMAT FILE [--source NAME] [--reliability A-F] [--licence TEXT]\n"
     "                           [--redistribution yes|no] [--tlp clear|green|amber|amber+strict|red] [--db PATH]\n"
     "formats: feodo, urlhaus-csv, urlhaus-text, threatfox, spamhaus-drop, ipsum, plain, stix\n"
-    "The database is --db, else TC_DB_PATH (relative to DATA_DIR), else DATA_DIR/threat-cloud.db\n"
-    "(DATA_DIR defaults to ./data/threat-cloud).\n";
+    "The database is --db, else DATABASE_URL (postgres://...), else TC_DB_PATH (relative to DATA_DIR),\n"
+    "else DATA_DIR/threat-cloud.db (DATA_DIR defaults to ./data/threat-cloud).\n";
 
-int usage_error(const std::string& message) {
-  std::cerr << "threat-cloud import: " << message << "\n" << kUsage;
-  return 2;
-}
+int usage_error(const std::string& message) { return command_usage_error("import", message, kUsage); }
 
-std::filesystem::path default_database() {
-  const char* data_dir = std::getenv("DATA_DIR");
-  const char* db = std::getenv("TC_DB_PATH");
-  std::filesystem::path dir = data_dir && *data_dir ? data_dir : "./data/threat-cloud";
-  return dir / (db && *db ? db : "threat-cloud.db");
+// The store the service would open: DATABASE_URL on PostgreSQL, else the SQLite file, with its
+// migrations applied.
+std::unique_ptr<store::Database> open_store(const std::optional<std::string>& db_path, const ImportMigrations& migrations) {
+  const char* url = std::getenv("DATABASE_URL");
+  if (!db_path && url && *url) {
+    if (!store::pg::is_postgres_url(url)) throw std::runtime_error("DATABASE_URL must be a postgres:// URL");
+    auto db = std::make_unique<store::Database>(store::PostgresTarget{url, {}});
+    db->migrate(store::migrations_from_files(migrations.postgres));
+    return db;
+  }
+  // synchronous=NORMAL: a batch survives a crash of the process, not a power loss; an
+  // interrupted import is simply run again (the upsert makes it idempotent).
+  auto db = std::make_unique<store::Database>(db_path ? std::filesystem::path(*db_path) : default_database(),
+                                              store::DatabaseOptions{.read_connections = 1, .synchronous_full = false});
+  db->migrate(store::migrations_from_files(migrations.sqlite));
+  db->write([&](store::Connection& c) {
+    c.exec("PRAGMA cache_size=-131072");  // 128 MiB: a batch's index pages stay in memory until it commits
+    c.exec("PRAGMA temp_store=MEMORY");
+  });
+  return db;
 }
 
 template <std::size_t N>
@@ -136,7 +150,19 @@ ImportCounts import_feed(store::Database& db, const ImportRequest& request, cons
 
 }  // namespace
 
-int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> migrations) {
+int command_usage_error(std::string_view command, const std::string& message, std::string_view usage) {
+  std::cerr << "threat-cloud " << command << ": " << message << "\n" << usage;
+  return 2;
+}
+
+std::filesystem::path default_database() {
+  const char* data_dir = std::getenv("DATA_DIR");
+  const char* db = std::getenv("TC_DB_PATH");
+  std::filesystem::path dir = data_dir && *data_dir ? data_dir : "./data/threat-cloud";
+  return dir / (db && *db ? db : "threat-cloud.db");
+}
+
+int import_command(int argc, char** argv, const ImportMigrations& migrations) {
   ImportRequest request;
   if (auto exit_code = parse_arguments(argc, argv, request)) return *exit_code;
   const FeedFormat* fmt = find_feed_format(request.format);
@@ -152,18 +178,9 @@ int import_command(int argc, char** argv, std::span<const common::EmbeddedFile> 
     return 1;
   }
   try {
-    // synchronous=NORMAL: a batch survives a crash of the process, not a power loss; an
-    // interrupted import is simply run again (the upsert makes it idempotent).
-    store::Database db(request.db_path ? std::filesystem::path(*request.db_path) : default_database(),
-                       store::DatabaseOptions{.read_connections = 1, .synchronous_full = false});
-    std::vector<std::pair<std::string_view, std::string_view>> files;
-    for (const auto& f : migrations) files.emplace_back(f.name, f.data);
-    db.migrate(store::migrations_from_files(files));
-    db.write([&](store::Connection& c) {
-      c.exec("PRAGMA cache_size=-131072");  // 128 MiB: a batch's index pages stay in memory until it commits
-      c.exec("PRAGMA temp_store=MEMORY");
-      save_source(c, src);
-    });
+    auto store = open_store(request.db_path, migrations);
+    auto& db = *store;
+    db.write([&](store::Connection& c) { save_source(c, src); });
     auto counts = import_feed(db, request, src, in);
     const auto& report = counts.report;
     boost::json::object out{{"format", request.format},

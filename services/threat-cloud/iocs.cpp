@@ -275,7 +275,10 @@ std::pair<std::vector<Ioc>, std::int64_t> Iocs::list(const IocFilter& f, std::in
   if (f.min_reputation) add_number("reputation >= ?", *f.min_reputation);
   if (f.max_reputation) add_number("reputation <= ?", *f.max_reputation);
   if (f.since) add_text("last_seen >= ?", *f.since);
-  if (f.search) add_text("normalized_value LIKE ? ESCAPE '\\'", like_pattern(*f.search));
+  // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same.
+  if (f.search)
+    add_text(db_.postgres() ? "normalized_value ILIKE ? ESCAPE '\\'" : "normalized_value LIKE ? ESCAPE '\\'",
+             like_pattern(*f.search));
 
   const char* direction = f.descending ? " DESC" : " ASC";
   std::string order = " ORDER BY " + std::string(sort_column(f.sort)) + direction + ", rowid" + direction;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/embedded.hpp"
+#include "common/migrate_to.hpp"
 #include "common/service.hpp"
 #include "security/api_key.hpp"
 
@@ -29,6 +30,7 @@
 #include "stats.hpp"
 
 std::span<const common::EmbeddedFile> threat_cloud_migrations();
+std::span<const common::EmbeddedFile> threat_cloud_postgres_migrations();
 std::span<const common::EmbeddedFile> threat_cloud_openapi();
 std::span<const common::EmbeddedFile> threat_cloud_assets();
 
@@ -47,6 +49,7 @@ common::ServiceInfo describe() {
       .default_rate_limit = "3000/min",
       .openapi_yaml = threat_cloud_openapi().front().data,
       .options = tc::options(),
+      .postgres_migrations = threat_cloud_postgres_migrations(),
   };
 }
 
@@ -67,12 +70,17 @@ void setup(common::Service& service) {
   service.limit_class("admin", settings.limits.admin);
   auto& db = service.open_database(settings.db_file, threat_cloud_migrations());
 
-  // The writer keeps the index pages of bulk uploads cached (random keys touch many pages) and
-  // its statement journals in memory.
-  db.write([](store::Connection& c) {
-    c.exec("PRAGMA cache_size=-32768");
-    c.exec("PRAGMA temp_store=MEMORY");
-  });
+  if (db.postgres() && !settings.backup_dir.empty())
+    throw common::ConfigError("TC_BACKUP_DIR copies the SQLite file; with DATABASE_URL back PostgreSQL up with its own "
+                              "tools (pg_dump, base backups)");
+  // The SQLite writer keeps the index pages of bulk uploads cached (random keys touch many
+  // pages) and its statement journals in memory.
+  if (!db.postgres()) {
+    db.write([](store::Connection& c) {
+      c.exec("PRAGMA cache_size=-32768");
+      c.exec("PRAGMA temp_store=MEMORY");
+    });
+  }
   auto& keys = service.make<tc::ApiKeys>(db, bootstrap_keys);
   auto& iocs = service.make<tc::Iocs>(db);
   auto& sightings = service.make<tc::Sightings>(db);
@@ -83,9 +91,9 @@ void setup(common::Service& service) {
       settings.backup_keep);
   auto expire_after = settings.ioc_expire_after;
   iocs.expire_unseen(expire_after);  // at start, then hourly
-  service.every("expire-iocs", std::chrono::hours(1), [&iocs, expire_after] { iocs.expire_unseen(expire_after); });
+  service.leader_every("expire-iocs", std::chrono::hours(1), [&iocs, expire_after] { iocs.expire_unseen(expire_after); });
   if (backups.configured())
-    service.every("backup", settings.backup_interval, [&backups] { backups.run(tc::Actor{"system", "127.0.0.1"}); });
+    service.leader_every("backup", settings.backup_interval, [&backups] { backups.run(tc::Actor{"system", "127.0.0.1"}); });
 
   // Threat events, campaigns and the queries over them.
   auto& attack = service.make<tc::AttackCatalog>(asset("enterprise-attack-techniques.json"));
@@ -94,13 +102,13 @@ void setup(common::Service& service) {
   auto& campaigns = service.make<tc::Campaigns>(db, settings.correlation);
   auto& correlated = service.metrics().counter("threat_cloud_correlation_events_total",
                                                "Events the scheduled correlation job put into campaigns");
-  service.every("correlate-campaigns", settings.correlation_interval, [&campaigns, &correlated] {
+  service.leader_every("correlate-campaigns", settings.correlation_interval, [&campaigns, &correlated] {
     auto run = campaigns.correlate(tc::Actor{"system", "127.0.0.1"});
     correlated.with({}).inc(static_cast<double>(run.events_correlated));
   });
 
   auto& reputation = service.make<tc::ReputationJob>(db);
-  service.every("reputation", settings.reputation_interval, [&reputation] { reputation.run(); });
+  service.leader_every("reputation", settings.reputation_interval, [&reputation] { reputation.run(); });
   auto& sources = service.make<tc::Sources>(db);
   auto& rules = service.make<tc::Rules>(db);
 
@@ -108,7 +116,7 @@ void setup(common::Service& service) {
   service.add(tc::key_routes(keys));
   service.add(tc::ioc_routes(iocs, {&events, &campaigns}));
   service.add(tc::sighting_routes(iocs, sightings));
-  tc::FeedSource feed_source{db.path(), [&service](std::function<void()> work) { service.post_work(std::move(work)); },
+  tc::FeedSource feed_source{[&service](std::function<void()> work) { service.post_work(std::move(work)); },
                              &db, &service.make<tc::FeedSlots>(settings.feed_slots)};
   service.add(tc::feed_routes(feed_source));
   service.add(tc::stats_routes(stats));
@@ -128,7 +136,11 @@ void setup(common::Service& service) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string_view(argv[1]) == "import")
-    return tc::import_command(argc - 2, argv + 2, threat_cloud_migrations());
+  const tc::ImportMigrations schema{threat_cloud_migrations(), threat_cloud_postgres_migrations()};
+  if (argc >= 2 && std::string_view(argv[1]) == "import") return tc::import_command(argc - 2, argv + 2, schema);
+  if (argc >= 2 && std::string_view(argv[1]) == "migrate-to") {
+    return common::migrate_to_command(
+        argc - 2, argv + 2, {"threat-cloud", tc::default_database(), schema.sqlite, schema.postgres});
+  }
   return common::run_service(describe(), argc, argv, setup);
 }

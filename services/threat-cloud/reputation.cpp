@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -68,7 +69,8 @@ std::int64_t ReputationJob::run() {
   std::int64_t changed = 0;
   std::int64_t after = 0;
   while (true) {
-    auto [rows, last] = db_.write([&](store::Connection& c) {
+    // The block may run again on PostgreSQL (a serialization failure): it only returns counts.
+    auto [rows, last, updated] = db_.write([&](store::Connection& c) {
       struct Change {
         std::string id;
         int reputation;
@@ -96,9 +98,9 @@ std::int64_t ReputationJob::run() {
       }
       std::string stamp = common::rfc3339_now();
       for (const auto& ch : changes) c.execute(kUpdate, ch.reputation, stamp, ch.id);
-      changed += static_cast<std::int64_t>(changes.size());
-      return std::pair{seen, last_rowid};
+      return std::tuple{seen, last_rowid, static_cast<std::int64_t>(changes.size())};
     });
+    changed += updated;
     if (rows < kBatch) break;
     after = last;
   }

@@ -123,7 +123,7 @@ FillBody rows_body(std::shared_ptr<FeedReader> reader, std::string head,
 common::Response blocklist(const FeedSource& source, const Blocklist& list, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, list.types, filters);
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Values,
+  auto reader = std::make_shared<FeedReader>(*source.db, query, FeedReader::Rows::Values,
                                                      feed_slot(source, req));
   std::string etag = feed_etag(filters, reader->fingerprint());
   if (auto res = not_modified(source, req, list.name, filters, etag)) return std::move(*res);
@@ -178,7 +178,7 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
   auto format = common::input::query_one_of(req, "format", kFeedFormats).value_or("json");
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs,
+  auto reader = std::make_shared<FeedReader>(*source.db, query, FeedReader::Rows::Iocs,
                                                      feed_slot(source, req));
   std::string etag = feed_etag(filters + ", format=" + format, reader->fingerprint());
   if (auto res = not_modified(source, req, "iocs", filters + ", format=" + format, etag)) return std::move(*res);
@@ -208,7 +208,7 @@ common::Response ioc_feed(const FeedSource& source, common::Request& req) {
 common::Response stix_feed(const FeedSource& source, common::Request& req) {
   std::string filters;
   FeedQuery query = feed_query(req, {}, filters);
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs,
+  auto reader = std::make_shared<FeedReader>(*source.db, query, FeedReader::Rows::Iocs,
                                                      feed_slot(source, req));
   std::string etag = feed_etag(filters + ", format=stix", reader->fingerprint());
   if (auto res = not_modified(source, req, "stix", filters, etag)) return std::move(*res);

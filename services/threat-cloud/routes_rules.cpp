@@ -104,7 +104,7 @@ common::Response agent_update(const FeedSource& source, const Rules& rules, comm
     for (const auto& r : items) rule_list.push_back(rule_json(r));
     if (offset + 200 >= total) break;
   }
-  auto reader = std::make_shared<FeedReader>(source.database, query, FeedReader::Rows::Iocs,
+  auto reader = std::make_shared<FeedReader>(*source.db, query, FeedReader::Rows::Iocs,
                                                      feed_slot(source, req));
   record_feed_access(
       *source.db, actor_of(req), "agent-update",

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+import pg_helpers
+
 BIN_DIR = Path(os.environ.get("PLATFORM_BIN_DIR") or "/work/main/build/bin")
 SOURCE_DIR = Path(os.environ.get("PLATFORM_SOURCE_DIR") or Path(__file__).resolve().parents[2])
 
@@ -166,6 +168,9 @@ class Launcher:
             p = port or free_port()
             full_env = base_env(data_dir)
             full_env[spec.port_env] = str(p)
+            if pg_helpers.POSTGRES and name in pg_helpers.PG_SERVICES:
+                cluster = pg_helpers.cluster()
+                full_env["DATABASE_URL"] = cluster.url(cluster.database_for(data_dir))
             full_env.update(env or {})
             if scheme is None:
                 tls = name == "manager" and full_env.get("MANAGER_TLS", "self-signed") != "off"
@@ -230,6 +235,20 @@ def wait_healthy(server: Server, timeout: float = START_TIMEOUT_S) -> bool:
             pass
         time.sleep(0.05)
     return False
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: reads or writes the SQLite file directly")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL runs, tests marked sqlite_only (they read the SQLite file) are skipped."""
+    if not pg_helpers.POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="reads the SQLite file; this run uses PostgreSQL")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -344,6 +344,11 @@ def test_every_chart_has_chart_yaml_values_and_templates():
         assert (d / "values.yaml").is_file()
 
 
+# The charts that run on PostgreSQL with their database: values, and the setting those give.
+DATABASE_CHARTS = {"manager", "threat-cloud"}
+DATABASE_GIVEN = {chart: {"DATABASE_URL"} for chart in DATABASE_CHARTS}
+
+
 def test_chart_values_match_the_binaries_defaults():
     for chart, (port, _, _) in SERVICES.items():
         values = load_all(HELM / chart / "values.yaml")[0]
@@ -352,7 +357,12 @@ def test_chart_values_match_the_binaries_defaults():
         assert values["image"]["repository"].endswith("/" + chart), chart
         assert {"cpu", "memory"} <= set(values["resources"]["limits"]), chart
         assert isinstance(values["secrets"], dict) and values["existingSecret"] == "", chart
-        assert "replicaCount" not in values and "replicas" not in values, chart
+        # Only the charts that run on PostgreSQL have a pod count, used with their database: values.
+        if chart in DATABASE_CHARTS:
+            assert values["replicaCount"] >= 1 and set(values["database"]) >= {"url", "existingSecret"}, chart
+        else:
+            assert "replicaCount" not in values and "database" not in values, chart
+        assert "replicas" not in values, chart
         if chart in SERVERS:
             assert values["service"]["port"] == port, chart
             assert "persistence" in values and "ingress" in values, chart
@@ -651,8 +661,8 @@ def test_help_marks_exactly_the_secret_settings(settings):
     expected = {
         "auth-server": {"JWT_SECRET", "TOTP_ENCRYPTION_KEY", "AUTH_BILLING_API_KEY", "BILLING_WEBHOOK_SECRET",
                         "AUTH_USAGE_SERVICE_TOKEN", "SMTP_PASS", "AUTH_BOOTSTRAP_ADMIN_PASSWORD"},
-        "manager": {"MANAGER_AUTH_TOKEN"},
-        "threat-cloud": {"TC_API_KEYS"},
+        "manager": {"MANAGER_AUTH_TOKEN", "DATABASE_URL"},
+        "threat-cloud": {"TC_API_KEYS", "DATABASE_URL"},
         "shardlyn-api": {"SHARDLYN_JWT_SECRET", "SHARDLYN_ENCRYPTION_KEY", "SHARDLYN_GITHUB_CLIENT_SECRET",
                          "SHARDLYN_HELPSCOUT_SECRET", "SMTP_PASS"},
         "shardlyn-agent": {"SHARDLYN_REGISTER_TOKEN"},
@@ -678,7 +688,8 @@ def test_every_secret_is_listed_under_secrets_in_its_chart(settings):
     for chart, found in settings.items():
         values = load_all(HELM / chart / "values.yaml")[0]
         listed, config = set(values["secrets"]), set(values.get("config") or {})
-        secrets = {env for env, secret in found.items() if secret}
+        # DATABASE_URL is given by database.url or database.existingSecret (the switch to PostgreSQL).
+        secrets = {env for env, secret in found.items() if secret} - DATABASE_GIVEN.get(chart, set())
         extra = {"SHARDLYN_REGISTER_TOKEN"} if chart == "shardlyn-agent" else set()
         assert secrets | extra == listed, f"{chart}: secrets: lists {listed}, the binary's are {secrets | extra}"
         assert not secrets & config, f"{chart}: secrets under config: (a ConfigMap): {secrets & config}"
@@ -704,6 +715,8 @@ def test_every_setting_can_be_rendered_by_its_chart(settings):
         for env, secret in found.items():
             if env in by_chart:
                 assert not secret, f"{chart}: sets the secret {env} in its ConfigMap"
+            elif env in DATABASE_GIVEN.get(chart, set()):
+                assert {"url", "existingSecret"} <= set(values["database"]), f"{chart}: {env} cannot be given"
             elif secret:
                 assert env in secrets, f"{chart}: secret {env} cannot be given (secrets:)"
             else:

@@ -13,6 +13,7 @@ port the container exposes, and every container has CPU and memory requests and 
 
 Run: /usr/bin/python3 -m pytest -q tests/integration/test_helm_charts.py
 """
+import base64
 import json
 import os
 import re
@@ -31,6 +32,9 @@ K8S = ROOT / "k8s"
 SERVICES = ["auth-server", "manager", "threat-cloud", "shardlyn-api", "shardlyn-agent"]
 SERVERS = SERVICES[:4]
 WORKLOAD_KINDS = {"StatefulSet", "Deployment", "DaemonSet", "Job", "CronJob", "Pod"}
+# The charts that switch to a Deployment on PostgreSQL, and the values that switch them.
+DATABASE_CHARTS = ["manager", "threat-cloud"]
+POSTGRES_SET = ["--set", "database.url=postgres://svc:pw@db.platform:5432/svc", "--set", "replicaCount=3"]
 # Values a chart cannot render without (everything else has a default).
 REQUIRED_SET = {"shardlyn-agent": ["--set", "secrets.SHARDLYN_REGISTER_TOKEN=register-token-for-the-test"]}
 # What the node agent needs beyond "restricted": its DATA_DIR on the node (hostPath) and a
@@ -72,6 +76,8 @@ def rendered():
     for chart in SERVICES:
         out[(chart, "defaults")] = helm_template(chart)
         out[(chart, "production")] = helm_template(chart, *production_values(chart))
+    for chart in DATABASE_CHARTS:
+        out[(chart, "postgres")] = helm_template(chart, *POSTGRES_SET)
     for name, path in (("k8s/base", K8S / "base"), ("k8s/overlays/production", K8S / "overlays" / "production")):
         r = run([tool(KUBECTL_BIN), "kustomize", str(path)])
         assert r.returncode == 0, f"kubectl kustomize {path}: {r.stderr}"
@@ -101,7 +107,8 @@ def pod_spec(obj):
 
 @pytest.mark.parametrize("chart", SERVICES)
 def test_helm_lint_strict_with_defaults_and_production_values(chart):
-    for values in ([], production_values(chart)):
+    variants = [[], production_values(chart)] + ([POSTGRES_SET] if chart in DATABASE_CHARTS else [])
+    for values in variants:
         out = run([tool(HELM_BIN), "lint", "--strict", str(CHARTS / chart), *REQUIRED_SET.get(chart, []), *values])
         assert out.returncode == 0, f"helm lint --strict {chart} {values}:\n{out.stdout}{out.stderr}"
         assert "1 chart(s) linted, 0 chart(s) failed" in out.stdout, out.stdout
@@ -125,6 +132,50 @@ def test_charts_refuse_to_render_without_what_they_need():
     assert out.returncode != 0 and "appEnv=production needs secrets.JWT_SECRET" in out.stderr, out.stderr
     out = run([tool(HELM_BIN), "template", "x", str(CHARTS / "manager"), "--set", "tls.mode=files"])
     assert out.returncode != 0 and "tls.secretName is required" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("chart", DATABASE_CHARTS)
+def test_database_switches_to_a_deployment_without_a_volume(chart):
+    sqlite = {o["kind"]: o for o in helm_template(chart)}
+    assert "StatefulSet" in sqlite and "Deployment" not in sqlite and "PodDisruptionBudget" not in sqlite
+    assert sqlite["StatefulSet"]["spec"]["replicas"] == 1 and sqlite["StatefulSet"]["spec"]["volumeClaimTemplates"]
+    assert "DATABASE_URL" not in sqlite["Secret"]["data"]
+
+    objects = {o["kind"]: o for o in helm_template(chart, *POSTGRES_SET)}
+    assert "StatefulSet" not in objects and "PersistentVolumeClaim" not in objects
+    deployment = objects["Deployment"]
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    pod = deployment["spec"]["template"]["spec"]
+    assert not any("persistentVolumeClaim" in v for v in pod["volumes"])
+    assert {"name": "data", "emptyDir": {"sizeLimit": "256Mi"}} in pod["volumes"]
+    (container,) = pod["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"  # fails while the database is down
+    assert base64.b64decode(objects["Secret"]["data"]["DATABASE_URL"]).decode() == "postgres://svc:pw@db.platform:5432/svc"
+    assert {"secretRef": {"name": objects["Secret"]["metadata"]["name"]}} in container["envFrom"]
+    pdb = objects["PodDisruptionBudget"]
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    config = objects["ConfigMap"]["data"]
+    assert not {"TC_DB_PATH", "TC_BACKUP_DIR"} & set(config)  # the SQLite file and its backups
+
+    # the URL from a Secret of the operator's, with the pool settings
+    objects = {o["kind"]: o for o in helm_template(chart, "--set", "database.existingSecret=pg-url", "--set",
+                                                    "database.existingSecretKey=url", "--set", "database.poolSize=16")}
+    (container,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["env"] == [{"name": "DATABASE_URL",
+                                 "valueFrom": {"secretKeyRef": {"name": "pg-url", "key": "url"}}}]
+    assert "DATABASE_URL" not in objects.get("Secret", {}).get("data", {})
+    assert objects["ConfigMap"]["data"]["DATABASE_POOL_SIZE"] == "16"
+
+
+def test_database_values_that_cannot_work_are_refused():
+    for args, message in (
+            (["--set", "database.url=mysql://x/y"], "database.url must be a postgres://"),
+            (["--set", "database.url=postgres://x/y", "--set", "database.existingSecret=s"], "not both"),
+            (["--set", "database.url=postgres://x/y", "--set", "replicaCount=0"], "replicaCount must be at least 1")):
+        out = run([tool(HELM_BIN), "template", "x", str(CHARTS / "threat-cloud"), *args])
+        assert out.returncode != 0 and message in out.stderr, (args, out.stderr)
 
 
 # ----------------------------------------------------------------------------- schemas

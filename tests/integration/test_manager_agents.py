@@ -1,12 +1,11 @@
 """Manager agents over TLS (verified against the generated certificate): registration,
 per-agent tokens, heartbeats, metrics history, listing with filters, deregistration."""
-import sqlite3
-from contextlib import closing
 import time
 
 import pytest
 
 from conftest import RELAXED_LIMITS, assert_error_style
+from pg_helpers import server_rows
 
 FLEET = "f" * 40
 
@@ -41,8 +40,7 @@ def test_register_returns_agent_and_token(manager):
     assert a["platform"] == {"os": "linux", "arch": "x86_64", "ip": "10.0.0.7"}
     assert a["tags"] == ["prod", "web"] and a["status"] == "online" and a["agentToken"].startswith("agt_")
     # Only a hash of the token is stored.
-    db = sqlite3.connect(manager.data_dir / "manager.db")
-    stored = db.execute("SELECT token_hash FROM agents WHERE id = ?", (a["agentId"],)).fetchone()[0]
+    [(stored,)] = server_rows(manager, "SELECT token_hash FROM agents WHERE id = ?", a["agentId"])
     assert a["agentToken"] not in stored and len(stored) == 64
 
 
@@ -168,8 +166,8 @@ def test_status_is_derived_from_heartbeats(manager):
     assert manager.get(url, headers=fleet()).json()["data"]["status"] == "online"
 
     def heard_of_ago(seconds):
-        with closing(sqlite3.connect(manager.data_dir / "manager.db", timeout=10, isolation_level=None)) as db:
-            db.execute("UPDATE agents SET last_heartbeat = strftime('%s','now') - ? WHERE id = ?", (seconds, a["agentId"]))
+        server_rows(manager, "UPDATE agents SET last_heartbeat = ? WHERE id = ?", int(time.time()) - seconds,
+                    a["agentId"], write=True)
 
     def listed(status):
         return {x["agentId"] for x in manager.get(f"/api/agents?status={status}&limit=200", headers=fleet()).json()["data"]}
@@ -209,8 +207,7 @@ def test_token_changes_count_from_the_next_request_even_when_remembered(manager)
     second = register(manager, hostname="cached", machineId="m-cached").json()["data"]
     assert beat(agent, first["agentToken"]) == 401
     assert beat(agent, second["agentToken"]) == 200
-    with closing(sqlite3.connect(manager.data_dir / "manager.db", timeout=10, isolation_level=None)) as db:
-        db.execute("UPDATE agents SET token_hash = ? WHERE id = ?", ("0" * 64, agent))
+    server_rows(manager, "UPDATE agents SET token_hash = ? WHERE id = ?", "0" * 64, agent, write=True)
     assert beat(agent, second["agentToken"]) == 401
     third = register(manager, hostname="cached", machineId="m-cached").json()["data"]
     assert beat(agent, third["agentToken"]) == 200

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlite3
-from contextlib import closing
 
 from conftest import RELAXED_LIMITS, SOURCE_DIR
+from pg_helpers import server_rows
 
 FLEET = "s" * 40
 JS = Path(__file__).parent / "js"
@@ -123,15 +122,14 @@ def test_status_transitions_are_announced(launch):
     a = register(server, "fading")
 
     def last_status():
-        with closing(sqlite3.connect(server.data_dir / "manager.db", timeout=10)) as db:
-            return db.execute("SELECT last_status FROM agents WHERE id = ?", (a["agentId"],)).fetchone()[0]
+        return server_rows(server, "SELECT last_status FROM agents WHERE id = ?", a["agentId"])[0][0]
 
     deadline = time.monotonic() + 60
     while last_status() != "stale" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert last_status() == "stale"  # the sweep saw it stale and announced it
-    with closing(sqlite3.connect(server.data_dir / "manager.db", timeout=10, isolation_level=None)) as db:
-        db.execute("UPDATE agents SET last_heartbeat = strftime('%s','now') - 7200 WHERE id = ?", (a["agentId"],))
+    server_rows(server, "UPDATE agents SET last_heartbeat = ? WHERE id = ?", int(time.time()) - 7200, a["agentId"],
+                write=True)
     events, err = events_of(proc, timeout=120)
     assert [e["type"] for e in events] == ["connected", "agent_stale", "agent_offline"], (events, err)
     assert all(e["data"]["agentId"] == a["agentId"] for e in events[1:])

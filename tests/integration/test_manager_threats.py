@@ -2,7 +2,6 @@
 critical on 3+ agents, listing with filters, summary, validation, durability."""
 import os
 import signal
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -11,6 +10,8 @@ import pytest
 import requests
 
 from conftest import RELAXED_LIMITS
+import pg_helpers
+from pg_helpers import server_rows
 
 FLEET = "t" * 40
 
@@ -227,9 +228,9 @@ def test_acknowledged_threats_survive_kill_9(launch):
         t.join(timeout=20)
     server.process.wait(timeout=10)
     assert len(acknowledged) >= 400
-    db = sqlite3.connect(server.data_dir / "manager.db")
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    stored = {row[0] for row in db.execute("SELECT event_id FROM threats")}
+    if not pg_helpers.POSTGRES:
+        assert server_rows(server, "PRAGMA integrity_check")[0][0] == "ok"
+    stored = {row[0] for row in server_rows(server, "SELECT event_id FROM threats")}
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged events lost"
 
@@ -239,9 +240,7 @@ def test_retention_job_purges_old_threats(launch):
                                         MANAGER_RETENTION_SWEEP_S="1"))
     agent = new_agent(server, "retention")
     ids = [t["id"] for t in send(server, agent, [report("old-1"), report("new-1")]).json()["data"]["threats"]]
-    db = sqlite3.connect(server.data_dir / "manager.db", timeout=10)
-    with db:
-        db.execute("UPDATE threats SET received_at = received_at - 2 * 86400 WHERE id = ?", (ids[0],))
+    server_rows(server, "UPDATE threats SET received_at = received_at - 2 * 86400 WHERE id = ?", ids[0], write=True)
     deadline = time.monotonic() + 30  # the sweep runs every second; a loaded machine may lag
     while time.monotonic() < deadline and server.get(f"/api/threats/{ids[0]}", headers=auth()).status_code == 200:
         time.sleep(0.2)

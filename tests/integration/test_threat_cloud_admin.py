@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
+
 from threat_cloud_helpers import ADMIN, RELAXED, auth, create_key, upload
 
 
@@ -13,6 +15,7 @@ def test_backup_not_configured_is_501(launch):
     assert r.status_code == 501 and "TC_BACKUP_DIR" in r.json()["error"]
 
 
+@pytest.mark.sqlite_only
 def test_backup_writes_a_consistent_copy_and_keeps_the_newest(launch):
     server = launch("threat-cloud", env={**RELAXED, "TC_BACKUP_DIR": "backups", "TC_BACKUP_KEEP": "2"})
     upload(server, {"iocs": [{"value": f"192.0.2.{i}"} for i in range(1, 11)]})

@@ -36,6 +36,7 @@ def test_tc_host_is_the_listening_address(launch):
         requests.get(f"http://127.0.0.1:{server.port}/health", timeout=2)
 
 
+@pytest.mark.sqlite_only
 def test_tc_db_path_places_the_database(launch, tmp_path):
     db_file = tmp_path / "elsewhere" / "intel.db"
     db_file.parent.mkdir()
@@ -109,6 +110,7 @@ def test_admin_class_has_its_own_limit(launch):
     assert server.get("/api/keys", headers=auth(SECOND_ADMIN_KEY)).status_code == 200
 
 
+@pytest.mark.sqlite_only
 def test_scheduled_backups(launch):
     server = launch("threat-cloud", env={**RELAXED, "TC_BACKUP_DIR": "backups", "TC_BACKUP_INTERVAL_S": "1",
                                          "TC_BACKUP_KEEP": "1000"})
@@ -129,6 +131,7 @@ def test_scheduled_backups(launch):
         db.close()
 
 
+@pytest.mark.sqlite_only
 def test_former_setting_names_still_work_with_a_warning(launch):
     env = {k: v for k, v in RELAXED.items() if k != "TC_READ_RATE_LIMIT"}
     server = launch("threat-cloud", env={**env, "TC_RATE_LIMIT_READ": "2/min", "TC_BACKUP_DIR": "backups",

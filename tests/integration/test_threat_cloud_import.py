@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
+import pg_helpers
+
 from conftest import binary, SOURCE_DIR
 from threat_cloud_helpers import ADMIN, RELAXED, assert_validation, auth, create_key, upload
 
@@ -18,8 +20,14 @@ if not EXAMPLES.exists():
 
 
 def run_import(db: Path, fmt: str, file: Path, *extra, expect=0) -> dict:
-    r = subprocess.run([str(binary("threat-cloud")), "import", "--format", fmt, str(file), "--db", str(db), *extra],
-                       capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    """Imports into the SQLite file `db`, or on PostgreSQL runs into the database of its folder
+    (the one a server on that DATA_DIR uses), through DATABASE_URL."""
+    target, env = ["--db", str(db)], {"PATH": "/usr/bin:/bin"}
+    if pg_helpers.POSTGRES:
+        cluster = pg_helpers.cluster()
+        target, env["DATABASE_URL"] = [], cluster.url(cluster.database_for(db.parent))
+    r = subprocess.run([str(binary("threat-cloud")), "import", "--format", fmt, str(file), *target, *extra],
+                       capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == expect, (r.stdout, r.stderr)
     return json.loads(r.stdout) if expect == 0 else {"stderr": r.stderr}
 

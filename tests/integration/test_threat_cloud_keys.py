@@ -3,13 +3,13 @@ rate limits and public reads, driven over HTTP."""
 from __future__ import annotations
 
 import datetime
-import sqlite3
 import time
 
 import pytest
 import requests
 
 from conftest import assert_error_style
+from pg_helpers import POSTGRES, server_rows
 from threat_cloud_helpers import ADMIN, ADMIN_KEY, RELAXED, SECOND_ADMIN_KEY, assert_validation, auth, create_key, upload
 
 
@@ -178,14 +178,13 @@ def test_only_digests_are_stored_and_keys_survive_restart(launch):
     secret = key["key"].split(".", 1)[1]
     data_dir = server.data_dir
     assert server.stop() == 0
-    raw = b"".join(p.read_bytes() for p in data_dir.rglob("threat-cloud.db*"))
-    assert secret.encode() not in raw
-    assert ADMIN_KEY.encode() not in raw
-    db = sqlite3.connect(data_dir / "threat-cloud.db")
-    try:
-        digest = db.execute("SELECT secret_digest FROM api_keys WHERE id = ?", (key["id"],)).fetchone()[0]
-    finally:
-        db.close()
+    if not POSTGRES:
+        raw = b"".join(p.read_bytes() for p in data_dir.rglob("threat-cloud.db*"))
+        assert secret.encode() not in raw
+        assert ADMIN_KEY.encode() not in raw
+    stored = " ".join("|".join(map(str, row)) for row in server_rows(server, "SELECT * FROM api_keys"))
+    assert secret not in stored and ADMIN_KEY not in stored
+    [(digest,)] = server_rows(server, "SELECT secret_digest FROM api_keys WHERE id = ?", key["id"])
     assert len(digest) == 64 and secret not in digest
 
     again = launch("threat-cloud", env=RELAXED, data_dir=data_dir)
@@ -194,17 +193,12 @@ def test_only_digests_are_stored_and_keys_survive_restart(launch):
 
 def test_revocation_by_another_process_counts_from_the_next_request(launch):
     # Stored keys are remembered between requests; a commit by another process (here the sqlite3
-    # module, as an operator's shell or the import command would) must still take effect at once.
+    # module or psql, as an operator's shell or the import command would) must still take effect at once.
     server = launch("threat-cloud", env=RELAXED)
     key = create_key(server, ["read"])
     for _ in range(3):
         assert server.get("/api/iocs", headers=auth(key["key"])).status_code == 200
-    db = sqlite3.connect(server.data_dir / "threat-cloud.db")
-    try:
-        with db:
-            db.execute("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00Z' WHERE id = ?", (key["id"],))
-    finally:
-        db.close()
+    server_rows(server, "UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00Z' WHERE id = ?", key["id"], write=True)
     r = server.get("/api/iocs", headers=auth(key["key"]))
     assert_401(server, r)
     assert "revoked" in r.json()["error"]

@@ -3,12 +3,12 @@ dedup, anonymisation, the effect on IoCs and sightings, validation, scopes, kill
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from conftest import assert_error_style
+from pg_helpers import server_rows
 from threat_cloud_helpers import (ADMIN, RELAXED, assert_validation, auth, create_key, iso, lookup, post_threats,
                                   threat_event, upload, write_until_killed)
 
@@ -26,8 +26,7 @@ def plain(module_launch):
 
 
 def db_rows(server, sql, *args):
-    with sqlite3.connect(f"file:{server.data_dir / 'threat-cloud.db'}?mode=ro", uri=True) as db:
-        return db.execute(sql, args).fetchall()
+    return server_rows(server, sql, *args)
 
 
 # --- uploads ----------------------------------------------------------------------------------

@@ -86,25 +86,56 @@ std::string EventHub::format(std::uint64_t id, const std::string& type, const st
   return sse_event(id, type, data);
 }
 
+std::vector<std::shared_ptr<EventHub::Subscriber>> EventHub::store_locked(std::uint64_t id, const std::string& type,
+                                                                          std::string text) {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  next_id_ = id;
+  replay_.push_back({id, type, std::move(text)});
+  while (replay_.size() > limits_.replay_events) replay_.pop_front();
+  std::erase_if(subscribers_, [&](const std::weak_ptr<Subscriber>& w) {
+    auto s = w.lock();
+    if (!s) return true;
+    if (s->wants(type)) targets.push_back(std::move(s));
+    return false;
+  });
+  return targets;
+}
+
 std::uint64_t EventHub::publish(const std::string& type, const std::string& data) {
+  Publisher publisher;
+  {
+    std::lock_guard lock(mutex_);
+    publisher = publisher_;
+  }
+  if (publisher) return publisher(type, data);
   std::vector<std::shared_ptr<Subscriber>> targets;
   std::string text;
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
-    id = ++next_id_;
+    id = next_id_ + 1;
     text = format(id, type, data);
-    replay_.push_back({id, type, text});
-    while (replay_.size() > limits_.replay_events) replay_.pop_front();
-    std::erase_if(subscribers_, [&](const std::weak_ptr<Subscriber>& w) {
-      auto s = w.lock();
-      if (!s) return true;
-      if (s->wants(type)) targets.push_back(std::move(s));
-      return false;
-    });
+    targets = store_locked(id, type, text);
   }
   for (auto& s : targets) s->push(text);
   return id;
+}
+
+void EventHub::set_publisher(Publisher publisher, std::uint64_t last_id) {
+  std::lock_guard lock(mutex_);
+  publisher_ = std::move(publisher);
+  next_id_ = last_id;
+}
+
+void EventHub::deliver(std::uint64_t id, const std::string& type, const std::string& data) {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  const std::string text = format(id, type, data);
+  {
+    std::lock_guard lock(mutex_);
+    if (id <= next_id_) return;
+    targets = store_locked(id, type, text);
+  }
+  for (auto& s : targets) s->push(text);
 }
 
 std::shared_ptr<ResponseStream> EventHub::subscribe(std::optional<std::uint64_t> last_event_id,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -81,6 +82,9 @@ struct Service::Impl : RequestSink {
   std::vector<std::pair<std::string, std::function<bool()>>> readiness;
   std::function<boost::json::object()> health_extra;
   std::unique_ptr<store::Database> database;
+  // PostgreSQL: the election of the replica that runs the leader_every() jobs.
+  std::unique_ptr<store::pg::Leadership> job_leadership;
+  std::atomic<bool> job_leader{false};
   std::vector<std::shared_ptr<void>> owned;  // after `database`: destroyed before it
   std::vector<std::function<void()>> shutdown_hooks;
   std::unique_ptr<JobLanes> jobs;  // created with the registry's prefix in the constructor
@@ -232,6 +236,9 @@ struct Service::Impl : RequestSink {
     });
   }
 
+  // PostgreSQL down or unreachable, or every pooled connection busy: the client may retry.
+  static bool unavailable(const store::pg::Error& e) { return e.is_connection_lost() || e.sqlstate() == "53300"; }
+
   // Runs a step of a request, turning what it throws into the service's error response.
   template <class F>
   Response guarded(const Request& req, F&& step) {
@@ -241,6 +248,8 @@ struct Service::Impl : RequestSink {
       return error_for(req, e);
     } catch (const store::Error& e) {
       if (e.is_busy()) return error_for(req, ApiError(503, "database busy, retry shortly"));
+      if (const auto* pg = dynamic_cast<const store::pg::Error*>(&e); pg && unavailable(*pg))
+        return error_for(req, ApiError(503, "database unavailable, retry shortly").with_header("Retry-After", "2"));
       return internal_error(req, e);
     } catch (const std::exception& e) {
       return internal_error(req, e);
@@ -709,22 +718,64 @@ void Service::readiness_check(std::string name, std::function<bool()> check) {
 
 void Service::health_fields(std::function<boost::json::object()> fields) { impl_->health_extra = std::move(fields); }
 
+namespace {
+
+// The advisory-lock key of a service's jobs: FNV-1a of "jobs:<service>".
+std::int64_t job_lock_key(std::string_view service) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const char c : "jobs:" + std::string(service)) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return static_cast<std::int64_t>(hash);
+}
+
+}  // namespace
+
 store::Database& Service::open_database(const std::string& file, std::span<const EmbeddedFile> migrations,
                                         std::span<const LibraryMigration> libraries) {
-  auto path = impl_->data_dir / file;
-  impl_->database = std::make_unique<store::Database>(path);
-  auto list = migrate_service(*impl_->database, migrations, libraries);
-  auto& db = *impl_->database;
-  auto& histogram = impl_->registry
-                        .histogram(impl_->info.metrics_prefix + "_db_query_duration_seconds",
+  auto& i = *impl_;
+  std::vector<store::Migration> list;
+  if (!i.info.postgres_migrations.empty() && i.config.is_set("DATABASE_URL")) {
+    list = open_postgres(libraries);
+  } else {
+    i.database = std::make_unique<store::Database>(i.data_dir / file);
+    list = migrate_service(*i.database, migrations, libraries);
+  }
+  auto& db = *i.database;
+  auto& histogram = i.registry
+                        .histogram(i.info.metrics_prefix + "_db_query_duration_seconds",
                                    "Time spent in database read and write blocks")
                         .with({});
   db.set_query_observer([&histogram](double seconds) { histogram.observe(seconds); });
   readiness_check("database", [&db] { return db.ping(); });
   on_shutdown([&db] { db.checkpoint(); });
-  log::info("database ready", {{"path", path.string()}, {"schema_version", list.empty() ? 0 : list.back().version}});
+  log::info("database ready", {{"backend", db.postgres() ? "postgresql" : "sqlite"},
+                               {"path", db.postgres() ? "" : db.path().string()},
+                               {"schema_version", list.empty() ? 0 : list.back().version}});
   return db;
 }
+
+std::vector<store::Migration> Service::open_postgres(std::span<const LibraryMigration> libraries) {
+  auto& i = *impl_;
+  const std::string url = i.config.get("DATABASE_URL");
+  if (!store::pg::is_postgres_url(url)) throw ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL");
+  if (!libraries.empty()) throw ConfigError("DATABASE_URL: this service's libraries have no PostgreSQL schema yet");
+  store::pg::PoolOptions pool;
+  pool.size = static_cast<int>(i.config.get_int("DATABASE_POOL_SIZE", 1, 1000));
+  pool.statement_timeout_ms = static_cast<int>(i.config.get_int("DATABASE_STATEMENT_TIMEOUT_MS", 0, 86'400'000));
+  i.database = std::make_unique<store::Database>(store::PostgresTarget{url, pool});
+  auto list = store::migrations_from_files(i.info.postgres_migrations);
+  i.database->migrate(list);
+  i.job_leadership = std::make_unique<store::pg::Leadership>(url, job_lock_key(i.info.name));
+  i.registry.gauge_callback(i.info.metrics_prefix + "_job_leader", "1 on the replica that runs the single-replica jobs",
+                            [&i] { return i.job_leader.load() ? 1.0 : 0.0; });
+  i.jobs->add("job-leader-election", std::chrono::seconds(2), [&i] {
+    const bool leading = i.job_leadership->try_lead();
+    if (leading != i.job_leader.exchange(leading))
+      log::info(leading ? "leading the single-replica jobs" : "no longer leading the single-replica jobs");
+  });
+  return list;
+}
+
+bool Service::postgres() const { return impl_->database && impl_->database->postgres(); }
 
 std::string Service::secret(std::string_view env, const std::function<std::string()>& make) {
   bool generated = false;
@@ -755,6 +806,13 @@ void Service::use_tls(std::string certificate_pem, std::string private_key_pem) 
 
 void Service::every(std::string name, std::chrono::seconds interval, std::function<void()> job) {
   impl_->jobs->add(std::move(name), std::max(interval, std::chrono::seconds(1)), std::move(job));
+}
+
+void Service::leader_every(std::string name, std::chrono::seconds interval, std::function<void()> job) {
+  if (!impl_->job_leadership) return every(std::move(name), interval, std::move(job));
+  every(std::move(name), interval, [&leader = impl_->job_leader, job = std::move(job)] {
+    if (leader.load()) job();
+  });
 }
 
 void Service::websocket_caps(std::size_t max_connections, std::size_t max_per_ip) {
@@ -859,6 +917,14 @@ int run_service(ServiceInfo info, int argc, char** argv, const std::function<voi
       {"STATIC_RATE_LIMIT", "300/min:100",
        "per-IP limit for documentation and static assets (/docs, the OpenAPI document), apart from the API's"},
   });
+  if (!info.postgres_migrations.empty())
+    config.declare({
+        {"DATABASE_URL", "",
+         "postgres://user:password@host:5432/db: PostgreSQL shared by several replicas (unset = SQLite in DATA_DIR)",
+         true},
+        {"DATABASE_POOL_SIZE", "8", "PostgreSQL connections per replica"},
+        {"DATABASE_STATEMENT_TIMEOUT_MS", "30000", "longest PostgreSQL statement in milliseconds (0 = none)"},
+    });
   if (!info.rate_limit_env.empty())
     config.declare(
         {info.rate_limit_env, info.default_rate_limit, "service-wide limit per client IP (N/s, N/min, N/h, :burst)"});

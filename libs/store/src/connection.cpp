@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "private_file.hpp"
+#include "store/pg.hpp"
 #include "sqlite_error.hpp"
 
 namespace store {
@@ -91,7 +92,9 @@ std::string Connection::pragma_text(const char* sql) {
 
 Query Connection::prepare(std::string_view sql) {
   auto found = cache_.find(sql);
-  if (found == cache_.end()) return Query(*this, std::make_unique<Statement>(db_, sql));
+  if (found == cache_.end()) {
+    return Query(*this, pg_ ? std::make_unique<Statement>(*pg_, sql) : std::make_unique<Statement>(db_, sql));
+  }
   std::unique_ptr<Statement> stmt = std::move(found->second);
   cache_.erase(found);
   return Query(*this, std::move(stmt));
@@ -108,6 +111,7 @@ void Connection::give_back(std::unique_ptr<Statement> stmt) noexcept {
 }
 
 void Connection::exec(std::string_view sql) {
+  if (pg_) return pg_->exec(sql);
   const std::string script(sql);
   char* raw_message = nullptr;
   const int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &raw_message);
@@ -117,11 +121,16 @@ void Connection::exec(std::string_view sql) {
   throw Error(sqlite3_extended_errcode(db_), "exec: " + message);
 }
 
-std::int64_t Connection::last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Connection::last_insert_rowid() const {
+  if (pg_) throw Error(SQLITE_MISUSE, "last_insert_rowid is SQLite only: use RETURNING");
+  return sqlite3_last_insert_rowid(db_);
+}
 
-int Connection::changes() const noexcept { return sqlite3_changes(db_); }
+int Connection::changes() const noexcept { return pg_ ? pg_->last_affected() : sqlite3_changes(db_); }
 
-bool Connection::in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+bool Connection::in_transaction() const noexcept {
+  return pg_ ? pg_->in_transaction() : sqlite3_get_autocommit(db_) == 0;
+}
 
 // ---- Transaction ----
 

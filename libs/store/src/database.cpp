@@ -193,6 +193,8 @@ Database::Database(std::filesystem::path file, Options options) : file_(std::mov
   last_change_.store(expected_change_.load());
 }
 
+Database::Database(PostgresTarget target) : url_(std::move(target.url)), pg_(std::make_unique<pg::Pool>(url_, target.pool)) {}
+
 Database::~Database() {
   readers_.clear();
   writer_.reset();
@@ -264,6 +266,7 @@ void Database::note_foreign_commits(std::uint32_t now) noexcept {
 }
 
 std::uint64_t Database::data_version() noexcept {
+  if (pg_) return version_.fetch_add(1) + 1;
   const std::optional<std::uint32_t> now = wal_index_->change();
   if (!now) return version_.fetch_add(1) + 1;  // never equal twice: caches miss
   if (*now != last_change_.load()) {
@@ -274,6 +277,7 @@ std::uint64_t Database::data_version() noexcept {
 }
 
 std::uint64_t Database::foreign_commits() noexcept {
+  if (pg_) return foreign_.fetch_add(1) + 1;
   const std::optional<std::uint32_t> now = wal_index_->change();
   if (!now) return foreign_.fetch_add(1) + 1;
   const std::uint32_t expected = expected_change_.load();
@@ -344,6 +348,7 @@ void Database::observe(std::chrono::steady_clock::time_point start) const noexce
 // ---- migrations ----
 
 void Database::migrate(std::span<const Migration> migrations) {
+  if (pg_) return pg_->migrate(migrations);
   check_migration_list(migrations);
   const std::vector<int> applied = write([&](Connection& c) {
     c.exec(kCreateMigrationsTable);
@@ -376,12 +381,14 @@ void Database::apply_migration(const Migration& m) {
 }
 
 std::vector<int> Database::applied_versions() {
+  if (pg_) return pg_->applied_versions();
   return read([](Connection& c) { return recorded_versions(c); });
 }
 
 // ---- operations ----
 
 bool Database::ping() noexcept {
+  if (pg_) return pg_->ping();
   try {
     ReadLease lease(*this, std::chrono::milliseconds(options_.busy_timeout_ms));
     if (!lease) return false;
@@ -393,6 +400,7 @@ bool Database::ping() noexcept {
 }
 
 void Database::backup_to(const std::filesystem::path& dest) {
+  if (pg_) throw Error(SQLITE_MISUSE, "a PostgreSQL store is backed up by the server's tools (pg_dump), not backup_to");
   create_parent_directories(dest);
   TempFile temp(temp_name_next_to(dest));
   {
@@ -423,6 +431,7 @@ void Database::backup_to(const std::filesystem::path& dest) {
 }
 
 void Database::checkpoint() {
+  if (pg_) return;  // no WAL file of ours
   WriterLock lock(*this);
   sqlite3* db = writer_->handle();
   detail::check(db, sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),

@@ -126,6 +126,11 @@ void Result::check(int row, int column) const {
   }
 }
 
+std::string Result::column_name(int column) const {
+  if (column < 0 || column >= columns()) throw store::Error(SQLITE_RANGE, "column " + std::to_string(column) + " out of range");
+  return PQfname(result_, column);
+}
+
 bool Result::is_null(int row, int column) const {
   check(row, column);
   return PQgetisnull(result_, row, column) != 0;
@@ -169,19 +174,57 @@ void Connection::connect() {
 
 void Connection::reconnect() { connect(); }
 
-Result Connection::query(std::string_view sql, std::span<const Param> params) {
-  auto it = prepared_.find(sql);
+Result Connection::query(std::string_view sql, std::span<const Param> params) { return query(sql, params, {}); }
+
+Result Connection::query(std::string_view sql, std::span<const Param> params, std::span<const unsigned> types) {
+  std::string key(sql);
+  for (const unsigned type : types) key += "\x1f" + std::to_string(type);
+  auto it = prepared_.find(key);
   if (it == prepared_.end()) {
     std::string name = "store_" + std::to_string(prepared_.size() + 1);
-    const std::string text(sql);
-    checked(conn_, PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr));
-    it = prepared_.emplace(text, std::move(name)).first;
+    prepare(name, std::string(sql), params, types);
+    it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return checked(conn_, PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
-                                       nullptr, nullptr, 0));
+  Result result = checked(conn_, PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+                                                values.data(), nullptr, nullptr, 0));
+  last_affected_ = result.affected();
+  return result;
+}
+
+// A NULL declared text suits "$1 IS NULL OR column = $1" but not an integer column; when the
+// server refuses the statement so, it is prepared again with those NULLs' types left to the
+// server (inside a transaction under a savepoint, so the refusal does not abort it).
+void Connection::prepare(const std::string& name, const std::string& sql, std::span<const Param> params,
+                         std::span<const unsigned> types) {
+  constexpr unsigned kText = 25;
+  std::vector<unsigned> inferred(types.begin(), types.end());
+  bool any = false;
+  for (std::size_t i = 0; i < inferred.size() && i < params.size(); ++i) {
+    if (params[i] || inferred[i] != kText) continue;
+    inferred[i] = 0;
+    any = true;
+  }
+  auto run = [&](std::span<const unsigned> t) {
+    return checked(conn_, PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(t.size()),
+                                    t.empty() ? nullptr : t.data()));
+  };
+  if (!any) {
+    run(types);
+    return;
+  }
+  const bool savepoint = in_transaction();
+  if (savepoint) exec("SAVEPOINT store_prepare");
+  try {
+    run(types);
+  } catch (const Error& e) {
+    if (e.is_connection_lost()) throw;
+    if (savepoint) exec("ROLLBACK TO SAVEPOINT store_prepare");
+    run(inferred);
+  }
+  if (savepoint) exec("RELEASE SAVEPOINT store_prepare");
 }
 
 void Connection::exec(std::string_view script) { checked(conn_, PQexec(conn_, std::string(script).c_str())); }

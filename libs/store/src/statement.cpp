@@ -4,6 +4,7 @@
 
 #include <climits>
 
+#include "pg_cursor.hpp"
 #include "sqlite_error.hpp"
 
 namespace store {
@@ -34,6 +35,17 @@ bool has_more_sql(sqlite3* db, const char* tail, const char* end) {
   return false;
 }
 
+// A bytea parameter in hex input format.
+std::string hex_bytea(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "\\x";
+  for (const char c : bytes) {
+    out += kDigits[(static_cast<unsigned char>(c) >> 4) & 0xf];
+    out += kDigits[static_cast<unsigned char>(c) & 0xf];
+  }
+  return out;
+}
+
 }  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql) : sql_(sql) {
@@ -58,10 +70,14 @@ Statement::Statement(sqlite3* db, std::string_view sql) : sql_(sql) {
   }
 }
 
+Statement::Statement(pg::Connection& session, std::string_view sql)
+    : pg_(std::make_unique<detail::PgCursor>(session, sql)), sql_(sql) {}
+
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Statement::Statement(Statement&& other) noexcept
     : stmt_(std::exchange(other.stmt_, nullptr)),
+      pg_(std::move(other.pg_)),
       sql_(std::move(other.sql_)),
       has_row_(std::exchange(other.has_row_, false)) {}
 
@@ -69,6 +85,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    pg_ = std::move(other.pg_);
     sql_ = std::move(other.sql_);
     has_row_ = std::exchange(other.has_row_, false);
   }
@@ -82,7 +99,10 @@ void Statement::check_bind(int rc, int index) const {
   }
 }
 
-void Statement::bind(int index, std::nullptr_t) { check_bind(sqlite3_bind_null(stmt_, index), index); }
+void Statement::bind(int index, std::nullptr_t) {
+  if (pg_) return pg_->bind(index, std::nullopt, detail::PgCursor::Type::text);
+  check_bind(sqlite3_bind_null(stmt_, index), index);
+}
 
 void Statement::bind(int index, std::nullopt_t) { bind(index, nullptr); }
 
@@ -91,15 +111,20 @@ void Statement::bind(int index, int value) { bind_integer(index, value); }
 void Statement::bind(int index, std::int64_t value) { bind_integer(index, value); }
 
 void Statement::bind_integer(int index, std::int64_t value) {
+  if (pg_) return pg_->bind(index, std::to_string(value), detail::PgCursor::Type::int8);
   check_bind(sqlite3_bind_int64(stmt_, index, value), index);
 }
 
-void Statement::bind(int index, double value) { check_bind(sqlite3_bind_double(stmt_, index, value), index); }
+void Statement::bind(int index, double value) {
+  if (pg_) return pg_->bind(index, pg::to_param(value), detail::PgCursor::Type::float8);
+  check_bind(sqlite3_bind_double(stmt_, index, value), index);
+}
 
 void Statement::bind(int index, bool value) { bind_integer(index, value ? 1 : 0); }
 
 void Statement::bind(int index, std::string_view text) {
   // A null data pointer would bind NULL; an empty view must stay an empty string.
+  if (pg_) return pg_->bind(index, std::string(text), detail::PgCursor::Type::text);
   const char* data = text.data() != nullptr ? text.data() : "";
   check_bind(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
 }
@@ -113,11 +138,13 @@ void Statement::bind(int index, const char* text) {
 }
 
 void Statement::bind(int index, Blob blob) {
+  if (pg_) return pg_->bind(index, hex_bytea(blob.bytes), detail::PgCursor::Type::bytea);
   const char* data = blob.bytes.data() != nullptr ? blob.bytes.data() : "";
   check_bind(sqlite3_bind_blob64(stmt_, index, data, blob.bytes.size(), SQLITE_TRANSIENT), index);
 }
 
 bool Statement::step() {
+  if (pg_) return has_row_ = pg_->step();
   const int rc = sqlite3_step(stmt_);
   has_row_ = rc == SQLITE_ROW;
   if (rc == SQLITE_ROW) return true;
@@ -127,6 +154,8 @@ bool Statement::step() {
 
 void Statement::reset() noexcept {
   // The result of sqlite3_reset repeats the last step's error, which step() already threw.
+  has_row_ = false;
+  if (pg_) return pg_->reset();
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
   has_row_ = false;
@@ -145,6 +174,7 @@ void Statement::check_column(int column) const {
 
 std::string Statement::text(int column) const {
   check_column(column);
+  if (pg_) return pg_->text(column);
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
   return data != nullptr ? std::string(data, static_cast<std::size_t>(size)) : std::string();
@@ -157,6 +187,7 @@ std::optional<std::string> Statement::text_or_null(int column) const {
 
 std::int64_t Statement::int64(int column) const {
   check_column(column);
+  if (pg_) return pg_->int64(column);
   return sqlite3_column_int64(stmt_, column);
 }
 
@@ -167,11 +198,13 @@ std::optional<std::int64_t> Statement::int64_or_null(int column) const {
 
 double Statement::real(int column) const {
   check_column(column);
+  if (pg_) return pg_->real(column);
   return sqlite3_column_double(stmt_, column);
 }
 
 std::string Statement::blob(int column) const {
   check_column(column);
+  if (pg_) return pg_->blob(column);
   const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
   return data != nullptr ? std::string(data, static_cast<std::size_t>(size)) : std::string();
@@ -179,25 +212,29 @@ std::string Statement::blob(int column) const {
 
 bool Statement::is_null(int column) const {
   check_column(column);
+  if (pg_) return pg_->is_null(column);
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
-int Statement::column_count() const noexcept { return sqlite3_column_count(stmt_); }
+int Statement::column_count() const noexcept { return pg_ ? pg_->column_count() : sqlite3_column_count(stmt_); }
 
 std::string Statement::column_name(int column) const {
   if (column < 0 || column >= column_count()) {
     throw_range("column " + std::to_string(column) + " out of range");
   }
+  if (pg_) return pg_->column_name(column);
   const char* name = sqlite3_column_name(stmt_, column);
   if (name == nullptr) throw Error(SQLITE_NOMEM, "column_name: out of memory");
   return name;
 }
 
-int Statement::parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
+int Statement::parameter_count() const noexcept {
+  return pg_ ? pg_->parameter_count() : sqlite3_bind_parameter_count(stmt_);
+}
 
 int Statement::parameter_index(std::string_view name) const {
   const std::string key(name);
-  const int index = sqlite3_bind_parameter_index(stmt_, key.c_str());
+  const int index = pg_ ? pg_->parameter_index(key) : sqlite3_bind_parameter_index(stmt_, key.c_str());
   if (index == 0) throw_range("no parameter named " + key);
   return index;
 }

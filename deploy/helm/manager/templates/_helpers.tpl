@@ -28,4 +28,8 @@ volumeMounts:
     mountPath: /etc/manager/tls
     readOnly: true
 {{- end }}
+# It can run on PostgreSQL: the database: values switch it to a Deployment.
+database:
+  {{- toYaml .Values.database | nindent 2 }}
+replicaCount: {{ .Values.replicaCount }}
 {{- end }}

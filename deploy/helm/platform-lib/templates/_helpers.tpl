@@ -10,6 +10,10 @@ context (.) and read its values. The one thing a service chart must define itsel
   requiredSecrets:  keys that must be in .Values.secrets when appEnv=production, unless
                     existingSecret is used (optional)
   generatedSecrets: keys generated when not given, kept across upgrades (optional)
+  sqliteOnly:       config keys left out on PostgreSQL (optional)
+  database, replicaCount: the chart's database: values and pod count, for a binary that can
+                    run on PostgreSQL (optional; with database.url or database.existingSecret
+                    the chart renders platform.deployment, see _statefulset.tpl)
   volumes, volumeMounts: extra pod volumes and their mounts (optional)
 */}}
 
@@ -96,7 +100,15 @@ appEnv/logLevel. Empty values are left out (the binary's default applies).
 {{- $bin := include "platform.binary" . | fromYaml }}
 {{- $fixed := dict $bin.hostEnv "0.0.0.0" $bin.portEnv (toString .Values.port) "DATA_DIR" "/data" }}
 {{- $defaults := dict "APP_ENV" .Values.appEnv "LOG_LEVEL" .Values.logLevel }}
+{{- $database := $bin.database | default dict }}
+{{- $pool := dict "DATABASE_POOL_SIZE" (toString ($database.poolSize | default "")) "DATABASE_STATEMENT_TIMEOUT_MS" (toString ($database.statementTimeoutMs | default "")) }}
 {{- $env := merge (dict) $fixed ($bin.env | default dict) (.Values.config | default dict) $defaults }}
+{{- if include "platform.database" . }}
+{{- $env = merge $env $pool }}
+{{- range $key := $bin.sqliteOnly }}
+{{- $_ := unset $env $key }}
+{{- end }}
+{{- end }}
 {{- range $key, $value := $env }}
 {{- if ne (toString $value) "" }}
 {{ $key }}: {{ toString $value | quote }}
@@ -126,6 +138,27 @@ upgrade keeps it).
 {{ $key }}: {{ toString $value | b64enc }}
 {{- end }}
 {{- end }}
+{{- with ($bin.database | default dict).url }}
+DATABASE_URL: {{ toString . | b64enc }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the chart runs on PostgreSQL (database.url or database.existingSecret), else "". */}}
+{{- define "platform.database" -}}
+{{- $database := (include "platform.binary" . | fromYaml).database | default dict }}
+{{- if or $database.url $database.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/* The container's env: DATABASE_URL from database.existingSecret (else it is in the chart's Secret). */}}
+{{- define "platform.databaseEnv" -}}
+{{- $database := (include "platform.binary" . | fromYaml).database | default dict }}
+{{- with $database.existingSecret }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $database.existingSecretKey | default "DATABASE_URL" }}
+{{- end }}
 {{- end }}
 
 {{/* The Secret the pod reads its secret environment from; empty when there is none. */}}
@@ -140,6 +173,16 @@ upgrade keeps it).
 {{/* appEnv=production: the binary refuses to start without its secrets; say so at install. */}}
 {{- define "platform.validate" -}}
 {{- $bin := include "platform.binary" . | fromYaml }}
+{{- $database := $bin.database | default dict }}
+{{- if and $database.url $database.existingSecret }}
+{{- fail "set database.url or database.existingSecret, not both" }}
+{{- end }}
+{{- if and $database.url (not (regexMatch "^postgres(ql)?://" $database.url)) }}
+{{- fail "database.url must be a postgres:// or postgresql:// URL" }}
+{{- end }}
+{{- if and (include "platform.database" .) (lt (int $bin.replicaCount) 1) }}
+{{- fail "replicaCount must be at least 1" }}
+{{- end }}
 {{- if and (eq .Values.appEnv "production") (not .Values.existingSecret) }}
 {{- range $key := $bin.requiredSecrets }}
 {{- if not (index $.Values.secrets $key) }}
@@ -153,7 +196,7 @@ upgrade keeps it).
 {{- define "platform.podAnnotations" -}}
 {{- $bin := include "platform.binary" . | fromYaml -}}
 checksum/config: {{ include "platform.configData" . | sha256sum }}
-checksum/secret: {{ printf "%s/%s" (toYaml .Values.secrets) .Values.existingSecret | sha256sum }}
+checksum/secret: {{ printf "%s/%s/%s" (toYaml .Values.secrets) .Values.existingSecret (toYaml ($bin.database | default dict)) | sha256sum }}
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .Values.port | quote }}
 prometheus.io/path: /metrics

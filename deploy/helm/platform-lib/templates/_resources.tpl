@@ -131,11 +131,24 @@ spec:
 {{- end }}
 
 {{/*
-With one replica, minAvailable: 1 makes voluntary evictions (node drains) wait until an
-operator deletes the pod: enable it when that pause is wanted.
+With one replica (SQLite), minAvailable: 1 makes voluntary evictions (node drains) wait until
+an operator deletes the pod: enable it when that pause is wanted. On PostgreSQL (replicaCount
+pods) it is always there: at most one pod is evicted at a time.
 */}}
 {{- define "platform.pdb" -}}
-{{- if .Values.podDisruptionBudget.enabled }}
+{{- if include "platform.database" . }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "platform.fullname" . }}
+  labels:
+    {{- include "platform.labels" . | nindent 4 }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      {{- include "platform.selectorLabels" . | nindent 6 }}
+{{- else if .Values.podDisruptionBudget.enabled }}
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,8 +29,16 @@ class EventHub {
   explicit EventHub(Limits limits);
   ~EventHub();
 
-  // Publishes `data` (one line of JSON) as event `type`; returns its id.
+  // Publishes `data` (one line of JSON) as event `type`; returns its id. With a publisher set,
+  // the publisher numbers and stores the event and it reaches subscribers through deliver().
   std::uint64_t publish(const std::string& type, const std::string& data);
+  using Publisher = std::function<std::uint64_t(const std::string& type, const std::string& data)>;
+  // Hands publish() to `publisher` (events shared by replicas, common/shared_events.hpp);
+  // `last_id` is the id the next deliver() must exceed (and the one `connected` carries).
+  void set_publisher(Publisher publisher, std::uint64_t last_id);
+  // An event numbered elsewhere: kept for replay and sent to the subscribers that want it.
+  // Ids must increase; an id not above the last one is ignored (already delivered).
+  void deliver(std::uint64_t id, const std::string& type, const std::string& data);
 
   // A response body for one client: the retry hint, a `connected` event carrying
   // `connected_data`, the buffered events after `last_event_id` (when given), then live events.
@@ -49,9 +58,12 @@ class EventHub {
 
  private:
   std::string format(std::uint64_t id, const std::string& type, const std::string& data) const;
+  // Keeps event `id` for replay and returns the subscribers that want it (under mutex_).
+  std::vector<std::shared_ptr<Subscriber>> store_locked(std::uint64_t id, const std::string& type, std::string text);
   Limits limits_;
   mutable std::mutex mutex_;
   std::uint64_t next_id_;
+  Publisher publisher_;
   struct Stored {
     std::uint64_t id;
     std::string type;

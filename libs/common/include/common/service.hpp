@@ -49,6 +49,9 @@ struct ServiceInfo {
   std::vector<std::string> readiness_aliases;  // more paths answering like /health/ready
   std::string detailed_health_path;            // "" = none; components with status and latency
   std::vector<OptionSpec> options;             // the service's own settings
+  // The PostgreSQL migrations (services/<name>/migrations_pg/) of a service that can run on
+  // DATABASE_URL; empty = SQLite only (DATABASE_URL and its settings are not declared).
+  std::span<const EmbeddedFile> postgres_migrations;
 };
 
 class Service {
@@ -82,8 +85,14 @@ class Service {
   // Opens DATA_DIR/<file>, applies the service's migrations and then the schema steps of the
   // libraries it links (common/library_schema.hpp), wires readiness, query metrics and the
   // shutdown checkpoint. The database lives as long as the service.
+  // With DATABASE_URL=postgres://... (services naming postgres_migrations) it opens a pool on
+  // that database instead (DATABASE_POOL_SIZE, DATABASE_STATEMENT_TIMEOUT_MS), applies the
+  // PostgreSQL migrations under the advisory lock, and starts the election of the replica that
+  // runs the leader_every() jobs (decision 0032).
   store::Database& open_database(const std::string& file, std::span<const EmbeddedFile> migrations,
                                  std::span<const LibraryMigration> libraries = {});
+  // True after open_database() chose PostgreSQL.
+  bool postgres() const;
   // A secret from the environment, or in development one generated once into DATA_DIR.
   std::string secret(std::string_view env, const std::function<std::string()>& make);
 
@@ -111,6 +120,12 @@ class Service {
   // one interval after start), so a slow job never delays another; a failing run is logged
   // and counted (<prefix>_job_runs_total, _job_failures_total, _job_last_duration_seconds).
   void every(std::string name, std::chrono::seconds interval, std::function<void()> job);
+  // The same for a job that must run on one replica only (retention, sweeps, expiry): on
+  // PostgreSQL a round runs only while this replica holds the service's job lock
+  // (pg_try_advisory_lock, tried every 2 s, so the jobs move within seconds when the leader
+  // dies; <prefix>_job_leader is 1 on the leader). On SQLite it is every(). Call after
+  // open_database().
+  void leader_every(std::string name, std::chrono::seconds interval, std::function<void()> job);
   void post_work(std::function<void()> work);
 
   // Checks the route table against the OpenAPI document; returns the mismatches.
@@ -124,6 +139,7 @@ class Service {
   struct Impl;
 
  private:
+  std::vector<store::Migration> open_postgres(std::span<const LibraryMigration> libraries);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -53,6 +53,11 @@ class Connection {
   // Opens (read-write: creates) `file`; a writer switches to WAL and verifies it, sets
   // synchronous, and every connection gets foreign_keys=ON and the busy timeout. Throws Error.
   explicit Connection(const std::filesystem::path& file, ConnectionOptions options = {});
+  // The same interface over one PostgreSQL session (store::Database on DATABASE_URL lends
+  // these inside its transactions): statements as Statement(pg::Connection&, sql) describes,
+  // exec() runs a script, changes() counts the rows of the last statement, and
+  // last_insert_rowid() and handle() are SQLite only (use RETURNING).
+  explicit Connection(pg::Connection& session) noexcept : pg_(&session) {}
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -62,8 +67,10 @@ class Connection {
   // Runs an SQL script (any number of statements, no results); throws Error on the first failure.
   void exec(std::string_view sql);
 
-  // Rowid of the most recent successful INSERT on this connection.
-  std::int64_t last_insert_rowid() const noexcept;
+  // Rowid of the most recent successful INSERT on this connection (SQLite; throws on PostgreSQL).
+  std::int64_t last_insert_rowid() const;
+  // True on the PostgreSQL backend, for the statements whose SQL differs.
+  bool postgres() const noexcept { return pg_ != nullptr; }
   // Rows changed by the most recent INSERT/UPDATE/DELETE on this connection.
   int changes() const noexcept;
   // True while an explicit transaction (BEGIN ...) is open.
@@ -90,6 +97,7 @@ class Connection {
   void give_back(std::unique_ptr<Statement> stmt) noexcept;
 
   sqlite3* db_ = nullptr;
+  pg::Connection* pg_ = nullptr;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache_;
 };
 

@@ -18,6 +18,7 @@
 #include "store/connection.hpp"
 #include "store/error.hpp"
 #include "store/migration.hpp"
+#include "store/pg.hpp"
 
 namespace store {
 
@@ -25,6 +26,12 @@ struct DatabaseOptions {
   int read_connections = 4;      // size of the read pool, >= 1
   int busy_timeout_ms = 5000;    // per connection; also how long ping() waits for a reader
   bool synchronous_full = true;  // false = synchronous=NORMAL: survives kill -9, not power loss
+};
+
+// The PostgreSQL backend of a Database (DATABASE_URL=postgres://...).
+struct PostgresTarget {
+  std::string url;
+  pg::PoolOptions pool;
 };
 
 class Database {
@@ -35,6 +42,17 @@ class Database {
   // Creates missing parent directories, opens the writer (creating the file, switching to
   // WAL) and then the read-only pool. Throws Error.
   explicit Database(std::filesystem::path file, Options options = {});
+  // The same interface on PostgreSQL (decision 0030): write() is a SERIALIZABLE transaction
+  // repeated on serialization failures (so a block must act on the database only), read() a
+  // READ ONLY REPEATABLE READ one, both on a pg::Pool; migrate() holds the advisory lock.
+  // There is no file: path() is empty, backup_to() throws (the server's tools back it up),
+  // checkpoint() does nothing, and data_version() / foreign_commits() move on every call,
+  // because commits by other replicas cannot be seen without a round trip: a cache keyed on
+  // them re-reads, which keeps every replica correct.
+  explicit Database(PostgresTarget target);
+  bool postgres() const noexcept { return pg_ != nullptr; }
+  // The DATABASE_URL on PostgreSQL ("" on SQLite), e.g. for a pg::Leadership of the same database.
+  const std::string& url() const noexcept { return url_; }
   // Closes readers then the writer (SQLite checkpoints and removes the WAL on the last close).
   ~Database();
   Database(const Database&) = delete;
@@ -162,6 +180,8 @@ class Database {
 
   std::filesystem::path file_;
   Options options_;
+  std::string url_;
+  std::unique_ptr<pg::Pool> pg_;
 
   std::unique_ptr<Connection> writer_;
   std::mutex writer_mutex_;
@@ -180,6 +200,12 @@ template <class F>
 auto Database::write(F&& f) -> std::invoke_result_t<F&, Connection&> {
   using Result = std::invoke_result_t<F&, Connection&>;
   Stopwatch watch(*this);
+  if (pg_) {
+    return pg_->write([&](pg::Connection& session) -> Result {
+      Connection c(session);
+      return std::invoke(f, c);
+    });
+  }
   if constexpr (std::is_void_v<Result>) {
     run_write([&](Connection& c) { std::invoke(f, c); });
   } else {
@@ -193,6 +219,12 @@ template <class F>
 auto Database::read(F&& f) -> std::invoke_result_t<F&, Connection&> {
   using Result = std::invoke_result_t<F&, Connection&>;
   Stopwatch watch(*this);
+  if (pg_) {
+    return pg_->read([&](pg::Connection& session) -> Result {
+      Connection c(session);
+      return std::invoke(f, c);
+    });
+  }
   ReadLease lease(*this);
   Transaction tx(lease.connection(), Transaction::Kind::deferred);
   if constexpr (std::is_void_v<Result>) {

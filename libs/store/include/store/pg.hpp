@@ -77,6 +77,7 @@ class Result {
   std::int64_t int64(int row, int column) const;  // NULL reads as 0
   std::optional<std::int64_t> int64_or_null(int row, int column) const;
   int affected() const noexcept;  // rows changed by INSERT/UPDATE/DELETE
+  std::string column_name(int column) const;
   std::string command() const;    // the command tag, e.g. "COMMIT", "INSERT 0 1"
 
  private:
@@ -111,6 +112,11 @@ class Connection {
     const std::vector<Param> params{to_param(std::forward<A>(args))...};
     return query(sql, std::span<const Param>(params));
   }
+  // The same with declared parameter types (OIDs, 0 = let the server infer), one per
+  // parameter; the statement is prepared once per SQL text and type list.
+  Result query(std::string_view sql, std::span<const Param> params, std::span<const unsigned> types);
+  // Rows changed by the last statement run through query().
+  int last_affected() const noexcept { return last_affected_; }
   // First column of the first row, or nullopt when there is no row or it is NULL.
   template <class... A>
   std::optional<std::int64_t> query_int(std::string_view sql, A&&... args) {
@@ -137,10 +143,13 @@ class Connection {
 
  private:
   void connect();
+  void prepare(const std::string& name, const std::string& sql, std::span<const Param> params,
+               std::span<const unsigned> types);
   std::string url_;
   ConnectionOptions options_;
   pg_conn* conn_ = nullptr;
-  std::map<std::string, std::string, std::less<>> prepared_;  // SQL -> statement name
+  std::map<std::string, std::string, std::less<>> prepared_;  // SQL (+ types) -> statement name
+  int last_affected_ = 0;
 };
 
 struct PoolOptions {

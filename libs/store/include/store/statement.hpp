@@ -3,6 +3,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,13 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace store {
+
+namespace pg {
+class Connection;
+}
+namespace detail {
+class PgCursor;
+}
 
 // Integer types without a bind overload of their own (unsigned, long long, short...).
 template <class T>
@@ -27,6 +35,11 @@ class Statement {
  public:
   // Compiles exactly one SQL statement on `db`; throws Error on syntax errors or trailing SQL.
   Statement(sqlite3* db, std::string_view sql);
+  // The same statement on the PostgreSQL backend: `?` and `?N` become `$N`, parameters go in
+  // text format typed by their bind (integers int8, doubles float8, text and NULL text, blobs
+  // bytea), so a NULL in an integer context needs CAST(? AS INTEGER) in the SQL. The statement
+  // runs at the first step(); named parameters (":name", "@name") work too, handle() is SQLite only.
+  Statement(pg::Connection& session, std::string_view sql);
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -91,6 +104,7 @@ class Statement {
   [[noreturn]] void throw_range(std::string_view what) const;
 
   sqlite3_stmt* stmt_ = nullptr;
+  std::unique_ptr<detail::PgCursor> pg_;
   std::string sql_;
   bool has_row_ = false;  // the last step() returned a row
 };
