@@ -57,7 +57,7 @@ void setup(common::Service& service) {
   service.add(manager::dashboard_routes());
 
   if (db.postgres()) {
-    // Replicas share the stream: events go through the database (decision 0032).
+    // Replicas share the stream: events go through the database (decision 0035).
     auto& shared = service.make<common::SharedEvents>(fleet.events, db, "stream_events", "manager_events", 1000);
     service.on_shutdown([&shared] { shared.stop(); });
     service.leader_every("event stream trim", std::chrono::minutes(10), [&shared] { shared.trim(10000); });

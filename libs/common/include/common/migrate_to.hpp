@@ -1,7 +1,7 @@
 #pragma once
 // `<binary> migrate-to postgres://... [--db PATH]`: copies a service's SQLite store into an
 // empty PostgreSQL database (store::copy_to_postgres), which the service then uses with
-// DATABASE_URL (decision 0032).
+// DATABASE_URL (decision 0035).
 #include <filesystem>
 #include <set>
 #include <span>

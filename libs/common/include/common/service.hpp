@@ -88,7 +88,7 @@ class Service {
   // With DATABASE_URL=postgres://... (services naming postgres_migrations) it opens a pool on
   // that database instead (DATABASE_POOL_SIZE, DATABASE_STATEMENT_TIMEOUT_MS), applies the
   // PostgreSQL migrations under the advisory lock, and starts the election of the replica that
-  // runs the leader_every() jobs (decision 0032).
+  // runs the leader_every() jobs (decision 0035).
   store::Database& open_database(const std::string& file, std::span<const EmbeddedFile> migrations,
                                  std::span<const LibraryMigration> libraries = {});
   // True after open_database() chose PostgreSQL.
