@@ -24,6 +24,16 @@ def wait_for(predicate, timeout=10.0, step=0.05):
     return predicate()
 
 
+def kill_supervisors(agent_data: Path) -> None:
+    """Instances outlive agents by design: a test kills the process-driver supervisors (and
+    their instances) it started under `agent_data`."""
+    for state in agent_data.glob("supervisors/*/state.json"):
+        try:
+            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
+        except (ProcessLookupError, ValueError, KeyError):
+            pass
+
+
 def meminfo_bytes(key: str) -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -74,9 +84,4 @@ def agent_data(tmp_path):
     data = tmp_path / "agent"
     data.mkdir()
     yield data
-    # Instances outlive agents by design; the test cleans up what it started.
-    for state in data.glob("supervisors/*/state.json"):
-        try:
-            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
+    kill_supervisors(data)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import signal
 import time
 
 import jwt
 import pytest
 
-from agent_helpers import wait_for
+from agent_helpers import kill_supervisors, wait_for
 from console_client import ConsoleClient, refused_status
 from shardlyn_helpers import JWT_SECRET, SHARDLYN_ENV, bearer, bootstrap, expect, expect_error, register
 
@@ -67,11 +66,7 @@ def world(module_launch, tmp_path_factory):
     w.console = f"/v1/instances/{w.instance}/console"
     w.logs = f"/v1/instances/{w.instance}/logs"
     yield w
-    for st in w.agent_data.glob("supervisors/*/state.json"):  # instances outlive agents by design
-        try:
-            os.killpg(json.loads(st.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
+    kill_supervisors(w.agent_data)  # instances outlive agents by design
 
 
 def state(w):
@@ -381,7 +376,7 @@ def test_a_replay_larger_than_the_send_queue_pauses_instead_of_closing(world):
     history = f"/v1/instances/{world.instance}/logs/history"
     last = lambda: expect(world.alice.get(history, params={"limit": 1}), 200)["last_seq"]  # noqa: E731
     start = last()
-    assert eventually(lambda: last() >= start + 600)
+    assert eventually(lambda: last() >= start + 600), (start, last(), world.agent.log_text()[-1500:])
     c.close()
     slow = viewer(world)  # reads nothing while the replay is queued
     slow.send("send logs", start)

@@ -13,11 +13,10 @@ import copy
 import functools
 import json
 import os
-import signal
 
 import pytest
 
-from agent_helpers import wait_for
+from agent_helpers import kill_supervisors, wait_for
 from shardlyn_helpers import SHARDLYN_ENV, expect, expect_error, register, token_client
 
 eventually = functools.partial(wait_for, timeout=30.0, step=0.1)  # bounded; a loaded machine is slow
@@ -41,10 +40,6 @@ CRASHER = {
 }
 
 
-def supervisors_of(data):
-    return list(data.glob("supervisors/*/state.json"))
-
-
 @pytest.fixture(scope="module")
 def world(module_launch, tmp_path_factory):
     w = type("World", (), {})()
@@ -64,11 +59,7 @@ def world(module_launch, tmp_path_factory):
     w.echo = expect(w.alice.post("/v1/workloads", ECHO), 201)["id"]
     w.crasher = expect(w.alice.post("/v1/workloads", CRASHER), 201)["id"]
     yield w
-    for state in supervisors_of(w.agent_data):  # instances outlive agents by design
-        try:
-            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
+    kill_supervisors(w.agent_data)  # instances outlive agents by design
 
 
 def instance(w, iid):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from agent_helpers import meminfo_bytes, wait_for
+from agent_helpers import kill_supervisors, meminfo_bytes, wait_for
 from console_client import ConsoleClient, authenticate_by_frame, refused_status
 from podman_helpers import IMAGE, engine, podman  # noqa: F401
 from shardlyn_helpers import SHARDLYN_ENV, bearer, expect, expect_error, register, token_client
@@ -62,11 +62,7 @@ def world(module_launch, tmp_path_factory):
     w.node = node_of(w.data, w.agent)
     assert tunnel_up(w.alice, w.node), w.agent.log_text()[-3000:]
     yield w
-    for state in w.data.glob("supervisors/*/state.json"):  # instances outlive agents by design
-        try:
-            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
+    kill_supervisors(w.data)  # instances outlive agents by design
 
 
 def test_inventory_sections_are_read_from_the_node(world):

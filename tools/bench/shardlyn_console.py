@@ -6,7 +6,7 @@
 - lines per second one instance prints (`seq 1 N` to its stdout) while 50 viewers watch, each
   reading as fast as it can: time from the command to the flood's last line in the API's journal
   (read through /logs/history), how many of the lines the journal kept (a console that falls
-  more than 1 MiB behind the program is dropped by the supervisor and reattached from its
+  more than 8 MiB behind the program is dropped by the supervisor and reattached from its
   1,000-line ring: the program is never held back, the node's console.log keeps all), and the latency of GET /health measured from another client before
   and during the flood (the API's other requests must not slow down);
 - the agent's resident memory with 100 running instances (and the supervisors' sum).

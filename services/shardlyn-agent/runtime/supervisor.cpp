@@ -25,7 +25,10 @@ namespace agent {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t kClientBufferLimit = 1 << 20;       // a console that reads slower is dropped
+// A console reader (the agent) that falls this far behind the program is dropped and reattaches
+// from the ring: the program is never held back, and a burst up to this size reaches the API
+// whole (600 lines of 8 KB at once, say).
+constexpr std::size_t kClientBufferLimit = 8 << 20;
 constexpr std::uintmax_t kConsoleLogRotateBytes = 8 << 20;  // console.log -> console.log.1
 
 std::int64_t unix_ms() {
