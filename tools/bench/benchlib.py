@@ -47,10 +47,12 @@ def wrk(url, duration, script=None, env=None, connections=32, headers=()):
 
 
 def measure(pid, url, duration, script=None, env=None, connections=32, headers=()):
-    """wrk against url, plus the server's CPU microseconds per request over the run."""
-    before = cpu_seconds(pid)
+    """wrk against url, plus the server's CPU microseconds per request over the run (pid: one
+    process, or a list of them whose CPU is added up, e.g. the replicas behind a balancer)."""
+    pids = pid if isinstance(pid, list) else [pid]
+    before = sum(cpu_seconds(p) for p in pids)
     r = wrk(url, duration, script, env, connections, headers)
-    r["cpu_us"] = 1e6 * (cpu_seconds(pid) - before) / max(1.0, r["rps"] * duration)
+    r["cpu_us"] = 1e6 * (sum(cpu_seconds(p) for p in pids) - before) / max(1.0, r["rps"] * duration)
     return r
 
 
