@@ -8,7 +8,6 @@ processes (all replicas added up; PostgreSQL's and nginx's own CPU is not counte
 
 Usage: tools/bench/pg_scale.py [--bin build/bin] [--duration 5] [--rounds 3] [--connections 64]
 """
-import argparse
 import os
 import shutil
 import sqlite3
@@ -21,7 +20,7 @@ from contextlib import closing
 from pathlib import Path
 
 import requests
-from benchlib import free_port, print_rows, run_rounds
+from benchlib import free_port, print_rows, run_rounds, wrk_arguments
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "tests" / "integration"))
@@ -116,12 +115,7 @@ def run_setup(args, tmp, label, replicas, cluster):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="build/bin")
-    ap.add_argument("--duration", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--connections", type=int, default=64)
-    args = ap.parse_args()
+    args = wrk_arguments()
     if shutil.which("nginx") is None:
         raise SystemExit("nginx missing: run tools/bootstrap-deps.sh")
     cluster = pg_helpers.PgCluster()
