@@ -1,6 +1,7 @@
 """Shared pieces of the benchmarks: ports, process figures from /proc, and wrk runs."""
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -11,6 +12,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wrk_arguments(connections=64):
+    """The options of the wrk benchmarks: --bin, --duration, --rounds, --connections."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="build/bin")
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--connections", type=int, default=connections)
+    return ap.parse_args()
 
 
 def rss_mib(pid: int) -> float:
@@ -47,10 +58,12 @@ def wrk(url, duration, script=None, env=None, connections=32, headers=()):
 
 
 def measure(pid, url, duration, script=None, env=None, connections=32, headers=()):
-    """wrk against url, plus the server's CPU microseconds per request over the run."""
-    before = cpu_seconds(pid)
+    """wrk against url, plus the server's CPU microseconds per request over the run (pid: one
+    process, or a list of them whose CPU is added up, e.g. the replicas behind a balancer)."""
+    pids = pid if isinstance(pid, list) else [pid]
+    before = sum(cpu_seconds(p) for p in pids)
     r = wrk(url, duration, script, env, connections, headers)
-    r["cpu_us"] = 1e6 * (cpu_seconds(pid) - before) / max(1.0, r["rps"] * duration)
+    r["cpu_us"] = 1e6 * (sum(cpu_seconds(p) for p in pids) - before) / max(1.0, r["rps"] * duration)
     return r
 
 

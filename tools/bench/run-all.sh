@@ -12,5 +12,6 @@ echo
 /usr/bin/python3 tools/bench/auth.py --bin "$BIN"
 /usr/bin/python3 tools/bench/threat_cloud.py --bin "$BIN"
 /usr/bin/python3 tools/bench/tc_uploads.py --bin "$BIN"
+/usr/bin/python3 tools/bench/pg_scale.py --bin "$BIN"
 /usr/bin/python3 tools/bench/shardlyn_runtime.py --bin "$BIN"
 /usr/bin/python3 tools/bench/shardlyn_console.py --bin "$BIN"

@@ -6,7 +6,6 @@ server's CPU time per request.
 
 Usage: tools/bench/tc_uploads.py [--bin build/bin] [--duration 5] [--rounds 3] [--connections 64]
 """
-import argparse
 import os
 import sqlite3
 import subprocess
@@ -15,19 +14,14 @@ import time
 from contextlib import closing
 
 import requests
-from benchlib import free_port, print_rows, run_rounds
+from benchlib import free_port, print_rows, run_rounds, wrk_arguments
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = "tc-bench-admin-key-0123456789abcdefghijklmnop"
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="build/bin")
-    ap.add_argument("--duration", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--connections", type=int, default=64)
-    args = ap.parse_args()
+    args = wrk_arguments()
     limit = "100000000/min"
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
