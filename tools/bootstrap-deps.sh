@@ -18,7 +18,7 @@ TEST_PACKAGES=(
   # the PostgreSQL backend: throw-away clusters (initdb, pg_ctl) and psql
   postgresql postgresql-client-common
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
-  wrk nginx-light argon2
+  wrk nginx argon2
   # instruction counts per request for the hot-path benchmarks (noise-free on shared machines)
   valgrind
   # commands the tests and benchmarks call that base images often carry; listed so that the

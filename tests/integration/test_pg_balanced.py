@@ -1,11 +1,10 @@
-"""Three threat-cloud replicas on one PostgreSQL behind nginx (Debian's nginx-light) as the load
+"""Three threat-cloud replicas on one PostgreSQL behind nginx (Debian's nginx) as the load
 balancer: writers upload through the balancer and retry what was not acknowledged; `kill -9` of
 the replica leading the jobs in the middle loses no acknowledged write (every acknowledged IoC
 is in PostgreSQL, read with psql), the balancer goes on with the two others, and the jobs move
 to one of them within 10 s."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
@@ -68,7 +67,6 @@ def _answers(url):
         return False
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx-light missing: run tools/bootstrap-deps.sh")
 def test_kill_9_behind_the_balancer_loses_no_acknowledged_write(launch, tmp_path):
     cluster = pg_helpers.cluster()
     name = "b" + uuid.uuid4().hex[:12]

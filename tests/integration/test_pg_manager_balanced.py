@@ -8,7 +8,6 @@ required to have been announced: see the comment at the check.)"""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import uuid
@@ -127,7 +126,6 @@ def total(agents):
     return sum(len(a.acknowledged) for a in agents)
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx-light missing: run tools/bootstrap-deps.sh")
 def test_kill_9_behind_the_balancer_keeps_every_stream_whole(launch, tmp_path):
     cluster = pg_helpers.cluster()
     name = "m" + uuid.uuid4().hex[:12]

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """GET /health of a service against nginx serving the same bytes, measured in the same run.
 
-Starts nginx (Debian's nginx-light) on 127.0.0.1 with a static file holding exactly the body
+Starts nginx (Debian's nginx) on 127.0.0.1 with a static file holding exactly the body
 the service answers, then runs wrk against both with the same settings and prints req/s,
 p50/p99 latency and the ratio. Also measures each binary's start-up time (exec to the first
 200 from /health) and idle resident memory.
