@@ -18,8 +18,9 @@ import pytest
 import requests
 
 import pg_helpers
+from agent_helpers import wait_for
 from test_pg_balanced import start_nginx
-from test_pg_replicas import FLEET, MANAGER_ENV, wait_for
+from test_pg_replicas import FLEET, MANAGER_ENV
 
 ENV = {**MANAGER_ENV, "MANAGER_AGENT_RATE_LIMIT": "100000/min", "MANAGER_SSE_KEEPALIVE_S": "1"}
 FLEET_AUTH = {"Authorization": f"Bearer {FLEET}"}

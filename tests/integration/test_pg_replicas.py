@@ -17,6 +17,7 @@ import pytest
 import requests
 
 import pg_helpers
+from agent_helpers import wait_for
 from threat_cloud_helpers import ADMIN, RELAXED, auth, create_key, iso, lookup, post_threats, threat_event, upload
 
 TC_ENV = {**RELAXED, "TC_ANONYMIZE_UPLOADS": "false", "TC_CORRELATION_INTERVAL_S": "1"}
@@ -35,16 +36,6 @@ def metric(server, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     return 0.0
-
-
-def wait_for(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    return check()
 
 
 def events_from(ip: str) -> dict:
