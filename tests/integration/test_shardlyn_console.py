@@ -372,10 +372,10 @@ def test_kill_9_of_the_agent_keeps_the_instance_and_the_console_comes_back(world
 
 def test_a_replay_larger_than_the_send_queue_pauses_instead_of_closing(world):
     c = viewer(world)
-    c.send("send command", "big")
     history = f"/v1/instances/{world.instance}/logs/history"
     last = lambda: expect(world.alice.get(history, params={"limit": 1}), 200)["last_seq"]  # noqa: E731
-    start = last()
+    start = last()  # before the command: its first lines can reach the journal at once
+    c.send("send command", "big")
     assert eventually(lambda: last() >= start + 600), (start, last(), world.agent.log_text()[-1500:])
     c.close()
     slow = viewer(world)  # reads nothing while the replay is queued
