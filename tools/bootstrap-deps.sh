@@ -9,6 +9,8 @@ BUILD_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libssl-dev libcpp-jwt-dev nlohmann-json3-dev libfmt-dev
   libargon2-dev libyaml-cpp-dev libcurl4-openssl-dev
+  # the agent's streamed tar.gz backups and zip downloads
+  libarchive-dev zlib1g-dev
 )
 TEST_PACKAGES=(
   catch2
@@ -19,6 +21,8 @@ TEST_PACKAGES=(
   postgresql postgresql-client-common
   curl sqlite3 python3 python3-pytest python3-requests python3-jwt python3-pyotp python3-yaml python3-jsonschema python3-aiosmtpd python3-websockets oathtool
   wrk nginx argon2
+  # an independent S3 client reading backups back; a real sshd accepting the SSH CA's certificates
+  python3-boto3 openssh-server
   # instruction counts per request for the hot-path benchmarks (noise-free on shared machines)
   valgrind
   # commands the tests and benchmarks call that base images often carry; listed so that the
