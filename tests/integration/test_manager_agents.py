@@ -308,3 +308,48 @@ def test_agent_routes_are_limited_per_agent_not_per_address(launch):
     url = f"/api/agents/{a['agentId']}/heartbeat"
     statuses = [server.request("POST", url, json=HEARTBEAT, headers=fleet("agt_guess")).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_acknowledged_heartbeats_survive_kill_9(launch):
+    """Every heartbeat answered 200 is in the metrics history after a kill -9 in the middle of a
+    burst from several agents (each heartbeat carries a unique uptime to find it by)."""
+    import os
+    import signal
+    import threading
+
+    import requests
+
+    server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET))
+    agents = [register(server, hostname=f"beat-{n}").json()["data"] for n in range(4)]
+    acknowledged, lock, stop = [], threading.Lock(), threading.Event()
+
+    def beater(agent):
+        session = requests.Session()
+        for i in range(2000):
+            if stop.is_set():
+                return
+            body = dict(HEARTBEAT, uptime=i)
+            try:
+                r = session.post(server.url(f"/api/agents/{agent['agentId']}/heartbeat"), json=body,
+                                 headers=fleet(agent["agentToken"]), verify=server.verify, timeout=10)
+            except requests.RequestException:
+                return
+            if r.status_code == 200:
+                with lock:
+                    acknowledged.append((agent["agentId"], i))
+
+    threads = [threading.Thread(target=beater, args=(a,)) for a in agents]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60  # a bound for a loaded machine; the loop ends at 400
+    while time.monotonic() < deadline and len(acknowledged) < 400:
+        time.sleep(0.01)
+    os.kill(server.process.pid, signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join(timeout=20)
+    server.process.wait(timeout=10)
+    assert len(acknowledged) >= 400
+    stored = set(server_rows(server, "SELECT agent_id, uptime FROM agent_metrics"))
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged heartbeats lost"
