@@ -110,6 +110,11 @@ def test_process_kill_reaches_the_instances_processes_and_others_only_with_nodes
     assert eventually(lambda: expect(w.alice.get(f"/v1/instances/{inst['id']}"), 200)["state"] == "running"), \
         w.agent.log_text()[-3000:]
     child = int((root / "child.pid").read_text())
+    # The inventory names the instance each process belongs to, by the rule the kill checks.
+    procs = {p["pid"]: p for p in expect(w.alice.get(f"/v1/nodes/{w.node}/inventory/processes"), 200)["processes"]}
+    assert procs[child]["instance_id"] == inst["id"]
+    assert procs[int((root / "main.pid").read_text())]["instance_id"] == inst["id"]
+    assert procs[w.agent.process.pid]["instance_id"] is None
     power = token_client(w.api, w.alice.api_token(permissions=["instances.power"])["token"])
 
     killed = expect(power.post(f"/v1/nodes/{w.node}/processes/{child}/kill", {"signal": "SIGTERM"}), 200)

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
 #include <boost/json.hpp>
 
 #include "node/metrics.hpp"
+#include "node/processes.hpp"
 
 namespace agent {
 
@@ -68,26 +70,49 @@ boost::json::array users_section(const InventorySources& src) {
   return out;
 }
 
-boost::json::array processes_section(const InventorySources& src) {
-  boost::json::array out;
-  long page = ::sysconf(_SC_PAGESIZE);
-  for (const auto& entry : std::filesystem::directory_iterator(src.proc_root)) {
+struct ProcessEntry {
+  int pid = 0;
+  std::string name;
+  ProcStat stat;
+};
+
+std::vector<ProcessEntry> read_processes(const std::filesystem::path& proc_root) {
+  std::vector<ProcessEntry> out;
+  for (const auto& entry : std::filesystem::directory_iterator(proc_root)) {
     auto name = entry.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    auto stat = slurp(entry.path() / "stat");
-    auto open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;  // ended meanwhile
-    std::istringstream rest(stat.substr(close + 2));
-    std::string state;
-    long ppid = 0;
-    rest >> state >> ppid;
-    std::uint64_t rss_pages = 0;
-    std::istringstream statm(slurp(entry.path() / "statm"));
-    std::uint64_t size = 0;
-    statm >> size >> rss_pages;
-    out.push_back({{"pid", std::stoll(name)}, {"ppid", ppid}, {"name", stat.substr(open + 1, close - open - 1)},
-                   {"state", state}, {"rss_bytes", rss_pages * static_cast<std::uint64_t>(page)}});
+    auto text = slurp(entry.path() / "stat");
+    auto stat = parse_proc_pid_stat(text);
+    if (!stat) continue;  // ended meanwhile
+    auto open = text.find('('), close = text.rfind(')');
+    out.push_back({std::stoi(name), text.substr(open + 1, close - open - 1), *stat});
     if (out.size() >= kMaxProcesses) break;
+  }
+  return out;
+}
+
+// Each process with the instance it belongs to (null: none of this agent's instances), by the
+// same rule the process kill checks.
+boost::json::array processes_section(const InventorySources& src) {
+  auto processes = read_processes(src.proc_root);
+  std::map<int, const ProcStat*> by_pid;
+  for (const auto& p : processes) by_pid[p.pid] = &p.stat;
+  StatLookup lookup = [&](int pid) -> std::optional<ProcStat> {
+    auto found = by_pid.find(pid);
+    if (found == by_pid.end()) return std::nullopt;
+    return *found->second;
+  };
+  auto mains = src.instance_mains ? src.instance_mains() : std::map<int, std::string>{};
+  auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  boost::json::array out;
+  for (const auto& p : processes) {
+    auto owner = owning_instance(lookup, p.pid, mains);
+    out.push_back({{"pid", p.pid},
+                   {"ppid", p.stat.ppid},
+                   {"name", p.name},
+                   {"state", std::string(1, p.stat.state)},
+                   {"rss_bytes", p.stat.rss_pages * page},
+                   {"instance_id", owner ? boost::json::value(*owner) : boost::json::value(nullptr)}});
   }
   return out;
 }

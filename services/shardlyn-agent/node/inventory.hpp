@@ -3,6 +3,7 @@
 // users, processes, containers (the instances the runtime driver runs).
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct InventorySources {
   std::filesystem::path etc_root = "/etc";
   std::filesystem::path data_dir;
   std::function<boost::json::array()> containers;  // the driver's instances
+  // pid -> instance id of each instance's main process: each process's `instance_id`
+  std::function<std::map<int, std::string>()> instance_mains;
 };
 
 // The named sections (empty = all) as one object; throws std::invalid_argument naming an

@@ -111,15 +111,22 @@ agentproto::TunnelResponse NodeRequests::answer(const agentproto::TunnelRequest&
 // On a docker node the containers section is the engine's containers; on a process node, the
 // instances the process driver runs.
 json::object NodeRequests::inventory(const agentproto::TunnelRequest& request) {
-  auto* engine = reconciler_.driver().engine();
-  if (!engine) return collect_inventory(inventory_, request.sections);
   auto sources = inventory_;
-  sources.containers = [engine] {
-    json::array out;
-    for (const auto& c : engine->list()) out.push_back(container_json(c));
-    return out;
-  };
+  sources.instance_mains = [this] { return instance_mains(); };
+  if (auto* engine = reconciler_.driver().engine())
+    sources.containers = [engine] {
+      json::array out;
+      for (const auto& c : engine->list()) out.push_back(container_json(c));
+      return out;
+    };
   return collect_inventory(sources, request.sections);
+}
+
+std::map<int, std::string> NodeRequests::instance_mains() {
+  std::map<int, std::string> mains;
+  for (const auto& handle : reconciler_.handles())
+    if (auto observed = reconciler_.driver().inspect(handle); observed.pid) mains[*observed.pid] = handle.instance_id;
+  return mains;
 }
 
 ContainerEngine& NodeRequests::engine() {
@@ -158,10 +165,7 @@ json::object NodeRequests::kill_process(const agentproto::TunnelRequest& request
   int signal = signal_of(request.signal);
   if (pid <= 1 || pid == ::getpid())
     throw RequestRefused("protected_process", "pid " + std::to_string(pid) + " is the agent or the node's init");
-  std::map<int, std::string> mains;
-  for (const auto& handle : reconciler_.handles())
-    if (auto observed = reconciler_.driver().inspect(handle); observed.pid) mains[*observed.pid] = handle.instance_id;
-  auto owner = owning_instance(inventory_.proc_root, pid, mains);
+  auto owner = owning_instance(inventory_.proc_root, pid, instance_mains());
   if (!owner && ::kill(pid, 0) != 0 && errno == ESRCH)
     throw RequestRefused("process_not_found", "no process " + std::to_string(pid) + " on this node");
   if (!owner && request.scope != agentproto::ProcessScope::Any)

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -52,6 +53,7 @@ class NodeRequests {
   boost::json::object inventory(const agentproto::TunnelRequest& request);
   boost::json::object act_on_container(const agentproto::TunnelRequest& request);
   boost::json::object kill_process(const agentproto::TunnelRequest& request);
+  std::map<int, std::string> instance_mains();  // pid -> instance id of each main process
   ContainerEngine& engine();
   ContainerInfo container(const std::string& ref);
 
