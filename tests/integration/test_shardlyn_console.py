@@ -31,6 +31,7 @@ SCRIPT = ('echo Server ready; '
           'if [ "$line" = flood ]; then i=0; while [ $i -lt 3000 ]; do echo "flood $i"; i=$((i+1)); done; continue; fi; '
           'if [ "$line" = big ]; then s=x; while [ ${#s} -lt 8000 ]; do s="$s$s"; done; '
           'i=0; while [ $i -lt 600 ]; do echo "big $i $s"; i=$((i+1)); done; continue; fi; '
+          'if [ "$line" = burst ]; then seq -f "burst %.0f" 1 300000; continue; fi; '
           'echo "echo: $line"; done')
 ECHO = {"apiVersion": "shardlyn/v1", "kind": "Workload", "metadata": {"name": "console-echo"},
         "spec": {"command": ["/bin/sh", "-c", SCRIPT], "resources": {"requests": {"cpu": 0.1, "memory": "16Mi"}},
@@ -418,3 +419,42 @@ def test_console_upgrades_are_rate_limited_per_caller(launch):
     assert [refused_status(server, path, alice.headers) for _ in range(3)] == [404, 404, 429]
     r = server.request("GET", path, headers=alice.headers)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+
+
+def history_lines(w):
+    base, since, out = f"/v1/instances/{w.instance}/logs/history", 0, []
+    for _ in range(100):  # bounded: the journal keeps 5,000 lines
+        page = expect(w.alice.get(base, params={"since": since, "limit": 1000}), 200)
+        out += page["items"]
+        if page["next_since"] is None:
+            return out
+        since = page["next_since"]
+    raise AssertionError("history did not end")
+
+
+def test_lines_lost_in_a_burst_leave_a_notice_with_their_count(world):
+    # `seq` prints faster than the tunnel carries: the agent's ring loses the middle of the
+    # burst, and the journal says how many lines are missing exactly where they are missing.
+    c = viewer(world)
+    c.send("send command", "burst")
+    c.close()
+    assert eventually(lambda: any(i["line"] == "burst 300000" for i in history_lines(world)))
+    items = history_lines(world)
+    first = next(n for n, i in enumerate(items) if i["line"].startswith("burst ") or i["line"].startswith("[shardlyn]"))
+    previous, notices, gaps = None, 0, 0
+    for n, item in enumerate(items[first:], start=first):
+        line = item["line"]
+        if line.startswith("[shardlyn] "):
+            notices += 1
+            lost = int(line.split()[1])
+            before, after = items[n - 1]["line"], items[n + 1]["line"]
+            assert before.startswith("burst ") and after.startswith("burst "), (before, line, after)
+            assert int(after.split()[1]) - int(before.split()[1]) - 1 == lost, (before, line, after)
+            assert "lines of output lost between the node and the API" in line
+            continue
+        number = int(line.split()[1])
+        if previous is not None and number != previous + 1:
+            gaps += 1
+            assert items[n - 1]["line"].startswith("[shardlyn] "), f"a gap after burst {previous} with no notice"
+        previous = number
+    assert previous == 300000 and notices == gaps

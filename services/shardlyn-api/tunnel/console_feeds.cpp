@@ -162,6 +162,12 @@ void ConsoleFeeds::received(const std::shared_ptr<Feed>& feed, const agentproto:
   bool install = data.event == "install output";
   if ((data.event != "console output" && !install) || data.args.size() != 1 || !data.args[0].is_string()) return;
   ConsoleLine line{0, std::string(data.args[0].as_string())};
+  std::uint64_t lost = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (data.seq && feed->agent_seq && *data.seq > feed->agent_seq + 1) lost = *data.seq - feed->agent_seq - 1;
+  }
+  if (lost) note_lost_lines(*feed, lost);
   line.seq = feed->journal.append(line.text);
   std::uint64_t give_back = 0;
   std::shared_ptr<TunnelChannel> channel;
@@ -176,6 +182,16 @@ void ConsoleFeeds::received(const std::shared_ptr<Feed>& feed, const agentproto:
   }
   if (give_back && channel) channel->credit(give_back);
   for (const auto& v : viewers_of(*feed)) v->line(line, install);
+}
+
+// The agent's seqs jumped: lines the program wrote never reached the API (a burst faster than
+// the tunnel carries outran the agent's ring). The journal says so where they would have been,
+// so replay, history and downloads show the gap, and the viewers see the same line.
+void ConsoleFeeds::note_lost_lines(Feed& feed, std::uint64_t lost) {
+  auto text = std::string(kLostLinesPrefix) + std::to_string(lost) +
+              " lines of output lost between the node and the API (the program wrote faster than the tunnel carries)";
+  ConsoleLine notice{feed.journal.append(text), text};
+  for (const auto& v : viewers_of(feed)) v->line(notice, false);
 }
 
 void ConsoleFeeds::detached(const std::shared_ptr<Feed>& feed, const std::string& reason) {

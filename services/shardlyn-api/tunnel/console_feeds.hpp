@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct ConsoleSettings {
   std::uint64_t window_bytes = 1 << 20;     // the agent's send credit per console channel
   std::chrono::milliseconds tick{1000};     // how often state, stats and lost channels are looked at
 };
+
+// The start of the journal line that stands where lines the agent sent never reached the API.
+inline constexpr std::string_view kLostLinesPrefix = "[shardlyn] ";
 
 // What a viewer of one instance hears (from the tunnel's I/O thread or the feeds' tick; never block).
 class ConsoleViewer {
@@ -81,6 +85,7 @@ class ConsoleFeeds {
   void open(const std::shared_ptr<Feed>& feed);
   void received(const std::shared_ptr<Feed>& feed, const agentproto::ChannelData& data);
   void detached(const std::shared_ptr<Feed>& feed, const std::string& reason);
+  void note_lost_lines(Feed& feed, std::uint64_t lost);
   void run(std::stop_token stop);
   void sweep();
   void refresh(const std::shared_ptr<Feed>& feed, std::int64_t now);
