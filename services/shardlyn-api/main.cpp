@@ -17,6 +17,7 @@
 #include "orgs/routes.hpp"
 #include "security/digest.hpp"
 #include "settings.hpp"
+#include "sshca/routes.hpp"
 #include "store/time.hpp"
 #include "tokens/routes.hpp"
 #include "tunnel/console_routes.hpp"
@@ -76,7 +77,8 @@ struct Shardlyn {
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
         instances(db, node_versions, nodes),
-        terminals(db, access, node_agents) {}
+        terminals(db, access, node_agents),
+        ssh_ca(db, key32, settings.ssh_ca) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -107,6 +109,7 @@ struct Shardlyn {
   shardlyn::Inventory inventory{node_agents};
   shardlyn::ContainerManagement containers{node_agents};
   shardlyn::NodeTerminals terminals;
+  shardlyn::SshAuthority ssh_ca;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -152,6 +155,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
   app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
+  app.access.add(service, shardlyn::ssh_ca_routes(app.ssh_ca));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));

@@ -70,6 +70,8 @@ std::vector<common::OptionSpec> options() {
        "unset: this service's own pages at its listen address"},
       {"SHARDLYN_ORG_INVITE_LIMIT", "100/h", "invites an organisation may send (N/min, N/h)"},
       {"SHARDLYN_USER_INVITE_LIMIT", "20/h", "invites one member may send (N/min, N/h)"},
+      {"SHARDLYN_SSH_CERT_MAX_HOURS", "24", "longest validity_hours an SSH certificate may ask for"},
+      {"SHARDLYN_SSH_CERT_DEFAULT_HOURS", "8", "validity of an SSH certificate that names no validity_hours"},
   };
   for (auto& option : common::mail_options("Shardlyn <no-reply@shardlyn.local>")) out.push_back(option);
   return out;
@@ -106,6 +108,10 @@ Settings read(const common::Config& c, const std::filesystem::path& data_dir) {
   s.agent_limit = limit(c, "SHARDLYN_AGENT_RATE_LIMIT");
   s.console_limit = limit(c, "SHARDLYN_CONSOLE_RATE_LIMIT");
   s.console_max_per_caller = static_cast<std::size_t>(c.get_int("SHARDLYN_CONSOLE_MAX_PER_CALLER", 1, 100000));
+  s.ssh_ca.max_validity_hours = c.get_int("SHARDLYN_SSH_CERT_MAX_HOURS", 1, 8760);
+  s.ssh_ca.default_validity_hours = c.get_int("SHARDLYN_SSH_CERT_DEFAULT_HOURS", 1, 8760);
+  if (s.ssh_ca.default_validity_hours > s.ssh_ca.max_validity_hours)
+    throw common::ConfigError("SHARDLYN_SSH_CERT_DEFAULT_HOURS must not exceed SHARDLYN_SSH_CERT_MAX_HOURS");
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include "identity/github.hpp"
 #include "nodes/nodes.hpp"
 #include "orgs/orgs.hpp"
+#include "sshca/authority.hpp"
 
 namespace shardlyn {
 
@@ -31,6 +32,7 @@ struct Settings {
   BackupSettings backups;
   common::MailSettings mail;
   NodeSettings nodes;
+  SshCaSettings ssh_ca;
 };
 
 // The service's own options (ServiceInfo::options), mail included.

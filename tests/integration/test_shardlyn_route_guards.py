@@ -60,6 +60,9 @@ def world(module_launch):
                                                          "node_id": w.a_node[0]}), 201)["id"]
     w.a_webhook = expect(w.alice.post("/v1/webhook-tokens", {"name": "ci"}), 201)["id"]
     expect(w.alice.post("/v1/settings/ssh-keys", {"name": "deploy", "public_key": SSH_KEY}), 201)
+    expect(w.admin.post("/v1/ssh/ca/keys"), 201)
+    w.a_certificate = expect(w.alice.post("/v1/ssh/certificate", {"public_key": SSH_KEY, "principals": ["guard"]}),
+                             200)["id"]
     claims = jwt.decode(w.alice.access, JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
     w.expired_jwt = jwt.encode({**claims, "iat": claims["iat"] - 2000, "exp": claims["iat"] - 1000}, JWT_SECRET,
                                algorithm="HS256")
@@ -97,6 +100,8 @@ def concrete(w, path):
         ids["id"] = w.a_workload
     elif path.startswith("/v1/instances/"):
         ids["id"] = w.a_instance
+    elif path.startswith("/v1/ssh/certificates/"):
+        ids["id"] = w.a_certificate
     elif path.startswith("/v1/admin/organizations/"):
         ids["id"] = w.alice.org
     elif path.startswith("/v1/admin/plans/"):
