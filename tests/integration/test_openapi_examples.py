@@ -71,6 +71,7 @@ S_NODE_ID = "6f1c2a4e-8b3d-4e5f-9a7b-1c2d3e4f5a6b"
 S_REGISTER_TOKEN = "snr_Vb8Qm2Lx7Pz4Nc9Kr3Ty6Hd1Gs5Fe0Wa"
 S_AGENT_TOKEN = "sna_Qx8Wb2Rk7Pz5Nc9Vr3Ty6Hd1Gs0FeLm4"
 S_WORKLOAD_ID = "6f1c2a9e-3b47-4d2e-9a51-8c0d7e4f2b16"
+S_SSH_CERT_ID = "5f0c3a2e-1b4d-4e6f-8a9b-0c1d2e3f4a5b"
 S_INSTANCE_ID = "c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e"
 S_INSTANCE_NODE = "9d4e1f7a-2b3c-4d5e-8f90-a1b2c3d4e5f6"
 
@@ -250,6 +251,15 @@ def shardlyn_scenario() -> list:
         Step("listNodeFirewallRules", adm, status=501),
         Step("addNodeFirewallRule", adm, status=501),
         Step("removeNodeFirewallRule", adm, status=501),
+        Step("generateSshCaKey", adm),
+        Step("listSshCaKeys", adm),
+        Step("getSshCaPublicKey"),
+        Step("signSshCertificate", adm, bind={"id": S_SSH_CERT_ID}),
+        Step("listSshCertificates", adm),
+        Step("getSshCertificate", adm),
+        Step("revokeSshCertificate", adm),
+        Step("getSshKrl", shape=False),
+        Step("rotateSshCaKey", adm),
         Step("deleteNode", adm),
         Step("getSettings", adm),
         Step("updateSettings", adm),
