@@ -45,7 +45,7 @@ struct VerifyOutcome {
 };
 
 // Calls a provider with retries: 429, 5xx and transport failures are tried again after a
-// backoff (Retry-After when the provider sends one of at most 10 s) up to settings.attempts.
+// backoff (settings.backoff, doubling) up to settings.attempts.
 // Throws ApiError 502 (unreachable, still failing) or 504 (timed out) naming the provider.
 common::OutboundResponse call_provider(const ProviderSettings& settings, std::string_view provider,
                                        common::OutboundRequest request);
