@@ -3,6 +3,7 @@
 
 #include "admin/routes.hpp"
 #include "common/embedded.hpp"
+#include "credentials/routes.hpp"
 #include "common/error.hpp"
 #include "common/mail.hpp"
 #include "common/service.hpp"
@@ -78,7 +79,8 @@ struct Shardlyn {
         workloads(db),
         instances(db, node_versions, nodes),
         terminals(db, access, node_agents),
-        ssh_ca(db, key32, settings.ssh_ca) {}
+        ssh_ca(db, key32, settings.ssh_ca),
+        credentials(db, key32, settings.providers) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -110,6 +112,7 @@ struct Shardlyn {
   shardlyn::ContainerManagement containers{node_agents};
   shardlyn::NodeTerminals terminals;
   shardlyn::SshAuthority ssh_ca;
+  shardlyn::Credentials credentials;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -156,6 +159,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
   app.access.add(service, shardlyn::ssh_ca_routes(app.ssh_ca));
+  app.access.add(service, shardlyn::credential_routes(app.credentials));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));

@@ -71,6 +71,13 @@ std::vector<common::OptionSpec> options() {
       {"SHARDLYN_ORG_INVITE_LIMIT", "100/h", "invites an organisation may send (N/min, N/h)"},
       {"SHARDLYN_USER_INVITE_LIMIT", "20/h", "invites one member may send (N/min, N/h)"},
       {"SHARDLYN_SSH_CERT_MAX_HOURS", "24", "longest validity_hours an SSH certificate may ask for"},
+      {"HETZNER_API_URL", "https://api.hetzner.cloud/v1", "Hetzner Cloud API base URL"},
+      {"CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4", "Cloudflare API base URL"},
+      {"STEAM_API_URL", "https://api.steampowered.com", "Steam Web API base URL"},
+      {"GCP_TOKEN_URL", "https://oauth2.googleapis.com/token", "the token_uri Google service account keys must name"},
+      {"SHARDLYN_PROVIDER_TIMEOUT_MS", "10000", "time limit of one call to a cloud provider"},
+      {"SHARDLYN_PROVIDER_ATTEMPTS", "3", "tries of a provider call answered 429, 5xx or not at all"},
+      {"SHARDLYN_PROVIDER_BACKOFF_MS", "250", "wait before the second try of a provider call (doubles each time)"},
       {"SHARDLYN_SSH_CERT_DEFAULT_HOURS", "8", "validity of an SSH certificate that names no validity_hours"},
   };
   for (auto& option : common::mail_options("Shardlyn <no-reply@shardlyn.local>")) out.push_back(option);
@@ -110,6 +117,10 @@ Settings read(const common::Config& c, const std::filesystem::path& data_dir) {
   s.console_max_per_caller = static_cast<std::size_t>(c.get_int("SHARDLYN_CONSOLE_MAX_PER_CALLER", 1, 100000));
   s.ssh_ca.max_validity_hours = c.get_int("SHARDLYN_SSH_CERT_MAX_HOURS", 1, 8760);
   s.ssh_ca.default_validity_hours = c.get_int("SHARDLYN_SSH_CERT_DEFAULT_HOURS", 1, 8760);
+  s.providers = {c.get("HETZNER_API_URL"), c.get("CLOUDFLARE_API_URL"), c.get("STEAM_API_URL"), c.get("GCP_TOKEN_URL"),
+                 std::chrono::milliseconds(c.get_int("SHARDLYN_PROVIDER_TIMEOUT_MS", 100, 120000)),
+                 static_cast<int>(c.get_int("SHARDLYN_PROVIDER_ATTEMPTS", 1, 10)),
+                 std::chrono::milliseconds(c.get_int("SHARDLYN_PROVIDER_BACKOFF_MS", 0, 60000))};
   if (s.ssh_ca.default_validity_hours > s.ssh_ca.max_validity_hours)
     throw common::ConfigError("SHARDLYN_SSH_CERT_DEFAULT_HOURS must not exceed SHARDLYN_SSH_CERT_MAX_HOURS");
   return s;

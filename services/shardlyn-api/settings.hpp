@@ -13,6 +13,7 @@
 #include "identity/github.hpp"
 #include "nodes/nodes.hpp"
 #include "orgs/orgs.hpp"
+#include "credentials/providers.hpp"
 #include "sshca/authority.hpp"
 
 namespace shardlyn {
@@ -33,6 +34,7 @@ struct Settings {
   common::MailSettings mail;
   NodeSettings nodes;
   SshCaSettings ssh_ca;
+  ProviderSettings providers;
 };
 
 // The service's own options (ServiceInfo::options), mail included.

@@ -63,6 +63,8 @@ def world(module_launch):
     expect(w.admin.post("/v1/ssh/ca/keys"), 201)
     w.a_certificate = expect(w.alice.post("/v1/ssh/certificate", {"public_key": SSH_KEY, "principals": ["guard"]}),
                              200)["id"]
+    w.a_credential = expect(w.alice.post("/v1/credentials", {"provider": "hetzner", "name": "guarded",
+                                                              "secrets": {"api_token": "guard-token-0123"}}), 201)["id"]
     claims = jwt.decode(w.alice.access, JWT_SECRET, algorithms=["HS256"], issuer="shardlyn")
     w.expired_jwt = jwt.encode({**claims, "iat": claims["iat"] - 2000, "exp": claims["iat"] - 1000}, JWT_SECRET,
                                algorithm="HS256")
@@ -100,6 +102,8 @@ def concrete(w, path):
         ids["id"] = w.a_workload
     elif path.startswith("/v1/instances/"):
         ids["id"] = w.a_instance
+    elif path.startswith("/v1/credentials/"):
+        ids["id"] = w.a_credential
     elif path.startswith("/v1/ssh/certificates/"):
         ids["id"] = w.a_certificate
     elif path.startswith("/v1/admin/organizations/"):

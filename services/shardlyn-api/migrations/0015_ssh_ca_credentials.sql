@@ -32,3 +32,24 @@ CREATE TABLE ssh_certificates (
 );
 CREATE INDEX ssh_certificates_by_org ON ssh_certificates (org_id, created_at);
 CREATE INDEX ssh_certificates_by_key ON ssh_certificates (ca_key_id, valid_before);
+
+-- Cloud provider credentials (credentials/): the secret fields as one JSON object sealed with
+-- AES-256-GCM under a key derived from SHARDLYN_ENCRYPTION_KEY (the credential id as associated
+-- data); only a masked hint is ever shown. One default per provider per organisation.
+CREATE TABLE credentials (
+  id             TEXT PRIMARY KEY,                -- UUID
+  org_id         TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  provider       TEXT NOT NULL,                   -- aws, gcp, hetzner, oci, cloudflare, steam
+  name           TEXT NOT NULL,
+  sealed_secret  TEXT NOT NULL,                   -- base64(nonce || ciphertext || tag)
+  hint           TEXT NOT NULL,                   -- e.g. "****abcd"
+  is_default     INTEGER NOT NULL DEFAULT 0,
+  created_by     TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  verified_at    INTEGER,
+  verify_valid   INTEGER,                         -- 1 accepted, 0 refused by the provider
+  verify_message TEXT,
+  UNIQUE (org_id, name)
+);
+CREATE UNIQUE INDEX credentials_one_default ON credentials (org_id, provider) WHERE is_default = 1;
