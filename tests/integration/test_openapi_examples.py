@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
+import threading
 import time
 import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyotp
 import pytest
@@ -72,6 +75,7 @@ S_REGISTER_TOKEN = "snr_Vb8Qm2Lx7Pz4Nc9Kr3Ty6Hd1Gs5Fe0Wa"
 S_AGENT_TOKEN = "sna_Qx8Wb2Rk7Pz5Nc9Vr3Ty6Hd1Gs0FeLm4"
 S_WORKLOAD_ID = "6f1c2a9e-3b47-4d2e-9a51-8c0d7e4f2b16"
 S_SSH_CERT_ID = "5f0c3a2e-1b4d-4e6f-8a9b-0c1d2e3f4a5b"
+S_CREDENTIAL_ID = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
 S_INSTANCE_ID = "c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e"
 S_INSTANCE_NODE = "9d4e1f7a-2b3c-4d5e-8f90-a1b2c3d4e5f6"
 
@@ -260,6 +264,13 @@ def shardlyn_scenario() -> list:
         Step("revokeSshCertificate", adm),
         Step("getSshKrl", shape=False),
         Step("rotateSshCaKey", adm),
+        Step("createCredential", adm, bind={"id": S_CREDENTIAL_ID}),
+        Step("listCredentials", adm),
+        Step("getCredential", adm),
+        Step("updateCredential", adm),
+        Step("setDefaultCredential", adm),
+        Step("verifyCredential", adm),
+        Step("deleteCredential", adm),
         Step("deleteNode", adm),
         Step("getSettings", adm),
         Step("updateSettings", adm),
@@ -541,11 +552,46 @@ def github():
     stand_in.close()
 
 
-def start(launch, github, service: str):
-    """The service running with its scenario's settings (shardlyn-api signs in with the stand-in)."""
+class HetznerStandIn:
+    """Hetzner Cloud's `GET /servers` on 127.0.0.1, accepting the example credential's token."""
+
+    def __init__(self, token: str):
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                ok = self.path.startswith("/v1/servers") and self.headers.get("Authorization") == f"Bearer {token}"
+                body = json.dumps({"servers": [], "meta": {"pagination": {"page": 1, "per_page": 1}}} if ok
+                                  else {"error": {"code": "unauthorized", "message": "unable to authenticate"}})
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def hetzner():
+    stand_in = HetznerStandIn("hcloud-token-example-x9Qa")  # the createCredential example's token
+    yield stand_in
+    stand_in.close()
+
+
+def start(launch, github, hetzner, service: str):
+    """The service running with its scenario's settings (shardlyn-api signs in with the stand-in and
+    verifies credentials against a local Hetzner)."""
     scenario, env, setup = SCENARIOS[service]
     if service == "shardlyn-api":
-        env = {**env, **github.env()}
+        env = {**env, **github.env(), "HETZNER_API_URL": hetzner.url}
     server = launch(service, env=env)
     return scenario, server, setup
 
@@ -563,8 +609,8 @@ def served_document(server) -> dict:
 
 
 @pytest.mark.parametrize("service", COVERED)
-def test_every_example_request_gets_a_documented_answer(launch, github, service):
-    scenario, server, setup = start(launch, github, service)
+def test_every_example_request_gets_a_documented_answer(launch, github, hetzner, service):
+    scenario, server, setup = start(launch, github, hetzner, service)
     run = Run(server, served_document(server))
     run.memory["github"] = github
     setup(run)
@@ -582,9 +628,9 @@ def test_every_example_request_gets_a_documented_answer(launch, github, service)
 
 
 @pytest.mark.parametrize("service", COVERED)
-def test_every_operation_documents_its_examples(launch, github, service):
+def test_every_operation_documents_its_examples(launch, github, hetzner, service):
     """Static half, so a missing example is named even when a step before it fails."""
-    scenario, server, _ = start(launch, github, service)
+    scenario, server, _ = start(launch, github, hetzner, service)
     doc = served_document(server)
     run = Run(server, doc)
     problems = []
