@@ -7,6 +7,7 @@
 #include "common/mail.hpp"
 #include "common/service.hpp"
 #include "http/access.hpp"
+#include "gitdeploy/routes.hpp"
 #include "identity/routes.hpp"
 #include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
@@ -76,7 +77,8 @@ struct Shardlyn {
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
         instances(db, node_versions, nodes),
-        terminals(db, access, node_agents) {}
+        terminals(db, access, node_agents),
+        git_deploys(db, instances, consoles, tunnel, key32) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -107,6 +109,7 @@ struct Shardlyn {
   shardlyn::Inventory inventory{node_agents};
   shardlyn::ContainerManagement containers{node_agents};
   shardlyn::NodeTerminals terminals;
+  shardlyn::GitDeploys git_deploys;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -119,6 +122,7 @@ struct Shardlyn {
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
   shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
   shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
+  shardlyn::GitDeployArea git_deploy_area{git_deploys};
 };
 
 void setup(common::Service& service) {
@@ -152,6 +156,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
   app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
+  app.access.add(service, shardlyn::git_deploy_routes(app.git_deploy_area));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));
