@@ -88,6 +88,8 @@ class GitDeploys {
   GitDeploys(store::Database& db, InstanceControl& instances, ConsoleFeeds& consoles, TunnelHub& hub,
              const std::string& key32);
 
+  // 404 unless the instance is the caller's organisation's (before a body is even read).
+  void require_instance(const Caller& caller, const std::string& instance_id) const { instance(caller, instance_id); }
   GitConfig get(const Caller& caller, const std::string& instance_id) const;
   SavedGitConfig put(const Caller& caller, const std::string& instance_id, const GitConfigInput& input);
   void remove(const Caller& caller, const std::string& instance_id);

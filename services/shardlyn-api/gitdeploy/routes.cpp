@@ -99,7 +99,9 @@ common::Response show_config(GitDeployArea& area, common::Request& req) {
 }
 
 common::Response put_config(GitDeployArea& area, common::Request& req) {
-  auto saved = area.deploys.put(caller_of(req), instance_id(req), config_input(req.json_object()));
+  auto id = instance_id(req);
+  area.deploys.require_instance(caller_of(req), id);
+  auto saved = area.deploys.put(caller_of(req), id, config_input(req.json_object()));
   auto out = config_json(saved.config);
   out["webhook_secret"] = saved.webhook_secret ? json::value(*saved.webhook_secret) : json::value(nullptr);
   return common::Response::json(out, saved.created ? 201 : 200);
