@@ -300,6 +300,7 @@ def test_a_symlink_on_the_way_is_refused(world):
     ({"repository": "https://example.com/r.git", "auth": "password"}, "auth"),
     ({"repository": "https://example.com/r.git", "post_sync": "command"}, "post_sync_command"),
     ({"repository": "https://example.com/r.git", "post_sync_command": "say hi"}, "post_sync_command"),
+    ({"repository": "https://example.com/r.git", "post_sync": "command", "post_sync_command": "a\nb"}, "post_sync_command"),
     ({"repository": "https://example.com/r.git", "timeout_s": 0}, "timeout_s"),
     ({"repository": "https://example.com/r.git", "unknown": 1}, "unknown"),
 ])
@@ -333,3 +334,55 @@ def test_a_rotated_secret_replaces_the_old_one(configured):
     expect_error(w.server, github(w, push_body(w.repo_url), w.secret, event="ping"), 401)
     expect(github(w, push_body(w.repo_url), new, event="ping"), 200)
     w.secret = new
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """sshd on 127.0.0.1 that admits one client key (the one the configuration carries)."""
+    if not os.path.exists("/usr/sbin/sshd"):
+        pytest.skip("needs openssh-server")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "host")], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "client")], check=True)
+    (tmp_path / "authorized").write_text((tmp_path / "client.pub").read_text())
+    os.chmod(tmp_path / "authorized", 0o600)
+    port = free_port()
+    config = tmp_path / "sshd_config"
+    config.write_text(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path / 'host'}\n"
+                      f"AuthorizedKeysFile {tmp_path / 'authorized'}\nPidFile {tmp_path / 'pid'}\nStrictModes no\n"
+                      "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                      "PermitRootLogin prohibit-password\nPubkeyAuthentication yes\n")
+    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+    def listening():
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    assert wait_for(listening, timeout=10.0)
+    yield port, (tmp_path / "client").read_text()
+    proc.terminate()
+    proc.wait()
+
+
+def test_ssh_key_auth(world, sshd):
+    w = world
+    port, key = sshd
+    iid = w.instances[1]
+    user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    bare = TokenGit.root + "/site.git"
+    url = f"ssh://{user}@127.0.0.1:{port}{bare}"
+    path = f"/v1/instances/{iid}/git"
+    shown = expect(w.alice.put(path, {"repository": url, "auth": "ssh_key", "credential": key,
+                                      "target_path": "by-ssh"}), 200)
+    assert shown["auth"] == "ssh_key" and shown["credential_set"] is True and "PRIVATE" not in json.dumps(shown)
+    expect(w.alice.post(f"{path}/sync"), 202)
+    done = wait_sync(w, iid)
+    assert done["state"] == "succeeded", done
+    assert (w.agent_data / "instances" / iid / "by-ssh" / "README.md").read_text() == "first\n"
+    # No key file is left behind in the temp folder.
+    assert not [p for p in os.listdir("/tmp") if p.startswith("shardlyn-git-")]
+    # Without the key the same server refuses.
+    expect(w.alice.put(path, {"repository": url, "target_path": "by-ssh"}), 200)
+    expect(w.alice.post(f"{path}/sync"), 202)
+    failed = wait_sync(w, iid)
+    assert failed["state"] == "failed" and "git_failed" in failed["error"]

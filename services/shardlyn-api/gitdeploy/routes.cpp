@@ -77,7 +77,7 @@ GitConfigInput config_input(const json::object& body) {
     throw common::ApiError::validation("'target_path': a path relative to the instance root, without '..'");
   auto auth = common::input::optional_one_of(body, "auth", {"none", "token", "ssh_key"}).value_or("none");
   in.auth = auth == "token" ? GitAuth::Token : auth == "ssh_key" ? GitAuth::SshKey : GitAuth::None;
-  in.credential = common::input::optional_text(body, "credential", {.min = 1, .max = 16384});
+  in.credential = common::input::optional_text(body, "credential", {.min = 1, .max = 16384, .single_line = false});
   if (in.credential && in.auth == GitAuth::None)
     throw common::ApiError::validation("'credential': only with auth token or ssh_key");
   in.auto_sync = common::input::optional_boolean(body, "auto_sync").value_or(true);
@@ -86,8 +86,6 @@ GitConfigInput config_input(const json::object& body) {
   auto command = common::input::optional_text(body, "post_sync_command", {.min = 1, .max = 1000});
   if ((in.post_sync == PostSync::Command) != command.has_value())
     throw common::ApiError::validation("'post_sync_command': required with post_sync command, and only with it");
-  if (command && command->find_first_of("\r\n") != std::string::npos)
-    throw common::ApiError::validation("'post_sync_command': one line");
   in.post_command = command.value_or("");
   in.timeout_s = static_cast<std::uint32_t>(common::input::optional_integer(body, "timeout_s", 1, 3600).value_or(300));
   in.rotate_secret = common::input::optional_boolean(body, "rotate_webhook_secret").value_or(false);
