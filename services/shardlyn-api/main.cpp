@@ -8,6 +8,7 @@
 #include "common/mail.hpp"
 #include "common/service.hpp"
 #include "http/access.hpp"
+#include "gitdeploy/routes.hpp"
 #include "identity/routes.hpp"
 #include "identity/schema.hpp"
 #include "identity/totp_store.hpp"
@@ -80,7 +81,8 @@ struct Shardlyn {
         instances(db, node_versions, nodes),
         terminals(db, access, node_agents),
         ssh_ca(db, key32, settings.ssh_ca),
-        credentials(db, key32, settings.providers) {}
+        credentials(db, key32, settings.providers),
+        git_deploys(db, instances, consoles, tunnel, key32) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -113,6 +115,7 @@ struct Shardlyn {
   shardlyn::NodeTerminals terminals;
   shardlyn::SshAuthority ssh_ca;
   shardlyn::Credentials credentials;
+  shardlyn::GitDeploys git_deploys;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -125,6 +128,7 @@ struct Shardlyn {
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
   shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
   shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
+  shardlyn::GitDeployArea git_deploy_area{git_deploys};
 };
 
 void setup(common::Service& service) {
@@ -160,6 +164,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
   app.access.add(service, shardlyn::ssh_ca_routes(app.ssh_ca));
   app.access.add(service, shardlyn::credential_routes(app.credentials));
+  app.access.add(service, shardlyn::git_deploy_routes(app.git_deploy_area));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));

@@ -59,6 +59,7 @@ def world(module_launch):
     w.a_instance = expect(w.alice.post("/v1/instances", {"workload_id": w.a_workload, "name": "guarded",
                                                          "node_id": w.a_node[0]}), 201)["id"]
     w.a_webhook = expect(w.alice.post("/v1/webhook-tokens", {"name": "ci"}), 201)["id"]
+    expect(w.alice.put(f"/v1/instances/{w.a_instance}/git", {"repository": "https://example.com/guard.git"}), 201)
     expect(w.alice.post("/v1/settings/ssh-keys", {"name": "deploy", "public_key": SSH_KEY}), 201)
     expect(w.admin.post("/v1/ssh/ca/keys"), 201)
     w.a_certificate = expect(w.alice.post("/v1/ssh/certificate", {"public_key": SSH_KEY, "principals": ["guard"]}),
@@ -296,3 +297,12 @@ def test_the_right_caller_passes_every_guard(world):
         checked += 1
     assert checked >= 20
     assert len(world.on_node) == 14  # inventory (7), terminal, container logs and actions (4), process kill
+
+
+def test_webhook_receivers_take_a_signature_not_a_token(world):
+    # Public routes: a user's or an API token opens nothing; an unsigned or mis-signed delivery is 401.
+    body = {"ref": "refs/heads/main", "repository": {"clone_url": "https://example.com/none.git"}}
+    for path, headers in (("/v1/webhooks/github", {}), ("/v1/webhooks/github", {"X-Hub-Signature-256": "sha256=00"}),
+                          ("/v1/webhooks/gitlab", {}), ("/v1/webhooks/gitlab", {"X-Gitlab-Token": "guess"})):
+        for credential in ({}, world.alice.headers, bearer(world.a_token["token"])):
+            expect_error(world.server, world.server.request("POST", path, json=body, headers={**credential, **headers}), 401)

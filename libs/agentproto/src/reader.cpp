@@ -26,8 +26,9 @@ const char* const kInstanceStates[11] = {"creating", "installing", "install_fail
 const char* const kPowerStates[3] = {"running", "stopped", "deleted"};
 const char* const kEventKinds[3] = {"transition", "crash", "install"};
 const char* const kChannelKinds[4] = {"console", "logs", "terminal", "container_logs"};
-const char* const kRequestKinds[6] = {"inventory",         "container_start", "container_stop",
-                                     "container_restart", "container_kill",  "process_kill"};
+const char* const kRequestKinds[7] = {"inventory",      "container_start", "container_stop", "container_restart",
+                                     "container_kill", "process_kill",    "git_sync"};
+const char* const kGitAuths[3] = {"none", "token", "ssh_key"};
 const char* const kProcessScopes[2] = {"instances", "any"};
 const char* const kRestartModes[3] = {"never", "on-failure", "always"};
 const char* const kHealthcheckKinds[3] = {"tcp", "http", "exec"};
@@ -189,6 +190,7 @@ const char* to_string(PowerState s) { return detail::kPowerStates[static_cast<in
 const char* to_string(EventKind k) { return detail::kEventKinds[static_cast<int>(k)]; }
 const char* to_string(ChannelKind k) { return detail::kChannelKinds[static_cast<int>(k)]; }
 const char* to_string(RequestKind k) { return detail::kRequestKinds[static_cast<int>(k)]; }
+const char* to_string(GitAuth a) { return detail::kGitAuths[static_cast<int>(a)]; }
 const char* to_string(ProcessScope s) { return detail::kProcessScopes[static_cast<int>(s)]; }
 const char* to_string(RestartMode m) { return detail::kRestartModes[static_cast<int>(m)]; }
 const char* to_string(HealthcheckKind k) { return detail::kHealthcheckKinds[static_cast<int>(k)]; }

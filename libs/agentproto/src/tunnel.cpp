@@ -110,11 +110,43 @@ CloseChannel tag_invoke(json::value_to_tag<CloseChannel>, const json::value& in)
   return m;
 }
 
+namespace {
+
+json::object git_json(const GitSyncSpec& g) {
+  return {{"instance_id", g.instance_id}, {"repository", g.repository}, {"branch", g.branch}, {"target", g.target},
+          {"auth", to_string(g.auth)},     {"secret", g.secret},         {"timeout_s", g.timeout_s}};
+}
+
+GitSyncSpec read_git(Reader& r) {
+  auto g = r.object("git");
+  GitSyncSpec m;
+  m.instance_id = g.string("instance_id");
+  if (m.instance_id.empty()) g.fail("instance_id", "must not be empty");
+  m.repository = g.string("repository");
+  if (!valid_git_repository(m.repository)) g.fail("repository", "must be an https, http, ssh or git URL");
+  m.branch = g.string("branch");
+  if (!valid_git_branch(m.branch)) g.fail("branch", "must be a branch name");
+  m.target = g.string("target");
+  if (!valid_git_target(m.target)) g.fail("target", "must be a relative path without '..'");
+  m.auth = g.choice<GitAuth>("auth", detail::kGitAuths);
+  m.secret = g.string("secret");
+  auto t = g.u64("timeout_s");
+  if (t < 1 || t > 3600) g.fail("timeout_s", "must be 1 to 3600");
+  m.timeout_s = static_cast<std::uint32_t>(t);
+  g.done();
+  return m;
+}
+
+}  // namespace
+
 void tag_invoke(json::value_from_tag, json::value& out, const TunnelRequest& m) {
   json::object o{{"v", kVersion}, {"type", "request"}, {"id", m.id}, {"kind", to_string(m.kind)},
                  {"sections", detail::to_array(m.sections)}};
   switch (m.kind) {
     case RequestKind::Inventory:
+      break;
+    case RequestKind::GitSync:
+      if (m.git) o["git"] = git_json(*m.git);
       break;
     case RequestKind::ProcessKill:
       if (m.pid) o["pid"] = *m.pid;
@@ -163,9 +195,49 @@ TunnelRequest tag_invoke(json::value_to_tag<TunnelRequest>, const json::value& i
   if (m.id.empty()) r.fail("id", "must not be empty");
   m.kind = r.choice<RequestKind>("kind", detail::kRequestKinds);
   m.sections = r.strings("sections");
-  if (m.kind != RequestKind::Inventory) read_action(r, m);
+  if (m.kind == RequestKind::GitSync) m.git = read_git(r);
+  else if (m.kind != RequestKind::Inventory) read_action(r, m);
   r.done();
   return m;
+}
+
+bool valid_git_repository(std::string_view url) {
+  if (url.empty() || url.size() > 2048 || url.front() == '-') return false;
+  for (char c : url)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  for (std::string_view scheme : {"https://", "http://", "ssh://", "git://"})
+    if (url.starts_with(scheme)) return url.size() > scheme.size();
+  // scp-like user@host:path (what `git clone git@github.com:o/r.git` takes)
+  auto at = url.find('@'), colon = url.find(':');
+  return at != std::string_view::npos && colon != std::string_view::npos && at > 0 && colon > at + 1 &&
+         colon + 1 < url.size() && url.find('/') > colon;
+}
+
+bool valid_git_branch(std::string_view branch) {
+  if (branch.empty() || branch.size() > 255 || branch.front() == '-' || branch.front() == '/' ||
+      branch.back() == '/' || branch.back() == '.' || branch.ends_with(".lock") ||
+      branch.find("..") != std::string_view::npos || branch.find("//") != std::string_view::npos ||
+      branch.find("@{") != std::string_view::npos)
+    return false;
+  for (char c : branch)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || std::string_view("~^:?*[\\").find(c) != std::string_view::npos)
+      return false;
+  return true;
+}
+
+bool valid_git_target(std::string_view target) {
+  if (target.size() > 1024 || target.starts_with('/')) return false;
+  std::size_t start = 0;
+  while (start <= target.size()) {
+    auto end = target.find('/', start);
+    if (end == std::string_view::npos) end = target.size();
+    auto part = target.substr(start, end - start);
+    if (part == ".." || (part.empty() && end != target.size())) return false;
+    start = end + 1;
+  }
+  for (char c : target)
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) return false;
+  return true;
 }
 
 bool known_signal(std::string_view name) {

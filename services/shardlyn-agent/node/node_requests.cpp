@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "common/log.hpp"
+#include "gitdeploy/git_sync.hpp"
 #include "node/processes.hpp"
 
 namespace agent {
@@ -89,6 +90,8 @@ agentproto::TunnelResponse NodeRequests::answer(const agentproto::TunnelRequest&
   try {
     if (request.kind == RequestKind::Inventory) resp.body = inventory(request);
     else if (request.kind == RequestKind::ProcessKill) resp.body = kill_process(request);
+    else if (request.kind == RequestKind::GitSync)
+      resp.body = git_result_json(sync_repository(inventory_.data_dir / "instances", *request.git));
     else resp.body = act_on_container(request);
   } catch (const RequestRefused& e) {
     resp.error_code = e.code();

@@ -283,6 +283,49 @@ TEST_CASE("container and process requests refuse what could reach elsewhere, nam
   CHECK_FALSE(valid_container_ref(std::string(129, 'a')));
 }
 
+TEST_CASE("a git_sync request carries its repository, confined target and credential; readers refuse the rest") {
+  TunnelRequest sync{"g1", RequestKind::GitSync};
+  sync.git = GitSyncSpec{"inst-1", "git://127.0.0.1:9418/site.git", "main", "site/www", GitAuth::Token, "tok", 60};
+  auto text = to_text(TunnelFrame{sync});
+  CHECK(text.find("\"pid\"") == std::string::npos);
+  auto back = std::get<TunnelRequest>(from_text<TunnelFrame>(text));
+  REQUIRE(back.git);
+  CHECK(back.git->repository == "git://127.0.0.1:9418/site.git");
+  CHECK(back.git->target == "site/www");
+  CHECK(back.git->auth == GitAuth::Token);
+  CHECK(back.git->secret == "tok");
+  CHECK(back.git->timeout_s == 60u);
+  CHECK(to_text(TunnelFrame{back}) == text);
+
+  auto req = [](const std::string& git) {
+    return R"({"v":1,"type":"request","id":"r","sections":[],"kind":"git_sync","git":{"instance_id":"i",)" + git + "}}";
+  };
+  const std::string rest = R"("auth":"none","secret":"","timeout_s":30)";
+  CHECK(refused_field<TunnelFrame>(req(R"("repository":"file:///etc","branch":"main","target":"",)" + rest)) ==
+        "frame.git.repository");
+  CHECK(refused_field<TunnelFrame>(req(R"("repository":"--upload-pack=x","branch":"main","target":"",)" + rest)) ==
+        "frame.git.repository");
+  CHECK(refused_field<TunnelFrame>(req(R"("repository":"https://h/r","branch":"-x","target":"",)" + rest)) ==
+        "frame.git.branch");
+  CHECK(refused_field<TunnelFrame>(req(R"("repository":"https://h/r","branch":"main","target":"a/../../b",)" + rest)) ==
+        "frame.git.target");
+  CHECK(refused_field<TunnelFrame>(req(R"("repository":"https://h/r","branch":"main","target":"/etc",)" + rest)) ==
+        "frame.git.target");
+  CHECK(refused_field<TunnelFrame>(
+            R"({"v":1,"type":"request","id":"r","sections":[],"kind":"git_sync"})") == "frame.git");
+  CHECK(valid_git_repository("git@github.com:o/r.git"));
+  CHECK(valid_git_repository("ssh://git@host:22/o/r"));
+  CHECK_FALSE(valid_git_repository("host:path"));
+  CHECK_FALSE(valid_git_repository("https://h/r x"));
+  CHECK(valid_git_branch("release/1.2"));
+  CHECK_FALSE(valid_git_branch("a..b"));
+  CHECK_FALSE(valid_git_branch("x.lock"));
+  CHECK(valid_git_target(""));
+  CHECK(valid_git_target("a/b/"));
+  CHECK_FALSE(valid_git_target(".."));
+  CHECK_FALSE(valid_git_target("a//b"));
+}
+
 TEST_CASE("a container_logs channel names its container; tail and follow are optional") {
   OpenChannel open{4, ChannelKind::ContainerLogs, "", std::nullopt, 80, 24, 4096, "web-1", 20u, true};
   auto back = std::get<OpenChannel>(from_text<TunnelFrame>(to_text(TunnelFrame{open})));

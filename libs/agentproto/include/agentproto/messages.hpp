@@ -261,7 +261,7 @@ struct CloseChannel {
   std::string reason;  // empty = normal end
 };
 
-enum class RequestKind { Inventory, ContainerStart, ContainerStop, ContainerRestart, ContainerKill, ProcessKill };
+enum class RequestKind { Inventory, ContainerStart, ContainerStop, ContainerRestart, ContainerKill, ProcessKill, GitSync };
 const char* to_string(RequestKind kind);
 
 // Which processes a process_kill may reach. The agent checks the pid itself: `instances` (the
@@ -270,9 +270,31 @@ const char* to_string(RequestKind kind);
 enum class ProcessScope { Instances, Any };
 const char* to_string(ProcessScope scope);
 
+// How a git_sync reaches its repository: anonymously, with a token (an HTTP Authorization
+// header) or with an SSH private key.
+enum class GitAuth { None, Token, SshKey };
+const char* to_string(GitAuth auth);
+
+// A git_sync: clone the repository's branch into `target` (relative to the instance root,
+// no `..`; empty = the root) on the first sync, then fetch and reset hard to the branch's head.
+// `secret` is the token or the private key; it never reaches a command line or a URL.
+struct GitSyncSpec {
+  std::string instance_id;
+  std::string repository;  // https://, http://, ssh://, git:// or user@host:path
+  std::string branch;
+  std::string target;
+  GitAuth auth = GitAuth::None;
+  std::string secret;
+  std::uint32_t timeout_s = 300;  // 1 to 3600
+};
+// A repository URL a git_sync may name, a branch name git accepts, a confined relative path.
+bool valid_git_repository(std::string_view url);
+bool valid_git_branch(std::string_view branch);
+bool valid_git_target(std::string_view target);
+
 // API -> agent: a request answered once: inventory; a container action through the docker
 // driver (container_id; stop and restart wait timeout_s, kill sends `signal`); a process kill
-// (pid, signal, scope). The fields a kind does not use are absent on the wire.
+// (pid, signal, scope); a git sync (git). The fields a kind does not use are absent on the wire.
 struct TunnelRequest {
   std::string id;
   RequestKind kind = RequestKind::Inventory;
@@ -282,6 +304,7 @@ struct TunnelRequest {
   std::string signal;                 // container_kill, process_kill: "SIGKILL" when empty
   std::optional<std::uint32_t> timeout_s;  // container_stop, container_restart: the engine's default when absent
   ProcessScope scope = ProcessScope::Instances;
+  std::optional<GitSyncSpec> git;  // git_sync
 };
 
 // A container id or name as the engine takes it in a path: nothing that could change the path.
