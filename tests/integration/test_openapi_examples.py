@@ -229,6 +229,15 @@ def shardlyn_scenario() -> list:
         Step("getInstanceLogHistory", adm),
         Step("downloadInstanceLogs", adm),
         Step("clearInstanceLogs", adm),
+        Step("putInstanceGitConfig", adm, status=201),
+        Step("getInstanceGitConfig", adm),
+        Step("syncInstanceGit", adm, status=409),  # the example's node holds no tunnel: node_offline
+        Step("getInstanceGitStatus", adm),
+        Step("getInstanceGitHistory", adm),
+        # Signed with the example's secret, not the one the configuration was given: refused.
+        Step("githubWebhook", status=401),
+        Step("gitlabWebhook", status=401),
+        Step("deleteInstanceGitConfig", adm),
         Step("restartInstance", adm),
         Step("stopInstance", adm),
         Step("killInstance", adm),
