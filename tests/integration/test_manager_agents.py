@@ -350,6 +350,7 @@ def test_acknowledged_heartbeats_survive_kill_9(launch):
         t.join(timeout=20)
     server.process.wait(timeout=10)
     assert len(acknowledged) >= 400
-    stored = set(server_rows(server, "SELECT agent_id, uptime FROM agent_metrics"))
+    # (psql gives every value as text)
+    stored = {(agent, int(uptime)) for agent, uptime in server_rows(server, "SELECT agent_id, uptime FROM agent_metrics")}
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged heartbeats lost"
