@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "admin/routes.hpp"
+#include "backups/routes.hpp"
 #include "common/embedded.hpp"
 #include "common/error.hpp"
 #include "common/mail.hpp"
@@ -76,7 +77,8 @@ struct Shardlyn {
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
         instances(db, node_versions, nodes),
-        terminals(db, access, node_agents) {}
+        terminals(db, access, node_agents),
+        backup_configs(db, key32) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -107,6 +109,7 @@ struct Shardlyn {
   shardlyn::Inventory inventory{node_agents};
   shardlyn::ContainerManagement containers{node_agents};
   shardlyn::NodeTerminals terminals;
+  shardlyn::BackupConfigs backup_configs;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -152,6 +155,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
   app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
+  app.access.add(service, shardlyn::backup_config_routes(app.backup_configs));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));
