@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "admin/routes.hpp"
+#include "backups/routes.hpp"
 #include "common/embedded.hpp"
 #include "credentials/routes.hpp"
 #include "common/error.hpp"
@@ -82,7 +83,8 @@ struct Shardlyn {
         terminals(db, access, node_agents),
         ssh_ca(db, key32, settings.ssh_ca),
         credentials(db, key32, settings.providers),
-        git_deploys(db, instances, consoles, tunnel, key32) {}
+        git_deploys(db, instances, consoles, tunnel, key32),
+        backup_configs(db, key32) {}
 
   shardlyn::Settings settings;
   shardlyn::Access access;
@@ -116,6 +118,7 @@ struct Shardlyn {
   shardlyn::SshAuthority ssh_ca;
   shardlyn::Credentials credentials;
   shardlyn::GitDeploys git_deploys;
+  shardlyn::BackupConfigs backup_configs;
 
   shardlyn::AuthArea auth_area{accounts, github};
   shardlyn::UserArea user_area{accounts, organizations, users};
@@ -165,6 +168,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::ssh_ca_routes(app.ssh_ca));
   app.access.add(service, shardlyn::credential_routes(app.credentials));
   app.access.add(service, shardlyn::git_deploy_routes(app.git_deploy_area));
+  app.access.add(service, shardlyn::backup_config_routes(app.backup_configs));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));

@@ -76,6 +76,7 @@ S_AGENT_TOKEN = "sna_Qx8Wb2Rk7Pz5Nc9Vr3Ty6Hd1Gs0FeLm4"
 S_WORKLOAD_ID = "6f1c2a9e-3b47-4d2e-9a51-8c0d7e4f2b16"
 S_SSH_CERT_ID = "5f0c3a2e-1b4d-4e6f-8a9b-0c1d2e3f4a5b"
 S_CREDENTIAL_ID = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
+S_BACKUP_CONFIG_ID = "3d6f0a52-8c1e-4f7b-9e2a-5b4c7d1e0f93"
 S_INSTANCE_ID = "c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e"
 S_INSTANCE_NODE = "9d4e1f7a-2b3c-4d5e-8f90-a1b2c3d4e5f6"
 
@@ -214,6 +215,16 @@ def shardlyn_scenario() -> list:
         Step("exportWorkload", adm),
         Step("importEgg", adm),
         Step("createWorkloadFromTemplate", adm),
+        Step("createBackupConfig", adm, bind={"id": S_BACKUP_CONFIG_ID}),
+        Step("getActiveBackupConfig", adm),
+        Step("listBackupConfigs", adm),
+        Step("getBackupConfig", adm),
+        Step("updateBackupConfig", adm),
+        Step("activateBackupConfig", adm),
+        # The example's endpoint (127.0.0.1:9000) has no store behind it: the S3 calls answer 502.
+        Step("listBackupS3Buckets", adm, status=502),
+        Step("createBackupS3Bucket", adm, status=502),
+        Step("deleteBackupConfig", adm),
         Step("createInstance", adm, bind={"id": S_INSTANCE_ID, "node_id": S_INSTANCE_NODE}),
         Step("listInstances", adm),
         Step("getInstance", adm),

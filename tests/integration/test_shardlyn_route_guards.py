@@ -60,6 +60,10 @@ def world(module_launch):
                                                          "node_id": w.a_node[0]}), 201)["id"]
     w.a_webhook = expect(w.alice.post("/v1/webhook-tokens", {"name": "ci"}), 201)["id"]
     expect(w.alice.put(f"/v1/instances/{w.a_instance}/git", {"repository": "https://example.com/guard.git"}), 201)
+    # A's backup storage points at a closed loopback port: its S3 calls get past the guard and fail there.
+    w.a_backup_config = expect(w.alice.post("/v1/backup-config", {
+        "endpoint": "http://127.0.0.1:9", "region": "us-east-1", "bucket": "guarded", "access_key_id": "AKID",
+        "secret_access_key": "secret", "path_style": True}), 201)["id"]
     expect(w.alice.post("/v1/settings/ssh-keys", {"name": "deploy", "public_key": SSH_KEY}), 201)
     expect(w.admin.post("/v1/ssh/ca/keys"), 201)
     w.a_certificate = expect(w.alice.post("/v1/ssh/certificate", {"public_key": SSH_KEY, "principals": ["guard"]}),
@@ -101,6 +105,8 @@ def concrete(w, path):
         ids["id"] = w.a_node[0]
     elif path.startswith("/v1/workloads/"):
         ids["id"] = w.a_workload
+    elif path.startswith("/v1/backup-config/"):
+        ids["id"] = w.a_backup_config
     elif path.startswith("/v1/instances/"):
         ids["id"] = w.a_instance
     elif path.startswith("/v1/credentials/"):
@@ -291,6 +297,9 @@ def test_the_right_caller_passes_every_guard(world):
             r = call(world, "GET", url, headers)
             if ("GET", url) in world.on_node:  # past the guard: the node's agent holds no tunnel
                 expect_error(world.server, r, 409, "no tunnel")
+                continue
+            if url.startswith("/v1/backup-config/s3-buckets"):  # past the guard: A's S3 endpoint is closed
+                expect_error(world.server, r, 502, "unreachable")
                 continue
             # 501: a route whose feature needs a setting this server lacks (HelpScout); 101: a WebSocket.
             assert r.status_code in ((101,) if ("GET", url) in world.sockets else (200, 501)), (path, r.status_code, r.text)

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -12,18 +14,47 @@ namespace {
 struct Sink {
   std::string* body;
   std::size_t limit;
+  const std::function<bool(std::string_view)>* stream;
+  int status = 0;  // from the status line, so that an error answer's body is not streamed
+  std::vector<std::pair<std::string, std::string>>* headers;
   bool overflow = false;
+  bool stopped = false;  // the stream sink said no more
 };
 
 std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
   auto* sink = static_cast<Sink*>(user);
   std::size_t n = size * count;
+  if (*sink->stream && sink->status >= 200 && sink->status < 300) {
+    if ((*sink->stream)(std::string_view(data, n))) return n;
+    sink->stopped = true;
+    return 0;
+  }
   if (sink->body->size() + n > sink->limit) {
     sink->overflow = true;
     return 0;  // aborts the transfer
   }
   sink->body->append(data, n);
   return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {  // a new response (after a 1xx) starts over
+    sink->headers->clear();
+    auto space = line.find(' ');
+    sink->status = space == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(space + 1, 3)).c_str());
+    return size * count;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return size * count;
+  std::string name(line.substr(0, colon));
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  sink->headers->emplace_back(std::move(name), std::string(value));
+  return size * count;
 }
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -44,7 +75,7 @@ OutboundResponse send(const OutboundRequest& request) {
     return out;
   }
   CURL* h = curl.get();
-  Sink sink{&out.body, request.max_response_bytes};
+  Sink sink{&out.body, request.max_response_bytes, &request.on_body, 0, &out.headers};
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
@@ -56,6 +87,8 @@ OutboundResponse send(const OutboundRequest& request) {
   if (!request.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
   if (request.cancelled) {
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &request.cancelled);
@@ -76,9 +109,10 @@ OutboundResponse send(const OutboundRequest& request) {
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     out.error = sink.overflow                         ? "response too large"
-                : rc == CURLE_ABORTED_BY_CALLBACK ? "cancelled"
+                : rc == CURLE_ABORTED_BY_CALLBACK || sink.stopped ? "cancelled"
                                                   : curl_easy_strerror(rc);
     out.body.clear();
+    out.headers.clear();
     return out;
   }
   long status = 0;

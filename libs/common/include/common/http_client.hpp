@@ -22,12 +22,17 @@ struct OutboundRequest {
   // Polled while the call runs (at least once a second): true ends it early with the error
   // "cancelled" (a long-poll must not hold up a shutdown).
   std::function<bool()> cancelled;
+  // When set, the body of a 2xx answer goes here piece by piece instead of into
+  // OutboundResponse::body (max_response_bytes does not apply; an error answer's body still
+  // lands in body); returning false ends the call with "cancelled".
+  std::function<bool(std::string_view piece)> on_body;
 };
 
 struct OutboundResponse {
   int status = 0;  // 0 when no HTTP answer arrived (see error)
   std::string body;
   std::string error;  // transport failure: "timed out", "connection refused", ...
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case, in order
   bool ok() const { return status >= 200 && status < 300; }
 };
 
