@@ -85,7 +85,7 @@ BackupConfigRecord BackupConfigs::active(const Caller& caller) {
 
 std::vector<BackupConfigRecord> BackupConfigs::list(const Caller& caller) {
   return db_.read(
-      [&](store::Connection& db) { return rows(db, "WHERE org_id = ? ORDER BY created_at, id", caller.org_id); });
+      [&](store::Connection& db) { return rows(db, "WHERE org_id = ? ORDER BY created_at, rowid", caller.org_id); });
 }
 
 BackupConfigRecord BackupConfigs::get(const Caller& caller, std::string_view id) {
