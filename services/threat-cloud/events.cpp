@@ -24,15 +24,20 @@ namespace {
 constexpr std::string_view kInsertEvent =
     "INSERT INTO threat_events (id, event_hash, origin, source_ip, anonymized, attack_type, techniques, sigma_rule, "
     "severity, region, industry, country, occurred_at, received_at, reported_by, details, ioc_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_hash) DO NOTHING";
 constexpr std::string_view kEventByHash = "SELECT id FROM threat_events WHERE event_hash = ?";
 constexpr std::string_view kIocByKey =
     "SELECT id, confidence, reputation, status, first_seen, last_seen, mitre_techniques, tags, country "
     "FROM iocs WHERE type = ? AND normalized_value = ?";
+// On PostgreSQL uploads run at READ COMMITTED (decision 0041): the IoC row an event sights is
+// locked until COMMIT, so concurrent sightings of one IoC wait for each other and each applies
+// its step to the latest values (SQLite has one writer: the plain SELECT is enough).
+const std::string kIocByKeyLocked = std::string(kIocByKey) + " FOR UPDATE";
 constexpr std::string_view kInsertIoc =
     "INSERT INTO iocs (id, type, value, normalized_value, threat_type, source, source_reliability, confidence, "
     "reputation, tlp, first_seen, last_seen, sightings, status, tags, mitre_techniques, country, metadata, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'clear', ?, ?, 1, 'active', ?, ?, ?, ?, ?, ?)";
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'clear', ?, ?, 1, 'active', ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (type, normalized_value) DO NOTHING";
 constexpr std::string_view kSightIoc =
     "UPDATE iocs SET sightings = sightings + 1, confidence = ?, reputation = ?, status = ?, first_seen = ?, "
     "last_seen = ?, mitre_techniques = ?, tags = ?, country = coalesce(country, ?), updated_at = ? WHERE id = ?";
@@ -84,6 +89,12 @@ struct IocTouch {
   std::string event_id;
 };
 
+// Another replica's transaction inserted the same key after this one looked (READ COMMITTED):
+// the whole upload is repeated, and then finds that row.
+[[noreturn]] void lost_race(const std::string& what) {
+  throw store::pg::Error("40001", what + " was inserted by a concurrent upload");
+}
+
 // Creates the IoC or applies a positive sighting to it, and records the sighting. Returns
 // (IoC id, created).
 std::pair<std::string, bool> touch_ioc(store::Connection& c, const IocTouch& t, const OriginTraits& o, const Actor& by,
@@ -96,7 +107,7 @@ std::pair<std::string, bool> touch_ioc(store::Connection& c, const IocTouch& t, 
   };
   std::optional<Stored> stored;
   {
-    auto q = c.prepare(kIocByKey);
+    auto q = c.prepare(c.postgres() ? std::string_view(kIocByKeyLocked) : kIocByKey);
     q->bind_all(type_name(t.key->type), t.key->normalized);
     if (q->step())
       stored = Stored{q->text(0), static_cast<int>(q->int64(1)), static_cast<int>(q->int64(2)), q->text(3), q->text(4),
@@ -106,9 +117,10 @@ std::pair<std::string, bool> touch_ioc(store::Connection& c, const IocTouch& t, 
   bool created = !stored;
   if (!stored) {
     id = new_ioc_id();
-    c.execute(kInsertIoc, id, type_name(t.key->type), t.value, t.key->normalized, t.threat_type, o.ioc_source,
-              o.reliability, o.confidence, t.reputation, t.seen, t.seen, json_list(t.tags), json_list(t.techniques),
-              t.country, boost::json::serialize(t.metadata), now, now);
+    if (c.execute(kInsertIoc, id, type_name(t.key->type), t.value, t.key->normalized, t.threat_type, o.ioc_source,
+                  o.reliability, o.confidence, t.reputation, t.seen, t.seen, json_list(t.tags), json_list(t.techniques),
+                  t.country, boost::json::serialize(t.metadata), now, now) == 0)
+      lost_race("the IoC");
   } else {
     Stored& s = *stored;
     id = s.id;
@@ -194,7 +206,7 @@ IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, Ev
     r.hash = security::sha256_hex(boost::json::serialize(identity));
     rows.push_back(std::move(r));
   }
-  return db_.write([&](store::Connection& c) {
+  return db_.write_locking([&](store::Connection& c) {
     IngestResult result;
     const std::string now = common::rfc3339_now();
     for (std::size_t i = 0; i < events.size(); ++i) {
@@ -231,9 +243,10 @@ IngestResult ThreatEvents::ingest(const std::vector<EventSubmission>& events, Ev
                          id};
         (touch_ioc(c, related, o, by, now).second ? result.iocs_created : result.iocs_updated) += 1;
       }
-      c.execute(kInsertEvent, id, r.hash, o.name, r.source, anonymize ? 1 : 0, e.attack_type, r.techniques,
-                e.sigma_rule, e.severity, e.region, e.industry, r.country, e.occurred_at, now, by.key_id, r.details,
-                ioc_id);
+      if (c.execute(kInsertEvent, id, r.hash, o.name, r.source, anonymize ? 1 : 0, e.attack_type, r.techniques,
+                    e.sigma_rule, e.severity, e.region, e.industry, r.country, e.occurred_at, now, by.key_id,
+                    r.details, ioc_id) == 0)
+        lost_race("the same event");
       ++result.accepted;
       result.ids.push_back(std::move(id));
     }

@@ -330,11 +330,13 @@ void Pool::drop_idle() noexcept {
   returned_.notify_all();
 }
 
-Pool::Outcome Pool::run_write(const std::function<void(Connection&)>& block, bool last_attempt) {
+Pool::Outcome Pool::run_write(const std::function<void(Connection&)>& block, Isolation isolation,
+                              bool last_attempt) {
   Lease lease(*this);
   Connection& c = *lease;
   try {
-    c.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+    c.exec(isolation == Isolation::serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                                : "BEGIN ISOLATION LEVEL READ COMMITTED");
     block(c);
   } catch (const Error& e) {
     rollback_quietly(c);

@@ -64,6 +64,10 @@ class Database {
   // from inside write() on the same thread throws Error instead of deadlocking.
   template <class F>
   auto write(F&& f) -> std::invoke_result_t<F&, Connection&>;
+  // The same at READ COMMITTED on PostgreSQL, for a block that locks the rows it depends on
+  // (see pg::Isolation); on SQLite the same as write() (one writer at a time already).
+  template <class F>
+  auto write_locking(F&& f) -> std::invoke_result_t<F&, Connection&>;
 
   // Borrows a read-only connection (waits while all are busy) and runs f(Connection&) in one
   // read transaction, so every query in f sees the same committed snapshot (taken at its first
@@ -195,6 +199,19 @@ class Database {
   mutable std::mutex observer_mutex_;
   std::shared_ptr<const QueryObserver> observer_;
 };
+
+template <class F>
+auto Database::write_locking(F&& f) -> std::invoke_result_t<F&, Connection&> {
+  using Result = std::invoke_result_t<F&, Connection&>;
+  if (!pg_) return write(std::forward<F>(f));
+  Stopwatch watch(*this);
+  return pg_->write(
+      [&](pg::Connection& session) -> Result {
+        Connection c(session);
+        return std::invoke(f, c);
+      },
+      pg::Isolation::read_committed);
+}
 
 template <class F>
 auto Database::write(F&& f) -> std::invoke_result_t<F&, Connection&> {

@@ -152,6 +152,12 @@ class Connection {
   int last_affected_ = 0;
 };
 
+// How much a write() transaction isolates itself. serializable suits blocks that read, decide
+// and write; read_committed suits blocks that take the row locks they depend on themselves
+// (SELECT ... FOR UPDATE, INSERT ... ON CONFLICT), so that writers of one hot row wait for each
+// other instead of failing with 40001 (decision 0041).
+enum class Isolation { serializable, read_committed };
+
 struct PoolOptions {
   int size = 8;                                        // connections, opened on demand
   int statement_timeout_ms = 30000;                    // per statement, on every connection
@@ -173,9 +179,11 @@ class Pool {
   // propagates. A serialization failure or deadlock, or a connection lost before COMMIT was
   // sent, repeats f in a new transaction (at most serialization_retries times), so f must
   // have no effect outside the database. A connection lost during COMMIT is not repeated
-  // (the outcome is unknown) and throws Error.
+  // (the outcome is unknown) and throws Error. read_committed runs the same way at READ
+  // COMMITTED (a block may throw Error("40001") itself to be repeated, e.g. after it lost a
+  // race for a unique key).
   template <class F>
-  auto write(F&& f) -> std::invoke_result_t<F&, Connection&>;
+  auto write(F&& f, Isolation isolation = Isolation::serializable) -> std::invoke_result_t<F&, Connection&>;
   // Runs f(Connection&) in a READ ONLY REPEATABLE READ transaction (one snapshot).
   template <class F>
   auto read(F&& f) -> std::invoke_result_t<F&, Connection&>;
@@ -207,7 +215,7 @@ class Pool {
 
  private:
   enum class Outcome { committed, retry };
-  Outcome run_write(const std::function<void(Connection&)>& block, bool last_attempt);
+  Outcome run_write(const std::function<void(Connection&)>& block, Isolation isolation, bool last_attempt);
   void run_read(const std::function<void(Connection&)>& block);
   // Closes every idle connection (after a lost session: they lead to the same server).
   void drop_idle() noexcept;
@@ -241,7 +249,7 @@ class Leadership {
 };
 
 template <class F>
-auto Pool::write(F&& f) -> std::invoke_result_t<F&, Connection&> {
+auto Pool::write(F&& f, Isolation isolation) -> std::invoke_result_t<F&, Connection&> {
   using Result = std::invoke_result_t<F&, Connection&>;
   std::optional<std::conditional_t<std::is_void_v<Result>, bool, Result>> result;
   const std::function<void(Connection&)> block = [&](Connection& c) {
@@ -254,7 +262,7 @@ auto Pool::write(F&& f) -> std::invoke_result_t<F&, Connection&> {
   };
   for (int attempt = 0;; ++attempt) {
     result.reset();
-    if (run_write(block, attempt >= options_.serialization_retries) == Outcome::committed) break;
+    if (run_write(block, isolation, attempt >= options_.serialization_retries) == Outcome::committed) break;
   }
   if constexpr (!std::is_void_v<Result>) return std::move(*result);
 }
