@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/mail.hpp"
 #include "common/service.hpp"
+#include "deploy/routes.hpp"
 #include "http/access.hpp"
 #include "identity/routes.hpp"
 #include "identity/schema.hpp"
@@ -76,6 +77,7 @@ struct Shardlyn {
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
         instances(db, node_versions, nodes),
+        deployments(db, workloads, instances),
         terminals(db, access, node_agents) {}
 
   shardlyn::Settings settings;
@@ -100,6 +102,7 @@ struct Shardlyn {
   shardlyn::Agents agents;
   shardlyn::Workloads workloads;
   shardlyn::Instances instances;
+  shardlyn::Deployments deployments;
   shardlyn::TunnelHub tunnel;
   shardlyn::ConsoleFeeds consoles{tunnel, instances};
   shardlyn::ViewerSlots console_slots{settings.console_max_per_caller};
@@ -119,6 +122,7 @@ struct Shardlyn {
   shardlyn::AgentStateArea agent_state_area{instances, node_versions};
   shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
   shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
+  shardlyn::DeployArea deploy_area{deployments};
 };
 
 void setup(common::Service& service) {
@@ -152,6 +156,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::instance_routes(app.instance_area));
   app.access.add(service, shardlyn::console_routes(app.console_area));
   app.access.add(service, shardlyn::tunnel_routes(app.tunnel));
+  app.access.add(service, shardlyn::deploy_routes(app.deploy_area));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));
