@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/mail.hpp"
 #include "common/service.hpp"
+#include "deploy/routes.hpp"
 #include "http/access.hpp"
 #include "gitdeploy/routes.hpp"
 #include "identity/routes.hpp"
@@ -80,6 +81,7 @@ struct Shardlyn {
         agents(db, settings.nodes, instances, node_versions, access.token_key()),
         workloads(db),
         instances(db, node_versions, nodes),
+        deployments(db, workloads, instances),
         terminals(db, access, node_agents),
         ssh_ca(db, key32, settings.ssh_ca),
         credentials(db, key32, settings.providers),
@@ -108,6 +110,7 @@ struct Shardlyn {
   shardlyn::Agents agents;
   shardlyn::Workloads workloads;
   shardlyn::Instances instances;
+  shardlyn::Deployments deployments;
   shardlyn::TunnelHub tunnel;
   shardlyn::ConsoleFeeds consoles{tunnel, instances};
   shardlyn::ViewerSlots console_slots{settings.console_max_per_caller};
@@ -132,6 +135,7 @@ struct Shardlyn {
   shardlyn::ConsoleArea console_area{access, instances, consoles, console_slots};
   shardlyn::OnNodeArea on_node_area{inventory, containers, terminals};
   shardlyn::GitDeployArea git_deploy_area{git_deploys};
+  shardlyn::DeployArea deploy_area{deployments};
 };
 
 void setup(common::Service& service) {
@@ -169,6 +173,7 @@ void setup(common::Service& service) {
   app.access.add(service, shardlyn::credential_routes(app.credentials));
   app.access.add(service, shardlyn::git_deploy_routes(app.git_deploy_area));
   app.access.add(service, shardlyn::backup_config_routes(app.backup_configs));
+  app.access.add(service, shardlyn::deploy_routes(app.deploy_area));
   // Agent routes carry an AgentCaller, not a Caller: added as they are, guarded by kAgentAuth.
   service.add(shardlyn::agent_node_routes(app.agents));
   for (auto& route : shardlyn::agent_state_routes(app.agent_state_area)) service.add(std::move(route));

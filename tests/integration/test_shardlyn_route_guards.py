@@ -58,6 +58,8 @@ def world(module_launch):
     w.a_workload = expect(w.alice.post("/v1/workloads", WORKLOAD), 201)["id"]
     w.a_instance = expect(w.alice.post("/v1/instances", {"workload_id": w.a_workload, "name": "guarded",
                                                          "node_id": w.a_node[0]}), 201)["id"]
+    w.a_deployment = expect(w.alice.post("/v1/deploy", {"template": "mumble-server", "name": "guarded-deploy",
+                                                         "node_id": w.a_node[0]}), 201)["id"]
     w.a_webhook = expect(w.alice.post("/v1/webhook-tokens", {"name": "ci"}), 201)["id"]
     expect(w.alice.put(f"/v1/instances/{w.a_instance}/git", {"repository": "https://example.com/guard.git"}), 201)
     # A's backup storage points at a closed loopback port: its S3 calls get past the guard and fail there.
@@ -96,7 +98,8 @@ def register_node(server, owner):
 def concrete(w, path):
     """The template with this world's ids of organisation A filled in."""
     ids = {"orgId": w.alice.org, "userId": w.carol.id, "inviteId": w.pending_invite, "key": "nodes.read",
-           "name": "deploy", "token": uuid.uuid4().hex, "containerId": "guard-container", "pid": "4242"}
+           "name": "deploy", "token": uuid.uuid4().hex, "containerId": "guard-container", "pid": "4242",
+           "category": "game-servers"}
     if path.startswith("/v1/api-tokens/"):
         ids["id"] = w.a_token["id"]
     elif path.startswith("/v1/webhook-tokens/"):
@@ -113,6 +116,8 @@ def concrete(w, path):
         ids["id"] = w.a_credential
     elif path.startswith("/v1/ssh/certificates/"):
         ids["id"] = w.a_certificate
+    elif path.startswith("/v1/deploy/"):
+        ids["id"] = w.a_deployment
     elif path.startswith("/v1/admin/organizations/"):
         ids["id"] = w.alice.org
     elif path.startswith("/v1/admin/plans/"):
@@ -212,7 +217,7 @@ def test_another_organisation_is_404(world):
         expect_error(world.server, call(world, method, url, {**world.bob.headers, **headers}), 404)
         if op["x-shardlyn-auth"] == "jwt_or_api_token":
             expect_error(world.server, call(world, method, url, {**bearer(world.b_token["token"]), **headers}), 404)
-        if scope == "current" and "{" in path:
+        if scope == "current" and "{" in path and "{category}" not in path:  # a category is no one's
             # Bob in his own organisation, naming a resource of A: not found either.
             expect_error(world.server, call(world, method, url, world.bob.headers), 404)
         checked += 1

@@ -41,6 +41,32 @@ std::string template_id(std::string_view file_name) {
   return out;
 }
 
+// What each shipped egg is listed as, and what it asks of a node (eggs carry no requests; these
+// are the sizes the eggs' own descriptions and the games' guides suggest for a small server).
+struct TemplateFacts {
+  std::string_view id, category;
+  workload::Amounts requests;
+};
+
+constexpr std::int64_t kMiB = 1024 * 1024, kGiB = 1024 * kMiB;
+const TemplateFacts kTemplateFacts[] = {
+    {"paper", "game-servers", {1000, 1 * kGiB, 2 * kGiB}},
+    {"vanilla-minecraft", "game-servers", {1000, 1 * kGiB, 2 * kGiB}},
+    {"mumble-server", "voice-servers", {250, 128 * kMiB, 512 * kMiB}},
+    {"nodejs-generic", "apps", {500, 256 * kMiB, 1 * kGiB}},
+    {"python-generic", "apps", {500, 256 * kMiB, 1 * kGiB}},
+};
+
+WorkloadTemplate make_template(const common::EmbeddedFile& egg) {
+  WorkloadTemplate t{template_id(egg.name), "apps", workload::import_egg(egg.data).workload};
+  for (const auto& facts : kTemplateFacts) {
+    if (facts.id != t.id) continue;
+    t.category = std::string(facts.category);
+    if (t.workload.spec.resources.requests == workload::Amounts{}) t.workload.spec.resources.requests = facts.requests;
+  }
+  return t;
+}
+
 bool name_taken(store::Connection& db, std::string_view org, std::string_view name, std::string_view except = {}) {
   return db.query_int("SELECT 1 FROM workloads WHERE org_id = ? AND name = ? AND id != ?", org, name, except)
       .has_value();
@@ -65,11 +91,18 @@ workload::Workload parse(std::string_view text) {
 const std::vector<WorkloadTemplate>& templates() {
   static const auto all = [] {
     std::vector<WorkloadTemplate> out;
-    for (const auto& egg : workload::shipped_eggs()) out.push_back({template_id(egg.name), std::string(egg.data)});
+    for (const auto& egg : workload::shipped_eggs()) out.push_back(make_template(egg));
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
   }();
   return all;
+}
+
+const WorkloadTemplate& template_named(std::string_view id) {
+  const auto& all = templates();
+  auto it = std::find_if(all.begin(), all.end(), [&](const auto& t) { return t.id == id; });
+  if (it == all.end()) throw common::ApiError::not_found("no workload template '" + std::string(id) + "'");
+  return *it;
 }
 
 std::optional<WorkloadRecord> find(store::Connection& db, std::string_view org_id, std::string_view id) {
@@ -128,12 +161,10 @@ void Workloads::remove(const Caller& caller, std::string_view id) {
 
 WorkloadRecord Workloads::from_template(const Caller& caller, std::string_view template_id,
                                         const std::optional<std::string>& name) {
-  const auto& all = workloads::templates();
-  auto it = std::find_if(all.begin(), all.end(), [&](const auto& t) { return t.id == template_id; });
-  if (it == all.end()) throw common::ApiError::not_found("no workload template '" + std::string(template_id) + "'");
-  auto imported = workload::import_egg(it->egg_text).workload;
-  if (name) imported.metadata.name = *name;
-  return insert(caller, std::move(imported), "template:" + it->id);
+  const auto& t = workloads::template_named(template_id);
+  auto made = t.workload;
+  if (name) made.metadata.name = *name;
+  return insert(caller, std::move(made), "template:" + t.id);
 }
 
 WorkloadRecord Workloads::import_egg(const Caller& caller, std::string_view egg) {

@@ -25,10 +25,12 @@ struct WorkloadRecord {
   std::int64_t updated_at = 0;
 };
 
-// A shipped template: an egg of libs/workload/eggs, by the id from-template takes.
+// A shipped template: an egg of libs/workload/eggs, by the id from-template and deploy take,
+// listed under its category (GET /v1/templates/{category}) with the requests placement packs.
 struct WorkloadTemplate {
-  std::string id;  // "paper", "vanilla-minecraft", "mumble-server", ...
-  std::string egg_text;
+  std::string id;        // "paper", "vanilla-minecraft", "mumble-server", ...
+  std::string category;  // "game-servers", "voice-servers", "apps"
+  workload::Workload workload;
 };
 
 namespace workloads {
@@ -37,6 +39,8 @@ namespace workloads {
 workload::Workload parse(std::string_view text);
 // The templates made from the shipped eggs, ordered by id.
 const std::vector<WorkloadTemplate>& templates();
+// The template named `id`; 404 when there is none.
+const WorkloadTemplate& template_named(std::string_view id);
 // A workload of the organisation, on the caller's connection (instances read it there).
 std::optional<WorkloadRecord> find(store::Connection& db, std::string_view org_id, std::string_view id);
 
