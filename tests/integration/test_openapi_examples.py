@@ -79,6 +79,7 @@ S_CREDENTIAL_ID = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
 S_BACKUP_CONFIG_ID = "3d6f0a52-8c1e-4f7b-9e2a-5b4c7d1e0f93"
 S_INSTANCE_ID = "c3a8e2d4-5f61-4b7a-8e90-1d2c3b4a5f6e"
 S_INSTANCE_NODE = "9d4e1f7a-2b3c-4d5e-8f90-a1b2c3d4e5f6"
+S_DEPLOYMENT_ID = "3d6a1f0e-7c2b-4e59-8a14-2f9b0c6d5e71"
 
 
 def shardlyn_sign_in(run: Run, actor: str, email: str, password: str = PASSWORD) -> None:
@@ -104,6 +105,13 @@ def shardlyn_second_invite(run: Run) -> None:
                            json={"email": "kim@example.com", "role": "user"}, headers=run.actors["admin"])
     assert r.status_code == 201, r.text
     run.bind(S_INVITE_ID, r.json()["id"])
+
+
+def shardlyn_drop_deployed(run: Run, deployment) -> None:
+    """The deployment's instance goes (the agent's empty heartbeat below removes it), so the node
+    can be deleted at the end."""
+    r = run.server.request("DELETE", f"/v1/instances/{deployment['instance_id']}", headers=run.actors["admin"])
+    assert r.status_code in (200, 202, 204), r.text
 
 
 def shardlyn_agent_reports_nothing(run: Run) -> None:
@@ -215,6 +223,11 @@ def shardlyn_scenario() -> list:
         Step("exportWorkload", adm),
         Step("importEgg", adm),
         Step("createWorkloadFromTemplate", adm),
+        Step("listTemplates", adm),
+        Step("listTemplatesByCategory", adm),
+        Step("createDeployment", adm, bind={"id": S_DEPLOYMENT_ID}),
+        Step("listDeployments", adm),
+        Step("getDeployment", adm, after=shardlyn_drop_deployed),
         Step("createBackupConfig", adm, bind={"id": S_BACKUP_CONFIG_ID}),
         Step("getActiveBackupConfig", adm),
         Step("listBackupConfigs", adm),
