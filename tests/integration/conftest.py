@@ -418,3 +418,23 @@ def assert_error_style(server_or_spec, body, status=None):
     else:
         assert isinstance(body.get("error"), str) and body["error"], body
         assert set(body) == {"error"}, body
+
+
+def kill_9_during_writes(server, writers, acknowledged, enough: int = 400) -> None:
+    """Runs `writers` (callables taking a stop Event) on threads, kills the server with SIGKILL
+    once `acknowledged` holds `enough` entries (or after 60 s on a loaded machine), and waits for
+    the writers and the server to end."""
+    import threading
+    stop = threading.Event()
+    threads = [threading.Thread(target=w, args=(stop,)) for w in writers]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(acknowledged) < enough:
+        time.sleep(0.01)
+    os.kill(server.process.pid, signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join(timeout=20)
+    server.process.wait(timeout=10)
+    assert len(acknowledged) >= enough

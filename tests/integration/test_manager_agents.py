@@ -1,10 +1,13 @@
 """Manager agents over TLS (verified against the generated certificate): registration,
 per-agent tokens, heartbeats, metrics history, listing with filters, deregistration."""
+import functools
+import threading
 import time
 
 import pytest
+import requests
 
-from conftest import RELAXED_LIMITS, assert_error_style
+from conftest import RELAXED_LIMITS, assert_error_style, kill_9_during_writes
 from pg_helpers import server_rows
 
 FLEET = "f" * 40
@@ -313,17 +316,11 @@ def test_agent_routes_are_limited_per_agent_not_per_address(launch):
 def test_acknowledged_heartbeats_survive_kill_9(launch):
     """Every heartbeat answered 200 is in the metrics history after a kill -9 in the middle of a
     burst from several agents (each heartbeat carries a unique uptime to find it by)."""
-    import os
-    import signal
-    import threading
-
-    import requests
-
     server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET))
     agents = [register(server, hostname=f"beat-{n}").json()["data"] for n in range(4)]
-    acknowledged, lock, stop = [], threading.Lock(), threading.Event()
+    acknowledged, lock = [], threading.Lock()
 
-    def beater(agent):
+    def beater(agent, stop):
         session = requests.Session()
         for i in range(2000):
             if stop.is_set():
@@ -338,18 +335,7 @@ def test_acknowledged_heartbeats_survive_kill_9(launch):
                 with lock:
                     acknowledged.append((agent["agentId"], i))
 
-    threads = [threading.Thread(target=beater, args=(a,)) for a in agents]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 60  # a bound for a loaded machine; the loop ends at 400
-    while time.monotonic() < deadline and len(acknowledged) < 400:
-        time.sleep(0.01)
-    os.kill(server.process.pid, signal.SIGKILL)
-    stop.set()
-    for t in threads:
-        t.join(timeout=20)
-    server.process.wait(timeout=10)
-    assert len(acknowledged) >= 400
+    kill_9_during_writes(server, [functools.partial(beater, a) for a in agents], acknowledged)
     # (psql gives every value as text)
     stored = {(agent, int(uptime)) for agent, uptime in server_rows(server, "SELECT agent_id, uptime FROM agent_metrics")}
     missing = set(acknowledged) - stored

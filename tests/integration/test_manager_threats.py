@@ -1,7 +1,6 @@
 """Manager threat events: idempotent batch ingestion, correlation across agents, escalation to
 critical on 3+ agents, listing with filters, summary, validation, durability."""
-import os
-import signal
+import functools
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -9,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from conftest import RELAXED_LIMITS
+from conftest import RELAXED_LIMITS, kill_9_during_writes
 import pg_helpers
 from pg_helpers import server_rows
 
@@ -199,9 +198,9 @@ def test_agent_boundaries(manager):
 def test_acknowledged_threats_survive_kill_9(launch):
     server = launch("manager", env=dict(RELAXED_LIMITS, MANAGER_AUTH_TOKEN=FLEET))
     agent = new_agent(server, "durable")
-    acknowledged, lock, stop = [], threading.Lock(), threading.Event()
+    acknowledged, lock = [], threading.Lock()
 
-    def writer(n):
+    def writer(n, stop):
         session = requests.Session()
         for i in range(200):
             if stop.is_set():
@@ -216,18 +215,7 @@ def test_acknowledged_threats_survive_kill_9(launch):
                 with lock:
                     acknowledged.extend(t["event"]["id"] for t in batch)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 60  # a bound for a loaded machine; the loop ends at 400
-    while time.monotonic() < deadline and len(acknowledged) < 400:
-        time.sleep(0.01)
-    os.kill(server.process.pid, signal.SIGKILL)
-    stop.set()
-    for t in threads:
-        t.join(timeout=20)
-    server.process.wait(timeout=10)
-    assert len(acknowledged) >= 400
+    kill_9_during_writes(server, [functools.partial(writer, n) for n in range(4)], acknowledged)
     if not pg_helpers.POSTGRES:
         assert server_rows(server, "PRAGMA integrity_check")[0][0] == "ok"
     stored = {row[0] for row in server_rows(server, "SELECT event_id FROM threats")}

@@ -14,23 +14,7 @@ import tempfile
 import time
 
 import requests
-from benchlib import free_port
-
-
-def start(binary, tmp):
-    port = free_port()
-    env = dict(os.environ, DATA_DIR=tmp, SHARDLYN_PORT=str(port), LOG_LEVEL="warn",
-               SHARDLYN_RATE_LIMIT="100000000/s:100000000", SHARDLYN_LOGIN_RATE_LIMIT="100000/min")
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(500):
-        try:
-            if requests.get(base + "/health", timeout=1).ok:
-                return proc, base
-        except requests.RequestException:
-            time.sleep(0.02)
-    proc.kill()
-    raise SystemExit("shardlyn-api did not start")
+from shardlyn_auth import start
 
 
 def rate(count, threads, one):
